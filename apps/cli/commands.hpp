@@ -1,0 +1,16 @@
+// The `atoll` subcommands. Each registers itself on the CLI11 app and runs when selected.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace atl::cli {
+
+/// `atoll generate kronecker|uniform|grid ... --out FILE`
+void add_generate_command(CLI::App& app);
+/// `atoll info GRAPH [--json] ...`
+void add_info_command(CLI::App& app);
+
+/// Runs the atoll command line; returns the process exit code (0 ok, 1 runtime, 2 usage).
+int run_cli(int argc, char** argv);
+
+}  // namespace atl::cli

@@ -1,0 +1,48 @@
+// Synthetic graphs. Every generator is a pure function of its parameters and seed: the same
+// edges in the same order for any thread count.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "atoll/graph/edge_list.hpp"
+
+namespace atl {
+
+/// Integer edge weights drawn uniformly from [min, max].
+struct WeightRange {
+  std::int64_t min = 1;
+  std::int64_t max = 1;
+};
+
+/// Graph500 Kronecker (R-MAT) graph: 2^scale vertex ids, edge_factor * 2^scale directed edges,
+/// quadrant probabilities A=0.57, B=0.19, C=0.19, vertex ids scrambled by a seeded bijection.
+struct KroneckerParams {
+  int scale = 16;
+  std::uint64_t edge_factor = 16;
+  std::uint64_t seed = 1;
+  std::optional<WeightRange> weights;
+};
+EdgeList generate_kronecker(const KroneckerParams& params);
+
+/// `edges` directed edges with endpoints uniform over ids 0..vertices-1 (Erdos-Renyi G(n, m)
+/// with replacement; self-loops and duplicates possible).
+struct UniformParams {
+  std::uint64_t vertices = 1024;
+  std::uint64_t edges = 16384;
+  std::uint64_t seed = 1;
+  std::optional<WeightRange> weights;
+};
+EdgeList generate_uniform(const UniformParams& params);
+
+/// rows x cols 2-D grid; vertex (r, c) has id r*cols + c; each undirected grid edge is listed
+/// once, from the smaller id to the larger (use --symmetrize for both directions).
+struct GridParams {
+  std::uint64_t rows = 32;
+  std::uint64_t cols = 32;
+  std::uint64_t seed = 1;
+  std::optional<WeightRange> weights;
+};
+EdgeList generate_grid(const GridParams& params);
+
+}  // namespace atl

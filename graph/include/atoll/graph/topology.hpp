@@ -1,0 +1,91 @@
+// The local graph's structure on one rank: dense local ids, out- and in-CSR, gid <-> lid maps
+// and ghost ranges. Owned vertices come first (in gid order), then ghosts grouped by owner
+// rank, each owner's ghosts contiguous. An edge's id is its position in the out-CSR; the
+// in-CSR refers to edges by that id, so edge data is stored once.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "atoll/graph/edge_list.hpp"
+#include "atoll/graph/ids.hpp"
+
+namespace atl {
+
+/// How an EdgeList becomes a graph. Default: keep the input as it is.
+struct BuildOptions {
+  bool symmetrize = false;  ///< add the reverse of every edge (a self-loop stays one edge)
+  bool dedup = false;       ///< drop self-loops and repeated (src, dst) pairs (first one kept)
+};
+
+/// The ghosts owned by one remote rank: local ids [begin, end).
+struct GhostRange {
+  int owner_rank = 0;
+  Lid begin = 0;
+  Lid end = 0;
+};
+
+class Topology {
+ public:
+  /// Builds the graph of `edges` with every vertex owned by this (single) rank. Deterministic:
+  /// adjacency lists are sorted by neighbour (ties by input order) for any thread count.
+  static Topology build(const EdgeList& edges, const BuildOptions& options = {});
+
+  Lid num_owned() const { return num_owned_; }
+  Lid num_vertices() const { return static_cast<Lid>(lid_to_gid_.size()); }  ///< owned+ghosts
+  EdgeId num_edges() const { return out_targets_.size(); }
+  bool weighted() const { return weighted_; }
+
+  /// Out-edges of v are the edge ids [out_begin(v), out_end(v)).
+  EdgeId out_begin(Lid v) const { return out_offsets_[v]; }
+  EdgeId out_end(Lid v) const { return out_offsets_[v + 1]; }
+  std::size_t out_degree(Lid v) const { return out_offsets_[v + 1] - out_offsets_[v]; }
+  std::span<const Lid> out_neighbors(Lid v) const {
+    return {out_targets_.data() + out_offsets_[v], out_degree(v)};
+  }
+
+  /// In-edges of v: neighbours and the ids of the edges (into the out-CSR) that reach v.
+  std::size_t in_degree(Lid v) const { return in_offsets_[v + 1] - in_offsets_[v]; }
+  std::span<const Lid> in_neighbors(Lid v) const {
+    return {in_sources_.data() + in_offsets_[v], in_degree(v)};
+  }
+  std::span<const EdgeId> in_edges(Lid v) const {
+    return {in_edge_ids_.data() + in_offsets_[v], in_degree(v)};
+  }
+
+  Gid gid(Lid v) const { return lid_to_gid_[v]; }
+  /// The local id of gid, or kInvalidLid when this rank does not hold it.
+  Lid lid(Gid g) const;
+
+  /// Input weights by edge id (empty when unweighted).
+  std::span<const double> weights() const { return weights_; }
+  std::span<const GhostRange> ghost_ranges() const { return ghost_ranges_; }
+
+  /// Raw CSR arrays, for engines that sweep them directly.
+  std::span<const EdgeId> out_offsets() const { return out_offsets_; }
+  std::span<const Lid> out_targets() const { return out_targets_; }
+  std::span<const EdgeId> in_offsets() const { return in_offsets_; }
+  std::span<const Lid> in_sources() const { return in_sources_; }
+  std::span<const EdgeId> in_edge_ids() const { return in_edge_ids_; }
+
+  /// Bytes held by the arrays above.
+  std::size_t memory_bytes() const;
+
+ private:
+  Lid num_owned_ = 0;
+  bool weighted_ = false;
+  bool gids_contiguous_ = false;  ///< gid(v) == gid(0) + v for every owned v
+  std::vector<Gid> lid_to_gid_;
+  std::vector<EdgeId> out_offsets_{0};
+  std::vector<Lid> out_targets_;
+  std::vector<EdgeId> in_offsets_{0};
+  std::vector<Lid> in_sources_;
+  std::vector<EdgeId> in_edge_ids_;
+  std::vector<double> weights_;
+  std::vector<GhostRange> ghost_ranges_;
+
+  friend class TopologyBuilder;
+};
+
+}  // namespace atl

@@ -1,0 +1,273 @@
+// Writing edge lists: SNAP text (formatted in parallel blocks) and the binary edge list of
+// docs/formats.md. Output goes to "<path>.tmp.<pid>", is fsynced and renamed over path.
+#include "atoll/graph/write_graph.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "atoll/common/crc32c.hpp"
+#include "atoll/common/error.hpp"
+#include "binary_format.hpp"
+
+namespace atl {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "the binary edge list is written straight from memory and must be little-endian");
+static_assert(sizeof(Edge) == 16 && std::is_trivially_copyable_v<Edge> &&
+              std::is_standard_layout_v<Edge>);
+static_assert(sizeof(double) == 8);
+
+constexpr std::size_t kSnapBlockEdges = std::size_t{1} << 20;  // edges per formatting block
+constexpr std::size_t kSnapBlocksPerWave = 8;                  // blocks held in memory at once
+constexpr std::size_t kBinChunkBytes = std::size_t{1} << 20;   // crc + write granularity
+
+/// Owns a file descriptor; closes it on destruction unless closed explicitly.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+/// A temporary output file renamed over the final path by commit(); removed otherwise.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& path)
+      : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
+    file_.fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (file_.fd < 0) fail_errno("cannot create temporary file '", tmp_, "'");
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (!committed_) {
+      if (file_.fd >= 0) ::close(file_.fd);
+      file_.fd = -1;
+      ::unlink(tmp_.c_str());
+    }
+  }
+
+  /// Writes all of data, retrying partial writes and EINTR.
+  void write(const void* data, std::size_t size) {
+    const char* p = static_cast<const char*>(data);
+    while (size > 0) {
+      // Linux caps one write at ~2 GiB; stay well below.
+      const std::size_t chunk = std::min<std::size_t>(size, std::size_t{1} << 30);
+      const ssize_t n = ::write(file_.fd, p, chunk);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        fail_errno("cannot write '", tmp_, "'");
+      }
+      p += n;
+      size -= static_cast<std::size_t>(n);
+    }
+  }
+  void write(std::string_view s) { write(s.data(), s.size()); }
+
+  /// Flushes to disk, closes and renames the temporary file over path.
+  void commit() {
+    if (::fsync(file_.fd) != 0) fail_errno("cannot sync '", tmp_, "'");
+    const int fd = file_.fd;
+    file_.fd = -1;
+    if (::close(fd) != 0) fail_errno("cannot close '", tmp_, "'");
+    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+      fail_errno("cannot rename '", tmp_, "' to '", path_, "'");
+    }
+    committed_ = true;
+    sync_parent_dir();
+  }
+
+ private:
+  template <typename... Args>
+  [[noreturn]] void fail_errno(Args&&... args) const {
+    const int err = errno;
+    fail("cannot write graph to '", path_, "': ", str_cat(std::forward<Args>(args)...), ": ",
+         std::strerror(err));
+  }
+
+  /// Best effort: makes the rename durable. Failure here does not undo a complete file.
+  void sync_parent_dir() const {
+    const std::size_t slash = path_.rfind('/');
+    const std::string dir =
+        slash == std::string::npos ? std::string(".") : path_.substr(0, slash == 0 ? 1 : slash);
+    Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (d.fd >= 0) ::fsync(d.fd);
+  }
+
+  std::string path_;
+  std::string tmp_;
+  Fd file_;
+  bool committed_ = false;
+};
+
+void check_invariants(const EdgeList& list) {
+  // weighted: one weight per edge; unweighted: no weights (an empty list may be either).
+  if (list.weights.size() != (list.weighted ? list.size() : 0)) {
+    fail("internal error: edge list has ", list.size(), " edges, ", list.weights.size(),
+         " weights and weighted=", list.weighted);
+  }
+}
+
+// ---- SNAP text -------------------------------------------------------------------------------
+
+// Line budget: two 20-digit ids, a weight (at most 24 chars; 32 reserved), 2 tabs, a newline.
+constexpr std::size_t kMaxLineChars = 20 + 1 + 20 + 1 + 32 + 1;
+
+char* put_u64(char* p, std::uint64_t v) {
+  return std::to_chars(p, p + 20, v).ptr;
+}
+
+/// Integers of magnitude < 2^53 print without a fraction; others as shortest round-trip.
+char* put_weight(char* p, double w) {
+  constexpr double kExactLimit = 9007199254740992.0;  // 2^53
+  if (std::fabs(w) < kExactLimit && w == std::trunc(w)) {
+    return std::to_chars(p, p + 32, static_cast<std::int64_t>(w)).ptr;
+  }
+  return std::to_chars(p, p + 32, w).ptr;
+}
+
+std::string format_snap_block(const EdgeList& list, std::size_t begin, std::size_t end) {
+  std::string out;
+  out.resize((end - begin) * kMaxLineChars);
+  char* p = out.data();
+  const Edge* edges = list.edges.data();
+  if (list.weighted) {
+    const double* weights = list.weights.data();
+    for (std::size_t i = begin; i < end; ++i) {
+      p = put_u64(p, edges[i].src);
+      *p++ = '\t';
+      p = put_u64(p, edges[i].dst);
+      *p++ = '\t';
+      p = put_weight(p, weights[i]);
+      *p++ = '\n';
+    }
+  } else {
+    for (std::size_t i = begin; i < end; ++i) {
+      p = put_u64(p, edges[i].src);
+      *p++ = '\t';
+      p = put_u64(p, edges[i].dst);
+      *p++ = '\n';
+    }
+  }
+  out.resize(static_cast<std::size_t>(p - out.data()));
+  return out;
+}
+
+void write_snap(const EdgeList& list, TempFile& file) {
+  std::string header = str_cat("# atoll edge list: ", list.size(), " edges",
+                               list.weighted ? ", weighted" : "", "\n");
+  if (list.declared) {
+    const VertexRange& r = *list.declared;
+    if (r.count == 0) {
+      header += "# vertices: none\n";
+    } else {
+      header += str_cat("# vertices: ", r.first, "..", r.first + (r.count - 1), "\n");
+    }
+  }
+  file.write(header);
+
+  // Waves of blocks: each block formatted by one task, then all written in order.
+  const std::size_t m = list.size();
+  const std::size_t num_blocks = (m + kSnapBlockEdges - 1) / kSnapBlockEdges;
+  std::vector<std::string> blocks(std::min(num_blocks, kSnapBlocksPerWave));
+  for (std::size_t first = 0; first < num_blocks; first += kSnapBlocksPerWave) {
+    const std::size_t count = std::min(kSnapBlocksPerWave, num_blocks - first);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t k) {
+      const std::size_t begin = (first + k) * kSnapBlockEdges;
+      blocks[k] = format_snap_block(list, begin, std::min(m, begin + kSnapBlockEdges));
+    });
+    for (std::size_t k = 0; k < count; ++k) file.write(blocks[k]);
+  }
+}
+
+// ---- binary ----------------------------------------------------------------------------------
+
+template <typename T>
+void put_le(unsigned char* dst, T value) {
+  std::memcpy(dst, &value, sizeof(T));  // native order is little-endian (asserted above)
+}
+
+/// Writes size bytes at data in cache-sized chunks, extending crc over each as it goes.
+void write_with_crc(TempFile& file, const void* data, std::size_t size, std::uint32_t& crc) {
+  const unsigned char* p = static_cast<const unsigned char*>(data);
+  while (size > 0) {
+    const std::size_t chunk = std::min(size, kBinChunkBytes);
+    crc = crc32c(crc, p, chunk);
+    file.write(p, chunk);
+    p += chunk;
+    size -= chunk;
+  }
+}
+
+void write_bin(const EdgeList& list, TempFile& file) {
+  unsigned char header[detail::kBinaryHeaderSize] = {};
+  std::uint32_t flags = 0;
+  if (list.weighted) flags |= detail::kBinaryFlagWeighted;
+  if (list.declared) flags |= detail::kBinaryFlagDeclared;
+  std::memcpy(header, detail::kBinaryMagic, sizeof(detail::kBinaryMagic));
+  put_le<std::uint32_t>(header + 8, detail::kBinaryVersion);
+  put_le<std::uint32_t>(header + 12, flags);
+  put_le<std::uint64_t>(header + 16, list.size());
+  put_le<std::uint64_t>(header + 24, list.declared ? list.declared->first : 0);
+  put_le<std::uint64_t>(header + 32, list.declared ? list.declared->count : 0);
+  put_le<std::uint32_t>(header + detail::kBinaryHeaderCrcOffset,
+                        crc32c(0, header, detail::kBinaryHeaderCrcOffset));
+  put_le<std::uint32_t>(header + 44, 0);  // reserved
+  file.write(header, sizeof(header));
+
+  std::uint32_t crc = 0;
+  write_with_crc(file, list.edges.data(), list.edges.size() * sizeof(Edge), crc);
+  if (list.weighted) {
+    write_with_crc(file, list.weights.data(), list.weights.size() * sizeof(double), crc);
+  }
+  unsigned char trailer[detail::kBinaryTrailerSize] = {};
+  put_le<std::uint32_t>(trailer, crc);
+  put_le<std::uint32_t>(trailer + 4, 0);  // reserved
+  file.write(trailer, sizeof(trailer));
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+}  // namespace
+
+void write_edge_list(const EdgeList& edges, const std::string& path, GraphFormat format) {
+  if (format == GraphFormat::kAuto) {
+    format = ends_with(path, ".bin") ? GraphFormat::kBin : GraphFormat::kSnap;
+  }
+  if (format != GraphFormat::kSnap && format != GraphFormat::kBin) {
+    usage_fail("cannot write format ", format == GraphFormat::kGr ? "gr" : "mtx",
+               "; writable formats: snap, bin");
+  }
+  check_invariants(edges);
+  TempFile file(path);
+  if (format == GraphFormat::kBin) {
+    write_bin(edges, file);
+  } else {
+    write_snap(edges, file);
+  }
+  file.commit();
+}
+
+}  // namespace atl
