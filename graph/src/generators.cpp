@@ -39,7 +39,8 @@ class Stream {
   Stream(std::uint64_t seed, std::uint64_t stream)
       : key_(mix64(mix64(seed ^ 0x6a09e667f3bcc909ull) + stream * kGolden)) {}
 
-  std::uint64_t draw(std::uint64_t i) const { return mix64(mix64(key_ + i * kGolden) ^ key_); }
+  /// splitmix64 at position i of the Weyl sequence starting at the (hashed) stream key.
+  std::uint64_t draw(std::uint64_t i) const { return mix64(key_ + (i + 1) * kGolden); }
 
   /// Uniform double in [0, 1) with 53 random bits.
   double unit(std::uint64_t i) const { return static_cast<double>(draw(i) >> 11) * 0x1.0p-53; }
@@ -156,17 +157,13 @@ EdgeList generate_kronecker(const KroneckerParams& params) {
     for (std::uint64_t i = b; i < e; ++i) {
       std::uint64_t src = 0, dst = 0;
       for (int l = 0; l < scale; ++l) {
+        // Quadrant by u: [0, A) -> (0,0); [A, A+B) -> (0,1); [A+B, A+B+C) -> (1,0); else (1,1).
+        // Branch-free: the quadrant is unpredictable, so branches would mispredict often.
         const double u = lv[l].unit(i);
-        const std::uint64_t bit = std::uint64_t{1} << l;
-        if (u < kA) continue;  // (0, 0)
-        if (u < kAB) {         // (0, 1)
-          dst |= bit;
-        } else if (u < kABC) {  // (1, 0)
-          src |= bit;
-        } else {  // (1, 1)
-          src |= bit;
-          dst |= bit;
-        }
+        const std::uint64_t s = u >= kAB;
+        const std::uint64_t d = (u >= kA) & ((u < kAB) | (u >= kABC));
+        src |= s << l;
+        dst |= d << l;
       }
       edges[i] = Edge{scramble(src), scramble(dst)};
     }

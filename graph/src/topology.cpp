@@ -11,48 +11,82 @@
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
+#include <bit>
+#include <type_traits>
 #include <atomic>
 #include <memory>
 #include <numeric>
 
 #include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
+#include "atoll/common/timer.hpp"
+#include "radix_sort.hpp"
 
 namespace atl {
 namespace {
 
-/// One arc waiting for its place: the neighbour and a tie-breaking index (input order).
-struct ArcSlot {
-  Lid neighbor;
-  EdgeId order;
-  bool operator<(const ArcSlot& o) const {
-    return neighbor != o.neighbor ? neighbor < o.neighbor : order < o.order;
-  }
+using detail::radix_sort;
+using detail::RecordBuffer;
+
+
+/// An arc with its weight; key = (src << bits) | dst.
+struct WeightedArc {
+  std::uint64_t key;
+  double weight;
+};
+inline std::uint64_t arc_key(std::uint64_t key) { return key; }
+inline std::uint64_t arc_key(const WeightedArc& arc) { return arc.key; }
+
+/// An in-edge on its way to the in-CSR.
+struct InArc {
+  Lid dst;
+  Lid src;
+  EdgeId edge;
 };
 
 constexpr std::uint64_t kMaxVertices = kInvalidLid;  // lids 0 .. 2^32-2
 
-template <typename T>
-T atomic_increment(T& value) {
-  return std::atomic_ref<T>(value).fetch_add(1, std::memory_order_relaxed);
+/// Bits needed for any lid of an n-vertex graph (at least 1).
+unsigned lid_bits(std::size_t n) {
+  return std::max(1u, static_cast<unsigned>(std::bit_width(n > 0 ? n - 1 : 0)));
 }
 
-/// offsets[v] = sum of counts[0..v); returns the total. offsets has counts.size() + 1 entries.
-std::vector<EdgeId> exclusive_offsets(const std::vector<EdgeId>& counts) {
-  std::vector<EdgeId> offsets(counts.size() + 1);
-  offsets[0] = 0;
-  std::inclusive_scan(counts.begin(), counts.end(), offsets.begin() + 1);
-  return offsets;
+std::size_t chunk_of(std::size_t n, std::size_t chunks) { return (n + chunks - 1) / chunks; }
+
+/// Splits [0, n) into chunks; positions[c] = base + number of i < start(c) with keep(i), and
+/// positions.back() = base + total. Returns the total kept.
+template <typename Keep>
+std::size_t stable_positions(std::size_t n, std::size_t base, Keep keep,
+                             std::vector<std::size_t>& positions) {
+  const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  const std::size_t chunks = std::clamp<std::size_t>(n / (1u << 16), 1, 4 * threads);
+  const std::size_t chunk = chunk_of(n, chunks);
+  positions.assign(chunks + 1, 0);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    std::size_t count = 0;
+    for (std::size_t i = c * chunk, end = std::min(n, i + chunk); i < end; ++i) count += keep(i);
+    positions[c + 1] = count;
+  });
+  positions[0] = base;
+  for (std::size_t c = 0; c < chunks; ++c) positions[c + 1] += positions[c];
+  return positions.back() - base;
 }
 
-void sort_segments(std::vector<ArcSlot>& slots, const std::vector<EdgeId>& offsets) {
-  const std::size_t n = offsets.size() - 1;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 256), [&](const auto& r) {
-    for (std::size_t v = r.begin(); v < r.end(); ++v) {
-      auto first = slots.begin() + static_cast<std::ptrdiff_t>(offsets[v]);
-      auto last = slots.begin() + static_cast<std::ptrdiff_t>(offsets[v + 1]);
-      if (last - first > 1) std::sort(first, last);
+/// CSR offsets (n + 1 entries) of `arcs` items sorted by vertex(i).
+template <typename VertexOf>
+std::vector<EdgeId> offsets_of_sorted(std::size_t arcs, std::size_t n, VertexOf vertex) {
+  std::vector<EdgeId> offsets(n + 1);
+  // Item i starts the lists of every vertex in (vertex(i-1), vertex(i)]; each slot is written once.
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+      std::uint64_t v = vertex(i);
+      std::uint64_t first = i == 0 ? 0 : vertex(i - 1) + 1;
+      for (std::uint64_t u = first; u <= v; ++u) offsets[u] = i;
     }
   });
+  std::uint64_t tail = arcs == 0 ? 0 : vertex(arcs - 1) + 1;
+  for (std::uint64_t u = tail; u <= n; ++u) offsets[u] = arcs;
+  return offsets;
 }
 
 }  // namespace
@@ -66,9 +100,15 @@ class TopologyBuilder {
     if (in_.weighted && in_.weights.size() != in_.edges.size()) {
       fail("edge list has ", in_.edges.size(), " edges but ", in_.weights.size(), " weights");
     }
+    Timer timer;
     map_ids();
+    log_debug(str_cat("build: map ids ", timer.seconds(), " s"));
+    timer.reset();
     build_out_csr();
+    log_debug(str_cat("build: out-CSR ", timer.seconds(), " s"));
+    timer.reset();
     build_in_csr();
+    log_debug(str_cat("build: in-CSR ", timer.seconds(), " s"));
     g_.num_owned_ = static_cast<Lid>(g_.lid_to_gid_.size());
     g_.weighted_ = in_.weighted;
     return std::move(g_);
@@ -203,101 +243,127 @@ class TopologyBuilder {
         g_.lid_to_gid_.back() - g_.lid_to_gid_.front() == g_.lid_to_gid_.size() - 1;
   }
 
-  /// Arcs are the input edges (order i) plus, when symmetrizing, their reverses (order m + i;
-  /// a self-loop is not doubled).
+  /// Arcs are the input edges in input order followed, when symmetrizing, by the reverses of
+  /// the non-self-loop edges (in input order). A stable sort by (src, dst) then puts every
+  /// adjacency list in neighbour order with repeats in input order, for any thread count.
   void build_out_csr() {
-    const std::size_t m = in_.edges.size();
-    const std::size_t n = g_.lid_to_gid_.size();
-    const bool sym = options_.symmetrize;
-    std::vector<EdgeId> degree(n, 0);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
-      for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        atomic_increment(degree[src_[i]]);
-        if (sym && src_[i] != dst_[i]) atomic_increment(degree[dst_[i]]);
-      }
-    });
-    std::vector<EdgeId> offsets = exclusive_offsets(degree);
-    std::vector<EdgeId>& cursor = degree;
-    std::copy(offsets.begin(), offsets.end() - 1, cursor.begin());
-    std::vector<ArcSlot> slots(offsets.back());
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
-      for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        Lid s = src_[i], d = dst_[i];
-        slots[atomic_increment(cursor[s])] = {d, i};
-        if (sym && s != d) slots[atomic_increment(cursor[d])] = {s, m + i};
-      }
-    });
-    std::vector<Lid>().swap(src_);
-    std::vector<Lid>().swap(dst_);
-    sort_segments(slots, offsets);
-
-    if (options_.dedup) {  // keep the first of each neighbour, drop self-loops
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-        for (std::size_t v = r.begin(); v < r.end(); ++v) {
-          EdgeId kept = 0;
-          for (EdgeId e = offsets[v]; e < offsets[v + 1]; ++e) {
-            bool repeat = e > offsets[v] && slots[e].neighbor == slots[e - 1].neighbor;
-            if (slots[e].neighbor != v && !repeat) ++kept;
-          }
-          degree[v] = kept;
-        }
-      });
-      std::vector<EdgeId> new_offsets = exclusive_offsets(degree);
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-        for (std::size_t v = r.begin(); v < r.end(); ++v) {
-          EdgeId out = new_offsets[v];
-          for (EdgeId e = offsets[v]; e < offsets[v + 1]; ++e) {
-            bool repeat = e > offsets[v] && slots[e].neighbor == slots[e - 1].neighbor;
-            if (slots[e].neighbor != v && !repeat) slots[out++] = slots[e];
-          }
-        }
-      });
-      slots.resize(new_offsets.back());
-      offsets = std::move(new_offsets);
+    if (in_.weighted) {
+      build_out_csr_with<WeightedArc>();
+    } else {
+      build_out_csr_with<std::uint64_t>();
     }
-
-    g_.out_targets_.resize(slots.size());
-    if (in_.weighted) g_.weights_.resize(slots.size());
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, slots.size()), [&](const auto& r) {
-      for (std::size_t e = r.begin(); e < r.end(); ++e) {
-        g_.out_targets_[e] = slots[e].neighbor;
-        if (in_.weighted) {
-          EdgeId order = slots[e].order;
-          g_.weights_[e] = in_.weights[order >= m ? order - m : order];
-        }
-      }
-    });
-    g_.out_offsets_ = std::move(offsets);
   }
 
+  template <typename Rec>
+  void build_out_csr_with() {
+    const std::size_t m = in_.edges.size();
+    const std::size_t n = g_.lid_to_gid_.size();
+    const unsigned bits = lid_bits(n);
+    Timer t;
+    // Reverse arcs are written after the m forward ones, at stable positions.
+    std::vector<std::size_t> reverse_at;
+    std::size_t arcs = m;
+    if (options_.symmetrize) {
+      arcs += stable_positions(m, m, [&](std::size_t i) { return src_[i] != dst_[i]; }, reverse_at);
+    }
+    RecordBuffer<Rec> records(arcs);
+    auto forward = [&](std::size_t i) {
+      return make_arc<Rec>((std::uint64_t{src_[i]} << bits) | dst_[i], i);
+    };
+    if (!options_.symmetrize) {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+        for (std::size_t i = r.begin(); i < r.end(); ++i) records[i] = forward(i);
+      });
+    } else {
+      const std::size_t chunk = chunk_of(m, reverse_at.size() - 1);
+      tbb::parallel_for(std::size_t{0}, reverse_at.size() - 1, [&](std::size_t c) {
+        std::size_t rev = reverse_at[c];
+        for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+          records[i] = forward(i);
+          if (src_[i] != dst_[i]) {
+            records[rev++] = make_arc<Rec>((std::uint64_t{dst_[i]} << bits) | src_[i], i);
+          }
+        }
+      });
+    }
+    std::vector<Lid>().swap(src_);
+    std::vector<Lid>().swap(dst_);
+    log_debug(str_cat("  out: records ", t.seconds()));
+    {
+      RecordBuffer<Rec> scratch(arcs);
+      radix_sort(records, scratch, 2 * bits, [](const Rec& r) { return arc_key(r); });
+    }
+    log_debug(str_cat("  out: sort ", t.seconds()));
+
+    if (options_.dedup) {  // drop self-loops and repeats of the previous (src, dst)
+      const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+      auto keep = [&](std::size_t i) {
+        std::uint64_t k = arc_key(records[i]);
+        return (k >> bits) != (k & mask) && (i == 0 || arc_key(records[i - 1]) != k);
+      };
+      std::vector<std::size_t> kept_at;
+      std::size_t kept = stable_positions(arcs, 0, keep, kept_at);
+      RecordBuffer<Rec> compact(kept);
+      const std::size_t chunk = chunk_of(arcs, kept_at.size() - 1);
+      tbb::parallel_for(std::size_t{0}, kept_at.size() - 1, [&](std::size_t c) {
+        std::size_t out = kept_at[c];
+        for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+          if (keep(i)) compact[out++] = records[i];
+        }
+      });
+      records = std::move(compact);
+      arcs = kept;
+    }
+
+    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+    g_.out_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return arc_key(records[i]) >> bits; });
+    g_.out_targets_.resize(arcs);
+    if (in_.weighted) g_.weights_.resize(arcs);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
+      for (std::size_t e = r.begin(); e < r.end(); ++e) {
+        g_.out_targets_[e] = static_cast<Lid>(arc_key(records[e]) & mask);
+        if constexpr (std::is_same_v<Rec, WeightedArc>) g_.weights_[e] = records[e].weight;
+      }
+    });
+    log_debug(str_cat("  out: csr ", t.seconds()));
+  }
+
+  template <typename Rec>
+  Rec make_arc(std::uint64_t key, std::size_t input_index) const {
+    if constexpr (std::is_same_v<Rec, WeightedArc>) {
+      return WeightedArc{key, in_.weights[input_index]};
+    } else {
+      return key;
+    }
+  }
+
+  /// In-edges come from the out-CSR, which is in (src, edge id) order; a stable sort by
+  /// destination gives each in-list in (src, edge id) order.
   void build_in_csr() {
     const std::size_t n = g_.lid_to_gid_.size();
+    const std::size_t arcs = g_.out_targets_.size();
     const auto& out_off = g_.out_offsets_;
-    const auto& targets = g_.out_targets_;
-    std::vector<EdgeId> degree(n, 0);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, targets.size()), [&](const auto& r) {
-      for (std::size_t e = r.begin(); e < r.end(); ++e) atomic_increment(degree[targets[e]]);
-    });
-    std::vector<EdgeId> offsets = exclusive_offsets(degree);
-    std::copy(offsets.begin(), offsets.end() - 1, degree.begin());
-    std::vector<ArcSlot> slots(targets.size());
+    RecordBuffer<InArc> records(arcs);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
         for (EdgeId e = out_off[v]; e < out_off[v + 1]; ++e) {
-          slots[atomic_increment(degree[targets[e]])] = {static_cast<Lid>(v), e};
+          records[e] = InArc{g_.out_targets_[e], static_cast<Lid>(v), e};
         }
       }
     });
-    sort_segments(slots, offsets);
-    g_.in_sources_.resize(slots.size());
-    g_.in_edge_ids_.resize(slots.size());
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, slots.size()), [&](const auto& r) {
+    {
+      RecordBuffer<InArc> scratch(arcs);
+      radix_sort(records, scratch, lid_bits(n), [](const InArc& a) { return a.dst; });
+    }
+    g_.in_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return records[i].dst; });
+    g_.in_sources_.resize(arcs);
+    g_.in_edge_ids_.resize(arcs);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        g_.in_sources_[i] = slots[i].neighbor;
-        g_.in_edge_ids_[i] = slots[i].order;
+        g_.in_sources_[i] = records[i].src;
+        g_.in_edge_ids_[i] = records[i].edge;
       }
     });
-    g_.in_offsets_ = std::move(offsets);
   }
 
   const EdgeList& in_;

@@ -3,7 +3,6 @@
 #include "atoll/graph/write_graph.hpp"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <tbb/parallel_for.h>
@@ -76,6 +75,10 @@ class TempFile {
       const ssize_t n = ::write(file_.fd, p, chunk);
       if (n < 0) {
         if (errno == EINTR) continue;
+        fail_errno("cannot write '", tmp_, "'");
+      }
+      if (n == 0) {  // no progress on a regular file: report instead of spinning
+        errno = EIO;
         fail_errno("cannot write '", tmp_, "'");
       }
       p += n;

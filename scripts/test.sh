@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up dependencies, builds, and runs every test:
+#   1. Release build (-Werror), all GoogleTest suites through ctest;
+#   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suites again,
+#      plus the libFuzzer targets for each parser, each run for a bounded time.
+# Environment: JOBS (default 2), FUZZ_SECONDS (default 20 per target), SKIP_SANITIZERS=1.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bash "$root/scripts/setup.sh"
+export ATOLL_WERROR=ON
+export CTEST_OUTPUT_ON_FAILURE=1
+
+echo "== release build and tests"
+bash "$root/scripts/build.sh" "$root/build"
+ctest --test-dir "$root/build" -j "${JOBS:-2}" --timeout 600
+
+if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== address+undefined sanitizer build, tests and fuzzers (clang)"
+  CC=clang CXX=clang++ bash "$root/scripts/build.sh" "$root/build-asan" \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DATOLL_SANITIZE=address -DATOLL_FUZZ=ON -DATOLL_BUILD_BENCH=OFF \
+    -DATOLL_FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$root/build-asan" -j "${JOBS:-2}" --timeout 900
+fi
