@@ -38,6 +38,17 @@ std::string kron20_text() {
   return path;
 }
 
+/// The shape of the baselines' kron20.el: symmetrized, no self-loops or repeats (~31M arcs).
+std::string kron20_symmetric_text() {
+  std::string path = std::string(ATOLL_BENCH_DATA) + "/kron20-sym.el";
+  if (!std::filesystem::exists(path)) {
+    atl::EdgeList raw = atl::generate_kronecker({20, 16, 1, std::nullopt});
+    atl::write_edge_list(atl::to_edge_list(atl::Topology::build(raw, {true, true})), path,
+                         atl::GraphFormat::kSnap);
+  }
+  return path;
+}
+
 void report(benchmark::State& state, double bytes, double edges) {
   state.counters["MB/s"] = benchmark::Counter(bytes * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["Medges/s"] = benchmark::Counter(edges * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
@@ -100,6 +111,10 @@ void BM_ParseSlashdot(benchmark::State& s) {
 }
 void BM_LoadKron20Text(benchmark::State& s) { load(s, kron20_text(), false); }
 void BM_LoadKron20TextSymmetrize(benchmark::State& s) { load(s, kron20_text(), true); }
+void BM_LoadKron20SymmetricText(benchmark::State& s) { load(s, kron20_symmetric_text(), false); }
+void BM_LoadKron20SymmetricTextSymmetrize(benchmark::State& s) {
+  load(s, kron20_symmetric_text(), true);
+}
 void BM_ParseKron20Text(benchmark::State& s) { parse(s, kron20_text()); }
 void BM_BuildKron20(benchmark::State& s) { build(s, kron20_text(), false); }
 void BM_BuildKron20Symmetrize(benchmark::State& s) { build(s, kron20_text(), true); }
@@ -108,6 +123,8 @@ BENCHMARK(BM_LoadSlashdot)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ParseSlashdot)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LoadKron20Text)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_LoadKron20TextSymmetrize)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_LoadKron20SymmetricText)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_LoadKron20SymmetricTextSymmetrize)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_ParseKron20Text)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_BuildKron20)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_BuildKron20Symmetrize)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);

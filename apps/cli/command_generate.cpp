@@ -6,6 +6,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/generators.hpp"
+#include "atoll/graph/topology.hpp"
 #include "atoll/graph/write_graph.hpp"
 #include "commands.hpp"
 #include "thread_limit.hpp"
@@ -19,6 +20,8 @@ struct CommonOptions {
   std::string weights;  ///< "MIN:MAX" or empty
   std::uint64_t seed = 1;
   int threads = 0;
+  bool symmetrize = false;
+  bool dedup = false;
 };
 
 std::optional<WeightRange> parse_weights(const std::string& text) {
@@ -40,7 +43,10 @@ std::optional<WeightRange> parse_weights(const std::string& text) {
   return range;
 }
 
-void write_result(const EdgeList& edges, const CommonOptions& opt, double gen_seconds) {
+void write_result(EdgeList edges, const CommonOptions& opt, double gen_seconds) {
+  if (opt.symmetrize || opt.dedup) {
+    edges = to_edge_list(Topology::build(edges, {opt.symmetrize, opt.dedup}));
+  }
   GraphFormat format = parse_format_name(opt.format);
   if (format != GraphFormat::kAuto && format != GraphFormat::kSnap && format != GraphFormat::kBin) {
     usage_fail("--format for generate must be snap or bin, got '", opt.format, "'");
@@ -58,6 +64,8 @@ void add_common(CLI::App* cmd, CommonOptions& opt) {
   cmd->add_option("--seed", opt.seed, "Random seed (same seed, same graph)")->capture_default_str();
   cmd->add_option("--weights", opt.weights, "Integer edge weights drawn from MIN:MAX");
   cmd->add_option("--threads", opt.threads, "Worker threads (default: all cores)");
+  cmd->add_flag("--symmetrize", opt.symmetrize, "Also write the reverse of every edge");
+  cmd->add_flag("--dedup", opt.dedup, "Drop duplicate edges and self-loops before writing");
 }
 
 }  // namespace

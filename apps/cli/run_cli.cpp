@@ -2,6 +2,7 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "atoll/common/error.hpp"
 #include "commands.hpp"
@@ -50,7 +51,12 @@ int run_cli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     CLI::App* cmd = active_command(&app);
-    std::cerr << command_path(cmd) << ": " << e.what() << "\n"
+    std::string message = e.what();
+    std::vector<std::string> extra = cmd->remaining();
+    if (!extra.empty() && !cmd->get_subcommands({}).empty() && cmd->get_subcommands().empty()) {
+      message = "unknown subcommand '" + extra.front() + "'";
+    }
+    std::cerr << command_path(cmd) << ": " << message << "\n"
               << "valid here: " << valid_words(cmd) << "\n"
               << "run '" << command_path(cmd) << " --help' for details\n";
     return 2;

@@ -131,6 +131,8 @@ struct InputFile::Storage {
 };
 
 InputFile::~InputFile() = default;
+InputFile::InputFile(InputFile&&) noexcept = default;
+InputFile& InputFile::operator=(InputFile&&) noexcept = default;
 
 Compression detect_compression(std::string_view b) {
   auto at = [&](std::size_t i) { return static_cast<unsigned char>(b[i]); };

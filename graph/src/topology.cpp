@@ -405,4 +405,21 @@ std::size_t Topology::memory_bytes() const {
          weights_.capacity() * sizeof(double) + ghost_ranges_.capacity() * sizeof(GhostRange);
 }
 
+EdgeList to_edge_list(const Topology& g) {
+  EdgeList list;
+  list.edges.resize(g.num_edges());
+  list.weighted = g.weighted();
+  if (list.weighted) list.weights.assign(g.weights().begin(), g.weights().end());
+  tbb::parallel_for(tbb::blocked_range<Lid>(0, g.num_owned()), [&](const auto& r) {
+    for (Lid v = r.begin(); v < r.end(); ++v) {
+      EdgeId e = g.out_begin(v);
+      for (Lid u : g.out_neighbors(v)) list.edges[e++] = Edge{g.gid(v), g.gid(u)};
+    }
+  });
+  if (g.num_owned() > 0 && g.gid(g.num_owned() - 1) - g.gid(0) == g.num_owned() - 1) {
+    list.declared = VertexRange{g.gid(0), g.num_owned()};
+  }
+  return list;
+}
+
 }  // namespace atl

@@ -20,8 +20,9 @@ class InputFile {
   const std::string& path() const { return path_; }
   Compression compression() const { return compression_; }
 
-  InputFile(InputFile&&) noexcept = default;
-  InputFile& operator=(InputFile&&) noexcept = default;
+  // Defined in input_file.cpp, where Storage is complete (so callers can move an InputFile).
+  InputFile(InputFile&&) noexcept;
+  InputFile& operator=(InputFile&&) noexcept;
   ~InputFile();
 
  private:

@@ -88,4 +88,8 @@ class Topology {
   friend class TopologyBuilder;
 };
 
+/// The owned vertices' out-edges as an edge list in CSR order (gids, weights when weighted,
+/// the vertex set declared so isolated vertices survive a round trip).
+EdgeList to_edge_list(const Topology& graph);
+
 }  // namespace atl
