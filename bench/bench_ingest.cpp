@@ -50,8 +50,10 @@ std::string kron20_symmetric_text() {
 }
 
 void report(benchmark::State& state, double bytes, double edges) {
-  state.counters["MB/s"] = benchmark::Counter(bytes * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["Medges/s"] = benchmark::Counter(edges * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MB/s"] =
+      benchmark::Counter(bytes * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["Medges/s"] =
+      benchmark::Counter(edges * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["edges"] = edges;
   state.counters["MB"] = bytes * 1e-6;
 }
@@ -104,27 +106,44 @@ void build(benchmark::State& state, const std::string& path, bool symmetrize) {
   report(state, 0, static_cast<double>(list.size()));
 }
 
-void BM_LoadSlashdot(benchmark::State& s) { load(s, shared_file("soc-Slashdot0902.txt.zst"), false); }
+void BM_LoadSlashdot(benchmark::State& s) {
+  load(s, shared_file("soc-Slashdot0902.txt.zst"), false);
+}
 void BM_ParseSlashdot(benchmark::State& s) {
   // parse the decompressed text (the zstd step is measured in BM_LoadSlashdot)
   parse(s, shared_file("soc-Slashdot0902.txt.zst"));
 }
-void BM_LoadKron20Text(benchmark::State& s) { load(s, kron20_text(), false); }
-void BM_LoadKron20TextSymmetrize(benchmark::State& s) { load(s, kron20_text(), true); }
-void BM_LoadKron20SymmetricText(benchmark::State& s) { load(s, kron20_symmetric_text(), false); }
+void BM_LoadKron20Text(benchmark::State& s) {
+  load(s, kron20_text(), false);
+}
+void BM_LoadKron20TextSymmetrize(benchmark::State& s) {
+  load(s, kron20_text(), true);
+}
+void BM_LoadKron20SymmetricText(benchmark::State& s) {
+  load(s, kron20_symmetric_text(), false);
+}
 void BM_LoadKron20SymmetricTextSymmetrize(benchmark::State& s) {
   load(s, kron20_symmetric_text(), true);
 }
-void BM_ParseKron20Text(benchmark::State& s) { parse(s, kron20_text()); }
-void BM_BuildKron20(benchmark::State& s) { build(s, kron20_text(), false); }
-void BM_BuildKron20Symmetrize(benchmark::State& s) { build(s, kron20_text(), true); }
+void BM_ParseKron20Text(benchmark::State& s) {
+  parse(s, kron20_text());
+}
+void BM_BuildKron20(benchmark::State& s) {
+  build(s, kron20_text(), false);
+}
+void BM_BuildKron20Symmetrize(benchmark::State& s) {
+  build(s, kron20_text(), true);
+}
 
 BENCHMARK(BM_LoadSlashdot)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ParseSlashdot)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LoadKron20Text)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_LoadKron20TextSymmetrize)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_LoadKron20SymmetricText)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
-BENCHMARK(BM_LoadKron20SymmetricTextSymmetrize)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_LoadKron20SymmetricTextSymmetrize)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 BENCHMARK(BM_ParseKron20Text)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_BuildKron20)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_BuildKron20Symmetrize)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);

@@ -54,8 +54,7 @@ void write_result(EdgeList edges, const CommonOptions& opt, double gen_seconds) 
   Timer timer;
   write_edge_list(edges, opt.out, format);
   std::printf("wrote %zu edges%s to %s (generate %.3f s, write %.3f s)\n", edges.size(),
-              edges.weighted ? " with weights" : "", opt.out.c_str(), gen_seconds,
-              timer.seconds());
+              edges.weighted ? " with weights" : "", opt.out.c_str(), gen_seconds, timer.seconds());
 }
 
 void add_common(CLI::App* cmd, CommonOptions& opt) {

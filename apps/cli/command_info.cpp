@@ -88,10 +88,9 @@ void run_info(const InfoOptions& opt) {
   std::printf("graph           %s (%s, compression %s)\n", opt.graph.c_str(),
               std::string(format_name(format)).c_str(), compression_name(file.compression()));
   std::printf("vertices        %llu\n", static_cast<unsigned long long>(s.vertices));
-  std::printf("edges           %llu%s\n", static_cast<unsigned long long>(s.edges),
-              opt.symmetrize || opt.dedup
-                  ? (" (input " + std::to_string(edges.size()) + ")").c_str()
-                  : "");
+  std::printf(
+      "edges           %llu%s\n", static_cast<unsigned long long>(s.edges),
+      opt.symmetrize || opt.dedup ? (" (input " + std::to_string(edges.size()) + ")").c_str() : "");
   std::printf("self-loops      %llu\n", static_cast<unsigned long long>(s.self_loops));
   std::printf("duplicate edges %llu\n", static_cast<unsigned long long>(s.duplicate_edges));
   std::printf("isolated        %llu\n", static_cast<unsigned long long>(s.isolated_vertices));

@@ -9,6 +9,8 @@ namespace atl::cli {
 void add_generate_command(CLI::App& app);
 /// `atoll info GRAPH [--json] ...`
 void add_info_command(CLI::App& app);
+/// `atoll run pagerank|cc|sssp --graph PATH ...`
+void add_run_command(CLI::App& app);
 
 /// Runs the atoll command line; returns the process exit code (0 ok, 1 runtime, 2 usage).
 int run_cli(int argc, char** argv);

@@ -1,3 +1,5 @@
 #include "commands.hpp"
 
-int main(int argc, char** argv) { return atl::cli::run_cli(argc, argv); }
+int main(int argc, char** argv) {
+  return atl::cli::run_cli(argc, argv);
+}

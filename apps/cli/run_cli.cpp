@@ -37,11 +37,11 @@ std::string valid_words(CLI::App* app) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
-  CLI::App app{"Atoll: a distributed graph-analytics engine (GraphLab and Pregel models)",
-               "atoll"};
+  CLI::App app{"Atoll: a distributed graph-analytics engine (GraphLab and Pregel models)", "atoll"};
   app.require_subcommand(1);
   add_generate_command(app);
   add_info_command(app);
+  add_run_command(app);
   try {
     app.parse(argc, argv);
     return 0;

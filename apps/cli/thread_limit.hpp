@@ -15,8 +15,8 @@ class ThreadLimit {
   explicit ThreadLimit(int threads) {
     if (threads < 0) usage_fail("--threads must be at least 1, got ", threads);
     if (threads > 0) {
-      control_ = std::make_unique<tbb::global_control>(
-          tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+      control_ = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                       static_cast<std::size_t>(threads));
     }
   }
 

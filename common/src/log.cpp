@@ -30,8 +30,12 @@ void write_line(std::string_view msg) {
 
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level.store(level); }
-LogLevel log_level() { return g_level.load(); }
+void set_log_level(LogLevel level) {
+  g_level.store(level);
+}
+LogLevel log_level() {
+  return g_level.load();
+}
 
 void log_info(std::string_view msg) {
   if (g_level.load() >= LogLevel::kInfo) write_line(msg);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -73,14 +74,20 @@ class LineCursor {
     return value;
   }
 
-  /// Skips blanks, then parses a decimal or scientific floating-point number.
+  /// Skips blanks, then parses a finite decimal or scientific number (no nan or inf).
   double parse_double(std::string_view what) {
     skip_blanks();
     const char* start = p_;
-    const char* first = (p_ != end_ && *p_ == '+') ? p_ + 1 : p_;  // from_chars rejects '+'
+    // from_chars rejects a leading '+': skip one, but not one before another sign ("+-1").
+    const char* first = p_;
+    if (first != end_ && *first == '+') {
+      ++first;
+      if (first != end_ && (*first == '+' || *first == '-')) first = p_;
+    }
     double value = 0;
     auto [ptr, ec] = std::from_chars(first, end_, value);
-    if (ec != std::errc() || (ptr != end_ && *ptr != ' ' && *ptr != '\t')) {
+    if (ec != std::errc() || (ptr != end_ && *ptr != ' ' && *ptr != '\t') ||
+        !std::isfinite(value)) {
       p_ = start;
       if (ec == std::errc::result_out_of_range) {
         throw LineFailure{str_cat(what, " is out of range, got ", quote_excerpt(token()))};
@@ -107,8 +114,8 @@ template <typename Extra>
 struct ChunkOutput {
   std::vector<Edge> edges;
   std::vector<double> weights;
-  std::uint64_t newlines = 0;           ///< '\n' bytes in the chunk
-  std::uint64_t error_line = 0;         ///< 0-based line within the chunk (if error)
+  std::uint64_t newlines = 0;    ///< '\n' bytes in the chunk
+  std::uint64_t error_line = 0;  ///< 0-based line within the chunk (if error)
   std::optional<std::string> error;
   Extra extra{};
 };

@@ -82,8 +82,9 @@ EdgeList parse_binary(std::string_view bytes, std::string_view name) {
   EdgeList list;
   list.weighted = weighted;
   list.edges.resize(m);
-  std::memcpy(list.edges.data(), bytes.data() + kBinaryHeaderSize, m * sizeof(Edge));
-  if (weighted) {
+  // memcpy needs valid pointers even for 0 bytes, and an empty vector's data() may be null.
+  if (m > 0) std::memcpy(list.edges.data(), bytes.data() + kBinaryHeaderSize, m * sizeof(Edge));
+  if (weighted && m > 0) {
     list.weights.resize(m);
     std::memcpy(list.weights.data(), bytes.data() + kBinaryHeaderSize + m * sizeof(Edge),
                 m * sizeof(double));

@@ -11,11 +11,11 @@
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
-#include <bit>
-#include <type_traits>
 #include <atomic>
+#include <bit>
 #include <memory>
 #include <numeric>
+#include <type_traits>
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
@@ -28,14 +28,17 @@ namespace {
 using detail::radix_sort;
 using detail::RecordBuffer;
 
-
 /// An arc with its weight; key = (src << bits) | dst.
 struct WeightedArc {
   std::uint64_t key;
   double weight;
 };
-inline std::uint64_t arc_key(std::uint64_t key) { return key; }
-inline std::uint64_t arc_key(const WeightedArc& arc) { return arc.key; }
+inline std::uint64_t arc_key(std::uint64_t key) {
+  return key;
+}
+inline std::uint64_t arc_key(const WeightedArc& arc) {
+  return arc.key;
+}
 
 /// An in-edge on its way to the in-CSR.
 struct InArc {
@@ -51,7 +54,9 @@ unsigned lid_bits(std::size_t n) {
   return std::max(1u, static_cast<unsigned>(std::bit_width(n > 0 ? n - 1 : 0)));
 }
 
-std::size_t chunk_of(std::size_t n, std::size_t chunks) { return (n + chunks - 1) / chunks; }
+std::size_t chunk_of(std::size_t n, std::size_t chunks) {
+  return (n + chunks - 1) / chunks;
+}
 
 /// Splits [0, n) into chunks; positions[c] = base + number of i < start(c) with keep(i), and
 /// positions.back() = base + total. Returns the total kept.
@@ -264,7 +269,8 @@ class TopologyBuilder {
     std::vector<std::size_t> reverse_at;
     std::size_t arcs = m;
     if (options_.symmetrize) {
-      arcs += stable_positions(m, m, [&](std::size_t i) { return src_[i] != dst_[i]; }, reverse_at);
+      arcs += stable_positions(
+          m, m, [&](std::size_t i) { return src_[i] != dst_[i]; }, reverse_at);
     }
     RecordBuffer<Rec> records(arcs);
     auto forward = [&](std::size_t i) {
@@ -316,7 +322,8 @@ class TopologyBuilder {
     }
 
     const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-    g_.out_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return arc_key(records[i]) >> bits; });
+    g_.out_offsets_ =
+        offsets_of_sorted(arcs, n, [&](std::size_t i) { return arc_key(records[i]) >> bits; });
     g_.out_targets_.resize(arcs);
     if (in_.weighted) g_.weights_.resize(arcs);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {

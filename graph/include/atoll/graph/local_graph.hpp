@@ -22,17 +22,19 @@ class LocalGraph {
   explicit LocalGraph(Topology topology)
       : topology_(std::move(topology)),
         vertex_data_(std::make_unique_for_overwrite<VertexData[]>(topology_.num_vertices())),
-        edge_data_(std::make_unique_for_overwrite<EdgeData[]>(topology_.num_edges())) {}
+        edge_data_(std::make_unique_for_overwrite<EdgeData[]>(edge_slots())) {}
 
   const Topology& topology() const { return topology_; }
   std::span<VertexData> vertex_data() { return {vertex_data_.get(), topology_.num_vertices()}; }
   std::span<const VertexData> vertex_data() const {
     return {vertex_data_.get(), topology_.num_vertices()};
   }
-  std::span<EdgeData> edge_data() { return {edge_data_.get(), topology_.num_edges()}; }
-  std::span<const EdgeData> edge_data() const { return {edge_data_.get(), topology_.num_edges()}; }
+  /// Empty edge data (std::is_empty) takes no memory: the span is then empty.
+  std::span<EdgeData> edge_data() { return {edge_data_.get(), edge_slots()}; }
+  std::span<const EdgeData> edge_data() const { return {edge_data_.get(), edge_slots()}; }
 
  private:
+  std::size_t edge_slots() const { return std::is_empty_v<EdgeData> ? 0 : topology_.num_edges(); }
   Topology topology_;
   std::unique_ptr<VertexData[]> vertex_data_;
   std::unique_ptr<EdgeData[]> edge_data_;

@@ -1,0 +1,30 @@
+// PageRank as NetworkX and igraph define it: damping d, rank of vertices without out-edges
+// spread uniformly over all vertices, ranks summing to 1. Multi-edges count with their
+// multiplicity (use --dedup for the simple-graph value); edge weights are ignored.
+#pragma once
+
+#include <cstdint>
+
+#include "atoll/apps/vertex_values.hpp"
+#include "atoll/engine/engine_options.hpp"
+#include "atoll/graph/topology.hpp"
+
+namespace atl {
+
+struct PageRankOptions {
+  double damping = 0.85;
+  double tolerance = 1e-9;          ///< stop when the L1 change of a sweep falls below this
+  std::uint64_t iterations = 1000;  ///< at most this many sweeps
+  /// GraphLab's delta-based dynamic PageRank: a vertex reschedules its out-neighbours only
+  /// when its rank moved by more than tolerance x its rank.
+  bool dynamic = false;
+};
+
+struct PageRankResult : VertexValues<double> {
+  double final_change = 0;  ///< L1 change of the last sweep
+};
+
+PageRankResult pagerank(Topology graph, const PageRankOptions& options,
+                        const EngineOptions& engine);
+
+}  // namespace atl

@@ -1,0 +1,52 @@
+// Label propagation over the undirected view: a vertex takes the smallest label among itself
+// and its in- and out-neighbours and, when its label dropped, schedules the neighbours whose
+// label is larger. Labels start as gids, so the fixpoint labels each component with its
+// smallest gid.
+#include "atoll/apps/connected_components.hpp"
+
+#include <algorithm>
+
+#include "atoll/engine/chromatic_engine.hpp"
+
+namespace atl {
+namespace {
+
+struct ComponentsProgram {
+  using VertexData = Gid;
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = Consistency::kVertex;
+
+  void update(Scope<ComponentsProgram>& scope, Context& context) const {
+    Gid label = scope.vertex();
+    for (auto edge : scope.in_edges()) label = std::min(label, edge.neighbor_data());
+    for (auto edge : scope.out_edges()) label = std::min(label, edge.neighbor_data());
+    if (label == scope.vertex()) return;
+    scope.vertex() = label;
+    for (auto edge : scope.in_edges()) {
+      if (edge.neighbor_data() > label) context.schedule(edge.neighbor());
+    }
+    for (auto edge : scope.out_edges()) {
+      if (edge.neighbor_data() > label) context.schedule(edge.neighbor());
+    }
+  }
+};
+
+}  // namespace
+
+VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& eo) {
+  VertexValues<std::uint64_t> result;
+  const Lid n = graph.num_owned();
+  result.gids.resize(n);
+  for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
+  if (n == 0) return result;
+  LocalGraph<Gid, EmptyData> local(std::move(graph));
+  ComponentsProgram program;
+  ChromaticEngine<ComponentsProgram> engine(local, program, eo);
+  engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
+  engine.schedule_all();
+  result.stats = engine.run();
+  result.values.assign(local.vertex_data().begin(), local.vertex_data().end());
+  return result;
+}
+
+}  // namespace atl

@@ -1,0 +1,59 @@
+// Bellman-Ford by pulling: a scheduled vertex takes the best of its in-neighbours' distance
+// plus the edge weight and, when its distance dropped, schedules its out-neighbours. With
+// non-negative weights the fixpoint is the shortest-path distance.
+#include "atoll/apps/sssp.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "atoll/common/error.hpp"
+#include "atoll/engine/chromatic_engine.hpp"
+
+namespace atl {
+namespace {
+
+constexpr double kUnreached = std::numeric_limits<double>::infinity();
+
+struct SsspProgram {
+  using VertexData = double;
+  using EdgeData = double;  ///< weight
+  static constexpr Consistency kConsistency = Consistency::kVertex;
+
+  void update(Scope<SsspProgram>& scope, Context& context) const {
+    double best = scope.vertex();
+    for (auto edge : scope.in_edges()) best = std::min(best, edge.neighbor_data() + edge.data());
+    if (best >= scope.vertex()) return;
+    scope.vertex() = best;
+    context.schedule_out_neighbors(scope, -best);  // priority: nearer first
+  }
+};
+
+}  // namespace
+
+VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo) {
+  VertexValues<double> result;
+  const Lid n = graph.num_owned();
+  Lid src = graph.lid(source);
+  if (src == kInvalidLid || src >= n) fail("--source ", source, " is not a vertex of the graph");
+  std::span<const double> w = graph.weights();
+  for (std::size_t e = 0; e < w.size(); ++e) {
+    if (!(w[e] >= 0)) {
+      fail("sssp needs non-negative edge weights; edge ", e, " has weight ", w[e]);
+    }
+  }
+  result.gids.resize(n);
+  for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
+  const bool weighted = graph.weighted();
+  LocalGraph<double, double> local(std::move(graph));
+  SsspProgram program;
+  ChromaticEngine<SsspProgram> engine(local, program, eo);
+  engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
+  std::span<const double> weights = local.topology().weights();
+  engine.init_edges([&](EdgeId e, double& weight) { weight = weighted ? weights[e] : 1.0; });
+  for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
+  result.stats = engine.run();
+  result.values.assign(local.vertex_data().begin(), local.vertex_data().end());
+  return result;
+}
+
+}  // namespace atl

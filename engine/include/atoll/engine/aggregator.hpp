@@ -1,0 +1,89 @@
+// Sync operation (aggregators): fold over vertices, merge partial results, finalize; run by
+// the engine between colour steps. Updates read the last finalized value.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+
+namespace atl {
+
+/// Names one registered aggregator whose value has type T.
+template <typename T>
+struct AggregatorHandle {
+  std::uint32_t index = 0;
+};
+
+/// When an aggregator runs: after every sweep over all colours, or after the colour step in
+/// which the engine's update count crossed another multiple of `updates`.
+struct SyncInterval {
+  std::uint64_t updates = 0;  ///< 0: every sweep
+  static SyncInterval every_sweep() { return {0}; }
+  static SyncInterval every_updates(std::uint64_t n) { return {n}; }
+};
+
+/// The registered aggregators and their last finalized values (type-erased; values are
+/// trivially copyable so they can be reduced across ranks as bytes).
+class AggregatorTable {
+ public:
+  /// compute(out) folds, merges and finalizes into out (a T).
+  template <typename T>
+  AggregatorHandle<T> add(std::string name, const T& initial, SyncInterval when,
+                          std::function<void(void*)> compute) {
+    static_assert(std::is_trivially_copyable_v<T>, "aggregator values must be trivially copyable");
+    Slot slot;
+    slot.name = std::move(name);
+    slot.when = when;
+    slot.size = sizeof(T);
+    slot.storage.resize((sizeof(T) + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
+    std::memcpy(slot.storage.data(), &initial, sizeof(T));
+    slot.compute = std::move(compute);
+    slots_.push_back(std::move(slot));
+    return {static_cast<std::uint32_t>(slots_.size() - 1)};
+  }
+
+  /// The last finalized value.
+  template <typename T>
+  const T& value(AggregatorHandle<T> h) const {
+    const Slot& slot = slots_.at(h.index);
+    if (slot.size != sizeof(T)) fail("aggregator '", slot.name, "' read with the wrong type");
+    return *reinterpret_cast<const T*>(slot.storage.data());
+  }
+
+  /// Runs every aggregator due after a sweep (when_sweep) or because `updates` total updates
+  /// crossed its interval since it last ran.
+  void run_due(bool end_of_sweep, std::uint64_t updates) {
+    for (Slot& slot : slots_) {
+      bool due = slot.when.updates == 0
+                     ? end_of_sweep
+                     : updates / slot.when.updates != slot.last_updates / slot.when.updates;
+      if (due) run(slot, updates);
+    }
+  }
+  void run_all(std::uint64_t updates) {
+    for (Slot& slot : slots_) run(slot, updates);
+  }
+  std::size_t size() const { return slots_.size(); }
+
+ private:
+  struct Slot {
+    std::string name;
+    SyncInterval when;
+    std::size_t size = 0;
+    std::vector<std::max_align_t> storage;
+    std::function<void(void*)> compute;
+    std::uint64_t last_updates = 0;
+  };
+  static void run(Slot& slot, std::uint64_t updates) {
+    slot.compute(slot.storage.data());
+    slot.last_updates = updates;
+  }
+  std::vector<Slot> slots_;
+};
+
+}  // namespace atl

@@ -1,0 +1,28 @@
+// Graph colouring for the chromatic engine: vertices of one colour can be updated together
+// without violating the consistency model.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "atoll/engine/consistency.hpp"
+#include "atoll/graph/topology.hpp"
+
+namespace atl {
+
+struct Coloring {
+  std::vector<std::uint32_t> color;  ///< colour of each owned vertex (by lid)
+  std::uint32_t num_colors = 0;
+};
+
+/// Colours the owned vertices over the undirected view of the graph (in- and out-neighbours,
+/// self-loops ignored): one colour for vertex consistency, distance-1 (adjacent vertices
+/// differ) for edge, distance-2 (vertices within two hops differ) for full. Parallel
+/// Jones-Plassmann with priorities from (degree, hash of gid): the result depends only on the
+/// graph, never on the thread count.
+Coloring color_graph(const Topology& graph, Consistency consistency);
+
+/// True when `coloring` satisfies the consistency's rule on graph (for tests and checks).
+bool is_valid_coloring(const Topology& graph, const Coloring& coloring, Consistency consistency);
+
+}  // namespace atl

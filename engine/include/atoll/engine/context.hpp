@@ -1,0 +1,68 @@
+// Context: what an update function may do besides touching its scope: schedule vertices,
+// read aggregates, and learn where the run is.
+#pragma once
+
+#include <cstdint>
+
+#include "atoll/engine/aggregator.hpp"
+#include "atoll/graph/ids.hpp"
+
+namespace atl {
+
+/// Where schedule requests go (implemented by each engine).
+class ScheduleSink {
+ public:
+  virtual void schedule(Lid v, double priority) = 0;
+
+ protected:
+  ~ScheduleSink() = default;
+};
+
+class Context {
+ public:
+  Context(ScheduleSink& sink, const AggregatorTable& aggregators, std::uint64_t sweep,
+          std::uint64_t step)
+      : sink_(&sink), aggregators_(&aggregators), sweep_(sweep), step_(step) {}
+
+  /// Schedules local vertex v (an owned vertex or a ghost) with the given priority.
+  void schedule(Lid v, double priority = 1.0) { sink_->schedule(v, priority); }
+
+  /// Schedules every out-neighbour (in-neighbour, both) of the scope's vertex.
+  template <typename ScopeT>
+  void schedule_out_neighbors(const ScopeT& scope, double priority = 1.0) {
+    for (auto edge : scope.out_edges()) schedule(edge.neighbor(), priority);
+  }
+  template <typename ScopeT>
+  void schedule_in_neighbors(const ScopeT& scope, double priority = 1.0) {
+    for (auto edge : scope.in_edges()) schedule(edge.neighbor(), priority);
+  }
+  template <typename ScopeT>
+  void schedule_neighbors(const ScopeT& scope, double priority = 1.0) {
+    schedule_in_neighbors(scope, priority);
+    schedule_out_neighbors(scope, priority);
+  }
+
+  /// The last finalized value of an aggregator.
+  template <typename T>
+  const T& aggregate(AggregatorHandle<T> handle) const {
+    return aggregators_->value(handle);
+  }
+
+  /// Sweeps over all colours completed before this one (the "iteration").
+  std::uint64_t sweep() const { return sweep_; }
+  /// Colour steps completed before this one.
+  std::uint64_t step() const { return step_; }
+  /// The priority this update's vertex was scheduled with.
+  double priority() const { return priority_; }
+
+  void set_priority(double p) { priority_ = p; }  ///< engine use
+
+ private:
+  ScheduleSink* sink_;
+  const AggregatorTable* aggregators_;
+  std::uint64_t sweep_;
+  std::uint64_t step_;
+  double priority_ = 0.0;
+};
+
+}  // namespace atl

@@ -1,0 +1,124 @@
+// Scope: an update's view of its vertex, adjacent edges and neighbours. What may be written is
+// fixed at compile time by the program's consistency model:
+//   vertex: the vertex is writable; edges and neighbours are read-only (neighbours as of the
+//           start of the step);
+//   edge:   the vertex and adjacent edges are writable; neighbours read-only, fresh;
+//   full:   everything in the scope is writable.
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <type_traits>
+
+#include "atoll/engine/program.hpp"
+#include "atoll/graph/topology.hpp"
+
+namespace atl {
+
+template <GraphProgram P>
+class Scope {
+ public:
+  using VertexData = typename P::VertexData;
+  using EdgeData = typename P::EdgeData;
+  static constexpr Consistency kConsistency = P::kConsistency;
+  /// Neighbour data: writable only under full consistency.
+  using NeighborData =
+      std::conditional_t<kConsistency == Consistency::kFull, VertexData, const VertexData>;
+  /// Adjacent edge data: read-only under vertex consistency.
+  using AdjacentEdgeData =
+      std::conditional_t<kConsistency == Consistency::kVertex, const EdgeData, EdgeData>;
+
+  /// One adjacent edge seen from the scope's vertex.
+  class Edge {
+   public:
+    Edge(const Scope* scope, Lid neighbor, EdgeId id) : s_(scope), neighbor_(neighbor), id_(id) {}
+    /// The vertex at the other end (local id).
+    Lid neighbor() const { return neighbor_; }
+    Gid neighbor_gid() const { return s_->topology_->gid(neighbor_); }
+    NeighborData& neighbor_data() const { return s_->neighbors_[neighbor_]; }
+    AdjacentEdgeData& data() const {
+      if constexpr (std::is_empty_v<EdgeData>) {
+        static EdgeData empty;  // no state: reads and writes are no-ops
+        return empty;
+      } else {
+        return s_->edges_[id_];
+      }
+    }
+    EdgeId id() const { return id_; }
+
+   private:
+    const Scope* s_;
+    Lid neighbor_;
+    EdgeId id_;
+  };
+
+  /// The in- or out-edges of the scope's vertex, iterable with range-for.
+  template <bool kIn>
+  class EdgeRange {
+   public:
+    class iterator {
+     public:
+      using value_type = Edge;
+      using difference_type = std::ptrdiff_t;
+      iterator(const Scope* s, EdgeId i) : s_(s), i_(i) {}
+      Edge operator*() const {
+        const Topology& t = *s_->topology_;
+        if constexpr (kIn) {
+          return Edge(s_, t.in_sources()[i_], t.in_edge_ids()[i_]);
+        } else {
+          return Edge(s_, t.out_targets()[i_], i_);
+        }
+      }
+      iterator& operator++() {
+        ++i_;
+        return *this;
+      }
+      iterator operator++(int) {
+        iterator old = *this;
+        ++i_;
+        return old;
+      }
+      bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+     private:
+      const Scope* s_;
+      EdgeId i_;
+    };
+    EdgeRange(const Scope* s, EdgeId begin, EdgeId end) : s_(s), begin_(begin), end_(end) {}
+    iterator begin() const { return {s_, begin_}; }
+    iterator end() const { return {s_, end_}; }
+    std::size_t size() const { return end_ - begin_; }
+
+   private:
+    const Scope* s_;
+    EdgeId begin_;
+    EdgeId end_;
+  };
+
+  Scope(const Topology& topology, VertexData* vertices, NeighborData* neighbors,
+        AdjacentEdgeData* edges, Lid v)
+      : topology_(&topology), vertices_(vertices), neighbors_(neighbors), edges_(edges), v_(v) {}
+
+  Lid lid() const { return v_; }
+  Gid gid() const { return topology_->gid(v_); }
+  VertexData& vertex() { return vertices_[v_]; }
+  const VertexData& vertex() const { return vertices_[v_]; }
+  std::size_t in_degree() const { return topology_->in_degree(v_); }
+  std::size_t out_degree() const { return topology_->out_degree(v_); }
+  EdgeRange<true> in_edges() const {
+    return {this, topology_->in_offsets()[v_], topology_->in_offsets()[v_ + 1]};
+  }
+  EdgeRange<false> out_edges() const {
+    return {this, topology_->out_begin(v_), topology_->out_end(v_)};
+  }
+  const Topology& topology() const { return *topology_; }
+
+ private:
+  const Topology* topology_;
+  VertexData* vertices_;
+  NeighborData* neighbors_;
+  AdjacentEdgeData* edges_;
+  Lid v_;
+};
+
+}  // namespace atl

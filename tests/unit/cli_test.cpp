@@ -1,0 +1,260 @@
+// Tests of the `atoll` command line, run as a separate process: exit codes (0 ok, 1 runtime
+// error, 2 usage error), messages on stderr, `info` text and JSON output, `generate`.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+
+#include "test_util.hpp"
+
+namespace {
+
+using atl::test::CommandResult;
+using atl::test::run_command;
+using atl::test::TempDir;
+using atl::test::write_file;
+using testing::HasSubstr;
+using testing::Not;
+
+/// Runs `atoll ARGS` (args are pasted into a shell command line).
+CommandResult atoll(const std::string& args) {
+  return run_command(std::string("'") + ATOLL_BINARY + "' " + args);
+}
+
+std::string describe(const CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
+}
+
+TEST(CliTest, NoArgumentsIsAUsageError) {
+  CommandResult r = atoll("");
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("generate"));
+  EXPECT_THAT(r.err, HasSubstr("info"));
+  EXPECT_TRUE(r.out.empty()) << describe(r);
+}
+
+TEST(CliTest, UnknownSubcommand) {
+  CommandResult r = atoll("frobnicate");
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("unknown subcommand 'frobnicate'")) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("valid here: generate, info")) << describe(r);
+}
+
+TEST(CliTest, UnknownFlagListsValidOptions) {
+  CommandResult r = atoll("info x --bogus");
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("--bogus"));
+  EXPECT_THAT(r.err, HasSubstr("--json"));
+  EXPECT_THAT(r.err, HasSubstr("--threads"));
+  EXPECT_THAT(r.err, HasSubstr("--format"));
+  EXPECT_THAT(r.err, Not(HasSubstr("cannot open")));  // rejected before reading anything
+}
+
+TEST(CliTest, MissingRequiredArguments) {
+  CommandResult info = atoll("info");
+  EXPECT_EQ(info.exit_code, 2) << describe(info);
+  EXPECT_THAT(info.err, HasSubstr("graph"));
+  CommandResult gen = atoll("generate");
+  EXPECT_EQ(gen.exit_code, 2) << describe(gen);
+  EXPECT_THAT(gen.err, HasSubstr("kronecker"));
+  EXPECT_THAT(gen.err, HasSubstr("grid"));
+  TempDir dir;
+  CommandResult grid = atoll("generate grid --rows 3 --out '" + dir.file("g.txt") + "'");
+  EXPECT_EQ(grid.exit_code, 2) << describe(grid);
+  EXPECT_THAT(grid.err, HasSubstr("--cols"));
+}
+
+TEST(CliTest, Help) {
+  CommandResult r = atoll("--help");
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(r.out, HasSubstr("generate"));
+  EXPECT_THAT(r.out, HasSubstr("info"));
+  CommandResult sub = atoll("info --help");
+  EXPECT_EQ(sub.exit_code, 0) << describe(sub);
+  EXPECT_THAT(sub.out, HasSubstr("--json"));
+}
+
+TEST(CliTest, InfoMissingFile) {
+  CommandResult r = atoll("info /nonexistent/graph.txt");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent/graph.txt: cannot open"));
+}
+
+TEST(CliTest, InfoMalformedFileNamesFileAndLine) {
+  TempDir dir;
+  std::string path = dir.file("bad.txt");
+  write_file(path, "1 2\n# comment\n3 x\n");
+  CommandResult r = atoll("info '" + path + "'");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr(path + ":3: expected a destination vertex id"));
+}
+
+TEST(CliTest, InfoText) {
+  TempDir dir;
+  std::string path = dir.file("g.txt");
+  write_file(path, "1 2\n2 3\n3 3\n1 2\n");
+  CommandResult r = atoll("info '" + path + "'");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(r.out, HasSubstr("vertices        3\n"));
+  EXPECT_THAT(r.out, HasSubstr("edges           4\n"));
+  EXPECT_THAT(r.out, HasSubstr("self-loops      1\n"));
+  EXPECT_THAT(r.out, HasSubstr("duplicate edges 1\n"));
+  EXPECT_THAT(r.out, HasSubstr("weighted        no\n"));
+  CommandResult d = atoll("info '" + path + "' --symmetrize --dedup");
+  ASSERT_EQ(d.exit_code, 0) << describe(d);
+  EXPECT_THAT(d.out, HasSubstr("edges           4 (input 4)\n"));  // 1-2, 2-1, 2-3, 3-2
+  EXPECT_THAT(d.out, HasSubstr("self-loops      0\n"));
+}
+
+TEST(CliTest, InfoJson) {
+  TempDir dir;
+  std::string path = dir.file("g.gr");
+  write_file(path, "c x\np sp 4 3\na 1 2 5\na 2 3 1.5\na 3 3 2\n");
+  CommandResult r = atoll("info '" + path + "' --json");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  const std::string& j = r.out;
+  EXPECT_EQ(j.front(), '{');
+  EXPECT_EQ(j.substr(j.size() - 2), "}\n");
+  EXPECT_EQ(std::count(j.begin(), j.end(), '\n'), 1);
+  for (const char* want :
+       {"\"graph\":\"", "\"format\":\"gr\"", "\"compression\":\"none\"", "\"input_edges\":3",
+        "\"vertices\":4", "\"edges\":3", "\"self_loops\":1", "\"duplicate_edges\":0",
+        "\"isolated_vertices\":1", "\"out_degree\":{\"min\":0,\"max\":1,\"mean\":0.75}",
+        "\"in_degree\":{\"min\":0,\"max\":2,\"mean\":0.75}", "\"weighted\":true",
+        "\"symmetrized\":false", "\"deduplicated\":false",
+        "\"load_seconds\":", "\"read_seconds\":", "\"build_seconds\":", "\"graph_bytes\":"}) {
+    EXPECT_THAT(j, HasSubstr(want)) << j;
+  }
+}
+
+TEST(CliTest, InfoJsonCompressedSnap) {
+  TempDir dir;
+  std::string path = dir.file("g.txt.zst");
+  write_file(path, atl::test::zstd_compress("1 2\n2 3\n"));
+  CommandResult r = atoll("info '" + path + "' --json --threads 1");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(r.out, HasSubstr("\"vertices\":3"));
+  EXPECT_THAT(r.out, HasSubstr("\"edges\":2"));
+  EXPECT_THAT(r.out, HasSubstr("\"format\":\"snap\""));
+  EXPECT_THAT(r.out, HasSubstr("\"compression\":\"zstd\""));
+  EXPECT_THAT(r.out, HasSubstr("\"weighted\":false"));
+}
+
+TEST(CliTest, InfoFormatFlag) {
+  TempDir dir;
+  std::string path = dir.file("g.gr");
+  write_file(path, "p sp 2 1\na 1 2 1\n");
+  CommandResult forced = atoll("info '" + path + "' --format snap");
+  EXPECT_EQ(forced.exit_code, 1) << describe(forced);
+  EXPECT_THAT(forced.err, HasSubstr(path + ":1: expected a source vertex id"));
+  CommandResult bad = atoll("info '" + path + "' --format xml");
+  EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+  EXPECT_THAT(bad.err, HasSubstr("unknown graph format 'xml'"));
+}
+
+TEST(CliTest, Threads) {
+  TempDir dir;
+  std::string path = dir.file("g.txt");
+  write_file(path, "1 2\n");
+  CommandResult zero = atoll("info '" + path + "' --threads 0");  // 0: TBB's default
+  EXPECT_EQ(zero.exit_code, 0) << describe(zero);
+  CommandResult two = atoll("info '" + path + "' --threads 2");
+  EXPECT_EQ(two.exit_code, 0) << describe(two);
+  CommandResult negative = atoll("info '" + path + "' --threads -1");
+  EXPECT_EQ(negative.exit_code, 2) << describe(negative);
+  EXPECT_THAT(negative.err, HasSubstr("--threads must be at least 1, got -1"));
+  CommandResult text = atoll("info '" + path + "' --threads many");
+  EXPECT_EQ(text.exit_code, 2) << describe(text);
+}
+
+TEST(CliTest, GenerateGridThenInfo) {
+  TempDir dir;
+  std::string out = dir.file("grid.txt");
+  CommandResult gen = atoll("generate grid --rows 3 --cols 4 --out '" + out + "'");
+  ASSERT_EQ(gen.exit_code, 0) << describe(gen);
+  EXPECT_THAT(gen.out, HasSubstr("wrote 17 edges"));
+  CommandResult info = atoll("info '" + out + "' --json");
+  ASSERT_EQ(info.exit_code, 0) << describe(info);
+  EXPECT_THAT(info.out, HasSubstr("\"vertices\":12"));
+  EXPECT_THAT(info.out, HasSubstr("\"edges\":17"));
+  EXPECT_THAT(info.out, HasSubstr("\"weighted\":false"));
+  // Binary output, weighted, and the symmetrized view.
+  std::string bin = dir.file("grid.bin");
+  gen = atoll("generate grid --rows 3 --cols 4 --weights 1:9 --out '" + bin + "'");
+  ASSERT_EQ(gen.exit_code, 0) << describe(gen);
+  info = atoll("info '" + bin + "' --json --symmetrize");
+  ASSERT_EQ(info.exit_code, 0) << describe(info);
+  EXPECT_THAT(info.out, HasSubstr("\"format\":\"bin\""));
+  EXPECT_THAT(info.out, HasSubstr("\"vertices\":12"));
+  EXPECT_THAT(info.out, HasSubstr("\"edges\":34"));
+  EXPECT_THAT(info.out, HasSubstr("\"weighted\":true"));
+}
+
+TEST(CliTest, GenerateSymmetrizedAndDeduplicated) {
+  TempDir dir;
+  std::string out = dir.file("grid-sym.txt");
+  CommandResult gen = atoll("generate grid --rows 3 --cols 4 --symmetrize --out '" + out + "'");
+  ASSERT_EQ(gen.exit_code, 0) << describe(gen);
+  EXPECT_THAT(gen.out, HasSubstr("wrote 34 edges"));
+  CommandResult info = atoll("info '" + out + "' --json");
+  ASSERT_EQ(info.exit_code, 0) << describe(info);
+  EXPECT_THAT(info.out, HasSubstr("\"vertices\":12"));
+  EXPECT_THAT(info.out, HasSubstr("\"edges\":34"));
+  EXPECT_THAT(info.out, HasSubstr("\"duplicate_edges\":0"));
+  // 20 uniform edges over 3 vertices must repeat pairs; --dedup leaves a simple graph.
+  std::string simple = dir.file("simple.bin");
+  gen = atoll("generate uniform --vertices 3 --edges 20 --dedup --out '" + simple + "'");
+  ASSERT_EQ(gen.exit_code, 0) << describe(gen);
+  info = atoll("info '" + simple + "' --json");
+  ASSERT_EQ(info.exit_code, 0) << describe(info);
+  EXPECT_THAT(info.out, HasSubstr("\"self_loops\":0"));
+  EXPECT_THAT(info.out, HasSubstr("\"duplicate_edges\":0"));
+}
+
+TEST(CliTest, GenerateKroneckerAndUniform) {
+  TempDir dir;
+  CommandResult k = atoll("generate kronecker --scale 6 --edge-factor 4 --seed 3 --out '" +
+                          dir.file("k.txt") + "'");
+  ASSERT_EQ(k.exit_code, 0) << describe(k);
+  EXPECT_THAT(k.out, HasSubstr("wrote 256 edges"));
+  CommandResult u = atoll("generate uniform --vertices 10 --edges 30 --weights 2:2 --out '" +
+                          dir.file("u.bin") + "'");
+  ASSERT_EQ(u.exit_code, 0) << describe(u);
+  EXPECT_THAT(u.out, HasSubstr("wrote 30 edges with weights"));
+  CommandResult info = atoll("info '" + dir.file("u.bin") + "' --json");
+  EXPECT_THAT(info.out, HasSubstr("\"input_edges\":30"));
+}
+
+TEST(CliTest, GenerateBadWeights) {
+  TempDir dir;
+  std::string out = dir.file("k.txt");
+  CommandResult reversed = atoll("generate kronecker --scale 4 --weights 5:1 --out '" + out + "'");
+  EXPECT_EQ(reversed.exit_code, 2) << describe(reversed);
+  EXPECT_THAT(reversed.err, HasSubstr("--weights MIN:MAX needs MIN <= MAX, got '5:1'"));
+  CommandResult text = atoll("generate kronecker --scale 4 --weights abc --out '" + out + "'");
+  EXPECT_EQ(text.exit_code, 2) << describe(text);
+  EXPECT_THAT(text.err, HasSubstr("--weights expects MIN:MAX with integers, got 'abc'"));
+  CommandResult trailing =
+      atoll("generate grid --rows 2 --cols 2 --weights 1:2x --out '" + out + "'");
+  EXPECT_EQ(trailing.exit_code, 2) << describe(trailing);
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+TEST(CliTest, GenerateUnwritablePath) {
+  CommandResult r = atoll("generate grid --rows 2 --cols 2 --out /nonexistent-dir/g.txt");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("cannot write graph to '/nonexistent-dir/g.txt'"));
+}
+
+TEST(CliTest, GenerateRejectsInputOnlyFormats) {
+  TempDir dir;
+  std::string out = dir.file("g.gr");
+  CommandResult r = atoll("generate grid --rows 2 --cols 2 --format gr --out '" + out + "'");
+  EXPECT_EQ(r.exit_code, 2) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("--format for generate must be snap or bin, got 'gr'"));
+  EXPECT_FALSE(std::filesystem::exists(out));
+}
+
+}  // namespace

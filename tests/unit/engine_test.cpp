@@ -1,0 +1,245 @@
+// The chromatic engine: serializability (checked by a program that watches for adjacent
+// updates overlapping in time), compile-time access rules, aggregators, rounds and limits.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <type_traits>
+
+#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/graph/generators.hpp"
+#include "test_util.hpp"
+
+namespace atl {
+namespace {
+
+/// Marks its vertex "in update" while it runs and counts every neighbour it sees in update
+/// at the same time. Under edge and full consistency that count must stay zero.
+template <Consistency C>
+struct OverlapChecker {
+  using VertexData = std::uint32_t;  ///< updates done
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = C;
+
+  std::atomic<std::uint8_t>* in_update;
+  std::atomic<std::uint64_t>* overlaps;
+  std::uint64_t sweeps;
+
+  void update(Scope<OverlapChecker>& scope, Context& context) const {
+    const Lid v = scope.lid();
+    in_update[v].store(1);
+    for (int spin = 0; spin < 400; ++spin) {  // widen the window, look repeatedly
+      for (auto e : scope.in_edges()) {
+        if (e.neighbor() != v && in_update[e.neighbor()].load()) overlaps->fetch_add(1);
+      }
+      for (auto e : scope.out_edges()) {
+        if (e.neighbor() != v && in_update[e.neighbor()].load()) overlaps->fetch_add(1);
+      }
+    }
+    ++scope.vertex();
+    in_update[v].store(0);
+    if (context.sweep() + 1 < sweeps) context.schedule(v);
+  }
+};
+
+template <Consistency C>
+std::uint64_t count_overlaps(const EdgeList& edges, SchedulerKind kind, int threads,
+                             std::optional<Consistency> run_as = std::nullopt) {
+  LocalGraph<std::uint32_t, EmptyData> graph(Topology::build(edges));
+  const Lid n = graph.topology().num_owned();
+  auto flags = std::make_unique<std::atomic<std::uint8_t>[]>(n);
+  std::atomic<std::uint64_t> overlaps{0};
+  OverlapChecker<C> program{flags.get(), &overlaps, 20};
+  EngineOptions options;
+  options.threads = threads;
+  options.scheduler = kind;
+  options.consistency = run_as;
+  ChromaticEngine<OverlapChecker<C>> engine(graph, program, options);
+  engine.init_vertices([](Lid, std::uint32_t& d) { d = 0; });
+  engine.schedule_all();
+  RunStats stats = engine.run();
+  EXPECT_EQ(stats.updates, std::uint64_t{n} * 20);
+  for (Lid v = 0; v < n; ++v) EXPECT_EQ(graph.vertex_data()[v], 20u);
+  return overlaps.load();
+}
+
+EdgeList dense_graph() {
+  UniformParams p;
+  p.vertices = 48;
+  p.edges = 600;
+  p.seed = 7;
+  return generate_uniform(p);
+}
+
+TEST(ChromaticEngine, EdgeAndFullConsistencyNeverOverlap) {
+  EdgeList dense = dense_graph();
+  KroneckerParams k;
+  k.scale = 9;
+  k.edge_factor = 8;
+  EdgeList kron = generate_kronecker(k);
+  for (SchedulerKind kind :
+       {SchedulerKind::kFifo, SchedulerKind::kSweep, SchedulerKind::kPriority}) {
+    SCOPED_TRACE(std::string(scheduler_name(kind)));
+    EXPECT_EQ(count_overlaps<Consistency::kEdge>(dense, kind, 4), 0u);
+    EXPECT_EQ(count_overlaps<Consistency::kFull>(dense, kind, 4), 0u);
+    EXPECT_EQ(count_overlaps<Consistency::kEdge>(kron, kind, 4), 0u);
+    // A vertex-consistency program run under a stronger model is protected too.
+    EXPECT_EQ(count_overlaps<Consistency::kVertex>(dense, kind, 4, Consistency::kEdge), 0u);
+  }
+}
+
+TEST(ChromaticEngine, CheckerDetectsOverlapsUnderVertexConsistency) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs two hardware threads";
+  EdgeList dense = dense_graph();
+  std::uint64_t total = 0;
+  for (int attempt = 0; attempt < 20 && total == 0; ++attempt) {
+    total += count_overlaps<Consistency::kVertex>(dense, SchedulerKind::kSweep, 4);
+  }
+  EXPECT_GT(total, 0u) << "the checker never saw two adjacent updates at once";
+}
+
+struct AccessProgram {
+  using VertexData = double;
+  using EdgeData = int;
+  static constexpr Consistency kConsistency = Consistency::kVertex;
+  void update(Scope<AccessProgram>&, Context&) const {}
+};
+struct EdgeAccessProgram : AccessProgram {
+  static constexpr Consistency kConsistency = Consistency::kEdge;
+  void update(Scope<EdgeAccessProgram>&, Context&) const {}
+};
+struct FullAccessProgram : AccessProgram {
+  static constexpr Consistency kConsistency = Consistency::kFull;
+  void update(Scope<FullAccessProgram>&, Context&) const {}
+};
+
+template <typename P>
+using NeighborRef = decltype(std::declval<typename Scope<P>::Edge>().neighbor_data());
+template <typename P>
+using EdgeRef = decltype(std::declval<typename Scope<P>::Edge>().data());
+
+TEST(ChromaticEngine, ScopeWritesFollowTheConsistencyModel) {
+  static_assert(!std::is_assignable_v<NeighborRef<AccessProgram>, double>);
+  static_assert(!std::is_assignable_v<EdgeRef<AccessProgram>, int>);
+  static_assert(!std::is_assignable_v<NeighborRef<EdgeAccessProgram>, double>);
+  static_assert(std::is_assignable_v<EdgeRef<EdgeAccessProgram>, int>);
+  static_assert(std::is_assignable_v<NeighborRef<FullAccessProgram>, double>);
+  static_assert(std::is_assignable_v<EdgeRef<FullAccessProgram>, int>);
+  SUCCEED();
+}
+
+TEST(ChromaticEngine, RejectsAWeakerConsistencyThanTheProgramNeeds) {
+  LocalGraph<double, int> graph(Topology::build(dense_graph()));
+  EdgeAccessProgram program;
+  EngineOptions options;
+  options.consistency = Consistency::kVertex;
+  std::string msg =
+      test::error_of([&] { ChromaticEngine<EdgeAccessProgram> e(graph, program, options); });
+  EXPECT_NE(msg.find("weaker"), std::string::npos) << msg;
+}
+
+/// Adds one to its vertex; reads an aggregate of all vertices and remembers what it saw.
+struct Counter {
+  struct VertexData {
+    std::uint64_t count;
+    std::uint64_t seen_total;
+  };
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = Consistency::kVertex;
+  AggregatorHandle<std::uint64_t> total;
+  std::uint64_t sweeps;
+  void update(Scope<Counter>& scope, Context& context) const {
+    scope.vertex().count += 1;
+    scope.vertex().seen_total = context.aggregate(total);
+    if (context.sweep() + 1 < sweeps) context.schedule(scope.lid());
+  }
+};
+
+TEST(ChromaticEngine, SweepAggregatorIsReadByTheNextSweep) {
+  LocalGraph<Counter::VertexData, EmptyData> graph(Topology::build(dense_graph()));
+  const Lid n = graph.topology().num_owned();
+  Counter program{{}, 5};
+  EngineOptions options;
+  options.threads = 2;
+  ChromaticEngine<Counter> engine(graph, program, options);
+  engine.init_vertices([](Lid, Counter::VertexData& d) { d = {0, 0}; });
+  auto plus = [](std::uint64_t a, std::uint64_t b) { return a + b; };
+  program.total = engine.add_aggregator(
+      "total", std::uint64_t{0},
+      [](const Counter::VertexData& d, const VertexInfo&) { return d.count; }, plus,
+      [](std::uint64_t x) { return x * 10; }, SyncInterval::every_sweep());
+  engine.schedule_all();
+  RunStats stats = engine.run();
+  EXPECT_EQ(stats.sweeps, 5u);
+  // In sweep k (0-based) every vertex sees the total after k sweeps, finalized (x10).
+  for (Lid v = 0; v < n; ++v) {
+    EXPECT_EQ(graph.vertex_data()[v].count, 5u);
+    EXPECT_EQ(graph.vertex_data()[v].seen_total, std::uint64_t{n} * 4 * 10);
+  }
+  EXPECT_EQ(engine.aggregate(program.total), std::uint64_t{n} * 5 * 10);
+}
+
+TEST(ChromaticEngine, UpdateIntervalAggregatorRunsBetweenSteps) {
+  LocalGraph<Counter::VertexData, EmptyData> graph(Topology::build(dense_graph()));
+  const Lid n = graph.topology().num_owned();
+  Counter program{{}, 3};
+  EngineOptions options;
+  options.consistency = Consistency::kEdge;  // several colour steps per sweep
+  ChromaticEngine<Counter> engine(graph, program, options);
+  ASSERT_GT(engine.coloring().num_colors, 2u);
+  engine.init_vertices([](Lid, Counter::VertexData& d) { d = {0, 0}; });
+  program.total = engine.add_aggregator(
+      "total", std::uint64_t{0},
+      [](const Counter::VertexData& d, const VertexInfo&) { return d.count; },
+      [](std::uint64_t a, std::uint64_t b) { return a + b; }, [](std::uint64_t x) { return x; },
+      SyncInterval::every_updates(1));
+  engine.schedule_all();
+  RunStats stats = engine.run();
+  EXPECT_EQ(stats.steps, std::uint64_t{3} * engine.coloring().num_colors);
+  // With a sync after every step, the last colour's vertices saw all but their own step.
+  std::uint64_t max_seen = 0;
+  for (Lid v = 0; v < n; ++v) max_seen = std::max(max_seen, graph.vertex_data()[v].seen_total);
+  EXPECT_GT(max_seen, std::uint64_t{n} * 2);
+  EXPECT_LT(max_seen, std::uint64_t{n} * 3);
+}
+
+TEST(ChromaticEngine, SweepLimitStopsARunThatWouldGoOn) {
+  LocalGraph<Counter::VertexData, EmptyData> graph(Topology::build(dense_graph()));
+  Counter program{{}, 1000000};
+  EngineOptions options;
+  options.max_sweeps = 4;
+  ChromaticEngine<Counter> engine(graph, program, options);
+  engine.init_vertices([](Lid, Counter::VertexData& d) { d = {0, 0}; });
+  program.total = engine.add_aggregator(
+      "total", std::uint64_t{0},
+      [](const Counter::VertexData&, const VertexInfo&) { return std::uint64_t{0}; },
+      [](std::uint64_t a, std::uint64_t b) { return a + b; }, [](std::uint64_t x) { return x; },
+      SyncInterval::every_sweep());
+  engine.schedule_all();
+  EXPECT_EQ(engine.run().sweeps, 4u);
+  EXPECT_EQ(graph.vertex_data()[0].count, 4u);
+}
+
+TEST(ChromaticEngine, NothingScheduledMeansNoWork) {
+  LocalGraph<Counter::VertexData, EmptyData> graph(Topology::build(dense_graph()));
+  Counter program{{}, 10};
+  ChromaticEngine<Counter> engine(graph, program, EngineOptions{});
+  RunStats stats = engine.run();
+  EXPECT_EQ(stats.updates, 0u);
+  EXPECT_EQ(stats.sweeps, 0u);
+}
+
+TEST(WorkerPool, SplitsVerticesOverNodesAndDescribesItself) {
+  WorkerPool pool(2);
+  EXPECT_EQ(pool.threads(), 2);
+  auto ranges = pool.split(1001);
+  ASSERT_EQ(static_cast<int>(ranges.size()), pool.nodes());
+  EXPECT_EQ(ranges.front().begin, 0u);
+  EXPECT_EQ(ranges.back().end, 1001u);
+  EXPECT_NE(pool.describe().find("NUMA"), std::string::npos);
+  EXPECT_NE(test::error_of([] { WorkerPool bad(-1); }).find("--threads"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace atl

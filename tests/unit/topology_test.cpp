@@ -1,0 +1,494 @@
+// Tests of Topology::build against a serial reference (std::map) on random graphs with dense,
+// gapped, sparse (1e18-scale) and declared ids; symmetrize/dedup semantics; the empty graph;
+// determinism over thread counts; and compute_stats on a hand-made graph.
+#include "atoll/graph/topology.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/graph/graph_stats.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using atl::BuildOptions;
+using atl::Edge;
+using atl::EdgeId;
+using atl::EdgeList;
+using atl::Gid;
+using atl::kInvalidLid;
+using atl::Lid;
+using atl::Topology;
+using atl::VertexRange;
+using atl::test::error_of;
+using atl::test::with_threads;
+
+// ---- a tiny random generator -----------------------------------------------------------------
+
+enum class Ids {
+  kDenseContiguous,  ///< every id in [base, base + n) occurs
+  kDenseGaps,        ///< ids drawn from [base, base + 3n): gaps, but a small span
+  kSparse,           ///< ids drawn from a pool of random 64-bit values (1e18 scale), 0, 2^64-1
+  kDeclared,         ///< ids inside a declared range [first, first + count), some isolated
+};
+
+const char* ids_name(Ids ids) {
+  switch (ids) {
+    case Ids::kDenseContiguous:
+      return "dense-contiguous";
+    case Ids::kDenseGaps:
+      return "dense-gaps";
+    case Ids::kSparse:
+      return "sparse";
+    case Ids::kDeclared:
+      return "declared";
+  }
+  return "?";
+}
+
+/// m edges over about n vertices, with self-loops and repeated pairs; weights are distinct
+/// (i + 0.5) so each one names its input edge.
+EdgeList random_graph(std::uint64_t seed, std::size_t n, std::size_t m, Ids ids, bool weighted) {
+  std::mt19937_64 rng(seed);
+  EdgeList g;
+  std::vector<Gid> pool;
+  Gid base = seed % 2 == 0 ? 0 : 1'000'000'007ull * 1'000'000ull;  // also a large dense base
+  switch (ids) {
+    case Ids::kDenseContiguous:
+    case Ids::kDenseGaps:
+      break;
+    case Ids::kSparse:
+      pool = {0, UINT64_MAX, UINT64_MAX - 1};
+      while (pool.size() < n) pool.push_back(rng() % 4'000'000'000'000'000'000ull + 17);
+      break;
+    case Ids::kDeclared:
+      base = 1000 + seed;
+      g.declared = VertexRange{base, n + 5};  // a few always-isolated vertices at the end
+      break;
+  }
+  auto pick = [&]() -> Gid {
+    switch (ids) {
+      case Ids::kDenseContiguous:
+      case Ids::kDeclared:
+        return base + rng() % n;
+      case Ids::kDenseGaps:
+        return base + rng() % (3 * n);
+      case Ids::kSparse:
+        return pool[rng() % pool.size()];
+    }
+    return 0;
+  };
+  for (std::size_t i = 0; i < m; ++i) {
+    Edge e{pick(), pick()};
+    std::uint64_t r = rng() % 16;
+    if (r == 0) e.dst = e.src;                    // self-loop
+    if (r == 1 && i > 0) e = g.edges[rng() % i];  // exact repeat
+    if (r == 2 && i > 0) {                        // the reverse of an earlier edge
+      const Edge& f = g.edges[rng() % i];
+      e = {f.dst, f.src};
+    }
+    g.edges.push_back(e);
+  }
+  if (ids == Ids::kDenseContiguous) {
+    for (std::size_t v = 0; v < n; ++v) g.edges.push_back({base + v, base + (v * 7 + 1) % n});
+  }
+  if (weighted) {
+    g.weighted = true;
+    for (std::size_t i = 0; i < g.edges.size(); ++i) g.weights.push_back(double(i) + 0.5);
+  }
+  return g;
+}
+
+// ---- the serial reference --------------------------------------------------------------------
+
+/// One arc of the reference: neighbour gid, tie-breaking order (input i, or m + i for the
+/// reverse of input edge i) and weight.
+struct RefArc {
+  Gid nbr;
+  std::uint64_t order;
+  double weight;
+  bool operator<(const RefArc& o) const { return std::tie(nbr, order) < std::tie(o.nbr, o.order); }
+};
+
+struct RefGraph {
+  std::vector<Gid> gids;                   ///< sorted vertex set
+  std::map<Gid, std::vector<RefArc>> out;  ///< per source, sorted by (nbr, order)
+  std::map<Gid, std::multiset<Gid>> in;    ///< per target, the sources
+  std::size_t arcs = 0;
+};
+
+RefGraph reference(const EdgeList& g, const BuildOptions& opt) {
+  RefGraph ref;
+  std::set<Gid> vertices;
+  if (g.declared) {
+    for (Gid k = 0; k < g.declared->count; ++k) vertices.insert(g.declared->first + k);
+  }
+  const std::uint64_t m = g.edges.size();
+  for (std::uint64_t i = 0; i < m; ++i) {
+    const Edge& e = g.edges[i];
+    double w = g.weighted ? g.weights[i] : 0.0;
+    vertices.insert(e.src);
+    vertices.insert(e.dst);
+    ref.out[e.src].push_back({e.dst, i, w});
+    if (opt.symmetrize && e.src != e.dst) ref.out[e.dst].push_back({e.src, m + i, w});
+  }
+  ref.gids.assign(vertices.begin(), vertices.end());
+  for (auto& [src, arcs] : ref.out) {
+    std::sort(arcs.begin(), arcs.end());
+    if (opt.dedup) {
+      std::vector<RefArc> kept;
+      for (const RefArc& a : arcs) {
+        if (a.nbr == src) continue;
+        if (!kept.empty() && kept.back().nbr == a.nbr) continue;
+        kept.push_back(a);
+      }
+      arcs = kept;
+    }
+    for (const RefArc& a : arcs) ref.in[a.nbr].insert(src);
+    ref.arcs += arcs.size();
+  }
+  return ref;
+}
+
+/// Checks every structural property of t against the reference; stops at the first mismatch.
+void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& opt) {
+  RefGraph ref = reference(g, opt);
+  const Lid n = t.num_vertices();
+  ASSERT_EQ(n, ref.gids.size());
+  ASSERT_EQ(t.num_owned(), n);
+  ASSERT_TRUE(t.ghost_ranges().empty());
+  ASSERT_EQ(t.num_edges(), ref.arcs);
+  ASSERT_EQ(t.weighted(), g.weighted);
+  ASSERT_EQ(t.weights().size(), g.weighted ? ref.arcs : 0u);
+  ASSERT_EQ(t.out_offsets().size(), n + 1u);
+  ASSERT_EQ(t.in_offsets().size(), n + 1u);
+  ASSERT_EQ(t.out_offsets().front(), 0u);
+  ASSERT_EQ(t.out_offsets().back(), t.num_edges());
+  ASSERT_EQ(t.in_offsets().back(), t.num_edges());
+  ASSERT_EQ(t.in_edge_ids().size(), t.num_edges());
+
+  // Ids: lids in gid order, both maps inverse to each other.
+  for (Lid v = 0; v < n; ++v) {
+    ASSERT_EQ(t.gid(v), ref.gids[v]) << "lid " << v;
+    ASSERT_EQ(t.lid(t.gid(v)), v) << "lid " << v;
+  }
+  // Unknown gids: just outside the set and inside its gaps.
+  std::vector<Gid> probes;
+  if (!ref.gids.empty()) {
+    if (ref.gids.front() > 0) {
+      probes.push_back(ref.gids.front() - 1);
+      probes.push_back(0);
+    }
+    if (ref.gids.back() < UINT64_MAX) {
+      probes.push_back(ref.gids.back() + 1);
+      probes.push_back(UINT64_MAX);
+    }
+    for (std::size_t k = 1; k < ref.gids.size(); ++k) {
+      if (ref.gids[k] - ref.gids[k - 1] > 1) probes.push_back(ref.gids[k - 1] + 1);
+      if (ref.gids[k] - ref.gids[k - 1] > 2) probes.push_back(ref.gids[k] - 1);
+    }
+  } else {
+    probes = {0, 1, UINT64_MAX};
+  }
+  for (Gid p : probes) ASSERT_EQ(t.lid(p), kInvalidLid) << "gid " << p;
+
+  // Out-adjacency: exactly the reference sequence (sorted by neighbour, ties in input order,
+  // reverse arcs after the input's own), with each weight following its edge.
+  for (Lid v = 0; v < n; ++v) {
+    auto it = ref.out.find(t.gid(v));
+    const std::vector<RefArc> none;
+    const std::vector<RefArc>& want = it == ref.out.end() ? none : it->second;
+    ASSERT_EQ(t.out_degree(v), want.size()) << "gid " << t.gid(v);
+    ASSERT_EQ(t.out_end(v) - t.out_begin(v), want.size());
+    auto nbrs = t.out_neighbors(v);
+    for (std::size_t k = 0; k < want.size(); ++k) {
+      ASSERT_EQ(t.gid(nbrs[k]), want[k].nbr) << "gid " << t.gid(v) << " arc " << k;
+      if (k > 0) {
+        ASSERT_LE(nbrs[k - 1], nbrs[k]);
+      }
+      if (g.weighted) {
+        ASSERT_EQ(t.weights()[t.out_begin(v) + k], want[k].weight)
+            << "gid " << t.gid(v) << " arc " << k;
+      }
+    }
+  }
+
+  // In-adjacency: the reference multiset of sources; each in-edge id names an out-edge of that
+  // source reaching v; lists sorted by (source, edge id); every edge id appears exactly once.
+  std::vector<int> seen(t.num_edges(), 0);
+  for (Lid v = 0; v < n; ++v) {
+    auto it = ref.in.find(t.gid(v));
+    std::multiset<Gid> want = it == ref.in.end() ? std::multiset<Gid>{} : it->second;
+    ASSERT_EQ(t.in_degree(v), want.size()) << "gid " << t.gid(v);
+    auto srcs = t.in_neighbors(v);
+    auto ids = t.in_edges(v);
+    std::multiset<Gid> got;
+    for (std::size_t k = 0; k < srcs.size(); ++k) {
+      got.insert(t.gid(srcs[k]));
+      EdgeId e = ids[k];
+      ASSERT_LT(e, t.num_edges());
+      ASSERT_EQ(t.out_targets()[e], v);
+      ASSERT_GE(e, t.out_begin(srcs[k]));
+      ASSERT_LT(e, t.out_end(srcs[k]));
+      if (k > 0) {
+        ASSERT_TRUE(std::tie(srcs[k - 1], ids[k - 1]) < std::tie(srcs[k], ids[k]))
+            << "in-list of gid " << t.gid(v) << " not sorted at " << k;
+      }
+      ++seen[e];
+    }
+    ASSERT_EQ(got, want) << "gid " << t.gid(v);
+  }
+  for (EdgeId e = 0; e < t.num_edges(); ++e) ASSERT_EQ(seen[e], 1) << "edge " << e;
+}
+
+// ---- random graphs against the reference -----------------------------------------------------
+
+TEST(TopologyTest, RandomGraphsMatchReference) {
+  const BuildOptions options[] = {{false, false}, {true, false}, {false, true}, {true, true}};
+  for (Ids ids : {Ids::kDenseContiguous, Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    for (std::uint64_t seed : {1, 2, 3}) {
+      for (bool weighted : {false, true}) {
+        std::size_t n = seed == 3 ? 5 : 300;  // seed 3: tiny n, many repeats
+        EdgeList g = random_graph(seed, n, 2000, ids, weighted);
+        for (const BuildOptions& opt : options) {
+          SCOPED_TRACE(testing::Message()
+                       << ids_name(ids) << " seed " << seed << " weighted " << weighted
+                       << " symmetrize " << opt.symmetrize << " dedup " << opt.dedup);
+          Topology t = Topology::build(g, opt);
+          expect_matches(t, g, opt);
+          if (testing::Test::HasFatalFailure()) return;
+        }
+      }
+    }
+  }
+}
+
+TEST(TopologyTest, LargerRandomGraphsMatchReference) {
+  for (Ids ids : {Ids::kDenseGaps, Ids::kSparse}) {
+    EdgeList g = random_graph(7, 20'000, 150'000, ids, true);
+    for (BuildOptions opt : {BuildOptions{false, false}, BuildOptions{true, true}}) {
+      SCOPED_TRACE(testing::Message() << ids_name(ids) << " symmetrize " << opt.symmetrize);
+      Topology t = with_threads(4, [&] { return Topology::build(g, opt); });
+      expect_matches(t, g, opt);
+      if (testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+// ---- hand-made semantics ---------------------------------------------------------------------
+
+EdgeList weighted_list(std::vector<Edge> edges, std::vector<double> weights) {
+  EdgeList g;
+  g.edges = std::move(edges);
+  g.weights = std::move(weights);
+  g.weighted = true;
+  return g;
+}
+
+/// (neighbour gid, weight) pairs of gid's out-list.
+std::vector<std::pair<Gid, double>> out_of(const Topology& t, Gid gid) {
+  std::vector<std::pair<Gid, double>> out;
+  Lid v = t.lid(gid);
+  for (EdgeId e = t.out_begin(v); e < t.out_end(v); ++e) {
+    out.push_back({t.gid(t.out_targets()[e]), t.weighted() ? t.weights()[e] : 0.0});
+  }
+  return out;
+}
+using Arcs = std::vector<std::pair<Gid, double>>;
+
+TEST(TopologyTest, DuplicatesKeepInputOrderWithTheirWeights) {
+  Topology t = Topology::build(weighted_list({{1, 2}, {1, 3}, {1, 2}, {1, 2}}, {10, 20, 30, 5}));
+  EXPECT_EQ(out_of(t, 1), (Arcs{{2, 10}, {2, 30}, {2, 5}, {3, 20}}));
+  EXPECT_EQ(t.in_degree(t.lid(2)), 3u);
+}
+
+TEST(TopologyTest, SymmetrizeDoesNotDoubleSelfLoops) {
+  Topology t =
+      Topology::build(weighted_list({{1, 2}, {3, 3}, {2, 1}}, {5, 7, 9}), {.symmetrize = true});
+  EXPECT_EQ(t.num_edges(), 5u);
+  EXPECT_EQ(out_of(t, 1), (Arcs{{2, 5}, {2, 9}}));  // own edge first, then the reverse
+  EXPECT_EQ(out_of(t, 2), (Arcs{{1, 9}, {1, 5}}));
+  EXPECT_EQ(out_of(t, 3), (Arcs{{3, 7}}));
+  EXPECT_EQ(t.in_degree(t.lid(3)), 1u);
+}
+
+TEST(TopologyTest, DedupKeepsFirstWeightAndDropsSelfLoops) {
+  Topology t = Topology::build(
+      weighted_list({{1, 2}, {2, 2}, {1, 2}, {2, 1}, {1, 3}, {2, 1}}, {5, 1, 6, 9, 4, 8}),
+      {.dedup = true});
+  EXPECT_EQ(out_of(t, 1), (Arcs{{2, 5}, {3, 4}}));
+  EXPECT_EQ(out_of(t, 2), (Arcs{{1, 9}}));
+  EXPECT_EQ(t.num_vertices(), 3u);  // vertex set is taken before dropping
+  atl::GraphStats s = atl::compute_stats(t);
+  EXPECT_EQ(s.self_loops, 0u);
+  EXPECT_EQ(s.duplicate_edges, 0u);
+  // A vertex whose only edges are self-loops stays, isolated.
+  Topology loop =
+      Topology::build(weighted_list({{4, 4}, {4, 4}, {5, 6}}, {1, 2, 3}), {.dedup = true});
+  EXPECT_EQ(loop.num_vertices(), 3u);
+  EXPECT_EQ(loop.out_degree(loop.lid(4)), 0u);
+  EXPECT_EQ(atl::compute_stats(loop).isolated_vertices, 1u);
+}
+
+TEST(TopologyTest, SymmetrizeAndDedupPreferTheInputDirection) {
+  Topology t = Topology::build(weighted_list({{1, 2}, {2, 1}, {2, 3}}, {5, 7, 6}),
+                               {.symmetrize = true, .dedup = true});
+  EXPECT_EQ(out_of(t, 1), (Arcs{{2, 5}}));
+  EXPECT_EQ(out_of(t, 2), (Arcs{{1, 7}, {3, 6}}));
+  EXPECT_EQ(out_of(t, 3), (Arcs{{2, 6}}));
+  EXPECT_EQ(t.num_edges(), 4u);
+}
+
+TEST(TopologyTest, EmptyGraph) {
+  for (bool weighted : {false, true}) {
+    EdgeList g;
+    g.weighted = weighted;
+    Topology t = Topology::build(g, {.symmetrize = true, .dedup = true});
+    EXPECT_EQ(t.num_vertices(), 0u);
+    EXPECT_EQ(t.num_owned(), 0u);
+    EXPECT_EQ(t.num_edges(), 0u);
+    EXPECT_EQ(t.weighted(), weighted);
+    EXPECT_EQ(t.out_offsets().size(), 1u);
+    EXPECT_EQ(t.in_offsets().size(), 1u);
+    EXPECT_EQ(t.lid(0), kInvalidLid);
+    EXPECT_EQ(t.lid(UINT64_MAX), kInvalidLid);
+    atl::GraphStats s = atl::compute_stats(t);
+    EXPECT_EQ(s.vertices, 0u);
+    EXPECT_EQ(s.edges, 0u);
+    EXPECT_EQ(s.out_degree.mean, 0.0);
+    EXPECT_EQ(s.in_degree.max, 0u);
+  }
+  EdgeList declared;
+  declared.declared = VertexRange{5, 3};
+  Topology t = Topology::build(declared);
+  ASSERT_EQ(t.num_vertices(), 3u);
+  EXPECT_EQ(t.gid(0), 5u);
+  EXPECT_EQ(t.gid(2), 7u);
+  EXPECT_EQ(t.lid(6), 1u);
+  EXPECT_EQ(t.lid(4), kInvalidLid);
+  EXPECT_EQ(t.lid(8), kInvalidLid);
+  EXPECT_EQ(atl::compute_stats(t).isolated_vertices, 3u);
+}
+
+TEST(TopologyTest, ExtremeIds) {
+  EdgeList g;
+  g.edges = {{UINT64_MAX, 0}, {0, UINT64_MAX}, {UINT64_MAX - 1, UINT64_MAX}};
+  Topology t = Topology::build(g);
+  ASSERT_EQ(t.num_vertices(), 3u);
+  EXPECT_EQ(t.gid(0), 0u);
+  EXPECT_EQ(t.gid(2), UINT64_MAX);
+  EXPECT_EQ(t.lid(UINT64_MAX), 2u);
+  EXPECT_EQ(t.lid(UINT64_MAX - 2), kInvalidLid);
+  EXPECT_EQ(t.lid(1), kInvalidLid);
+  // Contiguous ids at the very top of the range.
+  EdgeList top;
+  top.edges = {{UINT64_MAX, UINT64_MAX - 1}, {UINT64_MAX - 2, UINT64_MAX}};
+  Topology u = Topology::build(top);
+  EXPECT_EQ(u.lid(UINT64_MAX - 2), 0u);
+  EXPECT_EQ(u.lid(UINT64_MAX), 2u);
+  EXPECT_EQ(u.lid(UINT64_MAX - 3), kInvalidLid);
+  EXPECT_EQ(u.lid(0), kInvalidLid);
+}
+
+TEST(TopologyTest, BuildErrors) {
+  EdgeList g;
+  g.edges = {{1, 2}, {2, 3}};
+  g.weights = {1.0};
+  g.weighted = true;
+  EXPECT_EQ(error_of([&] { Topology::build(g); }), "edge list has 2 edges but 1 weights");
+  EdgeList d;
+  d.edges = {{1, 2}, {9, 1}, {0, 1}};
+  d.declared = VertexRange{1, 5};
+  EXPECT_EQ(error_of([&] { Topology::build(d); }),
+            "edge 1 (9 -> 1) lies outside the declared vertex range 1..5");
+}
+
+// ---- determinism -----------------------------------------------------------------------------
+
+struct Arrays {
+  std::vector<Gid> gids;
+  std::vector<EdgeId> out_offsets, in_offsets, in_edge_ids;
+  std::vector<Lid> out_targets, in_sources;
+  std::vector<double> weights;
+  bool operator==(const Arrays&) const = default;
+};
+
+Arrays arrays_of(const Topology& t) {
+  Arrays a;
+  for (Lid v = 0; v < t.num_vertices(); ++v) a.gids.push_back(t.gid(v));
+  a.out_offsets.assign(t.out_offsets().begin(), t.out_offsets().end());
+  a.in_offsets.assign(t.in_offsets().begin(), t.in_offsets().end());
+  a.in_edge_ids.assign(t.in_edge_ids().begin(), t.in_edge_ids().end());
+  a.out_targets.assign(t.out_targets().begin(), t.out_targets().end());
+  a.in_sources.assign(t.in_sources().begin(), t.in_sources().end());
+  a.weights.assign(t.weights().begin(), t.weights().end());
+  return a;
+}
+
+TEST(TopologyTest, SameArraysWithOneTwoAndFourThreads) {
+  for (Ids ids : {Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    // Few vertices and many edges: long adjacency lists full of repeats, where the order of
+    // atomic placement differs between runs unless the build sorts it away.
+    EdgeList g = random_graph(11, 2000, 400'000, ids, true);
+    for (BuildOptions opt :
+         {BuildOptions{false, false}, BuildOptions{true, false}, BuildOptions{true, true}}) {
+      Arrays one = with_threads(1, [&] { return arrays_of(Topology::build(g, opt)); });
+      Arrays two = with_threads(2, [&] { return arrays_of(Topology::build(g, opt)); });
+      Arrays four = with_threads(4, [&] { return arrays_of(Topology::build(g, opt)); });
+      EXPECT_TRUE(one == two) << ids_name(ids) << " sym " << opt.symmetrize;
+      EXPECT_TRUE(one == four) << ids_name(ids) << " sym " << opt.symmetrize;
+      EXPECT_EQ(one.out_targets.size(), Topology::build(g, opt).num_edges());
+    }
+  }
+}
+
+// ---- statistics ------------------------------------------------------------------------------
+
+TEST(GraphStatsTest, HandMadeGraph) {
+  EdgeList g;
+  // Vertices 0..6 declared; 4, 5, 6 isolated. Self-loops: 1->1, 3->3, 3->3. Repeats: the
+  // second 0->1 and the second 3->3.
+  g.edges = {{0, 1}, {0, 1}, {1, 1}, {1, 2}, {2, 0}, {3, 3}, {3, 3}};
+  g.declared = VertexRange{0, 7};
+  atl::GraphStats s = atl::compute_stats(Topology::build(g));
+  EXPECT_EQ(s.vertices, 7u);
+  EXPECT_EQ(s.edges, 7u);
+  EXPECT_EQ(s.self_loops, 3u);
+  EXPECT_EQ(s.duplicate_edges, 2u);
+  EXPECT_EQ(s.isolated_vertices, 3u);
+  EXPECT_EQ(s.out_degree.min, 0u);
+  EXPECT_EQ(s.out_degree.max, 2u);
+  EXPECT_DOUBLE_EQ(s.out_degree.mean, 1.0);
+  EXPECT_EQ(s.in_degree.min, 0u);
+  EXPECT_EQ(s.in_degree.max, 3u);  // 1 <- 0, 0, 1
+  EXPECT_DOUBLE_EQ(s.in_degree.mean, 1.0);
+  EXPECT_FALSE(s.weighted);
+
+  g.declared.reset();  // vertex set 0..3 from the edges
+  s = atl::compute_stats(Topology::build(g));
+  EXPECT_EQ(s.vertices, 4u);
+  EXPECT_EQ(s.isolated_vertices, 0u);
+  EXPECT_EQ(s.out_degree.min, 1u);
+  EXPECT_EQ(s.in_degree.min, 1u);
+  EXPECT_DOUBLE_EQ(s.out_degree.mean, 7.0 / 4);
+
+  g.weighted = true;
+  g.weights.assign(g.edges.size(), 1.0);
+  s = atl::compute_stats(Topology::build(g, {.symmetrize = true}));
+  EXPECT_TRUE(s.weighted);
+  EXPECT_EQ(s.edges, 7u + 4u);  // 4 non-loop edges gain a reverse
+  EXPECT_EQ(s.self_loops, 3u);
+  EXPECT_EQ(s.duplicate_edges, 3u);  // 0->1, its reverse 1->0, and 3->3 each appear twice
+}
+
+}  // namespace
