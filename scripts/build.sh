@@ -5,6 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${1:-"$root/build"}
 shift || true
+# Paths below the project root are hashed relative to it, so every clone shares the cache.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
 werror=${ATOLL_WERROR:-$([[ -n "${CI:-}" ]] && echo ON || echo OFF)}
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)

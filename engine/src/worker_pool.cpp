@@ -15,7 +15,11 @@ WorkerPool::WorkerPool(int threads) {
   threads_ = threads == 0 ? hw : threads;
   limit_ = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
                                                  static_cast<std::size_t>(threads_));
+#if defined(ATOLL_NO_NUMA_BINDING)
+  std::vector<tbb::numa_node_id> ids = {-1};  // sanitizer build: tbbbind cannot be loaded
+#else
   std::vector<tbb::numa_node_id> ids = tbb::info::numa_nodes();
+#endif
   // Without tbbbind/hwloc TBB reports one node with id -1: run unpinned.
   pinned_ = !(ids.size() == 1 && ids[0] < 0);
   int usable =
