@@ -2,7 +2,9 @@
 # Sets up dependencies, builds, and runs every test:
 #   1. Release build (-Werror), all GoogleTest suites through ctest;
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suites again,
-#      plus the libFuzzer targets for each parser, each run for a bounded time.
+#      plus the libFuzzer targets for each parser, each run for a bounded time;
+#   3. ThreadSanitizer build of the transport and its multi-process tests (the transport uses
+#      no TBB, whose uninstrumented internals would drown TSan in false reports).
 # Environment: JOBS (default 2), FUZZ_SECONDS (default 20 per target), SKIP_SANITIZERS=1.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,4 +24,13 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
     -DATOLL_FUZZ_SECONDS="${FUZZ_SECONDS:-20}"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir "$root/build-asan" -j "${JOBS:-2}" --timeout 900
+fi
+
+if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
+  echo "== thread sanitizer build and transport tests (clang)"
+  CC=clang CXX=clang++ bash "$root/scripts/build.sh" "$root/build-tsan" \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DATOLL_SANITIZE=thread -DATOLL_BUILD_BENCH=OFF -DATOLL_TRANSPORT_TESTS_ONLY=ON
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir "$root/build-tsan" -j 1 -L transport --timeout 900
 fi

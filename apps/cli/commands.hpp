@@ -11,6 +11,11 @@ void add_generate_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 /// `atoll run pagerank|cc|sssp --graph PATH ...`
 void add_run_command(CLI::App& app);
+/// `atoll launch -n N -- CMD ARGS...`: N local ranks of one job (exits with the worst rank's
+/// code, thrown as CLI::RuntimeError).
+void add_launch_command(CLI::App& app);
+/// `atoll doctor [--transport ucx|tcp]`
+void add_doctor_command(CLI::App& app);
 
 /// Runs the atoll command line; returns the process exit code (0 ok, 1 runtime, 2 usage).
 int run_cli(int argc, char** argv);

@@ -42,6 +42,8 @@ int run_cli(int argc, char** argv) {
   add_generate_command(app);
   add_info_command(app);
   add_run_command(app);
+  add_launch_command(app);
+  add_doctor_command(app);
   try {
     app.parse(argc, argv);
     return 0;
@@ -49,6 +51,9 @@ int run_cli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {
+    // A command that already reported its failure and only sets the exit code (launch).
+    return e.get_exit_code();
   } catch (const CLI::ParseError& e) {
     CLI::App* cmd = active_command(&app);
     std::string message = e.what();

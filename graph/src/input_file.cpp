@@ -12,20 +12,10 @@
 #include <variant>
 
 #include "atoll/common/error.hpp"
+#include "atoll/common/fd.hpp"
 
 namespace atl {
 namespace {
-
-/// An open file descriptor, closed on destruction.
-struct FileDescriptor {
-  int fd = -1;
-  explicit FileDescriptor(int f) : fd(f) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 /// A read-only private mapping, unmapped on destruction.
 struct Mapping {
@@ -159,16 +149,16 @@ InputFile InputFile::open(const std::string& path) {
   InputFile file;
   file.path_ = path;
   file.storage_ = std::make_unique<Storage>();
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.fd < 0) fail(path, ": cannot open: ", std::strerror(errno));
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(path, ": cannot open: ", std::strerror(errno));
   struct stat st {};
-  if (::fstat(fd.fd, &st) != 0) fail(path, ": cannot stat: ", std::strerror(errno));
+  if (::fstat(fd.get(), &st) != 0) fail(path, ": cannot stat: ", std::strerror(errno));
   if (S_ISDIR(st.st_mode)) fail(path, ": is a directory, not a graph file");
   if (!S_ISREG(st.st_mode)) fail(path, ": is not a regular file");
   auto size = static_cast<std::size_t>(st.st_size);
   if (size == 0) return file;
 
-  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.fd, 0);
+  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (addr == MAP_FAILED) fail(path, ": cannot map: ", std::strerror(errno));
   auto mapping = std::make_unique<Mapping>(addr, size);
   ::madvise(addr, size, MADV_SEQUENTIAL);

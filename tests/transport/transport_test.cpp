@@ -1,0 +1,378 @@
+// End-to-end transport tests with real processes. Run plainly, this is a GoogleTest suite that
+// starts itself as N ranks through `atoll launch` (and once through mpirun); run as a rank
+// (ATOLL_RANK or a launcher's variables set, --scenario given), it executes one scenario and
+// exits 0 on success.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/transport/collectives.hpp"
+#include "atoll/transport/ring.hpp"
+#include "atoll/transport/transport.hpp"
+
+namespace {
+
+using namespace atl;
+
+[[noreturn]] void die(const std::string& why) {
+  std::fprintf(stderr, "scenario failed: %s\n", why.c_str());
+  std::fflush(stderr);
+  std::_Exit(1);
+}
+#define CHECK(cond, msg)                                \
+  do {                                                  \
+    if (!(cond)) die(std::string(#cond " : ") + (msg)); \
+  } while (0)
+
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+/// Deterministic content: byte i of message (source, index).
+std::byte content(int source, std::uint64_t index, std::size_t i) {
+  return static_cast<std::byte>(mix(static_cast<std::uint64_t>(source) * 1000003 + index) >>
+                                (i % 56));
+}
+
+// ---- scenarios (one rank's side) -------------------------------------------------------------
+
+/// Many threads send mixed-size messages to every peer; per (source, thread) order holds.
+void scenario_messages(Transport& t, Collectives& coll, std::atomic<std::uint64_t>* received,
+                       std::atomic<bool>& bad) {
+  const int threads = 3;
+  const std::uint64_t per_thread = 3000;
+  std::vector<std::thread> senders;
+  for (int th = 0; th < threads; ++th) {
+    senders.emplace_back([&, th] {
+      std::vector<std::byte> buf;
+      for (std::uint64_t i = 0; i < per_thread; ++i) {
+        for (int peer = 0; peer < t.size(); ++peer) {
+          std::size_t size =
+              12 + mix(i * 7 + static_cast<std::uint64_t>(th)) % (i % 100 == 0 ? 70000 : 200);
+          buf.resize(size);
+          std::uint32_t thread_id = static_cast<std::uint32_t>(th);
+          std::memcpy(buf.data(), &thread_id, 4);
+          std::memcpy(buf.data() + 4, &i, 8);
+          for (std::size_t k = 12; k < size; ++k) buf[k] = content(t.rank(), i, k);
+          t.send(peer, 7, buf);
+        }
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  t.flush_all();
+  const std::uint64_t expected = static_cast<std::uint64_t>(threads) * per_thread * t.size();
+  t.wait_for([&] { return received->load() == expected || bad.load(); });
+  CHECK(!bad.load(), "a message arrived out of order or corrupted");
+  coll.barrier();
+}
+
+void scenario_puts(Transport& t, Collectives& coll, WindowId window, std::span<std::byte> mine) {
+  // Rank r writes slot r of every peer's window; the last rank's slot ends at the last byte.
+  const std::size_t slot = mine.size() / t.size();
+  std::vector<std::byte> data(slot);
+  for (int peer = 0; peer < t.size(); ++peer) {
+    for (std::size_t k = 0; k < slot; ++k)
+      data[k] = content(t.rank(), static_cast<std::uint64_t>(peer), k);
+    std::size_t offset = mine.size() - slot * static_cast<std::size_t>(t.size() - t.rank());
+    t.put(peer, window, offset, data);
+    t.flush(peer);  // data may be reused after this
+  }
+  // Out of bounds is refused locally.
+  bool refused = false;
+  try {
+    t.put((t.rank() + 1) % t.size(), window, mine.size() - 1, std::span(data.data(), 2));
+  } catch (const Error&) {
+    refused = true;
+  }
+  CHECK(refused, "a put past the end of a window was accepted");
+  coll.barrier();
+  for (int source = 0; source < t.size(); ++source) {
+    std::size_t offset = mine.size() - slot * static_cast<std::size_t>(t.size() - source);
+    for (std::size_t k = 0; k < slot; ++k) {
+      CHECK(mine[offset + k] == content(source, static_cast<std::uint64_t>(t.rank()), k),
+            "put data from rank " + std::to_string(source) + " wrong at byte " + std::to_string(k));
+    }
+  }
+  coll.barrier();
+}
+
+void scenario_collectives(Transport& t, Collectives& coll) {
+  const int n = t.size();
+  for (int round = 0; round < 20; ++round) {
+    coll.barrier();
+    std::vector<std::int64_t> v(100);
+    for (std::size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<std::int64_t>(mix(t.rank() * 100 + i + round) % 1000) - 500;
+    std::vector<std::int64_t> sum = v, mn = v, mx = v;
+    coll.allreduce(std::span(sum), ReduceOp::kSum);
+    coll.allreduce(std::span(mn), ReduceOp::kMin);
+    coll.allreduce(std::span(mx), ReduceOp::kMax);
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::int64_t es = 0, emn = INT64_MAX, emx = INT64_MIN;
+      for (int r = 0; r < n; ++r) {
+        std::int64_t x = static_cast<std::int64_t>(mix(r * 100 + i + round) % 1000) - 500;
+        es += x;
+        emn = std::min(emn, x);
+        emx = std::max(emx, x);
+      }
+      CHECK(sum[i] == es && mn[i] == emn && mx[i] == emx, "allreduce result differs from serial");
+    }
+    double d = coll.allreduce(0.1 * (t.rank() + 1), ReduceOp::kSum);
+    double ed = 0;
+    for (int r = 0; r < n; ++r) ed += 0.1 * (r + 1);  // rank order, as documented
+    CHECK(d == ed, "double sum not in rank order");
+    std::string mine(static_cast<std::size_t>(t.rank() * 37 + round),
+                     static_cast<char>('a' + t.rank()));
+    auto all = coll.allgather(mine);
+    for (int r = 0; r < n; ++r) {
+      CHECK(all[r] ==
+                std::string(static_cast<std::size_t>(r * 37 + round), static_cast<char>('a' + r)),
+            "allgather");
+    }
+    int root = round % n;
+    std::string b = t.rank() == root ? "from " + std::to_string(root) : "junk";
+    coll.broadcast(root, b);
+    CHECK(b == "from " + std::to_string(root), "broadcast");
+  }
+}
+
+void scenario_rings(Transport& t, Collectives& coll, RingChannel& ring, std::uint64_t records) {
+  const int n = t.size();
+  std::vector<std::uint64_t> next(static_cast<std::size_t>(n), 0);
+  std::uint64_t got = 0;
+  const std::uint64_t expected = records * static_cast<std::uint64_t>(n);
+  auto check = [&](int source, std::span<const std::byte> bytes) {
+    std::uint64_t index;
+    CHECK(bytes.size() >= 8, "short record");
+    std::memcpy(&index, bytes.data(), 8);
+    CHECK(index == next[source], "record " + std::to_string(index) + " from rank " +
+                                     std::to_string(source) + " arrived when " +
+                                     std::to_string(next[source]) + " was due");
+    std::size_t size = 8 + mix(index ^ static_cast<std::uint64_t>(source)) % 120;
+    CHECK(bytes.size() == size, "record size");
+    for (std::size_t k = 8; k < size; ++k)
+      CHECK(bytes[k] == content(source, index, k), "record content");
+    ++next[source];
+    ++got;
+  };
+  std::vector<std::byte> rec;
+  const bool slow = t.rank() == n - 1;  // a slow receiver forces back-pressure on the others
+  for (std::uint64_t i = 0; i < records; ++i) {
+    for (int peer = 0; peer < n; ++peer) {
+      std::size_t size = 8 + mix(i ^ static_cast<std::uint64_t>(t.rank())) % 120;
+      rec.resize(size);
+      std::memcpy(rec.data(), &i, 8);
+      for (std::size_t k = 8; k < size; ++k) rec[k] = content(t.rank(), i, k);
+      ring.append(peer, rec);
+    }
+    if (i % 4096 == 0) {
+      ring.post_all();
+      if (!slow) ring.poll(check);
+    }
+  }
+  ring.post_all();
+  t.wait_for([&] { return true; });
+  while (got < expected) {
+    ring.poll(check);
+    t.check_peers();
+  }
+  coll.barrier();
+}
+
+/// Rank 1 dies (SIGKILL: its connections break) or stalls (SIGSTOP: only the heartbeat
+/// timeout can tell); the others must fail on their own, naming it.
+void scenario_die(Transport& t, Collectives& coll, int signal) {
+  coll.barrier();
+  if (t.rank() == 1) raise(signal);
+  // The survivors block in a collective that can never complete: they must fail, not hang.
+  coll.barrier();
+  die("the barrier completed although rank 1 is dead");
+}
+
+int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring_records) {
+  std::vector<std::byte> window_memory(1'000'003);  // outlives the transport
+  JobInfo job = detect_job({});
+  TransportOptions options;
+  options.kind = kind;
+  options.peer_timeout =
+      std::chrono::milliseconds(scenario == "die" || scenario == "stall" ? 3000 : 10000);
+  options.bootstrap_timeout = std::chrono::milliseconds(30000);
+  Transport t(job, options);
+  Collectives coll(t);
+
+  // Messages: per (source, thread) sequence numbers must arrive in order.
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<bool> bad{false};
+  std::vector<std::vector<std::uint64_t>> next_seq(static_cast<std::size_t>(job.size),
+                                                   std::vector<std::uint64_t>(8, 0));
+  t.add_handler(7, [&](int source, std::span<const std::byte> bytes) {
+    if (bytes.size() < 12) {
+      bad = true;
+      return;
+    }
+    std::uint32_t th;
+    std::uint64_t i;
+    std::memcpy(&th, bytes.data(), 4);
+    std::memcpy(&i, bytes.data() + 4, 8);
+    if (th >= 8 || next_seq[source][th] != i) bad = true;
+    for (std::size_t k = 12; k < bytes.size(); ++k) {
+      if (bytes[k] != content(source, i, k)) bad = true;
+    }
+    if (th < 8) next_seq[source][th] = i + 1;
+    received.fetch_add(1);
+  });
+  WindowId window = t.add_window(window_memory);
+  RingOptions ring_options;
+  ring_options.ring_bytes = 64 * 1024;  // small: many wrap-arounds
+  ring_options.batch_bytes = 4096;
+  RingChannel ring(t, ring_options);
+  t.start();
+
+  if (scenario == "messages")
+    scenario_messages(t, coll, &received, bad);
+  else if (scenario == "puts")
+    scenario_puts(t, coll, window, window_memory);
+  else if (scenario == "collectives")
+    scenario_collectives(t, coll);
+  else if (scenario == "rings")
+    scenario_rings(t, coll, ring, ring_records);
+  else if (scenario == "die")
+    scenario_die(t, coll, SIGKILL);
+  else if (scenario == "stall")
+    scenario_die(t, coll, SIGSTOP);
+  else
+    die("unknown scenario " + scenario);
+  t.stop();
+  return 0;
+}
+
+// ---- the test driver -------------------------------------------------------------------------
+
+std::string self_path() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+struct Result {
+  int code;
+  std::string output;
+  double seconds;
+};
+
+Result run(const std::string& command) {
+  auto start = std::chrono::steady_clock::now();
+  std::string full = command + " 2>&1";
+  FILE* pipe = popen(full.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (pipe != nullptr && fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  int status = pipe != nullptr ? pclose(pipe) : -1;
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out, seconds};
+}
+
+std::string launch(int ranks, const std::string& scenario, const std::string& transport,
+                   const std::string& extra = "", double notice = 4) {
+  return std::string(ATOLL_BINARY) + " launch --failure-notice " + std::to_string(notice) + " -n " +
+         std::to_string(ranks) + " -- " + self_path() + " --scenario " + scenario +
+         " --transport " + transport + " " + extra;
+}
+
+struct Case {
+  std::string transport;
+  int ranks;
+};
+
+class TransportRanks : public testing::TestWithParam<Case> {};
+
+TEST_P(TransportRanks, MessagesArriveInOrderFromManyThreads) {
+  Result r = run(launch(GetParam().ranks, "messages", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, PutsAreVisibleAfterFlushUpToTheLastByte) {
+  Result r = run(launch(GetParam().ranks, "puts", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, CollectivesMatchSerialResults) {
+  Result r = run(launch(GetParam().ranks, "collectives", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, RingsDeliverEveryRecordOnceInOrderUnderBackPressure) {
+  Result r = run(launch(GetParam().ranks, "rings", GetParam().transport, "--records 200000"));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, AKilledRankStopsTheOthersWithItsNumber) {
+  Result r = run(launch(GetParam().ranks, "die", GetParam().transport));
+  EXPECT_NE(r.code, 0) << r.output;
+  // A survivor's own report (atoll launch also stops the others once a rank dies, so only
+  // the fastest survivor may get to say it).
+  EXPECT_NE(r.output.find(": lost rank 1"), std::string::npos) << r.output;
+  EXPECT_LT(r.seconds, 3.0 + 1.0) << "peer timeout 3 s plus one second";
+}
+TEST_P(TransportRanks, AStalledRankIsDeclaredDeadByTheHeartbeatTimeout) {
+  Result r = run(launch(GetParam().ranks, "stall", GetParam().transport, "", 0.5));
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("rank 1 sent nothing for"), std::string::npos) << r.output;
+  // The survivors report within the timeout plus a second; then launch stops the stalled rank.
+  EXPECT_LT(r.seconds, 3.0 + 1.0 + 1.0) << "peer timeout 3 s plus one second, plus start-up";
+}
+
+INSTANTIATE_TEST_SUITE_P(Transport, TransportRanks,
+                         testing::Values(Case{"tcp", 2}, Case{"tcp", 3}, Case{"tcp", 4},
+                                         Case{"ucx", 2}, Case{"ucx", 3}, Case{"ucx", 4}),
+                         [](const testing::TestParamInfo<Case>& info) {
+                           return info.param.transport + "_" + std::to_string(info.param.ranks);
+                         });
+
+TEST(Transport, RunsUnderMpirun) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+  Result r = run("mpirun --allow-run-as-root --oversubscribe -n 2 " + self_path() +
+                 " --scenario collectives --transport tcp");
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string scenario;
+  std::string transport = "ucx";
+  std::uint64_t records = 100000;
+  for (int i = 1; i + 1 < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--scenario")
+      scenario = argv[++i];
+    else if (a == "--transport")
+      transport = argv[++i];
+    else if (a == "--records")
+      records = std::strtoull(argv[++i], nullptr, 10);
+  }
+  if (!scenario.empty()) {
+    try {
+      return run_rank(scenario, parse_transport(transport), records);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rank error: %s\n", e.what());
+      return 1;
+    }
+  }
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,125 @@
+// One interface over two backends (UCX, plain TCP): active messages, one-sided writes into
+// registered windows, flushes, heartbeats. Built on top: rings (ring.hpp) and collectives
+// (collectives.hpp). Nothing above this layer knows which backend runs.
+//
+// Threads: one progress thread per Transport always drives the network (so peers' puts and
+// flushes complete even while this rank's workers compute or wait). Any thread may send, put,
+// fence and flush; posting never waits for the network.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "atoll/common/error.hpp"
+#include "atoll/transport/job.hpp"
+
+namespace atl {
+
+enum class TransportKind { kUcx, kTcp };
+
+/// "ucx" | "tcp" -> TransportKind; throws a usage Error otherwise.
+TransportKind parse_transport(std::string_view name);
+std::string_view transport_name(TransportKind kind);
+
+struct TransportOptions {
+  TransportKind kind = TransportKind::kUcx;
+  /// A peer silent for this long (no message, no heartbeat) is declared dead.
+  std::chrono::milliseconds peer_timeout{10000};
+  /// How long the bootstrap waits for every rank to arrive.
+  std::chrono::milliseconds bootstrap_timeout{60000};
+};
+
+/// Raised by blocking calls (flush, collectives, ring waits) once a peer has failed; the
+/// message names the rank and what happened.
+class PeerFailure : public Error {
+ public:
+  explicit PeerFailure(const std::string& what) : Error(ErrorKind::kRuntime, what) {}
+};
+
+using HandlerId = std::uint16_t;
+/// Handler ids a program may use; ids above are the transport's own.
+inline constexpr HandlerId kMaxUserHandler = 1023;
+/// Runs on the progress thread for each message; must not block. `payload` is valid only
+/// during the call.
+using MessageHandler = std::function<void(int source, std::span<const std::byte> payload)>;
+
+/// A registered memory region, by its index (the same on every rank).
+struct WindowId {
+  std::uint32_t index = 0;
+};
+
+class Bootstrap;
+
+class Transport {
+ public:
+  /// Joins the job through its bootstrap and creates the backend; handlers and windows are
+  /// added next, then start().
+  Transport(const JobInfo& job, const TransportOptions& options);
+  ~Transport();  ///< stop() if still running; during stack unwinding, close at once
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  int rank() const;
+  int size() const;
+  std::string_view backend_name() const;
+  /// One line: backend, devices/transports it uses, ranks.
+  std::string describe() const;
+
+  /// Before start(): registers a handler for id (<= kMaxUserHandler). Handlers run on the
+  /// progress thread (or in a thread blocked in wait_for); they may send and put, never wait.
+  void add_handler(HandlerId id, MessageHandler handler);
+  /// The transport's own layers (collectives, rings) register above kMaxUserHandler.
+  void add_system_handler(HandlerId id, MessageHandler handler);
+  /// Before start(): exposes local memory as the next window. Every rank adds the same number
+  /// of windows in the same order (sizes may differ); start() exchanges their keys. Peers
+  /// write into the memory until the transport has stopped: it must outlive the Transport,
+  /// or be owned by `keep_alive`, which the Transport holds until its progress has ended.
+  WindowId add_window(std::span<std::byte> memory, std::shared_ptr<const void> keep_alive = {});
+
+  /// Connects every pair of ranks, exchanges window keys, starts the progress thread.
+  void start();
+
+  /// Sends bytes (copied) to peer's handler; per-pair order is preserved. peer may be rank().
+  void send(int peer, HandlerId handler, std::span<const std::byte> bytes);
+  /// One-sided write of bytes into peer's window at offset. The bytes must stay unchanged
+  /// until the next flush(peer) or flush_all() returns. Bounds are checked here.
+  void put(int peer, WindowId window, std::uint64_t offset, std::span<const std::byte> bytes);
+  /// Puts to peer posted after this become visible after those posted before it.
+  void fence(int peer);
+  /// Blocks until every earlier put and send to peer is complete at the target.
+  void flush(int peer);
+  void flush_all();
+
+  /// Size of peer's window (as it registered it).
+  std::size_t window_size(int peer, WindowId window) const;
+  /// Local memory of one of this rank's windows.
+  std::span<std::byte> local_window(WindowId window) const;
+
+  /// Throws PeerFailure if a peer has failed (cheap; for polling loops).
+  void check_peers() const;
+  bool failed() const;
+  /// Blocks until ready() returns true, driving the network meanwhile; ready() runs with the
+  /// transport's internal lock held, so it sees everything handlers did before. Throws
+  /// PeerFailure when a peer fails first.
+  void wait_for(const std::function<bool()>& ready);
+  /// Called once (from the progress thread) when the first peer failure is detected.
+  void on_failure(std::function<void(const std::string& why)> callback);
+
+  /// The job's bootstrap (a control channel that works before start()).
+  Bootstrap& bootstrap();
+
+  /// Collective clean shutdown: waits for every rank, then closes endpoints and joins the
+  /// progress thread. After a peer failure, closes without waiting.
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace atl

@@ -1,0 +1,96 @@
+// The contract between Transport (the common layer) and a network backend (UCX or TCP).
+//
+// A Backend is a single-threaded state machine: Transport serializes every call with one
+// lock, so a backend never needs locks of its own. Posting never blocks on the network: it
+// starts the operation or queues it, and progress() moves everything forward. Nothing in
+// here knows what a vertex is.
+//
+// Invariants a backend must keep:
+//  - Active messages between one pair of ranks are delivered in the order they were posted.
+//  - A put's bytes are visible in the target's window when its flush completes. Puts to one
+//    peer posted after a fence() become visible only after the puts posted before it.
+//  - Every length, offset, window id and handler id read from the network is validated
+//    before use; a malformed frame or out-of-range put fails that peer (on_failure), never
+//    crashes or writes out of bounds.
+//  - A peer whose connection breaks is reported through on_failure exactly once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace atl::detail {
+
+/// Completion of a posted operation: the backend sets `done` (from progress(), or at once
+/// when the operation completed inline) and `error` when it failed.
+struct Completion {
+  bool done = false;
+  bool failed = false;
+  std::string error;
+};
+
+/// Called by progress() for every active message that arrives. `bytes` is valid only during
+/// the call. handler ids are validated by Transport against its table.
+using AmCallback = std::function<void(int peer, std::uint16_t handler, std::span<const std::byte>)>;
+/// Called by progress() (or a post) when a peer's connection breaks or it sent garbage.
+using FailureCallback = std::function<void(int peer, const std::string& why)>;
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  /// "ucx" or "tcp".
+  virtual std::string_view name() const = 0;
+  /// A human-readable line on what the backend uses (UCX transports/devices, TCP interface).
+  virtual std::string describe() const = 0;
+
+  /// Callbacks, set once before connect().
+  virtual void set_callbacks(AmCallback on_am, FailureCallback on_failure) = 0;
+
+  /// This rank's address blob, exchanged through the bootstrap before connect().
+  virtual std::string address() = 0;
+  /// Creates endpoints to every other rank from their address blobs (addresses[rank]).
+  /// May block until every connection is up (bounded by the caller's bootstrap timeout).
+  virtual void connect(int rank, const std::vector<std::string>& addresses) = 0;
+
+  /// Registers local memory as window `id` (ids are dense, 0, 1, ...). Returns the blob a
+  /// peer needs to put into it (UCX: packed rkey; TCP: empty).
+  virtual std::string register_window(std::uint32_t id, std::span<std::byte> memory) = 0;
+  /// Records peer's window `id`: its size and the blob its register_window returned.
+  virtual void add_remote_window(int peer, std::uint32_t id, std::size_t size,
+                                 std::string_view blob) = 0;
+
+  /// Posts an active message. `bytes` must stay valid until `done` is set.
+  virtual void post_am(int peer, std::uint16_t handler, std::span<const std::byte> bytes,
+                       Completion* done) = 0;
+  /// Posts a one-sided write into peer's window at offset (the caller checked the bounds
+  /// against the size given to add_remote_window). `bytes` must stay valid until `done`.
+  virtual void post_put(int peer, std::uint32_t window, std::uint64_t offset,
+                        std::span<const std::byte> bytes, Completion* done) = 0;
+  /// Orders puts to peer: those posted later become visible after those posted earlier.
+  virtual void fence(int peer) = 0;
+  /// Completes when every put and active message posted to peer before it is complete at
+  /// the target (puts visible in its window).
+  virtual void post_flush(int peer, Completion* done) = 0;
+
+  /// Drives the network once without blocking: sends, receives, delivers active messages,
+  /// applies incoming puts (TCP), completes operations. Returns true if it did anything.
+  virtual bool progress() = 0;
+
+  /// Closes every endpoint (after the last flush; pending operations are dropped).
+  virtual void disconnect() = 0;
+};
+
+struct BackendOptions {
+  std::string tcp_interface;  ///< TCP: address to listen on ("" = the coordinator's interface)
+};
+
+std::unique_ptr<Backend> make_tcp_backend(const BackendOptions& options);
+std::unique_ptr<Backend> make_ucx_backend(const BackendOptions& options);
+
+}  // namespace atl::detail

@@ -1,0 +1,518 @@
+// The common transport layer: one lock serializes the backend; a progress thread drives it
+// all the time; blocking waits help progress themselves (no thread hand-off on the latency
+// path). Heartbeats detect silent peers; the first failure is broadcast to the survivors.
+#include "atoll/transport/transport.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "atoll/common/log.hpp"
+#include "atoll/transport/bootstrap.hpp"
+#include "backend.hpp"
+#include "spin_lock.hpp"
+#include "system_handlers.hpp"
+#include "wire.hpp"
+
+namespace atl {
+
+using detail::Backend;
+using detail::Completion;
+using Clock = std::chrono::steady_clock;
+
+TransportKind parse_transport(std::string_view name) {
+  if (name == "ucx") return TransportKind::kUcx;
+  if (name == "tcp") return TransportKind::kTcp;
+  usage_fail("unknown transport '", name, "' (valid: ucx, tcp)");
+}
+
+std::string_view transport_name(TransportKind kind) {
+  return kind == TransportKind::kUcx ? "ucx" : "tcp";
+}
+
+struct Transport::State {
+  JobInfo job;
+  TransportOptions options;
+  std::unique_ptr<Bootstrap> bootstrap;
+  std::unique_ptr<Backend> backend;
+
+  // The backend lock. Posters announce themselves in `waiting` so the progress thread
+  // steps aside between two progress() calls instead of starving them.
+  detail::SpinLock lock;
+  std::atomic<int> waiting{0};
+
+  std::vector<MessageHandler> handlers;  // by handler id (user and system)
+  std::vector<std::span<std::byte>> windows;
+  std::vector<std::shared_ptr<const void>> keep_alive;  // window memory owned for the user
+  std::vector<std::vector<std::size_t>> remote_sizes;   // [peer][window]
+
+  // Active messages in flight: their bytes live here until the backend completes them.
+  struct PendingSend {
+    Completion done;
+    std::vector<std::byte> bytes;
+  };
+  std::deque<PendingSend> sends;  // guarded by lock
+  Completion put_sink;            // puts report completion through flush; guarded by lock
+  // Flushes in flight. Owned here, not by the waiting caller: a wait may end early (another
+  // peer failed) while the backend still holds the pointer. Guarded by lock.
+  std::list<Completion> flushes;
+
+  // Messages to self, delivered by the progress thread in order.
+  std::mutex self_mutex;
+  std::deque<std::pair<HandlerId, std::vector<std::byte>>> self_queue;
+
+  // Liveness.
+  std::vector<std::atomic<std::int64_t>> last_heard;  // steady-clock ns, per peer
+  Clock::time_point last_heartbeat{};
+  std::atomic<bool> failed{false};
+  std::mutex failure_mutex;
+  std::string failure_reason;
+  std::function<void(const std::string&)> failure_callback;
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> abort_pending{false};
+  std::atomic<int> failed_rank{-1};
+
+  std::thread progress_thread;
+  std::atomic<bool> running{false};
+  std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
+
+  bool started = false;
+  int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
+  bool stop_released = false;
+
+  static std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+        .count();
+  }
+
+  /// Runs f with the backend lock held. Reentrant on one thread: handlers run inside
+  /// progress() with the lock held and may send or put themselves.
+  template <typename F>
+  decltype(auto) with_backend(F&& f) {
+    if (lock_holder == this) return f(*backend);
+    BackendGuard guard(*this);
+    return f(*backend);
+  }
+
+  /// Holds the backend lock and marks this thread as its holder.
+  struct BackendGuard {
+    State& s;
+    explicit BackendGuard(State& state) : s(state) {
+      s.waiting.fetch_add(1, std::memory_order_relaxed);
+      s.lock.lock();
+      s.waiting.fetch_sub(1, std::memory_order_relaxed);
+      lock_holder = &s;
+    }
+    ~BackendGuard() {
+      lock_holder = nullptr;
+      s.lock.unlock();
+    }
+  };
+  static thread_local State* lock_holder;
+
+  /// Records the first failure, tells the user and the other ranks. Any thread.
+  void fail(const std::string& why, int culprit) {
+    if (stopping.load()) return;
+    {
+      std::lock_guard guard(failure_mutex);
+      if (failed.load()) return;
+      failure_reason = why;
+      failed.store(true);
+    }
+    log_info(str_cat("rank ", job.rank, ": ", why));
+    failed_rank.store(culprit);
+    abort_pending.store(true);  // the progress loop tells the survivors
+    if (failure_callback) failure_callback(why);
+  }
+
+  /// Tells the other survivors about the failure, so they stop now rather than at their own
+  /// timeout. Progress thread, without the backend lock.
+  void send_abort_notices() {
+    if (!abort_pending.exchange(false)) return;
+    std::string note;
+    {
+      std::lock_guard guard(failure_mutex);
+      note = failure_reason;
+    }
+    for (int peer = 0; peer < job.size; ++peer) {
+      if (peer == job.rank || peer == failed_rank.load()) continue;
+      post_system(peer, detail::kAbortHandler, std::as_bytes(std::span(note)));
+    }
+  }
+
+  /// Posts a message with the lock held by the caller or not (takes it). Copies bytes.
+  void post_system(int peer, HandlerId handler, std::span<const std::byte> bytes) {
+    with_backend([&](Backend& b) { post_locked(b, peer, handler, bytes); });
+  }
+
+  void post_locked(Backend& b, int peer, HandlerId handler, std::span<const std::byte> bytes) {
+    PendingSend& s = sends.emplace_back();
+    s.bytes.assign(bytes.begin(), bytes.end());
+    b.post_am(peer, handler, s.bytes, &s.done);
+    reap_sends();
+  }
+
+  /// Drops completed sends from the front (lock held). Order of completion per pair is FIFO
+  /// in both backends, so the front completes first; a stuck front only delays freeing.
+  void reap_sends() {
+    while (!sends.empty() && sends.front().done.done) sends.pop_front();
+  }
+
+  void deliver(int peer, HandlerId handler, std::span<const std::byte> bytes) {
+    if (peer >= 0 && peer < job.size) {
+      last_heard[peer].store(now_ns(), std::memory_order_relaxed);
+    }
+    if (handler >= handlers.size() || !handlers[handler]) {
+      fail(str_cat("rank ", peer, " sent a message for unknown handler ", handler), peer);
+      return;
+    }
+    try {
+      handlers[handler](peer, bytes);
+    } catch (const std::exception& e) {  // a handler rejected what the peer sent
+      fail(str_cat("bad message from rank ", peer, ": ", e.what()), peer);
+    }
+  }
+
+  /// One round of the progress loop; returns whether anything happened.
+  bool progress_once() {
+    std::deque<std::pair<HandlerId, std::vector<std::byte>>> local;
+    {
+      std::lock_guard guard(self_mutex);
+      local.swap(self_queue);
+    }
+    BackendGuard guard(*this);  // every handler runs under the lock: handlers are serialized
+    bool busy = backend->progress();
+    reap_sends();
+    for (auto& [handler, bytes] : local) deliver(job.rank, handler, bytes);
+    return busy || !local.empty();
+  }
+
+  void heartbeat() {
+    const auto now = Clock::now();
+    const auto interval = std::max(options.peer_timeout / 5, std::chrono::milliseconds(20));
+    if (now - last_heartbeat < interval) return;
+    last_heartbeat = now;
+    if (failed.load() || stopping.load()) return;
+    for (int peer = 0; peer < job.size; ++peer) {
+      if (peer == job.rank) continue;
+      post_system(peer, detail::kHeartbeatHandler, {});
+      auto silent = std::chrono::nanoseconds(now_ns() - last_heard[peer].load());
+      if (silent > options.peer_timeout) {
+        fail(str_cat("rank ", peer, " sent nothing for ",
+                     std::chrono::duration<double>(silent).count(),
+                     " s (peer timeout); it is presumed dead"),
+             peer);
+        return;
+      }
+    }
+  }
+
+  void progress_loop() {
+    int idle = 0;
+    std::int64_t seen = activity.load();
+    while (running.load(std::memory_order_acquire)) {
+      bool busy = progress_once();
+      heartbeat();
+      send_abort_notices();
+      std::int64_t now = activity.load(std::memory_order_relaxed);
+      if (busy || now != seen) {
+        idle = 0;
+        seen = now;
+      } else if (++idle > 20000) {
+        // Long idle: sleep briefly so compute threads get the core; a poster bumps
+        // `activity`, and waits drive progress themselves, so latency stays low.
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+      if (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
+    }
+  }
+
+  [[noreturn]] void throw_failure() {
+    std::lock_guard guard(failure_mutex);
+    throw PeerFailure(failure_reason);
+  }
+};
+
+thread_local Transport::State* Transport::State::lock_holder = nullptr;
+
+Transport::Transport(const JobInfo& job, const TransportOptions& options)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.job = job;
+  s.options = options;
+  if (options.peer_timeout.count() <= 0) usage_fail("--peer-timeout must be positive");
+  s.bootstrap = std::make_unique<Bootstrap>(job, options.bootstrap_timeout);
+  detail::BackendOptions backend_options;
+  s.backend = options.kind == TransportKind::kUcx ? detail::make_ucx_backend(backend_options)
+                                                  : detail::make_tcp_backend(backend_options);
+  s.handlers.resize(detail::kHandlerCount);
+  s.last_heard = std::vector<std::atomic<std::int64_t>>(static_cast<std::size_t>(job.size));
+  s.backend->set_callbacks(
+      [&s](int peer, std::uint16_t handler, std::span<const std::byte> bytes) {
+        s.deliver(peer, handler, bytes);
+      },
+      [&s](int peer, const std::string& why) {
+        s.fail(str_cat("lost rank ", peer, ": ", why), peer);
+      });
+  s.handlers[detail::kHeartbeatHandler] = [](int, std::span<const std::byte>) {};
+  // Shutdown barrier over the transport itself (ranks may reach stop() far apart; the
+  // heartbeats keep watching while they wait).
+  s.handlers[detail::kStopHandler] = [&s](int source, std::span<const std::byte>) {
+    if (s.job.rank == 0) {
+      ++s.stop_arrivals;
+    } else if (source == 0) {
+      s.stop_released = true;
+    }
+  };
+  s.handlers[detail::kAbortHandler] = [&s](int source, std::span<const std::byte> bytes) {
+    std::string why(reinterpret_cast<const char*>(bytes.data()),
+                    std::min<std::size_t>(bytes.size(), 4096));
+    s.fail(str_cat("rank ", source, " reported a failure: ", why), source);
+  };
+}
+
+Transport::~Transport() {
+  if (std::uncaught_exceptions() > 0 && state_->started) {
+    // Unwinding after an error: no flush, no barrier (peers may be gone); just close.
+    state_->fail("this rank is stopping after an error", -1);
+  }
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    log_info(str_cat("transport shutdown: ", e.what()));
+  }
+}
+
+int Transport::rank() const {
+  return state_->job.rank;
+}
+int Transport::size() const {
+  return state_->job.size;
+}
+std::string_view Transport::backend_name() const {
+  return state_->backend->name();
+}
+
+std::string Transport::describe() const {
+  return str_cat(state_->backend->describe(), "; ", size(), " rank", size() == 1 ? "" : "s", " (",
+                 state_->job.launcher, ")");
+}
+
+void Transport::add_handler(HandlerId id, MessageHandler handler) {
+  if (state_->started) fail("add_handler after start()");
+  if (id > kMaxUserHandler) usage_fail("handler id ", id, " is above ", kMaxUserHandler);
+  state_->handlers[id] = std::move(handler);
+}
+
+void Transport::add_system_handler(HandlerId id, MessageHandler handler) {
+  if (state_->started) fail("add_system_handler after start()");
+  if (id <= kMaxUserHandler || id >= detail::kHandlerCount) fail("bad system handler id ", id);
+  state_->handlers[id] = std::move(handler);
+}
+
+WindowId Transport::add_window(std::span<std::byte> memory,
+                               std::shared_ptr<const void> keep_alive) {
+  if (state_->started) fail("add_window after start()");
+  state_->windows.push_back(memory);
+  if (keep_alive) state_->keep_alive.push_back(std::move(keep_alive));
+  return {static_cast<std::uint32_t>(state_->windows.size() - 1)};
+}
+
+void Transport::start() {
+  State& s = *state_;
+  if (s.started) return;
+  const int n = s.job.size;
+  std::vector<std::string> addresses = s.bootstrap->allgather(s.backend->address());
+  s.backend->connect(s.job.rank, addresses);
+
+  // Window keys: [u32 count] then per window [u64 size][u32 length][blob].
+  detail::WireWriter mine;
+  mine.u32(static_cast<std::uint32_t>(s.windows.size()));
+  for (std::uint32_t w = 0; w < s.windows.size(); ++w) {
+    std::string blob = s.backend->register_window(w, s.windows[w]);
+    mine.u64(s.windows[w].size());
+    mine.blob(blob);
+  }
+  std::vector<std::string> all = s.bootstrap->allgather(mine.str());
+  s.remote_sizes.assign(static_cast<std::size_t>(n), {});
+  for (int peer = 0; peer < n; ++peer) {
+    detail::WireReader in(all[peer], str_cat("window keys of rank ", peer));
+    std::uint32_t count = in.u32();
+    if (count != s.windows.size()) {
+      fail("rank ", peer, " registered ", count, " windows, this rank ", s.windows.size(),
+           " (every rank must add the same windows in the same order)");
+    }
+    for (std::uint32_t w = 0; w < count; ++w) {
+      std::uint64_t size = in.u64();
+      std::string_view blob = in.blob();
+      s.remote_sizes[peer].push_back(size);
+      if (peer != s.job.rank) s.backend->add_remote_window(peer, w, size, blob);
+    }
+    in.expect_end();
+  }
+  for (auto& t : s.last_heard) t.store(State::now_ns());
+  s.started = true;
+  s.running.store(true, std::memory_order_release);
+  s.progress_thread = std::thread([&s] { s.progress_loop(); });
+  s.bootstrap->barrier();
+}
+
+void Transport::send(int peer, HandlerId handler, std::span<const std::byte> bytes) {
+  State& s = *state_;
+  if (peer < 0 || peer >= s.job.size) fail("send to rank ", peer, " outside 0..", s.job.size - 1);
+  if (s.failed.load()) s.throw_failure();
+  if (peer == s.job.rank) {
+    std::lock_guard guard(s.self_mutex);
+    s.self_queue.emplace_back(handler, std::vector<std::byte>(bytes.begin(), bytes.end()));
+  } else {
+    s.with_backend([&](Backend& b) { s.post_locked(b, peer, handler, bytes); });
+  }
+  s.activity.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Transport::put(int peer, WindowId window, std::uint64_t offset,
+                    std::span<const std::byte> bytes) {
+  State& s = *state_;
+  if (peer < 0 || peer >= s.job.size) fail("put to rank ", peer, " outside 0..", s.job.size - 1);
+  std::size_t limit = window_size(peer, window);
+  if (offset > limit || bytes.size() > limit - offset) {
+    fail("put of ", bytes.size(), " bytes at offset ", offset, " overruns window ", window.index,
+         " of rank ", peer, " (", limit, " bytes)");
+  }
+  if (s.failed.load()) s.throw_failure();
+  if (peer == s.job.rank) {
+    detail::ordered_copy(s.windows[window.index].data() + offset, bytes);
+    return;
+  }
+  s.with_backend([&](Backend& b) { b.post_put(peer, window.index, offset, bytes, &s.put_sink); });
+  s.activity.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Transport::fence(int peer) {
+  State& s = *state_;
+  if (peer == s.job.rank) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return;
+  }
+  s.with_backend([&](Backend& b) { b.fence(peer); });
+}
+
+void Transport::flush(int peer) {
+  State& s = *state_;
+  if (peer == s.job.rank) return;  // puts to self are applied at once
+  auto done = s.with_backend([&](Backend& b) {
+    auto it = s.flushes.emplace(s.flushes.end());
+    b.post_flush(peer, &*it);
+    return it;
+  });
+  wait_for([&] { return done->done; });  // if this throws, `done` stays owned by the list
+  Completion result = s.with_backend([&](Backend&) {
+    Completion c = *done;
+    s.flushes.erase(done);
+    return c;
+  });
+  if (result.failed) {
+    s.fail(str_cat("flush to rank ", peer, " failed: ", result.error), peer);
+    s.throw_failure();
+  }
+}
+
+void Transport::flush_all() {
+  for (int peer = 0; peer < size(); ++peer) flush(peer);
+}
+
+void Transport::wait_for(const std::function<bool()>& ready) {
+  State& s = *state_;
+  while (true) {
+    {
+      State::BackendGuard guard(s);
+      if (ready()) return;
+      s.backend->progress();
+      s.reap_sends();
+      if (ready()) return;
+    }
+    if (s.failed.load()) s.throw_failure();
+    s.activity.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::size_t Transport::window_size(int peer, WindowId window) const {
+  const State& s = *state_;
+  if (!s.started) fail("window_size before start()");
+  if (peer < 0 || peer >= s.job.size || window.index >= s.remote_sizes[peer].size()) {
+    fail("no window ", window.index, " at rank ", peer);
+  }
+  return s.remote_sizes[peer][window.index];
+}
+
+std::span<std::byte> Transport::local_window(WindowId window) const {
+  if (window.index >= state_->windows.size()) fail("no local window ", window.index);
+  return state_->windows[window.index];
+}
+
+void Transport::check_peers() const {
+  if (state_->failed.load()) state_->throw_failure();
+}
+
+bool Transport::failed() const {
+  return state_->failed.load();
+}
+
+void Transport::on_failure(std::function<void(const std::string&)> callback) {
+  state_->failure_callback = std::move(callback);
+}
+
+Bootstrap& Transport::bootstrap() {
+  return *state_->bootstrap;
+}
+
+void Transport::stop() {
+  State& s = *state_;
+  if (!s.started) return;
+  s.started = false;
+  bool clean = !s.failed.load();
+  if (clean) {
+    try {
+      flush_all();
+      // Nobody closes while others may still talk to it.
+      if (s.job.rank == 0) {
+        wait_for([&] { return s.stop_arrivals == s.job.size - 1; });
+        s.stopping.store(true);  // released ranks close: their goodbyes are not failures
+        for (int peer = 1; peer < s.job.size; ++peer) send(peer, detail::kStopHandler, {});
+        for (int peer = 1; peer < s.job.size; ++peer) {
+          auto done = s.with_backend([&](Backend& b) {
+            auto it = s.flushes.emplace(s.flushes.end());
+            b.post_flush(peer, &*it);
+            return it;
+          });
+          auto deadline = Clock::now() + std::chrono::seconds(5);
+          while (Clock::now() < deadline && !s.with_backend([&](Backend& b) {
+            b.progress();
+            return done->done;
+          })) {
+          }
+        }
+      } else {
+        send(0, detail::kStopHandler, {});
+        wait_for([&] { return s.stop_released; });
+      }
+    } catch (const std::exception& e) {
+      clean = false;
+      log_info(str_cat("transport: unclean shutdown: ", e.what()));
+    }
+  }
+  s.stopping.store(true);
+  s.running.store(false, std::memory_order_release);
+  if (s.progress_thread.joinable()) s.progress_thread.join();
+  State::BackendGuard guard(s);
+  s.backend->disconnect();  // drops pending operations: their completions can go now
+  s.sends.clear();
+  s.flushes.clear();
+}
+
+}  // namespace atl
