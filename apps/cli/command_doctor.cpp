@@ -21,6 +21,7 @@ struct DoctorOptions {
   std::string transport = "ucx";
   int rounds = 200;
   double peer_timeout = 10;
+  JobOverrides job;  ///< --rank/--size/--coordinator/--token (else the environment)
 };
 
 constexpr HandlerId kPing = 1;
@@ -134,10 +135,14 @@ void add_doctor_command(CLI::App& app) {
   cmd->add_option("--rounds", opt->rounds, "Ping-pong rounds per pair")->capture_default_str();
   cmd->add_option("--peer-timeout", opt->peer_timeout, "Seconds before a silent peer is dead")
       ->capture_default_str();
+  cmd->add_option("--rank", opt->job.rank, "This rank (with --size; else from the launcher)");
+  cmd->add_option("--size", opt->job.size, "Number of ranks");
+  cmd->add_option("--coordinator", opt->job.coordinator, "HOST:PORT where rank 0 listens");
+  cmd->add_option("--token", opt->job.token, "The job's shared secret");
   cmd->callback([opt] {
     if (opt->rounds < 1) usage_fail("--rounds must be at least 1");
     (void)parse_transport(opt->transport);
-    JobInfo job = detect_job({});
+    JobInfo job = detect_job(opt->job);
     if (job.rank == 0) std::printf("%s", format_report(probe_devices()).c_str());
     if (job.size > 1) check_cluster(*opt, job);
     std::fflush(stdout);

@@ -343,6 +343,23 @@ INSTANTIATE_TEST_SUITE_P(Transport, TransportRanks,
                            return info.param.transport + "_" + std::to_string(info.param.ranks);
                          });
 
+TEST(Doctor, ReportsDevicesOnOneRank) {
+  Result r = run(std::string(ATOLL_BINARY) + " doctor");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("RDMA devices"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("UCX "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("atoll run would use: "), std::string::npos) << r.output;
+}
+
+TEST(Doctor, ChecksEveryPairAsSeveralRanks) {
+  for (const char* transport : {"tcp", "ucx"}) {
+    Result r = run(std::string(ATOLL_BINARY) + " launch -n 3 -- " + ATOLL_BINARY +
+                   " doctor --rounds 20 --transport " + transport);
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("all 6 pairs OK"), std::string::npos) << r.output;
+  }
+}
+
 TEST(Transport, RunsUnderMpirun) {
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
   Result r = run("mpirun --allow-run-as-root --oversubscribe -n 2 " + self_path() +

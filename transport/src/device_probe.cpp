@@ -83,7 +83,7 @@ void probe_rdma(DeviceReport& report) {
   std::unique_ptr<ibv_device*, decltype(&ibv_free_device_list)> list(ibv_get_device_list(&count),
                                                                      ibv_free_device_list);
   if (!list) {
-    report.rdma_note = "libibverbs could not list devices (no RDMA driver loaded?)";
+    report.rdma_note = "no RDMA devices (libibverbs found no RDMA driver on this machine)";
     return;
   }
   if (count == 0) report.rdma_note = "no RDMA devices on this machine";
@@ -179,7 +179,7 @@ DeviceReport probe_devices() {
 
 std::string format_report(const DeviceReport& r) {
   std::string out = "RDMA devices (libibverbs):\n";
-  if (r.rdma.empty()) out += str_cat("  none: ", r.rdma_note, "\n");
+  if (r.rdma.empty()) out += str_cat("  ", r.rdma_note, "\n");
   for (const RdmaDevice& d : r.rdma) {
     out += str_cat("  ", d.name, "\n");
     for (const RdmaPort& p : d.ports) {
