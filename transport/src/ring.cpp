@@ -4,11 +4,11 @@
 //
 //   u64 header = (body_bytes << 32) | seq      seq counts batches, 1, 2, ... (never 0)
 //   body: records, each u32 length + payload, padded to 8 bytes
-//   u64 trailer = header
 //
-// The sender puts header+body, fences, then puts the trailer, so a receiver that sees
-// trailer == header (acquire) sees the whole batch. A batch that would cross the end of the
-// ring is preceded by a wrap word (0xffffffff << 32 | seq) and starts at offset 0. Positions
+// The sender puts the body, fences, then puts the header as one aligned 8-byte word, so a
+// receiver that sees the expected seq in the header (acquire) sees the whole body, and it
+// never reads bytes that may still be in flight. A batch that would cross the end of the
+// ring is replaced by a wrap word (0xffffffff << 32 | seq) and starts at offset 0. Positions
 // are monotonic byte counts (offset = position % C). The sender may write only while
 // head + needed - credit <= C, where credit is the receiver's consumed count, which it puts
 // into the sender's credit window after consuming a quarter ring. Bytes in the mirror are
@@ -16,8 +16,8 @@
 //
 // Stale bytes: batch boundaries differ from lap to lap, so old payload at the read position
 // could look like a header with the expected seq. The receiver therefore zeroes everything it
-// consumes before returning the credit: ahead of the read position there is only zero or this
-// lap's data, and a header that matches is a real one.
+// consumes before returning the credit: at the read position there is only zero or this lap's
+// header, and a header that matches is a real one.
 #include "atoll/transport/ring.hpp"
 
 #include <atomic>
@@ -111,7 +111,7 @@ struct RingChannel::State {
   /// Opens a batch at the head, wrapping first when `body` would not fit before the end.
   void open_batch(int peer, std::size_t body) {
     Sender& s = senders[peer];
-    std::size_t needed = 16 + body;
+    std::size_t needed = 8 + body;
     std::size_t room = capacity - offset(s.head);
     if (needed > room) {
       reserve(peer, room);  // the wrap word and the skipped tail
@@ -142,14 +142,13 @@ struct RingChannel::State {
     std::byte* base = mirror(peer);
     std::size_t start = offset(s.batch_start);
     std::memcpy(base + start, &header, 8);
-    std::memcpy(base + start + 8 + s.batch_body, &header, 8);
-    transport.put(peer, rings_window, ring_offset(peer, s.batch_start),
-                  std::span(base + start, 8 + s.batch_body));
-    transport.fence(peer);
-    transport.put(peer, rings_window, ring_offset(peer, s.batch_start) + 8 + s.batch_body,
-                  std::span(base + start + 8 + s.batch_body, 8));
-    s.head += 8;  // the trailer
-    s.sent += 16 + s.batch_body;
+    if (s.batch_body > 0) {
+      transport.put(peer, rings_window, ring_offset(peer, s.batch_start) + 8,
+                    std::span(base + start + 8, s.batch_body));
+      transport.fence(peer);  // the body lands before the header that announces it
+    }
+    transport.put(peer, rings_window, ring_offset(peer, s.batch_start), std::span(base + start, 8));
+    s.sent += 8 + s.batch_body;
     s.seq = next_seq(s.seq);
     s.open = false;
   }
@@ -171,11 +170,10 @@ struct RingChannel::State {
           r.expected = next_seq(r.expected);
           continue;
         }
-        if (length % 8 != 0 || length + 16 > capacity - off) {
+        if (length % 8 != 0 || length + 8 > capacity - off) {
           fail("ring from rank ", source, ": corrupt batch header (", length, " bytes at offset ",
                off, ")");
         }
-        if (load_acquire(base + off + 8 + length) != header) break;  // still arriving
         const std::byte* body = base + off + 8;
         for (std::size_t pos = 0; pos < length;) {
           std::uint32_t size;
@@ -188,8 +186,8 @@ struct RingChannel::State {
           ++r.records;
           pos += pad8(4 + size);
         }
-        std::memset(base + off, 0, 16 + length);  // see "Stale bytes" above
-        r.consumed += 16 + length;
+        std::memset(base + off, 0, 8 + length);  // see "Stale bytes" above
+        r.consumed += 8 + length;
         r.expected = next_seq(r.expected);
       }
       if (r.consumed - r.credited >= capacity / 4) return_credit(source);
