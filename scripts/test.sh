@@ -31,6 +31,6 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
   CC=clang CXX=clang++ bash "$root/scripts/build.sh" "$root/build-tsan" \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DATOLL_SANITIZE=thread -DATOLL_BUILD_BENCH=OFF -DATOLL_TRANSPORT_TESTS_ONLY=ON
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp" \
     ctest --test-dir "$root/build-tsan" -j 1 -L transport --timeout 900
 fi

@@ -10,9 +10,13 @@
 // never reads bytes that may still be in flight. A batch that would cross the end of the
 // ring is replaced by a wrap word (0xffffffff << 32 | seq) and starts at offset 0. Positions
 // are monotonic byte counts (offset = position % C). The sender may write only while
-// head + needed - credit <= C, where credit is the receiver's consumed count, which it puts
-// into the sender's credit window after consuming a quarter ring. Bytes in the mirror are
-// overwritten only after the receiver consumed them, so every put's source stays valid.
+// head + needed - credit <= C, where credit is the receiver's consumed count, which it sends
+// back after consuming a quarter ring. Bytes in the mirror are overwritten only after the
+// receiver consumed them, so every put's source stays valid until it completed.
+//
+// Credits travel as an 8-byte active message, not a put: a put's source must stay unchanged
+// until a flush, but the consumed count changes all the time, and flushing on the poll path
+// would cost a round trip; a message copies its bytes and costs the same on the wire.
 //
 // Stale bytes: batch boundaries differ from lap to lap, so old payload at the read position
 // could look like a header with the expected seq. The receiver therefore zeroes everything it
@@ -53,17 +57,16 @@ struct RingChannel::State {
   std::shared_ptr<std::vector<std::uint64_t>> rings_storage;  // u64 for alignment
   WindowId rings_window;
   struct Receiver {
-    std::uint64_t consumed = 0;     // bytes consumed (monotonic)
-    std::uint64_t credited = 0;     // last consumed count sent back
-    std::uint32_t expected = 1;     // next batch seq
-    std::uint64_t credit_word = 0;  // source buffer of the credit put
+    std::uint64_t consumed = 0;  // bytes consumed (monotonic)
+    std::uint64_t credited = 0;  // last consumed count sent back
+    std::uint32_t expected = 1;  // next batch seq
     std::uint64_t records = 0;
   };
   std::vector<Receiver> receivers;
 
-  // Send side: credits[peer] is written by peer (bytes it consumed from our batches).
-  std::shared_ptr<std::vector<std::uint64_t>> credit_storage;
-  WindowId credit_window;
+  // Send side: credits[peer] = bytes peer consumed from our batches (set by its messages).
+  std::vector<std::atomic<std::uint64_t>> credits;
+  HandlerId credit_handler = 0;
   struct Sender {
     std::vector<std::uint64_t> mirror;  // capacity bytes
     std::uint64_t head = 0;             // bytes written (monotonic)
@@ -85,9 +88,7 @@ struct RingChannel::State {
            static_cast<std::size_t>(source) * capacity;
   }
   std::byte* mirror(int peer) { return reinterpret_cast<std::byte*>(senders[peer].mirror.data()); }
-  std::uint64_t credit(int peer) {
-    return std::atomic_ref<std::uint64_t>((*credit_storage)[peer]).load(std::memory_order_acquire);
-  }
+  std::uint64_t credit(int peer) { return credits[peer].load(std::memory_order_acquire); }
   std::size_t offset(std::uint64_t position) const { return position % capacity; }
   std::uint32_t next_seq(std::uint32_t seq) const { return seq == 0xffffffffu ? 1 : seq + 1; }
 
@@ -117,7 +118,7 @@ struct RingChannel::State {
       reserve(peer, room);  // the wrap word and the skipped tail
       std::uint64_t wrap = (kWrapLength << 32) | s.seq;
       std::memcpy(mirror(peer) + offset(s.head), &wrap, 8);
-      transport.put(peer, credit_or_ring_window(), ring_offset(peer, s.head),
+      transport.put(peer, rings_window, ring_offset(peer, s.head),
                     std::span(mirror(peer) + offset(s.head), 8));
       s.seq = next_seq(s.seq);
       s.head += room;
@@ -129,7 +130,6 @@ struct RingChannel::State {
     s.head += 8;  // the header, written when the batch is posted
   }
 
-  WindowId credit_or_ring_window() const { return rings_window; }
   /// Offset of position `pos` of our ring at peer (peer's rings window holds one per source).
   std::uint64_t ring_offset(int, std::uint64_t pos) const {
     return static_cast<std::uint64_t>(me) * capacity + offset(pos);
@@ -198,9 +198,7 @@ struct RingChannel::State {
   void return_credit(int source) {
     Receiver& r = receivers[source];
     r.credited = r.consumed;
-    std::atomic_ref<std::uint64_t>(r.credit_word).store(r.consumed, std::memory_order_relaxed);
-    transport.put(source, credit_window, static_cast<std::uint64_t>(me) * 8,
-                  std::as_bytes(std::span(&r.credit_word, 1)));
+    transport.send(source, credit_handler, std::as_bytes(std::span(&r.consumed, 1)));
   }
 };
 
@@ -218,11 +216,22 @@ RingChannel::RingChannel(Transport& transport, const RingOptions& options)
   s.capacity = options.ring_bytes;
   s.rings_storage = std::make_shared<std::vector<std::uint64_t>>(
       s.capacity / 8 * static_cast<std::size_t>(s.n), 0);
-  s.credit_storage = std::make_shared<std::vector<std::uint64_t>>(static_cast<std::size_t>(s.n), 0);
   s.rings_window =
       transport.add_window(std::as_writable_bytes(std::span(*s.rings_storage)), s.rings_storage);
-  s.credit_window =
-      transport.add_window(std::as_writable_bytes(std::span(*s.credit_storage)), s.credit_storage);
+  s.credits = std::vector<std::atomic<std::uint64_t>>(static_cast<std::size_t>(s.n));
+  State* state = &s;
+  s.credit_handler =
+      transport.add_system_handler([state](int source, std::span<const std::byte> bytes) {
+        std::uint64_t consumed;
+        if (bytes.size() != sizeof consumed)
+          fail("ring credit from rank ", source, " of ", bytes.size(), " bytes");
+        std::memcpy(&consumed, bytes.data(), sizeof consumed);
+        std::uint64_t seen = state->credits[source].load(std::memory_order_relaxed);
+        if (consumed < seen) {  // credits only grow
+          fail("ring credit from rank ", source, " went back from ", seen, " to ", consumed);
+        }
+        state->credits[source].store(consumed, std::memory_order_release);
+      });
   s.receivers.resize(static_cast<std::size_t>(s.n));
   s.senders.resize(static_cast<std::size_t>(s.n));
   for (auto& sender : s.senders) sender.mirror.assign(s.capacity / 8, 0);

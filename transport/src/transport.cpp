@@ -178,18 +178,24 @@ struct Transport::State {
     }
   }
 
-  /// One round of the progress loop; returns whether anything happened.
-  bool progress_once() {
+  /// One round of progress with the backend lock held (progress thread and waiters alike):
+  /// the network, then messages to self. Every handler runs under the lock, so handlers are
+  /// serialized. Returns whether anything happened.
+  bool drive_locked() {
+    bool busy = backend->progress();
+    reap_sends();
     std::deque<std::pair<HandlerId, std::vector<std::byte>>> local;
     {
       std::lock_guard guard(self_mutex);
       local.swap(self_queue);
     }
-    BackendGuard guard(*this);  // every handler runs under the lock: handlers are serialized
-    bool busy = backend->progress();
-    reap_sends();
     for (auto& [handler, bytes] : local) deliver(job.rank, handler, bytes);
     return busy || !local.empty();
+  }
+
+  bool progress_once() {
+    BackendGuard guard(*this);
+    return drive_locked();
   }
 
   void heartbeat() {
@@ -315,6 +321,17 @@ void Transport::add_system_handler(HandlerId id, MessageHandler handler) {
   state_->handlers[id] = std::move(handler);
 }
 
+HandlerId Transport::add_system_handler(MessageHandler handler) {
+  if (state_->started) fail("add_system_handler after start()");
+  for (HandlerId id = detail::kFirstDynamicHandler; id < detail::kHandlerCount; ++id) {
+    if (!state_->handlers[id]) {
+      state_->handlers[id] = std::move(handler);
+      return id;
+    }
+  }
+  fail("out of system handler ids");
+}
+
 WindowId Transport::add_window(std::span<std::byte> memory,
                                std::shared_ptr<const void> keep_alive) {
   if (state_->started) fail("add_window after start()");
@@ -432,8 +449,7 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     {
       State::BackendGuard guard(s);
       if (ready()) return;
-      s.backend->progress();
-      s.reap_sends();
+      s.drive_locked();
       if (ready()) return;
     }
     if (s.failed.load()) s.throw_failure();

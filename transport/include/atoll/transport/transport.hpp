@@ -73,8 +73,10 @@ class Transport {
   /// Before start(): registers a handler for id (<= kMaxUserHandler). Handlers run on the
   /// progress thread (or in a thread blocked in wait_for); they may send and put, never wait.
   void add_handler(HandlerId id, MessageHandler handler);
-  /// The transport's own layers (collectives, rings) register above kMaxUserHandler.
+  /// The transport's own layers (collectives, rings) register above kMaxUserHandler: at a
+  /// fixed id, or at the next free one (returned; every rank allocates in the same order).
   void add_system_handler(HandlerId id, MessageHandler handler);
+  HandlerId add_system_handler(MessageHandler handler);
   /// Before start(): exposes local memory as the next window. Every rank adds the same number
   /// of windows in the same order (sizes may differ); start() exchanges their keys. Peers
   /// write into the memory until the transport has stopped: it must outlive the Transport,
