@@ -71,8 +71,10 @@ void serve() {
         const std::size_t size = std::max<std::size_t>(arg, 8);
         std::vector<std::uint64_t> reply(size / 8);
         for (std::uint64_t seq = 1;; ++seq) {
-          while (read_flag(size) < seq && g.commands_seen.load() == handled) {
-          }
+          // Waiting drives progress itself (on two cores a bare spin starves the progress
+          // threads that apply the puts).
+          g.t->wait_for(
+              [&] { return read_flag(size) >= seq || g.commands_seen.load() != handled; });
           if (g.commands_seen.load() != handled) break;
           reply.back() = seq;
           g.t->put(0, g.window, 0, std::as_bytes(std::span(reply)));
@@ -82,7 +84,10 @@ void serve() {
       }
       case Mode::kRingDrain: {
         std::uint64_t expected = arg, got = 0;
-        while (got < expected) got += g.ring->poll([](int, std::span<const std::byte>) {});
+        g.t->wait_for([&] {
+          got += g.ring->poll([](int, std::span<const std::byte>) {});
+          return got >= expected;
+        });
         g.coll->barrier();
         break;
       }
@@ -122,8 +127,7 @@ void BM_PutPingPong(benchmark::State& state) {
     data.back() = ++seq;
     g.t->put(1, g.window, 0, std::as_bytes(std::span(data)));
     g.t->flush(1);
-    while (read_flag(size) < seq) {
-    }
+    g.t->wait_for([&] { return read_flag(size) >= seq; });
   }
   command(Mode::kIdle);
 }

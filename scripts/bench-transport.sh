@@ -15,13 +15,13 @@ for t in ucx tcp; do
 done
 "$build/bench/socket_pingpong" > "$out/socket.txt"
 
-perftest() {  # TEST SIZE [UCX_TLS] -> typical one-way latency in us
+perftest() {  # TEST SIZE [UCX_TLS] -> median one-way latency in us (the "Final" 50%ile)
   local port=$((20000 + RANDOM % 20000)) tls=${3:-}
   env ${tls:+UCX_TLS=$tls} ucx_perftest -p "$port" >/dev/null 2>&1 &
   local server=$!
   sleep 0.5
   env ${tls:+UCX_TLS=$tls} ucx_perftest 127.0.0.1 -p "$port" -t "$1" -s "$2" -n 20000 2>/dev/null |
-    awk '/^ +[0-9]+ /{v=$3} END{print v}'
+    awk '/^Final:/{v=$3} END{print v}'
   wait "$server" 2>/dev/null || true
 }
 
