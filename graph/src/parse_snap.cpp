@@ -4,11 +4,14 @@
 
 #include "atoll/graph/read_graph.hpp"
 #include "line_scan.hpp"
+#include "snap_lines.hpp"
 
 namespace atl {
 namespace {
 
-constexpr std::uint64_t kNone = std::numeric_limits<std::uint64_t>::max();
+using detail::ChunkOutput;
+using detail::kNone;
+using detail::LineCursor;
 
 struct SnapExtra {
   std::uint64_t first_weighted = kNone;    ///< first line in the chunk with a weight
@@ -17,9 +20,10 @@ struct SnapExtra {
 
 }  // namespace
 
-EdgeList parse_snap(std::string_view bytes, std::string_view name) {
-  using detail::ChunkOutput;
-  using detail::LineCursor;
+namespace detail {
+
+SnapLines parse_snap_lines(std::string_view bytes, std::string_view name,
+                           std::uint64_t first_line) {
   auto chunks = detail::parse_lines_parallel<SnapExtra>(
       bytes, [](std::string_view line, ChunkOutput<SnapExtra>& out, std::uint64_t line_no) {
         LineCursor cur(line);
@@ -37,20 +41,29 @@ EdgeList parse_snap(std::string_view bytes, std::string_view name) {
         cur.expect_end();
         if (out.extra.first_weighted == kNone) out.extra.first_weighted = line_no;
       });
-  detail::throw_first_error(chunks, name, 1);
+  detail::throw_first_error(chunks, name, first_line);
 
-  // The kind of the first edge line decides; the first line of the other kind is an error.
-  std::uint64_t first_weighted = kNone;
-  std::uint64_t first_unweighted = kNone;
+  SnapLines result;
   for (std::size_t c = 0; c < chunks.size(); ++c) {
-    std::uint64_t base = detail::chunk_first_line(chunks, c, 1);
+    std::uint64_t base = detail::chunk_first_line(chunks, c, first_line);
     const SnapExtra& x = chunks[c].extra;
-    if (first_weighted == kNone && x.first_weighted != kNone)
-      first_weighted = base + x.first_weighted;
-    if (first_unweighted == kNone && x.first_unweighted != kNone) {
-      first_unweighted = base + x.first_unweighted;
+    if (result.first_weighted == kNone && x.first_weighted != kNone) {
+      result.first_weighted = base + x.first_weighted;
+    }
+    if (result.first_unweighted == kNone && x.first_unweighted != kNone) {
+      result.first_unweighted = base + x.first_unweighted;
     }
   }
+  // Mixed lines are an error the caller reports (it may see more of the file); concatenate
+  // only a consistent range.
+  if (result.first_weighted == kNone || result.first_unweighted == kNone) {
+    detail::concat_chunks(chunks, result.list, result.first_weighted != kNone);
+  }
+  return result;
+}
+
+void check_snap_weights(std::uint64_t first_weighted, std::uint64_t first_unweighted,
+                        std::string_view name) {
   bool weighted =
       first_weighted != kNone && (first_unweighted == kNone || first_weighted < first_unweighted);
   if (weighted && first_unweighted != kNone) {
@@ -61,9 +74,15 @@ EdgeList parse_snap(std::string_view bytes, std::string_view name) {
     fail(name, ":", first_weighted, ": expected end of line (line ", first_unweighted,
          " has no weight), got a weight");
   }
-  EdgeList list;
-  detail::concat_chunks(chunks, list, weighted);
-  return list;
+}
+
+}  // namespace detail
+
+EdgeList parse_snap(std::string_view bytes, std::string_view name) {
+  detail::SnapLines lines = detail::parse_snap_lines(bytes, name, 1);
+  // The kind of the first edge line decides; the first line of the other kind is an error.
+  detail::check_snap_weights(lines.first_weighted, lines.first_unweighted, name);
+  return std::move(lines.list);
 }
 
 }  // namespace atl

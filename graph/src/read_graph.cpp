@@ -3,6 +3,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_reduce.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -10,6 +11,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/graph/input_file.hpp"
 #include "binary_format.hpp"
+#include "snap_lines.hpp"
 
 namespace atl {
 namespace {
@@ -26,7 +28,89 @@ T load(std::string_view bytes, std::size_t offset) {
 
 }  // namespace
 
+namespace {
+
+/// Validates a binary edge list and copies its edges [begin, end) (clamped to m).
+EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::uint64_t begin,
+                            std::uint64_t end);
+
+/// Keeps edges [m * part / parts, m * (part + 1) / parts) of list.
+void keep_slice(EdgeList& list, int part, int parts) {
+  const std::size_t m = list.edges.size();
+  const std::size_t lo = m * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts);
+  const std::size_t hi = m * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts);
+  list.edges = std::vector<Edge>(list.edges.begin() + lo, list.edges.begin() + hi);
+  if (list.weighted) {
+    list.weights = std::vector<double>(list.weights.begin() + lo, list.weights.begin() + hi);
+  }
+}
+
+/// Start of the line-aligned byte range of part p: the byte after the first '\n' at or after
+/// offset size * p / parts - 1 (0 for part 0, size when past the end).
+std::size_t part_start(std::string_view text, int part, int parts) {
+  if (part == 0) return 0;
+  if (part >= parts) return text.size();
+  std::size_t at =
+      static_cast<std::size_t>(static_cast<unsigned __int128>(text.size()) *
+                               static_cast<unsigned>(part) / static_cast<unsigned>(parts));
+  if (at == 0) return 0;
+  const void* nl = std::memchr(text.data() + at - 1, '\n', text.size() - (at - 1));
+  return nl == nullptr ? text.size() : static_cast<const char*>(nl) - text.data() + 1;
+}
+
+}  // namespace
+
+EdgeListPart parse_edge_list_part(std::string_view bytes, GraphFormat format, std::string_view name,
+                                  int part, int parts) {
+  if (parts < 1 || part < 0 || part >= parts) fail("part ", part, " of ", parts, "?");
+  if (format == GraphFormat::kAuto) format = detect_format(bytes);
+  EdgeListPart out;
+  switch (format) {
+    case GraphFormat::kSnap: {
+      const std::size_t lo = part_start(bytes, part, parts);
+      const std::size_t hi = part_start(bytes, part + 1, parts);
+      const std::uint64_t first_line =
+          1 + static_cast<std::uint64_t>(std::count(bytes.begin(), bytes.begin() + lo, '\n'));
+      detail::SnapLines lines =
+          detail::parse_snap_lines(bytes.substr(lo, hi - lo), name, first_line);
+      out.list = std::move(lines.list);
+      out.first_weighted_line = lines.first_weighted;
+      out.first_unweighted_line = lines.first_unweighted;
+      return out;
+    }
+    case GraphFormat::kBin: {
+      parse_binary_range(bytes, name, 0, 0);  // validates the header and checksums
+      const std::uint64_t m = load<std::uint64_t>(bytes, 16);
+      out.list = parse_binary_range(bytes, name, m * static_cast<std::uint64_t>(part) / parts,
+                                    m * static_cast<std::uint64_t>(part + 1) / parts);
+      break;
+    }
+    case GraphFormat::kGr:
+    case GraphFormat::kMtx:
+    case GraphFormat::kAuto:
+      out.list = parse_edge_list(bytes, format, name);
+      keep_slice(out.list, part, parts);
+      break;
+  }
+  (out.list.weighted ? out.first_weighted_line : out.first_unweighted_line) = 0;
+  return out;
+}
+
+bool check_part_weights(std::uint64_t first_weighted_line, std::uint64_t first_unweighted_line,
+                        std::string_view name) {
+  detail::check_snap_weights(first_weighted_line, first_unweighted_line, name);
+  return first_weighted_line != detail::kNone &&
+         (first_unweighted_line == detail::kNone || first_weighted_line < first_unweighted_line);
+}
+
 EdgeList parse_binary(std::string_view bytes, std::string_view name) {
+  return parse_binary_range(bytes, name, 0, ~std::uint64_t{0});
+}
+
+namespace {
+
+EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::uint64_t begin,
+                            std::uint64_t end) {
   using namespace detail;
   if (bytes.size() < sizeof kBinaryMagic ||
       std::memcmp(bytes.data(), kBinaryMagic, sizeof kBinaryMagic) != 0) {
@@ -79,21 +163,29 @@ EdgeList parse_binary(std::string_view bytes, std::string_view name) {
     fail(name, ": binary edge list payload checksum mismatch (corrupt file)");
   }
 
+  // The slice [lo, hi) of the (validated) edges.
+  const std::uint64_t lo = std::min(begin, m);
+  const std::uint64_t hi = std::max(lo, std::min(end, m));
+  const std::size_t k = hi - lo;
   EdgeList list;
   list.weighted = weighted;
-  list.edges.resize(m);
+  list.edges.resize(k);
   // memcpy needs valid pointers even for 0 bytes, and an empty vector's data() may be null.
-  if (m > 0) std::memcpy(list.edges.data(), bytes.data() + kBinaryHeaderSize, m * sizeof(Edge));
-  if (weighted && m > 0) {
-    list.weights.resize(m);
-    std::memcpy(list.weights.data(), bytes.data() + kBinaryHeaderSize + m * sizeof(Edge),
-                m * sizeof(double));
+  if (k > 0) {
+    std::memcpy(list.edges.data(), bytes.data() + kBinaryHeaderSize + lo * sizeof(Edge),
+                k * sizeof(Edge));
+  }
+  if (weighted && k > 0) {
+    list.weights.resize(k);
+    std::memcpy(list.weights.data(),
+                bytes.data() + kBinaryHeaderSize + m * sizeof(Edge) + lo * sizeof(double),
+                k * sizeof(double));
   }
   if (declared) {
     list.declared = VertexRange{first, count};
-    // First edge (in file order) outside the declared range, or m.
+    // First edge (in file order) outside the declared range, or k.
     std::size_t bad = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, m), m,
+        tbb::blocked_range<std::size_t>(0, k), k,
         [&](const tbb::blocked_range<std::size_t>& r, std::size_t found) {
           for (std::size_t i = r.begin(); i < r.end() && i < found; ++i) {
             const Edge& e = list.edges[i];
@@ -102,14 +194,16 @@ EdgeList parse_binary(std::string_view bytes, std::string_view name) {
           return found;
         },
         [](std::size_t a, std::size_t b) { return std::min(a, b); });
-    if (bad != m) {
-      fail(name, ": edge ", bad, " (", list.edges[bad].src, " -> ", list.edges[bad].dst,
+    if (bad != k) {
+      fail(name, ": edge ", lo + bad, " (", list.edges[bad].src, " -> ", list.edges[bad].dst,
            ") lies outside the declared vertex range ", first, "..", first + count - 1);
     }
   }
   static_assert(sizeof(Edge) == 16);
   return list;
 }
+
+}  // namespace
 
 EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string_view name) {
   if (format == GraphFormat::kAuto) format = detect_format(bytes);

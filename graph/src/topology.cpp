@@ -98,15 +98,19 @@ std::vector<EdgeId> offsets_of_sorted(std::size_t arcs, std::size_t n, VertexOf 
 
 class TopologyBuilder {
  public:
-  TopologyBuilder(const EdgeList& input, const BuildOptions& options)
-      : in_(input), options_(options) {}
+  TopologyBuilder(const EdgeList& input, const BuildOptions& options, const GraphPart* part)
+      : in_(input), options_(options), part_(part) {}
 
   Topology build() {
     if (in_.weighted && in_.weights.size() != in_.edges.size()) {
       fail("edge list has ", in_.edges.size(), " edges but ", in_.weights.size(), " weights");
     }
     Timer timer;
-    map_ids();
+    if (part_ != nullptr) {
+      map_part();
+    } else {
+      map_ids();
+    }
     log_debug(str_cat("build: map ids ", timer.seconds(), " s"));
     timer.reset();
     build_out_csr();
@@ -114,7 +118,8 @@ class TopologyBuilder {
     timer.reset();
     build_in_csr();
     log_debug(str_cat("build: in-CSR ", timer.seconds(), " s"));
-    g_.num_owned_ = static_cast<Lid>(g_.lid_to_gid_.size());
+    g_.num_owned_ = part_ != nullptr ? static_cast<Lid>(part_->owned.size())
+                                     : static_cast<Lid>(g_.lid_to_gid_.size());
     g_.weighted_ = in_.weighted;
     return std::move(g_);
   }
@@ -248,6 +253,153 @@ class TopologyBuilder {
         g_.lid_to_gid_.back() - g_.lid_to_gid_.front() == g_.lid_to_gid_.size() - 1;
   }
 
+  /// A rank's part: owned vertices (given, ascending) get lids 0..o-1; the other endpoints
+  /// become ghosts ordered by (owner rank, gid). A lookup table over the gid span when it is
+  /// small, else binary search over sorted (gid, lid) pairs.
+  void map_part() {
+    const GraphPart& part = *part_;
+    const std::vector<Gid>& owned = part.owned;
+    const std::size_t m = in_.edges.size();
+    const std::size_t o = owned.size();
+    for (std::size_t i = 1; i < o; ++i) {
+      if (owned[i - 1] >= owned[i])
+        fail("graph part: owned vertices are not ascending and distinct");
+    }
+    src_.resize(m);
+    dst_.resize(m);
+    struct MinMax {
+      Gid lo = ~Gid{0};
+      Gid hi = 0;
+    };
+    MinMax mm = tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, m), MinMax{},
+        [&](const auto& r, MinMax acc) {
+          for (std::size_t i = r.begin(); i < r.end(); ++i) {
+            const Edge& e = in_.edges[i];
+            acc.lo = std::min({acc.lo, e.src, e.dst});
+            acc.hi = std::max({acc.hi, e.src, e.dst});
+          }
+          return acc;
+        },
+        [](MinMax a, MinMax b) {
+          return MinMax{std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
+        });
+    if (o > 0) {
+      mm.lo = std::min(mm.lo, owned.front());
+      mm.hi = std::max(mm.hi, owned.back());
+    }
+    if (m + o == 0) {
+      finish_part({});
+    } else if (mm.hi - mm.lo < (Gid{1} << 32) - 2 && mm.hi - mm.lo <= 4 * (m + o) + (1u << 20)) {
+      part_dense(mm.lo, static_cast<std::size_t>(mm.hi - mm.lo) + 1);
+    } else {
+      part_sparse();
+    }
+  }
+
+  /// Orders ghosts (ascending gids) by (owner, gid), appends them to lid_to_gid and builds the
+  /// ghost ranges. Returns the ghosts' lids in the order of the input vector.
+  std::vector<Lid> finish_part(const std::vector<Gid>& ghosts) {
+    const GraphPart& part = *part_;
+    const std::size_t o = part.owned.size();
+    if (o + ghosts.size() > kMaxVertices) {
+      fail("rank ", part.rank, " would hold ", o + ghosts.size(), " vertices; at most ",
+           kMaxVertices);
+    }
+    std::vector<int> owner(ghosts.size());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, ghosts.size()), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) owner[i] = part.owner_of(ghosts[i]);
+    });
+    for (std::size_t i = 0; i < ghosts.size(); ++i) {
+      if (owner[i] == part.rank || owner[i] < 0) {
+        fail("graph part: vertex ", ghosts[i], " is an endpoint of an edge on rank ", part.rank,
+             " but its owner is given as rank ", owner[i], " and it is not among the owned");
+      }
+    }
+    std::vector<std::uint32_t> order(ghosts.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return owner[a] < owner[b]; });
+    g_.lid_to_gid_.resize(o + ghosts.size());
+    std::copy(part.owned.begin(), part.owned.end(), g_.lid_to_gid_.begin());
+    std::vector<Lid> lid_of(ghosts.size());
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const std::uint32_t i = order[k];
+      const Lid lid = static_cast<Lid>(o + k);
+      g_.lid_to_gid_[lid] = ghosts[i];
+      lid_of[i] = lid;
+      if (g_.ghost_ranges_.empty() || g_.ghost_ranges_.back().owner_rank != owner[i]) {
+        g_.ghost_ranges_.push_back(GhostRange{owner[i], lid, lid});
+      }
+      g_.ghost_ranges_.back().end = lid + 1;
+    }
+    g_.gids_contiguous_ = o > 0 && part.owned.back() - part.owned.front() == o - 1;
+    return lid_of;
+  }
+
+  void part_dense(Gid lo, std::size_t span) {
+    const GraphPart& part = *part_;
+    const std::size_t m = in_.edges.size();
+    constexpr Lid kAbsent = kInvalidLid;
+    constexpr Lid kGhost = kInvalidLid - 1;
+    std::vector<Lid> table(span, kAbsent);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, part.owned.size()), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        table[part.owned[i] - lo] = static_cast<Lid>(i);
+      }
+    });
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        for (Gid g : {in_.edges[i].src, in_.edges[i].dst}) {
+          std::atomic_ref<Lid> slot(table[g - lo]);
+          if (slot.load(std::memory_order_relaxed) == kAbsent) {
+            slot.store(kGhost, std::memory_order_relaxed);
+          }
+        }
+      }
+    });
+    std::vector<Gid> ghosts;
+    for (std::size_t x = 0; x < span; ++x) {
+      if (table[x] == kGhost) ghosts.push_back(lo + x);
+    }
+    std::vector<Lid> lids = finish_part(ghosts);
+    for (std::size_t i = 0; i < ghosts.size(); ++i) table[ghosts[i] - lo] = lids[i];
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        src_[i] = table[in_.edges[i].src - lo];
+        dst_[i] = table[in_.edges[i].dst - lo];
+      }
+    });
+  }
+
+  void part_sparse() {
+    const GraphPart& part = *part_;
+    const std::size_t m = in_.edges.size();
+    auto is_owned = [&](Gid g) {
+      return std::binary_search(part.owned.begin(), part.owned.end(), g);
+    };
+    std::vector<Gid> ghosts;
+    for (const Edge& e : in_.edges) {
+      if (!is_owned(e.src)) ghosts.push_back(e.src);
+      if (!is_owned(e.dst)) ghosts.push_back(e.dst);
+    }
+    tbb::parallel_sort(ghosts.begin(), ghosts.end());
+    ghosts.erase(std::unique(ghosts.begin(), ghosts.end()), ghosts.end());
+    std::vector<Lid> lids = finish_part(ghosts);
+    auto lid_of = [&](Gid g) -> Lid {
+      auto it = std::lower_bound(part.owned.begin(), part.owned.end(), g);
+      if (it != part.owned.end() && *it == g) return static_cast<Lid>(it - part.owned.begin());
+      return lids[static_cast<std::size_t>(std::lower_bound(ghosts.begin(), ghosts.end(), g) -
+                                           ghosts.begin())];
+    };
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        src_[i] = lid_of(in_.edges[i].src);
+        dst_[i] = lid_of(in_.edges[i].dst);
+      }
+    });
+  }
+
   /// Arcs are the input edges in input order followed, when symmetrizing, by the reverses of
   /// the non-self-loop edges (in input order). A stable sort by (src, dst) then puts every
   /// adjacency list in neighbour order with repeats in input order, for any thread count.
@@ -375,13 +527,28 @@ class TopologyBuilder {
 
   const EdgeList& in_;
   BuildOptions options_;
+  const GraphPart* part_;
   Topology g_;
   std::vector<Lid> src_;
   std::vector<Lid> dst_;
 };
 
 Topology Topology::build(const EdgeList& edges, const BuildOptions& options) {
-  return TopologyBuilder(edges, options).build();
+  return TopologyBuilder(edges, options, nullptr).build();
+}
+
+Topology Topology::build_part(const GraphPart& part, const BuildOptions& options) {
+  if (!part.owner_of) fail("graph part: no owner function");
+  return TopologyBuilder(part.edges, options, &part).build();
+}
+
+void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas) {
+  if (offsets.size() != static_cast<std::size_t>(num_owned_) + 1 || offsets.front() != 0 ||
+      offsets.back() != replicas.size()) {
+    fail("replica lists: ", offsets.size(), " offsets for ", num_owned_, " owned vertices");
+  }
+  replica_offsets_ = std::move(offsets);
+  replicas_ = std::move(replicas);
 }
 
 Lid Topology::lid(Gid g) const {
@@ -409,14 +576,19 @@ std::size_t Topology::memory_bytes() const {
   return lid_to_gid_.capacity() * sizeof(Gid) + out_offsets_.capacity() * sizeof(EdgeId) +
          out_targets_.capacity() * sizeof(Lid) + in_offsets_.capacity() * sizeof(EdgeId) +
          in_sources_.capacity() * sizeof(Lid) + in_edge_ids_.capacity() * sizeof(EdgeId) +
-         weights_.capacity() * sizeof(double) + ghost_ranges_.capacity() * sizeof(GhostRange);
+         weights_.capacity() * sizeof(double) + ghost_ranges_.capacity() * sizeof(GhostRange) +
+         replica_offsets_.capacity() * sizeof(std::uint64_t) +
+         replicas_.capacity() * sizeof(Replica);
 }
 
 EdgeList to_edge_list(const Topology& g) {
   EdgeList list;
-  list.edges.resize(g.num_edges());
+  const EdgeId owned_edges = g.owned_edges();
+  list.edges.resize(owned_edges);
   list.weighted = g.weighted();
-  if (list.weighted) list.weights.assign(g.weights().begin(), g.weights().end());
+  if (list.weighted) {
+    list.weights.assign(g.weights().begin(), g.weights().begin() + owned_edges);
+  }
   tbb::parallel_for(tbb::blocked_range<Lid>(0, g.num_owned()), [&](const auto& r) {
     for (Lid v = r.begin(); v < r.end(); ++v) {
       EdgeId e = g.out_begin(v);

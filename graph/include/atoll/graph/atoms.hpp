@@ -28,13 +28,13 @@ std::string_view atom_method_name(AtomMethod method);
 
 /// One atom in the index.
 struct AtomEntry {
-  std::string file;           ///< file name inside the atom directory
-  std::uint64_t bytes = 0;    ///< file size
-  std::uint32_t crc = 0;      ///< CRC32C of the whole file
-  std::uint64_t vertices = 0; ///< vertices it owns
-  std::uint64_t edges = 0;    ///< edges whose source it owns
+  std::string file;                ///< file name inside the atom directory
+  std::uint64_t bytes = 0;         ///< file size
+  std::uint32_t crc = 0;           ///< CRC32C of the whole file
+  std::uint64_t vertices = 0;      ///< vertices it owns
+  std::uint64_t edges = 0;         ///< edges whose source it owns
   std::uint64_t in_cut_edges = 0;  ///< edges from another atom's vertex into one it owns
-  std::uint64_t ghosts = 0;   ///< distinct vertices of other atoms adjacent to its own
+  std::uint64_t ghosts = 0;        ///< distinct vertices of other atoms adjacent to its own
 };
 
 /// Edges from a vertex of atom `from` to a vertex of atom `to` (from != to).
@@ -47,10 +47,10 @@ struct AtomCut {
 
 /// The atom index: what the graph is, how it was cut, and the meta-graph.
 struct AtomIndex {
-  std::uint64_t graph_id = 0;   ///< fingerprint of the input graph and the cut; in every atom
+  std::uint64_t graph_id = 0;  ///< fingerprint of the input graph and the cut; in every atom
   AtomMethod method = AtomMethod::kHash;
   std::uint64_t seed = 0;
-  bool weighted = false;        ///< edge data is the input weight (8 bytes) when set
+  bool weighted = false;  ///< edge data is the input weight (8 bytes) when set
   std::uint64_t num_vertices = 0;
   std::uint64_t num_edges = 0;
   std::optional<VertexRange> declared;  ///< the input's declared vertex range, if any
@@ -63,8 +63,8 @@ struct Atom {
   std::uint32_t id = 0;
   std::vector<Gid> vertices;  ///< owned vertices, ascending (isolated ones included)
   EdgeList out_edges;         ///< every edge whose source is owned here, in input order
-  EdgeList in_cut_edges;      ///< edges from another atom's vertex to one owned here, in input order
-  std::vector<Gid> ghosts;    ///< ascending: vertices of other atoms adjacent to owned ones
+  EdgeList in_cut_edges;    ///< edges from another atom's vertex to one owned here, in input order
+  std::vector<Gid> ghosts;  ///< ascending: vertices of other atoms adjacent to owned ones
   std::vector<std::uint32_t> ghost_atoms;  ///< ghost_atoms[i] owns ghosts[i]
 };
 

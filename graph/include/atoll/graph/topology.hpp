@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -26,11 +28,32 @@ struct GhostRange {
   Lid end = 0;
 };
 
+/// Where a copy of an owned vertex lives: a rank that holds it as a ghost, and its lid there.
+struct Replica {
+  int rank = 0;
+  Lid lid = 0;
+  friend bool operator==(const Replica&, const Replica&) = default;
+};
+
+/// One rank's share of a partitioned graph, the input of Topology::build_part. An edge on the
+/// cut is held by both ranks; its data is owned by the rank that owns its source (there it is
+/// an out-edge of an owned vertex), and pushed to the destination's rank when it changes.
+struct GraphPart {
+  EdgeList edges;                    ///< every edge with an owned endpoint, each once
+  std::vector<Gid> owned;            ///< the owned vertices, ascending, isolated ones included
+  std::function<int(Gid)> owner_of;  ///< the rank owning a vertex this rank does not own
+  int rank = 0;                      ///< this rank
+};
+
 class Topology {
  public:
   /// Builds the graph of `edges` with every vertex owned by this (single) rank. Deterministic:
   /// adjacency lists are sorted by neighbour (ties by input order) for any thread count.
   static Topology build(const EdgeList& edges, const BuildOptions& options = {});
+  /// Builds one rank's part: its owned vertices (lids 0..num_owned-1, in gid order), then the
+  /// other endpoints of its edges as ghosts grouped by owner rank (ascending), each group in
+  /// gid order. Every local edge is in both CSRs, so ghosts have the edges to owned vertices.
+  static Topology build_part(const GraphPart& part, const BuildOptions& options = {});
 
   Lid num_owned() const { return num_owned_; }
   Lid num_vertices() const { return static_cast<Lid>(lid_to_gid_.size()); }  ///< owned+ghosts
@@ -61,6 +84,17 @@ class Topology {
   /// Input weights by edge id (empty when unweighted).
   std::span<const double> weights() const { return weights_; }
   std::span<const GhostRange> ghost_ranges() const { return ghost_ranges_; }
+  /// Out-edges of owned vertices are the ids [0, owned_edges()); ghosts' follow.
+  EdgeId owned_edges() const { return out_offsets_[num_owned_]; }
+
+  /// The ranks holding owned vertex v as a ghost, with its lid there (ascending by rank).
+  std::span<const Replica> replicas(Lid v) const {
+    if (replica_offsets_.empty()) return {};
+    return {replicas_.data() + replica_offsets_[v], replica_offsets_[v + 1] - replica_offsets_[v]};
+  }
+  /// Installs the replica lists (CSR over owned vertices: offsets has num_owned + 1 entries);
+  /// the loader computes them with the ranks that hold the ghosts.
+  void set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas);
 
   /// Raw CSR arrays, for engines that sweep them directly.
   std::span<const EdgeId> out_offsets() const { return out_offsets_; }
@@ -84,6 +118,8 @@ class Topology {
   std::vector<EdgeId> in_edge_ids_;
   std::vector<double> weights_;
   std::vector<GhostRange> ghost_ranges_;
+  std::vector<std::uint64_t> replica_offsets_;
+  std::vector<Replica> replicas_;
 
   friend class TopologyBuilder;
 };

@@ -1,0 +1,448 @@
+// Loading one rank's part of a graph (see graph_part_load.hpp). The steps, on every rank:
+//   atoms:  read index -> rank 0 places, broadcasts -> read own atoms in parallel -> replay
+//   plain:  parse own share -> count the hash meta-graph (allreduce) -> rank 0 places,
+//           broadcasts -> send each edge to its endpoints' owners (one all-to-all)
+//   both:   build the local CSR (owned, then ghosts by owner) -> exchange ghost lists so each
+//           owner learns where its replicas live.
+// Edges keep file order within each source rank's share, and shares arrive in rank order,
+// so a rank's CSR ties (repeated edges) are in input order, as in a single-rank build.
+#include "atoll/graph/graph_part_load.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/combinable.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <numeric>
+#include <optional>
+
+#include "atoll/common/error.hpp"
+#include "atoll/common/timer.hpp"
+#include "atoll/graph/input_file.hpp"
+#include "atoll/graph/placement.hpp"
+#include "atoll/graph/read_graph.hpp"
+
+namespace atl {
+namespace {
+
+/// Runs f on every rank; if any rank throws an atl::Error, every rank throws the message of
+/// the lowest failing rank (so the job stops with one clear error, not a peer failure).
+template <typename F>
+void collectively(Collectives& coll, int rank, F&& f) {
+  std::string error;
+  ErrorKind kind = ErrorKind::kRuntime;
+  try {
+    f();
+  } catch (const Error& e) {
+    error = e.what();
+    kind = e.kind();
+    if (error.empty()) error = "unknown error";
+  }
+  std::vector<std::string> all = coll.allgather(error);
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (all[r].empty()) continue;
+    if (static_cast<int>(r) == rank) throw Error(kind, all[r]);
+    throw Error(ErrorKind::kRuntime, all[r]);
+  }
+}
+
+/// Rank 0's placement, broadcast as little-endian int32 values and checked on arrival.
+std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
+                                     std::span<const AtomEntry> atoms,
+                                     std::span<const AtomCut> cuts) {
+  std::string bytes;
+  if (rank == 0) {
+    std::vector<int> placed = place_atoms(atoms, cuts, ranks);
+    std::vector<std::int32_t> wire(placed.begin(), placed.end());
+    bytes.assign(reinterpret_cast<const char*>(wire.data()), wire.size() * sizeof(std::int32_t));
+  }
+  coll.broadcast(0, bytes);
+  if (bytes.size() != atoms.size() * sizeof(std::int32_t)) {
+    fail("placement from rank 0 has ", bytes.size(), " bytes for ", atoms.size(), " atoms");
+  }
+  std::vector<int> atom_rank(atoms.size());
+  for (std::size_t a = 0; a < atoms.size(); ++a) {
+    std::int32_t r;
+    std::memcpy(&r, bytes.data() + a * sizeof r, sizeof r);
+    if (r < 0 || r >= ranks) fail("placement from rank 0 puts atom ", a, " on rank ", r);
+    atom_rank[a] = r;
+  }
+  return atom_rank;
+}
+
+/// An edge as it travels between ranks: src, dst, then the weight when weighted.
+std::size_t record_bytes(bool weighted) {
+  return weighted ? 24 : 16;
+}
+
+/// Every rank tells each owner which of its vertices it holds as ghosts (gids in lid order,
+/// after the first ghost lid); owners turn that into replica lists.
+void install_replicas(Topology& g, Exchange& exchange, int rank, int ranks) {
+  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
+  for (const GhostRange& range : g.ghost_ranges()) {
+    std::vector<std::byte>& buf = out[static_cast<std::size_t>(range.owner_rank)];
+    buf.resize(4 + std::size_t{8} * (range.end - range.begin));
+    std::memcpy(buf.data(), &range.begin, 4);
+    for (Lid v = range.begin; v < range.end; ++v) {
+      Gid gid = g.gid(v);
+      std::memcpy(buf.data() + 4 + std::size_t{8} * (v - range.begin), &gid, 8);
+    }
+  }
+  std::vector<std::vector<std::byte>> in = exchange.all_to_all(std::move(out));
+  const Lid owned = g.num_owned();
+  std::vector<std::uint64_t> offsets(static_cast<std::size_t>(owned) + 1, 0);
+  auto for_each_entry = [&](auto visit) {
+    for (int s = 0; s < ranks; ++s) {
+      const std::vector<std::byte>& buf = in[static_cast<std::size_t>(s)];
+      if (buf.empty()) continue;
+      if (s == rank || buf.size() < 4 || (buf.size() - 4) % 8 != 0) {
+        fail("rank ", s, " sent a ghost list of ", buf.size(), " bytes to rank ", rank);
+      }
+      Lid base;
+      std::memcpy(&base, buf.data(), 4);
+      const std::size_t count = (buf.size() - 4) / 8;
+      for (std::size_t i = 0; i < count; ++i) {
+        Gid gid;
+        std::memcpy(&gid, buf.data() + 4 + 8 * i, 8);
+        Lid v = g.lid(gid);
+        if (v == kInvalidLid || v >= owned) {
+          fail("rank ", s, " holds vertex ", gid, " as a ghost owned by rank ", rank,
+               ", which does not own it");
+        }
+        visit(v, Replica{s, static_cast<Lid>(base + i)});
+      }
+    }
+  };
+  for_each_entry([&](Lid v, Replica) { ++offsets[v + 1]; });
+  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+  std::vector<Replica> replicas(offsets.back());
+  std::vector<std::uint64_t> cursor(offsets.begin(), offsets.end() - 1);
+  for_each_entry([&](Lid v, Replica r) { replicas[cursor[v]++] = r; });  // in rank order
+  g.set_replicas(std::move(offsets), std::move(replicas));
+}
+
+/// Sorted (gid, rank) pairs answering owner_of for a part's ghosts.
+struct OwnerTable {
+  std::vector<std::pair<Gid, int>> entries;
+  int operator()(Gid g) const {
+    auto it = std::lower_bound(entries.begin(), entries.end(), std::make_pair(g, -1));
+    return it != entries.end() && it->first == g ? it->second : -1;
+  }
+};
+
+void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part, Collectives& coll,
+                     int rank, int ranks) {
+  Timer timer;
+  AtomIndex index;
+  collectively(coll, rank, [&] { index = read_atom_index(dir); });
+  std::vector<std::string> ids = coll.allgather(std::to_string(index.graph_id));
+  for (int r = 0; r < ranks; ++r) {
+    if (ids[static_cast<std::size_t>(r)] != ids[0]) {
+      fail(dir, ": rank ", r, " reads an atom index of another graph (id ", ids[r],
+           ", rank 0 reads ", ids[0], ")");
+    }
+  }
+  out.atom_rank = broadcast_placement(coll, rank, ranks, index.atoms, index.cuts);
+  out.global_vertices = index.num_vertices;
+  std::vector<std::uint32_t> mine;
+  for (std::uint32_t a = 0; a < index.atoms.size(); ++a) {
+    if (out.atom_rank[a] == rank) mine.push_back(a);
+  }
+  std::vector<Atom> atoms(mine.size());
+  collectively(coll, rank, [&] {
+    tbb::parallel_for(std::size_t{0}, mine.size(),
+                      [&](std::size_t i) { atoms[i] = read_atom(dir, index, mine[i]); });
+  });
+
+  // Replay: owned vertices, the out-edges of owned vertices, and the cut in-edges whose
+  // source lives on another rank (an in-edge from an atom on this rank is already an out-edge).
+  std::size_t vertices = 0, edges = 0, ghosts = 0;
+  for (const Atom& a : atoms) {
+    vertices += a.vertices.size();
+    edges += a.out_edges.size() + a.in_cut_edges.size();
+    ghosts += a.ghosts.size();
+  }
+  part.owned.reserve(vertices);
+  part.edges.weighted = index.weighted;
+  part.edges.edges.reserve(edges);
+  if (index.weighted) part.edges.weights.reserve(edges);
+  OwnerTable owners;
+  owners.entries.reserve(ghosts);
+  for (const Atom& a : atoms) {
+    part.owned.insert(part.owned.end(), a.vertices.begin(), a.vertices.end());
+    part.edges.edges.insert(part.edges.edges.end(), a.out_edges.edges.begin(),
+                            a.out_edges.edges.end());
+    if (index.weighted) {
+      part.edges.weights.insert(part.edges.weights.end(), a.out_edges.weights.begin(),
+                                a.out_edges.weights.end());
+    }
+    for (std::size_t i = 0; i < a.ghosts.size(); ++i) {
+      owners.entries.emplace_back(a.ghosts[i], out.atom_rank[a.ghost_atoms[i]]);
+    }
+  }
+  for (const Atom& a : atoms) {
+    for (std::size_t i = 0; i < a.in_cut_edges.size(); ++i) {
+      const Edge& e = a.in_cut_edges.edges[i];
+      auto it = std::lower_bound(a.ghosts.begin(), a.ghosts.end(), e.src);
+      if (it == a.ghosts.end() || *it != e.src) {
+        fail(dir, ": atom ", a.id, " has a cut in-edge from ", e.src, ", which is not its ghost");
+      }
+      if (out.atom_rank[a.ghost_atoms[static_cast<std::size_t>(it - a.ghosts.begin())]] == rank) {
+        continue;
+      }
+      part.edges.edges.push_back(e);
+      if (index.weighted) part.edges.weights.push_back(a.in_cut_edges.weights[i]);
+    }
+  }
+  std::sort(part.owned.begin(), part.owned.end());
+  std::sort(owners.entries.begin(), owners.entries.end());
+  owners.entries.erase(std::unique(owners.entries.begin(), owners.entries.end()),
+                       owners.entries.end());
+  for (std::size_t i = 1; i < owners.entries.size(); ++i) {
+    if (owners.entries[i].first == owners.entries[i - 1].first) {
+      fail(dir, ": vertex ", owners.entries[i].first, " is a ghost of two different owners");
+    }
+  }
+  part.owner_of = [owners = std::move(owners)](Gid g) { return owners(g); };
+  out.read_seconds = timer.seconds();
+}
+
+/// Counts of the hash meta-graph over this rank's edges (and its share of a declared vertex
+/// range): [vertices per atom | edges per atom | cut in-edges per atom | k x k cut matrix].
+std::vector<std::uint64_t> count_meta_graph(const EdgeList& edges,
+                                            const std::optional<VertexRange>& declared,
+                                            std::uint32_t k, std::uint64_t seed, int rank,
+                                            int ranks) {
+  const std::size_t kk = k;
+  const std::size_t size = 3 * kk + kk * kk;
+  tbb::combinable<std::vector<std::uint64_t>> local(
+      [size] { return std::vector<std::uint64_t>(size, 0); });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, edges.size(), 1 << 14), [&](const auto& r) {
+    std::vector<std::uint64_t>& c = local.local();
+    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+      std::uint32_t a = hash_atom(edges.edges[i].src, k, seed);
+      std::uint32_t b = hash_atom(edges.edges[i].dst, k, seed);
+      ++c[kk + a];
+      if (a != b) {
+        ++c[2 * kk + b];
+        ++c[3 * kk + a * kk + b];
+      }
+    }
+  });
+  if (declared) {
+    const Gid lo = declared->first + declared->count * static_cast<Gid>(rank) / ranks;
+    const Gid hi = declared->first + declared->count * static_cast<Gid>(rank + 1) / ranks;
+    tbb::parallel_for(tbb::blocked_range<Gid>(lo, hi, 1 << 14), [&](const auto& r) {
+      std::vector<std::uint64_t>& c = local.local();
+      for (Gid g = r.begin(); g < r.end(); ++g) ++c[hash_atom(g, k, seed)];
+    });
+  }
+  std::vector<std::uint64_t> counts(size, 0);
+  local.combine_each([&](const std::vector<std::uint64_t>& c) {
+    for (std::size_t i = 0; i < size; ++i) counts[i] += c[i];
+  });
+  return counts;
+}
+
+/// The vertices this rank owns: its share of a declared range, else the endpoints of its edges
+/// that it owns (a marking table over the id span when dense, else a parallel sort).
+template <typename OwnerOf>
+std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<VertexRange>& declared,
+                                const OwnerOf& owner_of, int rank) {
+  std::vector<Gid> owned;
+  if (declared) {
+    // Chunks in order: collect per chunk, then concatenate in chunk order.
+    const Gid n = declared->count;
+    const std::size_t chunks = static_cast<std::size_t>(std::min<Gid>(n / 65536 + 1, 256));
+    std::vector<std::vector<Gid>> per(chunks);
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+      Gid lo = declared->first + n * c / chunks;
+      Gid hi = declared->first + n * (c + 1) / chunks;
+      for (Gid g = lo; g < hi; ++g) {
+        if (owner_of(g) == rank) per[c].push_back(g);
+      }
+    });
+    for (auto& v : per) owned.insert(owned.end(), v.begin(), v.end());
+    return owned;
+  }
+  const std::size_t m = edges.size();
+  if (m == 0) return owned;
+  Gid lo = ~Gid{0}, hi = 0;
+  for (const Edge& e : edges.edges) {
+    lo = std::min({lo, e.src, e.dst});
+    hi = std::max({hi, e.src, e.dst});
+  }
+  if (hi - lo <= 4 * m + (1u << 20)) {
+    std::vector<std::uint8_t> mark(static_cast<std::size_t>(hi - lo) + 1, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        for (Gid g : {edges.edges[i].src, edges.edges[i].dst}) {
+          std::atomic_ref<std::uint8_t>(mark[g - lo]).store(1, std::memory_order_relaxed);
+        }
+      }
+    });
+    for (std::size_t x = 0; x < mark.size(); ++x) {
+      if (mark[x] != 0 && owner_of(lo + x) == rank) owned.push_back(lo + x);
+    }
+    return owned;
+  }
+  owned.resize(2 * m);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+      owned[2 * i] = edges.edges[i].src;
+      owned[2 * i + 1] = edges.edges[i].dst;
+    }
+  });
+  tbb::parallel_sort(owned.begin(), owned.end());
+  owned.erase(std::unique(owned.begin(), owned.end()), owned.end());
+  std::erase_if(owned, [&](Gid g) { return owner_of(g) != rank; });
+  return owned;
+}
+
+void load_from_file(const std::string& path, const PartLoadOptions& options, GraphPartLoad& out,
+                    GraphPart& part, Collectives& coll, Exchange& exchange, int rank, int ranks) {
+  Timer timer;
+  const std::uint32_t k = options.atoms;
+  if (k == 0) usage_fail("--atoms must be at least 1");
+  EdgeListPart share;
+  collectively(coll, rank, [&] {
+    InputFile file = InputFile::open(path);
+    share = parse_edge_list_part(file.bytes(), options.format, path, rank, ranks);
+  });
+  std::uint64_t lines[2] = {share.first_weighted_line, share.first_unweighted_line};
+  coll.allreduce(std::span<std::uint64_t>(lines), ReduceOp::kMin);
+  const bool weighted = check_part_weights(lines[0], lines[1], path);
+  if (share.list.edges.empty()) share.list.weighted = weighted;  // an empty share knows nothing
+  const EdgeList& mine = share.list;
+  const std::optional<VertexRange> declared = mine.declared;
+  out.read_seconds = timer.seconds();
+  timer.reset();
+
+  // The hash meta-graph: per atom vertices (declared range only), edges and cut in-edges,
+  // and the cut matrix, counted in parallel and summed over ranks.
+  const std::uint64_t seed = options.seed;
+  const std::size_t kk = static_cast<std::size_t>(k);
+  const std::size_t m = mine.edges.size();
+  std::vector<std::uint64_t> counts = count_meta_graph(mine, declared, k, seed, rank, ranks);
+  coll.allreduce(std::span<std::uint64_t>(counts), ReduceOp::kSum);
+  std::vector<AtomEntry> atoms(kk);
+  std::vector<AtomCut> cuts;
+  for (std::uint32_t a = 0; a < k; ++a) {
+    atoms[a].vertices = counts[a];
+    atoms[a].edges = counts[kk + a];
+    atoms[a].in_cut_edges = counts[2 * kk + a];
+    for (std::uint32_t b = 0; b < k; ++b) {
+      if (counts[3 * kk + a * kk + b] != 0)
+        cuts.push_back(AtomCut{a, b, counts[3 * kk + a * kk + b]});
+    }
+  }
+  out.atom_rank = broadcast_placement(coll, rank, ranks, atoms, cuts);
+  const std::vector<int>& atom_rank = out.atom_rank;
+  auto owner_of = [&atom_rank, k, seed](Gid g) { return atom_rank[hash_atom(g, k, seed)]; };
+
+  // Route: each edge to its source's owner, and to its destination's when that differs. Two
+  // passes over fixed chunks (count, then fill at prefix offsets) keep file order per target.
+  const std::size_t rec = record_bytes(weighted);
+  const std::size_t chunks = std::max<std::size_t>(1, std::min<std::size_t>(m / 65536 + 1, 256));
+  const std::size_t chunk = (m + chunks - 1) / chunks;
+  const std::size_t nr = static_cast<std::size_t>(ranks);
+  std::vector<std::uint64_t> at(chunks * nr + nr, 0);  // at[c * nr + r]: chunk c's records to r
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+      int rs = owner_of(mine.edges[i].src);
+      int rd = owner_of(mine.edges[i].dst);
+      ++at[c * nr + static_cast<std::size_t>(rs)];
+      if (rd != rs) ++at[c * nr + static_cast<std::size_t>(rd)];
+    }
+  });
+  std::vector<std::vector<std::byte>> send(nr);
+  for (std::size_t r = 0; r < nr; ++r) {
+    std::uint64_t total = 0;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      std::uint64_t n = at[c * nr + r];
+      at[c * nr + r] = total;
+      total += n;
+    }
+    send[r].resize(total * rec);
+  }
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+      const Edge& e = mine.edges[i];
+      const double* w = weighted ? &mine.weights[i] : nullptr;
+      int rs = owner_of(e.src);
+      int rd = owner_of(e.dst);
+      for (int r : {rs, rd}) {
+        std::byte* dst = send[static_cast<std::size_t>(r)].data() + at[c * nr + r]++ * rec;
+        std::memcpy(dst, &e, 16);
+        if (w != nullptr) std::memcpy(dst + 16, w, 8);
+        if (rd == rs) break;
+      }
+    }
+  });
+  share = EdgeListPart{};
+  for (int r = 0; r < ranks; ++r) {
+    if (r != rank) out.bytes_sent += send[static_cast<std::size_t>(r)].size();
+  }
+  std::vector<std::vector<std::byte>> received = exchange.all_to_all(std::move(send));
+  std::vector<std::size_t> first(nr + 1, 0);
+  for (std::size_t s = 0; s < nr; ++s) {
+    if (received[s].size() % rec != 0) {
+      fail("rank ", s, " sent ", received[s].size(), " bytes of edges (not whole ", rec,
+           "-byte records)");
+    }
+    first[s + 1] = first[s] + received[s].size() / rec;
+  }
+  part.edges.weighted = weighted;
+  part.edges.edges.resize(first[nr]);
+  if (weighted) part.edges.weights.resize(first[nr]);
+  std::atomic<bool> stray{false};
+  for (std::size_t s = 0; s < nr; ++s) {
+    const std::vector<std::byte>& buf = received[s];
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, buf.size() / rec), [&](const auto& range) {
+      for (std::size_t j = range.begin(); j < range.end(); ++j) {
+        Edge e;
+        std::memcpy(&e, buf.data() + j * rec, 16);
+        if (owner_of(e.src) != rank && owner_of(e.dst) != rank) stray = true;
+        part.edges.edges[first[s] + j] = e;
+        if (weighted) std::memcpy(&part.edges.weights[first[s] + j], buf.data() + j * rec + 16, 8);
+      }
+    });
+    std::vector<std::byte>().swap(received[s]);
+    if (stray) fail("rank ", s, " sent rank ", rank, " an edge whose ends it does not own");
+  }
+
+  // Owned vertices: the declared range's (isolated ones included), else the endpoints seen.
+  part.owned = owned_vertices(part.edges, declared, owner_of, rank);
+  part.owner_of = owner_of;
+  out.global_vertices = coll.allreduce<std::uint64_t>(part.owned.size(), ReduceOp::kSum);
+  out.exchange_seconds = timer.seconds();
+}
+
+}  // namespace
+
+GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Collectives& coll,
+                              Exchange& exchange, const PartLoadOptions& options) {
+  const int rank = transport.rank();
+  const int ranks = transport.size();
+  GraphPartLoad out;
+  GraphPart part;
+  part.rank = rank;
+  out.from_atoms = is_atom_directory(path);
+  if (out.from_atoms) {
+    load_from_atoms(path, out, part, coll, rank, ranks);
+  } else {
+    load_from_file(path, options, out, part, coll, exchange, rank, ranks);
+  }
+  Timer timer;
+  collectively(coll, rank, [&] { out.topology = Topology::build_part(part, options.build); });
+  part = GraphPart{};
+  install_replicas(out.topology, exchange, rank, ranks);
+  out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);
+  out.build_seconds = timer.seconds();
+  return out;
+}
+
+}  // namespace atl

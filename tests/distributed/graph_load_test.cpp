@@ -1,0 +1,320 @@
+// Loading a graph on several ranks (real processes over UCX and TCP), checked against the
+// input read serially. Run plainly, this is a GoogleTest suite that starts itself as N ranks
+// through `atoll launch`; run as a rank (--dump given) it loads its part and writes it out.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/graph/atoms.hpp"
+#include "atoll/graph/generators.hpp"
+#include "atoll/graph/graph_part_load.hpp"
+#include "atoll/graph/read_graph.hpp"
+#include "atoll/graph/write_graph.hpp"
+#include "atoll/transport/collectives.hpp"
+#include "atoll/transport/exchange.hpp"
+#include "atoll/transport/transport.hpp"
+
+namespace {
+
+using namespace atl;
+
+// ---- one rank --------------------------------------------------------------------------------
+
+/// Writes this rank's part: "o gid" owned in lid order, "g lid gid owner" ghosts,
+/// "e src dst weight" out-edges of owned vertices, "i dst src" in-edges of owned vertices,
+/// "r gid rank lid" replicas.
+void dump(const Topology& g, const std::string& path) {
+  std::ofstream out(path);
+  out.precision(17);
+  for (Lid v = 0; v < g.num_owned(); ++v) out << "o " << g.gid(v) << "\n";
+  for (const GhostRange& range : g.ghost_ranges()) {
+    for (Lid v = range.begin; v < range.end; ++v) {
+      out << "g " << v << " " << g.gid(v) << " " << range.owner_rank << "\n";
+    }
+  }
+  for (Lid v = 0; v < g.num_owned(); ++v) {
+    for (EdgeId e = g.out_begin(v); e < g.out_end(v); ++e) {
+      out << "e " << g.gid(v) << " " << g.gid(g.out_targets()[e]) << " "
+          << (g.weighted() ? g.weights()[e] : 0.0) << "\n";
+    }
+    for (Lid u : g.in_neighbors(v)) out << "i " << g.gid(v) << " " << g.gid(u) << "\n";
+    for (const Replica& r : g.replicas(v)) {
+      out << "r " << g.gid(v) << " " << r.rank << " " << r.lid << "\n";
+    }
+  }
+  if (!out) fail("cannot write ", path);
+}
+
+int run_rank(const std::string& graph, const std::string& dump_dir, TransportKind kind,
+             bool symmetrize) {
+  JobInfo job = detect_job({});
+  TransportOptions options;
+  options.kind = kind;
+  Transport t(job, options);
+  Collectives coll(t);
+  Exchange exchange(t);
+  t.start();
+  PartLoadOptions load;
+  load.build.symmetrize = symmetrize;
+  load.atoms = 16;
+  GraphPartLoad part = load_graph_part(graph, t, coll, exchange, load);
+  dump(part.topology, dump_dir + "/rank-" + std::to_string(t.rank()));
+  t.stop();
+  return 0;
+}
+
+// ---- the checks ------------------------------------------------------------------------------
+
+std::string self_path() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n <= 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result run(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (pipe != nullptr && fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  int status = pipe != nullptr ? pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/atoll-load-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct RankPart {
+  std::vector<Gid> owned;
+  struct Ghost {
+    Lid lid;
+    Gid gid;
+    int owner;
+  };
+  std::vector<Ghost> ghosts;
+  std::multiset<std::tuple<Gid, Gid, double>> out_edges;
+  std::map<Gid, std::multiset<Gid>> in_edges;
+  std::map<Gid, std::set<std::pair<int, Lid>>> replicas;
+};
+
+RankPart read_part(const std::string& path) {
+  std::ifstream in(path);
+  RankPart p;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream s(line);
+    char kind;
+    s >> kind;
+    if (kind == 'o') {
+      Gid g;
+      s >> g;
+      p.owned.push_back(g);
+    } else if (kind == 'g') {
+      RankPart::Ghost gh{};
+      s >> gh.lid >> gh.gid >> gh.owner;
+      p.ghosts.push_back(gh);
+    } else if (kind == 'e') {
+      Gid a, b;
+      double w;
+      s >> a >> b >> w;
+      p.out_edges.insert({a, b, w});
+    } else if (kind == 'i') {
+      Gid v, u;
+      s >> v >> u;
+      p.in_edges[v].insert(u);
+    } else if (kind == 'r') {
+      Gid v;
+      int r;
+      Lid lid;
+      s >> v >> r >> lid;
+      p.replicas[v].insert({r, lid});
+    }
+  }
+  return p;
+}
+
+/// Loads `graph` on `ranks` ranks and checks the parts against `input` (the same graph read
+/// serially, with symmetrize applied when asked).
+void check_load(const std::string& graph, EdgeList input, int ranks, const std::string& transport,
+                bool symmetrize = false) {
+  SCOPED_TRACE(graph + " on " + std::to_string(ranks) + " ranks over " + transport);
+  if (symmetrize) {
+    const std::size_t m = input.size();
+    for (std::size_t i = 0; i < m; ++i) {
+      if (input.edges[i].src == input.edges[i].dst) continue;
+      input.edges.push_back({input.edges[i].dst, input.edges[i].src});
+      if (input.weighted) input.weights.push_back(input.weights[i]);
+    }
+  }
+  TempDir out;
+  Result r = run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                 self_path() + " --graph " + graph + " --dump " + out.file("") + " --transport " +
+                 transport + (symmetrize ? " --symmetrize" : ""));
+  ASSERT_EQ(r.code, 0) << r.output;
+
+  std::vector<RankPart> parts;
+  for (int k = 0; k < ranks; ++k) parts.push_back(read_part(out.file("rank-" + std::to_string(k))));
+  std::map<Gid, int> owner;
+  for (int k = 0; k < ranks; ++k) {
+    EXPECT_TRUE(std::is_sorted(parts[k].owned.begin(), parts[k].owned.end()));
+    for (Gid g : parts[k].owned) {
+      EXPECT_TRUE(owner.emplace(g, k).second) << "vertex " << g << " owned twice";
+    }
+  }
+  // Every input vertex is owned exactly once; the owned out-edges are the input, with data.
+  std::set<Gid> vertices;
+  std::multiset<std::tuple<Gid, Gid, double>> expected, got;
+  std::map<Gid, std::multiset<Gid>> expected_in;
+  for (std::size_t i = 0; i < input.size(); ++i) {
+    const Edge& e = input.edges[i];
+    vertices.insert({e.src, e.dst});
+    expected.insert({e.src, e.dst, input.weighted ? input.weights[i] : 0.0});
+    expected_in[e.dst].insert(e.src);
+  }
+  if (input.declared) {
+    for (Gid g = input.declared->first; g < input.declared->first + input.declared->count; ++g) {
+      vertices.insert(g);
+    }
+  }
+  ASSERT_EQ(owner.size(), vertices.size());
+  for (Gid g : vertices) EXPECT_TRUE(owner.count(g)) << "vertex " << g << " not owned";
+  for (const RankPart& p : parts) got.insert(p.out_edges.begin(), p.out_edges.end());
+  EXPECT_TRUE(got == expected) << "owned out-edges differ from the input";
+
+  // Per rank: in-edges complete; ghosts exactly the off-rank endpoints, grouped by owner.
+  std::map<std::pair<int, Gid>, Lid> ghost_lid;  // (rank, gid) -> lid there
+  for (int k = 0; k < ranks; ++k) {
+    const RankPart& p = parts[k];
+    std::set<Gid> off_rank;
+    for (const auto& [a, b, w] : p.out_edges) {
+      if (owner[b] != k) off_rank.insert(b);
+    }
+    for (Gid v : p.owned) {
+      auto it = p.in_edges.find(v);
+      std::multiset<Gid> in = it == p.in_edges.end() ? std::multiset<Gid>{} : it->second;
+      EXPECT_TRUE(in == expected_in[v]) << "in-edges of " << v << " on rank " << k;
+      for (Gid u : in) {
+        if (owner[u] != k) off_rank.insert(u);
+      }
+    }
+    std::set<Gid> ghosts;
+    Lid next = static_cast<Lid>(p.owned.size());
+    for (std::size_t i = 0; i < p.ghosts.size(); ++i) {
+      const auto& gh = p.ghosts[i];
+      EXPECT_EQ(gh.lid, next++);
+      EXPECT_EQ(gh.owner, owner[gh.gid]) << "ghost " << gh.gid << " on rank " << k;
+      if (i > 0) {
+        const auto& prev = p.ghosts[i - 1];
+        EXPECT_TRUE(prev.owner < gh.owner || (prev.owner == gh.owner && prev.gid < gh.gid));
+      }
+      ghosts.insert(gh.gid);
+      ghost_lid[{k, gh.gid}] = gh.lid;
+    }
+    EXPECT_TRUE(ghosts == off_rank) << "ghosts of rank " << k;
+  }
+  // Replica lists: exactly where the ghosts are.
+  std::map<Gid, std::set<std::pair<int, Lid>>> expected_replicas;
+  for (const auto& [key, lid] : ghost_lid) expected_replicas[key.second].insert({key.first, lid});
+  std::map<Gid, std::set<std::pair<int, Lid>>> got_replicas;
+  for (const RankPart& p : parts) got_replicas.insert(p.replicas.begin(), p.replicas.end());
+  EXPECT_TRUE(got_replicas == expected_replicas) << "replica lists";
+}
+
+class GraphLoad : public testing::TestWithParam<std::string> {};
+
+TEST_P(GraphLoad, PlainFilesOnOneToFourRanks) {
+  TempDir dir;
+  // Weighted SNAP text with self-loops and repeats; a .gr with isolated vertices; binary.
+  EdgeList uniform = generate_uniform(
+      {.vertices = 700, .edges = 5000, .seed = 11, .weights = WeightRange{1, 100}});
+  std::string snap = dir.file("uniform.txt");
+  write_edge_list(uniform, snap);
+  EdgeList road = generate_grid({.rows = 20, .cols = 30, .seed = 2, .weights = WeightRange{1, 9}});
+  for (Edge& e : road.edges) {
+    e.src += 1;
+    e.dst += 1;
+  }
+  road.declared = VertexRange{1, 20 * 30 + 17};  // 17 isolated vertices at the end
+  std::string gr = dir.file("road.gr");
+  write_edge_list(road, gr);
+  EdgeList kron = generate_kronecker({.scale = 10, .edge_factor = 8, .seed = 4, .weights = {}});
+  std::string bin = dir.file("kron.bin");
+  write_edge_list(kron, bin);
+  for (int ranks = 1; ranks <= 4; ++ranks) {
+    check_load(snap, read_edge_list(snap), ranks, GetParam());
+    check_load(gr, read_edge_list(gr), ranks, GetParam());
+    check_load(bin, read_edge_list(bin), ranks, GetParam());
+  }
+  check_load(snap, read_edge_list(snap), 3, GetParam(), /*symmetrize=*/true);
+}
+
+TEST_P(GraphLoad, ABadFileStopsEveryRankWithItsLine) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += std::to_string(i) + " " + std::to_string(i + 3) + "\n";
+  text += "5 oops\n";
+  std::ofstream(dir.file("bad.txt")) << text;
+  Result r = run(std::string(ATOLL_BINARY) + " launch -n 3 -- " + self_path() + " --graph " +
+                 dir.file("bad.txt") + " --dump " + dir.file("") + " --transport " + GetParam());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("bad.txt:20001: expected a destination vertex id"), std::string::npos)
+      << r.output;
+  EXPECT_EQ(r.output.find("dead"), std::string::npos) << r.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, GraphLoad, testing::Values("ucx", "tcp"));
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string graph, dump_dir, transport = "ucx";
+  bool symmetrize = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--graph" && i + 1 < argc) {
+      graph = argv[++i];
+    } else if (a == "--dump" && i + 1 < argc) {
+      dump_dir = argv[++i];
+    } else if (a == "--transport" && i + 1 < argc) {
+      transport = argv[++i];
+    } else if (a == "--symmetrize") {
+      symmetrize = true;
+    }
+  }
+  if (!dump_dir.empty()) {
+    try {
+      return run_rank(graph, dump_dir, parse_transport(transport), symmetrize);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "load error: %s\n", e.what());
+      return 1;
+    }
+  }
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
