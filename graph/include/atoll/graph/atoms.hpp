@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "atoll/graph/edge_list.hpp"
@@ -16,6 +17,12 @@ namespace atl {
 
 inline constexpr std::uint32_t kAtomFormatVersion = 1;
 inline constexpr std::uint32_t kDefaultAtoms = 64;
+inline constexpr std::uint32_t kMaxAtoms = 1u << 20;  ///< atoms (files) in one directory
+/// Above these sizes (of the symmetrized simple graph) METIS runs on a coarsened graph.
+inline constexpr std::uint64_t kMetisMaxVertices = std::uint64_t{1} << 23;  // 8M
+inline constexpr std::uint64_t kMetisMaxEdges = std::uint64_t{1} << 24;     // 16M undirected
+/// The index's file name inside an atom directory.
+inline constexpr char kAtomIndexFileName[] = "atoms.index";
 
 /// The atom of gid under hash partitioning into num_atoms atoms (the same on every rank, run
 /// and machine). Also used for the in-memory atoms of a plain graph file.
@@ -28,13 +35,13 @@ std::string_view atom_method_name(AtomMethod method);
 
 /// One atom in the index.
 struct AtomEntry {
-  std::string file;           ///< file name inside the atom directory
-  std::uint64_t bytes = 0;    ///< file size
-  std::uint32_t crc = 0;      ///< CRC32C of the whole file
-  std::uint64_t vertices = 0; ///< vertices it owns
-  std::uint64_t edges = 0;    ///< edges whose source it owns
+  std::string file;                ///< file name inside the atom directory
+  std::uint64_t bytes = 0;         ///< file size
+  std::uint32_t crc = 0;           ///< CRC32C of the whole file
+  std::uint64_t vertices = 0;      ///< vertices it owns
+  std::uint64_t edges = 0;         ///< edges whose source it owns
   std::uint64_t in_cut_edges = 0;  ///< edges from another atom's vertex into one it owns
-  std::uint64_t ghosts = 0;   ///< distinct vertices of other atoms adjacent to its own
+  std::uint64_t ghosts = 0;        ///< distinct vertices of other atoms adjacent to its own
 };
 
 /// Edges from a vertex of atom `from` to a vertex of atom `to` (from != to).
@@ -47,10 +54,10 @@ struct AtomCut {
 
 /// The atom index: what the graph is, how it was cut, and the meta-graph.
 struct AtomIndex {
-  std::uint64_t graph_id = 0;   ///< fingerprint of the input graph and the cut; in every atom
+  std::uint64_t graph_id = 0;  ///< fingerprint of the input graph and the cut; in every atom
   AtomMethod method = AtomMethod::kHash;
   std::uint64_t seed = 0;
-  bool weighted = false;        ///< edge data is the input weight (8 bytes) when set
+  bool weighted = false;  ///< edge data is the input weight (8 bytes) when set
   std::uint64_t num_vertices = 0;
   std::uint64_t num_edges = 0;
   std::optional<VertexRange> declared;  ///< the input's declared vertex range, if any
@@ -63,16 +70,24 @@ struct Atom {
   std::uint32_t id = 0;
   std::vector<Gid> vertices;  ///< owned vertices, ascending (isolated ones included)
   EdgeList out_edges;         ///< every edge whose source is owned here, in input order
-  EdgeList in_cut_edges;      ///< edges from another atom's vertex to one owned here, in input order
-  std::vector<Gid> ghosts;    ///< ascending: vertices of other atoms adjacent to owned ones
+  EdgeList in_cut_edges;    ///< edges from another atom's vertex to one owned here, in input order
+  std::vector<Gid> ghosts;  ///< ascending: vertices of other atoms adjacent to owned ones
   std::vector<std::uint32_t> ghost_atoms;  ///< ghost_atoms[i] owns ghosts[i]
 };
 
 struct PartitionOptions {
-  std::uint32_t atoms = kDefaultAtoms;
+  std::uint32_t atoms = kDefaultAtoms;  ///< 1 .. kMaxAtoms
   AtomMethod method = AtomMethod::kHash;
   std::uint64_t seed = 0;
+  /// METIS only: coarsen (heavy-edge matching) until the graph has at most this many vertices
+  /// and undirected edges, partition that, and project back.
+  std::uint64_t metis_max_vertices = kMetisMaxVertices;
+  std::uint64_t metis_max_edges = kMetisMaxEdges;
 };
+
+/// The vertex set of graph, ascending: the declared range when set, else the distinct ids
+/// that occur in the edges. This is the `vertices` argument of assign_atoms.
+std::vector<Gid> graph_vertices(const EdgeList& graph);
 
 /// The atom of every vertex of graph, indexed like `vertices` (ascending distinct gids of the
 /// graph, declared range included). METIS runs on the symmetrized simple graph (coarsened
