@@ -1,14 +1,17 @@
-// `atoll info GRAPH`: reads a graph and prints its size and degree statistics.
+// `atoll info GRAPH`: reads a graph and prints its size and degree statistics; on an atom
+// directory, prints its index (atom_dir_info.cpp).
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include "atoll/common/json_writer.hpp"
 #include "atoll/common/timer.hpp"
+#include "atoll/graph/atoms.hpp"
 #include "atoll/graph/graph_stats.hpp"
 #include "atoll/graph/input_file.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "atoll/graph/topology.hpp"
+#include "atom_dir_info.hpp"
 #include "commands.hpp"
 #include "thread_limit.hpp"
 
@@ -21,6 +24,7 @@ struct InfoOptions {
   bool symmetrize = false;
   bool dedup = false;
   bool json = false;
+  bool verify = false;
   int threads = 0;
 };
 
@@ -39,6 +43,14 @@ const char* compression_name(Compression c) {
 void run_info(const InfoOptions& opt) {
   GraphFormat requested = parse_format_name(opt.format);
   ThreadLimit limit(opt.threads);
+  if (is_atom_directory(opt.graph)) {
+    if (opt.symmetrize || opt.dedup || requested != GraphFormat::kAuto) {
+      usage_fail("--symmetrize, --dedup and --format do not apply to an atom directory");
+    }
+    print_atom_dir_info(opt.graph, {opt.json, opt.verify});
+    return;
+  }
+  if (opt.verify) usage_fail("--verify applies to an atom directory only");
   Timer total;
   InputFile file = InputFile::open(opt.graph);
   GraphFormat format = requested == GraphFormat::kAuto ? detect_format(file.bytes()) : requested;
@@ -111,7 +123,8 @@ void run_info(const InfoOptions& opt) {
 void add_info_command(CLI::App& app) {
   auto opt = std::make_shared<InfoOptions>();
   CLI::App* cmd = app.add_subcommand("info", "Print a graph's size and degree statistics");
-  cmd->add_option("graph", opt->graph, "Graph file (edge list, .gr, .mtx or .bin; zstd/gzip ok)")
+  cmd->add_option("graph", opt->graph,
+                  "Graph file (edge list, .gr, .mtx or .bin; zstd/gzip ok) or atom directory")
       ->required();
   cmd->add_option("--format", opt->format, "Input format: auto, snap, gr, mtx, bin")
       ->capture_default_str();
@@ -119,6 +132,7 @@ void add_info_command(CLI::App& app) {
   cmd->add_flag("--dedup", opt->dedup, "Drop duplicate edges and self-loops");
   cmd->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "Print one JSON object instead of text");
+  cmd->add_flag("--verify", opt->verify, "Atom directory: also read and check every atom file");
   cmd->callback([opt] { run_info(*opt); });
 }
 

@@ -7,8 +7,10 @@ namespace atl::cli {
 
 /// `atoll generate kronecker|uniform|grid ... --out FILE`
 void add_generate_command(CLI::App& app);
-/// `atoll info GRAPH [--json] ...`
+/// `atoll info GRAPH|DIR [--json] ...`
 void add_info_command(CLI::App& app);
+/// `atoll partition GRAPH --atoms K --out DIR [--method hash|metis] ...`
+void add_partition_command(CLI::App& app);
 /// `atoll run pagerank|cc|sssp --graph PATH ...`
 void add_run_command(CLI::App& app);
 /// `atoll launch -n N -- CMD ARGS...`: N local ranks of one job (exits with the worst rank's

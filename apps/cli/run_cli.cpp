@@ -41,6 +41,7 @@ int run_cli(int argc, char** argv) {
   app.require_subcommand(1);
   add_generate_command(app);
   add_info_command(app);
+  add_partition_command(app);
   add_run_command(app);
   add_launch_command(app);
   add_doctor_command(app);

@@ -10,28 +10,21 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
+#include "mix64.hpp"
 
 namespace atl {
 namespace {
 
-constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ull;  // odd: 2^64 / golden ratio
-constexpr std::size_t kGrain = std::size_t{1} << 14;      // edges per parallel task (min)
+using detail::kGolden;
+using detail::mix64;
+
+constexpr std::size_t kGrain = std::size_t{1} << 14;  // edges per parallel task (min)
 
 // Stream ids; Kronecker levels use streams 0..scale-1, so the others start above 40.
 constexpr std::uint64_t kStreamSrc = 1000;
 constexpr std::uint64_t kStreamDst = 1001;
 constexpr std::uint64_t kStreamWeight = 1002;
 constexpr std::uint64_t kStreamScramble = 1003;
-
-/// splitmix64 finalizer: a bijection on 64 bits with full avalanche.
-constexpr std::uint64_t mix64(std::uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
 
 /// A counter-based random stream: draw(i) depends only on (seed, stream, i).
 class Stream {
@@ -47,7 +40,7 @@ class Stream {
 
   /// Nearly uniform value in [0, n) by the 128-bit multiply-high reduction.
   std::uint64_t below(std::uint64_t i, std::uint64_t n) const {
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(draw(i)) * n) >> 64);
+    return detail::reduce64(draw(i), n);
   }
 
  private:

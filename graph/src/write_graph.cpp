@@ -2,14 +2,10 @@
 // docs/formats.md. Output goes to "<path>.tmp.<pid>", is fsynced and renamed over path.
 #include "atoll/graph/write_graph.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -22,6 +18,7 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "binary_format.hpp"
+#include "temp_file.hpp"
 
 namespace atl {
 namespace {
@@ -35,93 +32,6 @@ static_assert(sizeof(double) == 8);
 constexpr std::size_t kSnapBlockEdges = std::size_t{1} << 20;  // edges per formatting block
 constexpr std::size_t kSnapBlocksPerWave = 8;                  // blocks held in memory at once
 constexpr std::size_t kBinChunkBytes = std::size_t{1} << 20;   // crc + write granularity
-
-/// Owns a file descriptor; closes it on destruction unless closed explicitly.
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-/// A temporary output file renamed over the final path by commit(); removed otherwise.
-class TempFile {
- public:
-  explicit TempFile(const std::string& path)
-      : path_(path), tmp_(path + ".tmp." + std::to_string(::getpid())) {
-    file_.fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (file_.fd < 0) fail_errno("cannot create temporary file '", tmp_, "'");
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (!committed_) {
-      if (file_.fd >= 0) ::close(file_.fd);
-      file_.fd = -1;
-      ::unlink(tmp_.c_str());
-    }
-  }
-
-  /// Writes all of data, retrying partial writes and EINTR.
-  void write(const void* data, std::size_t size) {
-    const char* p = static_cast<const char*>(data);
-    while (size > 0) {
-      // Linux caps one write at ~2 GiB; stay well below.
-      const std::size_t chunk = std::min<std::size_t>(size, std::size_t{1} << 30);
-      const ssize_t n = ::write(file_.fd, p, chunk);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        fail_errno("cannot write '", tmp_, "'");
-      }
-      if (n == 0) {  // no progress on a regular file: report instead of spinning
-        errno = EIO;
-        fail_errno("cannot write '", tmp_, "'");
-      }
-      p += n;
-      size -= static_cast<std::size_t>(n);
-    }
-  }
-  void write(std::string_view s) { write(s.data(), s.size()); }
-
-  /// Flushes to disk, closes and renames the temporary file over path.
-  void commit() {
-    if (::fsync(file_.fd) != 0) fail_errno("cannot sync '", tmp_, "'");
-    const int fd = file_.fd;
-    file_.fd = -1;
-    if (::close(fd) != 0) fail_errno("cannot close '", tmp_, "'");
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      fail_errno("cannot rename '", tmp_, "' to '", path_, "'");
-    }
-    committed_ = true;
-    sync_parent_dir();
-  }
-
- private:
-  template <typename... Args>
-  [[noreturn]] void fail_errno(Args&&... args) const {
-    const int err = errno;
-    fail("cannot write graph to '", path_, "': ", str_cat(std::forward<Args>(args)...), ": ",
-         std::strerror(err));
-  }
-
-  /// Best effort: makes the rename durable. Failure here does not undo a complete file.
-  void sync_parent_dir() const {
-    const std::size_t slash = path_.rfind('/');
-    const std::string dir =
-        slash == std::string::npos ? std::string(".") : path_.substr(0, slash == 0 ? 1 : slash);
-    Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (d.fd >= 0) ::fsync(d.fd);
-  }
-
-  std::string path_;
-  std::string tmp_;
-  Fd file_;
-  bool committed_ = false;
-};
 
 void check_invariants(const EdgeList& list) {
   // weighted: one weight per edge; unweighted: no weights (an empty list may be either).

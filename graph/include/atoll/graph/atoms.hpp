@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "atoll/graph/edge_list.hpp"
@@ -16,6 +17,12 @@ namespace atl {
 
 inline constexpr std::uint32_t kAtomFormatVersion = 1;
 inline constexpr std::uint32_t kDefaultAtoms = 64;
+inline constexpr std::uint32_t kMaxAtoms = 1u << 20;  ///< atoms (files) in one directory
+/// Above these sizes (of the symmetrized simple graph) METIS runs on a coarsened graph.
+inline constexpr std::uint64_t kMetisMaxVertices = std::uint64_t{1} << 23;  // 8M
+inline constexpr std::uint64_t kMetisMaxEdges = std::uint64_t{1} << 24;     // 16M undirected
+/// The index's file name inside an atom directory.
+inline constexpr char kAtomIndexFileName[] = "atoms.index";
 
 /// The atom of gid under hash partitioning into num_atoms atoms (the same on every rank, run
 /// and machine). Also used for the in-memory atoms of a plain graph file.
@@ -69,10 +76,18 @@ struct Atom {
 };
 
 struct PartitionOptions {
-  std::uint32_t atoms = kDefaultAtoms;
+  std::uint32_t atoms = kDefaultAtoms;  ///< 1 .. kMaxAtoms
   AtomMethod method = AtomMethod::kHash;
   std::uint64_t seed = 0;
+  /// METIS only: coarsen (heavy-edge matching) until the graph has at most this many vertices
+  /// and undirected edges, partition that, and project back.
+  std::uint64_t metis_max_vertices = kMetisMaxVertices;
+  std::uint64_t metis_max_edges = kMetisMaxEdges;
 };
+
+/// The vertex set of graph, ascending: the declared range when set, else the distinct ids
+/// that occur in the edges. This is the `vertices` argument of assign_atoms.
+std::vector<Gid> graph_vertices(const EdgeList& graph);
 
 /// The atom of every vertex of graph, indexed like `vertices` (ascending distinct gids of the
 /// graph, declared range included). METIS runs on the symmetrized simple graph (coarsened

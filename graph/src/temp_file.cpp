@@ -1,0 +1,73 @@
+#include "temp_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "atoll/common/error.hpp"
+
+namespace atl {
+
+TempFile::TempFile(std::string path, std::string what)
+    : path_(std::move(path)),
+      tmp_(path_ + ".tmp." + std::to_string(::getpid())),
+      what_(std::move(what)) {
+  file_ = Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!file_) fail_errno(str_cat("cannot create temporary file '", tmp_, "'"));
+}
+
+TempFile::~TempFile() {
+  if (!committed_) {
+    file_.reset();
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void TempFile::write(const void* data, std::size_t size) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    // Linux caps one write at ~2 GiB; stay well below.
+    const std::size_t chunk = std::min<std::size_t>(size, std::size_t{1} << 30);
+    const ssize_t n = ::write(file_.get(), p, chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(str_cat("cannot write '", tmp_, "'"));
+    }
+    if (n == 0) {  // no progress on a regular file: report instead of spinning
+      errno = EIO;
+      fail_errno(str_cat("cannot write '", tmp_, "'"));
+    }
+    p += n;
+    size -= static_cast<std::size_t>(n);
+  }
+}
+
+void TempFile::commit(bool sync_dir) {
+  if (::fsync(file_.get()) != 0) fail_errno(str_cat("cannot sync '", tmp_, "'"));
+  const int fd = file_.release();
+  if (::close(fd) != 0) fail_errno(str_cat("cannot close '", tmp_, "'"));
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    fail_errno(str_cat("cannot rename '", tmp_, "' to '", path_, "'"));
+  }
+  committed_ = true;
+  if (sync_dir) {
+    const std::size_t slash = path_.rfind('/');
+    sync_directory(slash == std::string::npos ? std::string(".")
+                                              : path_.substr(0, slash == 0 ? 1 : slash));
+  }
+}
+
+void TempFile::fail_errno(std::string_view action) const {
+  const int err = errno;
+  fail("cannot write ", what_, " to '", path_, "': ", action, ": ", std::strerror(err));
+}
+
+void sync_directory(const std::string& dir) {
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d) ::fsync(d.get());
+}
+
+}  // namespace atl

@@ -1,0 +1,46 @@
+// An output file written under a temporary name ("<path>.tmp.<pid>"), fsynced and renamed
+// over its final path by commit(); removed when destroyed uncommitted. Readers never see a
+// partially written file.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "atoll/common/fd.hpp"
+
+namespace atl {
+
+class TempFile {
+ public:
+  /// Creates the temporary file. `what` names the content in errors ("cannot write WHAT to
+  /// 'PATH': ...").
+  explicit TempFile(std::string path, std::string what = "graph");
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile();
+
+  /// Writes all of data, retrying partial writes and EINTR.
+  void write(const void* data, std::size_t size);
+  void write(std::string_view s) { write(s.data(), s.size()); }
+
+  /// Flushes to disk, closes and renames the temporary file over path; then syncs the parent
+  /// directory (best effort) when sync_dir is set.
+  void commit(bool sync_dir = true);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  [[noreturn]] void fail_errno(std::string_view action) const;
+
+  std::string path_;
+  std::string tmp_;
+  std::string what_;
+  Fd file_;
+  bool committed_ = false;
+};
+
+/// Best effort: makes renames inside dir durable. Failure is ignored (the files are complete).
+void sync_directory(const std::string& dir);
+
+}  // namespace atl

@@ -1,0 +1,308 @@
+// Phase 1: cut a graph into atoms and write the atom directory. Every edge endpoint gets its
+// atom, a stable counting sort groups the edges by source atom (and the cut edges by target
+// atom) without per-vertex allocation, then each atom's ghosts and cut counts are derived and
+// its file written, atoms in parallel. The index is written last.
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <limits>
+#include <system_error>
+
+#include "atoll/common/crc32c.hpp"
+#include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
+#include "atoll/common/timer.hpp"
+#include "atoll/graph/atoms.hpp"
+#include "atom_io.hpp"
+#include "mix64.hpp"
+#include "temp_file.hpp"
+#include "vertex_index.hpp"
+
+namespace atl {
+namespace {
+
+using detail::GhostRecord;
+
+constexpr std::size_t kFingerprintChunk = std::size_t{1} << 16;  // edges per checksum
+constexpr std::uint32_t kSkip = std::numeric_limits<std::uint32_t>::max();
+
+std::uint64_t combine(std::uint64_t h, std::uint64_t x) {
+  return detail::mix64(h ^ detail::mix64(x + detail::kGolden));
+}
+
+/// Fingerprint of the input (sizes, vertex range, CRC32C of the edges and weights in input
+/// order, by fixed chunks so any thread count agrees) and of the cut's parameters.
+std::uint64_t graph_id_of(const EdgeList& graph, std::uint64_t num_vertices,
+                          const PartitionOptions& options) {
+  const std::size_t m = graph.size();
+  const std::size_t chunks = (m + kFingerprintChunk - 1) / kFingerprintChunk;
+  std::vector<std::uint64_t> sums(chunks);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    const std::size_t begin = c * kFingerprintChunk;
+    const std::size_t n = std::min(kFingerprintChunk, m - begin);
+    std::uint64_t sum = crc32c(0, graph.edges.data() + begin, n * sizeof(Edge));
+    if (graph.weighted) {
+      sum |= std::uint64_t{crc32c(0, graph.weights.data() + begin, n * sizeof(double))} << 32;
+    }
+    sums[c] = sum;
+  });
+  std::uint64_t h = combine(0x41544f4c4c, num_vertices);  // "ATOLL"
+  h = combine(h, m);
+  h = combine(h, graph.weighted ? 1 : 0);
+  h = combine(h, graph.declared ? 1 : 0);
+  h = combine(h, graph.declared ? graph.declared->first : 0);
+  h = combine(h, graph.declared ? graph.declared->count : 0);
+  for (std::uint64_t sum : sums) h = combine(h, sum);
+  h = combine(h, options.atoms);
+  h = combine(h, options.method == AtomMethod::kMetis ? 1 : 0);
+  h = combine(h, options.seed);
+  if (options.method == AtomMethod::kMetis) {
+    h = combine(h, options.metis_max_vertices);
+    h = combine(h, options.metis_max_edges);
+  }
+  return h;
+}
+
+/// Items grouped by key: positions[begin[k] .. begin[k + 1]) are the items of key k, in order.
+template <typename I>
+struct Buckets {
+  std::vector<I> positions;
+  std::vector<std::uint64_t> begin;
+  std::span<const I> of(std::uint32_t k) const {
+    return {positions.data() + begin[k], begin[k + 1] - begin[k]};
+  }
+};
+
+/// Stable parallel counting sort of the items [0, n) by key(i) < k; items whose key is kSkip
+/// are left out. The result does not depend on the thread count.
+template <typename I, typename Key>
+Buckets<I> bucket(std::size_t n, std::uint32_t k, Key key) {
+  const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  std::size_t chunks = std::clamp<std::size_t>(n >> 16, 1, 4 * threads);
+  chunks = std::max<std::size_t>(1, std::min(chunks, (std::size_t{1} << 24) / k));
+  const std::size_t chunk = (n + chunks - 1) / chunks;
+  std::vector<std::uint64_t> cursor(chunks * k, 0);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    std::uint64_t* count = cursor.data() + c * k;
+    for (std::size_t i = c * chunk, end = std::min(n, i + chunk); i < end; ++i) {
+      const std::uint32_t a = key(i);
+      if (a != kSkip) ++count[a];
+    }
+  });
+  Buckets<I> out;
+  out.begin.resize(std::size_t{k} + 1);
+  std::uint64_t running = 0;
+  for (std::uint32_t a = 0; a < k; ++a) {
+    out.begin[a] = running;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      const std::uint64_t count = cursor[c * k + a];
+      cursor[c * k + a] = running;
+      running += count;
+    }
+  }
+  out.begin[k] = running;
+  out.positions.resize(running);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    std::uint64_t* next = cursor.data() + c * k;
+    for (std::size_t i = c * chunk, end = std::min(n, i + chunk); i < end; ++i) {
+      const std::uint32_t a = key(i);
+      if (a != kSkip) out.positions[next[a]++] = static_cast<I>(i);
+    }
+  });
+  return out;
+}
+
+detail::EdgePositions positions_of(std::span<const std::uint32_t> p) {
+  return {p, {}};
+}
+detail::EdgePositions positions_of(std::span<const std::uint64_t> p) {
+  return {{}, p};
+}
+
+/// Fails on the first edge (in input order) outside the declared vertex range.
+void check_declared(const EdgeList& graph) {
+  if (!graph.declared) return;
+  const VertexRange range = *graph.declared;
+  const std::size_t m = graph.size();
+  const std::size_t bad = tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, m), m,
+      [&](const tbb::blocked_range<std::size_t>& r, std::size_t found) {
+        for (std::size_t i = r.begin(); i < r.end() && i < found; ++i) {
+          const Edge& e = graph.edges[i];
+          if (e.src - range.first >= range.count || e.dst - range.first >= range.count) return i;
+        }
+        return found;
+      },
+      [](std::size_t a, std::size_t b) { return std::min(a, b); });
+  if (bad != m) {
+    const Edge& e = graph.edges[bad];
+    fail("edge ", bad, " (", e.src, " -> ", e.dst, ") lies outside the declared vertex range ",
+         range.first, "..", range.first + range.count - 1);
+  }
+}
+
+/// Removes the index (so the directory is not valid while atoms are being replaced).
+void prepare_directory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    fail("cannot create atom directory '", dir.string(),
+         "': ", ec ? ec.message() : "not a directory");
+  }
+  std::filesystem::remove(dir / kAtomIndexFileName, ec);
+  if (ec) fail("cannot replace the atom index in '", dir.string(), "': ", ec.message());
+}
+
+/// Removes atom files of an earlier partition with more atoms.
+void remove_stale_atoms(const std::filesystem::path& dir, std::uint32_t atoms) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::uint32_t id = 0;
+    if (detail::parse_atom_file_name(entry.path().filename().string(), &id) && id >= atoms) {
+      std::filesystem::remove(entry.path(), ec);
+    }
+  }
+}
+
+/// The cut and the writing, with edge positions of type I (32-bit when they fit).
+template <typename I>
+AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
+                        const std::vector<std::uint32_t>& vertex_atoms,
+                        const PartitionOptions& options, const std::filesystem::path& dir,
+                        std::uint64_t graph_id) {
+  const std::size_t m = graph.size();
+  const std::uint32_t k = options.atoms;
+  Timer timer;
+  std::vector<std::uint32_t> src_atom(m);
+  std::vector<std::uint32_t> dst_atom(m);
+  if (options.method == AtomMethod::kHash) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        src_atom[i] = hash_atom(graph.edges[i].src, k, options.seed);
+        dst_atom[i] = hash_atom(graph.edges[i].dst, k, options.seed);
+      }
+    });
+  } else {
+    const detail::VertexIndex index(vertices);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        src_atom[i] = vertex_atoms[index.find(graph.edges[i].src)];
+        dst_atom[i] = vertex_atoms[index.find(graph.edges[i].dst)];
+      }
+    });
+  }
+  const Buckets<I> out = bucket<I>(m, k, [&](std::size_t i) { return src_atom[i]; });
+  const Buckets<I> in = bucket<I>(
+      m, k, [&](std::size_t i) { return src_atom[i] == dst_atom[i] ? kSkip : dst_atom[i]; });
+  const Buckets<std::uint64_t> owned =
+      bucket<std::uint64_t>(vertices.size(), k, [&](std::size_t i) { return vertex_atoms[i]; });
+  log_debug(
+      str_cat("partition: grouped ", m, " edges into ", k, " atoms in ", timer.seconds(), " s"));
+
+  timer.reset();
+  AtomIndex index;
+  index.graph_id = graph_id;
+  index.method = options.method;
+  index.seed = options.seed;
+  index.weighted = graph.weighted;
+  index.num_vertices = vertices.size();
+  index.num_edges = m;
+  index.declared = graph.declared;
+  index.atoms.resize(k);
+  std::vector<std::vector<AtomCut>> cuts(k);
+  tbb::enumerable_thread_specific<std::vector<std::uint64_t>> cut_counts(
+      [k] { return std::vector<std::uint64_t>(k, 0); });
+  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, k, 1), [&](const auto& r) {
+    std::vector<std::uint64_t>& counts = cut_counts.local();
+    std::vector<std::uint32_t> touched;
+    std::vector<GhostRecord> ghosts;
+    std::vector<Gid> owned_gids;
+    for (std::uint32_t a = r.begin(); a < r.end(); ++a) {
+      const std::span<const I> out_edges = out.of(a);
+      const std::span<const I> in_edges = in.of(a);
+      ghosts.clear();
+      touched.clear();
+      for (I e : out_edges) {
+        const std::uint32_t to = dst_atom[e];
+        if (to == a) continue;
+        ghosts.push_back({graph.edges[e].dst, to, 0});
+        if (counts[to]++ == 0) touched.push_back(to);
+      }
+      for (I e : in_edges) ghosts.push_back({graph.edges[e].src, src_atom[e], 0});
+      std::sort(ghosts.begin(), ghosts.end(),
+                [](const GhostRecord& x, const GhostRecord& y) { return x.gid < y.gid; });
+      ghosts.erase(
+          std::unique(ghosts.begin(), ghosts.end(),
+                      [](const GhostRecord& x, const GhostRecord& y) { return x.gid == y.gid; }),
+          ghosts.end());
+      std::sort(touched.begin(), touched.end());
+      for (std::uint32_t to : touched) {
+        cuts[a].push_back({a, to, counts[to]});
+        counts[to] = 0;
+      }
+      const std::span<const std::uint64_t> mine = owned.of(a);
+      owned_gids.resize(mine.size());
+      for (std::size_t i = 0; i < mine.size(); ++i) owned_gids[i] = vertices[mine[i]];
+
+      detail::AtomJournal journal;
+      journal.graph_id = graph_id;
+      journal.atom = a;
+      journal.num_atoms = k;
+      journal.graph = &graph;
+      journal.vertices = owned_gids;
+      journal.out_edges = positions_of(out_edges);
+      journal.in_cut_edges = positions_of(in_edges);
+      journal.ghosts = ghosts;
+      AtomEntry& entry = index.atoms[a];
+      entry.file = detail::atom_file_name(a);
+      const detail::FileStamp stamp = detail::write_atom_file((dir / entry.file).string(), journal);
+      entry.bytes = stamp.bytes;
+      entry.crc = stamp.crc;
+      entry.vertices = owned_gids.size();
+      entry.edges = out_edges.size();
+      entry.in_cut_edges = in_edges.size();
+      entry.ghosts = ghosts.size();
+    }
+  });
+  for (auto& c : cuts) index.cuts.insert(index.cuts.end(), c.begin(), c.end());
+  log_debug(str_cat("partition: wrote ", k, " atom files in ", timer.seconds(), " s"));
+  return index;
+}
+
+}  // namespace
+
+AtomIndex write_atoms(const EdgeList& graph, const std::filesystem::path& dir,
+                      const PartitionOptions& options) {
+  if (options.atoms < 1 || options.atoms > kMaxAtoms) {
+    usage_fail("the number of atoms must be between 1 and ", kMaxAtoms, ", got ", options.atoms);
+  }
+  if (graph.weights.size() != (graph.weighted ? graph.size() : 0)) {
+    fail("internal error: edge list has ", graph.size(), " edges, ", graph.weights.size(),
+         " weights and weighted=", graph.weighted);
+  }
+  check_declared(graph);
+  Timer timer;
+  const std::vector<Gid> vertices = graph_vertices(graph);
+  const std::uint64_t graph_id = graph_id_of(graph, vertices.size(), options);
+  log_debug(
+      str_cat("partition: ", vertices.size(), " vertices, fingerprint in ", timer.seconds(), " s"));
+  timer.reset();
+  const std::vector<std::uint32_t> vertex_atoms = assign_atoms(graph, vertices, options);
+  log_debug(str_cat("partition: assigned atoms (", atom_method_name(options.method), ") in ",
+                    timer.seconds(), " s"));
+  prepare_directory(dir);
+  const AtomIndex index =
+      graph.size() <= std::numeric_limits<std::uint32_t>::max()
+          ? cut_and_write<std::uint32_t>(graph, vertices, vertex_atoms, options, dir, graph_id)
+          : cut_and_write<std::uint64_t>(graph, vertices, vertex_atoms, options, dir, graph_id);
+  sync_directory(dir.string());
+  detail::write_atom_index(dir, index);
+  remove_stale_atoms(dir, options.atoms);
+  return index;
+}
+
+}  // namespace atl
