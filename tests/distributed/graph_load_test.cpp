@@ -274,6 +274,71 @@ TEST_P(GraphLoad, PlainFilesOnOneToFourRanks) {
   check_load(snap, read_edge_list(snap), 3, GetParam(), /*symmetrize=*/true);
 }
 
+TEST_P(GraphLoad, AtomDirectoriesOnOneToFourRanks) {
+  TempDir dir;
+  EdgeList uniform = generate_uniform({.vertices = 600, .edges = 4000, .seed = 21,
+                                       .weights = WeightRange{1, 30}});
+  EdgeList grid = generate_grid({.rows = 24, .cols = 24, .seed = 3, .weights = {}});
+  grid.declared = VertexRange{0, 24 * 24 + 9};  // isolated vertices too
+  PartitionOptions hash;
+  hash.atoms = 37;
+  PartitionOptions metis;
+  metis.atoms = 16;
+  metis.method = AtomMethod::kMetis;
+  write_atoms(uniform, dir.file("uniform-hash"), hash);
+  write_atoms(grid, dir.file("grid-metis"), metis);
+  for (int ranks = 1; ranks <= 4; ++ranks) {
+    check_load(dir.file("uniform-hash"), uniform, ranks, GetParam());
+    check_load(dir.file("grid-metis"), grid, ranks, GetParam());
+  }
+  check_load(dir.file("grid-metis"), grid, 2, GetParam(), /*symmetrize=*/true);
+}
+
+TEST_P(GraphLoad, PlacementIsDeterministic) {
+  TempDir dir;
+  EdgeList g = generate_kronecker({.scale = 9, .edge_factor = 8, .seed = 8, .weights = {}});
+  write_atoms(g, dir.file("atoms"), PartitionOptions{});
+  std::string first, second;
+  for (std::string* out : {&first, &second}) {
+    TempDir dumps;
+    Result r = run(std::string(ATOLL_BINARY) + " launch -n 3 -- " + self_path() + " --graph " +
+                   dir.file("atoms") + " --dump " + dumps.file("") + " --transport " + GetParam());
+    ASSERT_EQ(r.code, 0) << r.output;
+    for (int k = 0; k < 3; ++k) {
+      std::ifstream in(dumps.file("rank-" + std::to_string(k)));
+      *out += std::string(std::istreambuf_iterator<char>(in), {});
+    }
+  }
+  EXPECT_FALSE(first.empty());
+  EXPECT_TRUE(first == second);
+}
+
+TEST_P(GraphLoad, ACorruptAtomStopsEveryRankNamingIt) {
+  TempDir dir;
+  EdgeList g = generate_uniform({.vertices = 400, .edges = 3000, .seed = 2, .weights = {}});
+  AtomIndex index = write_atoms(g, dir.file("atoms"), PartitionOptions{.atoms = 8});
+  // Flip one byte in the middle of atom 5's file.
+  std::string victim = dir.file("atoms") + "/" + index.atoms[5].file;
+  std::fstream f(victim, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(index.atoms[5].bytes / 2));
+  char c;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(index.atoms[5].bytes / 2));
+  f.put(static_cast<char>(c ^ 0x20));
+  f.close();
+  Result r = run(std::string(ATOLL_BINARY) + " launch -n 3 -- " + self_path() + " --graph " +
+                 dir.file("atoms") + " --dump " + dir.file("") + " --transport " + GetParam());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find(index.atoms[5].file), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("dead"), std::string::npos) << r.output;
+  // A missing atom file is named too.
+  std::filesystem::remove(victim);
+  r = run(std::string(ATOLL_BINARY) + " launch -n 2 -- " + self_path() + " --graph " +
+          dir.file("atoms") + " --dump " + dir.file("") + " --transport " + GetParam());
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find(index.atoms[5].file), std::string::npos) << r.output;
+}
+
 TEST_P(GraphLoad, ABadFileStopsEveryRankWithItsLine) {
   TempDir dir;
   std::string text;
