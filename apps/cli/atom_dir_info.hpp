@@ -32,6 +32,7 @@ void print_summary_lines(const AtomSummary& s);
 struct AtomDirInfoOptions {
   bool json = false;
   bool verify = false;  ///< read and check every atom file too
+  int ranks = 0;        ///< > 0: also show the placement over this many ranks
 };
 /// `atoll info DIR` on an atom directory: prints its index (text or one JSON object).
 void print_atom_dir_info(const std::filesystem::path& dir, const AtomDirInfoOptions& options);

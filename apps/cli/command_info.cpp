@@ -25,6 +25,7 @@ struct InfoOptions {
   bool dedup = false;
   bool json = false;
   bool verify = false;
+  int ranks = 0;
   int threads = 0;
 };
 
@@ -47,10 +48,11 @@ void run_info(const InfoOptions& opt) {
     if (opt.symmetrize || opt.dedup || requested != GraphFormat::kAuto) {
       usage_fail("--symmetrize, --dedup and --format do not apply to an atom directory");
     }
-    print_atom_dir_info(opt.graph, {opt.json, opt.verify});
+    print_atom_dir_info(opt.graph, {opt.json, opt.verify, opt.ranks});
     return;
   }
   if (opt.verify) usage_fail("--verify applies to an atom directory only");
+  if (opt.ranks != 0) usage_fail("--ranks applies to an atom directory only");
   Timer total;
   InputFile file = InputFile::open(opt.graph);
   GraphFormat format = requested == GraphFormat::kAuto ? detect_format(file.bytes()) : requested;
@@ -133,6 +135,10 @@ void add_info_command(CLI::App& app) {
   cmd->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "Print one JSON object instead of text");
   cmd->add_flag("--verify", opt->verify, "Atom directory: also read and check every atom file");
+  cmd->add_option("--ranks", opt->ranks,
+                  "Atom directory: show the placement over N ranks (owned vertices, edges, "
+                  "ghosts, replication factor)")
+      ->check(CLI::Range(1, 1 << 20));
   cmd->callback([opt] { run_info(*opt); });
 }
 

@@ -276,8 +276,8 @@ TEST_P(GraphLoad, PlainFilesOnOneToFourRanks) {
 
 TEST_P(GraphLoad, AtomDirectoriesOnOneToFourRanks) {
   TempDir dir;
-  EdgeList uniform = generate_uniform({.vertices = 600, .edges = 4000, .seed = 21,
-                                       .weights = WeightRange{1, 30}});
+  EdgeList uniform =
+      generate_uniform({.vertices = 600, .edges = 4000, .seed = 21, .weights = WeightRange{1, 30}});
   EdgeList grid = generate_grid({.rows = 24, .cols = 24, .seed = 3, .weights = {}});
   grid.declared = VertexRange{0, 24 * 24 + 9};  // isolated vertices too
   PartitionOptions hash;
