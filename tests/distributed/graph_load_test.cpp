@@ -294,6 +294,26 @@ TEST_P(GraphLoad, AtomDirectoriesOnOneToFourRanks) {
   check_load(dir.file("grid-metis"), grid, 2, GetParam(), /*symmetrize=*/true);
 }
 
+TEST_P(GraphLoad, RealGraphsFromFilesAndAtoms) {
+  TempDir dir;
+  int found = 0;
+  for (const char* name : {"rome99.gr.zst", "email-Eu-core.txt.zst"}) {
+    std::string path = std::string(ATOLL_SHARED_DATA) + "/" + name;
+    if (!std::filesystem::is_regular_file(path)) continue;
+    ++found;
+    EdgeList input = read_edge_list(path);
+    PartitionOptions metis;
+    metis.method = AtomMethod::kMetis;
+    std::string atoms = dir.file(std::string(name) + ".atoms");
+    write_atoms(input, atoms, metis);
+    for (int ranks : {2, 3}) {
+      check_load(path, input, ranks, GetParam());
+      check_load(atoms, input, ranks, GetParam());
+    }
+  }
+  if (found == 0) GTEST_SKIP() << "no real graphs in " << ATOLL_SHARED_DATA;
+}
+
 TEST_P(GraphLoad, PlacementIsDeterministic) {
   TempDir dir;
   EdgeList g = generate_kronecker({.scale = 9, .edge_factor = 8, .seed = 8, .weights = {}});
