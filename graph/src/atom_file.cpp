@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <functional>
 #include <ios>
 
 #include "atoll/common/crc32c.hpp"

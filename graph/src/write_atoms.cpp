@@ -85,7 +85,7 @@ template <typename I, typename Key>
 Buckets<I> bucket(std::size_t n, std::uint32_t k, Key key) {
   const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
   std::size_t chunks = std::clamp<std::size_t>(n >> 16, 1, 4 * threads);
-  chunks = std::max<std::size_t>(1, std::min(chunks, (std::size_t{1} << 24) / k));
+  chunks = std::max<std::size_t>(1, std::min(chunks, (std::size_t{1} << 22) / k));
   const std::size_t chunk = (n + chunks - 1) / chunks;
   std::vector<std::uint64_t> cursor(chunks * k, 0);
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
