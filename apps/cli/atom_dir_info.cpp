@@ -96,24 +96,15 @@ AtomSummary summarize(const AtomIndex& index) {
 }
 
 void add_summary_fields(JsonWriter& json, const AtomSummary& s) {
-  json.field("cut_edges", s.cut_edges)
-      .field("cut_fraction", s.cut_fraction)
-      .key("atom_edges")
-      .begin_object()
-      .field("min", s.min_edges)
-      .field("max", s.max_edges)
-      .field("mean", s.mean_edges)
-      .end_object()
-      .field("imbalance", s.imbalance)
-      .key("atom_vertices")
-      .begin_object()
-      .field("min", s.min_vertices)
-      .field("max", s.max_vertices)
-      .field("mean", s.mean_vertices)
-      .end_object()
-      .field("ghosts", s.ghosts)
-      .field("empty_atoms", s.empty_atoms)
-      .field("atom_bytes", s.bytes);
+  auto spread = [&](const char* key, std::uint64_t min, std::uint64_t max, double mean) {
+    json.key(key).begin_object().field("min", min).field("max", max).field("mean", mean);
+    json.end_object();
+  };
+  json.field("cut_edges", s.cut_edges).field("cut_fraction", s.cut_fraction);
+  spread("atom_edges", s.min_edges, s.max_edges, s.mean_edges);
+  json.field("imbalance", s.imbalance);
+  spread("atom_vertices", s.min_vertices, s.max_vertices, s.mean_vertices);
+  json.field("ghosts", s.ghosts).field("empty_atoms", s.empty_atoms).field("atom_bytes", s.bytes);
 }
 
 void print_summary_lines(const AtomSummary& s) {

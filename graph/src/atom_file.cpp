@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <functional>
 #include <ios>
 
 #include "atoll/common/crc32c.hpp"
@@ -60,10 +59,29 @@ std::size_t first_bad(std::size_t n, Bad&& bad) {
       [](std::size_t a, std::size_t b) { return std::min(a, b); });
 }
 
-template <typename T>
-bool contains(const std::vector<T>& sorted, T value) {
-  return std::binary_search(sorted.begin(), sorted.end(), value);
-}
+/// Membership in a sorted id list: a bitmap over [min, max] when that is at most 64 bits per id
+/// (plus 1 MiB), else binary search.
+class IdSet {
+ public:
+  explicit IdSet(const std::vector<Gid>& sorted) : ids_(sorted) {
+    if (sorted.empty()) return;
+    lo_ = sorted.front();
+    const std::uint64_t span = sorted.back() - lo_;
+    if (span / 64 > sorted.size() + (std::uint64_t{1} << 17)) return;
+    bits_.assign(span / 64 + 1, 0);
+    for (Gid v : sorted) bits_[(v - lo_) / 64] |= std::uint64_t{1} << ((v - lo_) % 64);
+  }
+  bool contains(Gid v) const {
+    if (bits_.empty()) return std::binary_search(ids_.begin(), ids_.end(), v);
+    const std::uint64_t x = v - lo_;
+    return x / 64 < bits_.size() && ((bits_[x / 64] >> (x % 64)) & 1) != 0;
+  }
+
+ private:
+  const std::vector<Gid>& ids_;
+  Gid lo_ = 0;
+  std::vector<std::uint64_t> bits_;
+};
 
 /// Reads one atom file: checks, decodes and validates (see read_atom).
 class AtomReader {
@@ -286,8 +304,10 @@ class AtomReader {
     const auto& ghosts = atom_.ghosts;
     const std::uint32_t k = header_.num_atoms;
     const bool hashed = index_.method == AtomMethod::kHash;
-    auto owned = [&](Gid v) { return contains(vertices, v); };
-    auto ghost = [&](Gid v) { return contains(ghosts, v); };
+    const IdSet owned_set(vertices);
+    const IdSet ghost_set(ghosts);
+    auto owned = [&](Gid v) { return owned_set.contains(v); };
+    auto ghost = [&](Gid v) { return ghost_set.contains(v); };
 
     std::size_t i = first_bad(vertices.size(), [&](std::size_t j) {
       return (j > 0 && vertices[j] <= vertices[j - 1]) || !in_declared(vertices[j]) ||

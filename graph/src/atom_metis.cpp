@@ -2,8 +2,10 @@
 // non-loop edge, repeats merged into an edge weight) with vertex weight 1 + out-degree, so
 // METIS balances atom edges and minimises cut input edges. A graph above the size limits is
 // coarsened first: each round matches every vertex with its heaviest unmatched neighbour
-// (vertices in id order; the vertices left over are paired in order), so a round halves the
-// vertex count. METIS partitions the coarsest graph and the atoms are projected back.
+// (vertices in id order; the vertices left over are paired in order), never making a coarse
+// vertex heavier than 1/(20 K) of the total (as METIS does, so the atoms can still balance).
+// Rounds stop when the graph fits or stops shrinking. METIS partitions the coarsest graph and
+// the atoms are projected back.
 #include <metis.h>
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -18,6 +20,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
+#include "atoll/common/timer.hpp"
 #include "atom_metis.hpp"
 #include "mix64.hpp"
 #include "radix_sort.hpp"
@@ -97,9 +100,12 @@ WeightedGraph simple_graph(const EdgeList& graph, const std::vector<Gid>& vertic
   return g;
 }
 
-/// Heavy-edge matching: the coarse vertex of every vertex, and the coarse vertex count.
-std::pair<std::vector<std::uint32_t>, std::uint32_t> match(const WeightedGraph& g) {
+/// Heavy-edge matching under a cap on the weight of a coarse vertex: the coarse vertex of
+/// every vertex, and the coarse vertex count.
+std::pair<std::vector<std::uint32_t>, std::uint32_t> match(const WeightedGraph& g,
+                                                           std::uint64_t max_weight) {
   const std::size_t n = g.vertices();
+  const auto& vw = g.vertex_weights;
   std::vector<std::uint32_t> coarse(n, kUnset);
   std::vector<std::uint32_t> leftover;
   std::uint32_t next = 0;
@@ -109,7 +115,7 @@ std::pair<std::vector<std::uint32_t>, std::uint32_t> match(const WeightedGraph& 
     std::uint64_t best_weight = 0;
     for (std::uint64_t k = g.offsets[u]; k < g.offsets[u + 1]; ++k) {
       const std::uint32_t v = g.targets[k];
-      if (coarse[v] == kUnset && g.edge_weights[k] > best_weight) {
+      if (coarse[v] == kUnset && g.edge_weights[k] > best_weight && vw[u] + vw[v] <= max_weight) {
         best = v;
         best_weight = g.edge_weights[k];
       }
@@ -123,11 +129,16 @@ std::pair<std::vector<std::uint32_t>, std::uint32_t> match(const WeightedGraph& 
   std::uint32_t waiting = kUnset;  // pair the leftovers nobody matched, in id order
   for (std::uint32_t u : leftover) {
     if (coarse[u] != kUnset) continue;
-    if (waiting == kUnset) {
+    if (vw[u] * 2 > max_weight) {  // too heavy to pair with a light vertex: stays alone
+      coarse[u] = next++;
+    } else if (waiting == kUnset) {
       waiting = u;
-    } else {
+    } else if (vw[waiting] + vw[u] <= max_weight) {
       coarse[waiting] = coarse[u] = next++;
       waiting = kUnset;
+    } else {
+      coarse[waiting] = next++;
+      waiting = u;
     }
   }
   if (waiting != kUnset) coarse[waiting] = next++;
@@ -255,23 +266,35 @@ std::vector<std::uint32_t> metis_atoms(const EdgeList& graph, const std::vector<
   if (n >= std::numeric_limits<std::uint32_t>::max()) {
     fail("graph has ", n, " vertices; METIS partitioning supports fewer than 2^32");
   }
+  Timer timer;
   WeightedGraph g = simple_graph(graph, vertices);
+  log_debug(str_cat("metis: simple graph of ", g.vertices(), " vertices and ", g.arcs() / 2,
+                    " edges in ", timer.seconds(), " s"));
   if (g.arcs() == 0) {  // no edges to cut: balanced blocks of ids
     for (std::size_t i = 0; i < n; ++i) {
       atoms[i] = static_cast<std::uint32_t>((static_cast<unsigned __int128>(i) * k) / n);
     }
     return atoms;
   }
-  // Coarsen while too large, keeping at least 2 coarse vertices per atom.
+  // Coarsen while too large and while a round still shrinks the graph by a tenth.
+  const std::uint64_t total_weight =
+      std::accumulate(g.vertex_weights.begin(), g.vertex_weights.end(), std::uint64_t{0});
+  const std::uint64_t max_weight = std::max<std::uint64_t>(2, total_weight / (20 * k));
   std::vector<std::vector<std::uint32_t>> maps;
   while ((g.vertices() > options.metis_max_vertices || g.arcs() / 2 > options.metis_max_edges) &&
-         g.vertices() >= 4 * std::uint64_t{k}) {
-    auto [coarse, num_coarse] = match(g);
-    log_debug(str_cat("metis: coarsened ", g.vertices(), " vertices to ", num_coarse));
+         g.vertices() >= 40 * std::uint64_t{k}) {
+    timer.reset();
+    auto [coarse, num_coarse] = match(g, max_weight);
+    if (num_coarse > g.vertices() / 10 * 9) break;
     g = contract(g, coarse, num_coarse);
     maps.push_back(std::move(coarse));
+    log_debug(str_cat("metis: coarsened to ", g.vertices(), " vertices and ", g.arcs() / 2,
+                      " edges in ", timer.seconds(), " s"));
   }
+  timer.reset();
   std::vector<idx_t> part = run_metis(g, k, options.seed);
+  log_debug(str_cat("metis: METIS_PartGraphKway on ", g.vertices(), " vertices and ", g.arcs() / 2,
+                    " edges in ", timer.seconds(), " s"));
   std::vector<std::uint32_t> level(part.begin(), part.end());
   for (auto it = maps.rbegin(); it != maps.rend(); ++it) {
     std::vector<std::uint32_t> finer(it->size());

@@ -9,6 +9,7 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <system_error>
 
@@ -19,6 +20,7 @@
 #include "atoll/graph/atoms.hpp"
 #include "atom_io.hpp"
 #include "mix64.hpp"
+#include "radix_sort.hpp"
 #include "temp_file.hpp"
 #include "vertex_index.hpp"
 
@@ -83,7 +85,7 @@ template <typename I, typename Key>
 Buckets<I> bucket(std::size_t n, std::uint32_t k, Key key) {
   const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
   std::size_t chunks = std::clamp<std::size_t>(n >> 16, 1, 4 * threads);
-  chunks = std::max<std::size_t>(1, std::min(chunks, (std::size_t{1} << 24) / k));
+  chunks = std::max<std::size_t>(1, std::min(chunks, (std::size_t{1} << 22) / k));
   const std::size_t chunk = (n + chunks - 1) / chunks;
   std::vector<std::uint64_t> cursor(chunks * k, 0);
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
@@ -115,6 +117,36 @@ Buckets<I> bucket(std::size_t n, std::uint32_t k, Key key) {
   });
   return out;
 }
+
+/// An atom's ghost candidates, sorted by gid (radix sort on gid - min) and made unique.
+class GhostBuffer {
+ public:
+  explicit GhostBuffer(std::size_t capacity) : records_(capacity), scratch_(capacity) {}
+  void add(Gid gid, std::uint32_t atom) {
+    records_[size_++] = GhostRecord{gid, atom, 0};
+    lo_ = std::min(lo_, gid);
+    hi_ = std::max(hi_, gid);
+  }
+  void sort_unique() {
+    records_.size = scratch_.size = size_;
+    const Gid lo = lo_;
+    detail::radix_sort(records_, scratch_, static_cast<unsigned>(std::bit_width(hi_ - lo)),
+                       [lo](const GhostRecord& g) { return g.gid - lo; });
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (kept == 0 || records_[i].gid != records_[kept - 1].gid) records_[kept++] = records_[i];
+    }
+    size_ = kept;
+  }
+  std::span<const GhostRecord> span() const { return {records_.data.get(), size_}; }
+
+ private:
+  detail::RecordBuffer<GhostRecord> records_;
+  detail::RecordBuffer<GhostRecord> scratch_;
+  std::size_t size_ = 0;
+  Gid lo_ = ~Gid{0};
+  Gid hi_ = 0;
+};
 
 detail::EdgePositions positions_of(std::span<const std::uint32_t> p) {
   return {p, {}};
@@ -219,26 +251,21 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
   tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, k, 1), [&](const auto& r) {
     std::vector<std::uint64_t>& counts = cut_counts.local();
     std::vector<std::uint32_t> touched;
-    std::vector<GhostRecord> ghosts;
     std::vector<Gid> owned_gids;
     for (std::uint32_t a = r.begin(); a < r.end(); ++a) {
       const std::span<const I> out_edges = out.of(a);
       const std::span<const I> in_edges = in.of(a);
-      ghosts.clear();
+      // Ghost candidates: targets of cut out-edges, sources of cut in-edges.
+      GhostBuffer ghosts(out_edges.size() + in_edges.size());
       touched.clear();
       for (I e : out_edges) {
         const std::uint32_t to = dst_atom[e];
         if (to == a) continue;
-        ghosts.push_back({graph.edges[e].dst, to, 0});
+        ghosts.add(graph.edges[e].dst, to);
         if (counts[to]++ == 0) touched.push_back(to);
       }
-      for (I e : in_edges) ghosts.push_back({graph.edges[e].src, src_atom[e], 0});
-      std::sort(ghosts.begin(), ghosts.end(),
-                [](const GhostRecord& x, const GhostRecord& y) { return x.gid < y.gid; });
-      ghosts.erase(
-          std::unique(ghosts.begin(), ghosts.end(),
-                      [](const GhostRecord& x, const GhostRecord& y) { return x.gid == y.gid; }),
-          ghosts.end());
+      for (I e : in_edges) ghosts.add(graph.edges[e].src, src_atom[e]);
+      ghosts.sort_unique();
       std::sort(touched.begin(), touched.end());
       for (std::uint32_t to : touched) {
         cuts[a].push_back({a, to, counts[to]});
@@ -256,7 +283,7 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
       journal.vertices = owned_gids;
       journal.out_edges = positions_of(out_edges);
       journal.in_cut_edges = positions_of(in_edges);
-      journal.ghosts = ghosts;
+      journal.ghosts = ghosts.span();
       AtomEntry& entry = index.atoms[a];
       entry.file = detail::atom_file_name(a);
       const detail::FileStamp stamp = detail::write_atom_file((dir / entry.file).string(), journal);
@@ -265,7 +292,7 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
       entry.vertices = owned_gids.size();
       entry.edges = out_edges.size();
       entry.in_cut_edges = in_edges.size();
-      entry.ghosts = ghosts.size();
+      entry.ghosts = ghosts.span().size();
     }
   });
   for (auto& c : cuts) index.cuts.insert(index.cuts.end(), c.begin(), c.end());

@@ -1,0 +1,749 @@
+// Tests of phase-1 partitioning: hash and METIS atoms, the atom files and index written by
+// write_atoms (checked against a serial recomputation), corruption of every part of a
+// directory, determinism across thread counts, and `atoll partition` / `atoll info DIR`.
+#include "atoll/graph/atoms.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/graph/generators.hpp"
+#include "atoll/graph/read_graph.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using atl::Atom;
+using atl::AtomCut;
+using atl::AtomIndex;
+using atl::AtomMethod;
+using atl::Edge;
+using atl::EdgeList;
+using atl::Gid;
+using atl::PartitionOptions;
+using atl::VertexRange;
+using atl::test::error_of;
+using atl::test::TempDir;
+using testing::HasSubstr;
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+/// A uniform random graph with self-loops and duplicates (some added on purpose), optionally
+/// weighted, with a declared range that leaves some vertices isolated.
+EdgeList messy_graph(bool weighted, bool declared) {
+  atl::UniformParams p;
+  p.vertices = 500;
+  p.edges = 4000;
+  p.seed = 7;
+  if (weighted) p.weights = atl::WeightRange{1, 100};
+  EdgeList g = atl::generate_uniform(p);
+  for (int rep = 0; rep < 3; ++rep) {  // a repeated edge and a repeated self-loop
+    g.edges.push_back({3, 4});
+    g.edges.push_back({9, 9});
+    if (weighted) {
+      g.weights.push_back(0.5 + rep);
+      g.weights.push_back(-2.25);
+    }
+  }
+  // The generator declares 0..499; a wider range leaves 500..619 isolated.
+  g.declared = declared ? std::optional(VertexRange{0, 620}) : std::nullopt;
+  return g;
+}
+
+/// Ids spread over 64 bits (the sparse path of the vertex map).
+EdgeList sparse_graph() {
+  EdgeList g = messy_graph(false, false);
+  for (Edge& e : g.edges) {
+    e.src = e.src * 0x9e3779b97f4a7c15ull + 11;
+    e.dst = e.dst * 0x9e3779b97f4a7c15ull + 11;
+  }
+  return g;
+}
+
+EdgeList grid(std::uint64_t rows, std::uint64_t cols) {
+  return atl::generate_grid({rows, cols, 1, std::nullopt});
+}
+
+/// The vertex set, computed the slow way.
+std::vector<Gid> reference_vertices(const EdgeList& g) {
+  std::set<Gid> ids;
+  for (const Edge& e : g.edges) ids.insert({e.src, e.dst});
+  if (g.declared) {
+    for (Gid v = g.declared->first; v < g.declared->first + g.declared->count; ++v) ids.insert(v);
+  }
+  return {ids.begin(), ids.end()};
+}
+
+/// What every atom and the index must hold, recomputed serially from the definitions.
+struct Expected {
+  std::vector<std::vector<Gid>> vertices;
+  std::vector<EdgeList> out, in;
+  std::vector<std::vector<std::pair<Gid, std::uint32_t>>> ghosts;
+  std::vector<AtomCut> cuts;
+};
+
+Expected expected_atoms(const EdgeList& g, const std::vector<Gid>& vertices,
+                        const std::vector<std::uint32_t>& atom_of_vertex, std::uint32_t k) {
+  Expected x;
+  x.vertices.resize(k);
+  x.out.resize(k);
+  x.in.resize(k);
+  x.ghosts.resize(k);
+  std::map<Gid, std::uint32_t> atom_of;
+  for (std::size_t i = 0; i < vertices.size(); ++i) {
+    atom_of[vertices[i]] = atom_of_vertex[i];
+    x.vertices[atom_of_vertex[i]].push_back(vertices[i]);
+  }
+  for (EdgeList& l : x.out) l.weighted = g.weighted;
+  for (EdgeList& l : x.in) l.weighted = g.weighted;
+  std::vector<std::set<std::pair<Gid, std::uint32_t>>> ghosts(k);
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint64_t> cuts;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const Edge& e = g.edges[i];
+    const std::uint32_t a = atom_of.at(e.src);
+    const std::uint32_t b = atom_of.at(e.dst);
+    x.out[a].edges.push_back(e);
+    if (g.weighted) x.out[a].weights.push_back(g.weights[i]);
+    if (a == b) continue;
+    x.in[b].edges.push_back(e);
+    if (g.weighted) x.in[b].weights.push_back(g.weights[i]);
+    ghosts[a].insert({e.dst, b});
+    ghosts[b].insert({e.src, a});
+    ++cuts[{a, b}];
+  }
+  for (std::uint32_t a = 0; a < k; ++a) x.ghosts[a].assign(ghosts[a].begin(), ghosts[a].end());
+  for (const auto& [pair, n] : cuts) x.cuts.push_back({pair.first, pair.second, n});
+  return x;
+}
+
+/// Reads dir back and checks every atom and the index against the serial recomputation.
+void expect_directory_matches(const EdgeList& g, const fs::path& dir,
+                              const PartitionOptions& options) {
+  const std::vector<Gid> vertices = reference_vertices(g);
+  ASSERT_EQ(atl::graph_vertices(g), vertices);
+  std::vector<std::uint32_t> atom_of_vertex = atl::assign_atoms(g, vertices, options);
+  ASSERT_EQ(atom_of_vertex.size(), vertices.size());
+  for (std::size_t i = 0; i < vertices.size(); ++i) {
+    ASSERT_LT(atom_of_vertex[i], options.atoms);
+    if (options.method == AtomMethod::kHash) {
+      ASSERT_EQ(atom_of_vertex[i], atl::hash_atom(vertices[i], options.atoms, options.seed));
+    }
+  }
+  const Expected x = expected_atoms(g, vertices, atom_of_vertex, options.atoms);
+
+  ASSERT_TRUE(atl::is_atom_directory(dir));
+  const AtomIndex index = atl::read_atom_index(dir);
+  EXPECT_EQ(index.method, options.method);
+  EXPECT_EQ(index.seed, options.seed);
+  EXPECT_EQ(index.weighted, g.weighted);
+  EXPECT_EQ(index.num_vertices, vertices.size());
+  EXPECT_EQ(index.num_edges, g.size());
+  EXPECT_EQ(index.declared, g.declared);
+  ASSERT_EQ(index.atoms.size(), options.atoms);
+  EXPECT_EQ(index.cuts, x.cuts);
+
+  std::vector<Gid> all_vertices;
+  std::vector<std::pair<Edge, double>> all_edges;
+  for (std::uint32_t a = 0; a < options.atoms; ++a) {
+    SCOPED_TRACE("atom " + std::to_string(a));
+    const Atom atom = atl::read_atom(dir, index, a);
+    EXPECT_EQ(atom.id, a);
+    EXPECT_EQ(atom.vertices, x.vertices[a]);
+    EXPECT_TRUE(atom.out_edges == x.out[a]);
+    EXPECT_TRUE(atom.in_cut_edges == x.in[a]);
+    ASSERT_EQ(atom.ghosts.size(), atom.ghost_atoms.size());
+    std::vector<std::pair<Gid, std::uint32_t>> ghosts;
+    for (std::size_t i = 0; i < atom.ghosts.size(); ++i) {
+      ghosts.push_back({atom.ghosts[i], atom.ghost_atoms[i]});
+    }
+    EXPECT_EQ(ghosts, x.ghosts[a]);
+    const atl::AtomEntry& entry = index.atoms[a];
+    EXPECT_EQ(entry.vertices, x.vertices[a].size());
+    EXPECT_EQ(entry.edges, x.out[a].size());
+    EXPECT_EQ(entry.in_cut_edges, x.in[a].size());
+    EXPECT_EQ(entry.ghosts, x.ghosts[a].size());
+    EXPECT_EQ(entry.bytes, fs::file_size(dir / entry.file));
+    all_vertices.insert(all_vertices.end(), atom.vertices.begin(), atom.vertices.end());
+    for (std::size_t i = 0; i < atom.out_edges.size(); ++i) {
+      all_edges.push_back({atom.out_edges.edges[i], g.weighted ? atom.out_edges.weights[i] : 0});
+    }
+  }
+  // Every vertex owned exactly once; the out-edges are the input edges as a multiset.
+  std::sort(all_vertices.begin(), all_vertices.end());
+  EXPECT_EQ(all_vertices, vertices);
+  std::vector<std::pair<Edge, double>> input;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    input.push_back({g.edges[i], g.weighted ? g.weights[i] : 0});
+  }
+  auto order = [](const std::pair<Edge, double>& p, const std::pair<Edge, double>& q) {
+    return std::tie(p.first.src, p.first.dst, p.second) <
+           std::tie(q.first.src, q.first.dst, q.second);
+  };
+  std::sort(all_edges.begin(), all_edges.end(), order);
+  std::sort(input.begin(), input.end(), order);
+  EXPECT_TRUE(all_edges == input);
+}
+
+PartitionOptions options_of(std::uint32_t atoms, AtomMethod method, std::uint64_t seed = 0) {
+  PartitionOptions o;
+  o.atoms = atoms;
+  o.method = method;
+  o.seed = seed;
+  return o;
+}
+
+std::uint64_t cut_edges(const AtomIndex& index) {
+  std::uint64_t n = 0;
+  for (const AtomCut& c : index.cuts) n += c.edges;
+  return n;
+}
+
+/// Every file of dir by name, with its bytes.
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    files[entry.path().filename().string()] = atl::test::read_file(entry.path().string());
+  }
+  return files;
+}
+
+void flip_byte(const fs::path& path, std::size_t offset) {
+  std::string bytes = atl::test::read_file(path.string());
+  ASSERT_LT(offset, bytes.size());
+  bytes[offset] = static_cast<char>(bytes[offset] ^ 0x40);
+  atl::test::write_file(path.string(), bytes);
+}
+
+template <typename T>
+void put(const fs::path& path, std::size_t offset, T value) {
+  std::string bytes = atl::test::read_file(path.string());
+  std::memcpy(bytes.data() + offset, &value, sizeof value);
+  atl::test::write_file(path.string(), bytes);
+}
+
+/// A block as found by walking a file (docs/atoms.md): kind and offset of its header.
+struct BlockAt {
+  std::uint32_t kind;
+  std::size_t offset;
+  std::uint64_t payload_bytes;
+};
+constexpr std::size_t kAtomHeaderBytes = 80;
+constexpr std::size_t kIndexHeaderBytes = 96;
+constexpr std::size_t kBlockHeaderBytes = 24;
+
+std::vector<BlockAt> blocks_of(const fs::path& path, std::size_t header_bytes) {
+  const std::string bytes = atl::test::read_file(path.string());
+  std::vector<BlockAt> blocks;
+  std::size_t at = header_bytes;
+  while (at + kBlockHeaderBytes <= bytes.size()) {
+    BlockAt b{0, at, 0};
+    std::memcpy(&b.kind, bytes.data() + at, 4);
+    std::memcpy(&b.payload_bytes, bytes.data() + at + 8, 8);
+    blocks.push_back(b);
+    at += kBlockHeaderBytes + (b.payload_bytes + 7) / 8 * 8;
+  }
+  return blocks;
+}
+
+/// The first block of kind in the atom file.
+BlockAt first_block(const fs::path& path, std::uint32_t kind) {
+  for (const BlockAt& b : blocks_of(path, kAtomHeaderBytes)) {
+    if (b.kind == kind) return b;
+  }
+  ADD_FAILURE() << "no block of kind " << kind << " in " << path;
+  return {};
+}
+
+/// A partitioned messy graph in a temporary directory, for the corruption tests.
+class AtomCorruption : public testing::Test {
+ protected:
+  void SetUp() override {
+    graph_ = messy_graph(true, true);
+    options_ = options_of(5, AtomMethod::kHash, 3);
+    atl::write_atoms(graph_, dir_.path(), options_);
+    index_ = atl::read_atom_index(dir_.path());
+  }
+  fs::path dir() const { return dir_.path(); }
+  fs::path atom_path(std::uint32_t a) const { return dir() / index_.atoms[a].file; }
+  fs::path index_path() const { return dir() / atl::kAtomIndexFileName; }
+  std::string read_error(std::uint32_t a) const {
+    return error_of([&] { atl::read_atom(dir(), index_, a); });
+  }
+  std::string index_error() const {
+    return error_of([&] { atl::read_atom_index(dir()); });
+  }
+
+  TempDir dir_;
+  EdgeList graph_;
+  PartitionOptions options_;
+  AtomIndex index_;
+};
+
+// ---- assignment ------------------------------------------------------------------------------
+
+TEST(AtomsTest, HashAtomIsInRangeBalancedAndSeeded) {
+  constexpr std::uint32_t k = 16;
+  std::vector<std::uint64_t> counts(k, 0);
+  std::uint64_t differ = 0;
+  for (Gid v = 0; v < 160000; ++v) {
+    const std::uint32_t a = atl::hash_atom(v, k, 1);
+    ASSERT_LT(a, k);
+    ASSERT_EQ(a, atl::hash_atom(v, k, 1));
+    ++counts[a];
+    differ += a != atl::hash_atom(v, k, 2);
+    ASSERT_EQ(atl::hash_atom(v, 1, 1), 0u);
+  }
+  for (std::uint64_t c : counts) {
+    EXPECT_GT(c, 9500u);
+    EXPECT_LT(c, 10500u);
+  }
+  EXPECT_GT(differ, 140000u);  // another seed, another assignment (15/16 expected to move)
+}
+
+TEST(AtomsTest, ParseMethod) {
+  EXPECT_EQ(atl::parse_atom_method("hash"), AtomMethod::kHash);
+  EXPECT_EQ(atl::parse_atom_method("metis"), AtomMethod::kMetis);
+  EXPECT_EQ(atl::atom_method_name(AtomMethod::kMetis), "metis");
+  try {
+    atl::parse_atom_method("random");
+    FAIL() << "no throw";
+  } catch (const atl::Error& e) {
+    EXPECT_EQ(e.kind(), atl::ErrorKind::kUsage);
+    EXPECT_THAT(e.what(), HasSubstr("'random'"));
+  }
+}
+
+TEST(AtomsTest, GraphVertices) {
+  for (const EdgeList& g : {messy_graph(false, false), messy_graph(true, true), sparse_graph()}) {
+    EXPECT_EQ(atl::graph_vertices(g), reference_vertices(g));
+  }
+  EdgeList empty;
+  EXPECT_TRUE(atl::graph_vertices(empty).empty());
+  empty.declared = VertexRange{5, 3};
+  EXPECT_EQ(atl::graph_vertices(empty), (std::vector<Gid>{5, 6, 7}));
+}
+
+TEST(AtomsTest, MetisIsDeterministicAndSeeded) {
+  const EdgeList g = grid(40, 40);
+  const std::vector<Gid> vertices = atl::graph_vertices(g);
+  const auto a = atl::assign_atoms(g, vertices, options_of(8, AtomMethod::kMetis, 1));
+  EXPECT_EQ(a, atl::assign_atoms(g, vertices, options_of(8, AtomMethod::kMetis, 1)));
+  EXPECT_EQ(a, atl::test::with_threads(1, [&] {
+              return atl::assign_atoms(g, vertices, options_of(8, AtomMethod::kMetis, 1));
+            }));
+  for (std::uint32_t x : a) EXPECT_LT(x, 8u);
+}
+
+TEST(AtomsTest, MoreAtomsThanVertices) {
+  EdgeList g;
+  g.edges = {{1, 2}, {2, 3}, {3, 1}, {7, 7}};
+  for (AtomMethod method : {AtomMethod::kHash, AtomMethod::kMetis}) {
+    TempDir dir;
+    const PartitionOptions o = options_of(16, method);
+    const AtomIndex index = atl::write_atoms(g, dir.path(), o);
+    EXPECT_EQ(index.atoms.size(), 16u);
+    expect_directory_matches(g, dir.path(), o);
+  }
+}
+
+TEST(AtomsTest, BadOptionsAndInputs) {
+  TempDir dir;
+  EdgeList g = messy_graph(false, false);
+  PartitionOptions o;
+  o.atoms = 0;
+  try {
+    atl::write_atoms(g, dir.path(), o);
+    FAIL() << "no throw";
+  } catch (const atl::Error& e) {
+    EXPECT_EQ(e.kind(), atl::ErrorKind::kUsage);
+    EXPECT_THAT(e.what(), HasSubstr("number of atoms"));
+  }
+  o.atoms = atl::kMaxAtoms + 1;
+  EXPECT_THAT(error_of([&] { atl::write_atoms(g, dir.path(), o); }), HasSubstr("number of atoms"));
+  g.declared = VertexRange{0, 10};
+  EXPECT_THAT(error_of([&] { atl::write_atoms(g, dir.path(), options_of(4, AtomMethod::kHash)); }),
+              HasSubstr("outside the declared vertex range"));
+  EXPECT_FALSE(atl::is_atom_directory(dir.path()));
+  EXPECT_FALSE(atl::is_atom_directory(dir.file("nonexistent")));
+}
+
+// ---- round trips -----------------------------------------------------------------------------
+
+TEST(AtomsRoundTrip, HashAndMetisWeightedAndUnweighted) {
+  for (bool weighted : {false, true}) {
+    for (AtomMethod method : {AtomMethod::kHash, AtomMethod::kMetis}) {
+      for (std::uint32_t k : {1u, 7u, 64u}) {
+        SCOPED_TRACE(std::string(atl::atom_method_name(method)) + " k=" + std::to_string(k) +
+                     (weighted ? " weighted" : ""));
+        const EdgeList g = messy_graph(weighted, true);
+        const PartitionOptions o = options_of(k, method, 5);
+        TempDir dir;
+        const AtomIndex written = atl::write_atoms(g, dir.path(), o);
+        const AtomIndex read = atl::read_atom_index(dir.path());
+        EXPECT_EQ(written.graph_id, read.graph_id);
+        EXPECT_EQ(written.cuts, read.cuts);
+        EXPECT_EQ(written.atoms.size(), read.atoms.size());
+        for (std::size_t a = 0; a < read.atoms.size(); ++a) {
+          EXPECT_EQ(written.atoms[a].crc, read.atoms[a].crc);
+          EXPECT_EQ(written.atoms[a].bytes, read.atoms[a].bytes);
+        }
+        expect_directory_matches(g, dir.path(), o);
+      }
+    }
+  }
+}
+
+TEST(AtomsRoundTrip, SparseIdsWithoutDeclaredRange) {
+  const EdgeList g = sparse_graph();
+  for (AtomMethod method : {AtomMethod::kHash, AtomMethod::kMetis}) {
+    TempDir dir;
+    atl::write_atoms(g, dir.path(), options_of(9, method));
+    expect_directory_matches(g, dir.path(), options_of(9, method));
+  }
+}
+
+TEST(AtomsRoundTrip, EmptyAndEdgelessGraphs) {
+  EdgeList empty;
+  EdgeList isolated;
+  isolated.declared = VertexRange{10, 50};
+  for (const EdgeList* g : {&empty, &isolated}) {
+    for (AtomMethod method : {AtomMethod::kHash, AtomMethod::kMetis}) {
+      TempDir dir;
+      atl::write_atoms(*g, dir.path(), options_of(4, method));
+      expect_directory_matches(*g, dir.path(), options_of(4, method));
+    }
+  }
+}
+
+TEST(AtomsRoundTrip, LargeAtomsSpanSeveralBlocks) {
+  // Weighted edge records are 24 bytes, 43690 to a 1 MiB block; atom 0 gets ~75k edges.
+  atl::UniformParams p;
+  p.vertices = 100000;
+  p.edges = 150000;
+  p.weights = atl::WeightRange{1, 9};
+  const EdgeList g = atl::generate_uniform(p);
+  TempDir dir;
+  const PartitionOptions o = options_of(2, AtomMethod::kHash);
+  atl::write_atoms(g, dir.path(), o);
+  std::size_t edge_blocks = 0;
+  for (const BlockAt& b : blocks_of(dir.file("atom-00000.atom"), kAtomHeaderBytes)) {
+    edge_blocks += b.kind == 2;
+  }
+  EXPECT_EQ(edge_blocks, 2u);
+  expect_directory_matches(g, dir.path(), o);
+}
+
+TEST(AtomsRoundTrip, MetisCoarsensLargeGraphs) {
+  const EdgeList g = grid(60, 60);
+  PartitionOptions o = options_of(8, AtomMethod::kMetis, 2);
+  o.metis_max_vertices = 500;  // 3600 vertices: three rounds of matching
+  o.metis_max_edges = 1000;
+  TempDir dir;
+  const AtomIndex coarse = atl::write_atoms(g, dir.path(), o);
+  expect_directory_matches(g, dir.path(), o);
+  TempDir hashed;
+  const AtomIndex hash = atl::write_atoms(g, hashed.path(), options_of(8, AtomMethod::kHash));
+  EXPECT_LT(cut_edges(coarse) * 4, cut_edges(hash));
+}
+
+TEST(AtomsRoundTrip, RepartitionReplacesTheDirectory) {
+  const EdgeList g = messy_graph(false, false);
+  TempDir dir;
+  atl::write_atoms(g, dir.path(), options_of(12, AtomMethod::kHash));
+  atl::test::write_file(dir.file("notes.txt"), "mine");
+  atl::write_atoms(g, dir.path(), options_of(3, AtomMethod::kMetis));
+  const auto files = snapshot(dir.path());
+  std::vector<std::string> names;
+  for (const auto& [name, bytes] : files) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"atom-00000.atom", "atom-00001.atom",
+                                             "atom-00002.atom", "atoms.index", "notes.txt"}));
+  expect_directory_matches(g, dir.path(), options_of(3, AtomMethod::kMetis));
+}
+
+// ---- METIS quality -------------------------------------------------------------------------
+
+TEST(AtomsPartitionQuality, MetisCutsFewerEdgesThanHashOnAGrid) {
+  const EdgeList g = grid(64, 64);
+  TempDir a, b;
+  const std::uint64_t hash =
+      cut_edges(atl::write_atoms(g, a.path(), options_of(16, AtomMethod::kHash)));
+  const std::uint64_t metis =
+      cut_edges(atl::write_atoms(g, b.path(), options_of(16, AtomMethod::kMetis)));
+  EXPECT_GT(hash, 7000u);  // ~15/16 of 8064 edges
+  EXPECT_LT(metis, 800u);  // 16 blocks of 16x16: ~ 2*3*64 = 384 edges
+  const AtomIndex index = atl::read_atom_index(b.path());
+  for (const atl::AtomEntry& e : index.atoms) EXPECT_LT(e.edges, 8064u / 16 * 13 / 10);
+}
+
+TEST(AtomsPartitionQuality, MetisCutsFewerEdgesThanHashOnRome99) {
+  const std::string path = atl::test::shared_data("rome99.gr.zst");
+  if (path.empty()) GTEST_SKIP() << "rome99.gr.zst not found under " << ATOLL_SHARED_DATA;
+  const EdgeList g = atl::read_edge_list(path);
+  TempDir a, b;
+  const std::uint64_t hash =
+      cut_edges(atl::write_atoms(g, a.path(), options_of(32, AtomMethod::kHash)));
+  const std::uint64_t metis =
+      cut_edges(atl::write_atoms(g, b.path(), options_of(32, AtomMethod::kMetis)));
+  EXPECT_LT(metis * 5, hash) << "metis " << metis << ", hash " << hash;
+  expect_directory_matches(g, b.path(), options_of(32, AtomMethod::kMetis));
+}
+
+// ---- determinism ---------------------------------------------------------------------------
+
+TEST(AtomsDeterminism, SameBytesForAnyThreadCount) {
+  atl::UniformParams p;
+  p.vertices = 30000;
+  p.edges = 300000;  // several counting-sort chunks
+  p.weights = atl::WeightRange{1, 1000};
+  const EdgeList g = atl::generate_uniform(p);
+  for (AtomMethod method : {AtomMethod::kHash, AtomMethod::kMetis}) {
+    SCOPED_TRACE(std::string(atl::atom_method_name(method)));
+    const PartitionOptions o = options_of(10, method, 42);
+    TempDir one, two, again;
+    atl::test::with_threads(1, [&] { return atl::write_atoms(g, one.path(), o); });
+    atl::test::with_threads(2, [&] { return atl::write_atoms(g, two.path(), o); });
+    atl::test::with_threads(4, [&] { return atl::write_atoms(g, again.path(), o); });
+    const auto reference = snapshot(one.path());
+    EXPECT_EQ(reference.size(), 11u);
+    EXPECT_TRUE(reference == snapshot(two.path()));
+    EXPECT_TRUE(reference == snapshot(again.path()));
+  }
+}
+
+TEST(AtomsDeterminism, GraphIdDependsOnGraphAndCut) {
+  const EdgeList g = messy_graph(true, true);
+  TempDir d;
+  const std::uint64_t base =
+      atl::write_atoms(g, d.path(), options_of(4, AtomMethod::kHash)).graph_id;
+  EXPECT_EQ(base, atl::write_atoms(g, d.path(), options_of(4, AtomMethod::kHash)).graph_id);
+  EXPECT_NE(base, atl::write_atoms(g, d.path(), options_of(5, AtomMethod::kHash)).graph_id);
+  EXPECT_NE(base, atl::write_atoms(g, d.path(), options_of(4, AtomMethod::kHash, 1)).graph_id);
+  EXPECT_NE(base, atl::write_atoms(g, d.path(), options_of(4, AtomMethod::kMetis)).graph_id);
+  EdgeList other = g;
+  other.weights[17] += 1;
+  EXPECT_NE(base, atl::write_atoms(other, d.path(), options_of(4, AtomMethod::kHash)).graph_id);
+}
+
+// ---- corruption ----------------------------------------------------------------------------
+
+TEST_F(AtomCorruption, IntactDirectoryReads) {
+  for (std::uint32_t a = 0; a < options_.atoms; ++a) EXPECT_EQ(read_error(a), "<no throw>");
+  EXPECT_THAT(error_of([&] { atl::read_atom(dir(), index_, 5); }), HasSubstr("does not exist"));
+}
+
+TEST_F(AtomCorruption, FlippedHeaderByte) {
+  flip_byte(atom_path(1), 20);  // inside graph_id
+  const std::string e = read_error(1);
+  EXPECT_THAT(e, HasSubstr("atom file '" + atom_path(1).string() + "'"));
+  EXPECT_THAT(e, HasSubstr("header"));
+  EXPECT_THAT(e, HasSubstr("checksum mismatch"));
+  EXPECT_EQ(read_error(2), "<no throw>");  // the others are fine
+}
+
+TEST_F(AtomCorruption, FlippedByteInEachKindOfBlock) {
+  const struct {
+    std::uint32_t kind;
+    const char* name;
+  } kinds[] = {{1, "vertices"}, {2, "edges"}, {3, "cut in-edges"}, {4, "ghosts"}};
+  for (const auto& k : kinds) {
+    SCOPED_TRACE(k.name);
+    atl::write_atoms(graph_, dir(), options_);  // fresh files
+    const BlockAt block = first_block(atom_path(2), k.kind);
+    ASSERT_GT(block.payload_bytes, 16u);
+    flip_byte(atom_path(2), block.offset + kBlockHeaderBytes + 13);
+    const std::string e = read_error(2);
+    EXPECT_THAT(e, HasSubstr("atom file '" + atom_path(2).string() + "'"));
+    EXPECT_THAT(e,
+                HasSubstr(std::string("(") + k.name + ") at byte " + std::to_string(block.offset)));
+    EXPECT_THAT(e, HasSubstr("payload checksum mismatch"));
+  }
+}
+
+TEST_F(AtomCorruption, FlippedBlockHeader) {
+  const BlockAt block = first_block(atom_path(0), 2);
+  flip_byte(atom_path(0), block.offset + 8);  // payload size
+  EXPECT_THAT(read_error(0), HasSubstr("at byte " + std::to_string(block.offset) +
+                                       ": block header checksum mismatch"));
+}
+
+TEST_F(AtomCorruption, MissingAtomFile) {
+  fs::remove(atom_path(3));
+  const std::string e = read_error(3);
+  EXPECT_THAT(e, HasSubstr(atom_path(3).string()));
+  EXPECT_THAT(e, HasSubstr("missing"));
+}
+
+TEST_F(AtomCorruption, IndexDisagreesWithAtomHeader) {
+  AtomIndex index = index_;
+  index.atoms[1].edges += 1;
+  EXPECT_THAT(error_of([&] { atl::read_atom(dir(), index, 1); }),
+              HasSubstr("the header says " + std::to_string(index_.atoms[1].edges) +
+                        " edges, the index says " + std::to_string(index.atoms[1].edges)));
+  index = index_;
+  index.atoms[1].crc ^= 1;
+  EXPECT_THAT(error_of([&] { atl::read_atom(dir(), index, 1); }), HasSubstr("file checksum"));
+  index = index_;
+  index.weighted = false;
+  EXPECT_THAT(error_of([&] { atl::read_atom(dir(), index, 1); }),
+              HasSubstr("the header says weighted, the index says unweighted"));
+  // Two atom files swapped: each is intact but holds another atom.
+  fs::rename(atom_path(1), dir() / "tmp");
+  fs::rename(atom_path(2), atom_path(1));
+  fs::rename(dir() / "tmp", atom_path(2));
+  EXPECT_THAT(read_error(1), HasSubstr("holds atom 2 but the index lists it as atom 1"));
+}
+
+TEST_F(AtomCorruption, VersionFromTheFuture) {
+  put<std::uint32_t>(atom_path(0), 8, 7);
+  EXPECT_THAT(read_error(0), HasSubstr("written by a newer Atoll (atom file version 7, this "
+                                       "build reads 1)"));
+  put<std::uint32_t>(index_path(), 8, 2);
+  const std::string e = index_error();
+  EXPECT_THAT(e, HasSubstr(index_path().string()));
+  EXPECT_THAT(e, HasSubstr("written by a newer Atoll (atom index version 2"));
+}
+
+TEST_F(AtomCorruption, AtomFromAnotherGraphsDirectory) {
+  TempDir other;
+  EdgeList g = graph_;
+  g.edges[0].dst = 1;
+  atl::write_atoms(g, other.path(), options_);
+  fs::copy_file(fs::path(other.path()) / "atom-00004.atom", atom_path(4),
+                fs::copy_options::overwrite_existing);
+  const std::string e = read_error(4);
+  EXPECT_THAT(e, HasSubstr(atom_path(4).string()));
+  EXPECT_THAT(e, HasSubstr("belongs to another graph"));
+  // And the whole index of the other directory over this one's atoms.
+  fs::copy_file(fs::path(other.path()) / atl::kAtomIndexFileName, index_path(),
+                fs::copy_options::overwrite_existing);
+  const AtomIndex foreign = atl::read_atom_index(dir());
+  EXPECT_THAT(error_of([&] { atl::read_atom(dir(), foreign, 0); }),
+              HasSubstr("belongs to another graph"));
+}
+
+TEST_F(AtomCorruption, TruncatedFiles) {
+  fs::resize_file(atom_path(2), fs::file_size(atom_path(2)) - 100);
+  EXPECT_THAT(read_error(2), HasSubstr("truncated"));
+  fs::resize_file(atom_path(3), 40);
+  EXPECT_THAT(read_error(3), HasSubstr("truncated"));
+  fs::resize_file(index_path(), fs::file_size(index_path()) - 8);
+  const std::string e = index_error();
+  EXPECT_THAT(e, HasSubstr(index_path().string()));
+  EXPECT_THAT(e, HasSubstr("truncated"));
+}
+
+TEST_F(AtomCorruption, GarbageAndFlippedIndex) {
+  const std::string good = atl::test::read_file(index_path().string());
+  const auto blocks = blocks_of(index_path(), kIndexHeaderBytes);
+  ASSERT_GE(blocks.size(), 3u);  // entries, cuts, end
+  flip_byte(index_path(), blocks[1].offset + kBlockHeaderBytes + 4);
+  EXPECT_THAT(index_error(),
+              HasSubstr("block 1 (cuts) at byte " + std::to_string(blocks[1].offset) +
+                        ": payload checksum mismatch"));
+  atl::test::write_file(index_path().string(), good);
+  flip_byte(index_path(), 30);
+  EXPECT_THAT(index_error(), HasSubstr("header checksum mismatch"));
+  atl::test::write_file(index_path().string(), std::string(300, 'x'));
+  EXPECT_TRUE(atl::is_atom_directory(dir()));
+  EXPECT_THAT(index_error(), HasSubstr("not an atom index (bad magic"));
+  atl::test::write_file(index_path().string(), "");
+  EXPECT_THAT(index_error(), HasSubstr("not an atom index"));
+  fs::remove(index_path());
+  EXPECT_FALSE(atl::is_atom_directory(dir()));
+  EXPECT_THAT(index_error(), HasSubstr("missing"));
+}
+
+// ---- command line --------------------------------------------------------------------------
+
+atl::test::CommandResult atoll(const std::string& args) {
+  return atl::test::run_command(std::string("'") + ATOLL_BINARY + "' " + args);
+}
+
+std::string describe(const atl::test::CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout:\n" + r.out + "stderr:\n" + r.err;
+}
+
+TEST(PartitionCli, PartitionThenInfo) {
+  TempDir dir;
+  const std::string graph = dir.file("g.txt");
+  const std::string out = dir.file("atoms");
+  atl::test::write_file(graph, "1 2\n2 3\n3 1\n3 4\n4 5\n5 3\n");
+  auto r = atoll("partition '" + graph + "' --atoms 3 --out '" + out + "' --method metis --seed 4");
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_THAT(r.out, HasSubstr("into 3 atoms (metis, seed 4)"));
+  EXPECT_THAT(r.out, HasSubstr("vertices        5\n"));
+  EXPECT_THAT(r.out, HasSubstr("edges           6\n"));
+  EXPECT_THAT(r.out, HasSubstr("cut edges"));
+  EXPECT_THAT(r.out, HasSubstr("imbalance"));
+  EXPECT_THAT(r.out, HasSubstr("edges/s"));
+  EXPECT_TRUE(atl::is_atom_directory(out));
+
+  auto info = atoll("info '" + out + "'");
+  ASSERT_EQ(info.exit_code, 0) << describe(info);
+  EXPECT_THAT(info.out, HasSubstr("atoms           3 (metis, seed 4)\n"));
+  EXPECT_THAT(info.out, HasSubstr("vertices        5\n"));
+  EXPECT_THAT(info.out, HasSubstr("imbalance"));
+  auto json = atoll("info '" + out + "' --json --verify");
+  ASSERT_EQ(json.exit_code, 0) << describe(json);
+  for (const char* want : {"\"atoms\":3", "\"method\":\"metis\"", "\"vertices\":5", "\"edges\":6",
+                           "\"cut_edges\":", "\"imbalance\":", "\"verified\":true"}) {
+    EXPECT_THAT(json.out, HasSubstr(want));
+  }
+  auto sym = atoll("partition '" + graph + "' --atoms 2 --out '" + out +
+                   "' --symmetrize --dedup --threads 1 --json");
+  ASSERT_EQ(sym.exit_code, 0) << describe(sym);
+  EXPECT_THAT(sym.out, HasSubstr("\"edges\":12"));
+  EXPECT_THAT(sym.out, HasSubstr("\"input_edges\":6"));
+}
+
+TEST(PartitionCli, BadFlagsAreUsageErrors) {
+  TempDir dir;
+  const std::string graph = dir.file("g.txt");
+  atl::test::write_file(graph, "1 2\n");
+  const std::string out = " --out '" + dir.file("atoms") + "'";
+  for (const std::string& args : {"partition '" + graph + "'" + out + " --atoms 0",
+                                  "partition '" + graph + "'" + out + " --atoms -3",
+                                  "partition '" + graph + "'" + out + " --method random",
+                                  "partition '" + graph + "'" + out + " --format xml",
+                                  "partition '" + graph + "'" + out + " --bogus",
+                                  "partition '" + graph + "'", "partition" + out}) {
+    auto r = atoll(args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << describe(r);
+  }
+  EXPECT_FALSE(fs::exists(dir.file("atoms")));
+  auto missing = atoll("partition /nonexistent/g.txt" + out);
+  EXPECT_EQ(missing.exit_code, 1) << describe(missing);
+  EXPECT_THAT(missing.err, HasSubstr("/nonexistent/g.txt"));
+}
+
+TEST(PartitionCli, InfoOnCorruptAtomDirectory) {
+  TempDir dir;
+  const std::string graph = dir.file("g.txt");
+  const std::string out = dir.file("atoms");
+  atl::test::write_file(graph, "1 2\n2 3\n3 1\n");
+  ASSERT_EQ(atoll("partition '" + graph + "' --atoms 2 --out '" + out + "'").exit_code, 0);
+  EXPECT_EQ(atoll("info '" + out + "' --dedup").exit_code, 2);
+  flip_byte(fs::path(out) / "atom-00001.atom", 20);
+  EXPECT_EQ(atoll("info '" + out + "'").exit_code, 0);  // the index alone is intact
+  auto r = atoll("info '" + out + "' --verify");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  EXPECT_THAT(r.err, HasSubstr("atom-00001.atom"));
+  atl::test::write_file((fs::path(out) / atl::kAtomIndexFileName).string(), "garbage");
+  auto g = atoll("info '" + out + "'");
+  EXPECT_EQ(g.exit_code, 1) << describe(g);
+  EXPECT_THAT(g.err, HasSubstr("not an atom index"));
+}
+
+}  // namespace
