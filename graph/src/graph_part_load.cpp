@@ -171,7 +171,29 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
   if (index.weighted) part.edges.weights.reserve(edges);
   OwnerTable owners;
   owners.entries.reserve(ghosts);
-  for (const Atom& a : atoms) {
+  // Per atom, in parallel: which cut in-edges come from another rank (none when every ghost
+  // of the atom is local), checked against the atom's ghost list.
+  std::vector<std::vector<std::uint32_t>> remote_in(atoms.size());
+  collectively(coll, rank, [&] {
+    tbb::parallel_for(std::size_t{0}, atoms.size(), [&](std::size_t k) {
+      const Atom& a = atoms[k];
+      bool any_remote = false;
+      for (std::uint32_t ga : a.ghost_atoms) any_remote = any_remote || out.atom_rank[ga] != rank;
+      if (!any_remote) return;
+      for (std::size_t i = 0; i < a.in_cut_edges.size(); ++i) {
+        const Gid src = a.in_cut_edges.edges[i].src;
+        auto it = std::lower_bound(a.ghosts.begin(), a.ghosts.end(), src);
+        if (it == a.ghosts.end() || *it != src) {
+          fail(dir, ": atom ", a.id, " has a cut in-edge from ", src, ", which is not its ghost");
+        }
+        if (out.atom_rank[a.ghost_atoms[static_cast<std::size_t>(it - a.ghosts.begin())]] != rank) {
+          remote_in[k].push_back(static_cast<std::uint32_t>(i));
+        }
+      }
+    });
+  });
+  for (std::size_t k = 0; k < atoms.size(); ++k) {
+    Atom& a = atoms[k];
     part.owned.insert(part.owned.end(), a.vertices.begin(), a.vertices.end());
     part.edges.edges.insert(part.edges.edges.end(), a.out_edges.edges.begin(),
                             a.out_edges.edges.end());
@@ -180,25 +202,21 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
                                 a.out_edges.weights.end());
     }
     for (std::size_t i = 0; i < a.ghosts.size(); ++i) {
-      owners.entries.emplace_back(a.ghosts[i], out.atom_rank[a.ghost_atoms[i]]);
+      const int owner = out.atom_rank[a.ghost_atoms[i]];
+      if (owner != rank) owners.entries.emplace_back(a.ghosts[i], owner);
     }
+    a.out_edges = EdgeList{};  // the part holds them now
   }
-  for (const Atom& a : atoms) {
-    for (std::size_t i = 0; i < a.in_cut_edges.size(); ++i) {
-      const Edge& e = a.in_cut_edges.edges[i];
-      auto it = std::lower_bound(a.ghosts.begin(), a.ghosts.end(), e.src);
-      if (it == a.ghosts.end() || *it != e.src) {
-        fail(dir, ": atom ", a.id, " has a cut in-edge from ", e.src, ", which is not its ghost");
-      }
-      if (out.atom_rank[a.ghost_atoms[static_cast<std::size_t>(it - a.ghosts.begin())]] == rank) {
-        continue;
-      }
-      part.edges.edges.push_back(e);
+  for (std::size_t k = 0; k < atoms.size(); ++k) {
+    const Atom& a = atoms[k];
+    for (std::uint32_t i : remote_in[k]) {
+      part.edges.edges.push_back(a.in_cut_edges.edges[i]);
       if (index.weighted) part.edges.weights.push_back(a.in_cut_edges.weights[i]);
     }
   }
-  std::sort(part.owned.begin(), part.owned.end());
-  std::sort(owners.entries.begin(), owners.entries.end());
+  atoms.clear();
+  tbb::parallel_sort(part.owned.begin(), part.owned.end());
+  tbb::parallel_sort(owners.entries.begin(), owners.entries.end());
   owners.entries.erase(std::unique(owners.entries.begin(), owners.entries.end()),
                        owners.entries.end());
   for (std::size_t i = 1; i < owners.entries.size(); ++i) {

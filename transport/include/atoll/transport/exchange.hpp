@@ -25,7 +25,7 @@ class Exchange {
   std::vector<std::vector<std::byte>> all_to_all(std::vector<std::vector<std::byte>> outgoing);
 
   /// Chunk size on the wire (bytes of payload per active message).
-  static constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+  static constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
 
  private:
   struct State;
