@@ -1,7 +1,10 @@
 // `atoll run APP --graph PATH [...]`: loads a graph, runs an algorithm on the engine, writes
 // "gid<TAB>value" lines (--out), a summary (stdout), progress (stderr) and metrics (--metrics).
+// On several ranks (`--ranks N`, or started by atoll launch / mpirun / srun) every rank loads
+// its part, the engine runs across the ranks, and rank 0 gathers the values and reports.
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <string>
@@ -13,8 +16,10 @@
 #include "atoll/common/json_writer.hpp"
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
+#include "atoll/graph/atoms.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "commands.hpp"
+#include "rank_session.hpp"
 
 namespace atl::cli {
 namespace {
@@ -32,6 +37,10 @@ struct RunOptions {
   std::uint64_t max_sweeps = 0;  ///< 0: no limit
   std::string out;
   std::string metrics;
+  int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
+  std::string transport = "ucx";
+  bool out_per_rank = false;
+  std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
 };
 
 void add_run_options(CLI::App* cmd, RunOptions& o) {
@@ -49,11 +58,25 @@ void add_run_options(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--max-sweeps", o.max_sweeps, "Stop after this many sweeps (0: no limit)");
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
+  cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--transport", o.transport, "Between ranks: ucx or tcp")->capture_default_str();
+  cmd->add_flag("--out-per-rank", o.out_per_rank,
+                "Several ranks: each writes its own vertices to FILE.rank-R");
+  cmd->add_option("--atoms", o.atoms, "Several ranks, plain file: in-memory hash atoms")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
 }
 
 struct Loaded {
   Topology graph;
   double seconds;
+  std::unique_ptr<RankSession> session;  ///< set on several ranks
+  GraphPartLoad part;                    ///< several ranks: how the part was loaded
+  std::string shape;                     ///< several ranks: "owned ghosts edges" of this part
+
+  Cluster* cluster() { return session ? &session->cluster() : nullptr; }
+  bool root() const { return !session || session->rank() == 0; }
 };
 
 Loaded load(const RunOptions& o) {
@@ -61,11 +84,36 @@ Loaded load(const RunOptions& o) {
     usage_fail("unknown engine '", o.engine, "' (available: chromatic)");
   }
   Timer timer;
+  if (in_job()) {
+    Loaded g;
+    g.session = std::make_unique<RankSession>(parse_transport(o.transport));
+    if (o.ranks > 1 && o.ranks != g.session->size()) {
+      usage_fail("--ranks ", o.ranks, " but this job has ", g.session->size(), " ranks");
+    }
+    PartLoadOptions options;
+    options.format = parse_format_name(o.format);
+    options.build = {o.symmetrize, o.dedup};
+    options.atoms = o.atoms;
+    Cluster& c = g.session->cluster();
+    g.part = load_graph_part(o.graph, c.transport, c.collectives, c.exchange, options);
+    g.graph = std::move(g.part.topology);
+    g.shape = str_cat(g.graph.num_owned(), " ", g.graph.num_vertices() - g.graph.num_owned(), " ",
+                      g.graph.owned_edges());
+    g.seconds = c.collectives.allreduce(timer.seconds(), ReduceOp::kMax);
+    if (g.root()) {
+      log_info(str_cat("loaded ", o.graph, " on ", g.session->size(), " ranks (",
+                       g.part.from_atoms ? "atoms" : "plain file", "): ", g.part.global_vertices,
+                       " vertices, ", g.part.global_edges, " edges in ", g.seconds, " s; ",
+                       g.session->describe()));
+    }
+    return g;
+  }
+  if (o.ranks > 1) relaunch_as_ranks(o.ranks);
   EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format));
   Topology graph = Topology::build(edges, {o.symmetrize, o.dedup});
   log_info(str_cat("loaded ", o.graph, ": ", graph.num_owned(), " vertices, ", graph.num_edges(),
                    " edges in ", timer.seconds(), " s"));
-  return {std::move(graph), timer.seconds()};
+  return {std::move(graph), timer.seconds(), nullptr, {}, {}};
 }
 
 EngineOptions engine_options(const RunOptions& o) {
@@ -79,21 +127,70 @@ EngineOptions engine_options(const RunOptions& o) {
   return e;
 }
 
+/// Several ranks: rank 0 gets every rank's (gid, value) pairs, merged in gid order (other
+/// ranks' results become empty). With --out-per-rank each rank first writes its own file.
+template <typename T>
+void gather_values(VertexValues<T>& r, Loaded& g, const RunOptions& o) {
+  if (!g.session) return;
+  if (o.out_per_rank && !o.out.empty()) {
+    write_vertex_values(o.out + ".rank-" + std::to_string(g.session->rank()), r);
+  }
+  Cluster& c = *g.cluster();
+  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(c.size()));
+  std::vector<std::byte>& mine = out[0];
+  mine.resize(r.gids.size() * (sizeof(Gid) + sizeof(T)));
+  for (std::size_t i = 0; i < r.gids.size(); ++i) {
+    std::memcpy(mine.data() + i * (sizeof(Gid) + sizeof(T)), &r.gids[i], sizeof(Gid));
+    std::memcpy(mine.data() + i * (sizeof(Gid) + sizeof(T)) + sizeof(Gid), &r.values[i], sizeof(T));
+  }
+  std::vector<std::vector<std::byte>> in = c.exchange.all_to_all(std::move(out));
+  r.gids.clear();
+  r.values.clear();
+  if (c.rank() != 0) return;
+  std::vector<std::pair<Gid, T>> all;
+  for (const std::vector<std::byte>& buf : in) {
+    if (buf.size() % (sizeof(Gid) + sizeof(T)) != 0) fail("gathered values: ragged buffer");
+    for (std::size_t off = 0; off < buf.size(); off += sizeof(Gid) + sizeof(T)) {
+      std::pair<Gid, T> p;
+      std::memcpy(&p.first, buf.data() + off, sizeof(Gid));
+      std::memcpy(&p.second, buf.data() + off + sizeof(Gid), sizeof(T));
+      all.push_back(p);
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    if (all[i].first == all[i - 1].first) fail("vertex ", all[i].first, " owned by two ranks");
+  }
+  for (const auto& [gid, value] : all) {
+    r.gids.push_back(gid);
+    r.values.push_back(value);
+  }
+}
+
+/// Several ranks: per-rank load and traffic, gathered as "owned ghosts edges bytes" lines.
+std::vector<std::string> rank_lines(Loaded& g, const RunStats& s) {
+  if (!g.session) return {};
+  std::string mine = str_cat(g.shape, " ", s.bytes_sent);  // the graph itself was moved
+  return g.cluster()->collectives.allgather(mine);
+}
+
 /// Validates flags that do not need the graph, before the (possibly long) load.
 void check_flags(const RunOptions& o) {
   (void)engine_options(o);
   (void)parse_format_name(o.format);
+  (void)parse_transport(o.transport);
   if (o.engine != "chromatic") usage_fail("unknown engine '", o.engine, "' (available: chromatic)");
 }
 
 void print_config(const char* app, const RunOptions& o, const RunStats& s) {
   log_info(str_cat("run ", app, ": engine chromatic, consistency ", consistency_name(s.consistency),
                    " (", s.colors, " colour", s.colors == 1 ? "" : "s", "), scheduler ",
-                   o.scheduler, ", 1 rank, ", s.workers));
+                   o.scheduler, ", ", s.ranks, s.ranks == 1 ? " rank, " : " ranks, ", s.workers,
+                   s.ranks > 1 ? ", transport " + o.transport : std::string()));
 }
 
 void write_metrics(const std::string& path, const char* app, const RunOptions& o,
-                   double load_seconds, const RunStats& s) {
+                   double load_seconds, const RunStats& s, const std::vector<std::string>& ranks) {
   if (path.empty()) return;
   JsonWriter j;
   j.begin_object()
@@ -102,7 +199,8 @@ void write_metrics(const std::string& path, const char* app, const RunOptions& o
       .field("engine", "chromatic")
       .field("consistency", consistency_name(s.consistency))
       .field("scheduler", o.scheduler)
-      .field("ranks", 1)
+      .field("ranks", static_cast<std::uint64_t>(s.ranks))
+      .field("transport", s.ranks > 1 ? o.transport : std::string("none"))
       .field("workers", s.workers)
       .field("colors", static_cast<std::uint64_t>(s.colors))
       .field("load_seconds", load_seconds)
@@ -128,6 +226,20 @@ void write_metrics(const std::string& path, const char* app, const RunOptions& o
         .field("color", static_cast<std::uint64_t>(r.color))
         .field("updates", r.updates)
         .field("seconds", r.seconds)
+        .field("bytes_sent_rank0", r.bytes_sent)
+        .field("lower_bound_rank0", r.lower_bound)
+        .end_object();
+  }
+  j.end_array();
+  j.key("per_rank").begin_array();
+  for (const std::string& line : ranks) {
+    unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0;
+    std::sscanf(line.c_str(), "%llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes);
+    j.begin_object()
+        .field("owned_vertices", static_cast<std::uint64_t>(owned))
+        .field("ghosts", static_cast<std::uint64_t>(ghosts))
+        .field("owned_edges", static_cast<std::uint64_t>(edges))
+        .field("bytes_sent", static_cast<std::uint64_t>(bytes))
         .end_object();
   }
   j.end_array().end_object();
@@ -136,10 +248,16 @@ void write_metrics(const std::string& path, const char* app, const RunOptions& o
   if (!out) fail(path, ": cannot write metrics");
 }
 
-void print_summary(const char* app, const RunStats& s) {
+void print_summary(const char* app, const RunStats& s, const std::vector<std::string>& ranks) {
   std::printf("%s: %llu sweeps, %llu colour steps, %llu updates, %.3f s (colouring %.3f s)\n", app,
               static_cast<unsigned long long>(s.sweeps), static_cast<unsigned long long>(s.steps),
               static_cast<unsigned long long>(s.updates), s.seconds, s.setup_seconds);
+  for (std::size_t r = 0; r < ranks.size(); ++r) {
+    unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0;
+    std::sscanf(ranks[r].c_str(), "%llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes);
+    std::printf("%s: rank %zu: %llu owned vertices, %llu ghosts, %llu edges, %.1f MB sent\n", app,
+                r, owned, ghosts, edges, static_cast<double>(bytes) / 1e6);
+  }
 }
 
 }  // namespace
@@ -166,9 +284,15 @@ void add_run_command(CLI::App& app) {
   p->callback([pr] {
     check_flags(pr->run);
     Loaded g = load(pr->run);
-    PageRankResult r = pagerank(std::move(g.graph), pr->pr, engine_options(pr->run));
+    EngineOptions eo = engine_options(pr->run);
+    eo.progress = g.root();
+    PageRankResult r = pagerank(std::move(g.graph), pr->pr, eo, g.cluster());
+    std::vector<std::string> ranks = rank_lines(g, r.stats);
+    gather_values(r, g, pr->run);
+    if (g.session) g.session->stop();
+    if (!g.root()) return;
     print_config("pagerank", pr->run, r.stats);
-    print_summary("pagerank", r.stats);
+    print_summary("pagerank", r.stats, ranks);
     std::printf("pagerank: final L1 change %.3g, rank sum %.15g\n", r.final_change,
                 std::accumulate(r.values.begin(), r.values.end(), 0.0));
     std::vector<std::size_t> order(r.values.size());
@@ -181,7 +305,7 @@ void add_run_command(CLI::App& app) {
                   static_cast<unsigned long long>(r.gids[order[i]]), r.values[order[i]]);
     }
     if (!pr->run.out.empty()) write_vertex_values(pr->run.out, r);
-    write_metrics(pr->run.metrics, "pagerank", pr->run, g.seconds, r.stats);
+    write_metrics(pr->run.metrics, "pagerank", pr->run, g.seconds, r.stats, ranks);
   });
 
   auto cc = std::make_shared<RunOptions>();
@@ -190,16 +314,22 @@ void add_run_command(CLI::App& app) {
   c->callback([cc] {
     check_flags(*cc);
     Loaded g = load(*cc);
-    VertexValues<std::uint64_t> r = connected_components(std::move(g.graph), engine_options(*cc));
+    EngineOptions eo = engine_options(*cc);
+    eo.progress = g.root();
+    VertexValues<std::uint64_t> r = connected_components(std::move(g.graph), eo, g.cluster());
+    std::vector<std::string> ranks = rank_lines(g, r.stats);
+    gather_values(r, g, *cc);
+    if (g.session) g.session->stop();
+    if (!g.root()) return;
     print_config("cc", *cc, r.stats);
-    print_summary("cc", r.stats);
+    print_summary("cc", r.stats, ranks);
     std::vector<std::uint64_t> labels = r.values;
     std::sort(labels.begin(), labels.end());
     std::printf(
         "cc: %zu components\n",
         static_cast<std::size_t>(std::unique(labels.begin(), labels.end()) - labels.begin()));
     if (!cc->out.empty()) write_vertex_values(cc->out, r);
-    write_metrics(cc->metrics, "cc", *cc, g.seconds, r.stats);
+    write_metrics(cc->metrics, "cc", *cc, g.seconds, r.stats, ranks);
   });
 
   struct SsspCmd {
@@ -213,15 +343,21 @@ void add_run_command(CLI::App& app) {
   s->callback([ss] {
     check_flags(ss->run);
     Loaded g = load(ss->run);
-    VertexValues<double> r = sssp(std::move(g.graph), ss->source, engine_options(ss->run));
+    EngineOptions eo = engine_options(ss->run);
+    eo.progress = g.root();
+    VertexValues<double> r = sssp(std::move(g.graph), ss->source, eo, g.cluster());
+    std::vector<std::string> ranks = rank_lines(g, r.stats);
+    gather_values(r, g, ss->run);
+    if (g.session) g.session->stop();
+    if (!g.root()) return;
     print_config("sssp", ss->run, r.stats);
-    print_summary("sssp", r.stats);
+    print_summary("sssp", r.stats, ranks);
     std::size_t reached = static_cast<std::size_t>(
         std::count_if(r.values.begin(), r.values.end(), [](double d) { return d < 1e308; }));
     std::printf("sssp: %zu of %zu vertices reachable from %llu\n", reached, r.values.size(),
                 static_cast<unsigned long long>(ss->source));
     if (!ss->run.out.empty()) write_vertex_values(ss->run.out, r);
-    write_metrics(ss->run.metrics, "sssp", ss->run, g.seconds, r.stats);
+    write_metrics(ss->run.metrics, "sssp", ss->run, g.seconds, r.stats, ranks);
   });
 }
 

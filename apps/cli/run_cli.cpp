@@ -6,6 +6,7 @@
 
 #include "atoll/common/error.hpp"
 #include "commands.hpp"
+#include "rank_session.hpp"
 
 namespace atl::cli {
 namespace {
@@ -37,6 +38,7 @@ std::string valid_words(CLI::App* app) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  set_command_line(argc, argv);
   CLI::App app{"Atoll: a distributed graph-analytics engine (GraphLab and Pregel models)", "atoll"};
   app.require_subcommand(1);
   add_generate_command(app);

@@ -33,19 +33,20 @@ struct ComponentsProgram {
 
 }  // namespace
 
-VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& eo) {
+VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& eo,
+                                                 Cluster* cluster) {
   VertexValues<std::uint64_t> result;
   const Lid n = graph.num_owned();
   result.gids.resize(n);
   for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
-  if (n == 0) return result;
+  if (cluster == nullptr && n == 0) return result;
   LocalGraph<Gid, EmptyData> local(std::move(graph));
   ComponentsProgram program;
-  ChromaticEngine<ComponentsProgram> engine(local, program, eo);
+  ChromaticEngine<ComponentsProgram> engine(local, program, eo, cluster);
   engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
   engine.schedule_all();
   result.stats = engine.run();
-  result.values.assign(local.vertex_data().begin(), local.vertex_data().end());
+  result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   return result;
 }
 

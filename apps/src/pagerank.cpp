@@ -58,7 +58,8 @@ struct PageRankProgram {
 
 }  // namespace
 
-PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const EngineOptions& eo) {
+PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const EngineOptions& eo,
+                        Cluster* cluster) {
   if (!(opt.damping >= 0 && opt.damping <= 1)) {
     usage_fail("--damping must be in [0, 1], got ", opt.damping);
   }
@@ -67,13 +68,18 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
   const Lid n = graph.num_owned();
   result.gids.resize(n);
   for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
-  if (n == 0) return result;
+  std::uint64_t global_n = n;
+  if (cluster != nullptr) {
+    global_n = cluster->collectives.allreduce<std::uint64_t>(n, ReduceOp::kSum);
+  }
+  if (global_n == 0) return result;
 
   LocalGraph<PageRankVertex, EmptyData> local(std::move(graph));
-  PageRankProgram program{opt.damping, 1.0 / n, opt.tolerance, opt.dynamic, {}};
+  PageRankProgram program{
+      opt.damping, 1.0 / static_cast<double>(global_n), opt.tolerance, opt.dynamic, {}};
   EngineOptions options = eo;
   options.max_sweeps = std::min(options.max_sweeps, opt.iterations);
-  ChromaticEngine<PageRankProgram> engine(local, program, options);
+  ChromaticEngine<PageRankProgram> engine(local, program, options, cluster);
   engine.init_vertices([&](Lid v, PageRankVertex& d) {
     // Dynamic starts from the teleport term, a lower bound of its fixpoint everywhere, so
     // ranks only rise towards it; static starts from the uniform distribution.
@@ -113,6 +119,7 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
     result.values[v] = rank_of(local.vertex_data()[v], local.topology().out_degree(v));
     total += result.values[v];
   }
+  if (cluster != nullptr) total = cluster->collectives.allreduce(total, ReduceOp::kSum);
   if (opt.dynamic && total > 0) {
     for (double& x : result.values) x /= total;
   }

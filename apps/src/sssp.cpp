@@ -3,8 +3,10 @@
 // non-negative weights the fixpoint is the shortest-path distance.
 #include "atoll/apps/sssp.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "atoll/common/error.hpp"
 #include "atoll/engine/chromatic_engine.hpp"
@@ -30,29 +32,47 @@ struct SsspProgram {
 
 }  // namespace
 
-VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo) {
+VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, Cluster* cluster) {
   VertexValues<double> result;
   const Lid n = graph.num_owned();
   Lid src = graph.lid(source);
-  if (src == kInvalidLid || src >= n) fail("--source ", source, " is not a vertex of the graph");
+  if (src != kInvalidLid && src >= n) src = kInvalidLid;  // a ghost here: its owner starts
+  std::uint64_t owners = src != kInvalidLid ? 1 : 0;
+  if (cluster != nullptr) owners = cluster->collectives.allreduce(owners, ReduceOp::kSum);
+  if (owners != 1) fail("--source ", source, " is not a vertex of the graph");
   std::span<const double> w = graph.weights();
-  for (std::size_t e = 0; e < w.size(); ++e) {
-    if (!(w[e] >= 0)) {
-      fail("sssp needs non-negative edge weights; edge ", e, " has weight ", w[e]);
+  std::size_t bad = w.size();
+  for (std::size_t e = 0; e < w.size() && bad == w.size(); ++e) {
+    if (!(w[e] >= 0)) bad = e;
+  }
+  std::string why;
+  if (bad != w.size()) {
+    auto offsets = graph.out_offsets();
+    const Lid from = static_cast<Lid>(std::upper_bound(offsets.begin(), offsets.end(), bad) -
+                                      offsets.begin() - 1);
+    why = str_cat("sssp needs non-negative edge weights; edge ", graph.gid(from), " -> ",
+                  graph.gid(graph.out_targets()[bad]), " has weight ", w[bad]);
+  }
+  if (cluster != nullptr) {
+    for (const std::string& m : cluster->collectives.allgather(why)) {
+      if (!m.empty()) fail(m);
     }
   }
+  if (!why.empty()) fail(why);
   result.gids.resize(n);
   for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
   const bool weighted = graph.weighted();
   LocalGraph<double, double> local(std::move(graph));
   SsspProgram program;
-  ChromaticEngine<SsspProgram> engine(local, program, eo);
+  ChromaticEngine<SsspProgram> engine(local, program, eo, cluster);
   engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
   std::span<const double> weights = local.topology().weights();
   engine.init_edges([&](EdgeId e, double& weight) { weight = weighted ? weights[e] : 1.0; });
-  for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
+  if (src != kInvalidLid) {
+    for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
+  }
   result.stats = engine.run();
-  result.values.assign(local.vertex_data().begin(), local.vertex_data().end());
+  result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   return result;
 }
 

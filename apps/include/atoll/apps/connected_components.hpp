@@ -9,6 +9,10 @@
 
 namespace atl {
 
-VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& engine);
+struct Cluster;
+
+/// With a cluster, graph is this rank's part and the result holds its owned vertices.
+VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& engine,
+                                                 Cluster* cluster = nullptr);
 
 }  // namespace atl

@@ -11,6 +11,8 @@
 
 namespace atl {
 
+struct Cluster;
+
 struct PageRankOptions {
   double damping = 0.85;
   double tolerance = 1e-9;          ///< stop when the L1 change of a sweep falls below this
@@ -24,7 +26,8 @@ struct PageRankResult : VertexValues<double> {
   double final_change = 0;  ///< L1 change of the last sweep
 };
 
-PageRankResult pagerank(Topology graph, const PageRankOptions& options,
-                        const EngineOptions& engine);
+/// With a cluster, graph is this rank's part and the result holds its owned vertices.
+PageRankResult pagerank(Topology graph, const PageRankOptions& options, const EngineOptions& engine,
+                        Cluster* cluster = nullptr);
 
 }  // namespace atl

@@ -8,6 +8,10 @@
 
 namespace atl {
 
-VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& engine);
+struct Cluster;
+
+/// With a cluster, graph is this rank's part and the result holds its owned vertices.
+VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& engine,
+                          Cluster* cluster = nullptr);
 
 }  // namespace atl

@@ -7,6 +7,12 @@
 // first touched and updated by that node's arena. Under vertex consistency neighbours are read
 // from a snapshot taken at the end of the previous step (exactly what a remote rank's ghost
 // holds), so a step never reads data that another thread is writing.
+//
+// Across ranks (a Cluster given): the colouring is agreed by all ranks; every rank takes part
+// in every colour step that has work anywhere; after a step each rank pushes the data of the
+// vertices it changed to their replicas and the schedule requests for ghosts to their owners
+// (GhostSync: one batch per peer), aggregators are reduced over ranks in rank order, and the
+// run ends when no rank has anything scheduled.
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -28,9 +34,11 @@
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/engine/aggregator.hpp"
+#include "atoll/engine/cluster.hpp"
 #include "atoll/engine/coloring.hpp"
 #include "atoll/engine/context.hpp"
 #include "atoll/engine/engine_options.hpp"
+#include "atoll/engine/ghost_sync.hpp"
 #include "atoll/engine/program.hpp"
 #include "atoll/engine/scheduler.hpp"
 #include "atoll/engine/scope.hpp"
@@ -57,8 +65,15 @@ class ChromaticEngine final : private ScheduleSink {
   using EdgeData = typename P::EdgeData;
   using Graph = LocalGraph<VertexData, EdgeData>;
 
-  ChromaticEngine(Graph& graph, const P& program, const EngineOptions& options)
-      : graph_(graph), program_(program), options_(options), pool_(options.threads) {
+  /// With a cluster, the graph is this rank's part (owned vertices, then ghosts) and every
+  /// call below that changes the run (construction, run, sync_all) is collective.
+  ChromaticEngine(Graph& graph, const P& program, const EngineOptions& options,
+                  Cluster* cluster = nullptr)
+      : graph_(graph),
+        program_(program),
+        options_(options),
+        pool_(options.threads),
+        cluster_(cluster) {
     consistency_ = P::kConsistency;
     if (options.consistency) {
       if (*options.consistency < P::kConsistency) {
@@ -69,7 +84,17 @@ class ChromaticEngine final : private ScheduleSink {
       consistency_ = *options.consistency;
     }
     Timer setup;
-    coloring_ = color_graph(topology(), consistency_);
+    if (cluster_ != nullptr) {
+      if (consistency_ != Consistency::kVertex && !std::is_empty_v<EdgeData>) {
+        usage_fail("programs with edge data under ", consistency_name(consistency_),
+                   " consistency cannot run on several ranks yet (edge data on the cut is not "
+                   "pushed); use vertex consistency or one rank");
+      }
+      ghosts_ = std::make_unique<GhostSync>(topology(), *cluster_);
+      coloring_ = color_graph_across_ranks(topology(), consistency_, *cluster_, *ghosts_);
+    } else {
+      coloring_ = color_graph(topology(), consistency_);
+    }
     build_schedulers();
     if (consistency_ == Consistency::kVertex) {
       snapshot_ = std::make_unique_for_overwrite<VertexData[]>(topology().num_vertices());
@@ -94,7 +119,8 @@ class ChromaticEngine final : private ScheduleSink {
     });
   }
 
-  /// Initialises every edge's data with f(edge id, data), on the NUMA node of its source.
+  /// Initialises every edge's data with f(edge id, data), on the NUMA node of its source;
+  /// edges from ghosts (the cut edges whose source another rank owns) too.
   template <typename F>
   void init_edges(F&& f) {
     if constexpr (!std::is_empty_v<EdgeData>) {
@@ -103,6 +129,7 @@ class ChromaticEngine final : private ScheduleSink {
       for_each_owned([&](Lid v) {
         for (EdgeId e = t.out_begin(v); e < t.out_end(v); ++e) f(e, data[e]);
       });
+      for (EdgeId e = t.owned_edges(); e < t.num_edges(); ++e) f(e, data[e]);
     }
   }
 
@@ -131,6 +158,17 @@ class ChromaticEngine final : private ScheduleSink {
       });
       T total = zero;
       for (const T& p : partial) total = merge(total, p);
+      if (cluster_ != nullptr) {  // every rank's total, merged in rank order
+        std::vector<std::string> all = cluster_->collectives.allgather(
+            std::string_view(reinterpret_cast<const char*>(&total), sizeof(T)));
+        total = zero;
+        for (const std::string& bytes : all) {
+          if (bytes.size() != sizeof(T)) fail("aggregator partial of ", bytes.size(), " bytes");
+          T part;
+          std::memcpy(&part, bytes.data(), sizeof(T));
+          total = merge(total, part);
+        }
+      }
       T result = finalize(total);
       std::memcpy(out, &result, sizeof(T));
     };
@@ -148,6 +186,11 @@ class ChromaticEngine final : private ScheduleSink {
   /// effect after the step: the requester changed data its neighbours will only see in the
   /// next snapshot, so a neighbour still waiting in this round must run again afterwards.
   void schedule(Lid v, double priority = 1.0) override {
+    if (v >= topology().num_owned()) {  // a ghost: its owner schedules it after this step
+      if (cluster_ == nullptr) fail("schedule: lid ", v, " is not a vertex of this graph");
+      remote_.local().push_back({v, priority});
+      return;
+    }
     if (defer_schedules_) {
       deferred_.local().push_back({v, priority});
       return;
@@ -167,7 +210,14 @@ class ChromaticEngine final : private ScheduleSink {
     stats.colors = coloring_.num_colors;
     stats.consistency = consistency_;
     stats.workers = pool_.describe();
+    stats.ranks = cluster_ != nullptr ? cluster_->size() : 1;
     Timer total;
+    if (cluster_ != nullptr) {  // ghosts start as their owners' initial data
+      std::vector<ScheduleRequest> requests = take_remote_requests();
+      for (const ScheduleRequest& r : ghosts_->push_all(arrays(), requests)) {
+        schedule(r.lid, r.priority);
+      }
+    }
     sync_all();
     for (std::uint64_t sweep = 0; sweep < options_.max_sweeps; ++sweep) {
       Timer sweep_timer;
@@ -182,14 +232,25 @@ class ChromaticEngine final : private ScheduleSink {
           if (dense_[node]) scheduler(c, node).take_round();
           round += count;
         }
+        if (cluster_ != nullptr) {  // a step runs everywhere when it has work anywhere
+          round = cluster_->collectives.allreduce<std::uint64_t>(round, ReduceOp::kSum);
+        }
         if (round == 0) continue;
         ran = true;
         Timer step_timer;
         std::uint64_t n = run_step(c, sweep);
+        StepRecord step{sweep, c, n, 0, 0, 0};
+        if (cluster_ != nullptr) {
+          step.updates = n = cluster_->collectives.allreduce<std::uint64_t>(n, ReduceOp::kSum);
+          step.bytes_sent = ghosts_->last_bytes_sent();
+          step.lower_bound = ghosts_->last_lower_bound();
+          stats.bytes_sent += step.bytes_sent;
+        }
         updates_ += n;
         sweep_updates += n;
         aggregators_.run_due(false, updates_);
-        stats.step_log.push_back({sweep, c, n, step_timer.seconds()});
+        step.seconds = step_timer.seconds();
+        stats.step_log.push_back(step);
         ++steps_;
       }
       if (!ran) break;
@@ -199,7 +260,13 @@ class ChromaticEngine final : private ScheduleSink {
       if (options_.progress) report_progress(record);
       stats.sweep_log.push_back(record);
       ++stats.sweeps;
-      if (!keep_going || !any_pending()) break;
+      if (!keep_going) break;
+      bool pending = any_pending();
+      if (cluster_ != nullptr) {
+        pending =
+            cluster_->collectives.allreduce<std::uint32_t>(pending ? 1 : 0, ReduceOp::kMax) != 0;
+      }
+      if (!pending) break;
     }
     stats.steps = steps_;
     stats.updates = updates_;
@@ -236,6 +303,32 @@ class ChromaticEngine final : private ScheduleSink {
                           for (Lid v = r.begin(); v < r.end(); ++v) f(v);
                         });
     });
+  }
+
+  GhostSync::Arrays arrays() {
+    return {reinterpret_cast<std::byte*>(graph_.vertex_data().data()),
+            reinterpret_cast<std::byte*>(snapshot_.get()), sizeof(VertexData)};
+  }
+
+  std::vector<ScheduleRequest> take_remote_requests() {
+    std::vector<ScheduleRequest> all;
+    for (auto& list : remote_) {
+      all.insert(all.end(), list.begin(), list.end());
+      list.clear();
+    }
+    return all;
+  }
+
+  /// After a step on several ranks: push the changed vertices to their replicas, send the
+  /// schedule requests for ghosts, and return the requests other ranks sent for ours.
+  std::vector<ScheduleRequest> sync_ghosts(std::uint32_t c) {
+    std::vector<std::span<const Lid>> changed;
+    for (int node = 0; node < pool_.nodes(); ++node) {
+      if (dense_[node]) changed.emplace_back(members_[c * pool_.nodes() + node]);
+    }
+    for (const std::vector<Lid>& list : changed_) changed.emplace_back(list);
+    std::vector<ScheduleRequest> requests = take_remote_requests();
+    return ghosts_->push(arrays(), changed, requests);
   }
 
   bool any_pending() const {
@@ -306,15 +399,22 @@ class ChromaticEngine final : private ScheduleSink {
               context.set_priority(sched.priority(index));
               update(context, v);
               ++local;
-              if (snapshot_) changed.push_back(v);
+              if (snapshot_ || cluster_ != nullptr) changed.push_back(v);
             }
             updates.fetch_add(local, std::memory_order_relaxed);
           },
           tbb::simple_partitioner());
     });
+    std::vector<ScheduleRequest> incoming;
+    if (cluster_ != nullptr) incoming = sync_ghosts(c);
+    if (!snapshot_) {
+      for (auto& list : changed_) list.clear();
+      for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
+    }
     if (snapshot_) {
       publish_snapshot(c);
       defer_schedules_ = false;
+      for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
       tbb::parallel_for(deferred_.range(), [&](auto& range) {
         for (auto& list : range) {
           for (const auto& [v, priority] : list) schedule(v, priority);
@@ -362,6 +462,10 @@ class ChromaticEngine final : private ScheduleSink {
   /// Vertex consistency: schedule requests made during a step, applied after it.
   tbb::enumerable_thread_specific<std::vector<std::pair<Lid, double>>> deferred_;
   bool defer_schedules_ = false;
+  Cluster* cluster_ = nullptr;
+  std::unique_ptr<GhostSync> ghosts_;
+  /// Schedule requests for ghosts made since the last push (sent to their owners).
+  tbb::enumerable_thread_specific<std::vector<ScheduleRequest>> remote_;
   std::vector<char> dense_ = std::vector<char>(static_cast<std::size_t>(pool_.nodes()), 0);
   AggregatorTable aggregators_;
   std::uint64_t updates_ = 0;

@@ -22,6 +22,17 @@ struct Coloring {
 /// graph, never on the thread count.
 Coloring color_graph(const Topology& graph, Consistency consistency);
 
+class GhostSync;
+struct Cluster;
+
+/// The same colouring rules on a rank's part of a partitioned graph, consistent across ranks:
+/// Jones-Plassmann rounds over owned vertices and ghosts, priorities from (undirected degree
+/// at the owner, hash of gid, gid), each round followed by a push of the new colours to the
+/// ghosts. Collective; num_colors is the same on every rank. Distance-2 (full consistency)
+/// across several ranks is not implemented yet (a usage error says so).
+Coloring color_graph_across_ranks(const Topology& graph, Consistency consistency, Cluster& cluster,
+                                  GhostSync& ghosts);
+
 /// True when `coloring` satisfies the consistency's rule on graph (for tests and checks).
 bool is_valid_coloring(const Topology& graph, const Coloring& coloring, Consistency consistency);
 

@@ -27,6 +27,8 @@ struct StepRecord {
   std::uint32_t color = 0;
   std::uint64_t updates = 0;
   double seconds = 0;
+  std::uint64_t bytes_sent = 0;   ///< ghost data and requests this rank sent after the step
+  std::uint64_t lower_bound = 0;  ///< changed boundary vertices x replicas x data size
 };
 
 /// One sweep over all colours; `residual` is set by the application's sweep hook (NaN if not).
@@ -46,6 +48,8 @@ struct RunStats {
   std::uint32_t colors = 0;
   Consistency consistency = Consistency::kVertex;
   std::string workers;  ///< WorkerPool::describe()
+  int ranks = 1;
+  std::uint64_t bytes_sent = 0;  ///< this rank's ghost traffic during the run
   std::vector<StepRecord> step_log;
   std::vector<SweepRecord> sweep_log;
 };

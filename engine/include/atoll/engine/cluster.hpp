@@ -1,0 +1,20 @@
+// The ranks an engine runs across: a started transport with its collectives and bulk exchange.
+// An engine given no cluster runs on one rank with no ghosts.
+#pragma once
+
+#include "atoll/transport/collectives.hpp"
+#include "atoll/transport/exchange.hpp"
+#include "atoll/transport/transport.hpp"
+
+namespace atl {
+
+struct Cluster {
+  Transport& transport;
+  Collectives& collectives;  ///< created on transport before start()
+  Exchange& exchange;        ///< created on transport before start()
+
+  int rank() const { return transport.rank(); }
+  int size() const { return transport.size(); }
+};
+
+}  // namespace atl

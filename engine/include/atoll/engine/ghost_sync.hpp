@@ -1,0 +1,82 @@
+// Keeping ghosts fresh: after a colour step each rank sends the data of the owned vertices it
+// changed to the ranks that hold them as ghosts, one batch per peer, and applies the batches
+// it receives to its ghost ranges. A batch is dense (every vertex of the peer's ghost range
+// for this rank, in its order: the receiver copies one block) or sparse ((ghost lid, data)
+// records), whichever is smaller. Schedule requests for vertices owned elsewhere travel in
+// the same batches. Vertex data is moved as bytes of a fixed size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "atoll/engine/cluster.hpp"
+#include "atoll/graph/topology.hpp"
+
+namespace atl {
+
+/// A request to schedule a vertex: its lid (a ghost's when sent, the owner's when received).
+struct ScheduleRequest {
+  Lid lid;
+  double priority;
+};
+
+class GhostSync {
+ public:
+  /// Collective: learns, for every peer, which owned vertices it holds and in which order,
+  /// and for every ghost its lid at its owner.
+  GhostSync(const Topology& graph, Cluster& cluster);
+
+  /// Where the vertex data lives: `data` has one `bytes`-sized slot per local vertex (owned,
+  /// then ghosts); received ghost values are also copied into `mirror` when it is not null.
+  struct Arrays {
+    std::byte* data;
+    std::byte* mirror;
+    std::size_t bytes;
+  };
+
+  /// Collective: sends the data of the `changed` owned vertices (lists of lids, duplicates
+  /// allowed only across dense pushes) and the schedule requests for ghosts; applies what
+  /// arrives; returns the schedule requests for owned vertices that other ranks sent.
+  std::vector<ScheduleRequest> push(const Arrays& arrays,
+                                    std::span<const std::span<const Lid>> changed,
+                                    std::span<const ScheduleRequest> remote_schedules);
+  /// Collective: sends every owned vertex that has replicas (dense to every peer), and the
+  /// schedule requests; returns the requests received, as push() does.
+  std::vector<ScheduleRequest> push_all(const Arrays& arrays,
+                                        std::span<const ScheduleRequest> remote_schedules = {});
+
+  /// Bytes this rank has sent to other ranks so far, and in the last push.
+  std::uint64_t bytes_sent() const { return bytes_sent_; }
+  std::uint64_t last_bytes_sent() const { return last_bytes_sent_; }
+  /// The smallest number of bytes the last push could have sent: changed boundary vertices
+  /// times their replicas times the data size.
+  std::uint64_t last_lower_bound() const { return last_lower_bound_; }
+
+ private:
+  struct Peer {
+    std::vector<Lid> send_lids;  ///< owned lids in the order of the peer's ghost range for us
+    Lid remote_base = 0;         ///< the first lid of that range at the peer
+    Lid ghost_begin = 0;         ///< our ghost range for the peer's vertices: [begin, end)
+    Lid ghost_end = 0;
+  };
+  std::vector<ScheduleRequest> exchange(const Arrays& arrays,
+                                        std::span<const std::span<const Lid>> changed,
+                                        std::span<const ScheduleRequest> remote_schedules,
+                                        bool all);
+
+  const Topology& graph_;
+  Cluster& cluster_;
+  std::vector<Peer> peers_;
+  std::vector<Lid> owner_lid_;  ///< per ghost (lid - num_owned): its lid at its owner
+  std::vector<int> ghost_owner_;
+  std::vector<std::uint32_t> mark_;  ///< per owned vertex: last push that counted it (dedup)
+  std::uint32_t push_count_ = 0;
+  std::uint64_t bytes_sent_ = 0;
+  std::uint64_t last_bytes_sent_ = 0;
+  std::uint64_t last_lower_bound_ = 0;
+};
+
+}  // namespace atl

@@ -1,0 +1,255 @@
+// Ghost pushes (see ghost_sync.hpp). A batch to one peer is
+//   u64 mode (0 sparse, 1 dense), u64 count, then count x data (dense) or count x
+//   (u32 ghost lid at the peer, data) (sparse), then u64 requests, requests x (u32 lid, f64).
+// Everything received is checked against this rank's ghost range for the sender before use.
+#include "atoll/engine/ghost_sync.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "atoll/common/error.hpp"
+
+namespace atl {
+namespace {
+
+enum : std::uint64_t { kSparse = 0, kDense = 1 };
+
+template <typename T>
+void put_value(std::vector<std::byte>& out, const T& v) {
+  const std::size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &v, sizeof(T));
+}
+
+/// Reads a batch, checking every length against what is left.
+class BatchReader {
+ public:
+  BatchReader(const std::vector<std::byte>& bytes, int source)
+      : p_(bytes.data()), left_(bytes.size()), source_(source) {}
+  template <typename T>
+  T value() {
+    T v;
+    std::memcpy(&v, take(sizeof(T)), sizeof(T));
+    return v;
+  }
+  const std::byte* take(std::size_t n) {
+    if (n > left_) fail("rank ", source_, " sent a truncated ghost batch");
+    const std::byte* at = p_;
+    p_ += n;
+    left_ -= n;
+    return at;
+  }
+  std::size_t left() const { return left_; }
+
+ private:
+  const std::byte* p_;
+  std::size_t left_;
+  int source_;
+};
+
+}  // namespace
+
+GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), cluster_(cluster) {
+  const int ranks = cluster.size();
+  const int me = cluster.rank();
+  const Lid owned = graph.num_owned();
+  peers_.resize(static_cast<std::size_t>(ranks));
+  mark_.assign(owned, 0);
+  std::vector<std::vector<std::pair<Lid, Lid>>> by_peer(static_cast<std::size_t>(ranks));
+  for (Lid v = 0; v < owned; ++v) {
+    for (const Replica& r : graph.replicas(v)) {
+      if (r.rank < 0 || r.rank >= ranks || r.rank == me)
+        fail("replica of ", v, " on rank ", r.rank);
+      by_peer[static_cast<std::size_t>(r.rank)].emplace_back(r.lid, v);
+    }
+  }
+  for (int p = 0; p < ranks; ++p) {
+    auto& list = by_peer[static_cast<std::size_t>(p)];
+    std::sort(list.begin(), list.end());
+    Peer& peer = peers_[static_cast<std::size_t>(p)];
+    peer.remote_base = list.empty() ? 0 : list.front().first;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (list[i].first != peer.remote_base + i) {
+        fail("rank ", p, "'s ghosts of rank ", me, " are not one contiguous range");
+      }
+      peer.send_lids.push_back(list[i].second);
+    }
+  }
+  ghost_owner_.assign(graph.num_vertices() - owned, -1);
+  for (const GhostRange& range : graph.ghost_ranges()) {
+    Peer& peer = peers_[static_cast<std::size_t>(range.owner_rank)];
+    peer.ghost_begin = range.begin;
+    peer.ghost_end = range.end;
+    for (Lid g = range.begin; g < range.end; ++g) ghost_owner_[g - owned] = range.owner_rank;
+  }
+  // Every owner tells each peer its own lids in the order of the peer's ghost range.
+  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
+  for (int p = 0; p < ranks; ++p) {
+    const auto& lids = peers_[static_cast<std::size_t>(p)].send_lids;
+    out[static_cast<std::size_t>(p)].resize(lids.size() * sizeof(Lid));
+    if (!lids.empty()) std::memcpy(out[p].data(), lids.data(), lids.size() * sizeof(Lid));
+  }
+  std::vector<std::vector<std::byte>> in = cluster.exchange.all_to_all(std::move(out));
+  owner_lid_.assign(graph.num_vertices() - owned, kInvalidLid);
+  for (int o = 0; o < ranks; ++o) {
+    const Peer& peer = peers_[static_cast<std::size_t>(o)];
+    const std::size_t count = peer.ghost_end - peer.ghost_begin;
+    if (in[o].size() != count * sizeof(Lid)) {
+      fail("rank ", o, " describes ", in[o].size() / sizeof(Lid),
+           " of its vertices as ghosts here; rank ", me, " holds ", count);
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+      Lid lid;
+      std::memcpy(&lid, in[o].data() + i * sizeof(Lid), sizeof(Lid));
+      owner_lid_[peer.ghost_begin - owned + i] = lid;
+    }
+  }
+}
+
+std::vector<ScheduleRequest> GhostSync::push(const Arrays& arrays,
+                                             std::span<const std::span<const Lid>> changed,
+                                             std::span<const ScheduleRequest> remote_schedules) {
+  return exchange(arrays, changed, remote_schedules, false);
+}
+
+std::vector<ScheduleRequest> GhostSync::push_all(
+    const Arrays& arrays, std::span<const ScheduleRequest> remote_schedules) {
+  return exchange(arrays, {}, remote_schedules, true);
+}
+
+std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
+                                                 std::span<const std::span<const Lid>> changed,
+                                                 std::span<const ScheduleRequest> remote_schedules,
+                                                 bool all) {
+  const int ranks = cluster_.size();
+  const int me = cluster_.rank();
+  const Lid owned = graph_.num_owned();
+  const std::size_t bytes = arrays.bytes;
+  const std::size_t np = static_cast<std::size_t>(ranks);
+  // Count what changed per peer (each vertex once per push).
+  if (++push_count_ == 0) {
+    std::fill(mark_.begin(), mark_.end(), 0);
+    push_count_ = 1;
+  }
+  std::vector<std::uint64_t> count(np, 0);
+  last_lower_bound_ = 0;
+  for (std::span<const Lid> list : changed) {
+    for (Lid v : list) {
+      if (v >= owned) fail("ghost push: lid ", v, " is not owned");
+      if (mark_[v] == push_count_) continue;  // listed twice: counted once
+      mark_[v] = push_count_;
+      std::span<const Replica> reps = graph_.replicas(v);
+      if (reps.empty()) continue;
+      for (const Replica& r : reps) ++count[static_cast<std::size_t>(r.rank)];
+      last_lower_bound_ += reps.size() * bytes;
+    }
+  }
+  std::vector<char> dense(np, 0);
+  std::vector<std::vector<std::byte>> out(np);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (static_cast<int>(p) == me) continue;
+    const Peer& peer = peers_[p];
+    dense[p] =
+        all || (count[p] > 0 && count[p] * (sizeof(Lid) + bytes) >= peer.send_lids.size() * bytes);
+    put_value<std::uint64_t>(out[p], dense[p] ? kDense : kSparse);
+    if (dense[p]) {
+      put_value<std::uint64_t>(out[p], peer.send_lids.size());
+      const std::size_t at = out[p].size();
+      out[p].resize(at + peer.send_lids.size() * bytes);
+      std::byte* dst = out[p].data() + at;
+      for (Lid v : peer.send_lids) {
+        std::memcpy(dst, arrays.data + std::size_t{v} * bytes, bytes);
+        dst += bytes;
+      }
+    } else {
+      put_value<std::uint64_t>(out[p], count[p]);
+      out[p].reserve(out[p].size() + count[p] * (sizeof(Lid) + bytes) + 16);
+    }
+  }
+  for (std::span<const Lid> list : changed) {
+    for (Lid v : list) {
+      if (mark_[v] != push_count_) continue;  // already written in this push
+      mark_[v] = 0;
+      for (const Replica& r : graph_.replicas(v)) {
+        const std::size_t p = static_cast<std::size_t>(r.rank);
+        if (dense[p]) continue;
+        put_value<Lid>(out[p], r.lid);
+        const std::size_t at = out[p].size();
+        out[p].resize(at + bytes);
+        std::memcpy(out[p].data() + at, arrays.data + std::size_t{v} * bytes, bytes);
+      }
+    }
+  }
+  // Schedule requests for ghosts go to their owners, by the owner's lid.
+  std::vector<std::vector<ScheduleRequest>> requests(np);
+  for (const ScheduleRequest& r : remote_schedules) {
+    if (r.lid < owned || r.lid >= graph_.num_vertices()) fail("schedule request for lid ", r.lid);
+    const std::size_t g = r.lid - owned;
+    requests[static_cast<std::size_t>(ghost_owner_[g])].push_back({owner_lid_[g], r.priority});
+  }
+  last_bytes_sent_ = 0;
+  for (std::size_t p = 0; p < np; ++p) {
+    if (static_cast<int>(p) == me) continue;
+    put_value<std::uint64_t>(out[p], requests[p].size());
+    for (const ScheduleRequest& r : requests[p]) {
+      put_value<Lid>(out[p], r.lid);
+      put_value<double>(out[p], r.priority);
+    }
+    last_bytes_sent_ += out[p].size();
+  }
+  bytes_sent_ += last_bytes_sent_;
+
+  std::vector<std::vector<std::byte>> in = cluster_.exchange.all_to_all(std::move(out));
+  std::vector<ScheduleRequest> scheduled;
+  for (int o = 0; o < ranks; ++o) {
+    if (o == me) continue;
+    const Peer& peer = peers_[static_cast<std::size_t>(o)];
+    BatchReader batch(in[static_cast<std::size_t>(o)], o);
+    const auto mode = batch.value<std::uint64_t>();
+    const auto n = batch.value<std::uint64_t>();
+    if (mode == kDense) {
+      if (n != peer.ghost_end - peer.ghost_begin) {
+        fail("rank ", o, " sent ", n, " values for a ghost range of ",
+             peer.ghost_end - peer.ghost_begin);
+      }
+      const std::byte* src = batch.take(n * bytes);
+      if (n > 0) {
+        std::memcpy(arrays.data + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
+        if (arrays.mirror != nullptr) {
+          std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
+        }
+      }
+    } else if (mode == kSparse) {
+      if (n > batch.left() / (sizeof(Lid) + bytes))
+        fail("rank ", o, " sent a truncated ghost batch");
+      for (std::uint64_t i = 0; i < n; ++i) {
+        const Lid lid = batch.value<Lid>();
+        if (lid < peer.ghost_begin || lid >= peer.ghost_end) {
+          fail("rank ", o, " sent data for lid ", lid, ", outside its ghost range here");
+        }
+        const std::byte* src = batch.take(bytes);
+        std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
+        if (arrays.mirror != nullptr)
+          std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
+      }
+    } else {
+      fail("rank ", o, " sent a ghost batch of unknown mode ", mode);
+    }
+    const auto nreq = batch.value<std::uint64_t>();
+    if (nreq > batch.left() / (sizeof(Lid) + sizeof(double))) {
+      fail("rank ", o, " sent a truncated ghost batch");
+    }
+    for (std::uint64_t i = 0; i < nreq; ++i) {
+      const Lid lid = batch.value<Lid>();
+      const double priority = batch.value<double>();
+      if (lid >= owned)
+        fail("rank ", o, " asked to schedule lid ", lid, ", which is not owned here");
+      scheduled.push_back({lid, priority});
+    }
+    if (batch.left() != 0)
+      fail("rank ", o, " sent ", batch.left(), " extra bytes in a ghost batch");
+  }
+  return scheduled;
+}
+
+}  // namespace atl
