@@ -3,6 +3,8 @@
 // path). Heartbeats detect silent peers; the first failure is broadcast to the survivors.
 #include "atoll/transport/transport.hpp"
 
+#include <sys/prctl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -219,6 +221,7 @@ struct Transport::State {
   }
 
   void progress_loop() {
+    ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: the idle sleep below stays short
     int idle = 0;
     std::int64_t seen = activity.load();
     while (running.load(std::memory_order_acquire)) {
@@ -229,10 +232,10 @@ struct Transport::State {
       if (busy || now != seen) {
         idle = 0;
         seen = now;
-      } else if (++idle > 20000) {
+      } else if (++idle > 2000) {
         // Long idle: sleep briefly so compute threads get the core; a poster bumps
         // `activity`, and waits drive progress themselves, so latency stays low.
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
       }
       if (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
     }
@@ -445,6 +448,13 @@ void Transport::flush_all() {
 
 void Transport::wait_for(const std::function<bool()>& ready) {
   State& s = *state_;
+  static thread_local bool slack_set = [] {
+    ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
+    return true;
+  }();
+  (void)slack_set;
+  constexpr int kWaitSpins = 200;
+  int spins = 0;
   while (true) {
     {
       State::BackendGuard guard(s);
@@ -454,6 +464,9 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     }
     if (s.failed.load()) s.throw_failure();
     s.activity.fetch_add(1, std::memory_order_relaxed);
+    // After a short spin, sleep briefly: with more ranks and threads than cores, a spinning
+    // waiter takes the core from the very thread (often another local rank's) it waits for.
+    if (++spins > kWaitSpins) std::this_thread::sleep_for(std::chrono::microseconds(10));
   }
 }
 

@@ -1,0 +1,254 @@
+// The distributed chromatic engine through the command line a user runs: every app on 1 to 4
+// ranks over UCX and TCP gives the single-rank answer (cc and sssp exactly, PageRank within
+// 1e-9 in L1), from plain files and atom directories; a rank killed mid-run stops the job.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;
+};
+
+Result run(const std::string& command) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (pipe != nullptr && fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
+  int status = pipe != nullptr ? pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/atoll-engine-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string atoll() {
+  return ATOLL_BINARY;
+}
+
+std::map<unsigned long long, std::string> read_values(const std::string& path) {
+  std::map<unsigned long long, std::string> values;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto tab = line.find('\t');
+    values[std::stoull(line.substr(0, tab))] = line.substr(tab + 1);
+  }
+  return values;
+}
+
+/// Runs `app args` on one rank and on `ranks` ranks and compares the --out files.
+void expect_same(const TempDir& dir, const std::string& app_args, int ranks,
+                 const std::string& transport, bool exact, const std::string& how = "") {
+  SCOPED_TRACE(app_args + " on " + std::to_string(ranks) + " ranks over " + transport + " " + how);
+  const std::string one = dir.file("one.tsv");
+  const std::string many = dir.file("many.tsv");
+  Result a = run(atoll() + " run " + app_args + " --out " + one);
+  ASSERT_EQ(a.code, 0) << a.output;
+  std::string cmd = how == "launch"
+                        ? atoll() + " launch -n " + std::to_string(ranks) + " -- " + atoll() +
+                              " run " + app_args + " --transport " + transport + " --out " + many
+                        : atoll() + " run " + app_args + " --ranks " + std::to_string(ranks) +
+                              " --transport " + transport + " --out " + many;
+  Result b = run(cmd);
+  ASSERT_EQ(b.code, 0) << b.output;
+  auto x = read_values(one);
+  auto y = read_values(many);
+  ASSERT_EQ(x.size(), y.size());
+  ASSERT_FALSE(x.empty());
+  double l1 = 0;
+  for (const auto& [gid, value] : x) {
+    auto it = y.find(gid);
+    ASSERT_NE(it, y.end()) << "vertex " << gid << " missing";
+    if (exact) {
+      EXPECT_EQ(value, it->second) << "vertex " << gid;
+    } else {
+      l1 += std::abs(std::stod(value) - std::stod(it->second));
+    }
+  }
+  if (!exact) {
+    EXPECT_LE(l1, 1e-9);
+  }
+}
+
+class EngineRanks : public testing::TestWithParam<std::string> {};
+
+TEST_P(EngineRanks, AppsGiveTheSingleRankAnswer) {
+  TempDir dir;
+  const std::string kron = dir.file("kron.txt");
+  const std::string uni = dir.file("uni.txt");
+  const std::string grid = dir.file("grid.bin");
+  ASSERT_EQ(run(atoll() + " generate kronecker --scale 11 --edge-factor 8 --out " + kron).code, 0);
+  ASSERT_EQ(
+      run(atoll() + " generate uniform --vertices 4000 --edges 6000 --weights 1:30 --out " + uni)
+          .code,
+      0);
+  ASSERT_EQ(
+      run(atoll() + " generate grid --rows 40 --cols 50 --weights 1:9 --format bin --out " + grid)
+          .code,
+      0);
+  const std::string t = GetParam();
+  for (int ranks : {1, 2, 3, 4}) {
+    const std::string how = ranks == 1 ? "launch" : "";  // one rank of a launched job
+    expect_same(dir, "pagerank --graph " + kron + " --tol 1e-12", ranks, t, false, how);
+    expect_same(dir, "pagerank --dynamic --graph " + kron + " --tol 1e-13", ranks, t, false, how);
+    expect_same(dir, "cc --graph " + uni, ranks, t, true, how);
+    expect_same(dir, "sssp --graph " + uni + " --source 17", ranks, t, true, how);
+    expect_same(dir, "sssp --graph " + grid + " --symmetrize --source 0", ranks, t, true, how);
+  }
+  // Edge consistency (a distance-1 colouring agreed across ranks) gives the same fixpoints.
+  expect_same(dir, "cc --graph " + uni + " --consistency edge --scheduler fifo", 3, t, true);
+  // Edge data on the cut is not pushed yet: a program with edge data refuses edge consistency
+  // on several ranks instead of silently diverging.
+  Result r = run(atoll() + " run sssp --graph " + uni +
+                 " --source 17 --consistency edge --ranks 2 --transport " + t);
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("edge data"), std::string::npos) << r.output;
+}
+
+TEST_P(EngineRanks, AtomDirectoriesAndRealGraphs) {
+  TempDir dir;
+  const std::string t = GetParam();
+  const std::string uni = dir.file("uni.txt");
+  ASSERT_EQ(
+      run(atoll() + " generate uniform --vertices 3000 --edges 12000 --weights 1:5 --out " + uni)
+          .code,
+      0);
+  Result p =
+      run(atoll() + " partition " + uni + " --atoms 24 --method metis --out " + dir.file("atoms"));
+  ASSERT_EQ(p.code, 0) << p.output;
+  // Same answers from the atom directory on 3 ranks as from the file on one.
+  const std::string one = dir.file("a.tsv"), many = dir.file("b.tsv");
+  ASSERT_EQ(run(atoll() + " run sssp --graph " + uni + " --source 3 --out " + one).code, 0);
+  Result r = run(atoll() + " run sssp --graph " + dir.file("atoms") +
+                 " --source 3 --ranks 3 --transport " + t + " --out " + many);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_values(one), read_values(many));
+
+  const std::string data = ATOLL_SHARED_DATA;
+  int found = 0;
+  if (std::filesystem::exists(data + "/facebook_combined.txt.zst")) {
+    ++found;
+    expect_same(dir, "pagerank --graph " + data + "/facebook_combined.txt.zst --tol 1e-12", 3, t,
+                false);
+    expect_same(dir, "cc --graph " + data + "/facebook_combined.txt.zst", 2, t, true);
+  }
+  if (std::filesystem::exists(data + "/rome99.gr.zst")) {
+    ++found;
+    expect_same(dir, "sssp --graph " + data + "/rome99.gr.zst --source 1", 4, t, true);
+  }
+  if (found == 0) GTEST_SKIP() << "no shared data in " << data;
+}
+
+TEST_P(EngineRanks, PerRankOutputAndMetrics) {
+  TempDir dir;
+  const std::string g = dir.file("g.txt");
+  ASSERT_EQ(run(atoll() + " generate kronecker --scale 9 --out " + g).code, 0);
+  Result r = run(atoll() + " run pagerank --graph " + g + " --ranks 2 --transport " + GetParam() +
+                 " --out " + dir.file("pr") + " --out-per-rank --metrics " + dir.file("m.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto all = read_values(dir.file("pr"));
+  auto r0 = read_values(dir.file("pr.rank-0"));
+  auto r1 = read_values(dir.file("pr.rank-1"));
+  EXPECT_EQ(r0.size() + r1.size(), all.size());
+  for (const auto& [gid, v] : r0) EXPECT_EQ(all.at(gid), v);
+  for (const auto& [gid, v] : r1) EXPECT_EQ(all.at(gid), v);
+  std::ifstream m(dir.file("m.json"));
+  std::string json((std::istreambuf_iterator<char>(m)), {});
+  EXPECT_NE(json.find("\"ranks\":2"), std::string::npos) << json.substr(0, 300);
+  EXPECT_NE(json.find("\"per_rank\""), std::string::npos);
+  EXPECT_NE(json.find("\"bytes_sent_rank0\""), std::string::npos);
+  EXPECT_NE(r.output.find("rank 1:"), std::string::npos) << r.output;
+}
+
+/// The pid of the rank of a running job whose environment has ATOLL_RANK=rank and whose
+/// command line mentions marker.
+pid_t find_rank(const std::string& marker, int rank) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmd(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmd)), {});
+    if (cmdline.find(marker) == std::string::npos || cmdline.find("launch") != std::string::npos)
+      continue;
+    std::ifstream env(entry.path() / "environ");
+    std::string environ((std::istreambuf_iterator<char>(env)), {});
+    if (environ.find(std::string("ATOLL_RANK=") + std::to_string(rank) + '\0') !=
+        std::string::npos) {
+      return static_cast<pid_t>(std::stoi(name));
+    }
+  }
+  return -1;
+}
+
+TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
+  TempDir dir;
+  const std::string g = dir.file("victim-graph.txt");
+  ASSERT_EQ(run(atoll() + " generate kronecker --scale 14 --out " + g).code, 0);
+  const std::string log = dir.file("log");
+  // Static PageRank with --tol 0 runs until its iteration limit: long enough to be killed.
+  std::string cmd = atoll() + " run pagerank --graph " + g +
+                    " --tol 0 --iterations 1000000 --ranks 3 --transport " + GetParam() + " > " +
+                    log + " 2>&1";
+  auto start = std::chrono::steady_clock::now();
+  pid_t job = fork();
+  ASSERT_GE(job, 0);
+  if (job == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  pid_t victim = -1;
+  for (int i = 0; i < 300 && victim < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    if (text.find("sweep 3:") != std::string::npos) victim = find_rank("victim-graph", 1);
+  }
+  ASSERT_GT(victim, 0) << "the job never got going";
+  kill(victim, SIGKILL);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 400 && done == 0; ++i) {  // at most 40 s: the peer timeout is 10 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = waitpid(job, &status, WNOHANG);
+  }
+  if (done == 0) {
+    kill(job, SIGKILL);
+    waitpid(job, &status, 0);
+    FAIL() << "the job did not stop after rank 1 was killed";
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+  std::ifstream in(log);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("rank 1"), std::string::npos) << text;
+  EXPECT_LT(seconds, 60);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, EngineRanks, testing::Values("ucx", "tcp"));
+
+}  // namespace
