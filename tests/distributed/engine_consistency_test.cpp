@@ -1,0 +1,185 @@
+// Serializability across ranks: a checker program logs (vertex, colour step) for every update
+// on every rank; no edge may have both ends updated in the same step under edge consistency.
+// Under vertex consistency (one colour) the same check finds such pairs, which shows it can
+// fail. Ranks are real processes over UCX and TCP, started by the suite itself.
+#include <gtest/gtest.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/cluster.hpp"
+#include "atoll/graph/graph_part_load.hpp"
+#include "atoll/graph/read_graph.hpp"
+
+namespace {
+
+using namespace atl;
+
+struct Logged {
+  Gid gid;
+  std::uint64_t step;
+};
+
+tbb::enumerable_thread_specific<std::vector<Logged>> update_log;
+
+struct CheckerProgram {
+  using VertexData = std::uint64_t;  ///< updates so far
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = Consistency::kVertex;
+
+  void update(Scope<CheckerProgram>& scope, Context& context) const {
+    ++scope.vertex();
+    update_log.local().push_back({scope.gid(), context.step()});
+    // Reschedule some neighbours (owned or ghosts) so later steps are sparse and cross ranks.
+    const std::uint64_t h = (scope.gid() * 0x9e3779b97f4a7c15ull + context.sweep()) >> 33;
+    if (h % 3 == 0) {
+      for (auto edge : scope.out_edges()) context.schedule(edge.neighbor());
+    }
+  }
+};
+
+int run_rank(const std::string& graph, const std::string& dump, const std::string& consistency,
+             TransportKind kind) {
+  TransportOptions options;
+  options.kind = kind;
+  Transport t(detect_job({}), options);
+  Collectives coll(t);
+  Exchange exchange(t);
+  t.start();
+  Cluster cluster{t, coll, exchange};
+  GraphPartLoad part = load_graph_part(graph, t, coll, exchange);
+  LocalGraph<std::uint64_t, EmptyData> local(std::move(part.topology));
+  EngineOptions eo;
+  eo.consistency = parse_consistency(consistency);
+  eo.max_sweeps = 4;
+  eo.scheduler = SchedulerKind::kFifo;
+  CheckerProgram program;
+  ChromaticEngine<CheckerProgram> engine(local, program, eo, &cluster);
+  engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
+  engine.schedule_all();
+  RunStats stats = engine.run();
+  std::ofstream out(dump + "/rank-" + std::to_string(t.rank()));
+  out << "colors " << stats.colors << "\n";
+  for (const auto& list : update_log) {
+    for (const Logged& l : list) out << l.gid << " " << l.step << "\n";
+  }
+  out.close();
+  t.stop();
+  return 0;
+}
+
+std::string self_path() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n <= 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+int run(const std::string& command, std::string* output) {
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  char buf[4096];
+  while (pipe != nullptr && fgets(buf, sizeof buf, pipe) != nullptr) *output += buf;
+  int status = pipe != nullptr ? pclose(pipe) : -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+struct Check {
+  std::uint64_t updates = 0;
+  std::uint64_t overlaps = 0;  ///< edges whose two ends were updated in the same step
+  std::uint32_t colors = 0;
+};
+
+Check check(const std::string& graph, int ranks, const std::string& consistency,
+            const std::string& transport) {
+  std::string dir = "/tmp/atoll-consistency-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string output;
+  int code = run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                     self_path() + " --graph " + graph + " --dump " + dir + " --consistency " +
+                     consistency + " --transport " + transport,
+                 &output);
+  EXPECT_EQ(code, 0) << output;
+  std::map<std::uint64_t, std::set<Gid>> by_step;
+  Check c;
+  for (int r = 0; r < ranks; ++r) {
+    std::ifstream in(dir + "/rank-" + std::to_string(r));
+    std::string word;
+    in >> word >> c.colors;
+    Gid gid;
+    std::uint64_t step;
+    while (in >> gid >> step) {
+      by_step[step].insert(gid);
+      ++c.updates;
+    }
+  }
+  std::filesystem::remove_all(dir);
+  EdgeList edges = read_edge_list(graph);
+  for (const Edge& e : edges.edges) {
+    if (e.src == e.dst) continue;
+    for (const auto& [step, gids] : by_step) {
+      if (gids.count(e.src) != 0 && gids.count(e.dst) != 0) ++c.overlaps;
+    }
+  }
+  return c;
+}
+
+class Consistency : public testing::TestWithParam<std::string> {};
+
+TEST_P(Consistency, NoAdjacentUpdatesShareAStepUnderEdgeConsistency) {
+  std::string dir = "/tmp/atoll-consistency-graph-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string graph = dir + "/g.txt";
+  std::string out;
+  ASSERT_EQ(run(std::string(ATOLL_BINARY) + " generate kronecker --scale 9 --edge-factor 8 --out " +
+                    graph,
+                &out),
+            0);
+  for (int ranks : {2, 3}) {
+    Check edge = check(graph, ranks, "edge", GetParam());
+    EXPECT_GT(edge.updates, 512u);
+    EXPECT_GT(edge.colors, 2u);
+    EXPECT_EQ(edge.overlaps, 0u) << ranks << " ranks";
+  }
+  // The checker can fail: with one colour, adjacent vertices share steps.
+  Check vertex = check(graph, 3, "vertex", GetParam());
+  EXPECT_EQ(vertex.colors, 1u);
+  EXPECT_GT(vertex.overlaps, 100u);
+  std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, Consistency, testing::Values("ucx", "tcp"));
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string graph, dump, consistency = "edge", transport = "ucx";
+  for (int i = 1; i + 1 < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--graph")
+      graph = argv[++i];
+    else if (a == "--dump")
+      dump = argv[++i];
+    else if (a == "--consistency")
+      consistency = argv[++i];
+    else if (a == "--transport")
+      transport = argv[++i];
+  }
+  if (!dump.empty()) {
+    try {
+      return run_rank(graph, dump, consistency, parse_transport(transport));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "rank error: %s\n", e.what());
+      return 1;
+    }
+  }
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
