@@ -170,7 +170,7 @@ void gather_values(VertexValues<T>& r, Loaded& g, const RunOptions& o) {
 /// Several ranks: per-rank load and traffic, gathered as "owned ghosts edges bytes" lines.
 std::vector<std::string> rank_lines(Loaded& g, const RunStats& s) {
   if (!g.session) return {};
-  std::string mine = str_cat(g.shape, " ", s.bytes_sent);  // the graph itself was moved
+  std::string mine = str_cat(g.shape, " ", s.bytes_sent, " ", s.lower_bound);  // graph was moved
   return g.cluster()->collectives.allgather(mine);
 }
 
@@ -233,13 +233,14 @@ void write_metrics(const std::string& path, const char* app, const RunOptions& o
   j.end_array();
   j.key("per_rank").begin_array();
   for (const std::string& line : ranks) {
-    unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0;
-    std::sscanf(line.c_str(), "%llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes);
+    unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0, lower = 0;
+    std::sscanf(line.c_str(), "%llu %llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes, &lower);
     j.begin_object()
         .field("owned_vertices", static_cast<std::uint64_t>(owned))
         .field("ghosts", static_cast<std::uint64_t>(ghosts))
         .field("owned_edges", static_cast<std::uint64_t>(edges))
         .field("bytes_sent", static_cast<std::uint64_t>(bytes))
+        .field("bytes_lower_bound", static_cast<std::uint64_t>(lower))
         .end_object();
   }
   j.end_array().end_object();

@@ -245,6 +245,7 @@ class ChromaticEngine final : private ScheduleSink {
           step.bytes_sent = ghosts_->last_bytes_sent();
           step.lower_bound = ghosts_->last_lower_bound();
           stats.bytes_sent += step.bytes_sent;
+          stats.lower_bound += step.lower_bound;
         }
         updates_ += n;
         sweep_updates += n;

@@ -49,7 +49,8 @@ struct RunStats {
   Consistency consistency = Consistency::kVertex;
   std::string workers;  ///< WorkerPool::describe()
   int ranks = 1;
-  std::uint64_t bytes_sent = 0;  ///< this rank's ghost traffic during the run
+  std::uint64_t bytes_sent = 0;   ///< this rank's ghost traffic during the run
+  std::uint64_t lower_bound = 0;  ///< its lower bound: changed boundary vertices x replicas x size
   std::vector<StepRecord> step_log;
   std::vector<SweepRecord> sweep_log;
 };
