@@ -1,15 +1,26 @@
-// Distance-1 colouring of a partitioned graph (see coloring.hpp). In a round, an uncoloured
-// owned vertex whose higher-priority neighbours (owned or ghost) are all coloured takes the
-// smallest colour none of its coloured neighbours has. Two vertices ready in the same round
-// are never adjacent (the lower-priority one waits for the other), so a round's choices are
-// independent and the result is the sequential greedy colouring in priority order.
+// Colouring a partitioned graph (see coloring.hpp): Jones-Plassmann in rounds, each round
+// followed by a push of the new colours to the ghosts.
+//
+// Distance 1: an uncoloured owned vertex whose higher-priority neighbours (owned or ghost) are
+// all coloured takes the smallest colour none of its coloured neighbours has.
+//
+// Distance 2: a vertex's two-hop neighbours may live on ranks that hold no copy of it, but the
+// owner of each neighbour w sees w's whole neighbourhood. So a round first computes, for every
+// owned w, the best (smallest) key of an uncoloured vertex in w's closed neighbourhood and the
+// colours used there, and pushes both to w's replicas; an uncoloured v is ready when it is
+// that best vertex for every w in its closed neighbourhood, and takes the smallest colour
+// used in none of them.
+//
+// Either way two vertices ready in the same round are never within the distance (each would
+// have to beat the other), so a round's choices are independent and the result is the
+// sequential greedy colouring in priority order, the same for any number of ranks.
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <compare>
 #include <cstring>
-#include <tuple>
 
 #include "atoll/common/error.hpp"
 #include "atoll/engine/cluster.hpp"
@@ -28,6 +39,15 @@ std::uint64_t mix(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
+/// A priority: smaller is higher (degree descending, then hash of gid, then gid).
+struct Key {
+  std::uint64_t inverse_degree;
+  std::uint64_t hash;
+  Gid gid;
+  friend auto operator<=>(const Key&, const Key&) = default;
+};
+constexpr Key kNoKey{UINT64_MAX, UINT64_MAX, UINT64_MAX};
+
 /// Calls f(u) for every distinct undirected neighbour u != v of owned vertex v (owned or ghost).
 template <typename F>
 void for_each_neighbor(const Topology& g, Lid v, F&& f) {
@@ -43,90 +63,217 @@ void for_each_neighbor(const Topology& g, Lid v, F&& f) {
   }
 }
 
+/// The smallest colour not in used (sorts used).
+std::uint32_t smallest_unused(std::vector<std::uint32_t>& used) {
+  std::sort(used.begin(), used.end());
+  std::uint32_t c = 0;
+  for (std::uint32_t x : used) {
+    if (x == c) {
+      ++c;
+    } else if (x > c) {
+      break;
+    }
+  }
+  return c;
+}
+
+class ColoringRounds {
+ public:
+  ColoringRounds(const Topology& g, Cluster& cluster, GhostSync& ghosts)
+      : g_(g), cluster_(cluster), ghosts_(ghosts), color_(g.num_vertices(), kNoColor) {
+    // Priorities need every vertex's degree at its owner, pushed to the ghosts.
+    degree_.assign(g.num_vertices(), 0);
+    tbb::parallel_for(tbb::blocked_range<Lid>(0, g.num_owned(), 1024), [&](const auto& r) {
+      for (Lid v = r.begin(); v < r.end(); ++v) {
+        std::uint32_t d = 0;
+        for_each_neighbor(g, v, [&](Lid) { ++d; });
+        degree_[v] = d;
+      }
+    });
+    (void)ghosts.push_all(
+        {reinterpret_cast<std::byte*>(degree_.data()), nullptr, sizeof(std::uint32_t)});
+  }
+
+  Key key(Lid v) const { return {~std::uint64_t{degree_[v]}, mix(g_.gid(v)), g_.gid(v)}; }
+
+  /// Runs rounds until every rank's vertices are coloured; choose(pending, chosen) marks the
+  /// ready vertices of a round with their colour (runs after prepare()).
+  template <typename Prepare, typename Choose>
+  Coloring run(Prepare prepare, Choose choose) {
+    std::vector<Lid> pending(g_.num_owned());
+    for (Lid v = 0; v < g_.num_owned(); ++v) pending[v] = v;
+    std::uint32_t max_color = 0;
+    for (std::uint64_t round = 0;; ++round) {
+      prepare();
+      std::vector<std::uint32_t> chosen(pending.size(), kNoColor);
+      choose(pending, chosen);
+      std::vector<Lid> coloured, still;
+      for (std::size_t i = 0; i < pending.size(); ++i) {
+        if (chosen[i] == kNoColor) {
+          still.push_back(pending[i]);
+        } else {
+          color_[pending[i]] = chosen[i];
+          max_color = std::max(max_color, chosen[i] + 1);
+          coloured.push_back(pending[i]);
+        }
+      }
+      pending = std::move(still);
+      const std::span<const Lid> changed[1] = {coloured};
+      (void)ghosts_.push(
+          {reinterpret_cast<std::byte*>(color_.data()), nullptr, sizeof(std::uint32_t)}, changed,
+          {});
+      const auto left =
+          cluster_.collectives.allreduce<std::uint64_t>(pending.size(), ReduceOp::kSum);
+      if (left == 0) break;
+      if (round > 4 * std::uint64_t{g_.num_vertices()} + 1000) fail("colouring did not converge");
+    }
+    Coloring result;
+    result.num_colors = cluster_.collectives.allreduce<std::uint32_t>(
+        std::max<std::uint32_t>(max_color, 1), ReduceOp::kMax);
+    result.color.assign(color_.begin(), color_.begin() + g_.num_owned());
+    return result;
+  }
+
+  Coloring distance1() {
+    return run([] {},
+               [&](const std::vector<Lid>& pending, std::vector<std::uint32_t>& chosen) {
+                 tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 256),
+                                   [&](const auto& r) {
+                                     std::vector<std::uint32_t>& used = scratch_.local();
+                                     for (std::size_t i = r.begin(); i < r.end(); ++i) {
+                                       const Lid v = pending[i];
+                                       const Key kv = key(v);
+                                       bool ready = true;
+                                       for_each_neighbor(g_, v, [&](Lid u) {
+                                         ready = ready && !(color_[u] == kNoColor && key(u) < kv);
+                                       });
+                                       if (!ready) continue;
+                                       used.clear();
+                                       for_each_neighbor(g_, v, [&](Lid u) {
+                                         if (color_[u] != kNoColor) used.push_back(color_[u]);
+                                       });
+                                       chosen[i] = smallest_unused(used);
+                                     }
+                                   });
+               });
+  }
+
+  Coloring distance2() {
+    const Lid owned = g_.num_owned();
+    std::vector<Key> best(g_.num_vertices(), kNoKey);      ///< per vertex, see the top
+    std::vector<std::vector<std::uint32_t>> lists(owned);  ///< colours in owned closed nbhds
+    std::vector<std::vector<std::uint32_t>> ghost_lists;
+    auto list_of = [&](Lid w) -> const std::vector<std::uint32_t>& {
+      return w < owned ? lists[w] : ghost_lists[w - owned];
+    };
+    auto prepare = [&] {
+      tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 256), [&](const auto& r) {
+        for (Lid w = r.begin(); w < r.end(); ++w) {
+          Key b = color_[w] == kNoColor ? key(w) : kNoKey;
+          std::vector<std::uint32_t>& list = lists[w];
+          list.clear();
+          if (color_[w] != kNoColor) list.push_back(color_[w]);
+          for_each_neighbor(g_, w, [&](Lid u) {
+            if (color_[u] == kNoColor) {
+              b = std::min(b, key(u));
+            } else {
+              list.push_back(color_[u]);
+            }
+          });
+          std::sort(list.begin(), list.end());
+          list.erase(std::unique(list.begin(), list.end()), list.end());
+          best[w] = b;
+        }
+      });
+      (void)ghosts_.push_all({reinterpret_cast<std::byte*>(best.data()), nullptr, sizeof(Key)});
+      ghost_lists = push_color_lists(lists);
+    };
+    auto choose = [&](const std::vector<Lid>& pending, std::vector<std::uint32_t>& chosen) {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 64), [&](const auto& r) {
+        std::vector<std::uint32_t>& used = scratch_.local();
+        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+          const Lid v = pending[i];
+          const Key kv = key(v);
+          bool ready = best[v] == kv;
+          for_each_neighbor(g_, v, [&](Lid w) { ready = ready && best[w] == kv; });
+          if (!ready) continue;
+          used.assign(list_of(v).begin(), list_of(v).end());
+          for_each_neighbor(
+              g_, v, [&](Lid w) { used.insert(used.end(), list_of(w).begin(), list_of(w).end()); });
+          chosen[i] = smallest_unused(used);
+        }
+      });
+    };
+    return run(prepare, choose);
+  }
+
+ private:
+  /// Sends each owned vertex's colour list to its replicas; returns the ghosts' lists (by
+  /// lid - owned). Records: u32 lid at the receiver, u32 count, count x u32; all checked.
+  std::vector<std::vector<std::uint32_t>> push_color_lists(
+      const std::vector<std::vector<std::uint32_t>>& lists) {
+    const Lid owned = g_.num_owned();
+    std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(cluster_.size()));
+    auto put32 = [](std::vector<std::byte>& b, std::uint32_t v) {
+      const std::size_t at = b.size();
+      b.resize(at + 4);
+      std::memcpy(b.data() + at, &v, 4);
+    };
+    for (Lid v = 0; v < owned; ++v) {
+      for (const Replica& r : g_.replicas(v)) {
+        std::vector<std::byte>& b = out[static_cast<std::size_t>(r.rank)];
+        put32(b, r.lid);
+        put32(b, static_cast<std::uint32_t>(lists[v].size()));
+        for (std::uint32_t c : lists[v]) put32(b, c);
+      }
+    }
+    std::vector<std::vector<std::byte>> in = cluster_.exchange.all_to_all(std::move(out));
+    std::vector<std::vector<std::uint32_t>> ghost_lists(g_.num_vertices() - owned);
+    for (const GhostRange& range : g_.ghost_ranges()) {
+      const std::vector<std::byte>& b = in[static_cast<std::size_t>(range.owner_rank)];
+      std::size_t at = 0;
+      auto get32 = [&] {
+        if (b.size() - at < 4) fail("rank ", range.owner_rank, " sent a truncated colour list");
+        std::uint32_t v;
+        std::memcpy(&v, b.data() + at, 4);
+        at += 4;
+        return v;
+      };
+      while (at < b.size()) {
+        const Lid lid = get32();
+        const std::uint32_t n = get32();
+        if (lid < range.begin || lid >= range.end || n > (b.size() - at) / 4) {
+          fail("rank ", range.owner_rank, " sent a colour list for lid ", lid,
+               " outside its ghosts here");
+        }
+        std::vector<std::uint32_t>& list = ghost_lists[lid - owned];
+        list.resize(n);
+        for (std::uint32_t i = 0; i < n; ++i) list[i] = get32();
+      }
+    }
+    return ghost_lists;
+  }
+
+  const Topology& g_;
+  Cluster& cluster_;
+  GhostSync& ghosts_;
+  std::vector<std::uint32_t> degree_;
+  std::vector<std::uint32_t> color_;
+  tbb::enumerable_thread_specific<std::vector<std::uint32_t>> scratch_;
+};
+
 }  // namespace
 
 Coloring color_graph_across_ranks(const Topology& g, Consistency consistency, Cluster& cluster,
                                   GhostSync& ghosts) {
-  Coloring result;
-  const Lid owned = g.num_owned();
   if (consistency == Consistency::kVertex) {
-    result.color.assign(owned, 0);
+    Coloring result;
+    result.color.assign(g.num_owned(), 0);
     result.num_colors = 1;
     return result;
   }
-  if (consistency == Consistency::kFull && cluster.size() > 1) {
-    usage_fail(
-        "full consistency on several ranks needs distance-2 colouring across ranks, "
-        "which is not implemented yet; run it on one rank or use --consistency edge");
-  }
-  // Priorities: the owner's undirected degree (pushed to the ghosts), then hash, then gid.
-  std::vector<std::uint32_t> degree(g.num_vertices(), 0);
-  tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 1024), [&](const auto& r) {
-    for (Lid v = r.begin(); v < r.end(); ++v) {
-      std::uint32_t d = 0;
-      for_each_neighbor(g, v, [&](Lid) { ++d; });
-      degree[v] = d;
-    }
-  });
-  (void)ghosts.push_all(
-      {reinterpret_cast<std::byte*>(degree.data()), nullptr, sizeof(std::uint32_t)});
-  auto key = [&](Lid v) { return std::make_tuple(~degree[v], mix(g.gid(v)), g.gid(v)); };
-
-  std::vector<std::uint32_t> color(g.num_vertices(), kNoColor);
-  std::vector<Lid> pending(owned);
-  for (Lid v = 0; v < owned; ++v) pending[v] = v;
-  tbb::enumerable_thread_specific<std::vector<std::uint32_t>> stamps;
-  std::uint32_t max_color = 0;
-  for (std::uint64_t round = 0;; ++round) {
-    // Ready vertices and their colours, from the colours at the start of the round.
-    std::vector<std::uint32_t> chosen(pending.size(), kNoColor);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 256), [&](const auto& r) {
-      std::vector<std::uint32_t>& used = stamps.local();
-      for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        const Lid v = pending[i];
-        const auto kv = key(v);
-        bool ready = true;
-        for_each_neighbor(g, v, [&](Lid u) {
-          if (ready && color[u] == kNoColor && key(u) < kv) ready = false;
-        });
-        if (!ready) continue;
-        used.clear();
-        for_each_neighbor(g, v, [&](Lid u) {
-          if (color[u] != kNoColor) used.push_back(color[u]);
-        });
-        std::sort(used.begin(), used.end());
-        std::uint32_t c = 0;
-        for (std::uint32_t x : used) {
-          if (x == c)
-            ++c;
-          else if (x > c)
-            break;
-        }
-        chosen[i] = c;
-      }
-    });
-    std::vector<Lid> coloured, still;
-    for (std::size_t i = 0; i < pending.size(); ++i) {
-      if (chosen[i] == kNoColor) {
-        still.push_back(pending[i]);
-      } else {
-        color[pending[i]] = chosen[i];
-        max_color = std::max(max_color, chosen[i] + 1);
-        coloured.push_back(pending[i]);
-      }
-    }
-    pending = std::move(still);
-    const std::span<const Lid> lists[1] = {coloured};
-    (void)ghosts.push({reinterpret_cast<std::byte*>(color.data()), nullptr, sizeof(std::uint32_t)},
-                      lists, {});
-    const auto left = cluster.collectives.allreduce<std::uint64_t>(pending.size(), ReduceOp::kSum);
-    if (left == 0) break;
-    if (round > 4 * std::uint64_t{g.num_vertices()} + 1000) fail("colouring did not converge");
-  }
-  result.num_colors = cluster.collectives.allreduce<std::uint32_t>(
-      std::max<std::uint32_t>(max_color, 1), ReduceOp::kMax);
-  result.color.assign(color.begin(), color.begin() + owned);
-  return result;
+  ColoringRounds rounds(g, cluster, ghosts);
+  return consistency == Consistency::kFull ? rounds.distance2() : rounds.distance1();
 }
 
 }  // namespace atl

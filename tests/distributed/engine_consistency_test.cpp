@@ -93,7 +93,8 @@ int run(const std::string& command, std::string* output) {
 
 struct Check {
   std::uint64_t updates = 0;
-  std::uint64_t overlaps = 0;  ///< edges whose two ends were updated in the same step
+  std::uint64_t overlaps = 0;   ///< edges whose two ends were updated in the same step
+  std::uint64_t overlaps2 = 0;  ///< vertices with two closed neighbours updated in one step
   std::uint32_t colors = 0;
 };
 
@@ -122,10 +123,20 @@ Check check(const std::string& graph, int ranks, const std::string& consistency,
   }
   std::filesystem::remove_all(dir);
   EdgeList edges = read_edge_list(graph);
+  std::map<Gid, std::set<Gid>> closed;  // undirected closed neighbourhoods
   for (const Edge& e : edges.edges) {
+    closed[e.src].insert({e.src, e.dst});
+    closed[e.dst].insert({e.src, e.dst});
     if (e.src == e.dst) continue;
     for (const auto& [step, gids] : by_step) {
       if (gids.count(e.src) != 0 && gids.count(e.dst) != 0) ++c.overlaps;
+    }
+  }
+  for (const auto& [step, gids] : by_step) {
+    for (const auto& [w, nbhd] : closed) {
+      int hits = 0;
+      for (Gid x : nbhd) hits += gids.count(x) != 0;
+      if (hits > 1) ++c.overlaps2;
     }
   }
   return c;
@@ -142,11 +153,21 @@ TEST_P(Consistency, NoAdjacentUpdatesShareAStepUnderEdgeConsistency) {
                     graph,
                 &out),
             0);
+  std::uint32_t edge_colors = 0;
   for (int ranks : {2, 3}) {
     Check edge = check(graph, ranks, "edge", GetParam());
+    edge_colors = edge.colors;
+    EXPECT_GT(edge.overlaps2, 0u) << "edge consistency allows two-hop pairs in one step";
     EXPECT_GT(edge.updates, 512u);
     EXPECT_GT(edge.colors, 2u);
     EXPECT_EQ(edge.overlaps, 0u) << ranks << " ranks";
+  }
+  // Full consistency: not even two vertices two hops apart share a step.
+  for (int ranks : {2, 4}) {
+    Check full = check(graph, ranks, "full", GetParam());
+    EXPECT_GT(full.updates, 512u);
+    EXPECT_GT(full.colors, edge_colors);
+    EXPECT_EQ(full.overlaps2, 0u) << ranks << " ranks";
   }
   // The checker can fail: with one colour, adjacent vertices share steps.
   Check vertex = check(graph, 3, "vertex", GetParam());

@@ -122,6 +122,7 @@ TEST_P(EngineRanks, AppsGiveTheSingleRankAnswer) {
   }
   // Edge consistency (a distance-1 colouring agreed across ranks) gives the same fixpoints.
   expect_same(dir, "cc --graph " + uni + " --consistency edge --scheduler fifo", 3, t, true);
+  expect_same(dir, "cc --graph " + kron + " --consistency full", 2, t, true);
   // Edge data on the cut is not pushed yet: a program with edge data refuses edge consistency
   // on several ranks instead of silently diverging.
   Result r = run(atoll() + " run sssp --graph " + uni +

@@ -28,8 +28,8 @@ struct Cluster;
 /// The same colouring rules on a rank's part of a partitioned graph, consistent across ranks:
 /// Jones-Plassmann rounds over owned vertices and ghosts, priorities from (undirected degree
 /// at the owner, hash of gid, gid), each round followed by a push of the new colours to the
-/// ghosts. Collective; num_colors is the same on every rank. Distance-2 (full consistency)
-/// across several ranks is not implemented yet (a usage error says so).
+/// ghosts (for distance 2, also each neighbourhood's best uncoloured priority and colours).
+/// Collective; num_colors is the same on every rank.
 Coloring color_graph_across_ranks(const Topology& graph, Consistency consistency, Cluster& cluster,
                                   GhostSync& ghosts);
 
