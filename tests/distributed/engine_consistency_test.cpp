@@ -47,8 +47,42 @@ struct CheckerProgram {
   }
 };
 
+/// Every update adds 1 to each adjacent edge (a self-loop is adjacent twice) and runs again
+/// until it has run kRounds times: every copy of every edge must end at 2 x kRounds, which
+/// holds across ranks only if both copies of a cut edge see each other's writes.
+constexpr std::uint64_t kRounds = 3;
+struct EdgeCounterProgram {
+  using VertexData = std::uint64_t;
+  using EdgeData = std::uint64_t;
+  static constexpr Consistency kConsistency = Consistency::kEdge;
+
+  void update(Scope<EdgeCounterProgram>& scope, Context& context) const {
+    for (auto edge : scope.out_edges()) ++edge.data();
+    for (auto edge : scope.in_edges()) ++edge.data();
+    if (++scope.vertex() < kRounds) context.schedule(scope.lid());
+  }
+};
+
+int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const std::string& dump,
+                     const std::string& consistency) {
+  LocalGraph<std::uint64_t, std::uint64_t> local(std::move(part.topology));
+  EngineOptions eo;
+  eo.consistency = parse_consistency(consistency);
+  EdgeCounterProgram program;
+  ChromaticEngine<EdgeCounterProgram> engine(local, program, eo, &cluster);
+  engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
+  engine.init_edges([](EdgeId, std::uint64_t& d) { d = 0; });
+  engine.schedule_all();
+  engine.run();
+  std::ofstream out(dump + "/edges-" + std::to_string(t.rank()));
+  for (std::uint64_t x : local.edge_data()) out << x << "\n";
+  out.close();
+  t.stop();
+  return 0;
+}
+
 int run_rank(const std::string& graph, const std::string& dump, const std::string& consistency,
-             TransportKind kind) {
+             TransportKind kind, bool edges) {
   TransportOptions options;
   options.kind = kind;
   Transport t(detect_job({}), options);
@@ -57,6 +91,7 @@ int run_rank(const std::string& graph, const std::string& dump, const std::strin
   t.start();
   Cluster cluster{t, coll, exchange};
   GraphPartLoad part = load_graph_part(graph, t, coll, exchange);
+  if (edges) return run_edge_counter(t, cluster, part, dump, consistency);
   LocalGraph<std::uint64_t, EmptyData> local(std::move(part.topology));
   EngineOptions eo;
   eo.consistency = parse_consistency(consistency);
@@ -176,14 +211,51 @@ TEST_P(Consistency, NoAdjacentUpdatesShareAStepUnderEdgeConsistency) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_P(Consistency, BothCopiesOfACutEdgeSeeEveryWrite) {
+  std::string dir = "/tmp/atoll-edges-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string graph = dir + "/g.txt";
+  std::string out;
+  ASSERT_EQ(run(std::string(ATOLL_BINARY) + " generate uniform --vertices 300 --edges 1500 --out " +
+                    graph,
+                &out),
+            0);
+  for (const char* consistency : {"edge", "full"}) {
+    for (int ranks : {1, 3}) {
+      out.clear();
+      ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                        self_path() + " --edges --graph " + graph + " --dump " + dir +
+                        " --consistency " + consistency + " --transport " + GetParam(),
+                    &out),
+                0)
+          << out;
+      std::uint64_t edges = 0, wrong = 0;
+      for (int r = 0; r < ranks; ++r) {
+        std::ifstream in(dir + "/edges-" + std::to_string(r));
+        std::uint64_t x;
+        while (in >> x) {
+          ++edges;
+          wrong += x != 2 * kRounds;
+        }
+      }
+      EXPECT_GE(edges, 1500u) << consistency << " on " << ranks;
+      EXPECT_EQ(wrong, 0u) << consistency << " on " << ranks << " ranks";
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Consistency, testing::Values("ucx", "tcp"));
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string graph, dump, consistency = "edge", transport = "ucx";
-  for (int i = 1; i + 1 < argc; ++i) {
+  bool edges = false;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
+    if (a == "--edges") edges = true;
+    if (i + 1 >= argc) break;
     if (a == "--graph")
       graph = argv[++i];
     else if (a == "--dump")
@@ -195,7 +267,7 @@ int main(int argc, char** argv) {
   }
   if (!dump.empty()) {
     try {
-      return run_rank(graph, dump, consistency, parse_transport(transport));
+      return run_rank(graph, dump, consistency, parse_transport(transport), edges);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank error: %s\n", e.what());
       return 1;

@@ -37,6 +37,7 @@
 #include "atoll/engine/cluster.hpp"
 #include "atoll/engine/coloring.hpp"
 #include "atoll/engine/context.hpp"
+#include "atoll/engine/edge_sync.hpp"
 #include "atoll/engine/engine_options.hpp"
 #include "atoll/engine/ghost_sync.hpp"
 #include "atoll/engine/program.hpp"
@@ -85,12 +86,12 @@ class ChromaticEngine final : private ScheduleSink {
     }
     Timer setup;
     if (cluster_ != nullptr) {
-      if (consistency_ != Consistency::kVertex && !std::is_empty_v<EdgeData>) {
-        usage_fail("programs with edge data under ", consistency_name(consistency_),
-                   " consistency cannot run on several ranks yet (edge data on the cut is not "
-                   "pushed); use vertex consistency or one rank");
-      }
       ghosts_ = std::make_unique<GhostSync>(topology(), *cluster_);
+      // Updates may write adjacent edges under edge and full consistency: keep cut edges'
+      // two copies equal.
+      if (consistency_ != Consistency::kVertex && !std::is_empty_v<EdgeData>) {
+        edges_sync_ = std::make_unique<EdgeSync>(topology(), *cluster_);
+      }
       coloring_ = color_graph_across_ranks(topology(), consistency_, *cluster_, *ghosts_);
     } else {
       coloring_ = color_graph(topology(), consistency_);
@@ -242,7 +243,8 @@ class ChromaticEngine final : private ScheduleSink {
         StepRecord step{sweep, c, n, 0, 0, 0};
         if (cluster_ != nullptr) {
           step.updates = n = cluster_->collectives.allreduce<std::uint64_t>(n, ReduceOp::kSum);
-          step.bytes_sent = ghosts_->last_bytes_sent();
+          step.bytes_sent =
+              ghosts_->last_bytes_sent() + (edges_sync_ ? edges_sync_->last_bytes_sent() : 0);
           step.lower_bound = ghosts_->last_lower_bound();
           stats.bytes_sent += step.bytes_sent;
           stats.lower_bound += step.lower_bound;
@@ -329,6 +331,12 @@ class ChromaticEngine final : private ScheduleSink {
     }
     for (const std::vector<Lid>& list : changed_) changed.emplace_back(list);
     std::vector<ScheduleRequest> requests = take_remote_requests();
+    if constexpr (!std::is_empty_v<EdgeData>) {
+      if (edges_sync_) {
+        edges_sync_->push(reinterpret_cast<std::byte*>(graph_.edge_data().data()), sizeof(EdgeData),
+                          changed);
+      }
+    }
     return ghosts_->push(arrays(), changed, requests);
   }
 
@@ -465,6 +473,7 @@ class ChromaticEngine final : private ScheduleSink {
   bool defer_schedules_ = false;
   Cluster* cluster_ = nullptr;
   std::unique_ptr<GhostSync> ghosts_;
+  std::unique_ptr<EdgeSync> edges_sync_;  ///< edge or full consistency with edge data
   /// Schedule requests for ghosts made since the last push (sent to their owners).
   tbb::enumerable_thread_specific<std::vector<ScheduleRequest>> remote_;
   std::vector<char> dense_ = std::vector<char>(static_cast<std::size_t>(pool_.nodes()), 0);

@@ -1,0 +1,123 @@
+// Cut-edge pushes (see edge_sync.hpp). A batch is u64 count, then count x (u32 index, data);
+// indices are checked against the shared list of the sender.
+#include "atoll/engine/edge_sync.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "atoll/common/crc32c.hpp"
+#include "atoll/common/error.hpp"
+
+namespace atl {
+
+EdgeSync::EdgeSync(const Topology& g, Cluster& cluster) : graph_(g), cluster_(cluster) {
+  const int ranks = cluster.size();
+  const Lid owned = g.num_owned();
+  std::vector<int> owner(g.num_vertices(), cluster.rank());
+  for (const GhostRange& r : g.ghost_ranges()) {
+    for (Lid v = r.begin; v < r.end; ++v) owner[v] = r.owner_rank;
+  }
+  // Every local edge has an owned end; it is cut when the other end is a ghost. CSR order is
+  // (source lid, target lid, input order); lids differ between ranks, gids do not: a stable
+  // sort by (source gid, target gid) gives both sides the same order, repeats in input order.
+  struct Cut {
+    Gid src, dst;
+    EdgeId e;
+  };
+  std::vector<std::vector<Cut>> cuts(static_cast<std::size_t>(ranks));
+  shared_.assign(static_cast<std::size_t>(ranks), {});
+  peer_of_.assign(g.num_edges(), -1);
+  index_.assign(g.num_edges(), 0);
+  for (Lid v = 0; v < g.num_vertices(); ++v) {
+    for (EdgeId e = g.out_begin(v); e < g.out_end(v); ++e) {
+      const Lid u = g.out_targets()[e];
+      const Lid other = v < owned ? u : v;  // the ghost end, if any
+      if (other < owned) continue;
+      peer_of_[e] = owner[other];
+      cuts[static_cast<std::size_t>(owner[other])].push_back({g.gid(v), g.gid(u), e});
+    }
+  }
+  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
+  std::vector<std::uint32_t> crcs(static_cast<std::size_t>(ranks), 0);
+  for (int p = 0; p < ranks; ++p) {
+    std::vector<Cut>& list = cuts[static_cast<std::size_t>(p)];
+    std::stable_sort(list.begin(), list.end(), [](const Cut& a, const Cut& b) {
+      return a.src != b.src ? a.src < b.src : a.dst < b.dst;
+    });
+    std::uint32_t crc = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      index_[list[i].e] = static_cast<std::uint32_t>(i);
+      shared_[static_cast<std::size_t>(p)].push_back(list[i].e);
+      const Gid pair[2] = {list[i].src, list[i].dst};
+      crc = crc32c(crc, pair, sizeof pair);
+    }
+    crcs[static_cast<std::size_t>(p)] = crc;
+    const std::uint64_t summary[2] = {list.size(), crc};
+    out[static_cast<std::size_t>(p)].resize(sizeof summary);
+    std::memcpy(out[static_cast<std::size_t>(p)].data(), summary, sizeof summary);
+  }
+  std::vector<std::vector<std::byte>> in = cluster.exchange.all_to_all(std::move(out));
+  for (int p = 0; p < ranks; ++p) {
+    if (p == cluster.rank()) continue;
+    std::uint64_t summary[2];
+    if (in[p].size() != sizeof summary) fail("rank ", p, " sent a bad cut-edge summary");
+    std::memcpy(summary, in[p].data(), sizeof summary);
+    const std::vector<EdgeId>& list = shared_[static_cast<std::size_t>(p)];
+    const std::uint32_t crc = crcs[static_cast<std::size_t>(p)];
+    if (summary[0] != list.size() || summary[1] != crc) {
+      fail("ranks ", cluster.rank(), " and ", p, " disagree on the edges between them (",
+           list.size(), " vs ", summary[0], " edges)");
+    }
+  }
+}
+
+void EdgeSync::push(std::byte* edge_data, std::size_t edge_bytes,
+                    std::span<const std::span<const Lid>> updated) {
+  const int ranks = cluster_.size();
+  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
+  for (auto& b : out) b.resize(8);
+  auto add = [&](EdgeId e) {
+    const int p = peer_of_[e];
+    if (p < 0) return;
+    std::vector<std::byte>& b = out[static_cast<std::size_t>(p)];
+    const std::size_t at = b.size();
+    b.resize(at + 4 + edge_bytes);
+    std::memcpy(b.data() + at, &index_[e], 4);
+    std::memcpy(b.data() + at + 4, edge_data + e * edge_bytes, edge_bytes);
+  };
+  for (std::span<const Lid> list : updated) {
+    for (Lid v : list) {
+      for (EdgeId e = graph_.out_begin(v); e < graph_.out_end(v); ++e) add(e);
+      for (EdgeId e : graph_.in_edges(v)) add(e);
+    }
+  }
+  last_bytes_sent_ = 0;
+  for (int p = 0; p < ranks; ++p) {
+    std::vector<std::byte>& b = out[static_cast<std::size_t>(p)];
+    const std::uint64_t count = (b.size() - 8) / (4 + edge_bytes);
+    std::memcpy(b.data(), &count, 8);
+    if (p != cluster_.rank()) last_bytes_sent_ += b.size();
+  }
+  std::vector<std::vector<std::byte>> in = cluster_.exchange.all_to_all(std::move(out));
+  for (int p = 0; p < ranks; ++p) {
+    if (p == cluster_.rank()) continue;
+    const std::vector<std::byte>& b = in[static_cast<std::size_t>(p)];
+    const std::vector<EdgeId>& list = shared_[static_cast<std::size_t>(p)];
+    std::uint64_t count = 0;
+    if (b.size() < 8) fail("rank ", p, " sent a truncated cut-edge batch");
+    std::memcpy(&count, b.data(), 8);
+    if (count != (b.size() - 8) / (4 + edge_bytes) || (b.size() - 8) % (4 + edge_bytes) != 0) {
+      fail("rank ", p, " sent a cut-edge batch of ", b.size(), " bytes for ", count, " edges");
+    }
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::byte* rec = b.data() + 8 + i * (4 + edge_bytes);
+      std::uint32_t index;
+      std::memcpy(&index, rec, 4);
+      if (index >= list.size())
+        fail("rank ", p, " sent data for cut edge ", index, " of ", list.size());
+      std::memcpy(edge_data + list[index] * edge_bytes, rec + 4, edge_bytes);
+    }
+  }
+}
+
+}  // namespace atl
