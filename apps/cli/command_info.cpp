@@ -59,7 +59,8 @@ void run_info(const InfoOptions& opt) {
   EdgeList edges = parse_edge_list(file.bytes(), format, opt.graph);
   double read_s = total.seconds();
   Timer build_timer;
-  Topology graph = Topology::build(edges, {opt.symmetrize, opt.dedup});
+  const std::size_t input_edges = edges.size();
+  Topology graph = Topology::build(std::move(edges), {opt.symmetrize, opt.dedup});
   double build_s = build_timer.seconds();
   double load_s = total.seconds();
   GraphStats s = compute_stats(graph);
@@ -70,7 +71,7 @@ void run_info(const InfoOptions& opt) {
         .field("graph", opt.graph)
         .field("format", format_name(format))
         .field("compression", compression_name(file.compression()))
-        .field("input_edges", static_cast<std::uint64_t>(edges.size()))
+        .field("input_edges", static_cast<std::uint64_t>(input_edges))
         .field("vertices", s.vertices)
         .field("edges", s.edges)
         .field("self_loops", s.self_loops)
@@ -104,7 +105,7 @@ void run_info(const InfoOptions& opt) {
   std::printf("vertices        %llu\n", static_cast<unsigned long long>(s.vertices));
   std::printf(
       "edges           %llu%s\n", static_cast<unsigned long long>(s.edges),
-      opt.symmetrize || opt.dedup ? (" (input " + std::to_string(edges.size()) + ")").c_str() : "");
+      opt.symmetrize || opt.dedup ? (" (input " + std::to_string(input_edges) + ")").c_str() : "");
   std::printf("self-loops      %llu\n", static_cast<unsigned long long>(s.self_loops));
   std::printf("duplicate edges %llu\n", static_cast<unsigned long long>(s.duplicate_edges));
   std::printf("isolated        %llu\n", static_cast<unsigned long long>(s.isolated_vertices));

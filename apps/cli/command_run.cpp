@@ -110,7 +110,7 @@ Loaded load(const RunOptions& o) {
   }
   if (o.ranks > 1) relaunch_as_ranks(o.ranks);
   EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format));
-  Topology graph = Topology::build(edges, {o.symmetrize, o.dedup});
+  Topology graph = Topology::build(std::move(edges), {o.symmetrize, o.dedup});
   log_info(str_cat("loaded ", o.graph, ": ", graph.num_owned(), " vertices, ", graph.num_edges(),
                    " edges in ", timer.seconds(), " s"));
   return {std::move(graph), timer.seconds(), nullptr, {}, {}};

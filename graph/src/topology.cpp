@@ -40,14 +40,8 @@ inline std::uint64_t arc_key(const WeightedArc& arc) {
   return arc.key;
 }
 
-/// An in-edge on its way to the in-CSR.
-struct InArc {
-  Lid dst;
-  Lid src;
-  EdgeId edge;
-};
-
 constexpr std::uint64_t kMaxVertices = kInvalidLid;  // lids 0 .. 2^32-2
+static_assert(sizeof(Lid) == 4, "the in-CSR packs two lids into 64 bits");
 
 /// Bits needed for any lid of an n-vertex graph (at least 1).
 unsigned lid_bits(std::size_t n) {
@@ -98,8 +92,10 @@ std::vector<EdgeId> offsets_of_sorted(std::size_t arcs, std::size_t n, VertexOf 
 
 class TopologyBuilder {
  public:
-  TopologyBuilder(const EdgeList& input, const BuildOptions& options, const GraphPart* part)
-      : in_(input), options_(options), part_(part) {}
+  /// consume: the caller's input (the same object as `input`), released once it is used up.
+  TopologyBuilder(const EdgeList& input, const BuildOptions& options, const GraphPart* part,
+                  EdgeList* consume = nullptr)
+      : in_(input), m_(input.edges.size()), options_(options), part_(part), consume_(consume) {}
 
   Topology build() {
     if (in_.weighted && in_.weights.size() != in_.edges.size()) {
@@ -111,6 +107,7 @@ class TopologyBuilder {
     } else {
       map_ids();
     }
+    if (consume_ != nullptr) std::vector<Edge>().swap(consume_->edges);  // src_/dst_ hold them
     log_debug(str_cat("build: map ids ", timer.seconds(), " s"));
     timer.reset();
     build_out_csr();
@@ -120,7 +117,8 @@ class TopologyBuilder {
     log_debug(str_cat("build: in-CSR ", timer.seconds(), " s"));
     g_.num_owned_ = part_ != nullptr ? static_cast<Lid>(part_->owned.size())
                                      : static_cast<Lid>(g_.lid_to_gid_.size());
-    g_.weighted_ = in_.weighted;
+    g_.weighted_ = weighted_;
+    if (consume_ != nullptr) *consume_ = EdgeList{};
     return std::move(g_);
   }
 
@@ -404,7 +402,7 @@ class TopologyBuilder {
   /// the non-self-loop edges (in input order). A stable sort by (src, dst) then puts every
   /// adjacency list in neighbour order with repeats in input order, for any thread count.
   void build_out_csr() {
-    if (in_.weighted) {
+    if (weighted_) {
       build_out_csr_with<WeightedArc>();
     } else {
       build_out_csr_with<std::uint64_t>();
@@ -413,7 +411,7 @@ class TopologyBuilder {
 
   template <typename Rec>
   void build_out_csr_with() {
-    const std::size_t m = in_.edges.size();
+    const std::size_t m = m_;
     const std::size_t n = g_.lid_to_gid_.size();
     const unsigned bits = lid_bits(n);
     Timer t;
@@ -446,6 +444,7 @@ class TopologyBuilder {
     }
     std::vector<Lid>().swap(src_);
     std::vector<Lid>().swap(dst_);
+    if (consume_ != nullptr) std::vector<double>().swap(consume_->weights);  // in the records
     log_debug(str_cat("  out: records ", t.seconds()));
     {
       RecordBuffer<Rec> scratch(arcs);
@@ -477,7 +476,7 @@ class TopologyBuilder {
     g_.out_offsets_ =
         offsets_of_sorted(arcs, n, [&](std::size_t i) { return arc_key(records[i]) >> bits; });
     g_.out_targets_.resize(arcs);
-    if (in_.weighted) g_.weights_.resize(arcs);
+    if (weighted_) g_.weights_.resize(arcs);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
       for (std::size_t e = r.begin(); e < r.end(); ++e) {
         g_.out_targets_[e] = static_cast<Lid>(arc_key(records[e]) & mask);
@@ -497,37 +496,69 @@ class TopologyBuilder {
   }
 
   /// In-edges come from the out-CSR, which is in (src, edge id) order; a stable sort by
-  /// destination gives each in-list in (src, edge id) order.
+  /// destination gives each in-list in (src, edge id) order. Records are (dst, src) packed in
+  /// 8 bytes (lids have at most 32 bits) without the edge id: a source's out-edges, in edge id
+  /// order, go to ascending destinations, so they appear in the in-CSR in that same order and
+  /// the k-th in-edge from source u is edge out_begin(u) + k.
   void build_in_csr() {
     const std::size_t n = g_.lid_to_gid_.size();
     const std::size_t arcs = g_.out_targets_.size();
+    const unsigned bits = lid_bits(n);
+    const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
     const auto& out_off = g_.out_offsets_;
-    RecordBuffer<InArc> records(arcs);
+    RecordBuffer<std::uint64_t> records(arcs);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
         for (EdgeId e = out_off[v]; e < out_off[v + 1]; ++e) {
-          records[e] = InArc{g_.out_targets_[e], static_cast<Lid>(v), e};
+          records[e] = (std::uint64_t{g_.out_targets_[e]} << bits) | v;
         }
       }
     });
     {
-      RecordBuffer<InArc> scratch(arcs);
-      radix_sort(records, scratch, lid_bits(n), [](const InArc& a) { return a.dst; });
+      RecordBuffer<std::uint64_t> scratch(arcs);
+      radix_sort(records, scratch, bits, [bits](std::uint64_t r) { return r >> bits; });
     }
-    g_.in_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return records[i].dst; });
+    g_.in_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return records[i] >> bits; });
     g_.in_sources_.resize(arcs);
     g_.in_edge_ids_.resize(arcs);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
-      for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        g_.in_sources_[i] = records[i].src;
-        g_.in_edge_ids_[i] = records[i].edge;
+    // Chunks of the in-CSR, each with a cursor per source (so few that the cursors take at
+    // most a quarter of the records' memory): count, then number each source's in-edges.
+    const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+    const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
+    const std::size_t chunk = chunk_of(arcs, chunks);
+    std::vector<EdgeId> cursor(chunks * n, 0);
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+      EdgeId* count = cursor.data() + c * n;
+      for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+        ++count[records[i] & mask];
+      }
+    });
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t u = r.begin(); u < r.end(); ++u) {
+        EdgeId next = out_off[u];
+        for (std::size_t c = 0; c < chunks; ++c) {
+          EdgeId count = cursor[c * n + u];
+          cursor[c * n + u] = next;
+          next += count;
+        }
+      }
+    });
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+      EdgeId* next = cursor.data() + c * n;
+      for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+        const std::size_t u = records[i] & mask;
+        g_.in_sources_[i] = static_cast<Lid>(u);
+        g_.in_edge_ids_[i] = next[u]++;
       }
     });
   }
 
   const EdgeList& in_;
+  std::size_t m_;  ///< input edges (in_.edges is emptied when consumed)
+  bool weighted_ = in_.weighted;
   BuildOptions options_;
   const GraphPart* part_;
+  EdgeList* consume_;
   Topology g_;
   std::vector<Lid> src_;
   std::vector<Lid> dst_;
@@ -535,6 +566,10 @@ class TopologyBuilder {
 
 Topology Topology::build(const EdgeList& edges, const BuildOptions& options) {
   return TopologyBuilder(edges, options, nullptr).build();
+}
+
+Topology Topology::build(EdgeList&& edges, const BuildOptions& options) {
+  return TopologyBuilder(edges, options, nullptr, &edges).build();
 }
 
 Topology Topology::build_part(const GraphPart& part, const BuildOptions& options) {

@@ -50,6 +50,10 @@ class Topology {
   /// Builds the graph of `edges` with every vertex owned by this (single) rank. Deterministic:
   /// adjacency lists are sorted by neighbour (ties by input order) for any thread count.
   static Topology build(const EdgeList& edges, const BuildOptions& options = {});
+  /// The same graph, consuming `edges`: their memory is released as soon as they have been
+  /// turned into local ids (weights once they are in the out-CSR), which lowers the peak
+  /// memory of a load by 16 bytes an edge. `edges` is left empty.
+  static Topology build(EdgeList&& edges, const BuildOptions& options = {});
   /// Builds one rank's part: its owned vertices (lids 0..num_owned-1, in gid order), then the
   /// other endpoints of its edges as ghosts grouped by owner rank (ascending), each group in
   /// gid order. Every local edge is in both CSRs, so ghosts have the edges to owned vertices.
