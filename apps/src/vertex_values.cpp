@@ -15,7 +15,12 @@ namespace {
 
 template <typename T, typename Format>
 void write_lines(const std::string& path, const VertexValues<T>& result, Format format) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // A regular file is written under a temporary name and renamed into place; anything else
+  // that exists (/dev/null, a FIFO, /dev/stdout) is written directly, never replaced.
+  std::error_code stat_error;
+  const auto status = std::filesystem::status(path, stat_error);
+  const bool direct = std::filesystem::exists(status) && !std::filesystem::is_regular_file(status);
+  std::string tmp = direct ? path : path + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) fail(path, ": cannot create output file: ", std::strerror(errno));
@@ -36,10 +41,11 @@ void write_lines(const std::string& path, const VertexValues<T>& result, Format 
     out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     out.flush();
     if (!out) {
-      std::filesystem::remove(tmp);
+      if (!direct) std::filesystem::remove(tmp);
       fail(path, ": write failed: ", std::strerror(errno));
     }
   }
+  if (direct) return;
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {

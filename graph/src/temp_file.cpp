@@ -1,6 +1,7 @@
 #include "temp_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,12 +16,20 @@ TempFile::TempFile(std::string path, std::string what)
     : path_(std::move(path)),
       tmp_(path_ + ".tmp." + std::to_string(::getpid())),
       what_(std::move(what)) {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    direct_ = true;
+    tmp_ = path_;
+    file_ = Fd(::open(path_.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!file_) fail_errno(str_cat("cannot open '", path_, "'"));
+    return;
+  }
   file_ = Fd(::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   if (!file_) fail_errno(str_cat("cannot create temporary file '", tmp_, "'"));
 }
 
 TempFile::~TempFile() {
-  if (!committed_) {
+  if (!committed_ && !direct_) {
     file_.reset();
     ::unlink(tmp_.c_str());
   }
@@ -46,6 +55,12 @@ void TempFile::write(const void* data, std::size_t size) {
 }
 
 void TempFile::commit(bool sync_dir) {
+  if (direct_) {
+    const int fd = file_.release();
+    committed_ = true;
+    if (::close(fd) != 0) fail_errno(str_cat("cannot close '", path_, "'"));
+    return;
+  }
   if (::fsync(file_.get()) != 0) fail_errno(str_cat("cannot sync '", tmp_, "'"));
   const int fd = file_.release();
   if (::close(fd) != 0) fail_errno(str_cat("cannot close '", tmp_, "'"));

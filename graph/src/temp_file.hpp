@@ -1,6 +1,7 @@
 // An output file written under a temporary name ("<path>.tmp.<pid>"), fsynced and renamed
 // over its final path by commit(); removed when destroyed uncommitted. Readers never see a
-// partially written file.
+// partially written file. A path that exists and is not a regular file (/dev/null, a FIFO)
+// is written directly and never replaced.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +39,7 @@ class TempFile {
   std::string what_;
   Fd file_;
   bool committed_ = false;
+  bool direct_ = false;  ///< writing straight to a device or FIFO
 };
 
 /// Best effort: makes renames inside dir durable. Failure is ignored (the files are complete).

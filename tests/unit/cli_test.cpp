@@ -2,6 +2,7 @@
 // error, 2 usage error), messages on stderr, `info` text and JSON output, `generate`.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -258,3 +259,30 @@ TEST(CliTest, GenerateRejectsInputOnlyFormats) {
 }
 
 }  // namespace
+
+namespace atl {
+namespace {
+
+// Writing results to something that is not a regular file (a FIFO here, /dev/null for users)
+// writes into it; it must never be replaced by a renamed temporary file.
+TEST(CliOutput, ANonRegularOutputIsWrittenNotReplaced) {
+  test::TempDir dir;
+  test::write_file(dir.file("g.txt"), "1 2\n2 3\n5 6\n");
+  const std::string fifo = dir.file("fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& cmd :
+       {std::string(ATOLL_BINARY) + " run cc --graph " + dir.file("g.txt") + " --out " + fifo,
+        std::string(ATOLL_BINARY) + " generate grid --rows 3 --cols 3 --out " + fifo}) {
+    const std::string sink = dir.file("sink");
+    test::CommandResult r =
+        test::run_command("timeout 20 cat '" + fifo + "' > '" + sink + "' & " + cmd + "; wait");
+    EXPECT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
+    struct stat st;
+    ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode)) << cmd << " replaced the FIFO";
+    EXPECT_FALSE(test::read_file(sink).empty()) << cmd;
+  }
+}
+
+}  // namespace
+}  // namespace atl
