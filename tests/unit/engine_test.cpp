@@ -25,11 +25,12 @@ struct OverlapChecker {
   std::atomic<std::uint8_t>* in_update;
   std::atomic<std::uint64_t>* overlaps;
   std::uint64_t sweeps;
+  int spins = 400;  ///< how long an update looks for overlapping neighbours
 
   void update(Scope<OverlapChecker>& scope, Context& context) const {
     const Lid v = scope.lid();
     in_update[v].store(1);
-    for (int spin = 0; spin < 400; ++spin) {  // widen the window, look repeatedly
+    for (int spin = 0; spin < spins; ++spin) {  // widen the window, look repeatedly
       for (auto e : scope.in_edges()) {
         if (e.neighbor() != v && in_update[e.neighbor()].load()) overlaps->fetch_add(1);
       }
@@ -45,12 +46,12 @@ struct OverlapChecker {
 
 template <Consistency C>
 std::uint64_t count_overlaps(const EdgeList& edges, SchedulerKind kind, int threads,
-                             std::optional<Consistency> run_as = std::nullopt) {
+                             std::optional<Consistency> run_as = std::nullopt, int spins = 400) {
   LocalGraph<std::uint32_t, EmptyData> graph(Topology::build(edges));
   const Lid n = graph.topology().num_owned();
   auto flags = std::make_unique<std::atomic<std::uint8_t>[]>(n);
   std::atomic<std::uint64_t> overlaps{0};
-  OverlapChecker<C> program{flags.get(), &overlaps, 20};
+  OverlapChecker<C> program{flags.get(), &overlaps, 20, spins};
   EngineOptions options;
   options.threads = threads;
   options.scheduler = kind;
@@ -93,8 +94,11 @@ TEST(ChromaticEngine, CheckerDetectsOverlapsUnderVertexConsistency) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "needs two hardware threads";
   EdgeList dense = dense_graph();
   std::uint64_t total = 0;
-  for (int attempt = 0; attempt < 20 && total == 0; ++attempt) {
-    total += count_overlaps<Consistency::kVertex>(dense, SchedulerKind::kSweep, 4);
+  // Overlaps need two threads on two cores at once; on a loaded machine that can take a
+  // while, so updates look longer (the run stops at the first attempt that sees one).
+  for (int attempt = 0; attempt < 50 && total == 0; ++attempt) {
+    total += count_overlaps<Consistency::kVertex>(dense, SchedulerKind::kSweep, 4, std::nullopt,
+                                                  attempt < 5 ? 400 : 5000);
   }
   EXPECT_GT(total, 0u) << "the checker never saw two adjacent updates at once";
 }
