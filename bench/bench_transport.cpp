@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,7 @@ struct Bench {
   Collectives* coll = nullptr;
   RingChannel* ring = nullptr;
   WindowId window;
-  std::vector<std::uint64_t> memory;  // the window: flag word, then payload space
+  std::span<std::uint64_t> memory;  // the window (allocated by the transport): payload space
   std::atomic<std::uint64_t> pongs{0};
   std::uint32_t command = 0;  // written by the handler before commands_seen is bumped
   std::uint64_t argument = 0;
@@ -210,7 +211,6 @@ int main(int argc, char** argv) {
     Collectives coll(t);
     g.t = &t;
     g.coll = &coll;
-    g.memory.assign((1 << 20) / 8, 0);
     t.add_handler(kCommand, [](int, std::span<const std::byte> bytes) {
       std::uint64_t msg[2];
       std::memcpy(msg, bytes.data(), std::min(bytes.size(), sizeof msg));
@@ -222,7 +222,9 @@ int main(int argc, char** argv) {
       g.t->send(source, kPong, bytes);
     });
     t.add_handler(kPong, [](int, std::span<const std::byte>) { g.pongs.fetch_add(1); });
-    g.window = t.add_window(std::as_writable_bytes(std::span(g.memory)));
+    g.window = t.allocate_window(1 << 20);
+    std::span<std::byte> window = t.local_window(g.window);
+    g.memory = {reinterpret_cast<std::uint64_t*>(window.data()), window.size() / 8};
     RingOptions ro;
     ro.ring_bytes = 4 << 20;
     ro.batch_bytes = 64 << 10;

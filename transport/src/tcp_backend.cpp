@@ -176,6 +176,11 @@ class ByteQueue {
   std::size_t tail_ = 0;
 };
 
+struct AlignedFree {
+  void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+using AlignedPtr = std::unique_ptr<std::byte, AlignedFree>;
+
 void complete(Completion* done, std::string error = {}) {
   if (done == nullptr) return;
   if (!error.empty()) {
@@ -349,6 +354,23 @@ class TcpBackend final : public Backend {
     return {};  // TCP needs no remote key
   }
 
+  AllocatedWindow allocate_window(std::uint32_t id, std::size_t bytes) override {
+    std::span<std::byte> memory;
+    if (bytes > 0) {
+      const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+      if (bytes > std::numeric_limits<std::size_t>::max() - page) {
+        fail("tcp: window ", id, " of ", bytes, " bytes is too large");
+      }
+      AlignedPtr block(
+          static_cast<std::byte*>(std::aligned_alloc(page, (bytes + page - 1) / page * page)));
+      if (block == nullptr) fail("tcp: cannot allocate window ", id, " (", bytes, " bytes)");
+      memory = {block.get(), bytes};
+      std::memset(memory.data(), 0, bytes);
+      allocations_.push_back(std::move(block));
+    }
+    return {memory, register_window(id, memory)};
+  }
+
   void add_remote_window(int peer, std::uint32_t id, std::size_t size,
                          std::string_view /*blob*/) override {
     if (peer < 0) return;
@@ -358,6 +380,8 @@ class TcpBackend final : public Backend {
     if (id >= sizes.size()) sizes.resize(std::size_t{id} + 1, kUnknownSize);
     sizes[id] = size;
   }
+
+  std::byte* direct_window(int, std::uint32_t) override { return nullptr; }
 
   void post_am(int peer, std::uint16_t handler, std::span<const std::byte> bytes,
                Completion* done) override {
@@ -543,6 +567,7 @@ class TcpBackend final : public Backend {
   std::vector<int> reparse_;  ///< peers whose input parsing an exception interrupted
   std::vector<int> broken_;   ///< peers with a send_error, failed by the next progress()
   std::vector<std::optional<std::span<std::byte>>> windows_;  ///< local windows by id
+  std::vector<AlignedPtr> allocations_;                       ///< memory of allocate_window()
   std::vector<std::vector<std::size_t>> remote_sizes_;        ///< [peer][window]
   std::uint64_t next_flush_id_ = 1;
   ByteQueue self_queue_;       ///< AM frames to self, delivered by progress()
