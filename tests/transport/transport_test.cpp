@@ -420,6 +420,71 @@ INSTANTIATE_TEST_SUITE_P(Transport, TransportRanks,
                            return info.param.transport + "_" + std::to_string(info.param.ranks);
                          });
 
+// Two "hosts": network namespaces joined by a veth pair (198.51.100.1 and .2, TEST-NET-2, on
+// this machine only). Rank 0 runs in one, rank 1 in the other, so the bootstrap and the
+// backends must use the namespaces' addresses, not loopback. Needs root and iproute2.
+class NetworkNamespaces {
+ public:
+  NetworkNamespaces() {
+    const std::string id = std::to_string(getpid());
+    a_ = "atlA" + id;
+    b_ = "atlB" + id;
+    const std::string va = "atlva" + id, vb = "atlvb" + id;
+    Result r =
+        run("ip netns add " + a_ + " && ip netns add " + b_ + " && ip link add " + va +
+            " type veth peer name " + vb + " && ip link set " + va + " netns " + a_ +
+            " && ip link set " + vb + " netns " + b_ + " && ip -n " + a_ + " addr add " + kHostA +
+            "/24 dev " + va + " && ip -n " + b_ + " addr add " + kHostB + "/24 dev " + vb +
+            " && ip -n " + a_ + " link set " + va + " up && ip -n " + b_ + " link set " + vb +
+            " up && ip -n " + a_ + " link set lo up && ip -n " + b_ + " link set lo up");
+    ok_ = r.code == 0;
+    error_ = r.output;
+  }
+  ~NetworkNamespaces() { run("ip netns del " + a_ + "; ip netns del " + b_); }
+  NetworkNamespaces(const NetworkNamespaces&) = delete;
+  NetworkNamespaces& operator=(const NetworkNamespaces&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+  /// Runs the scenario as rank 0 in namespace A and rank 1 in namespace B.
+  Result run_job(const std::string& scenario, const std::string& transport,
+                 const std::string& env = "") const {
+    const std::string port = std::to_string(20000 + getpid() % 20000);
+    auto rank = [&](const std::string& ns, int r) {
+      return "ip netns exec " + ns + " env ATOLL_RANK=" + std::to_string(r) +
+             " ATOLL_SIZE=2 ATOLL_COORDINATOR=" + kHostA + ":" + port +
+             " ATOLL_JOB_TOKEN=netns-test " + env + " " + self_path() + " --scenario " + scenario +
+             " --transport " + transport;
+    };
+    return run("bash -c '" + rank(a_, 0) + " & a=$!; " + rank(b_, 1) +
+               "; b=$?; wait $a; a=$?; exit $((a | b))'");
+  }
+
+  static constexpr const char* kHostA = "198.51.100.1";
+  static constexpr const char* kHostB = "198.51.100.2";
+
+ private:
+  std::string a_, b_;
+  bool ok_ = false;
+  std::string error_;
+};
+
+TEST(MultiHost, RanksInTwoNetworkNamespaces) {
+  if (geteuid() != 0 || std::system("command -v ip >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs root and iproute2";
+  }
+  NetworkNamespaces hosts;
+  if (!hosts.ok()) GTEST_SKIP() << "cannot create network namespaces: " << hosts.error();
+  for (const char* scenario : {"collectives", "puts", "windows"}) {
+    Result tcp = hosts.run_job(scenario, "tcp");
+    EXPECT_EQ(tcp.code, 0) << scenario << " over tcp:\n" << tcp.output;
+    // UCX over its TCP transport: the namespaces share shared memory, which UCX would use.
+    Result ucx = hosts.run_job(scenario, "ucx", "UCX_TLS=tcp");
+    EXPECT_EQ(ucx.code, 0) << scenario << " over ucx (UCX_TLS=tcp):\n" << ucx.output;
+  }
+}
+
 TEST(Doctor, ReportsDevicesOnOneRank) {
   Result r = run(std::string(ATOLL_BINARY) + " doctor");
   EXPECT_EQ(r.code, 0) << r.output;

@@ -15,6 +15,7 @@
 //  - A peer whose connection breaks is reported through on_failure exactly once.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -105,7 +106,14 @@ class Backend {
 };
 
 struct BackendOptions {
-  std::string tcp_interface;  ///< TCP: address to listen on ("" = the coordinator's interface)
+  /// TCP: the address (or interface name) to listen on and advertise; "" = local_address.
+  std::string tcp_interface;
+  /// This host's address on the job's network (Bootstrap::local_address()); "" = loopback.
+  std::string local_address;
+  /// The job token: every backend connection presents it, one without it is dropped.
+  std::string token;
+  /// How long connect() waits for every peer (TransportOptions::bootstrap_timeout).
+  std::chrono::milliseconds connect_timeout{60000};
 };
 
 std::unique_ptr<Backend> make_tcp_backend(const BackendOptions& options);

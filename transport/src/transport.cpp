@@ -285,6 +285,9 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
   if (options.peer_timeout.count() <= 0) usage_fail("--peer-timeout must be positive");
   s.bootstrap = std::make_unique<Bootstrap>(job, options.bootstrap_timeout);
   detail::BackendOptions backend_options;
+  backend_options.local_address = s.bootstrap->local_address();
+  backend_options.token = job.token;
+  backend_options.connect_timeout = options.bootstrap_timeout;
   s.backend = options.kind == TransportKind::kUcx ? detail::make_ucx_backend(backend_options)
                                                   : detail::make_tcp_backend(backend_options);
   s.handlers.resize(detail::kHandlerCount);

@@ -24,8 +24,9 @@
 // Flush: ucp_ep_flush_nbx completes puts at the target, but not rendezvous sends that are
 // still moving data, so post_flush() also waits for the active messages posted before it.
 //
-// connect() ends with a handshake (every rank tells every peer it is connected), so no peer
-// still needs this rank's progress to finish connecting once connect() returns.
+// connect() ends with a handshake (every rank tells every peer it is connected, presenting the
+// job token; a wrong token fails that peer), so no peer still needs this rank's progress to
+// finish connecting once connect() returns. It waits at most BackendOptions::connect_timeout.
 #include <ucp/api/ucp.h>
 
 #include <stdio.h>
@@ -45,6 +46,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
 #include "backend.hpp"
+#include "wire.hpp"
 
 namespace atl::detail {
 namespace {
@@ -61,7 +63,6 @@ constexpr std::uint32_t kMaxWindows = 1u << 16;
 constexpr std::uint64_t kMaxReorder = std::uint64_t{1} << 32;  // sanity bound on seq gaps
 constexpr std::size_t kMaxAmBytes = std::size_t{1} << 34;      // 16 GiB
 constexpr std::size_t kRkeyPadding = 1 << 16;                  // ucp_ep_rkey_unpack takes no length
-constexpr auto kConnectTimeout = std::chrono::seconds(60);
 constexpr auto kCloseTimeout = std::chrono::seconds(10);
 
 struct AmHeader {
@@ -213,6 +214,10 @@ bool has_shared_memory(ucp_context_h context) {
          info.find("-- posix/") != std::string_view::npos;
 }
 
+double seconds(std::chrono::milliseconds t) {
+  return std::chrono::duration<double>(t).count();
+}
+
 std::string version_string() {
   return str_cat("ucx ", ucp_get_version_string());
 }
@@ -285,7 +290,8 @@ struct LocalWindow {
 
 class UcxBackend final : public Backend {
  public:
-  explicit UcxBackend(const BackendOptions&) {
+  explicit UcxBackend(const BackendOptions& options)
+      : token_(options.token), connect_timeout_(options.connect_timeout) {
     // MM_ERROR_HANDLING=y lets UCX use shared memory under UCP_ERR_HANDLING_MODE_PEER. UCX
     // warns about the setting when no shared-memory transport is enabled (UCX_TLS=tcp): then
     // start over without it.
@@ -420,7 +426,7 @@ class UcxBackend final : public Backend {
       peer.ep = EndpointPtr(ep, EndpointCloser{worker_.get()});
     }
 
-    const auto deadline = Clock::now() + kConnectTimeout;
+    const auto deadline = Clock::now() + connect_timeout_;
     // 1. Flush every endpoint: completes the wireup with each peer.
     wait_all([&](Peer& peer) { return ucp_ep_flush_nbx(peer.ep.get(), &plain_param_); }, deadline,
              "connecting to");
@@ -433,14 +439,15 @@ class UcxBackend final : public Backend {
           AmHeader& h = hello_[peer.rank];
           h.source = static_cast<std::uint32_t>(rank_);
           h.magic = kReadyMagic;
-          return ucp_am_send_nbx(peer.ep.get(), kAmId, &h, sizeof h, nullptr, 0, &plain_param_);
+          return ucp_am_send_nbx(peer.ep.get(), kAmId, &h, sizeof h, token_.data(), token_.size(),
+                                 &plain_param_);
         },
         deadline, "handshaking with");
     while (!all_ready()) {
       ucp_worker_progress(worker_.get());
       check_peers_during_connect();
       if (Clock::now() > deadline) {
-        fail("ucx: timed out after ", kConnectTimeout.count(), " s waiting for ",
+        fail("ucx: timed out after ", seconds(connect_timeout_), " s waiting for ",
              waiting_ranks([](const Peer& p) { return !p.ready; }), " to connect");
       }
     }
@@ -760,9 +767,14 @@ class UcxBackend final : public Backend {
     Peer& peer = *peers_[header.source];
     if (closed_ || peer.failed) return reject;
 
-    if (header.magic == kReadyMagic && !rndv && length == 0) {
-      peer.ready = true;
-      return UCS_OK;
+    if (header.magic == kReadyMagic) {  // the handshake carries the job token
+      if (!rndv && equal_secret({static_cast<const char*>(data), length}, token_)) {
+        peer.ready = true;
+      } else {
+        report_failure(
+            peer, str_cat("ucx: rank ", peer.rank, "'s handshake does not carry this job's token"));
+      }
+      return reject;
     }
     if (header.magic == kByeMagic && !rndv && length == 0) {
       peer.departed = true;
@@ -1095,7 +1107,7 @@ class UcxBackend final : public Backend {
       if (!requests.empty() && Clock::now() > deadline) {
         std::set<int> ranks;
         for (auto& r : requests) ranks.insert(r.first->rank);
-        fail("ucx: timed out after ", kConnectTimeout.count(), " s ", what, " ",
+        fail("ucx: timed out after ", seconds(connect_timeout_), " s ", what, " ",
              waiting_ranks([&](const Peer& p) { return ranks.contains(p.rank); }));
       }
     }
@@ -1156,11 +1168,13 @@ class UcxBackend final : public Backend {
   ucp_request_param_t flush_param_{};
   ucp_request_param_t recv_param_{};
   ucp_request_param_t plain_param_{};  // no callback: connect/disconnect poll requests
-  std::vector<AmHeader> hello_;        // connect()'s handshake headers
+  std::vector<AmHeader> hello_;        // connect()'s handshake headers (the token follows)
   std::vector<AmHeader> bye_;          // disconnect()'s goodbye headers
 
   AmCallback on_am_;
   FailureCallback on_failure_;
+  std::string token_;  // the job token: the handshake presents it
+  std::chrono::milliseconds connect_timeout_;
   std::exception_ptr pending_error_;
   std::string describe_;
   int rank_ = 0;

@@ -30,7 +30,8 @@ struct TransportOptions {
   TransportKind kind = TransportKind::kUcx;
   /// A peer silent for this long (no message, no heartbeat) is declared dead.
   std::chrono::milliseconds peer_timeout{10000};
-  /// How long the bootstrap waits for every rank to arrive.
+  /// How long the bootstrap waits for every rank to arrive, and the backend for every
+  /// connection to come up.
   std::chrono::milliseconds bootstrap_timeout{60000};
 };
 
