@@ -108,6 +108,7 @@ struct Transport::State {
   std::thread progress_thread;
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
+  std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
 
   bool started = false;
   int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
@@ -127,13 +128,14 @@ struct Transport::State {
     return f(*backend);
   }
 
-  /// Holds the backend lock and marks this thread as its holder.
+  /// Holds the backend lock and marks this thread as its holder. `announce`: tell the
+  /// progress thread to step aside (waiters need not: it backs off while they drive).
   struct BackendGuard {
     State& s;
-    explicit BackendGuard(State& state) : s(state) {
-      s.waiting.fetch_add(1, std::memory_order_relaxed);
+    explicit BackendGuard(State& state, bool announce = true) : s(state) {
+      if (announce) s.waiting.fetch_add(1, std::memory_order_relaxed);
       s.lock.lock();
-      s.waiting.fetch_sub(1, std::memory_order_relaxed);
+      if (announce) s.waiting.fetch_sub(1, std::memory_order_relaxed);
       lock_holder = &s;
     }
     ~BackendGuard() {
@@ -253,6 +255,16 @@ struct Transport::State {
     int idle = 0;
     std::int64_t seen = activity.load();
     while (running.load(std::memory_order_acquire)) {
+      if (drivers.load(std::memory_order_relaxed) > 0) {
+        // A waiting thread drives the network: leave the lock and the core to it (on a
+        // machine with few cores a second spinning thread per rank costs the waiter, or the
+        // peer it waits for, its core).
+        heartbeat();
+        send_abort_notices();
+        std::this_thread::yield();
+        idle = 0;  // back to work at once when the wait ends
+        continue;
+      }
       bool busy = progress_once();
       heartbeat();
       send_abort_notices();
@@ -548,15 +560,22 @@ void Transport::flush_all() {
 
 void Transport::wait_for(const std::function<bool()>& ready) {
   State& s = *state_;
+  s.drivers.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    std::atomic<int>& drivers;
+    ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{s.drivers};
   while (true) {
     {
-      State::BackendGuard guard(s);
+      State::BackendGuard guard(s, /*announce=*/false);
       if (ready()) return;
       s.drive_locked();
       if (ready()) return;
     }
     if (s.failed.load()) s.throw_failure();
-    s.activity.fetch_add(1, std::memory_order_relaxed);
+    // Another thread wants the lock (a sender, or the progress thread's heartbeat): without
+    // a pause this thread would take it again at once, and could starve it for seconds.
+    if (s.waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
   }
 }
 
