@@ -2,12 +2,18 @@
 // serves). Run through scripts/bench-transport.sh, or by hand:
 //   atoll launch -n 2 -- build/bench/bench_transport --transport ucx [benchmark flags]
 // Latencies are one-way (round trip / 2) except put+flush, which is the time until the put
-// is known to be complete at the target.
+// is known to be complete at the target. Latency benchmarks also report `median_ns`: the
+// median over batches of 16 iterations of the time per iteration, comparable with
+// ucx_perftest's typical latency and robust to a machine shared with other work (where a
+// descheduled rank stretches a few iterations by milliseconds and with them the mean).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -23,6 +29,32 @@ constexpr HandlerId kCommand = 1;  // rank 0 -> 1: what to serve next
 constexpr HandlerId kPing = 2;
 constexpr HandlerId kPong = 3;
 
+/// Times batches of kBatch iterations; median_ns() is the median time per iteration.
+class MedianTimer {
+ public:
+  void tick() {
+    if (++count_ % kBatch != 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (count_ > kBatch) {
+      samples_.push_back(std::chrono::duration<double, std::nano>(now - last_).count() / kBatch);
+    }
+    last_ = now;
+  }
+  double median_ns() {
+    if (samples_.empty()) return 0;
+    auto mid = samples_.begin() + static_cast<std::ptrdiff_t>(samples_.size() / 2);
+    std::nth_element(samples_.begin(), mid, samples_.end());
+    return *mid;
+  }
+  void report(benchmark::State& state) { state.counters["median_ns"] = median_ns(); }
+
+ private:
+  static constexpr std::uint64_t kBatch = 16;
+  std::uint64_t count_ = 0;
+  std::chrono::steady_clock::time_point last_;
+  std::vector<double> samples_;
+};
+
 enum class Mode : std::uint32_t { kIdle, kEcho, kPutPong, kRingDrain, kCollectives, kQuit };
 
 struct Bench {
@@ -30,7 +62,7 @@ struct Bench {
   Collectives* coll = nullptr;
   RingChannel* ring = nullptr;
   WindowId window;
-  std::vector<std::uint64_t> memory;  // the window: flag word, then payload space
+  std::span<std::uint64_t> memory;  // the window (allocated by the transport): payload space
   std::atomic<std::uint64_t> pongs{0};
   std::uint32_t command = 0;  // written by the handler before commands_seen is bumped
   std::uint64_t argument = 0;
@@ -109,11 +141,14 @@ void serve() {
 void BM_ActiveMessagePingPong(benchmark::State& state) {
   command(Mode::kEcho);
   std::vector<std::byte> payload(static_cast<std::size_t>(state.range(0)));
+  MedianTimer timer;
   for (auto _ : state) {
     std::uint64_t want = g.pongs.load() + 1;
     g.t->send(1, kPing, payload);
     g.t->wait_for([&] { return g.pongs.load() >= want; });
+    timer.tick();
   }
+  timer.report(state);
 }
 
 /// ucx_perftest ucp_put_lat style: each side puts, the other polls the payload's last word.
@@ -123,22 +158,28 @@ void BM_PutPingPong(benchmark::State& state) {
   command(Mode::kPutPong, size);
   std::vector<std::uint64_t> data(size / 8);
   std::uint64_t seq = 0;
+  MedianTimer timer;
   for (auto _ : state) {
     data.back() = ++seq;
     g.t->put(1, g.window, 0, std::as_bytes(std::span(data)));
     g.t->flush(1);
     g.t->wait_for([&] { return read_flag(size) >= seq; });
+    timer.tick();
   }
+  timer.report(state);
   command(Mode::kIdle);
 }
 
 void BM_PutFlush(benchmark::State& state) {
   command(Mode::kIdle);
   std::vector<std::byte> data(static_cast<std::size_t>(state.range(0)));
+  MedianTimer timer;
   for (auto _ : state) {
     g.t->put(1, g.window, 64, data);
     g.t->flush(1);
+    timer.tick();
   }
+  timer.report(state);
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
 
@@ -171,11 +212,14 @@ void BM_Ring64ByteRecords(benchmark::State& state) {
 void BM_BarrierAndAllreduce(benchmark::State& state) {
   const std::uint64_t rounds = static_cast<std::uint64_t>(state.max_iterations);
   command(Mode::kCollectives, rounds);
+  MedianTimer timer;
   for (auto _ : state) {
     g.coll->barrier();
     double x = 1.0;
     benchmark::DoNotOptimize(g.coll->allreduce(x, ReduceOp::kSum));
+    timer.tick();
   }
+  timer.report(state);
 }
 
 BENCHMARK(BM_ActiveMessagePingPong)->Arg(8)->Arg(4096)->Arg(65536)->UseRealTime();
@@ -210,7 +254,6 @@ int main(int argc, char** argv) {
     Collectives coll(t);
     g.t = &t;
     g.coll = &coll;
-    g.memory.assign((1 << 20) / 8, 0);
     t.add_handler(kCommand, [](int, std::span<const std::byte> bytes) {
       std::uint64_t msg[2];
       std::memcpy(msg, bytes.data(), std::min(bytes.size(), sizeof msg));
@@ -222,7 +265,9 @@ int main(int argc, char** argv) {
       g.t->send(source, kPong, bytes);
     });
     t.add_handler(kPong, [](int, std::span<const std::byte>) { g.pongs.fetch_add(1); });
-    g.window = t.add_window(std::as_writable_bytes(std::span(g.memory)));
+    g.window = t.allocate_window(1 << 20);
+    std::span<std::byte> window = t.local_window(g.window);
+    g.memory = {reinterpret_cast<std::uint64_t*>(window.data()), window.size() / 8};
     RingOptions ro;
     ro.ring_bytes = 4 << 20;
     ro.batch_bytes = 64 << 10;

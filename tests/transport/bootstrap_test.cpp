@@ -267,6 +267,8 @@ std::string big_blob(int rank) {
 void exercise_rank(const JobInfo& job) {
   Bootstrap b(job, 20s);
   check(b.rank() == job.rank && b.size() == job.size, "rank/size");
+  // The coordinator is on loopback, so that is where this host is reached.
+  check(b.local_address() == "127.0.0.1", "local address " + b.local_address());
   auto small = b.allgather("rank-" + std::to_string(job.rank));
   check(small.size() == static_cast<std::size_t>(job.size), "small count");
   for (int r = 0; r < job.size; ++r) {
@@ -550,6 +552,7 @@ TEST(DetectJob, ValidationErrors) {
 TEST(Bootstrap, SingleRankUsesNoSockets) {
   JobInfo job;  // rank 0 of 1, no coordinator
   Bootstrap b(job, 1s);
+  EXPECT_EQ(b.local_address(), "127.0.0.1");
   EXPECT_EQ(b.allgather("x"), std::vector<std::string>{"x"});
   b.barrier();
   EXPECT_THROW(b.allgather(std::string((16u << 20) + 1, 'x')), Error);

@@ -4,6 +4,8 @@
 // message comes back to the parent over the same socketpair.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -182,7 +184,8 @@ std::pair<Socket, std::string> listen_local() {
 // ---- the wire format, rebuilt independently for the raw clients ----------------------------
 
 constexpr std::uint32_t kMagic = 0x4c4f5441;
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
+constexpr std::size_t kHelloHeader = 18;  // magic, version, rank, size, u16 token length
 
 struct Bytes {
   std::string data;
@@ -197,8 +200,26 @@ struct Bytes {
   }
 };
 std::string hello(std::uint32_t magic, std::uint32_t version, std::uint32_t rank,
-                  std::uint32_t size) {
-  return Bytes().put(magic).put(version).put(rank).put(size).data;
+                  std::uint32_t size, const std::string& token = "") {
+  return Bytes()
+      .put(magic)
+      .put(version)
+      .put(rank)
+      .put(size)
+      .put(static_cast<std::uint16_t>(token.size()))
+      .raw(token)
+      .data;
+}
+
+BackendOptions with_interface(std::string iface) {
+  BackendOptions options;
+  options.tcp_interface = std::move(iface);
+  return options;
+}
+BackendOptions with_token(std::string token) {
+  BackendOptions options;
+  options.token = std::move(token);
+  return options;
 }
 std::string am_frame(std::uint16_t handler, const std::string& payload) {
   return Bytes()
@@ -860,12 +881,14 @@ TEST(TcpPuts, FinalEightBytesPublishTheRest) {
 // ---- untrusted input: handshakes and frames --------------------------------------------------
 
 // Rank 0 of a 3-rank job is a real backend; child 1 plays ranks 1 and 2 with raw sockets,
-// trying bad hellos first. Then it checks the frames rank 0 sends and sends its own.
+// trying bad hellos first (wrong tokens among them). Then it checks the frames rank 0 sends
+// and sends its own.
 TEST(TcpUntrusted, BadHellosAreRejectedAndLegitimatePeersGetThrough) {
-  expect_all_ok(run_ranks(2, [](Ctx& ctx) {
+  const std::string token = "job-secret";
+  expect_all_ok(run_ranks(2, [&](Ctx& ctx) {
     if (ctx.rank == 0) {
       Ctx job(0, 3, -1);  // the backend believes in a 3-rank job
-      Node node(job);
+      Node node(job, with_token(token));
       node.fail_fast = false;  // this test expects a peer failure
       std::string got;
       node.on_am = [&](int peer, std::uint16_t handler, std::span<const std::byte> bytes) {
@@ -896,7 +919,11 @@ TEST(TcpUntrusted, BadHellosAreRejectedAndLegitimatePeersGetThrough) {
         {hello(kMagic, kVersion, 7, 3), "rank out of range"},
         {hello(kMagic, kVersion, 0, 3), "rank 0 itself"},
         {hello(kMagic, kVersion, 1, 5), "wrong job size"},
-        {std::string(16, '\0'), "zeros"},
+        {std::string(kHelloHeader, '\0'), "zeros"},
+        {hello(kMagic, kVersion, 1, 3), "no token"},
+        {hello(kMagic, kVersion, 1, 3, "job-secreT"), "a wrong token"},
+        {hello(kMagic, kVersion, 1, 3, token + "x"), "a longer token"},
+        {hello(kMagic, kVersion, 1, 3, std::string(2000, 'x')), "a 2000-byte token"},
     };
     for (const Bad& b : bad) {
       Socket s = dial(target);
@@ -905,16 +932,15 @@ TEST(TcpUntrusted, BadHellosAreRejectedAndLegitimatePeersGetThrough) {
     }
     {
       Socket s = dial(target);  // half a hello, then gone
-      write_all(s.get(), hello(kMagic, kVersion, 1, 3).data(), 8);
+      write_all(s.get(), hello(kMagic, kVersion, 1, 3, token).data(), 8);
     }
-    auto check_reply = [](Socket& s) {
-      std::array<std::uint32_t, 4> reply{};
-      REQUIRE(read_exact(s.get(), reply.data(), 16, 5s), "no hello reply");
-      REQUIRE(reply[0] == kMagic && reply[1] == kVersion && reply[2] == 0 && reply[3] == 3,
-              "bad reply hello");
+    auto check_reply = [&](Socket& s) {
+      std::string reply(kHelloHeader + token.size(), '\0');
+      REQUIRE(read_exact(s.get(), reply.data(), reply.size(), 5s), "no hello reply");
+      REQUIRE(reply == hello(kMagic, kVersion, 0, 3, token), "bad reply hello");
     };
     Socket one = dial(target);
-    std::string h1 = hello(kMagic, kVersion, 1, 3);
+    std::string h1 = hello(kMagic, kVersion, 1, 3, token);
     write_all(one.get(), h1.data(), h1.size());
     check_reply(one);
     {
@@ -923,7 +949,7 @@ TEST(TcpUntrusted, BadHellosAreRejectedAndLegitimatePeersGetThrough) {
       REQUIRE(wait_closed(dup.get(), 5s), "a duplicate rank 1 was accepted");
     }
     Socket two = dial(target);
-    for (char c : hello(kMagic, kVersion, 2, 3)) {  // byte by byte
+    for (char c : hello(kMagic, kVersion, 2, 3, token)) {  // byte by byte
       write_all(two.get(), &c, 1);
       std::this_thread::sleep_for(1ms);
     }
@@ -1032,8 +1058,8 @@ TEST_P(TcpGarbage, FailsThatPeerOnlyAndNeverWritesOutOfBounds) {
     Socket s = dial(addresses[0]);
     std::string h = hello(kMagic, kVersion, 1, 2);
     write_all(s.get(), h.data(), h.size());
-    std::array<std::byte, 16> reply;
-    REQUIRE(read_exact(s.get(), reply.data(), 16, 5s), "no hello reply");
+    std::array<std::byte, kHelloHeader> reply;
+    REQUIRE(read_exact(s.get(), reply.data(), reply.size(), 5s), "no hello reply");
     write_all(s.get(), g.bytes.data(), g.bytes.size());
     if (std::string_view(g.name) == "TruncatedThenClosed") s.close();
     if (s.get() >= 0) REQUIRE(wait_closed(s.get(), 10s), "rank 0 kept the connection open");
@@ -1154,11 +1180,12 @@ TEST(TcpFailure, AbruptCloseWhileSendingIsReportedOnce) {
 
 TEST(TcpFailure, ConnectTimeoutNamesTheMissingRanks) {
   expect_all_ok(run_ranks(1, [](Ctx&) {
-    ::setenv("ATOLL_TCP_CONNECT_TIMEOUT_MS", "300", 1);
     auto [closed, closed_address] = listen_local();
     closed.close();  // nobody listens there now: connection refused
     Ctx job(1, 3, -1);
-    Node node(job);
+    BackendOptions options;
+    options.connect_timeout = 300ms;
+    Node node(job, options);
     std::string mine = node.backend->address();
     auto start = Clock::now();
     try {
@@ -1175,6 +1202,97 @@ TEST(TcpFailure, ConnectTimeoutNamesTheMissingRanks) {
   }));
 }
 
+// Two real ranks of different jobs (different tokens) meet: rank 0 drops rank 1's hello and
+// logs it; both give up at the connect timeout, each naming the other, and neither hangs.
+TEST(TcpUntrusted, PeerWithAnotherTokenIsRejectedAndBothFailCleanly) {
+  expect_all_ok(run_ranks(2, [](Ctx& ctx) {
+    BackendOptions options = with_token(ctx.rank == 0 ? "token-of-job-a" : "token-of-job-b");
+    options.connect_timeout = 1000ms;
+    Node node(ctx, options);
+    const auto start = Clock::now();
+    try {
+      node.connect();
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      REQUIRE(Clock::now() - start < 5s, "took too long: ", what);
+      if (ctx.rank == 0) {
+        REQUIRE(contains(what, "rank 1 (never connected to us)") &&
+                    contains(what, "wrong job token (claimed rank 1)"),
+                quote_excerpt(what, 400));
+      } else {
+        REQUIRE(contains(what, "rank 0 at") && contains(what, "rejected"),
+                quote_excerpt(what, 400));
+      }
+      return;
+    }
+    REQUIRE(false, "ranks with different tokens connected");
+  }));
+}
+
+/// A local, up, non-loopback IPv4 address of this machine ("" if there is none).
+std::string own_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* it = list; it != nullptr && found.empty(); it = it->ifa_next) {
+    if (it->ifa_addr == nullptr || it->ifa_addr->sa_family != AF_INET) continue;
+    if ((it->ifa_flags & IFF_UP) == 0 || (it->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char host[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(it->ifa_addr)->sin_addr, host,
+                sizeof host);
+    found = host;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+bool ipv6_loopback_works() {
+  Socket s(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  return s.get() >= 0 && ::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+// Without an explicit interface, a backend listens on (and advertises) the address the job's
+// bootstrap uses, so ranks on other hosts can reach it; ranks connect over it, IPv4 or IPv6.
+TEST(TcpConfig, ListensOnTheBootstrapAddress) {
+  std::vector<std::string> hosts;
+  if (std::string own = own_address(); !own.empty()) hosts.push_back(own);
+  if (ipv6_loopback_works()) hosts.push_back("::1");
+  if (hosts.empty()) GTEST_SKIP() << "no non-loopback IPv4 address and no IPv6 loopback";
+  for (const std::string& host : hosts) {
+    SCOPED_TRACE(host);
+    const std::string prefix = host.find(':') == std::string::npos ? host + ":" : "[" + host + "]:";
+    BackendOptions options = with_token("t");
+    options.local_address = host;
+    EXPECT_EQ(make_tcp_backend(options)->address().rfind(prefix, 0), 0u);
+    options.tcp_interface = "127.0.0.1";  // an explicit interface wins
+    EXPECT_EQ(make_tcp_backend(options)->address().rfind("127.0.0.1:", 0), 0u);
+    options.tcp_interface.clear();
+    expect_all_ok(run_ranks(3, [&](Ctx& ctx) {
+      Node node(ctx, options);
+      const std::string mine = node.backend->address();
+      REQUIRE(mine.rfind(prefix, 0) == 0, "listening on ", mine);
+      int got = 0;
+      node.on_am = [&](int, std::uint16_t handler, std::span<const std::byte>) {
+        REQUIRE(handler == 3, "handler ", handler);
+        ++got;
+      };
+      node.connect();
+      for (int peer = 0; peer < ctx.size; ++peer) {
+        if (peer != ctx.rank) node.send(peer, 3, as_bytes(std::string("over ") + host));
+      }
+      node.spin_until([&] { return got == ctx.size - 1; }, "a message from every peer");
+      for (int peer = 0; peer < ctx.size; ++peer) {
+        if (peer != ctx.rank) node.flush(peer);
+      }
+      node.barrier();
+      node.backend->disconnect();
+    }));
+  }
+}
+
 TEST(TcpConfig, AddressesAndInterfaces) {
   auto loop = make_tcp_backend({});
   EXPECT_EQ(loop->name(), "tcp");
@@ -1183,19 +1301,19 @@ TEST(TcpConfig, AddressesAndInterfaces) {
   EXPECT_EQ(loop->address(), a);  // stable
   EXPECT_TRUE(contains(loop->describe(), a)) << loop->describe();
 
-  auto by_name = make_tcp_backend({.tcp_interface = "lo"});
+  auto by_name = make_tcp_backend(with_interface("lo"));
   EXPECT_EQ(by_name->address().rfind("127.0.0.1:", 0), 0u);
-  auto literal = make_tcp_backend({.tcp_interface = "127.0.0.1"});
+  auto literal = make_tcp_backend(with_interface("127.0.0.1"));
   EXPECT_EQ(literal->address().rfind("127.0.0.1:", 0), 0u);
 
-  auto bad = make_tcp_backend({.tcp_interface = "no-such-if0"});
+  auto bad = make_tcp_backend(with_interface("no-such-if0"));
   try {
     bad->address();
     ADD_FAILURE() << "an unknown interface was accepted";
   } catch (const Error& e) {
     EXPECT_TRUE(contains(e.what(), "no-such-if0")) << e.what();
   }
-  auto any = make_tcp_backend({.tcp_interface = "0.0.0.0"});
+  auto any = make_tcp_backend(with_interface("0.0.0.0"));
   EXPECT_THROW(any->address(), Error);
 
   auto b = make_tcp_backend({});

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -111,6 +112,61 @@ void scenario_puts(Transport& t, Collectives& coll, WindowId window, std::span<s
     }
   }
   coll.barrier();
+}
+
+/// Rank r sends `rounds` 4 KiB slots to rank r+1, each followed by a fence and a flag word
+/// (the round number) in an allocated window. The receiver checks that a flag it sees never
+/// overtakes the slots before it, then that every slot arrived. Over shared memory the flag
+/// is a plain store into the mapped window while slots in caller memory travel through the
+/// backend: the fence must still order them.
+void windows_phase(Transport& t, Collectives& coll, WindowId slots, std::span<std::byte> slot_mem,
+                   std::size_t slot_base, WindowId flags, std::span<std::byte> flag_mem,
+                   std::size_t flag_offset, std::uint64_t rounds) {
+  const int n = t.size();
+  const int target = (t.rank() + 1) % n;
+  const int source = (t.rank() + n - 1) % n;
+  constexpr std::size_t kSlot = 4096;
+  auto* flag = reinterpret_cast<std::uint64_t*>(flag_mem.data() + flag_offset);
+  std::uint64_t checked = 0;
+  auto check_slots = [&] {
+    const std::uint64_t seen =
+        std::atomic_ref<std::uint64_t>(*flag).load(std::memory_order_acquire);
+    CHECK(seen <= rounds, "flag " + std::to_string(seen));
+    for (; checked < seen; ++checked) {
+      const std::byte* got = slot_mem.data() + slot_base + checked * kSlot;
+      for (std::size_t k = 0; k < kSlot; ++k) {
+        CHECK(got[k] == content(source, checked, k),
+              "flag " + std::to_string(seen) + " visible before slot " + std::to_string(checked) +
+                  " (byte " + std::to_string(k) + ")");
+      }
+    }
+  };
+  std::vector<std::vector<std::byte>> data(rounds, std::vector<std::byte>(kSlot));
+  std::vector<std::uint64_t> values(rounds);
+  for (std::uint64_t r = 0; r < rounds; ++r) {
+    for (std::size_t k = 0; k < kSlot; ++k) data[r][k] = content(t.rank(), r, k);
+    values[r] = r + 1;
+    t.put(target, slots, slot_base + r * kSlot, data[r]);
+    t.fence(target);
+    t.put(target, flags, flag_offset, std::as_bytes(std::span(&values[r], 1)));
+    check_slots();
+  }
+  t.flush(target);
+  t.wait_for([&] {
+    return std::atomic_ref<std::uint64_t>(*flag).load(std::memory_order_acquire) == rounds;
+  });
+  check_slots();
+  coll.barrier();
+}
+
+void scenario_windows(Transport& t, Collectives& coll, WindowId caller,
+                      std::span<std::byte> caller_mem, WindowId allocated) {
+  std::span<std::byte> mine = t.local_window(allocated);
+  constexpr std::uint64_t kRounds = 200;
+  // Slots in caller memory, flags in the allocated window (mixed paths).
+  windows_phase(t, coll, caller, caller_mem, 0, allocated, mine, 0, kRounds);
+  // Slots and flags both in the allocated window.
+  windows_phase(t, coll, allocated, mine, 4096, allocated, mine, 8, kRounds);
 }
 
 void scenario_collectives(Transport& t, Collectives& coll) {
@@ -239,6 +295,16 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     received.fetch_add(1);
   });
   WindowId window = t.add_window(window_memory);
+  const std::size_t allocated_size = (std::size_t{1} << 20) + 3;
+  WindowId allocated = t.allocate_window(allocated_size);
+  {
+    std::span<std::byte> mem = t.local_window(allocated);
+    CHECK(mem.size() == allocated_size, "allocated window of " + std::to_string(mem.size()));
+    CHECK(reinterpret_cast<std::uintptr_t>(mem.data()) % sysconf(_SC_PAGESIZE) == 0,
+          "allocated window not page-aligned");
+    CHECK(std::all_of(mem.begin(), mem.end(), [](std::byte b) { return b == std::byte{0}; }),
+          "allocated window not zeroed");
+  }
   RingOptions ring_options;
   ring_options.ring_bytes = 64 * 1024;  // small: many wrap-arounds
   ring_options.batch_bytes = 4096;
@@ -247,8 +313,11 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
 
   if (scenario == "messages")
     scenario_messages(t, coll, &received, bad);
-  else if (scenario == "puts")
+  else if (scenario == "puts") {
     scenario_puts(t, coll, window, window_memory);
+    scenario_puts(t, coll, allocated, t.local_window(allocated));
+  } else if (scenario == "windows")
+    scenario_windows(t, coll, window, window_memory, allocated);
   else if (scenario == "collectives")
     scenario_collectives(t, coll);
   else if (scenario == "rings")
@@ -260,6 +329,10 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
   else
     die("unknown scenario " + scenario);
   t.stop();
+  // Allocated memory stays the transport's until it is destroyed.
+  std::span<std::byte> after = t.local_window(allocated);
+  after.back() = std::byte{42};
+  CHECK(after.back() == std::byte{42}, "allocated window after stop()");
   return 0;
 }
 
@@ -312,6 +385,10 @@ TEST_P(TransportRanks, PutsAreVisibleAfterFlushUpToTheLastByte) {
   Result r = run(launch(GetParam().ranks, "puts", GetParam().transport));
   EXPECT_EQ(r.code, 0) << r.output;
 }
+TEST_P(TransportRanks, FencesOrderPutsIntoAllocatedAndCallerWindows) {
+  Result r = run(launch(GetParam().ranks, "windows", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
 TEST_P(TransportRanks, CollectivesMatchSerialResults) {
   Result r = run(launch(GetParam().ranks, "collectives", GetParam().transport));
   EXPECT_EQ(r.code, 0) << r.output;
@@ -342,6 +419,71 @@ INSTANTIATE_TEST_SUITE_P(Transport, TransportRanks,
                          [](const testing::TestParamInfo<Case>& info) {
                            return info.param.transport + "_" + std::to_string(info.param.ranks);
                          });
+
+// Two "hosts": network namespaces joined by a veth pair (198.51.100.1 and .2, TEST-NET-2, on
+// this machine only). Rank 0 runs in one, rank 1 in the other, so the bootstrap and the
+// backends must use the namespaces' addresses, not loopback. Needs root and iproute2.
+class NetworkNamespaces {
+ public:
+  NetworkNamespaces() {
+    const std::string id = std::to_string(getpid());
+    a_ = "atlA" + id;
+    b_ = "atlB" + id;
+    const std::string va = "atlva" + id, vb = "atlvb" + id;
+    Result r =
+        run("ip netns add " + a_ + " && ip netns add " + b_ + " && ip link add " + va +
+            " type veth peer name " + vb + " && ip link set " + va + " netns " + a_ +
+            " && ip link set " + vb + " netns " + b_ + " && ip -n " + a_ + " addr add " + kHostA +
+            "/24 dev " + va + " && ip -n " + b_ + " addr add " + kHostB + "/24 dev " + vb +
+            " && ip -n " + a_ + " link set " + va + " up && ip -n " + b_ + " link set " + vb +
+            " up && ip -n " + a_ + " link set lo up && ip -n " + b_ + " link set lo up");
+    ok_ = r.code == 0;
+    error_ = r.output;
+  }
+  ~NetworkNamespaces() { run("ip netns del " + a_ + "; ip netns del " + b_); }
+  NetworkNamespaces(const NetworkNamespaces&) = delete;
+  NetworkNamespaces& operator=(const NetworkNamespaces&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+
+  /// Runs the scenario as rank 0 in namespace A and rank 1 in namespace B.
+  Result run_job(const std::string& scenario, const std::string& transport,
+                 const std::string& env = "") const {
+    const std::string port = std::to_string(20000 + getpid() % 20000);
+    auto rank = [&](const std::string& ns, int r) {
+      return "ip netns exec " + ns + " env ATOLL_RANK=" + std::to_string(r) +
+             " ATOLL_SIZE=2 ATOLL_COORDINATOR=" + kHostA + ":" + port +
+             " ATOLL_JOB_TOKEN=netns-test " + env + " " + self_path() + " --scenario " + scenario +
+             " --transport " + transport;
+    };
+    return run("bash -c '" + rank(a_, 0) + " & a=$!; " + rank(b_, 1) +
+               "; b=$?; wait $a; a=$?; exit $((a | b))'");
+  }
+
+  static constexpr const char* kHostA = "198.51.100.1";
+  static constexpr const char* kHostB = "198.51.100.2";
+
+ private:
+  std::string a_, b_;
+  bool ok_ = false;
+  std::string error_;
+};
+
+TEST(MultiHost, RanksInTwoNetworkNamespaces) {
+  if (geteuid() != 0 || std::system("command -v ip >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs root and iproute2";
+  }
+  NetworkNamespaces hosts;
+  if (!hosts.ok()) GTEST_SKIP() << "cannot create network namespaces: " << hosts.error();
+  for (const char* scenario : {"collectives", "puts", "windows"}) {
+    Result tcp = hosts.run_job(scenario, "tcp");
+    EXPECT_EQ(tcp.code, 0) << scenario << " over tcp:\n" << tcp.output;
+    // UCX over its TCP transport: the namespaces share shared memory, which UCX would use.
+    Result ucx = hosts.run_job(scenario, "ucx", "UCX_TLS=tcp");
+    EXPECT_EQ(ucx.code, 0) << scenario << " over ucx (UCX_TLS=tcp):\n" << ucx.output;
+  }
+}
 
 TEST(Doctor, ReportsDevicesOnOneRank) {
   Result r = run(std::string(ATOLL_BINARY) + " doctor");

@@ -139,11 +139,12 @@ struct Rank {
   int size = 0;
   int ctl = -1;
   std::unique_ptr<Backend> backend;
+  BackendOptions options;
   std::function<void(int, std::uint16_t, std::span<const std::byte>)> on_am;
   std::vector<std::pair<int, std::string>> failures;
 
   void start() {
-    backend = make_ucx_backend({});
+    backend = make_ucx_backend(options);
     backend->set_callbacks(
         [this](int peer, std::uint16_t handler, std::span<const std::byte> bytes) {
           if (on_am) on_am(peer, handler, bytes);
@@ -795,6 +796,97 @@ TEST_P(UcxBackendTest, KilledPeerTwoRanks) {
 }
 TEST_P(UcxBackendTest, KilledPeerFourRanks) {
   expect_victim_killed(run_ranks(4, tls(), killed_peer));
+}
+
+// ---- scenario: allocated windows ------------------------------------------------------------
+
+// Window 0 is allocated by the backend (zeroed, page-aligned, mapped into the peers over
+// shared memory), window 1 is caller memory; puts into both land; the allocated memory stays
+// valid after disconnect().
+void allocated_windows(Rank& self, bool shared_memory) {
+  const int n = self.size;
+  constexpr std::size_t kSize = (std::size_t{1} << 20) + 3;
+  self.start();
+  auto [mine, blob0] = self.backend->allocate_window(0, kSize);
+  CHILD_CHECK(mine.size() == kSize && reinterpret_cast<std::uintptr_t>(mine.data()) % 4096 == 0,
+              "allocated ", mine.size(), " bytes at ", static_cast<void*>(mine.data()));
+  CHILD_CHECK(std::all_of(mine.begin(), mine.end(), [](std::byte b) { return b == std::byte{0}; }),
+              "allocated window not zeroed");
+  std::vector<std::byte> caller(4096 * n);
+  const std::string blob1 = self.backend->register_window(1, caller);
+  const auto all = self.allgather(join({blob0, blob1}));
+  for (int p = 0; p < n; ++p) {
+    if (p == self.rank) continue;
+    const auto blobs = split(all[p]);
+    self.backend->add_remote_window(p, 0, kSize, blobs[0]);
+    self.backend->add_remote_window(p, 1, caller.size(), blobs[1]);
+    CHILD_CHECK((self.backend->direct_window(p, 0) != nullptr) == shared_memory,
+                "allocated window of rank ", p, " mapped: ", !shared_memory);
+    CHILD_CHECK(self.backend->direct_window(p, 1) == nullptr, "caller memory mapped");
+  }
+  std::vector<std::vector<std::byte>> data(n, std::vector<std::byte>(4096));
+  std::vector<Completion> done(2 * n);
+  for (int p = 0; p < n; ++p) {
+    if (p == self.rank) continue;
+    fill(data[p], am_seed(self.rank, p, 5));
+    self.backend->post_put(p, 0, kSize - 4096 * (n - self.rank), data[p], &done[2 * p]);
+    self.backend->post_put(p, 1, 4096 * self.rank, data[p], &done[2 * p + 1]);
+  }
+  self.flush_all();
+  self.barrier();
+  std::vector<std::byte> scratch;
+  for (int s = 0; s < n; ++s) {
+    if (s == self.rank) continue;
+    CHILD_CHECK(
+        matches(mine.subspan(kSize - 4096 * (n - s), 4096), am_seed(s, self.rank, 5), scratch),
+        "allocated window, from rank ", s);
+    CHILD_CHECK(matches({caller.data() + 4096 * s, 4096}, am_seed(s, self.rank, 5), scratch),
+                "caller window, from rank ", s);
+  }
+  self.flush_all();
+  self.barrier();
+  self.backend->disconnect();
+  mine.back() = std::byte{7};  // still the backend's memory
+  CHILD_CHECK(mine.back() == std::byte{7}, "allocated window after disconnect()");
+  self.backend.reset();
+}
+
+TEST_P(UcxBackendTest, AllocatedWindows) {
+  const bool shm = tls() != "tcp";
+  expect_success(run_ranks(3, tls(), [shm](Rank& r) { allocated_windows(r, shm); }));
+}
+
+// ---- scenario: a rank of another job (wrong token) -------------------------------------------
+
+// Rank 1 presents another job's token: neither rank connects, both fail well before the
+// connect timeout would let them hang, and the token is named.
+void wrong_token(Rank& self) {
+  self.options.token = self.rank == 0 ? "token-of-job-a" : "token-of-job-b";
+  self.options.connect_timeout = std::chrono::seconds(5);
+  const auto t0 = Clock::now();
+  try {
+    self.start();
+  } catch (const Error& e) {
+    CHILD_CHECK(Clock::now() - t0 < Seconds(8), "took ", Seconds(Clock::now() - t0).count(), " s");
+    info(str_cat("rank ", self.rank, ": ", e.what()));
+    self.backend.reset();
+    return;
+  }
+  CHILD_CHECK(false, "ranks of different jobs connected");
+}
+
+TEST_P(UcxBackendTest, WrongTokenIsRefused) {
+  const auto results = run_ranks(2, tls(), wrong_token);
+  bool named = false;
+  for (std::size_t r = 0; r < results.size(); ++r) {
+    EXPECT_TRUE(WIFEXITED(results[r].status) && WEXITSTATUS(results[r].status) == 0)
+        << "rank " << r << "\n"
+        << results[r].output;
+    named = named || results[r].output.find("job's token") != std::string::npos;
+    const std::size_t pos = results[r].output.find("info: ");
+    if (pos != std::string::npos) std::printf("    %s", results[r].output.substr(pos).c_str());
+  }
+  EXPECT_TRUE(named) << results[0].output << results[1].output;
 }
 
 // ---- scenario: malformed blobs ------------------------------------------------------------

@@ -15,6 +15,7 @@
 //  - A peer whose connection breaks is reported through on_failure exactly once.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -58,12 +59,30 @@ class Backend {
   /// May block until every connection is up (bounded by the caller's bootstrap timeout).
   virtual void connect(int rank, const std::vector<std::string>& addresses) = 0;
 
-  /// Registers local memory as window `id` (ids are dense, 0, 1, ...). Returns the blob a
+  /// Registers caller memory as window `id` (ids are dense, 0, 1, ...). Returns the blob a
   /// peer needs to put into it (UCX: packed rkey; TCP: empty).
   virtual std::string register_window(std::uint32_t id, std::span<std::byte> memory) = 0;
+  /// Allocates `bytes` of zeroed, page-aligned memory as window `id`, in the form peers write
+  /// into fastest (UCX: allocated by UCX, so shared-memory transports map it into the peers
+  /// and a put is a plain store). The backend owns the memory until it is destroyed
+  /// (disconnect() does not free it). Returns the memory and the blob, as register_window.
+  struct AllocatedWindow {
+    std::span<std::byte> memory;
+    std::string blob;
+  };
+  virtual AllocatedWindow allocate_window(std::uint32_t id, std::size_t bytes) = 0;
   /// Records peer's window `id`: its size and the blob its register_window returned.
   virtual void add_remote_window(int peer, std::uint32_t id, std::size_t size,
                                  std::string_view blob) = 0;
+
+  /// Where peer's window `id` is mapped into this process (UCX: shared memory, and the peer
+  /// allocated the window), else null; valid until disconnect(). A put into a mapped window
+  /// may be done as plain stores there, visible to the peer once done; the backend's own puts
+  /// into it are such stores too. The backend's fence() orders puts into mapped windows among
+  /// themselves, and puts into unmapped ones among themselves, but not a put into a mapped
+  /// window after one into an unmapped window (UCX emulates that one through the target's
+  /// progress): the caller waits for a flush there.
+  virtual std::byte* direct_window(int peer, std::uint32_t id) = 0;
 
   /// Posts an active message. `bytes` must stay valid until `done` is set.
   virtual void post_am(int peer, std::uint16_t handler, std::span<const std::byte> bytes,
@@ -87,7 +106,14 @@ class Backend {
 };
 
 struct BackendOptions {
-  std::string tcp_interface;  ///< TCP: address to listen on ("" = the coordinator's interface)
+  /// TCP: the address (or interface name) to listen on and advertise; "" = local_address.
+  std::string tcp_interface;
+  /// This host's address on the job's network (Bootstrap::local_address()); "" = loopback.
+  std::string local_address;
+  /// The job token: every backend connection presents it, one without it is dropped.
+  std::string token;
+  /// How long connect() waits for every peer (TransportOptions::bootstrap_timeout).
+  std::chrono::milliseconds connect_timeout{60000};
 };
 
 std::unique_ptr<Backend> make_tcp_backend(const BackendOptions& options);

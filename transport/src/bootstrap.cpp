@@ -35,6 +35,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/fd.hpp"
 #include "atoll/common/log.hpp"
+#include "wire.hpp"
 
 namespace atl {
 namespace {
@@ -87,16 +88,6 @@ std::uint32_t get_u32(const char* p) {
 std::uint16_t get_u16(const char* p) {
   return static_cast<std::uint16_t>((static_cast<unsigned char>(p[0]) << 8) |
                                     static_cast<unsigned char>(p[1]));
-}
-
-/// Compares in time independent of where the bytes differ (the token is a secret).
-bool equal_secret(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  }
-  return diff == 0;
 }
 
 /// "IP:PORT" ("[IPv6]:PORT") of a socket address.
@@ -313,7 +304,7 @@ std::string check_hello(const Pending& p, const JobInfo& job, const std::vector<
     missing = kHelloHeaderBytes + token_len - b.size();
     return "";
   }
-  if (!equal_secret(std::string_view(b).substr(kHelloHeaderBytes), job.token)) {
+  if (!detail::equal_secret(std::string_view(b).substr(kHelloHeaderBytes), job.token)) {
     return str_cat("wrong job token (claimed rank ", r, ")");
   }
   if (joined[r].open()) return str_cat("rank ", r, " has already joined");
@@ -394,6 +385,29 @@ void set_nodelay(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/// The numeric local IP address of a connected socket (an IPv4-mapped IPv6 address as IPv4).
+std::string local_ip(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    fail("bootstrap: getsockname failed: ", errno_text(errno));
+  }
+  char host[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      ::inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], host, sizeof host);
+    } else {
+      ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    }
+  } else if (addr.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
+  } else {
+    fail("bootstrap: the connection is not IPv4 or IPv6");
+  }
+  return host;
+}
+
 }  // namespace
 
 struct Bootstrap::State {
@@ -402,6 +416,7 @@ struct Bootstrap::State {
   std::uint32_t seq = 0;       ///< collectives done so far
   std::vector<Channel> peers;  ///< rank 0: peers[r] for r in 1..size-1
   Channel root;                ///< other ranks: the connection to rank 0
+  std::string local_address = "127.0.0.1";
 
   void accept_all(Clock::time_point deadline);
   void join_root(Clock::time_point deadline);
@@ -612,11 +627,13 @@ Bootstrap::Bootstrap(const JobInfo& job, std::chrono::milliseconds timeout)
       usage_fail("bootstrap: rank 0 of ", job.size, " ranks needs a coordinator address");
     }
     state_->accept_all(deadline);
+    state_->local_address = local_ip(state_->peers[1].fd());
   } else {
     if (job.coordinator.empty()) {
       usage_fail("bootstrap: rank ", job.rank, " needs the coordinator address");
     }
     state_->join_root(deadline);
+    state_->local_address = local_ip(state_->root.fd());
   }
   log_debug(str_cat("bootstrap: rank ", job.rank, " of ", job.size, " joined the job"));
 }
@@ -628,6 +645,9 @@ int Bootstrap::rank() const {
 }
 int Bootstrap::size() const {
   return state_->job.size;
+}
+const std::string& Bootstrap::local_address() const {
+  return state_->local_address;
 }
 
 std::vector<std::string> Bootstrap::allgather(const std::string& blob) {

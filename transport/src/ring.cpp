@@ -52,10 +52,10 @@ struct RingChannel::State {
   int me = 0;
   std::size_t capacity = 0;
 
-  // Receive side: rings[source] lives at window `rings_window` offset source * capacity.
-  // Peers write into these until the transport stops: the transport co-owns them.
-  std::shared_ptr<std::vector<std::uint64_t>> rings_storage;  // u64 for alignment
+  // Receive side: rings[source] lives at window `rings_window` offset source * capacity, in
+  // memory the transport allocated and owns (page-aligned; peers' puts may be plain stores).
   WindowId rings_window;
+  std::byte* rings_base = nullptr;
   struct Receiver {
     std::uint64_t consumed = 0;  // bytes consumed (monotonic)
     std::uint64_t credited = 0;  // last consumed count sent back
@@ -83,10 +83,7 @@ struct RingChannel::State {
 
   State(Transport& t, const RingOptions& o) : transport(t), options(o) {}
 
-  std::byte* ring(int source) {
-    return reinterpret_cast<std::byte*>(rings_storage->data()) +
-           static_cast<std::size_t>(source) * capacity;
-  }
+  std::byte* ring(int source) { return rings_base + static_cast<std::size_t>(source) * capacity; }
   std::byte* mirror(int peer) { return reinterpret_cast<std::byte*>(senders[peer].mirror.data()); }
   std::uint64_t credit(int peer) { return credits[peer].load(std::memory_order_acquire); }
   std::size_t offset(std::uint64_t position) const { return position % capacity; }
@@ -214,10 +211,8 @@ RingChannel::RingChannel(Transport& transport, const RingOptions& options)
   s.n = transport.size();
   s.me = transport.rank();
   s.capacity = options.ring_bytes;
-  s.rings_storage = std::make_shared<std::vector<std::uint64_t>>(
-      s.capacity / 8 * static_cast<std::size_t>(s.n), 0);
-  s.rings_window =
-      transport.add_window(std::as_writable_bytes(std::span(*s.rings_storage)), s.rings_storage);
+  s.rings_window = transport.allocate_window(s.capacity * static_cast<std::size_t>(s.n));
+  s.rings_base = transport.local_window(s.rings_window).data();
   s.credits = std::vector<std::atomic<std::uint64_t>>(static_cast<std::size_t>(s.n));
   State* state = &s;
   s.credit_handler =

@@ -1,9 +1,14 @@
 // The plain-TCP backend: one stream socket per pair of ranks, length-prefixed frames on it.
 //
+// Addresses: each rank listens on BackendOptions::tcp_interface if given, else on the address
+// its bootstrap connection uses (so peers on other hosts can reach it; loopback in a job on
+// one host), IPv4 or IPv6, and advertises that address.
+//
 // Connection setup (connect()): rank i connects to every rank j < i and accepts from every
-// j > i. Both sides exchange a 16-byte hello (magic, protocol version, rank, job size); the
-// acceptor checks the connector's hello (a bad or duplicate one only closes that socket, a
-// legitimate peer still gets through) and answers with its own, which the connector checks.
+// j > i. Both sides exchange a hello (magic, protocol version, rank, job size, u32 each; u16
+// token length, the job token); the acceptor checks the connector's hello (a bad or duplicate
+// one, or one without the job token, only closes that socket and is logged; a legitimate peer
+// still gets through) and answers with its own, which the connector checks.
 //
 // Wire format (little-endian, no padding), every frame starts with
 //   u32 length (of the whole frame, these 4 bytes included), u8 type
@@ -17,7 +22,7 @@
 // Everything read from a peer is validated before use; a violation fails that peer only.
 // Posting copies the bytes (what the kernel does not take at once goes to the peer's send
 // queue), so post_am/post_put complete their Completion immediately. Nothing sleeps outside
-// connect(), which waits at most 60 s (ATOLL_TCP_CONNECT_TIMEOUT_MS overrides that).
+// connect(), which waits at most BackendOptions::connect_timeout.
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netdb.h>
@@ -47,6 +52,7 @@
 #include "atoll/common/fd.hpp"
 #include "atoll/common/log.hpp"
 #include "backend.hpp"
+#include "wire.hpp"
 
 namespace atl::detail {
 namespace {
@@ -59,8 +65,9 @@ using Clock = std::chrono::steady_clock;
 // ---- wire format -----------------------------------------------------------------------
 
 constexpr std::uint32_t kHelloMagic = 0x4c4f5441;  // "ATOL"
-constexpr std::uint32_t kProtocolVersion = 1;
-constexpr std::size_t kHelloSize = 16;  // magic, version, rank, size (u32 each)
+constexpr std::uint32_t kProtocolVersion = 2;
+constexpr std::size_t kHelloHeader = 18;  // magic, version, rank, size (u32 each), token length
+constexpr std::size_t kMaxToken = 1024;   // as the bootstrap's
 
 enum FrameType : std::uint8_t { kAm = 1, kPut = 2, kFlushReq = 3, kFlushAck = 4, kBye = 5 };
 
@@ -176,6 +183,11 @@ class ByteQueue {
   std::size_t tail_ = 0;
 };
 
+struct AlignedFree {
+  void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+using AlignedPtr = std::unique_ptr<std::byte, AlignedFree>;
+
 void complete(Completion* done, std::string error = {}) {
   if (done == nullptr) return;
   if (!error.empty()) {
@@ -194,47 +206,107 @@ void set_nodelay(int fd) {
   }
 }
 
-std::string format_address(const sockaddr_in& addr) {
-  char host[INET_ADDRSTRLEN] = {};
-  ::inet_ntop(AF_INET, &addr.sin_addr, host, sizeof host);
-  return str_cat(host, ':', ntohs(addr.sin_port));
+/// An IPv4 or IPv6 socket address.
+struct SockAddr {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+
+  int family() const { return storage.ss_family; }
+  sockaddr* get() { return reinterpret_cast<sockaddr*>(&storage); }
+  const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&storage); }
+  void set_port(std::uint16_t port) {
+    if (family() == AF_INET6) {
+      reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port = htons(port);
+    } else {
+      reinterpret_cast<sockaddr_in*>(&storage)->sin_port = htons(port);
+    }
+  }
+  bool is_any() const {
+    if (family() == AF_INET6) {
+      return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr);
+    }
+    return reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+};
+
+SockAddr from_sockaddr(const sockaddr* addr, socklen_t length) {
+  SockAddr out;
+  length = std::min<socklen_t>(length, sizeof out.storage);
+  std::memcpy(&out.storage, addr, length);
+  out.length = length;
+  return out;
 }
 
-/// The IPv4 address to listen on: a literal address, or the name of a local interface.
-in_addr resolve_interface(const std::string& iface) {
-  in_addr addr{};
-  if (iface.empty()) {
-    // No interface given: listen on loopback only (peers on this host). Several hosts need
-    // BackendOptions::tcp_interface, since 0.0.0.0 is no address a peer could dial.
-    addr.s_addr = htonl(INADDR_LOOPBACK);
-    return addr;
+/// "1.2.3.4:port", or "[v6]:port".
+std::string format_address(const SockAddr& addr) {
+  char host[NI_MAXHOST] = {};
+  char port[NI_MAXSERV] = {};
+  if (::getnameinfo(addr.get(), addr.length, host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+    return "?";
   }
-  if (::inet_pton(AF_INET, iface.c_str(), &addr) == 1) {
-    if (addr.s_addr == htonl(INADDR_ANY)) {
-      fail(
-          "tcp: interface 0.0.0.0 is no address peers can reach; give the address or name of "
-          "an interface");
+  return addr.family() == AF_INET6 ? str_cat('[', host, "]:", port) : str_cat(host, ':', port);
+}
+
+/// Resolves host (numeric only, or also names) to its first IPv4 or IPv6 address, port 0.
+std::optional<SockAddr> resolve_host(const std::string& host, bool numeric, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = numeric ? AI_NUMERICHOST : 0;
+  addrinfo* res = nullptr;
+  const int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    error = ::gai_strerror(rc);
+    return std::nullopt;
+  }
+  std::optional<SockAddr> out;
+  for (const addrinfo* a = res; a != nullptr && !out; a = a->ai_next) {
+    if (a->ai_family == AF_INET || a->ai_family == AF_INET6) {
+      out = from_sockaddr(a->ai_addr, a->ai_addrlen);
     }
-    return addr;
+  }
+  ::freeaddrinfo(res);
+  if (!out) error = "no IPv4 or IPv6 address";
+  return out;
+}
+
+/// The address to listen on (port 0): BackendOptions::tcp_interface (an IP address or the name
+/// of a local interface) if given, else the address the job's bootstrap reaches this host on,
+/// else loopback.
+SockAddr listen_address(const BackendOptions& options) {
+  const std::string& iface =
+      !options.tcp_interface.empty() ? options.tcp_interface : options.local_address;
+  std::string error;
+  if (iface.empty()) return *resolve_host("127.0.0.1", true, error);
+  if (auto addr = resolve_host(iface, true, error)) {
+    if (addr->is_any()) {
+      fail("tcp: ", iface,
+           " is no address peers can reach; give the address or name of an interface");
+    }
+    return *addr;
   }
   ifaddrs* list = nullptr;
+  std::optional<SockAddr> v4, v6;
   if (::getifaddrs(&list) == 0) {
-    std::optional<in_addr> found;
     for (ifaddrs* it = list; it != nullptr; it = it->ifa_next) {
-      if (it->ifa_addr != nullptr && it->ifa_addr->sa_family == AF_INET && iface == it->ifa_name) {
-        found = reinterpret_cast<const sockaddr_in*>(it->ifa_addr)->sin_addr;
-        break;
+      if (it->ifa_addr == nullptr || iface != it->ifa_name) continue;
+      if (it->ifa_addr->sa_family == AF_INET && !v4) {
+        v4 = from_sockaddr(it->ifa_addr, sizeof(sockaddr_in));
+      } else if (it->ifa_addr->sa_family == AF_INET6 && !v6) {
+        v6 = from_sockaddr(it->ifa_addr, sizeof(sockaddr_in6));  // keeps a link-local scope
       }
     }
     ::freeifaddrs(list);
-    if (found) return *found;
   }
+  if (v4) return *v4;
+  if (v6) return *v6;
   fail("tcp: interface ", quote_excerpt(iface),
-       " is neither an IPv4 address nor a local interface with an IPv4 address");
+       " is neither an IP address nor a local interface with an IP address");
 }
 
-/// Parses "host:port" (host: IPv4 address or name).
-sockaddr_in parse_peer_address(int peer, const std::string& text) {
+/// Parses "host:port" or "[IPv6]:port" (host: an address or a name).
+SockAddr parse_peer_address(int peer, const std::string& text) {
   auto colon = text.rfind(':');
   int port = 0;
   if (colon == std::string::npos || colon == 0) {
@@ -246,43 +318,42 @@ sockaddr_in parse_peer_address(int peer, const std::string& text) {
   if (ec != std::errc() || ptr != last || port <= 0 || port > 65535) {
     fail("tcp: address of rank ", peer, " is ", quote_excerpt(text), ", port is not 1..65535");
   }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
   std::string host = text.substr(0, colon);
-  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) == 1) return addr;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-  if (rc != 0 || res == nullptr) {
-    fail("tcp: cannot resolve host of rank ", peer, " in ", quote_excerpt(text), ": ",
-         ::gai_strerror(rc));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
   }
-  addr.sin_addr = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
-  ::freeaddrinfo(res);
-  return addr;
+  std::string error;
+  auto addr = resolve_host(host, false, error);
+  if (!addr) {
+    fail("tcp: cannot resolve host of rank ", peer, " in ", quote_excerpt(text), ": ", error);
+  }
+  addr->set_port(static_cast<std::uint16_t>(port));
+  return *addr;
 }
 
-std::array<std::byte, kHelloSize> make_hello(int rank, int size) {
-  std::array<std::byte, kHelloSize> hello;
+/// magic, version, rank, size (u32 each), u16 token length, then the job token.
+std::vector<std::byte> make_hello(int rank, int size, const std::string& token) {
+  std::vector<std::byte> hello(kHelloHeader + token.size());
   std::byte* p = hello.data();
   p = store(p, kHelloMagic);
   p = store(p, kProtocolVersion);
   p = store(p, static_cast<std::uint32_t>(rank));
-  store(p, static_cast<std::uint32_t>(size));
+  p = store(p, static_cast<std::uint32_t>(size));
+  p = store(p, static_cast<std::uint16_t>(token.size()));
+  if (!token.empty()) std::memcpy(p, token.data(), token.size());
   return hello;
 }
 
 struct HelloFields {
   std::uint32_t magic, version, rank, size;
+  std::uint16_t token_length;
 };
 HelloFields read_hello(const std::byte* p) {
   return {load<std::uint32_t>(p), load<std::uint32_t>(p + 4), load<std::uint32_t>(p + 8),
-          load<std::uint32_t>(p + 12)};
+          load<std::uint32_t>(p + 12), load<std::uint16_t>(p + 16)};
 }
-/// Empty if the hello is well formed for a job of `size` ranks; else what is wrong.
+/// Empty if the hello's fixed part is well formed for a job of `size` ranks; else what is
+/// wrong.
 std::string check_hello(const HelloFields& h, int size) {
   if (h.magic != kHelloMagic) return str_cat("wrong magic 0x", std::hex, h.magic);
   if (h.version != kProtocolVersion) {
@@ -292,7 +363,13 @@ std::string check_hello(const HelloFields& h, int size) {
     return str_cat("job size ", h.size, " (this job has ", size, " ranks)");
   }
   if (h.rank >= h.size) return str_cat("rank ", h.rank, " out of range");
+  if (h.token_length > kMaxToken) return str_cat("a token of ", h.token_length, " bytes");
   return {};
+}
+
+/// The token a hello carries after its fixed part.
+std::string_view hello_token(const std::vector<std::byte>& hello) {
+  return {reinterpret_cast<const char*>(hello.data()) + kHelloHeader, hello.size() - kHelloHeader};
 }
 
 // ---- the backend ---------------------------------------------------------------------------
@@ -322,18 +399,15 @@ class TcpBackend final : public Backend {
 
   std::string address() override {
     if (!address_.empty()) return address_;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr = resolve_interface(options_.tcp_interface);
-    addr.sin_port = 0;  // ephemeral
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    SockAddr addr = listen_address(options_);  // port 0: ephemeral
+    Fd fd(::socket(addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) fail("tcp: socket(): ", errno_text(errno));
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (::bind(fd.get(), addr.get(), addr.length) != 0) {
       fail("tcp: cannot listen on ", format_address(addr), ": bind(): ", errno_text(errno));
     }
     if (::listen(fd.get(), SOMAXCONN) != 0) fail("tcp: listen(): ", errno_text(errno));
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    addr.length = sizeof addr.storage;
+    if (::getsockname(fd.get(), addr.get(), &addr.length) != 0) {
       fail("tcp: getsockname(): ", errno_text(errno));
     }
     listener_ = std::move(fd);
@@ -349,6 +423,23 @@ class TcpBackend final : public Backend {
     return {};  // TCP needs no remote key
   }
 
+  AllocatedWindow allocate_window(std::uint32_t id, std::size_t bytes) override {
+    std::span<std::byte> memory;
+    if (bytes > 0) {
+      const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+      if (bytes > std::numeric_limits<std::size_t>::max() - page) {
+        fail("tcp: window ", id, " of ", bytes, " bytes is too large");
+      }
+      AlignedPtr block(
+          static_cast<std::byte*>(std::aligned_alloc(page, (bytes + page - 1) / page * page)));
+      if (block == nullptr) fail("tcp: cannot allocate window ", id, " (", bytes, " bytes)");
+      memory = {block.get(), bytes};
+      std::memset(memory.data(), 0, bytes);
+      allocations_.push_back(std::move(block));
+    }
+    return {memory, register_window(id, memory)};
+  }
+
   void add_remote_window(int peer, std::uint32_t id, std::size_t size,
                          std::string_view /*blob*/) override {
     if (peer < 0) return;
@@ -358,6 +449,8 @@ class TcpBackend final : public Backend {
     if (id >= sizes.size()) sizes.resize(std::size_t{id} + 1, kUnknownSize);
     sizes[id] = size;
   }
+
+  std::byte* direct_window(int, std::uint32_t) override { return nullptr; }
 
   void post_am(int peer, std::uint16_t handler, std::span<const std::byte> bytes,
                Completion* done) override {
@@ -543,6 +636,7 @@ class TcpBackend final : public Backend {
   std::vector<int> reparse_;  ///< peers whose input parsing an exception interrupted
   std::vector<int> broken_;   ///< peers with a send_error, failed by the next progress()
   std::vector<std::optional<std::span<std::byte>>> windows_;  ///< local windows by id
+  std::vector<AlignedPtr> allocations_;                       ///< memory of allocate_window()
   std::vector<std::vector<std::size_t>> remote_sizes_;        ///< [peer][window]
   std::uint64_t next_flush_id_ = 1;
   ByteQueue self_queue_;       ///< AM frames to self, delivered by progress()
@@ -551,16 +645,6 @@ class TcpBackend final : public Backend {
 };
 
 // ---- connection setup ------------------------------------------------------------------------
-
-int connect_timeout_ms() {
-  // ATOLL_TCP_CONNECT_TIMEOUT_MS overrides the 60 s bound on connect().
-  if (const char* env = std::getenv("ATOLL_TCP_CONNECT_TIMEOUT_MS")) {
-    int ms = 0;
-    auto [ptr, ec] = std::from_chars(env, env + std::strlen(env), ms);
-    if (ec == std::errc() && *ptr == '\0' && ms > 0) return ms;
-  }
-  return 60000;
-}
 
 void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
   const int size = static_cast<int>(addresses.size());
@@ -576,11 +660,11 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
   enum class Stage { kIdle, kConnecting, kSendHello, kReadReply, kDone };
   struct Outgoing {
     int peer = 0;
-    sockaddr_in addr{};
+    SockAddr addr;
     Stage stage = Stage::kIdle;
     Fd fd;
     std::size_t pos = 0;  // bytes of our hello sent, or of the reply received
-    std::array<std::byte, kHelloSize> reply{};
+    std::vector<std::byte> reply = std::vector<std::byte>(kHelloHeader);
     Clock::time_point retry_at{};
     std::string last_error = "no answer yet";
     std::size_t poll_index = 0;
@@ -590,10 +674,10 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
     std::string from;
     int rank = -1;  // >= 0 once its hello passed; then we are sending our reply
     std::size_t pos = 0;
-    std::array<std::byte, kHelloSize> hello{};
+    std::vector<std::byte> hello = std::vector<std::byte>(kHelloHeader);
     std::size_t poll_index = 0;
   };
-  const auto hello = make_hello(rank, size);
+  const auto hello = make_hello(rank, size, options_.token);
   std::vector<Outgoing> outgoing;
   for (int j = 0; j < rank; ++j) {
     Outgoing o;
@@ -609,7 +693,7 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
   std::size_t rejected = 0;
   std::string last_rejection;
 
-  const auto timeout = std::chrono::milliseconds(connect_timeout_ms());
+  const auto timeout = options_.connect_timeout;
   const auto deadline = Clock::now() + timeout;
   constexpr auto kRetryDelay = std::chrono::milliseconds(20);
   // An outgoing attempt that failed in a way a retry may fix (refused, reset, closed).
@@ -652,11 +736,12 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
         wait_ms = std::min(wait_ms, ms_until(o.retry_at, now));
         continue;
       }
-      o.fd = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      o.fd = Fd(::socket(o.addr.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
       if (!o.fd) fail("tcp: socket(): ", errno_text(errno));
       set_nodelay(o.fd.get());
       o.pos = 0;
-      if (::connect(o.fd.get(), reinterpret_cast<const sockaddr*>(&o.addr), sizeof o.addr) == 0) {
+      o.reply.resize(kHelloHeader);
+      if (::connect(o.fd.get(), o.addr.get(), o.addr.length) == 0) {
         o.stage = Stage::kSendHello;
       } else if (errno == EINPROGRESS || errno == EINTR) {
         o.stage = Stage::kConnecting;
@@ -696,7 +781,7 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
         o.stage = Stage::kSendHello;
       }
       if (o.stage == Stage::kSendHello) {
-        ssize_t w = ::send(o.fd.get(), hello.data() + o.pos, kHelloSize - o.pos, MSG_NOSIGNAL);
+        ssize_t w = ::send(o.fd.get(), hello.data() + o.pos, hello.size() - o.pos, MSG_NOSIGNAL);
         if (w < 0) {
           if (!would_block(errno) && errno != EINTR) {
             retry_later(o, str_cat("send(): ", errno_text(errno)));
@@ -704,14 +789,14 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
           continue;
         }
         o.pos += static_cast<std::size_t>(w);
-        if (o.pos == kHelloSize) {
+        if (o.pos == hello.size()) {
           o.stage = Stage::kReadReply;
           o.pos = 0;
         }
         continue;  // the reply comes with a later poll()
       }
       // Stage::kReadReply
-      ssize_t r = ::recv(o.fd.get(), o.reply.data() + o.pos, kHelloSize - o.pos, 0);
+      ssize_t r = ::recv(o.fd.get(), o.reply.data() + o.pos, o.reply.size() - o.pos, 0);
       if (r == 0) {
         retry_later(o, "closed during the handshake (was our hello rejected?)");
         continue;
@@ -723,15 +808,23 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
         continue;
       }
       o.pos += static_cast<std::size_t>(r);
-      if (o.pos < kHelloSize) continue;
+      if (o.pos < o.reply.size()) continue;
       HelloFields h = read_hello(o.reply.data());
-      std::string bad = check_hello(h, size);
-      if (bad.empty() && h.rank != static_cast<std::uint32_t>(o.peer)) {
-        bad = str_cat("it says it is rank ", h.rank);
+      if (o.reply.size() == kHelloHeader) {  // the fixed part: check it, then read the token
+        std::string bad = check_hello(h, size);
+        if (bad.empty() && h.rank != static_cast<std::uint32_t>(o.peer)) {
+          bad = str_cat("it says it is rank ", h.rank);
+        }
+        if (!bad.empty()) {
+          fail("tcp: rank ", rank, ": the process at ", format_address(o.addr),
+               " (the address of rank ", o.peer, ") answered with a bad hello: ", bad);
+        }
+        o.reply.resize(kHelloHeader + h.token_length);
+        if (o.pos < o.reply.size()) continue;
       }
-      if (!bad.empty()) {
+      if (!equal_secret(hello_token(o.reply), options_.token)) {
         fail("tcp: rank ", rank, ": the process at ", format_address(o.addr),
-             " (the address of rank ", o.peer, ") answered with a bad hello: ", bad);
+             " (the address of rank ", o.peer, ") answered with the wrong job token");
       }
       peers[static_cast<std::size_t>(o.peer)].fd = std::move(o.fd);
       o.stage = Stage::kDone;
@@ -749,7 +842,7 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
         in.fd.reset();
       };
       if (in.rank < 0) {
-        ssize_t r = ::recv(in.fd.get(), in.hello.data() + in.pos, kHelloSize - in.pos, 0);
+        ssize_t r = ::recv(in.fd.get(), in.hello.data() + in.pos, in.hello.size() - in.pos, 0);
         if (r == 0) {
           reject("closed before completing its hello");
           continue;
@@ -759,12 +852,20 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
           continue;
         }
         in.pos += static_cast<std::size_t>(r);
-        if (in.pos < kHelloSize) continue;
+        if (in.pos < in.hello.size()) continue;
         HelloFields h = read_hello(in.hello.data());
-        std::string bad = check_hello(h, size);
-        if (bad.empty() && static_cast<int>(h.rank) <= rank) {
-          bad = str_cat("rank ", h.rank, " must not connect to rank ", rank,
-                        " (higher ranks connect to lower ones)");
+        std::string bad;
+        if (in.hello.size() == kHelloHeader) {  // the fixed part: check it, then the token
+          bad = check_hello(h, size);
+          if (bad.empty() && static_cast<int>(h.rank) <= rank) {
+            bad = str_cat("rank ", h.rank, " must not connect to rank ", rank,
+                          " (higher ranks connect to lower ones)");
+          }
+          if (bad.empty()) in.hello.resize(kHelloHeader + h.token_length);
+        }
+        if (bad.empty() && in.pos < in.hello.size()) continue;
+        if (bad.empty() && !equal_secret(hello_token(in.hello), options_.token)) {
+          bad = str_cat("wrong job token (claimed rank ", h.rank, ")");
         }
         if (bad.empty() && claimed[h.rank]) bad = str_cat("duplicate hello from rank ", h.rank);
         if (!bad.empty()) {
@@ -775,13 +876,13 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
         claimed[h.rank] = true;
         in.pos = 0;
       }
-      ssize_t w = ::send(in.fd.get(), hello.data() + in.pos, kHelloSize - in.pos, MSG_NOSIGNAL);
+      ssize_t w = ::send(in.fd.get(), hello.data() + in.pos, hello.size() - in.pos, MSG_NOSIGNAL);
       if (w < 0) {
         if (!would_block(errno) && errno != EINTR) reject(str_cat("send(): ", errno_text(errno)));
         continue;
       }
       in.pos += static_cast<std::size_t>(w);
-      if (in.pos == kHelloSize) {
+      if (in.pos == hello.size()) {
         set_nodelay(in.fd.get());
         peers[static_cast<std::size_t>(in.rank)].fd = std::move(in.fd);
         ++accepted;
@@ -792,10 +893,9 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
     // Accept new connections (their hellos are read after the next poll()).
     if (listening && (fds[0].revents & POLLIN) != 0) {
       for (;;) {
-        sockaddr_in from{};
-        socklen_t len = sizeof from;
-        Fd fd(::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&from), &len,
-                        SOCK_NONBLOCK | SOCK_CLOEXEC));
+        SockAddr from;
+        from.length = sizeof from.storage;
+        Fd fd(::accept4(listener_.get(), from.get(), &from.length, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
           if (errno == EINTR || errno == ECONNABORTED) continue;
           break;  // EAGAIN, or out of descriptors (retried after the next poll())

@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -50,8 +52,33 @@ struct Transport::State {
 
   std::vector<MessageHandler> handlers;  // by handler id (user and system)
   std::vector<std::span<std::byte>> windows;
-  std::vector<std::shared_ptr<const void>> keep_alive;  // window memory owned for the user
-  std::vector<std::vector<std::size_t>> remote_sizes;   // [peer][window]
+  std::vector<std::optional<std::string>> allocated_keys;  // by window: blob of an allocated one
+  std::vector<std::shared_ptr<const void>> keep_alive;     // window memory owned for the user
+  std::vector<std::vector<std::size_t>> remote_sizes;      // [peer][window]
+
+  // Per peer: windows mapped into this process, where a put is a plain store that bypasses
+  // the backend and its lock, and the counts that keep such stores ordered after puts the
+  // backend may still be moving. Counts grow under the backend lock; readers need no lock.
+  struct PeerState {
+    std::vector<bool> mapped;        // by window: peer's window mapped here
+    std::vector<std::byte*> direct;  // by window: where put() stores into it, or null
+    bool any_mapped = false;
+    std::atomic<std::uint64_t> backend_puts{0};   // puts posted to the backend
+    std::atomic<std::uint64_t> unmapped_puts{0};  // those into unmapped windows
+    std::atomic<std::uint64_t> backend_ops{0};    // puts and messages posted to the backend
+    std::atomic<std::uint64_t> flushed_puts{0};   // backend_puts known complete (by a flush)
+    std::atomic<std::uint64_t> flushed_unmapped{0};
+    std::atomic<std::uint64_t> flushed_ops{0};  // backend_ops known complete
+    std::atomic<std::uint64_t> fenced_puts{0};  // backend_puts a fence ordered later puts after
+  };
+  std::vector<std::unique_ptr<PeerState>> peers;
+
+  static void raise_to(std::atomic<std::uint64_t>& counter, std::uint64_t value) {
+    std::uint64_t seen = counter.load(std::memory_order_relaxed);
+    while (seen < value && !counter.compare_exchange_weak(seen, value, std::memory_order_release,
+                                                          std::memory_order_relaxed)) {
+    }
+  }
 
   // Active messages in flight: their bytes live here until the backend completes them.
   struct PendingSend {
@@ -67,6 +94,7 @@ struct Transport::State {
   // Messages to self, delivered by the progress thread in order.
   std::mutex self_mutex;
   std::deque<std::pair<HandlerId, std::vector<std::byte>>> self_queue;
+  std::atomic<bool> self_pending{false};  // self_queue may be non-empty
 
   // Liveness.
   std::vector<std::atomic<std::int64_t>> last_heard;  // steady-clock ns, per peer
@@ -82,6 +110,7 @@ struct Transport::State {
   std::thread progress_thread;
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
+  std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
 
   bool started = false;
   int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
@@ -101,13 +130,14 @@ struct Transport::State {
     return f(*backend);
   }
 
-  /// Holds the backend lock and marks this thread as its holder.
+  /// Holds the backend lock and marks this thread as its holder. `announce`: tell the
+  /// progress thread to step aside (waiters need not: it backs off while they drive).
   struct BackendGuard {
     State& s;
-    explicit BackendGuard(State& state) : s(state) {
-      s.waiting.fetch_add(1, std::memory_order_relaxed);
+    explicit BackendGuard(State& state, bool announce = true) : s(state) {
+      if (announce) s.waiting.fetch_add(1, std::memory_order_relaxed);
       s.lock.lock();
-      s.waiting.fetch_sub(1, std::memory_order_relaxed);
+      if (announce) s.waiting.fetch_sub(1, std::memory_order_relaxed);
       lock_holder = &s;
     }
     ~BackendGuard() {
@@ -153,6 +183,7 @@ struct Transport::State {
   }
 
   void post_locked(Backend& b, int peer, HandlerId handler, std::span<const std::byte> bytes) {
+    peers[peer]->backend_ops.fetch_add(1, std::memory_order_relaxed);
     PendingSend& s = sends.emplace_back();
     s.bytes.assign(bytes.begin(), bytes.end());
     b.post_am(peer, handler, s.bytes, &s.done);
@@ -186,6 +217,8 @@ struct Transport::State {
   bool drive_locked() {
     bool busy = backend->progress();
     reap_sends();
+    if (!self_pending.load(std::memory_order_acquire)) return busy;
+    self_pending.store(false, std::memory_order_relaxed);  // before taking the queue
     std::deque<std::pair<HandlerId, std::vector<std::byte>>> local;
     {
       std::lock_guard guard(self_mutex);
@@ -225,6 +258,16 @@ struct Transport::State {
     int idle = 0;
     std::int64_t seen = activity.load();
     while (running.load(std::memory_order_acquire)) {
+      if (drivers.load(std::memory_order_relaxed) > 0) {
+        // A waiting thread drives the network: leave the lock and the core to it (on a
+        // machine with few cores a second spinning thread per rank costs the waiter, or the
+        // peer it waits for, its core).
+        heartbeat();
+        send_abort_notices();
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+        idle = 0;  // back to work at once when the wait ends
+        continue;
+      }
       bool busy = progress_once();
       heartbeat();
       send_abort_notices();
@@ -257,10 +300,15 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
   if (options.peer_timeout.count() <= 0) usage_fail("--peer-timeout must be positive");
   s.bootstrap = std::make_unique<Bootstrap>(job, options.bootstrap_timeout);
   detail::BackendOptions backend_options;
+  backend_options.local_address = s.bootstrap->local_address();
+  backend_options.token = job.token;
+  backend_options.connect_timeout = options.bootstrap_timeout;
   s.backend = options.kind == TransportKind::kUcx ? detail::make_ucx_backend(backend_options)
                                                   : detail::make_tcp_backend(backend_options);
   s.handlers.resize(detail::kHandlerCount);
   s.last_heard = std::vector<std::atomic<std::int64_t>>(static_cast<std::size_t>(job.size));
+  for (int peer = 0; peer < job.size; ++peer)
+    s.peers.push_back(std::make_unique<State::PeerState>());
   s.backend->set_callbacks(
       [&s](int peer, std::uint16_t handler, std::span<const std::byte> bytes) {
         s.deliver(peer, handler, bytes);
@@ -339,8 +387,19 @@ WindowId Transport::add_window(std::span<std::byte> memory,
                                std::shared_ptr<const void> keep_alive) {
   if (state_->started) fail("add_window after start()");
   state_->windows.push_back(memory);
+  state_->allocated_keys.emplace_back();
   if (keep_alive) state_->keep_alive.push_back(std::move(keep_alive));
   return {static_cast<std::uint32_t>(state_->windows.size() - 1)};
+}
+
+WindowId Transport::allocate_window(std::size_t bytes) {
+  State& s = *state_;
+  if (s.started) fail("allocate_window after start()");
+  const auto id = static_cast<std::uint32_t>(s.windows.size());
+  auto [memory, blob] = s.backend->allocate_window(id, bytes);
+  s.windows.push_back(memory);
+  s.allocated_keys.emplace_back(std::move(blob));
+  return {id};
 }
 
 void Transport::start() {
@@ -354,12 +413,16 @@ void Transport::start() {
   detail::WireWriter mine;
   mine.u32(static_cast<std::uint32_t>(s.windows.size()));
   for (std::uint32_t w = 0; w < s.windows.size(); ++w) {
-    std::string blob = s.backend->register_window(w, s.windows[w]);
+    std::string blob = s.allocated_keys[w] ? std::move(*s.allocated_keys[w])
+                                           : s.backend->register_window(w, s.windows[w]);
     mine.u64(s.windows[w].size());
     mine.blob(blob);
   }
   std::vector<std::string> all = s.bootstrap->allgather(mine.str());
   s.remote_sizes.assign(static_cast<std::size_t>(n), {});
+  // ATOLL_DIRECT_PUT=0 sends every put through the backend (for comparisons).
+  const char* direct_env = std::getenv("ATOLL_DIRECT_PUT");
+  const bool direct_puts = direct_env == nullptr || std::string_view(direct_env) != "0";
   for (int peer = 0; peer < n; ++peer) {
     detail::WireReader in(all[peer], str_cat("window keys of rank ", peer));
     std::uint32_t count = in.u32();
@@ -371,7 +434,15 @@ void Transport::start() {
       std::uint64_t size = in.u64();
       std::string_view blob = in.blob();
       s.remote_sizes[peer].push_back(size);
-      if (peer != s.job.rank) s.backend->add_remote_window(peer, w, size, blob);
+      State::PeerState& p = *s.peers[peer];
+      std::byte* mapped = nullptr;  // puts to self are copied by put() itself
+      if (peer != s.job.rank) {
+        s.backend->add_remote_window(peer, w, size, blob);
+        mapped = s.backend->direct_window(peer, w);
+      }
+      p.mapped.push_back(mapped != nullptr);
+      p.any_mapped = p.any_mapped || mapped != nullptr;
+      p.direct.push_back(direct_puts ? mapped : nullptr);
     }
     in.expect_end();
   }
@@ -389,6 +460,7 @@ void Transport::send(int peer, HandlerId handler, std::span<const std::byte> byt
   if (peer == s.job.rank) {
     std::lock_guard guard(s.self_mutex);
     s.self_queue.emplace_back(handler, std::vector<std::byte>(bytes.begin(), bytes.end()));
+    s.self_pending.store(true, std::memory_order_release);
   } else {
     s.with_backend([&](Backend& b) { s.post_locked(b, peer, handler, bytes); });
   }
@@ -409,23 +481,63 @@ void Transport::put(int peer, WindowId window, std::uint64_t offset,
     detail::ordered_copy(s.windows[window.index].data() + offset, bytes);
     return;
   }
-  s.with_backend([&](Backend& b) { b.post_put(peer, window.index, offset, bytes, &s.put_sink); });
+  State::PeerState& p = *s.peers[peer];
+  // A window mapped here takes plain stores, unless a fence asked for order after backend
+  // puts that no flush has shown complete yet: then the backend orders this one too.
+  if (std::byte* direct = p.direct[window.index];
+      direct != nullptr && p.fenced_puts.load(std::memory_order_relaxed) <=
+                               p.flushed_puts.load(std::memory_order_acquire)) {
+    detail::ordered_copy(direct + offset, bytes);
+    return;
+  }
+  s.with_backend([&](Backend& b) {
+    p.backend_puts.fetch_add(1, std::memory_order_relaxed);
+    if (!p.mapped[window.index]) p.unmapped_puts.fetch_add(1, std::memory_order_relaxed);
+    p.backend_ops.fetch_add(1, std::memory_order_relaxed);
+    b.post_put(peer, window.index, offset, bytes, &s.put_sink);
+  });
   s.activity.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Transport::fence(int peer) {
   State& s = *state_;
-  if (peer == s.job.rank) {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // orders this rank's own stores
+  if (peer == s.job.rank) return;
+  State::PeerState& p = *s.peers[peer];
+  // Only puts still in the backend need the backend's fence (direct stores are done).
+  const std::uint64_t puts = p.backend_puts.load(std::memory_order_acquire);
+  if (puts == p.flushed_puts.load(std::memory_order_acquire)) return;
+  if (p.any_mapped && p.unmapped_puts.load(std::memory_order_acquire) !=
+                          p.flushed_unmapped.load(std::memory_order_acquire)) {
+    // A later put into a mapped window (a store) could overtake the backend's puts into
+    // unmapped ones (see Backend::direct_window): wait until those have landed.
+    if (State::lock_holder == &s) {
+      fail("fence to rank ", peer, " inside a message handler after puts into windows that are ",
+           "not allocated by the transport: it would have to wait for them; flush instead");
+    }
+    flush(peer);
     return;
   }
+  State::raise_to(p.fenced_puts, puts);
   s.with_backend([&](Backend& b) { b.fence(peer); });
 }
 
 void Transport::flush(int peer) {
   State& s = *state_;
   if (peer == s.job.rank) return;  // puts to self are applied at once
+  if (s.failed.load()) s.throw_failure();
+  State::PeerState& p = *s.peers[peer];
+  // Nothing went through the backend since the last flush: direct stores are complete.
+  if (p.backend_ops.load(std::memory_order_acquire) ==
+      p.flushed_ops.load(std::memory_order_acquire)) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    return;
+  }
+  std::uint64_t puts = 0, unmapped = 0, ops = 0;  // what this flush covers
   auto done = s.with_backend([&](Backend& b) {
+    puts = p.backend_puts.load(std::memory_order_relaxed);
+    unmapped = p.unmapped_puts.load(std::memory_order_relaxed);
+    ops = p.backend_ops.load(std::memory_order_relaxed);
     auto it = s.flushes.emplace(s.flushes.end());
     b.post_flush(peer, &*it);
     return it;
@@ -440,6 +552,9 @@ void Transport::flush(int peer) {
     s.fail(str_cat("flush to rank ", peer, " failed: ", result.error), peer);
     s.throw_failure();
   }
+  State::raise_to(p.flushed_puts, puts);
+  State::raise_to(p.flushed_unmapped, unmapped);
+  State::raise_to(p.flushed_ops, ops);
 }
 
 void Transport::flush_all() {
@@ -455,9 +570,14 @@ void Transport::wait_for(const std::function<bool()>& ready) {
   (void)slack_set;
   constexpr int kWaitSpins = 200;
   int spins = 0;
+  s.drivers.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
+    std::atomic<int>& drivers;
+    ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{s.drivers};
   while (true) {
     {
-      State::BackendGuard guard(s);
+      State::BackendGuard guard(s, /*announce=*/false);
       if (ready()) return;
       s.drive_locked();
       if (ready()) return;
@@ -466,7 +586,13 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     s.activity.fetch_add(1, std::memory_order_relaxed);
     // After a short spin, sleep briefly: with more ranks and threads than cores, a spinning
     // waiter takes the core from the very thread (often another local rank's) it waits for.
-    if (++spins > kWaitSpins) std::this_thread::sleep_for(std::chrono::microseconds(10));
+    // Before that, let another thread that wants the lock (a sender, or the progress thread's
+    // heartbeat) have it: this thread would otherwise take it again at once.
+    if (++spins > kWaitSpins) {
+      std::this_thread::sleep_for(std::chrono::microseconds(10));
+    } else if (s.waiting.load(std::memory_order_relaxed) > 0) {
+      std::this_thread::yield();
+    }
   }
 }
 
@@ -539,6 +665,7 @@ void Transport::stop() {
   s.running.store(false, std::memory_order_release);
   if (s.progress_thread.joinable()) s.progress_thread.join();
   State::BackendGuard guard(s);
+  for (auto& p : s.peers) std::fill(p->direct.begin(), p->direct.end(), nullptr);  // unmapped next
   s.backend->disconnect();  // drops pending operations: their completions can go now
   s.sends.clear();
   s.flushes.clear();

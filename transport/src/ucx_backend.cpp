@@ -24,11 +24,13 @@
 // Flush: ucp_ep_flush_nbx completes puts at the target, but not rendezvous sends that are
 // still moving data, so post_flush() also waits for the active messages posted before it.
 //
-// connect() ends with a handshake (every rank tells every peer it is connected), so no peer
-// still needs this rank's progress to finish connecting once connect() returns.
+// connect() ends with a handshake (every rank tells every peer it is connected, presenting the
+// job token; a wrong token fails that peer), so no peer still needs this rank's progress to
+// finish connecting once connect() returns. It waits at most BackendOptions::connect_timeout.
 #include <ucp/api/ucp.h>
 
 #include <stdio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +46,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
 #include "backend.hpp"
+#include "wire.hpp"
 
 namespace atl::detail {
 namespace {
@@ -60,7 +63,6 @@ constexpr std::uint32_t kMaxWindows = 1u << 16;
 constexpr std::uint64_t kMaxReorder = std::uint64_t{1} << 32;  // sanity bound on seq gaps
 constexpr std::size_t kMaxAmBytes = std::size_t{1} << 34;      // 16 GiB
 constexpr std::size_t kRkeyPadding = 1 << 16;                  // ucp_ep_rkey_unpack takes no length
-constexpr auto kConnectTimeout = std::chrono::seconds(60);
 constexpr auto kCloseTimeout = std::chrono::seconds(10);
 
 struct AmHeader {
@@ -212,6 +214,10 @@ bool has_shared_memory(ucp_context_h context) {
          info.find("-- posix/") != std::string_view::npos;
 }
 
+double seconds(std::chrono::milliseconds t) {
+  return std::chrono::duration<double>(t).count();
+}
+
 std::string version_string() {
   return str_cat("ucx ", ucp_get_version_string());
 }
@@ -233,6 +239,7 @@ struct RemoteWindow {
   std::uint64_t base = 0;
   std::uint64_t size = 0;
   RkeyPtr rkey;
+  std::byte* direct = nullptr;  // the window mapped into this process (ucp_rkey_ptr), or null
 };
 
 struct Op;
@@ -276,13 +283,15 @@ struct Op {
 
 struct LocalWindow {
   bool present = false;
+  bool allocated = false;  // by allocate_window(): UCX owns the memory, kept until destruction
   std::span<std::byte> memory;
-  MemPtr memh;
+  MemPtr memh;  // unmapping an allocated window frees its memory
 };
 
 class UcxBackend final : public Backend {
  public:
-  explicit UcxBackend(const BackendOptions&) {
+  explicit UcxBackend(const BackendOptions& options)
+      : token_(options.token), connect_timeout_(options.connect_timeout) {
     // MM_ERROR_HANDLING=y lets UCX use shared memory under UCP_ERR_HANDLING_MODE_PEER. UCX
     // warns about the setting when no shared-memory transport is enabled (UCX_TLS=tcp): then
     // start over without it.
@@ -337,13 +346,18 @@ class UcxBackend final : public Backend {
     } catch (const std::exception& e) {
       log_info(str_cat("ucx: error while closing: ", e.what()));
     }
+    windows_.clear();  // before the context they are mapped on
   }
 
   UcxBackend(const UcxBackend&) = delete;
   UcxBackend& operator=(const UcxBackend&) = delete;
 
   std::string_view name() const override { return "ucx"; }
-  std::string describe() const override { return describe_; }
+  std::string describe() const override {
+    if (direct_windows_ == 0) return describe_;
+    return str_cat(describe_, "; ", direct_windows_, " peer window",
+                   direct_windows_ == 1 ? "" : "s", " mapped for direct puts");
+  }
 
   void set_callbacks(AmCallback on_am, FailureCallback on_failure) override {
     on_am_ = std::move(on_am);
@@ -412,7 +426,7 @@ class UcxBackend final : public Backend {
       peer.ep = EndpointPtr(ep, EndpointCloser{worker_.get()});
     }
 
-    const auto deadline = Clock::now() + kConnectTimeout;
+    const auto deadline = Clock::now() + connect_timeout_;
     // 1. Flush every endpoint: completes the wireup with each peer.
     wait_all([&](Peer& peer) { return ucp_ep_flush_nbx(peer.ep.get(), &plain_param_); }, deadline,
              "connecting to");
@@ -425,14 +439,15 @@ class UcxBackend final : public Backend {
           AmHeader& h = hello_[peer.rank];
           h.source = static_cast<std::uint32_t>(rank_);
           h.magic = kReadyMagic;
-          return ucp_am_send_nbx(peer.ep.get(), kAmId, &h, sizeof h, nullptr, 0, &plain_param_);
+          return ucp_am_send_nbx(peer.ep.get(), kAmId, &h, sizeof h, token_.data(), token_.size(),
+                                 &plain_param_);
         },
         deadline, "handshaking with");
     while (!all_ready()) {
       ucp_worker_progress(worker_.get());
       check_peers_during_connect();
       if (Clock::now() > deadline) {
-        fail("ucx: timed out after ", kConnectTimeout.count(), " s waiting for ",
+        fail("ucx: timed out after ", seconds(connect_timeout_), " s waiting for ",
              waiting_ranks([](const Peer& p) { return !p.ready; }), " to connect");
       }
     }
@@ -444,16 +459,7 @@ class UcxBackend final : public Backend {
   }
 
   std::string register_window(std::uint32_t id, std::span<std::byte> memory) override {
-    require_open();
-    if (id >= kMaxWindows) fail("ucx: window id ", id, " too large");
-    if (windows_.size() <= id) windows_.resize(id + 1);
-    LocalWindow& window = windows_[id];
-    if (window.present) fail("ucx: window ", id, " registered twice");
-
-    WindowHeader header;
-    header.size = memory.size();
-    RkeyBufferPtr rkey;
-    std::size_t rkey_size = 0;
+    LocalWindow& window = new_window(id);
     if (!memory.empty()) {  // a zero-length window maps nothing and has no key
       ucp_mem_map_params_t params{};
       params.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH;
@@ -463,20 +469,42 @@ class UcxBackend final : public Backend {
       check(ucp_mem_map(context_.get(), &params, &memh),
             str_cat("registering window ", id, " (", memory.size(), " bytes)").c_str());
       window.memh = MemPtr(memh, MemDeleter{context_.get()});
-      void* buffer = nullptr;
-      check(ucp_rkey_pack(context_.get(), memh, &buffer, &rkey_size),
-            str_cat("packing the key of window ", id).c_str());
-      rkey.reset(buffer);
-      header.address = reinterpret_cast<std::uintptr_t>(memory.data());
-      header.rkey_size = static_cast<std::uint32_t>(rkey_size);
     }
-    window.present = true;
     window.memory = memory;
-    header.crc = window_crc(header, rkey.get());
-    std::string blob(sizeof header + rkey_size, '\0');
-    std::memcpy(blob.data(), &header, sizeof header);
-    if (rkey_size > 0) std::memcpy(blob.data() + sizeof header, rkey.get(), rkey_size);
-    return blob;
+    return window_blob(id, window);
+  }
+
+  AllocatedWindow allocate_window(std::uint32_t id, std::size_t bytes) override {
+    LocalWindow& window = new_window(id);
+    window.allocated = true;
+    if (bytes > 0) {
+      // UCX allocates (UCX_ALLOC_PRIO: sysv or posix shared memory first), so the peers'
+      // shared-memory transports can map the window and write into it directly. Not
+      // NONBLOCK: the memory is zeroed (touched) right away anyway.
+      ucp_mem_map_params_t params{};
+      params.field_mask = UCP_MEM_MAP_PARAM_FIELD_ADDRESS | UCP_MEM_MAP_PARAM_FIELD_LENGTH |
+                          UCP_MEM_MAP_PARAM_FIELD_FLAGS;
+      params.address = nullptr;
+      params.length = bytes;
+      params.flags = UCP_MEM_MAP_ALLOCATE;
+      ucp_mem_h memh = nullptr;
+      check(ucp_mem_map(context_.get(), &params, &memh),
+            str_cat("allocating window ", id, " (", bytes, " bytes)").c_str());
+      window.memh = MemPtr(memh, MemDeleter{context_.get()});
+      ucp_mem_attr_t attr{};
+      attr.field_mask = UCP_MEM_ATTR_FIELD_ADDRESS | UCP_MEM_ATTR_FIELD_LENGTH;
+      check(ucp_mem_query(memh, &attr), "querying an allocated window");
+      const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+      if (attr.address == nullptr || attr.length < bytes ||
+          reinterpret_cast<std::uintptr_t>(attr.address) % page != 0) {
+        fail("ucx: window ", id, " was allocated at ", attr.address, " with ", attr.length,
+             " bytes (wanted ", bytes, " page-aligned bytes)");
+      }
+      window.memory = {static_cast<std::byte*>(attr.address), bytes};
+      // Not every UCX allocation method returns zeroed memory (the heap fallback does not).
+      std::memset(window.memory.data(), 0, bytes);
+    }
+    return {window.memory, window_blob(id, window)};
   }
 
   void add_remote_window(int peer_rank, std::uint32_t id, std::size_t size,
@@ -519,9 +547,16 @@ class UcxBackend final : public Backend {
              ucs_status_string(status));
       }
       window.rkey.reset(rkey);
+      window.direct = map_directly(window);
+      if (window.direct != nullptr) ++direct_windows_;
     }
     if (peer.windows.size() <= id) peer.windows.resize(id + 1);
     peer.windows[id] = std::move(window);
+  }
+
+  std::byte* direct_window(int peer_rank, std::uint32_t id) override {
+    Peer& peer = peer_at(peer_rank);
+    return id < peer.windows.size() ? peer.windows[id].direct : nullptr;
   }
 
   void post_am(int peer_rank, std::uint16_t handler, std::span<const std::byte> bytes,
@@ -654,11 +689,14 @@ class UcxBackend final : public Backend {
       // Let cancelled operations run their callbacks before the pool goes away.
       while (ops_in_flight() > 0 && Clock::now() < deadline) ucp_worker_progress(worker_.get());
     }
-    // Teardown order: rkeys (done), endpoints (done), mem handles, worker, context.
-    windows_.clear();
+    // Teardown order: rkeys (done), endpoints (done), mem handles, worker. Allocated windows
+    // stay mapped (their memory is the owner's until the backend is destroyed), and with them
+    // the context.
+    for (LocalWindow& window : windows_) {
+      if (!window.allocated) window = LocalWindow{};
+    }
     peers_.clear();
     worker_.reset();
-    context_.reset();
     pending_error_ = nullptr;
   }
 
@@ -729,9 +767,14 @@ class UcxBackend final : public Backend {
     Peer& peer = *peers_[header.source];
     if (closed_ || peer.failed) return reject;
 
-    if (header.magic == kReadyMagic && !rndv && length == 0) {
-      peer.ready = true;
-      return UCS_OK;
+    if (header.magic == kReadyMagic) {  // the handshake carries the job token
+      if (!rndv && equal_secret({static_cast<const char*>(data), length}, token_)) {
+        peer.ready = true;
+      } else {
+        report_failure(
+            peer, str_cat("ucx: rank ", peer.rank, "'s handshake does not carry this job's token"));
+      }
+      return reject;
     }
     if (header.magic == kByeMagic && !rndv && length == 0) {
       peer.departed = true;
@@ -945,6 +988,51 @@ class UcxBackend final : public Backend {
 
   // ---- helpers -------------------------------------------------------------------------
 
+  /// The local address of a peer's window when this process can map it (shared memory and
+  /// the peer allocated it with allocate_window()), else null.
+  static std::byte* map_directly(const RemoteWindow& window) {
+    void* first = nullptr;
+    void* last = nullptr;
+    if (ucp_rkey_ptr(window.rkey.get(), window.base, &first) != UCS_OK ||
+        ucp_rkey_ptr(window.rkey.get(), window.base + window.size - 1, &last) != UCS_OK ||
+        static_cast<std::byte*>(last) - static_cast<std::byte*>(first) !=
+            static_cast<std::ptrdiff_t>(window.size - 1)) {
+      return nullptr;
+    }
+    return static_cast<std::byte*>(first);
+  }
+
+  LocalWindow& new_window(std::uint32_t id) {
+    require_open();
+    if (id >= kMaxWindows) fail("ucx: window id ", id, " too large");
+    if (windows_.size() <= id) windows_.resize(id + 1);
+    LocalWindow& window = windows_[id];
+    if (window.present) fail("ucx: window ", id, " registered twice");
+    window.present = true;
+    return window;
+  }
+
+  /// The blob peers need to put into a mapped window: WindowHeader and packed rkey.
+  std::string window_blob(std::uint32_t id, const LocalWindow& window) const {
+    WindowHeader header;
+    header.size = window.memory.size();
+    RkeyBufferPtr rkey;
+    std::size_t rkey_size = 0;
+    if (window.memh != nullptr) {
+      void* buffer = nullptr;
+      check(ucp_rkey_pack(context_.get(), window.memh.get(), &buffer, &rkey_size),
+            str_cat("packing the key of window ", id).c_str());
+      rkey.reset(buffer);
+      header.address = reinterpret_cast<std::uintptr_t>(window.memory.data());
+      header.rkey_size = static_cast<std::uint32_t>(rkey_size);
+    }
+    header.crc = window_crc(header, rkey.get());
+    std::string blob(sizeof header + rkey_size, '\0');
+    std::memcpy(blob.data(), &header, sizeof header);
+    if (rkey_size > 0) std::memcpy(blob.data() + sizeof header, rkey.get(), rkey_size);
+    return blob;
+  }
+
   void require_open() const {
     if (closed_) fail("ucx: backend used after disconnect()");
   }
@@ -1019,7 +1107,7 @@ class UcxBackend final : public Backend {
       if (!requests.empty() && Clock::now() > deadline) {
         std::set<int> ranks;
         for (auto& r : requests) ranks.insert(r.first->rank);
-        fail("ucx: timed out after ", kConnectTimeout.count(), " s ", what, " ",
+        fail("ucx: timed out after ", seconds(connect_timeout_), " s ", what, " ",
              waiting_ranks([&](const Peer& p) { return ranks.contains(p.rank); }));
       }
     }
@@ -1080,14 +1168,17 @@ class UcxBackend final : public Backend {
   ucp_request_param_t flush_param_{};
   ucp_request_param_t recv_param_{};
   ucp_request_param_t plain_param_{};  // no callback: connect/disconnect poll requests
-  std::vector<AmHeader> hello_;        // connect()'s handshake headers
+  std::vector<AmHeader> hello_;        // connect()'s handshake headers (the token follows)
   std::vector<AmHeader> bye_;          // disconnect()'s goodbye headers
 
   AmCallback on_am_;
   FailureCallback on_failure_;
+  std::string token_;  // the job token: the handshake presents it
+  std::chrono::milliseconds connect_timeout_;
   std::exception_ptr pending_error_;
   std::string describe_;
   int rank_ = 0;
+  std::size_t direct_windows_ = 0;  // peer windows mapped into this process
   bool connected_ = false;
   bool closed_ = false;
   bool delivering_ = false;  // inside progress(): AM callbacks may call on_am_

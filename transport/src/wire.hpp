@@ -77,6 +77,16 @@ class WireReader {
   std::string what_;
 };
 
+/// Compares in time independent of where the bytes differ (for the job token, a secret).
+inline bool equal_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
 /// Copies bytes so that a reader who sees the final (up to) 8 bytes with an acquire load
 /// also sees everything before them: the rest first, a release fence, then the tail. Rings
 /// rely on this for puts applied by software (TCP, puts to self).

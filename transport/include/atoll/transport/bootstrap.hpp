@@ -28,6 +28,10 @@ class Bootstrap {
 
   int rank() const;
   int size() const;
+  /// This host's IP address on the network the job's bootstrap uses (numeric, IPv4 or IPv6):
+  /// the local end of this rank's connection to rank 0 (rank 0: of rank 1's connection), so
+  /// an address the other ranks can reach. "127.0.0.1" in a job of one rank.
+  const std::string& local_address() const;
 
   /// Every rank contributes one blob (at most 16 MiB); every rank gets all blobs by rank.
   /// Each call waits at most the constructor's timeout for the other ranks; a peer that died

@@ -2,8 +2,10 @@
 // registered windows, flushes, heartbeats. Built on top: rings (ring.hpp) and collectives
 // (collectives.hpp). Nothing above this layer knows which backend runs.
 //
-// Threads: one progress thread per Transport always drives the network (so peers' puts and
-// flushes complete even while this rank's workers compute or wait). Any thread may send, put,
+// Threads: one progress thread per Transport drives the network (so peers' puts and flushes
+// complete even while this rank's workers compute); while a thread blocks in wait_for() (or a
+// flush, collective or ring wait) that thread drives it instead and the progress thread only
+// keeps the heartbeats going, so the two never compete for a core. Any thread may send, put,
 // fence and flush; posting never waits for the network.
 #pragma once
 
@@ -30,7 +32,8 @@ struct TransportOptions {
   TransportKind kind = TransportKind::kUcx;
   /// A peer silent for this long (no message, no heartbeat) is declared dead.
   std::chrono::milliseconds peer_timeout{10000};
-  /// How long the bootstrap waits for every rank to arrive.
+  /// How long the bootstrap waits for every rank to arrive, and the backend for every
+  /// connection to come up.
   std::chrono::milliseconds bootstrap_timeout{60000};
 };
 
@@ -82,6 +85,12 @@ class Transport {
   /// write into the memory until the transport has stopped: it must outlive the Transport,
   /// or be owned by `keep_alive`, which the Transport holds until its progress has ended.
   WindowId add_window(std::span<std::byte> memory, std::shared_ptr<const void> keep_alive = {});
+  /// Before start(): allocates `bytes` of zeroed, page-aligned memory as the next window (same
+  /// numbering and same rules as add_window). The Transport owns it: local_window(id) is
+  /// valid until the Transport is destroyed (after stop() too). Prefer this to add_window for
+  /// memory that peers put into: the backend allocates it where one-sided writes are fastest
+  /// (UCX: shared memory the peers on this host map, so their puts are plain stores).
+  WindowId allocate_window(std::size_t bytes);
 
   /// Connects every pair of ranks, exchanges window keys, starts the progress thread.
   void start();
@@ -89,9 +98,15 @@ class Transport {
   /// Sends bytes (copied) to peer's handler; per-pair order is preserved. peer may be rank().
   void send(int peer, HandlerId handler, std::span<const std::byte> bytes);
   /// One-sided write of bytes into peer's window at offset. The bytes must stay unchanged
-  /// until the next flush(peer) or flush_all() returns. Bounds are checked here.
+  /// until the next flush(peer) or flush_all() returns. Bounds are checked here. Into an
+  /// allocated window on the same host (UCX over shared memory) this is a plain store into
+  /// the mapped window, without the backend lock, complete when put returns.
   void put(int peer, WindowId window, std::uint64_t offset, std::span<const std::byte> bytes);
-  /// Puts to peer posted after this become visible after those posted before it.
+  /// Puts to peer posted after this become visible after those posted before it. Does not
+  /// wait, except in one case: after puts into add_window() memory of a peer whose allocated
+  /// windows are mapped into this process (UCX over shared memory), where a later put may be
+  /// a direct store that could overtake them, it waits for them like flush(peer) (and so must
+  /// not be called from a handler then).
   void fence(int peer);
   /// Blocks until every earlier put and send to peer is complete at the target.
   void flush(int peer);
