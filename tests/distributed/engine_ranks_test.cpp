@@ -247,6 +247,19 @@ TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
   EXPECT_LT(seconds, 60);
 }
 
+TEST_P(EngineRanks, RunsAsRanksOfAnMpirunJob) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+  TempDir dir;
+  const std::string g = dir.file("g.txt");
+  ASSERT_EQ(run(atoll() + " generate uniform --vertices 2000 --edges 5000 --out " + g).code, 0);
+  ASSERT_EQ(run(atoll() + " run cc --graph " + g + " --out " + dir.file("one")).code, 0);
+  Result r = run("mpirun --allow-run-as-root --oversubscribe -n 3 " + atoll() + " run cc --graph " +
+                 g + " --transport " + GetParam() + " --out " + dir.file("many"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("3 ranks"), std::string::npos) << r.output;
+  EXPECT_EQ(read_values(dir.file("one")), read_values(dir.file("many")));
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, EngineRanks, testing::Values("ucx", "tcp"));
 
 }  // namespace
