@@ -1220,7 +1220,10 @@ TEST(TcpUntrusted, PeerWithAnotherTokenIsRejectedAndBothFailCleanly) {
                     contains(what, "wrong job token (claimed rank 1)"),
                 quote_excerpt(what, 400));
       } else {
-        REQUIRE(contains(what, "rank 0 at") && contains(what, "rejected"),
+        // Rank 0 closes the connection after the hello: rank 1 reads either the close
+        // ("rejected") or, when the close races its own writes, a reset.
+        REQUIRE(contains(what, "rank 0 at") &&
+                    (contains(what, "rejected") || contains(what, "Connection reset")),
                 quote_excerpt(what, 400));
       }
       return;
