@@ -8,6 +8,7 @@
 #include <fstream>
 #include <numeric>
 #include <string>
+#include <thread>
 
 #include "atoll/apps/connected_components.hpp"
 #include "atoll/apps/pagerank.hpp"
@@ -120,6 +121,10 @@ EngineOptions engine_options(const RunOptions& o) {
   EngineOptions e;
   if (o.threads < 0) usage_fail("--threads must be at least 1, got ", o.threads);
   e.threads = o.threads;
+  if (e.threads == 0 && in_job()) {  // ranks on one machine share its cores
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    e.threads = std::max(1, cores / local_ranks());
+  }
   e.scheduler = parse_scheduler(o.scheduler);
   if (!o.consistency.empty()) e.consistency = parse_consistency(o.consistency);
   if (o.max_sweeps > 0) e.max_sweeps = o.max_sweeps;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "atoll/common/error.hpp"
@@ -30,6 +31,19 @@ void set_command_line(int argc, char** argv) {
 
 bool in_job() {
   return detect_job({}).launcher != "single";
+}
+
+int local_ranks() {
+  const JobInfo job = detect_job({});
+  if (job.launcher == "atoll-launch") return job.size;
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    const int n = std::atoi(value);  // "2(x3)" reads as 2
+    if (n > 0) return n;
+  }
+  return 1;
 }
 
 void relaunch_as_ranks(int ranks) {
