@@ -86,7 +86,10 @@ struct Transport::State {
     std::vector<std::byte> bytes;
   };
   std::deque<PendingSend> sends;  // guarded by lock
-  Completion put_sink;            // puts report completion through flush; guarded by lock
+  static constexpr std::size_t kSpareBuffers = 64;
+  static constexpr std::size_t kSpareBufferBytes = 64 << 10;
+  std::vector<std::vector<std::byte>> spare_buffers;  // of completed sends; guarded by lock
+  Completion put_sink;  // puts report completion through flush; guarded by lock
   // Flushes in flight. Owned here, not by the waiting caller: a wait may end early (another
   // peer failed) while the backend still holds the pointer. Guarded by lock.
   std::list<Completion> flushes;
@@ -185,6 +188,10 @@ struct Transport::State {
   void post_locked(Backend& b, int peer, HandlerId handler, std::span<const std::byte> bytes) {
     peers[peer]->backend_ops.fetch_add(1, std::memory_order_relaxed);
     PendingSend& s = sends.emplace_back();
+    if (!spare_buffers.empty()) {
+      s.bytes = std::move(spare_buffers.back());
+      spare_buffers.pop_back();
+    }
     s.bytes.assign(bytes.begin(), bytes.end());
     b.post_am(peer, handler, s.bytes, &s.done);
     reap_sends();
@@ -193,7 +200,13 @@ struct Transport::State {
   /// Drops completed sends from the front (lock held). Order of completion per pair is FIFO
   /// in both backends, so the front completes first; a stuck front only delays freeing.
   void reap_sends() {
-    while (!sends.empty() && sends.front().done.done) sends.pop_front();
+    while (!sends.empty() && sends.front().done.done) {
+      std::vector<std::byte>& bytes = sends.front().bytes;
+      if (spare_buffers.size() < kSpareBuffers && bytes.capacity() <= kSpareBufferBytes) {
+        spare_buffers.push_back(std::move(bytes));  // reused: no allocation per message
+      }
+      sends.pop_front();
+    }
   }
 
   void deliver(int peer, HandlerId handler, std::span<const std::byte> bytes) {
