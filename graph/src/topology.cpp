@@ -88,6 +88,26 @@ std::vector<EdgeId> offsets_of_sorted(std::size_t arcs, std::size_t n, VertexOf 
   return offsets;
 }
 
+/// The smallest and largest id among the endpoints of edges (lo > hi when there are none).
+struct IdSpan {
+  Gid lo = ~Gid{0};
+  Gid hi = 0;
+};
+IdSpan id_span(const std::vector<Edge>& edges) {
+  return tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, edges.size()), IdSpan{},
+      [&](const auto& r, IdSpan acc) {
+        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+          acc.lo = std::min({acc.lo, edges[i].src, edges[i].dst});
+          acc.hi = std::max({acc.hi, edges[i].src, edges[i].dst});
+        }
+        return acc;
+      },
+      [](IdSpan a, IdSpan b) {
+        return IdSpan{std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
+      });
+}
+
 }  // namespace
 
 class TopologyBuilder {
@@ -133,23 +153,7 @@ class TopologyBuilder {
       return;
     }
     if (m == 0) return;
-    struct MinMax {
-      Gid lo = ~Gid{0};
-      Gid hi = 0;
-    };
-    MinMax mm = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, m), MinMax{},
-        [&](const auto& r, MinMax acc) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i) {
-            const Edge& e = in_.edges[i];
-            acc.lo = std::min({acc.lo, e.src, e.dst});
-            acc.hi = std::max({acc.hi, e.src, e.dst});
-          }
-          return acc;
-        },
-        [](MinMax a, MinMax b) {
-          return MinMax{std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
-        });
+    IdSpan mm = id_span(in_.edges);
     Gid span = mm.hi - mm.lo;  // ids - lo lie in [0, span]
     if (span < (Gid{1} << 32) - 1 && span <= 4 * m + (1u << 20)) {
       map_dense(mm.lo, span + 1);
@@ -265,23 +269,7 @@ class TopologyBuilder {
     }
     src_.resize(m);
     dst_.resize(m);
-    struct MinMax {
-      Gid lo = ~Gid{0};
-      Gid hi = 0;
-    };
-    MinMax mm = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, m), MinMax{},
-        [&](const auto& r, MinMax acc) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i) {
-            const Edge& e = in_.edges[i];
-            acc.lo = std::min({acc.lo, e.src, e.dst});
-            acc.hi = std::max({acc.hi, e.src, e.dst});
-          }
-          return acc;
-        },
-        [](MinMax a, MinMax b) {
-          return MinMax{std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
-        });
+    IdSpan mm = id_span(in_.edges);
     if (o > 0) {
       mm.lo = std::min(mm.lo, owned.front());
       mm.hi = std::max(mm.hi, owned.back());

@@ -19,6 +19,7 @@
 #include "atoll/engine/cluster.hpp"
 #include "atoll/graph/graph_part_load.hpp"
 #include "atoll/graph/read_graph.hpp"
+#include "process_util.hpp"
 
 namespace {
 
@@ -112,18 +113,12 @@ int run_rank(const std::string& graph, const std::string& dump, const std::strin
   return 0;
 }
 
-std::string self_path() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n <= 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
-}
+using test::self_path;
 
 int run(const std::string& command, std::string* output) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  char buf[4096];
-  while (pipe != nullptr && fgets(buf, sizeof buf, pipe) != nullptr) *output += buf;
-  int status = pipe != nullptr ? pclose(pipe) : -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  test::Result r = test::run(command);
+  *output += r.output;
+  return r.code;
 }
 
 struct Check {

@@ -24,10 +24,15 @@
 #include "atoll/transport/collectives.hpp"
 #include "atoll/transport/exchange.hpp"
 #include "atoll/transport/transport.hpp"
+#include "process_util.hpp"
 
 namespace {
 
 using namespace atl;
+using test::Result;
+using test::run;
+using test::self_path;
+using test::TempDir;
 
 // ---- one rank --------------------------------------------------------------------------------
 
@@ -75,40 +80,6 @@ int run_rank(const std::string& graph, const std::string& dump_dir, TransportKin
 }
 
 // ---- the checks ------------------------------------------------------------------------------
-
-std::string self_path() {
-  char buf[4096];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n <= 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
-}
-
-struct Result {
-  int code;
-  std::string output;
-};
-
-Result run(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (pipe != nullptr && fgets(buf, sizeof buf, pipe) != nullptr) out += buf;
-  int status = pipe != nullptr ? pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/atoll-load-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 struct RankPart {
   std::vector<Gid> owned;
