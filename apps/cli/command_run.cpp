@@ -231,6 +231,7 @@ void write_metrics(const std::string& path, const char* app, const RunOptions& o
         .field("color", static_cast<std::uint64_t>(r.color))
         .field("updates", r.updates)
         .field("seconds", r.seconds)
+        .field("sync_seconds_rank0", r.sync_seconds)
         .field("bytes_sent_rank0", r.bytes_sent)
         .field("lower_bound_rank0", r.lower_bound)
         .end_object();

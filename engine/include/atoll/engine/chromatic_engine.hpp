@@ -240,7 +240,7 @@ class ChromaticEngine final : private ScheduleSink {
         ran = true;
         Timer step_timer;
         std::uint64_t n = run_step(c, sweep);
-        StepRecord step{sweep, c, n, 0, 0, 0};
+        StepRecord step{sweep, c, n, 0, last_sync_seconds_, 0, 0};
         if (cluster_ != nullptr) {
           step.updates = n = cluster_->collectives.allreduce<std::uint64_t>(n, ReduceOp::kSum);
           step.bytes_sent =
@@ -415,7 +415,11 @@ class ChromaticEngine final : private ScheduleSink {
           tbb::simple_partitioner());
     });
     std::vector<ScheduleRequest> incoming;
-    if (cluster_ != nullptr) incoming = sync_ghosts(c);
+    if (cluster_ != nullptr) {
+      Timer sync;
+      incoming = sync_ghosts(c);
+      last_sync_seconds_ = sync.seconds();
+    }
     if (!snapshot_) {
       for (auto& list : changed_) list.clear();
       for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
@@ -463,6 +467,7 @@ class ChromaticEngine final : private ScheduleSink {
   Consistency consistency_;
   Coloring coloring_;
   double setup_seconds_ = 0;
+  double last_sync_seconds_ = 0;           ///< time of the last step's ghost push
   std::vector<std::vector<Lid>> members_;  ///< per (colour, node): vertices in lid order
   std::vector<Slot> where_;                ///< per owned vertex
   std::vector<std::unique_ptr<Scheduler>> schedulers_;

@@ -27,6 +27,7 @@ struct StepRecord {
   std::uint32_t color = 0;
   std::uint64_t updates = 0;
   double seconds = 0;
+  double sync_seconds = 0;        ///< of which rank 0 spent pushing ghosts (and waiting for peers)
   std::uint64_t bytes_sent = 0;   ///< ghost data and requests this rank sent after the step
   std::uint64_t lower_bound = 0;  ///< changed boundary vertices x replicas x data size
 };
