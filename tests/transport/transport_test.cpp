@@ -169,6 +169,36 @@ void scenario_windows(Transport& t, Collectives& coll, WindowId caller,
   windows_phase(t, coll, allocated, mine, 4096, allocated, mine, 8, kRounds);
 }
 
+/// Windows created after start() (collectively): allocated ones take puts like any other,
+/// and caller memory of a different size on every rank reports each peer's size.
+void scenario_late_windows(Transport& t, Collectives& coll) {
+  for (int round = 0; round < 3; ++round) {
+    WindowId allocated = t.allocate_window(std::size_t{65536} * static_cast<std::size_t>(t.size()));
+    scenario_puts(t, coll, allocated, t.local_window(allocated));
+  }
+  auto size_of = [](int rank) { return std::size_t{1000} + 17 * static_cast<std::size_t>(rank); };
+  auto memory = std::make_shared<std::vector<std::byte>>(size_of(t.rank()));
+  WindowId caller = t.add_window(*memory, memory);
+  std::vector<std::uint64_t> stamps(static_cast<std::size_t>(t.size()));
+  for (int peer = 0; peer < t.size(); ++peer) {
+    CHECK(t.window_size(peer, caller) == size_of(peer),
+          "late window of rank " + std::to_string(peer) + " has the wrong size");
+    stamps[static_cast<std::size_t>(peer)] = 1000 * static_cast<std::uint64_t>(t.rank()) + 7;
+    t.put(peer, caller, size_of(peer) - 8 * static_cast<std::size_t>(t.size() - t.rank()),
+          std::as_bytes(std::span(&stamps[static_cast<std::size_t>(peer)], 1)));
+  }
+  t.flush_all();
+  coll.barrier();
+  for (int source = 0; source < t.size(); ++source) {
+    std::uint64_t got = 0;
+    std::memcpy(
+        &got, memory->data() + memory->size() - 8 * static_cast<std::size_t>(t.size() - source), 8);
+    CHECK(got == 1000 * static_cast<std::uint64_t>(source) + 7,
+          "late window: rank " + std::to_string(source) + "'s put is missing");
+  }
+  coll.barrier();
+}
+
 void scenario_collectives(Transport& t, Collectives& coll) {
   const int n = t.size();
   for (int round = 0; round < 20; ++round) {
@@ -318,6 +348,8 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_puts(t, coll, allocated, t.local_window(allocated));
   } else if (scenario == "windows")
     scenario_windows(t, coll, window, window_memory, allocated);
+  else if (scenario == "late_windows")
+    scenario_late_windows(t, coll);
   else if (scenario == "collectives")
     scenario_collectives(t, coll);
   else if (scenario == "rings")
@@ -387,6 +419,10 @@ TEST_P(TransportRanks, PutsAreVisibleAfterFlushUpToTheLastByte) {
 }
 TEST_P(TransportRanks, FencesOrderPutsIntoAllocatedAndCallerWindows) {
   Result r = run(launch(GetParam().ranks, "windows", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, WindowsCreatedAfterStartTakePuts) {
+  Result r = run(launch(GetParam().ranks, "late_windows", GetParam().transport));
   EXPECT_EQ(r.code, 0) << r.output;
 }
 TEST_P(TransportRanks, CollectivesMatchSerialResults) {

@@ -11,6 +11,7 @@ inline constexpr HandlerId kHeartbeatHandler = kMaxUserHandler + 1;
 inline constexpr HandlerId kAbortHandler = kMaxUserHandler + 2;
 inline constexpr HandlerId kCollectiveHandler = kMaxUserHandler + 3;
 inline constexpr HandlerId kStopHandler = kMaxUserHandler + 4;
+inline constexpr HandlerId kWindowHandler = kMaxUserHandler + 5;  ///< keys of windows after start
 /// Ids from here on are handed out by Transport::add_system_handler(handler) (rings, ...).
 inline constexpr HandlerId kFirstDynamicHandler = kMaxUserHandler + 16;
 inline constexpr HandlerId kHandlerCount = kMaxUserHandler + 64;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -55,6 +56,14 @@ struct Transport::State {
   std::vector<std::optional<std::string>> allocated_keys;  // by window: blob of an allocated one
   std::vector<std::shared_ptr<const void>> keep_alive;     // window memory owned for the user
   std::vector<std::vector<std::size_t>> remote_sizes;      // [peer][window]
+  // Every table indexed by window is reserved to kMaxWindows up front, so a window added
+  // after start() never moves what lock-free readers (put, window_size) index; they check
+  // against window_count, raised once a window is usable everywhere.
+  static constexpr std::size_t kMaxWindows = 4096;
+  std::atomic<std::uint32_t> window_count{0};
+  // Keys peers announced for windows created after start(), not yet taken up here: by
+  // window id, per peer (size, blob). Guarded by the backend lock.
+  std::map<std::uint32_t, std::map<int, std::pair<std::uint64_t, std::string>>> announced;
 
   // Per peer: windows mapped into this process, where a put is a plain store that bypasses
   // the backend and its lock, and the counts that keep such stores ordered after puts the
@@ -269,6 +278,84 @@ struct Transport::State {
   static constexpr std::chrono::microseconds kFirstNap{20};
   static constexpr std::chrono::microseconds kLongestNap{500};
 
+  /// After start(), collectively: registers (or allocates) this rank's window, announces its
+  /// key to every peer and waits for theirs (see Transport::allocate_window).
+  WindowId add_window_after_start(Transport& transport, std::span<std::byte> memory,
+                                  std::size_t bytes, bool allocate) {
+    if (lock_holder == this) atl::fail("creating a window inside a message handler");
+    if (failed.load()) throw_failure();
+    std::uint32_t id = 0;
+    std::string blob;
+    with_backend([&](Backend& b) {
+      id = static_cast<std::uint32_t>(windows.size());
+      if (id >= kMaxWindows) atl::fail("more than ", kMaxWindows, " windows");
+      if (allocate) {
+        auto [allocated, key] = b.allocate_window(id, bytes);
+        memory = allocated;
+        blob = std::move(key);
+      } else {
+        blob = b.register_window(id, memory);
+      }
+      windows.push_back(memory);
+      allocated_keys.emplace_back();
+    });
+    detail::WireWriter key;
+    key.u32(id);
+    key.u64(memory.size());
+    key.blob(blob);
+    const auto bytes_out = std::as_bytes(std::span(key.str()));
+    for (int peer = 0; peer < job.size; ++peer) {
+      if (peer != job.rank) post_system(peer, detail::kWindowHandler, bytes_out);
+    }
+    activity.fetch_add(1, std::memory_order_relaxed);
+    const auto expected = static_cast<std::size_t>(job.size - 1);
+    transport.wait_for([&] {
+      auto it = announced.find(id);
+      return expected == 0 || (it != announced.end() && it->second.size() == expected);
+    });
+    with_backend([&](Backend& b) {
+      std::map<int, std::pair<std::uint64_t, std::string>> keys;
+      if (auto it = announced.find(id); it != announced.end()) {
+        keys = std::move(it->second);
+        announced.erase(it);
+      }
+      for (int peer = 0; peer < job.size; ++peer) {
+        PeerState& p = *peers[peer];
+        std::byte* mapped = nullptr;
+        std::uint64_t size = memory.size();
+        if (peer != job.rank) {
+          const auto& [peer_size, peer_blob] = keys.at(peer);
+          size = peer_size;
+          b.add_remote_window(peer, id, size, peer_blob);
+          mapped = b.direct_window(peer, id);
+        }
+        remote_sizes[peer].push_back(size);
+        p.mapped.push_back(mapped != nullptr);
+        p.any_mapped = p.any_mapped || mapped != nullptr;
+        p.direct.push_back(direct_puts ? mapped : nullptr);
+      }
+    });
+    window_count.store(id + 1, std::memory_order_release);
+    return {id};
+  }
+
+  /// A peer's key for a window created after start() (the kWindowHandler message).
+  void on_window_key(int peer, std::span<const std::byte> bytes) {
+    detail::WireReader in(bytes, str_cat("window key from rank ", peer));
+    const std::uint32_t id = in.u32();
+    const std::uint64_t size = in.u64();
+    std::string blob(in.blob());
+    in.expect_end();
+    if (id >= kMaxWindows || id < window_count.load(std::memory_order_relaxed)) {
+      atl::fail("rank ", peer, " announced window ", id, ", which is not being created");
+    }
+    if (!announced[id].emplace(peer, std::pair{size, std::move(blob)}).second) {
+      atl::fail("rank ", peer, " announced window ", id, " twice");
+    }
+  }
+
+  bool direct_puts = true;  // ATOLL_DIRECT_PUT=0: every put goes through the backend
+
   void progress_loop() {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: the idle sleep below stays short
     int idle = 0;
@@ -330,6 +417,12 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
   s.last_heard = std::vector<std::atomic<std::int64_t>>(static_cast<std::size_t>(job.size));
   for (int peer = 0; peer < job.size; ++peer)
     s.peers.push_back(std::make_unique<State::PeerState>());
+  for (auto& p : s.peers) {
+    p->mapped.reserve(State::kMaxWindows);
+    p->direct.reserve(State::kMaxWindows);
+  }
+  s.windows.reserve(State::kMaxWindows);
+  s.allocated_keys.reserve(State::kMaxWindows);
   s.backend->set_callbacks(
       [&s](int peer, std::uint16_t handler, std::span<const std::byte> bytes) {
         s.deliver(peer, handler, bytes);
@@ -338,6 +431,9 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
         s.fail(str_cat("lost rank ", peer, ": ", why), peer);
       });
   s.handlers[detail::kHeartbeatHandler] = [](int, std::span<const std::byte>) {};
+  s.handlers[detail::kWindowHandler] = [&s](int source, std::span<const std::byte> bytes) {
+    s.on_window_key(source, bytes);
+  };
   // Shutdown barrier over the transport itself (ranks may reach stop() far apart; the
   // heartbeats keep watching while they wait).
   s.handlers[detail::kStopHandler] = [&s](int source, std::span<const std::byte>) {
@@ -406,7 +502,15 @@ HandlerId Transport::add_system_handler(MessageHandler handler) {
 
 WindowId Transport::add_window(std::span<std::byte> memory,
                                std::shared_ptr<const void> keep_alive) {
-  if (state_->started) fail("add_window after start()");
+  if (state_->started) {
+    WindowId id = state_->add_window_after_start(*this, memory, 0, false);
+    if (keep_alive) {
+      state_->with_backend([&](Backend&) { state_->keep_alive.push_back(std::move(keep_alive)); });
+    }
+    return id;
+  }
+  if (state_->windows.size() >= State::kMaxWindows)
+    fail("more than ", State::kMaxWindows, " windows");
   state_->windows.push_back(memory);
   state_->allocated_keys.emplace_back();
   if (keep_alive) state_->keep_alive.push_back(std::move(keep_alive));
@@ -415,7 +519,8 @@ WindowId Transport::add_window(std::span<std::byte> memory,
 
 WindowId Transport::allocate_window(std::size_t bytes) {
   State& s = *state_;
-  if (s.started) fail("allocate_window after start()");
+  if (s.started) return s.add_window_after_start(*this, {}, bytes, true);
+  if (s.windows.size() >= State::kMaxWindows) fail("more than ", State::kMaxWindows, " windows");
   const auto id = static_cast<std::uint32_t>(s.windows.size());
   auto [memory, blob] = s.backend->allocate_window(id, bytes);
   s.windows.push_back(memory);
@@ -441,9 +546,11 @@ void Transport::start() {
   }
   std::vector<std::string> all = s.bootstrap->allgather(mine.str());
   s.remote_sizes.assign(static_cast<std::size_t>(n), {});
+  for (auto& sizes : s.remote_sizes) sizes.reserve(State::kMaxWindows);
   // ATOLL_DIRECT_PUT=0 sends every put through the backend (for comparisons).
   const char* direct_env = std::getenv("ATOLL_DIRECT_PUT");
-  const bool direct_puts = direct_env == nullptr || std::string_view(direct_env) != "0";
+  s.direct_puts = direct_env == nullptr || std::string_view(direct_env) != "0";
+  const bool direct_puts = s.direct_puts;
   for (int peer = 0; peer < n; ++peer) {
     detail::WireReader in(all[peer], str_cat("window keys of rank ", peer));
     std::uint32_t count = in.u32();
@@ -468,6 +575,7 @@ void Transport::start() {
     in.expect_end();
   }
   for (auto& t : s.last_heard) t.store(State::now_ns());
+  s.window_count.store(static_cast<std::uint32_t>(s.windows.size()), std::memory_order_release);
   s.started = true;
   s.running.store(true, std::memory_order_release);
   s.progress_thread = std::thread([&s] { s.progress_loop(); });
@@ -620,14 +728,17 @@ void Transport::wait_for(const std::function<bool()>& ready) {
 std::size_t Transport::window_size(int peer, WindowId window) const {
   const State& s = *state_;
   if (!s.started) fail("window_size before start()");
-  if (peer < 0 || peer >= s.job.size || window.index >= s.remote_sizes[peer].size()) {
+  if (peer < 0 || peer >= s.job.size ||
+      window.index >= s.window_count.load(std::memory_order_acquire)) {
     fail("no window ", window.index, " at rank ", peer);
   }
   return s.remote_sizes[peer][window.index];
 }
 
 std::span<std::byte> Transport::local_window(WindowId window) const {
-  if (window.index >= state_->windows.size()) fail("no local window ", window.index);
+  const std::size_t count = state_->started ? state_->window_count.load(std::memory_order_acquire)
+                                            : state_->windows.size();
+  if (window.index >= count) fail("no local window ", window.index);
   return state_->windows[window.index];
 }
 

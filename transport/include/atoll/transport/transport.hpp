@@ -80,13 +80,15 @@ class Transport {
   /// fixed id, or at the next free one (returned; every rank allocates in the same order).
   void add_system_handler(HandlerId id, MessageHandler handler);
   HandlerId add_system_handler(MessageHandler handler);
-  /// Before start(): exposes local memory as the next window. Every rank adds the same number
-  /// of windows in the same order (sizes may differ); start() exchanges their keys. Peers
+  /// Exposes local memory as the next window. Every rank adds the same number of windows in
+  /// the same order (sizes may differ). Before start() the window is recorded and start()
+  /// exchanges the keys; after start() the call is collective and returns once this rank can
+  /// put into every peer's window (not from a handler). Peers
   /// write into the memory until the transport has stopped: it must outlive the Transport,
   /// or be owned by `keep_alive`, which the Transport holds until its progress has ended.
   WindowId add_window(std::span<std::byte> memory, std::shared_ptr<const void> keep_alive = {});
-  /// Before start(): allocates `bytes` of zeroed, page-aligned memory as the next window (same
-  /// numbering and same rules as add_window). The Transport owns it: local_window(id) is
+  /// Allocates `bytes` of zeroed, page-aligned memory as the next window (same numbering and
+  /// same rules as add_window, collective after start()). The Transport owns it: local_window(id) is
   /// valid until the Transport is destroyed (after stop() too). Prefer this to add_window for
   /// memory that peers put into: the backend allocates it where one-sided writes are fastest
   /// (UCX: shared memory the peers on this host map, so their puts are plain stores).
