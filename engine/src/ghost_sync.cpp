@@ -1,6 +1,7 @@
 // Ghost pushes (see ghost_sync.hpp). A batch to one peer is
 //   u64 mode (0 sparse, 1 dense), u64 count, then count x data (dense) or count x
 //   (u32 ghost lid at the peer, data) (sparse), then u64 requests, requests x (u32 lid, f64).
+// Batches travel as one-sided puts into the peer's mailbox (one set per data size).
 // Everything received is checked against this rank's ghost range for the sender before use.
 #include "atoll/engine/ghost_sync.hpp"
 
@@ -8,23 +9,17 @@
 #include <cstring>
 
 #include "atoll/common/error.hpp"
+#include "atoll/transport/mailboxes.hpp"
 
 namespace atl {
 namespace {
 
 enum : std::uint64_t { kSparse = 0, kDense = 1 };
 
-template <typename T>
-void put_value(std::vector<std::byte>& out, const T& v) {
-  const std::size_t at = out.size();
-  out.resize(at + sizeof(T));
-  std::memcpy(out.data() + at, &v, sizeof(T));
-}
-
 /// Reads a batch, checking every length against what is left.
 class BatchReader {
  public:
-  BatchReader(const std::vector<std::byte>& bytes, int source)
+  BatchReader(std::span<const std::byte> bytes, int source)
       : p_(bytes.data()), left_(bytes.size()), source_(source) {}
   template <typename T>
   T value() {
@@ -90,6 +85,12 @@ GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), c
     if (!lids.empty()) std::memcpy(out[p].data(), lids.data(), lids.size() * sizeof(Lid));
   }
   std::vector<std::vector<std::byte>> in = cluster.exchange.all_to_all(std::move(out));
+  for (int p = 0; p < ranks; ++p) {  // both sides of a pair agree: either holds ghosts of the other
+    Peer& peer = peers_[static_cast<std::size_t>(p)];
+    peer.has_batch = p != me && (!peer.send_lids.empty() || peer.ghost_end > peer.ghost_begin);
+  }
+  request_mark_.assign(graph.num_vertices() - owned, 0);
+  request_priority_.assign(graph.num_vertices() - owned, 0.0);
   owner_lid_.assign(graph.num_vertices() - owned, kInvalidLid);
   for (int o = 0; o < ranks; ++o) {
     const Peer& peer = peers_[static_cast<std::size_t>(o)];
@@ -104,6 +105,23 @@ GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), c
       owner_lid_[peer.ghost_begin - owned + i] = lid;
     }
   }
+}
+
+Mailboxes& GhostSync::mailboxes(std::size_t bytes) {
+  std::unique_ptr<Mailboxes>& mail = mailboxes_[bytes];
+  if (mail == nullptr) {  // collective: every rank pushes the same data sizes in the same order
+    // Room for a dense batch (a sparse one is smaller, or it would be dense) and a request
+    // for every ghost the peer owns.
+    std::vector<std::size_t> capacity(peers_.size(), 0);
+    for (std::size_t p = 0; p < peers_.size(); ++p) {
+      const Peer& peer = peers_[p];
+      if (!peer.has_batch) continue;
+      capacity[p] = 3 * sizeof(std::uint64_t) + peer.send_lids.size() * bytes +
+                    (peer.ghost_end - peer.ghost_begin) * (sizeof(Lid) + sizeof(double));
+    }
+    mail = std::make_unique<Mailboxes>(cluster_.transport, cluster_.collectives, capacity);
+  }
+  return *mail;
 }
 
 std::vector<ScheduleRequest> GhostSync::push(const Arrays& arrays,
@@ -125,10 +143,12 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
   const int me = cluster_.rank();
   const Lid owned = graph_.num_owned();
   const std::size_t bytes = arrays.bytes;
+  Mailboxes& mail = mailboxes(bytes);
   const std::size_t np = static_cast<std::size_t>(ranks);
   // Count what changed per peer (each vertex once per push).
   if (++push_count_ == 0) {
     std::fill(mark_.begin(), mark_.end(), 0);
+    std::fill(request_mark_.begin(), request_mark_.end(), 0);
     push_count_ = 1;
   }
   std::vector<std::uint64_t> count(np, 0);
@@ -144,27 +164,42 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
       last_lower_bound_ += reps.size() * bytes;
     }
   }
+  // Schedule requests for ghosts go to their owners, by the owner's lid, once per ghost
+  // (priorities combine by max, as the scheduler would).
+  std::vector<std::uint64_t> nreq(np, 0);
+  for (const ScheduleRequest& r : remote_schedules) {
+    if (r.lid < owned || r.lid >= graph_.num_vertices()) fail("schedule request for lid ", r.lid);
+    const std::size_t g = r.lid - owned;
+    if (request_mark_[g] != push_count_) {
+      request_mark_[g] = push_count_;
+      request_priority_[g] = r.priority;
+      ++nreq[static_cast<std::size_t>(ghost_owner_[g])];
+    } else {
+      request_priority_[g] = std::max(request_priority_[g], r.priority);
+    }
+  }
+  // Batch layout: u64 mode, u64 count, the data, u64 requests, then (u32 lid, f64 priority)s.
   std::vector<char> dense(np, 0);
-  std::vector<std::vector<std::byte>> out(np);
+  std::vector<std::byte*> cursor(np, nullptr);
+  std::vector<std::byte*> requests_at(np, nullptr);
   for (std::size_t p = 0; p < np; ++p) {
-    if (static_cast<int>(p) == me) continue;
     const Peer& peer = peers_[p];
+    if (static_cast<int>(p) == me || !peer.has_batch) continue;
+    std::byte* out = mail.outbox(static_cast<int>(p)).data();
     dense[p] =
         all || (count[p] > 0 && count[p] * (sizeof(Lid) + bytes) >= peer.send_lids.size() * bytes);
-    put_value<std::uint64_t>(out[p], dense[p] ? kDense : kSparse);
+    const std::uint64_t head[2] = {dense[p] ? kDense : kSparse,
+                                   dense[p] ? peer.send_lids.size() : count[p]};
+    std::memcpy(out, head, sizeof head);
+    out += sizeof head;
     if (dense[p]) {
-      put_value<std::uint64_t>(out[p], peer.send_lids.size());
-      const std::size_t at = out[p].size();
-      out[p].resize(at + peer.send_lids.size() * bytes);
-      std::byte* dst = out[p].data() + at;
       for (Lid v : peer.send_lids) {
-        std::memcpy(dst, arrays.data + std::size_t{v} * bytes, bytes);
-        dst += bytes;
+        std::memcpy(out, arrays.data + std::size_t{v} * bytes, bytes);
+        out += bytes;
       }
-    } else {
-      put_value<std::uint64_t>(out[p], count[p]);
-      out[p].reserve(out[p].size() + count[p] * (sizeof(Lid) + bytes) + 16);
     }
+    cursor[p] = out;
+    requests_at[p] = out + (dense[p] ? 0 : count[p] * (sizeof(Lid) + bytes));
   }
   for (std::span<const Lid> list : changed) {
     for (Lid v : list) {
@@ -173,38 +208,41 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
       for (const Replica& r : graph_.replicas(v)) {
         const std::size_t p = static_cast<std::size_t>(r.rank);
         if (dense[p]) continue;
-        put_value<Lid>(out[p], r.lid);
-        const std::size_t at = out[p].size();
-        out[p].resize(at + bytes);
-        std::memcpy(out[p].data() + at, arrays.data + std::size_t{v} * bytes, bytes);
+        std::memcpy(cursor[p], &r.lid, sizeof(Lid));
+        std::memcpy(cursor[p] + sizeof(Lid), arrays.data + std::size_t{v} * bytes, bytes);
+        cursor[p] += sizeof(Lid) + bytes;
       }
     }
   }
-  // Schedule requests for ghosts go to their owners, by the owner's lid.
-  std::vector<std::vector<ScheduleRequest>> requests(np);
-  for (const ScheduleRequest& r : remote_schedules) {
-    if (r.lid < owned || r.lid >= graph_.num_vertices()) fail("schedule request for lid ", r.lid);
-    const std::size_t g = r.lid - owned;
-    requests[static_cast<std::size_t>(ghost_owner_[g])].push_back({owner_lid_[g], r.priority});
-  }
-  last_bytes_sent_ = 0;
   for (std::size_t p = 0; p < np; ++p) {
-    if (static_cast<int>(p) == me) continue;
-    put_value<std::uint64_t>(out[p], requests[p].size());
-    for (const ScheduleRequest& r : requests[p]) {
-      put_value<Lid>(out[p], r.lid);
-      put_value<double>(out[p], r.priority);
-    }
-    last_bytes_sent_ += out[p].size();
+    if (requests_at[p] == nullptr) continue;
+    std::memcpy(requests_at[p], &nreq[p], sizeof(std::uint64_t));
+    cursor[p] = requests_at[p] + sizeof(std::uint64_t);
   }
+  for (const ScheduleRequest& r : remote_schedules) {
+    const std::size_t g = r.lid - owned;
+    if (request_mark_[g] != push_count_) continue;  // already written in this push
+    request_mark_[g] = 0;
+    const std::size_t p = static_cast<std::size_t>(ghost_owner_[g]);
+    std::memcpy(cursor[p], &owner_lid_[g], sizeof(Lid));
+    std::memcpy(cursor[p] + sizeof(Lid), &request_priority_[g], sizeof(double));
+    cursor[p] += sizeof(Lid) + sizeof(double);
+  }
+  std::vector<std::size_t> length(np, 0);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (cursor[p] != nullptr) {
+      length[p] = static_cast<std::size_t>(cursor[p] - mail.outbox(static_cast<int>(p)).data());
+    }
+  }
+  mail.deliver(length);
+  last_bytes_sent_ = mail.last_bytes_sent();
   bytes_sent_ += last_bytes_sent_;
 
-  std::vector<std::vector<std::byte>> in = cluster_.exchange.all_to_all(std::move(out));
   std::vector<ScheduleRequest> scheduled;
   for (int o = 0; o < ranks; ++o) {
-    if (o == me) continue;
     const Peer& peer = peers_[static_cast<std::size_t>(o)];
-    BatchReader batch(in[static_cast<std::size_t>(o)], o);
+    if (o == me || !peer.has_batch) continue;
+    BatchReader batch(mail.inbox(o), o);
     const auto mode = batch.value<std::uint64_t>();
     const auto n = batch.value<std::uint64_t>();
     if (mode == kDense) {
@@ -235,11 +273,11 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     } else {
       fail("rank ", o, " sent a ghost batch of unknown mode ", mode);
     }
-    const auto nreq = batch.value<std::uint64_t>();
-    if (nreq > batch.left() / (sizeof(Lid) + sizeof(double))) {
+    const auto requests = batch.value<std::uint64_t>();
+    if (requests > batch.left() / (sizeof(Lid) + sizeof(double))) {
       fail("rank ", o, " sent a truncated ghost batch");
     }
-    for (std::uint64_t i = 0; i < nreq; ++i) {
+    for (std::uint64_t i = 0; i < requests; ++i) {
       const Lid lid = batch.value<Lid>();
       const double priority = batch.value<double>();
       if (lid >= owned)

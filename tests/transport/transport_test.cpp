@@ -21,6 +21,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/transport/collectives.hpp"
+#include "atoll/transport/mailboxes.hpp"
 #include "atoll/transport/ring.hpp"
 #include "atoll/transport/transport.hpp"
 
@@ -199,6 +200,57 @@ void scenario_late_windows(Transport& t, Collectives& coll) {
   coll.barrier();
 }
 
+/// Mailboxes: every round each rank sends every peer a batch of a different length (up to
+/// its capacity, sometimes empty); every batch must arrive whole and from the right round,
+/// also when one rank lags in reading (so the others write their next round meanwhile).
+void scenario_mailboxes(Transport& t, Collectives& coll) {
+  const int n = t.size();
+  auto capacity_of = [&](int from, int to) {
+    return from == to ? std::size_t{0} : 100 * static_cast<std::size_t>(from + 1) + 31 * to;
+  };
+  std::vector<std::size_t> capacity(static_cast<std::size_t>(n));
+  for (int p = 0; p < n; ++p) capacity[static_cast<std::size_t>(p)] = capacity_of(t.rank(), p);
+  Mailboxes mail(t, coll, capacity);
+  auto length_of = [&](int from, int to, std::uint64_t round) {
+    const std::size_t cap = capacity_of(from, to);
+    return cap == 0 ? 0 : (round * 37 + static_cast<std::uint64_t>(from) * 5 + to) % (cap + 1);
+  };
+  for (std::uint64_t round = 0; round < 60; ++round) {
+    std::vector<std::size_t> lengths(static_cast<std::size_t>(n));
+    for (int p = 0; p < n; ++p) {
+      const std::size_t len = length_of(t.rank(), p, round);
+      std::span<std::byte> out = mail.outbox(p);
+      CHECK(out.size() == capacity_of(t.rank(), p), "outbox of the wrong size");
+      for (std::size_t k = 0; k < len; ++k) out[k] = content(t.rank(), round * 64 + p, k);
+      lengths[static_cast<std::size_t>(p)] = len;
+    }
+    mail.deliver(lengths);
+    // Rank 0 lags before reading: the others write the next round meanwhile (other slots).
+    if (t.rank() == 0 && round % 7 == 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int source = 0; source < n; ++source) {
+      std::span<const std::byte> in = mail.inbox(source);
+      CHECK(in.size() == length_of(source, t.rank(), round),
+            "mailbox from rank " + std::to_string(source) + " has " + std::to_string(in.size()) +
+                " bytes in round " + std::to_string(round));
+      for (std::size_t k = 0; k < in.size(); ++k) {
+        CHECK(in[k] == content(source, round * 64 + t.rank(), k),
+              "mailbox from rank " + std::to_string(source) + " wrong at byte " +
+                  std::to_string(k) + " in round " + std::to_string(round));
+      }
+    }
+  }
+  bool refused = false;
+  try {
+    std::vector<std::size_t> too_long(static_cast<std::size_t>(n), 0);
+    too_long[static_cast<std::size_t>((t.rank() + 1) % n)] = 100000;
+    mail.deliver(too_long);
+  } catch (const Error&) {
+    refused = true;
+  }
+  CHECK(refused, "a batch beyond its capacity was accepted");
+  coll.barrier();
+}
+
 void scenario_collectives(Transport& t, Collectives& coll) {
   const int n = t.size();
   for (int round = 0; round < 20; ++round) {
@@ -348,6 +400,8 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_puts(t, coll, allocated, t.local_window(allocated));
   } else if (scenario == "windows")
     scenario_windows(t, coll, window, window_memory, allocated);
+  else if (scenario == "mailboxes")
+    scenario_mailboxes(t, coll);
   else if (scenario == "late_windows")
     scenario_late_windows(t, coll);
   else if (scenario == "collectives")
@@ -423,6 +477,10 @@ TEST_P(TransportRanks, FencesOrderPutsIntoAllocatedAndCallerWindows) {
 }
 TEST_P(TransportRanks, WindowsCreatedAfterStartTakePuts) {
   Result r = run(launch(GetParam().ranks, "late_windows", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, MailboxesDeliverEveryBatchOfEveryRound) {
+  Result r = run(launch(GetParam().ranks, "mailboxes", GetParam().transport));
   EXPECT_EQ(r.code, 0) << r.output;
 }
 TEST_P(TransportRanks, CollectivesMatchSerialResults) {

@@ -1,19 +1,23 @@
 // Keeping ghosts fresh: after a colour step each rank sends the data of the owned vertices it
-// changed to the ranks that hold them as ghosts, one batch per peer, and applies the batches
-// it receives to its ghost ranges. A batch is dense (every vertex of the peer's ghost range
-// for this rank, in its order: the receiver copies one block) or sparse ((ghost lid, data)
-// records), whichever is smaller. Schedule requests for vertices owned elsewhere travel in
-// the same batches. Vertex data is moved as bytes of a fixed size.
+// changed to the ranks that hold them as ghosts, one batch per peer written by one-sided puts
+// into the peer's mailbox (transport/mailboxes.hpp), and applies the batches it receives to
+// its ghost ranges. A batch is dense (every vertex of the peer's ghost range for this rank,
+// in its order: the receiver copies one block) or sparse ((ghost lid, data) records),
+// whichever is smaller. Schedule requests for vertices owned elsewhere travel in the same
+// batches, one per ghost. Vertex data is moved as bytes of a fixed size.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "atoll/engine/cluster.hpp"
 #include "atoll/graph/topology.hpp"
+#include "atoll/transport/mailboxes.hpp"
 
 namespace atl {
 
@@ -61,7 +65,10 @@ class GhostSync {
     Lid remote_base = 0;         ///< the first lid of that range at the peer
     Lid ghost_begin = 0;         ///< our ghost range for the peer's vertices: [begin, end)
     Lid ghost_end = 0;
+    bool has_batch = false;  ///< either side holds ghosts of the other: a batch each push
   };
+  /// The mailboxes for data of this size (created collectively on first use).
+  Mailboxes& mailboxes(std::size_t bytes);
   std::vector<ScheduleRequest> exchange(const Arrays& arrays,
                                         std::span<const std::span<const Lid>> changed,
                                         std::span<const ScheduleRequest> remote_schedules,
@@ -72,6 +79,9 @@ class GhostSync {
   std::vector<Peer> peers_;
   std::vector<Lid> owner_lid_;  ///< per ghost (lid - num_owned): its lid at its owner
   std::vector<int> ghost_owner_;
+  std::vector<std::uint32_t> request_mark_;  ///< per ghost: last push that requested it
+  std::vector<double> request_priority_;     ///< per ghost: highest priority requested
+  std::map<std::size_t, std::unique_ptr<Mailboxes>> mailboxes_;  ///< by data size
   std::vector<std::uint32_t> mark_;  ///< per owned vertex: last push that counted it (dedup)
   std::uint32_t push_count_ = 0;
   std::uint64_t bytes_sent_ = 0;
