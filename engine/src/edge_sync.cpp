@@ -7,6 +7,7 @@
 
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
+#include "atoll/transport/mailboxes.hpp"
 
 namespace atl {
 
@@ -69,21 +70,42 @@ EdgeSync::EdgeSync(const Topology& g, Cluster& cluster) : graph_(g), cluster_(cl
            list.size(), " vs ", summary[0], " edges)");
     }
   }
+  sent_.resize(shared_.size());
+  for (std::size_t p = 0; p < shared_.size(); ++p) sent_[p].assign(shared_[p].size(), 0);
 }
 
 void EdgeSync::push(std::byte* edge_data, std::size_t edge_bytes,
                     std::span<const std::span<const Lid>> updated) {
   const int ranks = cluster_.size();
-  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
-  for (auto& b : out) b.resize(8);
+  const auto np = static_cast<std::size_t>(ranks);
+  if (mailboxes_ == nullptr || edge_bytes != mail_edge_bytes_) {
+    // Collective (every rank pushes the same edge size): room for every shared edge once.
+    std::vector<std::size_t> capacity(np, 0);
+    for (std::size_t p = 0; p < np; ++p) {
+      if (!shared_[p].empty()) capacity[p] = 8 + shared_[p].size() * (4 + edge_bytes);
+    }
+    mailboxes_ = std::make_unique<Mailboxes>(cluster_.transport, cluster_.collectives, capacity);
+    mail_edge_bytes_ = edge_bytes;
+  }
+  if (++push_count_ == 0) {
+    for (auto& marks : sent_) std::fill(marks.begin(), marks.end(), 0);
+    push_count_ = 1;
+  }
+  // Batch: u64 count, then count x (u32 index in the shared list, data).
+  std::vector<std::byte*> cursor(np, nullptr);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (!shared_[p].empty()) cursor[p] = mailboxes_->outbox(static_cast<int>(p)).data() + 8;
+  }
   auto add = [&](EdgeId e) {
     const int p = peer_of_[e];
     if (p < 0) return;
-    std::vector<std::byte>& b = out[static_cast<std::size_t>(p)];
-    const std::size_t at = b.size();
-    b.resize(at + 4 + edge_bytes);
-    std::memcpy(b.data() + at, &index_[e], 4);
-    std::memcpy(b.data() + at + 4, edge_data + e * edge_bytes, edge_bytes);
+    const auto pi = static_cast<std::size_t>(p);
+    std::uint32_t& mark = sent_[pi][index_[e]];
+    if (mark == push_count_) return;  // adjacent to two updated vertices, or listed twice
+    mark = push_count_;
+    std::memcpy(cursor[pi], &index_[e], 4);
+    std::memcpy(cursor[pi] + 4, edge_data + e * edge_bytes, edge_bytes);
+    cursor[pi] += 4 + edge_bytes;
   };
   for (std::span<const Lid> list : updated) {
     for (Lid v : list) {
@@ -91,18 +113,20 @@ void EdgeSync::push(std::byte* edge_data, std::size_t edge_bytes,
       for (EdgeId e : graph_.in_edges(v)) add(e);
     }
   }
-  last_bytes_sent_ = 0;
-  for (int p = 0; p < ranks; ++p) {
-    std::vector<std::byte>& b = out[static_cast<std::size_t>(p)];
-    const std::uint64_t count = (b.size() - 8) / (4 + edge_bytes);
-    std::memcpy(b.data(), &count, 8);
-    if (p != cluster_.rank()) last_bytes_sent_ += b.size();
+  std::vector<std::size_t> length(np, 0);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (cursor[p] == nullptr) continue;
+    std::byte* begin = mailboxes_->outbox(static_cast<int>(p)).data();
+    length[p] = static_cast<std::size_t>(cursor[p] - begin);
+    const std::uint64_t count = (length[p] - 8) / (4 + edge_bytes);
+    std::memcpy(begin, &count, 8);
   }
-  std::vector<std::vector<std::byte>> in = cluster_.exchange.all_to_all(std::move(out));
+  mailboxes_->deliver(length);
+  last_bytes_sent_ = mailboxes_->last_bytes_sent();
   for (int p = 0; p < ranks; ++p) {
-    if (p == cluster_.rank()) continue;
-    const std::vector<std::byte>& b = in[static_cast<std::size_t>(p)];
     const std::vector<EdgeId>& list = shared_[static_cast<std::size_t>(p)];
+    if (p == cluster_.rank() || list.empty()) continue;
+    const std::span<const std::byte> b = mailboxes_->inbox(p);
     std::uint64_t count = 0;
     if (b.size() < 8) fail("rank ", p, " sent a truncated cut-edge batch");
     std::memcpy(&count, b.data(), 8);

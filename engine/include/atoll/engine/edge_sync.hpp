@@ -1,18 +1,20 @@
 // Keeping both copies of a cut edge equal: an edge between vertices owned by two ranks is
 // held by both, and under edge or full consistency an update of either end may write it.
 // After a colour step each rank sends the data of every cut edge adjacent to a vertex it
-// updated to the other end's rank, in one batch per peer. The two ranks index their common
-// cut edges the same way (sorted by source gid, target gid, then CSR order, which both keep
-// in input order), so a record is just (index, data); the lists are checked at set-up.
+// updated to the other end's rank, in one batch per peer put into its mailbox. The two ranks index
+// their common cut edges the same way (sorted by source gid, target gid, then CSR order, which both
+// keep in input order), so a record is just (index, data); the lists are checked at set-up.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "atoll/engine/cluster.hpp"
 #include "atoll/graph/topology.hpp"
+#include "atoll/transport/mailboxes.hpp"
 
 namespace atl {
 
@@ -31,9 +33,13 @@ class EdgeSync {
  private:
   const Topology& graph_;
   Cluster& cluster_;
-  std::vector<std::vector<EdgeId>> shared_;  ///< per peer: common cut edges in agreed order
-  std::vector<std::uint32_t> index_;         ///< per local edge: its index in its peer's list
-  std::vector<int> peer_of_;                 ///< per local edge: the other end's rank, or -1
+  std::vector<std::vector<EdgeId>> shared_;       ///< per peer: common cut edges in agreed order
+  std::vector<std::uint32_t> index_;              ///< per local edge: its index in its peer's list
+  std::vector<int> peer_of_;                      ///< per local edge: the other end's rank, or -1
+  std::vector<std::vector<std::uint32_t>> sent_;  ///< per peer, per shared edge: last push
+  std::uint32_t push_count_ = 0;
+  std::unique_ptr<Mailboxes> mailboxes_;
+  std::size_t mail_edge_bytes_ = 0;
   std::uint64_t last_bytes_sent_ = 0;
 };
 
