@@ -198,6 +198,22 @@ void scenario_late_windows(Transport& t, Collectives& coll) {
           "late window: rank " + std::to_string(source) + "'s put is missing");
   }
   coll.barrier();
+  // Freed windows refuse puts; windows created afterwards work as before.
+  for (int round = 0; round < 3; ++round) {
+    WindowId allocated = t.allocate_window(std::size_t{4096} * static_cast<std::size_t>(t.size()));
+    scenario_puts(t, coll, allocated, t.local_window(allocated));
+    t.free_window(allocated);
+  }
+  t.free_window(caller);
+  bool refused = false;
+  try {
+    t.put((t.rank() + 1) % t.size(), caller, 0, std::as_bytes(std::span(&stamps[0], 1)));
+  } catch (const Error&) {
+    refused = true;
+  }
+  CHECK(refused, "a put into a freed window was accepted");
+  WindowId after = t.allocate_window(std::size_t{4096} * static_cast<std::size_t>(t.size()));
+  scenario_puts(t, coll, after, t.local_window(after));
 }
 
 /// Mailboxes: every round each rank sends every peer a batch of a different length (up to

@@ -75,6 +75,11 @@ class Backend {
   virtual void add_remote_window(int peer, std::uint32_t id, std::size_t size,
                                  std::string_view blob) = 0;
 
+  /// Drops window `id`: this rank's registration (an allocated window's memory is freed), or
+  /// what this rank knew of peer's. Called when no put into it is in flight any more.
+  virtual void release_window(std::uint32_t id) = 0;
+  virtual void remove_remote_window(int peer, std::uint32_t id) = 0;
+
   /// Where peer's window `id` is mapped into this process (UCX: shared memory, and the peer
   /// allocated the window), else null; valid until disconnect(). A put into a mapped window
   /// may be done as plain stores there, visible to the peer once done; the backend's own puts

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
 
 namespace atl {
 
@@ -55,6 +56,15 @@ Mailboxes::Mailboxes(Transport& transport, Collectives& collectives,
                       std::byte{0});
   }
   window_ = transport.allocate_window(window_bytes);
+}
+
+Mailboxes::~Mailboxes() {
+  if (transport_.failed() || std::uncaught_exceptions() > 0) return;
+  try {
+    transport_.free_window(window_);
+  } catch (const std::exception& e) {
+    log_info(str_cat("mailboxes: freeing window ", window_.index, ": ", e.what()));
+  }
 }
 
 void Mailboxes::deliver(std::span<const std::size_t> bytes) {

@@ -45,6 +45,7 @@
 #include <cstring>
 #include <deque>
 #include <limits>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -435,7 +436,7 @@ class TcpBackend final : public Backend {
       if (block == nullptr) fail("tcp: cannot allocate window ", id, " (", bytes, " bytes)");
       memory = {block.get(), bytes};
       std::memset(memory.data(), 0, bytes);
-      allocations_.push_back(std::move(block));
+      allocations_[id] = std::move(block);
     }
     return {memory, register_window(id, memory)};
   }
@@ -448,6 +449,16 @@ class TcpBackend final : public Backend {
     auto& sizes = remote_sizes_[p];
     if (id >= sizes.size()) sizes.resize(std::size_t{id} + 1, kUnknownSize);
     sizes[id] = size;
+  }
+
+  void release_window(std::uint32_t id) override {
+    if (id < windows_.size()) windows_[id].reset();  // a later put into it fails the sender
+    allocations_.erase(id);
+  }
+
+  void remove_remote_window(int peer, std::uint32_t id) override {
+    const auto p = static_cast<std::size_t>(peer);
+    if (p < remote_sizes_.size() && id < remote_sizes_[p].size()) remote_sizes_[p][id] = 0;
   }
 
   std::byte* direct_window(int, std::uint32_t) override { return nullptr; }
@@ -636,7 +647,7 @@ class TcpBackend final : public Backend {
   std::vector<int> reparse_;  ///< peers whose input parsing an exception interrupted
   std::vector<int> broken_;   ///< peers with a send_error, failed by the next progress()
   std::vector<std::optional<std::span<std::byte>>> windows_;  ///< local windows by id
-  std::vector<AlignedPtr> allocations_;                       ///< memory of allocate_window()
+  std::map<std::uint32_t, AlignedPtr> allocations_;           ///< memory of allocate_window()
   std::vector<std::vector<std::size_t>> remote_sizes_;        ///< [peer][window]
   std::uint64_t next_flush_id_ = 1;
   ByteQueue self_queue_;       ///< AM frames to self, delivered by progress()

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -300,6 +301,7 @@ struct Transport::State {
       allocated_keys.emplace_back();
     });
     detail::WireWriter key;
+    key.u8(kWindowKey);
     key.u32(id);
     key.u64(memory.size());
     key.blob(blob);
@@ -339,10 +341,51 @@ struct Transport::State {
     return {id};
   }
 
-  /// A peer's key for a window created after start() (the kWindowHandler message).
-  void on_window_key(int peer, std::span<const std::byte> bytes) {
-    detail::WireReader in(bytes, str_cat("window key from rank ", peer));
+  /// Collectively: waits until no peer will put into window `id` any more, then drops it
+  /// everywhere on this rank (see Transport::free_window).
+  void free_window(Transport& transport, WindowId window) {
+    if (lock_holder == this) atl::fail("freeing a window inside a message handler");
+    const std::uint32_t id = window.index;
+    if (id >= window_count.load(std::memory_order_acquire))
+      atl::fail("free_window: no window ", id);
+    if (stopping.load() || !running.load()) return;  // stopped: freed with the transport
+    transport.flush_all();                           // this rank's puts into it have landed
+    detail::WireWriter note;
+    note.u8(kWindowFreed);
+    note.u32(id);
+    const auto bytes_out = std::as_bytes(std::span(note.str()));
+    for (int peer = 0; peer < job.size; ++peer) {
+      if (peer != job.rank) post_system(peer, detail::kWindowHandler, bytes_out);
+    }
+    activity.fetch_add(1, std::memory_order_relaxed);
+    const auto expected = static_cast<std::size_t>(job.size - 1);
+    transport.wait_for([&] { return freed_by[id].size() == expected; });
+    with_backend([&](Backend& b) {
+      freed_by.erase(id);
+      for (int peer = 0; peer < job.size; ++peer) {
+        if (peer != job.rank) b.remove_remote_window(peer, id);
+        remote_sizes[peer][id] = 0;  // puts into it now fail their bounds check
+        peers[peer]->direct[id] = nullptr;
+      }
+      b.release_window(id);
+      windows[id] = {};
+    });
+  }
+
+  /// kWindowHandler messages: a peer's key for a window created after start(), or a peer
+  /// that is done with a window being freed.
+  void on_window_message(int peer, std::span<const std::byte> bytes) {
+    detail::WireReader in(bytes, str_cat("window message from rank ", peer));
+    const std::uint8_t kind = in.u8();
     const std::uint32_t id = in.u32();
+    if (kind == kWindowFreed) {
+      in.expect_end();
+      if (id >= window_count.load(std::memory_order_relaxed) || !freed_by[id].insert(peer).second) {
+        atl::fail("rank ", peer, " freed window ", id, ", which is not being freed");
+      }
+      return;
+    }
+    if (kind != kWindowKey) atl::fail("rank ", peer, " sent a window message of kind ", kind);
     const std::uint64_t size = in.u64();
     std::string blob(in.blob());
     in.expect_end();
@@ -355,6 +398,9 @@ struct Transport::State {
   }
 
   bool direct_puts = true;  // ATOLL_DIRECT_PUT=0: every put goes through the backend
+  static constexpr std::uint8_t kWindowKey = 1;
+  static constexpr std::uint8_t kWindowFreed = 2;
+  std::map<std::uint32_t, std::set<int>> freed_by;  // window -> peers done with it (lock)
 
   void progress_loop() {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: the idle sleep below stays short
@@ -432,7 +478,7 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
       });
   s.handlers[detail::kHeartbeatHandler] = [](int, std::span<const std::byte>) {};
   s.handlers[detail::kWindowHandler] = [&s](int source, std::span<const std::byte> bytes) {
-    s.on_window_key(source, bytes);
+    s.on_window_message(source, bytes);
   };
   // Shutdown barrier over the transport itself (ranks may reach stop() far apart; the
   // heartbeats keep watching while they wait).
@@ -526,6 +572,11 @@ WindowId Transport::allocate_window(std::size_t bytes) {
   s.windows.push_back(memory);
   s.allocated_keys.emplace_back(std::move(blob));
   return {id};
+}
+
+void Transport::free_window(WindowId window) {
+  if (!state_->started) fail("free_window before start()");
+  state_->free_window(*this, window);
 }
 
 void Transport::start() {

@@ -554,6 +554,17 @@ class UcxBackend final : public Backend {
     peer.windows[id] = std::move(window);
   }
 
+  void release_window(std::uint32_t id) override {
+    if (id < windows_.size()) windows_[id] = LocalWindow{};  // unmaps (and frees if allocated)
+  }
+
+  void remove_remote_window(int peer_rank, std::uint32_t id) override {
+    Peer& peer = peer_at(peer_rank);
+    if (id >= peer.windows.size()) return;
+    if (peer.windows[id].direct != nullptr) --direct_windows_;
+    peer.windows[id] = RemoteWindow{};  // destroys the rkey (and its mapping)
+  }
+
   std::byte* direct_window(int peer_rank, std::uint32_t id) override {
     Peer& peer = peer_at(peer_rank);
     return id < peer.windows.size() ? peer.windows[id].direct : nullptr;

@@ -24,6 +24,11 @@ class Mailboxes {
   /// Collective, after transport.start(): capacity[p] is the most bytes this rank sends to
   /// rank p in one round (0: never). Allocates this rank's window for the incoming slots.
   Mailboxes(Transport& transport, Collectives& collectives, std::span<const std::size_t> capacity);
+  /// Collective like the constructor: frees the window (skipped after a peer failure or
+  /// while an exception unwinds, when peers may never arrive; the transport frees it then).
+  ~Mailboxes();
+  Mailboxes(const Mailboxes&) = delete;
+  Mailboxes& operator=(const Mailboxes&) = delete;
 
   /// This round's batch for peer: capacity[peer] bytes to write into.
   std::span<std::byte> outbox(int peer) {

@@ -88,11 +88,17 @@ class Transport {
   /// or be owned by `keep_alive`, which the Transport holds until its progress has ended.
   WindowId add_window(std::span<std::byte> memory, std::shared_ptr<const void> keep_alive = {});
   /// Allocates `bytes` of zeroed, page-aligned memory as the next window (same numbering and
-  /// same rules as add_window, collective after start()). The Transport owns it: local_window(id) is
-  /// valid until the Transport is destroyed (after stop() too). Prefer this to add_window for
+  /// same rules as add_window, collective after start()). The Transport owns it: local_window(id)
+  /// is valid until the Transport is destroyed (after stop() too). Prefer this to add_window for
   /// memory that peers put into: the backend allocates it where one-sided writes are fastest
   /// (UCX: shared memory the peers on this host map, so their puts are plain stores).
   WindowId allocate_window(std::size_t bytes);
+
+  /// After start(), collective (every rank frees the same windows in the same order; not from
+  /// a handler): flushes this rank's puts, waits until every peer has done the same, then
+  /// releases the window here (an allocated one's memory is freed; add_window memory is the
+  /// caller's again). Puts into it fail from then on; its id is not reused.
+  void free_window(WindowId window);
 
   /// Connects every pair of ranks, exchanges window keys, starts the progress thread.
   void start();
