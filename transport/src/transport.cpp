@@ -305,11 +305,7 @@ struct Transport::State {
     key.u32(id);
     key.u64(memory.size());
     key.blob(blob);
-    const auto bytes_out = std::as_bytes(std::span(key.str()));
-    for (int peer = 0; peer < job.size; ++peer) {
-      if (peer != job.rank) post_system(peer, detail::kWindowHandler, bytes_out);
-    }
-    activity.fetch_add(1, std::memory_order_relaxed);
+    tell_peers(key.str());
     const auto expected = static_cast<std::size_t>(job.size - 1);
     transport.wait_for([&] {
       auto it = announced.find(id);
@@ -341,6 +337,15 @@ struct Transport::State {
     return {id};
   }
 
+  /// Sends a window message to every other rank.
+  void tell_peers(std::string_view message) {
+    for (int peer = 0; peer < job.size; ++peer) {
+      if (peer != job.rank)
+        post_system(peer, detail::kWindowHandler, std::as_bytes(std::span(message)));
+    }
+    activity.fetch_add(1, std::memory_order_relaxed);
+  }
+
   /// Collectively: waits until no peer will put into window `id` any more, then drops it
   /// everywhere on this rank (see Transport::free_window).
   void free_window(Transport& transport, WindowId window) {
@@ -353,11 +358,7 @@ struct Transport::State {
     detail::WireWriter note;
     note.u8(kWindowFreed);
     note.u32(id);
-    const auto bytes_out = std::as_bytes(std::span(note.str()));
-    for (int peer = 0; peer < job.size; ++peer) {
-      if (peer != job.rank) post_system(peer, detail::kWindowHandler, bytes_out);
-    }
-    activity.fetch_add(1, std::memory_order_relaxed);
+    tell_peers(note.str());
     const auto expected = static_cast<std::size_t>(job.size - 1);
     transport.wait_for([&] { return freed_by[id].size() == expected; });
     with_backend([&](Backend& b) {
