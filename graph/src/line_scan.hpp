@@ -117,6 +117,7 @@ struct ChunkOutput {
   std::uint64_t newlines = 0;    ///< '\n' bytes in the chunk
   std::uint64_t error_line = 0;  ///< 0-based line within the chunk (if error)
   std::optional<std::string> error;
+  std::size_t index = 0;  ///< which chunk (set before its first line is parsed)
   Extra extra{};
 };
 
@@ -139,14 +140,18 @@ inline std::vector<std::size_t> line_aligned_cuts(std::string_view text) {
 
 /// Calls parse_line(std::string_view line, ChunkOutput<Extra>&, std::uint64_t line_in_chunk)
 /// for every line of text, in parallel chunks. Lines exclude '\n' and a trailing '\r'.
+/// `cuts` as line_aligned_cuts returns them; `reserve`: size out.edges for the chunk's bytes
+/// (parsers that write edges elsewhere pass false).
 template <typename Extra, typename ParseLine>
-std::vector<ChunkOutput<Extra>> parse_lines_parallel(std::string_view text, ParseLine parse_line) {
-  std::vector<std::size_t> cuts = line_aligned_cuts(text);
+std::vector<ChunkOutput<Extra>> parse_lines_parallel(std::string_view text, ParseLine parse_line,
+                                                     const std::vector<std::size_t>& cuts,
+                                                     bool reserve = true) {
   std::vector<ChunkOutput<Extra>> chunks(cuts.size() - 1);
   tbb::parallel_for(std::size_t{0}, chunks.size(), [&](std::size_t c) {
     ChunkOutput<Extra>& out = chunks[c];
+    out.index = c;
     std::string_view chunk = text.substr(cuts[c], cuts[c + 1] - cuts[c]);
-    out.edges.reserve(chunk.size() / 12);
+    if (reserve) out.edges.reserve(chunk.size() / 12);
     const char* p = chunk.data();
     const char* end = p + chunk.size();
     std::uint64_t line_no = 0;
@@ -169,6 +174,11 @@ std::vector<ChunkOutput<Extra>> parse_lines_parallel(std::string_view text, Pars
     }
   });
   return chunks;
+}
+
+template <typename Extra, typename ParseLine>
+std::vector<ChunkOutput<Extra>> parse_lines_parallel(std::string_view text, ParseLine parse_line) {
+  return parse_lines_parallel<Extra>(text, parse_line, line_aligned_cuts(text));
 }
 
 /// Throws "name:LINE: message" for the earliest chunk error; first_line is the 1-based line
