@@ -9,9 +9,10 @@
 // every vertex must be updated anyway, so the run starts with dense sweeps (all vertices, no
 // per-edge scheduling: the power iteration itself) and turns sparse, with the global value
 // frozen, once the vertices that propagate a change own less than kSparseEdges of the edges.
-// Freezing it is exact: the teleport and dangling distributions are both uniform, so the
-// fixpoint for any fixed spread is proportional to PageRank, and the result is normalized at
-// the end.
+// It is frozen earlier when that feedback does not make the iteration converge faster (DAGs,
+// citation graphs), so that vertices whose inputs settled stop changing. Freezing it is exact: the
+// teleport and dangling distributions are both uniform, so the fixpoint for any fixed spread is
+// proportional to PageRank, and the result is normalized at the end.
 #include "atoll/apps/pagerank.hpp"
 
 #include <cmath>
