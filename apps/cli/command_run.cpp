@@ -282,11 +282,15 @@ void add_run_command(CLI::App& app) {
   CLI::App* p = run->add_subcommand("pagerank", "PageRank (static power iteration or --dynamic)");
   add_run_options(p, pr->run);
   p->add_option("--damping", pr->pr.damping, "Damping factor")->capture_default_str();
-  p->add_option("--tol", pr->pr.tolerance, "Stop when a sweep's L1 change is below this")
+  p->add_option("--tol", pr->pr.tolerance,
+                "Static: stop when a sweep's L1 change is below this. Dynamic: a vertex "
+                "propagates once its rank moved by more than tol x rank")
       ->capture_default_str();
   p->add_option("--iterations", pr->pr.iterations, "At most this many sweeps")
       ->capture_default_str();
-  p->add_flag("--dynamic", pr->pr.dynamic, "GraphLab's delta-based dynamic PageRank");
+  p->add_flag("--dynamic", pr->pr.dynamic,
+              "GraphLab's delta-based dynamic PageRank: update only vertices whose "
+              "in-neighbours moved (see --tol)");
   p->add_option("--top", pr->top, "Print the top K vertices")->capture_default_str();
   p->callback([pr] {
     check_flags(pr->run);

@@ -2,6 +2,17 @@
 // in-neighbours' contributions as of the previous step (the engine's snapshot), so static
 // PageRank is exactly the power iteration; the dangling mass and the L1 change are sync
 // aggregates computed after every sweep.
+//
+// Dynamic PageRank (GraphLab's delta-based variant) runs the same updates but schedules a
+// vertex only when an in-neighbour's rank moved by more than the tolerance. Every rank also
+// depends on one global value, the dangling mass spread over all vertices; while it still moves
+// every vertex must be updated anyway, so the run starts with dense sweeps (all vertices, no
+// per-edge scheduling: the power iteration itself) and turns sparse, with the global value
+// frozen, once the vertices that propagate a change own less than kSparseEdges of the edges.
+// It is frozen earlier when that feedback does not make the iteration converge faster (DAGs,
+// citation graphs), so that vertices whose inputs settled stop changing. Freezing it is exact: the
+// teleport and dangling distributions are both uniform, so the fixpoint for any fixed spread is
+// proportional to PageRank, and the result is normalized at the end.
 #include "atoll/apps/pagerank.hpp"
 
 #include <cmath>
@@ -13,17 +24,33 @@
 namespace atl {
 namespace {
 
+/// Dynamic mode turns sparse when the vertices that propagated in a dense sweep own less than
+/// this fraction of the edges: a sparse sweep pays a schedule request per such edge on top of
+/// the updates, so beyond it a dense sweep of every vertex is cheaper.
+constexpr double kSparseEdges = 0.5;
+/// The dangling feedback is kept while its convergence rate is below this fraction of the
+/// estimated rate without it.
+constexpr double kFeedbackGain = 0.95;
+
 /// A vertex is read by its out-neighbours only, so one field serves both uses: the rank
 /// divided by the out-degree, or the rank itself for a vertex without out-edges (which no
 /// update ever reads as a neighbour).
 struct PageRankVertex {
   double value;
-  double change;  ///< |rank change| of the vertex's last update
+  /// Static: |rank change| of the vertex's last update. Dynamic: its signed rank change in a
+  /// dense sweep; in the sparse phase the signed change not yet propagated to out-neighbours.
+  double change;
 };
 
 double rank_of(const PageRankVertex& d, std::size_t out_degree) {
   return out_degree > 0 ? d.value * static_cast<double>(out_degree) : d.value;
 }
+
+enum class Phase : std::uint8_t {
+  kDense,        ///< every vertex runs each sweep; nothing is scheduled by updates
+  kFirstSparse,  ///< every vertex runs once more and schedules by the rule
+  kSparse,       ///< only scheduled vertices run
+};
 
 struct PageRankProgram {
   using VertexData = PageRankVertex;
@@ -32,27 +59,38 @@ struct PageRankProgram {
 
   double damping;
   double inverse_n;
-  double tolerance;  ///< dynamic: relative change that is propagated
+  double tolerance;  ///< dynamic: relative rank change that is propagated
   bool dynamic;
-  AggregatorHandle<double> dangling;  ///< sum of ranks of vertices without out-edges
+  Phase phase = Phase::kDense;  ///< dynamic only
+  bool frozen = false;          ///< updates use frozen_spread instead of the dangling aggregate
+  double frozen_spread = 0;
+  AggregatorHandle<double> dangling = {};  ///< sum of ranks of vertices without out-edges
 
   void update(Scope<PageRankProgram>& scope, Context& context) const {
     double sum = 0;
     for (auto edge : scope.in_edges()) sum += edge.neighbor_data().value;
-    // Dynamic PageRank drops the dangling mass: the fixpoint of that local system is
-    // proportional to PageRank (the teleport and dangling distributions are both uniform),
-    // so no update depends on a global value and the result is normalized once at the end.
-    double spread = dynamic ? 0.0 : context.aggregate(dangling) * inverse_n;
+    double spread = frozen ? frozen_spread : context.aggregate(dangling) * inverse_n;
     double rank = (1.0 - damping) * inverse_n + damping * (sum + spread);
     PageRankVertex& self = scope.vertex();
     const std::size_t out = scope.out_degree();
-    double change = std::abs(rank - rank_of(self, out));
+    double delta = rank - rank_of(self, out);
     self.value = out > 0 ? rank / static_cast<double>(out) : rank;
-    self.change = change;
-    // Static PageRank reschedules every vertex after each sweep (in the sweep hook).
-    // Dynamic: propagate a change only when it exceeds tolerance x rank, so the change left
-    // unpropagated over all vertices stays below tolerance x (sum of ranks) = tolerance.
-    if (dynamic && change > tolerance * rank) context.schedule_out_neighbors(scope, change);
+    if (!dynamic) {  // static: every vertex is rescheduled after each sweep (sweep hook)
+      self.change = std::abs(delta);
+      return;
+    }
+    if (phase == Phase::kDense) {  // the sweep hook reschedules every vertex
+      self.change = delta;
+      return;
+    }
+    // Propagate once the change accumulated since the last propagation exceeds tolerance x
+    // rank: the change left unpropagated over all vertices stays below tolerance x (sum of
+    // ranks). The first sparse sweep reads every vertex's latest value, so it starts afresh.
+    self.change = phase == Phase::kFirstSparse ? delta : self.change + delta;
+    if (std::abs(self.change) > tolerance * rank) {
+      self.change = 0;
+      context.schedule_out_neighbors(scope);
+    }
   }
 };
 
@@ -69,22 +107,22 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
   result.gids.resize(n);
   for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
   std::uint64_t global_n = n;
+  double global_m = static_cast<double>(graph.owned_edges());
   if (cluster != nullptr) {
     global_n = cluster->collectives.allreduce<std::uint64_t>(n, ReduceOp::kSum);
+    global_m = cluster->collectives.allreduce(global_m, ReduceOp::kSum);
   }
   if (global_n == 0) return result;
 
   LocalGraph<PageRankVertex, EmptyData> local(std::move(graph));
-  PageRankProgram program{
-      opt.damping, 1.0 / static_cast<double>(global_n), opt.tolerance, opt.dynamic, {}};
+  PageRankProgram program{opt.damping, 1.0 / static_cast<double>(global_n), opt.tolerance,
+                          opt.dynamic};
   EngineOptions options = eo;
   options.max_sweeps = std::min(options.max_sweeps, opt.iterations);
   ChromaticEngine<PageRankProgram> engine(local, program, options, cluster);
   engine.init_vertices([&](Lid v, PageRankVertex& d) {
-    // Dynamic starts from the teleport term, a lower bound of its fixpoint everywhere, so
-    // ranks only rise towards it; static starts from the uniform distribution.
-    double rank = opt.dynamic ? (1.0 - opt.damping) * program.inverse_n : program.inverse_n;
     std::size_t out = local.topology().out_degree(v);
+    double rank = program.inverse_n;
     d = {out > 0 ? rank / static_cast<double>(out) : rank, 0.0};
   });
   auto sum = [](double a, double b) { return a + b; };
@@ -95,9 +133,23 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
         return info.out_degree == 0 ? d.value : 0.0;
       },
       sum, same, SyncInterval::every_sweep());
+  // Static: the L1 change of the sweep. Dynamic: the rank change not yet propagated.
   AggregatorHandle<double> l1 = engine.add_aggregator(
-      "l1_change", 0.0, [](const PageRankVertex& d, const VertexInfo&) { return d.change; }, sum,
-      same, SyncInterval::every_sweep());
+      "l1_change", 0.0,
+      [](const PageRankVertex& d, const VertexInfo&) { return std::abs(d.change); }, sum, same,
+      SyncInterval::every_sweep());
+  // Dynamic, dense phase: the out-edges of the vertices whose change exceeds the tolerance.
+  AggregatorHandle<double> propagating;
+  if (opt.dynamic) {
+    propagating = engine.add_aggregator(
+        "propagating_edges", 0.0,
+        [tol = opt.tolerance](const PageRankVertex& d, const VertexInfo& info) {
+          bool moved = std::abs(d.change) > tol * rank_of(d, info.out_degree);
+          return moved ? static_cast<double>(info.out_degree) : 0.0;
+        },
+        sum, same, SyncInterval::every_sweep());
+  }
+  double last_change = std::numeric_limits<double>::infinity();
   result.final_change = std::numeric_limits<double>::infinity();
   auto hook = [&](SweepRecord& record) {
     record.residual = engine.aggregate(l1);
@@ -107,8 +159,35 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
       engine.schedule_all();
       return true;
     }
-    // A sweep's change is that of the vertices it updated: clear the others' old values.
-    engine.init_vertices([](Lid, PageRankVertex& d) { d.change = 0; });
+    if (program.phase != Phase::kDense) {  // the updates scheduled what has to run
+      program.phase = Phase::kSparse;
+      return true;
+    }
+    // After a dense sweep. Keep the dangling feedback only while it converges clearly faster
+    // than the system without it, whose slowest mode shrinks by about damping x (1 - dangling
+    // mass) per sweep: the rate with the feedback is the ratio of the last two sweeps'
+    // changes. Frozen, vertices whose inputs settled stop changing at all (a DAG's sources
+    // first), which is what lets the sparse phase skip them.
+    const double dangling_mass = engine.aggregate(program.dangling);
+    const double rate = record.residual / last_change;
+    last_change = record.residual;
+    if (!program.frozen && record.sweep >= 2 &&
+        rate >= kFeedbackGain * opt.damping * (1 - dangling_mass)) {
+      program.frozen = true;
+      program.frozen_spread = dangling_mass * program.inverse_n;
+    }
+    // Every vertex runs next: all read the new spread, or some in-neighbour of theirs moved.
+    // Sparse from then on when the vertices that moved own few edges.
+    double edges = engine.aggregate(propagating);
+    if (edges == 0) return false;  // no change to propagate anywhere
+    if (edges < kSparseEdges * global_m) {
+      program.phase = Phase::kFirstSparse;
+      if (!program.frozen) {
+        program.frozen = true;
+        program.frozen_spread = dangling_mass * program.inverse_n;
+      }
+    }
+    engine.schedule_all();
     return true;
   };
   engine.schedule_all(1.0);

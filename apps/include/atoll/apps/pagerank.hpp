@@ -15,15 +15,17 @@ struct Cluster;
 
 struct PageRankOptions {
   double damping = 0.85;
-  double tolerance = 1e-9;          ///< stop when the L1 change of a sweep falls below this
+  /// Static: stop when the L1 change of a sweep falls below this. Dynamic: see `dynamic`.
+  double tolerance = 1e-9;
   std::uint64_t iterations = 1000;  ///< at most this many sweeps
   /// GraphLab's delta-based dynamic PageRank: a vertex reschedules its out-neighbours only
-  /// when its rank moved by more than tolerance x its rank.
+  /// once its rank moved by more than tolerance x its rank since it last did, so the change
+  /// left unpropagated sums to at most tolerance (x the sum of ranks).
   bool dynamic = false;
 };
 
 struct PageRankResult : VertexValues<double> {
-  double final_change = 0;  ///< L1 change of the last sweep
+  double final_change = 0;  ///< L1 change of the last sweep (dynamic: unpropagated change)
 };
 
 /// With a cluster, graph is this rank's part and the result holds its owned vertices.

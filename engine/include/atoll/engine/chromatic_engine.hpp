@@ -41,6 +41,7 @@
 #include "atoll/engine/engine_options.hpp"
 #include "atoll/engine/ghost_sync.hpp"
 #include "atoll/engine/program.hpp"
+#include "atoll/engine/request_set.hpp"
 #include "atoll/engine/scheduler.hpp"
 #include "atoll/engine/scope.hpp"
 #include "atoll/engine/worker_pool.hpp"
@@ -86,6 +87,7 @@ class ChromaticEngine final : private ScheduleSink {
     }
     Timer setup;
     if (cluster_ != nullptr) {
+      remote_.resize(topology().num_vertices() - topology().num_owned());
       ghosts_ = std::make_unique<GhostSync>(topology(), *cluster_);
       // Updates may write adjacent edges under edge and full consistency: keep cut edges'
       // two copies equal.
@@ -99,6 +101,7 @@ class ChromaticEngine final : private ScheduleSink {
     build_schedulers();
     if (consistency_ == Consistency::kVertex) {
       snapshot_ = std::make_unique_for_overwrite<VertexData[]>(topology().num_vertices());
+      deferred_.resize(topology().num_owned());
     }
     setup_seconds_ = setup.seconds();
     log_debug(str_cat("chromatic engine: ", coloring_.num_colors, " colours, ",
@@ -189,11 +192,11 @@ class ChromaticEngine final : private ScheduleSink {
   void schedule(Lid v, double priority = 1.0) override {
     if (v >= topology().num_owned()) {  // a ghost: its owner schedules it after this step
       if (cluster_ == nullptr) fail("schedule: lid ", v, " is not a vertex of this graph");
-      remote_.local().push_back({v, priority});
+      remote_.add(v - topology().num_owned(), priority);
       return;
     }
     if (defer_schedules_) {
-      deferred_.local().push_back({v, priority});
+      deferred_.add(v, priority);
       return;
     }
     const Slot s = where_[v];
@@ -315,10 +318,8 @@ class ChromaticEngine final : private ScheduleSink {
 
   std::vector<ScheduleRequest> take_remote_requests() {
     std::vector<ScheduleRequest> all;
-    for (auto& list : remote_) {
-      all.insert(all.end(), list.begin(), list.end());
-      list.clear();
-    }
+    const Lid owned = topology().num_owned();
+    remote_.take([&](Lid ghost, double priority) { all.push_back({owned + ghost, priority}); });
     return all;
   }
 
@@ -428,12 +429,7 @@ class ChromaticEngine final : private ScheduleSink {
       publish_snapshot(c);
       defer_schedules_ = false;
       for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
-      tbb::parallel_for(deferred_.range(), [&](auto& range) {
-        for (auto& list : range) {
-          for (const auto& [v, priority] : list) schedule(v, priority);
-          list.clear();
-        }
-      });
+      deferred_.take_parallel([&](Lid v, double priority) { schedule(v, priority); });
     }
     return updates.load();
   }
@@ -474,13 +470,13 @@ class ChromaticEngine final : private ScheduleSink {
   std::unique_ptr<VertexData[]> snapshot_;  ///< vertex consistency: neighbour view
   tbb::enumerable_thread_specific<std::vector<Lid>> changed_;
   /// Vertex consistency: schedule requests made during a step, applied after it.
-  tbb::enumerable_thread_specific<std::vector<std::pair<Lid, double>>> deferred_;
+  RequestSet deferred_;
   bool defer_schedules_ = false;
   Cluster* cluster_ = nullptr;
   std::unique_ptr<GhostSync> ghosts_;
   std::unique_ptr<EdgeSync> edges_sync_;  ///< edge or full consistency with edge data
   /// Schedule requests for ghosts made since the last push (sent to their owners).
-  tbb::enumerable_thread_specific<std::vector<ScheduleRequest>> remote_;
+  RequestSet remote_;  ///< by lid - num_owned
   std::vector<char> dense_ = std::vector<char>(static_cast<std::size_t>(pool_.nodes()), 0);
   AggregatorTable aggregators_;
   std::uint64_t updates_ = 0;
