@@ -519,8 +519,9 @@ TEST_P(TransportRanks, AStalledRankIsDeclaredDeadByTheHeartbeatTimeout) {
   Result r = run(launch(GetParam().ranks, "stall", GetParam().transport, "", 0.5));
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("rank 1 sent nothing for"), std::string::npos) << r.output;
-  // The survivors report within the timeout plus a second; then launch stops the stalled rank.
-  EXPECT_LT(r.seconds, 3.0 + 1.0 + 1.0) << "peer timeout 3 s plus one second, plus start-up";
+  // The survivors report soon after the 3 s timeout (well before the 10 s default); then
+  // launch stops the stalled rank. The margin covers start-up on a loaded machine (5.3 s seen).
+  EXPECT_LT(r.seconds, 3.0 + 4.0) << "peer timeout 3 s plus start-up and reporting";
 }
 
 INSTANTIATE_TEST_SUITE_P(Transport, TransportRanks,
