@@ -21,6 +21,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/transport/collectives.hpp"
+#include "atoll/transport/exchange.hpp"
 #include "atoll/transport/mailboxes.hpp"
 #include "atoll/transport/ring.hpp"
 #include "atoll/transport/transport.hpp"
@@ -267,6 +268,50 @@ void scenario_mailboxes(Transport& t, Collectives& coll) {
   coll.barrier();
 }
 
+/// Exchange::all_to_all on both paths: small calls (active-message chunks), calls where one
+/// buffer anywhere is large (one-sided puts into a window per call), empty buffers, and a
+/// large call followed at once by a small one; every byte must arrive from the right source.
+void scenario_exchange(Transport& t, Exchange& exchange) {
+  const int n = t.size();
+  // Bytes rank `from` sends rank `to` in call c.
+  auto size_of = [](int c, int from, int to) -> std::size_t {
+    switch (c % 4) {
+      case 0:
+        return static_cast<std::size_t>(37 * from + 11 * to + c);  // small
+      case 1:
+        return from == 0 && to == 1 ? (std::size_t{3} << 20) + 5
+                                    : 100u * static_cast<std::size_t>(to);
+      case 2:
+        return 0;
+      default:
+        return (std::size_t{1} << 20) + 4096 * static_cast<std::size_t>(from) + 7 * to;
+    }
+  };
+  for (int c = 0; c < 10; ++c) {
+    std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(n));
+    for (int p = 0; p < n; ++p) {
+      out[p].resize(size_of(c, t.rank(), p));
+      for (std::size_t k = 0; k < out[p].size(); ++k) {
+        out[p][k] = content(t.rank(), static_cast<std::uint64_t>(c) * 64 + p, k);
+      }
+    }
+    std::vector<std::vector<std::byte>> in = exchange.all_to_all(std::move(out));
+    CHECK(in.size() == static_cast<std::size_t>(n), "all_to_all returned the wrong count");
+    for (int source = 0; source < n; ++source) {
+      const std::vector<std::byte>& got = in[source];
+      CHECK(got.size() == size_of(c, source, t.rank()), "call " + std::to_string(c) + ": rank " +
+                                                            std::to_string(source) + " sent " +
+                                                            std::to_string(got.size()) + " bytes");
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        if (got[k] != content(source, static_cast<std::uint64_t>(c) * 64 + t.rank(), k)) {
+          die("call " + std::to_string(c) + ": byte " + std::to_string(k) + " from rank " +
+              std::to_string(source) + " is wrong");
+        }
+      }
+    }
+  }
+}
+
 void scenario_collectives(Transport& t, Collectives& coll) {
   const int n = t.size();
   for (int round = 0; round < 20; ++round) {
@@ -370,6 +415,7 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
   options.bootstrap_timeout = std::chrono::milliseconds(30000);
   Transport t(job, options);
   Collectives coll(t);
+  Exchange exchange(t);
 
   // Messages: per (source, thread) sequence numbers must arrive in order.
   std::atomic<std::uint64_t> received{0};
@@ -416,6 +462,8 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_puts(t, coll, allocated, t.local_window(allocated));
   } else if (scenario == "windows")
     scenario_windows(t, coll, window, window_memory, allocated);
+  else if (scenario == "exchange")
+    scenario_exchange(t, exchange);
   else if (scenario == "mailboxes")
     scenario_mailboxes(t, coll);
   else if (scenario == "late_windows")
@@ -493,6 +541,10 @@ TEST_P(TransportRanks, FencesOrderPutsIntoAllocatedAndCallerWindows) {
 }
 TEST_P(TransportRanks, WindowsCreatedAfterStartTakePuts) {
   Result r = run(launch(GetParam().ranks, "late_windows", GetParam().transport));
+  EXPECT_EQ(r.code, 0) << r.output;
+}
+TEST_P(TransportRanks, AllToAllDeliversSmallAndBulkCalls) {
+  Result r = run(launch(GetParam().ranks, "exchange", GetParam().transport));
   EXPECT_EQ(r.code, 0) << r.output;
 }
 TEST_P(TransportRanks, MailboxesDeliverEveryBatchOfEveryRound) {

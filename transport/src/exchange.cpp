@@ -1,7 +1,12 @@
-// All-to-all on active messages. A call takes the next sequence number (all ranks call in the
-// same order); each chunk carries (sequence, total bytes of this sender's buffer, offset).
-// The receiver allocates the buffer on the first chunk and checks every later one against it:
-// the bytes come from the network, so totals, offsets and lengths are validated before use.
+// All-to-all. A call takes the next sequence number (all ranks call in the same order) and
+// starts with a size message to every peer: (sequence, bytes for that peer, the sender's
+// largest buffer). From the largest buffer anywhere, every rank takes the same path:
+//  - small (below kBulkBytes): chunks on active messages, (sequence, total, offset) each; the
+//    receiver copies them into a buffer of the announced size;
+//  - bulk: every rank allocates a window for what it receives (collective), tells each source
+//    its offset there, and each source writes its whole buffer with one put, flushes and says
+//    done; the receiver copies its slices out and the window is freed (collective).
+// Everything read from the network (sizes, offsets, chunk ranges) is checked before use.
 #include "atoll/transport/exchange.hpp"
 
 #include <algorithm>
@@ -19,13 +24,21 @@ namespace {
 constexpr std::size_t kChunksPerFlush = 16;
 /// A sender may announce at most this many bytes for one call (sanity bound on the wire).
 constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{1} << 40;
+/// From this buffer size on (anywhere in the job) a call moves its data by one-sided puts.
+constexpr std::uint64_t kBulkBytes = std::uint64_t{1} << 20;
 
+enum : std::uint8_t { kSize = 1, kChunk = 2, kOffset = 3, kDone = 4 };
+
+/// What one source has told this rank about one call.
 struct Incoming {
-  std::vector<std::byte> data;
-  std::uint64_t total = 0;
+  bool sized = false;
+  std::uint64_t total = 0;      ///< bytes it sends this rank
+  std::uint64_t largest = 0;    ///< its largest buffer (to any rank)
+  std::vector<std::byte> data;  ///< small path: the chunks so far
   std::uint64_t received = 0;
-  bool started = false;
-  bool complete() const { return started && received == total; }
+  bool has_offset = false;  ///< bulk path: where this rank writes in the source's window
+  std::uint64_t offset = 0;
+  bool done = false;  ///< bulk path: its put into our window has landed
 };
 
 }  // namespace
@@ -39,41 +52,155 @@ struct Exchange::State {
   explicit State(Transport& t) : transport(t) {}
 
   void receive(int source, std::span<const std::byte> bytes) {
-    detail::WireReader in(bytes, str_cat("exchange chunk from rank ", source));
-    std::uint64_t seq = in.u64();
-    std::uint64_t total = in.u64();
-    std::uint64_t offset = in.u64();
-    std::string_view payload = in.take(in.remaining());
+    detail::WireReader in(bytes, str_cat("exchange message from rank ", source));
+    const std::uint8_t kind = in.u8();
+    const std::uint64_t seq = in.u64();
     if (seq + 1 < next_seq)
-      fail("rank ", source, " sent an exchange chunk for finished call ", seq);
-    if (total > kMaxBufferBytes)
-      fail("rank ", source, " announced an exchange of ", total, " bytes");
+      fail("rank ", source, " sent an exchange message for finished call ", seq);
     Incoming& slot = inbox[{seq, source}];
-    if (!slot.started) {
-      slot.started = true;
-      slot.total = total;
-      slot.data.resize(total);
-    } else if (slot.total != total) {
-      fail("rank ", source, " changed its exchange size from ", slot.total, " to ", total);
+    switch (kind) {
+      case kSize: {
+        const std::uint64_t total = in.u64();
+        const std::uint64_t largest = in.u64();
+        in.expect_end();
+        if (slot.sized) fail("rank ", source, " sized exchange ", seq, " twice");
+        if (total > kMaxBufferBytes || largest > kMaxBufferBytes || total > largest) {
+          fail("rank ", source, " announced an exchange of ", total, " bytes (largest ", largest,
+               ")");
+        }
+        slot.sized = true;
+        slot.total = total;
+        slot.largest = largest;
+        return;
+      }
+      case kChunk: {
+        const std::uint64_t offset = in.u64();
+        std::string_view payload = in.take(in.remaining());
+        if (!slot.sized) fail("rank ", source, " sent exchange bytes before their size");
+        if (slot.data.size() != slot.total) slot.data.resize(slot.total);
+        if (offset > slot.total || payload.size() > slot.total - offset ||
+            payload.size() > slot.total - slot.received) {
+          fail("rank ", source, " sent exchange bytes [", offset, ", ", offset + payload.size(),
+               ") outside its buffer of ", slot.total);
+        }
+        if (!payload.empty())
+          std::memcpy(slot.data.data() + offset, payload.data(), payload.size());
+        slot.received += payload.size();
+        return;
+      }
+      case kOffset:
+        slot.offset = in.u64();
+        in.expect_end();
+        if (slot.has_offset) fail("rank ", source, " sent two offsets for exchange ", seq);
+        slot.has_offset = true;
+        return;
+      case kDone:
+        in.expect_end();
+        slot.done = true;
+        return;
+      default:
+        fail("rank ", source, " sent an exchange message of kind ", kind);
     }
-    if (offset > total || payload.size() > total - offset ||
-        payload.size() > total - slot.received) {
-      fail("rank ", source, " sent exchange bytes [", offset, ", ", offset + payload.size(),
-           ") outside its buffer of ", total);
-    }
-    if (!payload.empty()) std::memcpy(slot.data.data() + offset, payload.data(), payload.size());
-    slot.received += payload.size();
   }
 
-  void post(int peer, std::uint64_t seq, std::uint64_t total, std::uint64_t offset,
-            std::span<const std::byte> payload) {
+  void post(int peer, std::uint8_t kind, std::uint64_t seq,
+            std::initializer_list<std::uint64_t> values, std::span<const std::byte> payload = {}) {
     detail::WireWriter w;
+    w.u8(kind);
     w.u64(seq);
-    w.u64(total);
-    w.u64(offset);
+    for (std::uint64_t v : values) w.u64(v);
     w.bytes(payload);
     const std::string& bytes = w.str();
     transport.send(peer, handler, std::as_bytes(std::span(bytes.data(), bytes.size())));
+  }
+
+  /// Waits until every peer's slot of call seq satisfies ready(slot), then calls
+  /// take(peer, slot) for each (with the transport's lock held: handlers fill the inbox).
+  template <typename Ready, typename Take>
+  void wait_all(std::uint64_t seq, Ready ready, Take take) {
+    const int n = transport.size();
+    const int me = transport.rank();
+    transport.wait_for([&] {
+      for (int r = 0; r < n; ++r) {
+        if (r == me) continue;
+        auto it = inbox.find({seq, r});
+        if (it == inbox.end() || !ready(it->second)) return false;
+      }
+      for (int r = 0; r < n; ++r) {
+        if (r != me) take(r, inbox.find({seq, r})->second);
+      }
+      return true;
+    });
+  }
+
+  void send_chunks(std::uint64_t seq, const std::vector<std::vector<std::byte>>& outgoing) {
+    const int n = transport.size();
+    const int me = transport.rank();
+    // Peers in a rotated order (me+1, me+2, ...) so that not everyone sends to rank 0 first;
+    // chunks round-robin over peers, with a flush per peer every kChunksPerFlush chunks.
+    std::vector<std::size_t> sent(static_cast<std::size_t>(n), 0);
+    std::vector<std::size_t> since_flush(static_cast<std::size_t>(n), 0);
+    for (bool more = true; more;) {
+      more = false;
+      for (int k = 1; k < n; ++k) {
+        const int peer = (me + k) % n;
+        const std::vector<std::byte>& buf = outgoing[peer];
+        if (sent[peer] >= buf.size()) continue;
+        const std::size_t len = std::min(kChunkBytes, buf.size() - sent[peer]);
+        post(peer, kChunk, seq, {sent[peer]}, std::span(buf).subspan(sent[peer], len));
+        sent[peer] += len;
+        if (++since_flush[peer] == kChunksPerFlush) {
+          transport.flush(peer);
+          since_flush[peer] = 0;
+        }
+        more = more || sent[peer] < buf.size();
+      }
+    }
+  }
+
+  /// sizes[r]: what rank r sends this rank (from its size message).
+  void put_bulk(std::uint64_t seq, const std::vector<std::vector<std::byte>>& outgoing,
+                const std::vector<std::uint64_t>& sizes,
+                std::vector<std::vector<std::byte>>& incoming) {
+    const int n = transport.size();
+    const int me = transport.rank();
+    std::vector<std::uint64_t> offset(static_cast<std::size_t>(n), 0);
+    std::uint64_t window_bytes = 0;
+    for (int r = 0; r < n; ++r) {
+      if (r == me) continue;
+      offset[r] = window_bytes;
+      window_bytes += sizes[r];
+    }
+    const WindowId window = transport.allocate_window(window_bytes);  // collective
+    for (int k = 1; k < n; ++k) {
+      const int peer = (me + k) % n;
+      post(peer, kOffset, seq, {offset[peer]});
+    }
+    std::vector<std::uint64_t> at_peer(static_cast<std::size_t>(n), 0);
+    wait_all(
+        seq, [](const Incoming& slot) { return slot.has_offset; },
+        [&](int peer, const Incoming& slot) { at_peer[peer] = slot.offset; });
+    for (int k = 1; k < n; ++k) {
+      const int peer = (me + k) % n;
+      if (!outgoing[peer].empty()) {  // bounds are checked by put against the peer's window
+        transport.put(peer, window, at_peer[peer], outgoing[peer]);
+      }
+    }
+    for (int k = 1; k < n; ++k) {
+      const int peer = (me + k) % n;
+      transport.flush(peer);
+      post(peer, kDone, seq, {});
+    }
+    wait_all(
+        seq, [](const Incoming& slot) { return slot.done; }, [](int, const Incoming&) {});
+    const std::span<std::byte> mine = transport.local_window(window);
+    for (int r = 0; r < n; ++r) {
+      if (r == me) continue;
+      const auto at = static_cast<std::ptrdiff_t>(offset[r]);
+      incoming[r].assign(mine.begin() + at,
+                         mine.begin() + at + static_cast<std::ptrdiff_t>(sizes[r]));
+    }
+    transport.free_window(window);  // collective: every source has flushed into it
   }
 };
 
@@ -96,42 +223,34 @@ std::vector<std::vector<std::byte>> Exchange::all_to_all(
   const std::uint64_t seq = s.next_seq++;
   std::vector<std::vector<std::byte>> incoming(static_cast<std::size_t>(n));
   incoming[me] = std::move(outgoing[me]);
-
-  // Peers in a rotated order (me+1, me+2, ...) so that not everyone sends to rank 0 first;
-  // chunks round-robin over peers, with a flush per peer every kChunksPerFlush chunks.
-  std::vector<std::size_t> sent(static_cast<std::size_t>(n), 0);
-  std::vector<std::size_t> since_flush(static_cast<std::size_t>(n), 0);
-  bool more = true;
-  bool first_round = true;
-  while (more) {
-    more = false;
-    for (int k = 1; k < n; ++k) {
-      const int peer = (me + k) % n;
-      const std::vector<std::byte>& buf = outgoing[peer];
-      if (!first_round && sent[peer] >= buf.size()) continue;
-      std::size_t len = std::min(kChunkBytes, buf.size() - sent[peer]);
-      s.post(peer, seq, buf.size(), sent[peer], std::span(buf).subspan(sent[peer], len));
-      sent[peer] += len;
-      if (++since_flush[peer] == kChunksPerFlush) {
-        s.transport.flush(peer);
-        since_flush[peer] = 0;
-      }
-      more = more || sent[peer] < buf.size();
-    }
-    first_round = false;
+  std::uint64_t largest = 0;
+  for (int r = 0; r < n; ++r) {
+    if (r != me) largest = std::max<std::uint64_t>(largest, outgoing[r].size());
   }
-  s.transport.wait_for([&] {
-    for (int r = 0; r < n; ++r) {
-      if (r == me) continue;
-      auto it = s.inbox.find({seq, r});
-      if (it == s.inbox.end() || !it->second.complete()) return false;
-    }
-    for (int r = 0; r < n; ++r) {
-      if (r == me) continue;
-      auto it = s.inbox.find({seq, r});
-      incoming[r] = std::move(it->second.data);
-      s.inbox.erase(it);
-    }
+  for (int k = 1; k < n; ++k) {
+    const int peer = (me + k) % n;
+    s.post(peer, kSize, seq, {outgoing[peer].size(), largest});
+  }
+  std::vector<std::uint64_t> sizes(static_cast<std::size_t>(n), 0);
+  s.wait_all(
+      seq, [](const Incoming& slot) { return slot.sized; },
+      [&](int r, const Incoming& slot) {
+        sizes[r] = slot.total;
+        largest = std::max(largest, slot.largest);
+      });
+  if (largest >= kBulkBytes) {  // every rank sees the same largest buffer: the same path
+    s.put_bulk(seq, outgoing, sizes, incoming);
+  } else {
+    s.send_chunks(seq, outgoing);
+    s.wait_all(
+        seq, [](const Incoming& slot) { return slot.received == slot.total; },
+        [&](int r, Incoming& slot) {
+          incoming[r] = std::move(slot.data);
+          incoming[r].resize(slot.total);  // an empty buffer got no chunk
+        });
+  }
+  s.transport.wait_for([&] {  // inbox is guarded by the transport's lock
+    for (int r = 0; r < n; ++r) s.inbox.erase({seq, r});
     return true;
   });
   // Later calls reuse nothing of this one; free what we sent before returning.

@@ -1,7 +1,7 @@
 // Personalised all-to-all: every rank hands one byte buffer (any size) to every rank and gets
-// one from each. Bulk data (edges on their way to their owners at load, ghost lists) travels
-// in bounded chunks on active messages, with a flush every few chunks so no sender queues
-// more than a window's worth at once.
+// one from each. Bulk data (edges on their way to their owners at load) goes by one put per
+// pair into a window the receiver allocates for the call; small calls (ghost lists, summaries)
+// travel in bounded chunks on active messages.
 #pragma once
 
 #include <cstddef>
