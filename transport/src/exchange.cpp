@@ -10,6 +10,7 @@
 #include "atoll/transport/exchange.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -46,7 +47,7 @@ struct Incoming {
 struct Exchange::State {
   Transport& transport;
   HandlerId handler = 0;
-  std::uint64_t next_seq = 1;
+  std::atomic<std::uint64_t> next_seq{1};  // read by the handler on the progress thread
   std::map<std::pair<std::uint64_t, int>, Incoming> inbox;  // (sequence, source)
 
   explicit State(Transport& t) : transport(t) {}
@@ -55,7 +56,7 @@ struct Exchange::State {
     detail::WireReader in(bytes, str_cat("exchange message from rank ", source));
     const std::uint8_t kind = in.u8();
     const std::uint64_t seq = in.u64();
-    if (seq + 1 < next_seq)
+    if (seq + 1 < next_seq.load(std::memory_order_relaxed))
       fail("rank ", source, " sent an exchange message for finished call ", seq);
     Incoming& slot = inbox[{seq, source}];
     switch (kind) {
@@ -220,7 +221,7 @@ std::vector<std::vector<std::byte>> Exchange::all_to_all(
   if (outgoing.size() != static_cast<std::size_t>(n)) {
     fail("all_to_all: ", outgoing.size(), " buffers for ", n, " ranks");
   }
-  const std::uint64_t seq = s.next_seq++;
+  const std::uint64_t seq = s.next_seq.fetch_add(1, std::memory_order_relaxed);
   std::vector<std::vector<std::byte>> incoming(static_cast<std::size_t>(n));
   incoming[me] = std::move(outgoing[me]);
   std::uint64_t largest = 0;
