@@ -5,14 +5,14 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/graph/atoms.hpp"
+#include "atom_hash.hpp"
 #include "atom_metis.hpp"
 #include "mix64.hpp"
 
 namespace atl {
 
 std::uint32_t hash_atom(Gid gid, std::uint32_t num_atoms, std::uint64_t seed) {
-  const std::uint64_t key = detail::mix64(seed + detail::kGolden);
-  return static_cast<std::uint32_t>(detail::reduce64(detail::mix64(gid ^ key), num_atoms));
+  return detail::AtomHash(num_atoms, seed)(gid);
 }
 
 AtomMethod parse_atom_method(std::string_view name) {

@@ -24,6 +24,7 @@
 #include "atoll/graph/input_file.hpp"
 #include "atoll/graph/placement.hpp"
 #include "atoll/graph/read_graph.hpp"
+#include "atom_hash.hpp"
 
 namespace atl {
 namespace {
@@ -234,6 +235,7 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeList& edges,
                                             const std::optional<VertexRange>& declared,
                                             std::uint32_t k, std::uint64_t seed, int rank,
                                             int ranks) {
+  const detail::AtomHash atom_of(k, seed);
   const std::size_t kk = k;
   const std::size_t size = 3 * kk + kk * kk;
   tbb::combinable<std::vector<std::uint64_t>> local(
@@ -241,8 +243,8 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeList& edges,
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, edges.size(), 1 << 14), [&](const auto& r) {
     std::vector<std::uint64_t>& c = local.local();
     for (std::size_t i = r.begin(); i < r.end(); ++i) {
-      std::uint32_t a = hash_atom(edges.edges[i].src, k, seed);
-      std::uint32_t b = hash_atom(edges.edges[i].dst, k, seed);
+      std::uint32_t a = atom_of(edges.edges[i].src);
+      std::uint32_t b = atom_of(edges.edges[i].dst);
       ++c[kk + a];
       if (a != b) {
         ++c[2 * kk + b];
@@ -255,7 +257,7 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeList& edges,
     const Gid hi = declared->first + declared->count * static_cast<Gid>(rank + 1) / ranks;
     tbb::parallel_for(tbb::blocked_range<Gid>(lo, hi, 1 << 14), [&](const auto& r) {
       std::vector<std::uint64_t>& c = local.local();
-      for (Gid g = r.begin(); g < r.end(); ++g) ++c[hash_atom(g, k, seed)];
+      for (Gid g = r.begin(); g < r.end(); ++g) ++c[atom_of(g)];
     });
   }
   std::vector<std::uint64_t> counts(size, 0);
@@ -359,7 +361,9 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   }
   out.atom_rank = broadcast_placement(coll, rank, ranks, atoms, cuts);
   const std::vector<int>& atom_rank = out.atom_rank;
-  auto owner_of = [&atom_rank, k, seed](Gid g) { return atom_rank[hash_atom(g, k, seed)]; };
+  auto owner_of = [&atom_rank, atom_of = detail::AtomHash(k, seed)](Gid g) {
+    return atom_rank[atom_of(g)];
+  };
 
   // Route: each edge to its source's owner, and to its destination's when that differs. Two
   // passes over fixed chunks (count, then fill at prefix offsets) keep file order per target.
