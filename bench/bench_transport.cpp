@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "atoll/transport/collectives.hpp"
+#include "atoll/transport/mailboxes.hpp"
 #include "atoll/transport/ring.hpp"
 #include "atoll/transport/transport.hpp"
 
@@ -55,7 +56,22 @@ class MedianTimer {
   std::vector<double> samples_;
 };
 
-enum class Mode : std::uint32_t { kIdle, kEcho, kPutPong, kRingDrain, kCollectives, kQuit };
+enum class Mode : std::uint32_t {
+  kIdle,
+  kEcho,
+  kPutPong,
+  kRingDrain,
+  kCollectives,
+  kMailboxes,
+  kQuit
+};
+
+/// Rounds of BM_MailboxRound (both ranks run exactly these).
+constexpr std::uint64_t kMailboxRounds = 400;
+
+/// One rank's side of BM_MailboxRound: `bytes` to the other rank every round (the engine's
+/// ghost push after a colour step: one put, a flush and a barrier).
+void mailbox_rounds(std::size_t bytes, MedianTimer* timer, benchmark::State* state);
 
 struct Bench {
   Transport* t = nullptr;
@@ -123,6 +139,9 @@ void serve() {
         g.coll->barrier();
         break;
       }
+      case Mode::kMailboxes:
+        mailbox_rounds(arg, nullptr, nullptr);
+        break;
       case Mode::kCollectives: {
         for (std::uint64_t i = 0; i < arg; ++i) {
           g.coll->barrier();
@@ -222,12 +241,50 @@ void BM_BarrierAndAllreduce(benchmark::State& state) {
   timer.report(state);
 }
 
+void mailbox_rounds(std::size_t bytes, MedianTimer* timer, benchmark::State* state) {
+  const int other = 1 - g.t->rank();
+  std::vector<std::size_t> capacity(2, 0), lengths(2, 0);
+  capacity[static_cast<std::size_t>(other)] = bytes;
+  lengths[static_cast<std::size_t>(other)] = bytes;
+  Mailboxes mail(*g.t, *g.coll, capacity);
+  std::fill(mail.outbox(other).begin(), mail.outbox(other).end(), std::byte{1});
+  auto round = [&] {
+    mail.deliver(lengths);
+    benchmark::DoNotOptimize(mail.inbox(other).data());
+  };
+  if (state == nullptr) {
+    for (std::uint64_t i = 0; i < kMailboxRounds; ++i) round();
+    return;
+  }
+  for (auto _ : *state) {
+    round();
+    timer->tick();
+  }
+}
+
+/// Time per round = both ranks send `bytes` to each other through their mailboxes.
+void BM_MailboxRound(benchmark::State& state) {
+  const auto bytes = static_cast<std::size_t>(state.range(0));
+  command(Mode::kMailboxes, bytes);
+  MedianTimer timer;
+  mailbox_rounds(bytes, &timer, &state);
+  timer.report(state);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * 2 * state.range(0));
+}
+
 BENCHMARK(BM_ActiveMessagePingPong)->Arg(8)->Arg(4096)->Arg(65536)->UseRealTime();
 BENCHMARK(BM_PutPingPong)->Arg(8)->Arg(4096)->Arg(65536)->UseRealTime();
 BENCHMARK(BM_PutFlush)->Arg(8)->Arg(4096)->Arg(65536)->UseRealTime();
 BENCHMARK(BM_PutBandwidth)->Arg(8)->Arg(4096)->Arg(65536)->UseRealTime();
 BENCHMARK(BM_Ring64ByteRecords)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BarrierAndAllreduce)->UseRealTime()->Iterations(2000);
+BENCHMARK(BM_MailboxRound)
+    ->Arg(4096)
+    ->Arg(65536)
+    ->Arg(4 << 20)
+    ->UseRealTime()
+    ->Iterations(kMailboxRounds)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
