@@ -7,7 +7,8 @@
 // Distance 2: a vertex's two-hop neighbours may live on ranks that hold no copy of it, but the
 // owner of each neighbour w sees w's whole neighbourhood. So a round first computes, for every
 // owned w, the best (smallest) key of an uncoloured vertex in w's closed neighbourhood and the
-// colours used there, and pushes both to w's replicas; an uncoloured v is ready when it is
+// colours used there, and pushes both to w's replicas (incrementally: only the w next to a
+// vertex coloured in the last round change); an uncoloured v is ready when it is
 // that best vertex for every w in its closed neighbourhood, and takes the smallest colour
 // used in none of them.
 //
@@ -103,8 +104,10 @@ class ColoringRounds {
     std::vector<Lid> pending(g_.num_owned());
     for (Lid v = 0; v < g_.num_owned(); ++v) pending[v] = v;
     std::uint32_t max_color = 0;
+    std::vector<Lid> newly;  // coloured in the last round, owned and ghosts (once each)
+    std::vector<char> known(g_.num_vertices(), 0);
     for (std::uint64_t round = 0;; ++round) {
-      prepare();
+      prepare(newly);
       std::vector<std::uint32_t> chosen(pending.size(), kNoColor);
       choose(pending, chosen);
       std::vector<Lid> coloured, still;
@@ -119,9 +122,18 @@ class ColoringRounds {
       }
       pending = std::move(still);
       const std::span<const Lid> changed[1] = {coloured};
+      std::vector<Lid> written;
       (void)ghosts_.push(
           {reinterpret_cast<std::byte*>(color_.data()), nullptr, sizeof(std::uint32_t)}, changed,
-          {});
+          {}, &written);
+      newly = std::move(coloured);
+      for (Lid u : newly) known[u] = 1;
+      for (Lid u : written) {
+        if (color_[u] != kNoColor && !known[u]) {
+          known[u] = 1;
+          newly.push_back(u);
+        }
+      }
       const auto left =
           cluster_.collectives.allreduce<std::uint64_t>(pending.size(), ReduceOp::kSum);
       if (left == 0) break;
@@ -135,7 +147,7 @@ class ColoringRounds {
   }
 
   Coloring distance1() {
-    return run([] {},
+    return run([](const std::vector<Lid>&) {},
                [&](const std::vector<Lid>& pending, std::vector<std::uint32_t>& chosen) {
                  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 256),
                                    [&](const auto& r) {
@@ -162,31 +174,60 @@ class ColoringRounds {
     const Lid owned = g_.num_owned();
     std::vector<Key> best(g_.num_vertices(), kNoKey);      ///< per vertex, see the top
     std::vector<std::vector<std::uint32_t>> lists(owned);  ///< colours in owned closed nbhds
-    std::vector<std::vector<std::uint32_t>> ghost_lists;
+    std::vector<std::vector<std::uint32_t>> ghost_lists(g_.num_vertices() - owned);
     auto list_of = [&](Lid w) -> const std::vector<std::uint32_t>& {
       return w < owned ? lists[w] : ghost_lists[w - owned];
     };
-    auto prepare = [&] {
-      tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 256), [&](const auto& r) {
-        for (Lid w = r.begin(); w < r.end(); ++w) {
-          Key b = color_[w] == kNoColor ? key(w) : kNoKey;
+    // Incremental: a round changes the lists and best keys only around the vertices coloured
+    // in the last round, so only those owned vertices are recomputed and pushed (the first
+    // round computes and pushes all).
+    std::vector<std::uint32_t> mark(owned, 0);
+    std::uint32_t stamp = 0;
+    bool first = true;
+    auto prepare = [&](const std::vector<Lid>& newly) {
+      std::vector<Lid> affected;
+      if (first) {
+        affected.resize(owned);
+        for (Lid w = 0; w < owned; ++w) affected[w] = w;
+      } else {
+        ++stamp;
+        auto touch = [&](Lid w, std::uint32_t c) {
           std::vector<std::uint32_t>& list = lists[w];
-          list.clear();
-          if (color_[w] != kNoColor) list.push_back(color_[w]);
-          for_each_neighbor(g_, w, [&](Lid u) {
-            if (color_[u] == kNoColor) {
-              b = std::min(b, key(u));
-            } else {
-              list.push_back(color_[u]);
-            }
+          auto at = std::lower_bound(list.begin(), list.end(), c);
+          if (at == list.end() || *at != c) list.insert(at, c);
+          if (mark[w] != stamp) {
+            mark[w] = stamp;
+            affected.push_back(w);
+          }
+        };
+        for (Lid u : newly) {
+          const std::uint32_t c = color_[u];
+          if (u < owned) touch(u, c);
+          for_each_neighbor(g_, u, [&](Lid w) {
+            if (w < owned) touch(w, c);
           });
-          std::sort(list.begin(), list.end());
-          list.erase(std::unique(list.begin(), list.end()), list.end());
-          best[w] = b;
         }
-      });
-      (void)ghosts_.push_all({reinterpret_cast<std::byte*>(best.data()), nullptr, sizeof(Key)});
-      ghost_lists = push_color_lists(lists);
+      }
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, affected.size(), 256),
+                        [&](const auto& r) {
+                          for (std::size_t i = r.begin(); i < r.end(); ++i) {
+                            const Lid w = affected[i];
+                            Key b = color_[w] == kNoColor ? key(w) : kNoKey;
+                            for_each_neighbor(g_, w, [&](Lid u) {
+                              if (color_[u] == kNoColor) b = std::min(b, key(u));
+                            });
+                            best[w] = b;
+                          }
+                        });
+      const GhostSync::Arrays keys{reinterpret_cast<std::byte*>(best.data()), nullptr, sizeof(Key)};
+      if (first) {
+        (void)ghosts_.push_all(keys);
+      } else {
+        const std::span<const Lid> changed[1] = {affected};
+        (void)ghosts_.push(keys, changed, {});
+      }
+      push_color_lists(lists, affected, ghost_lists);
+      first = false;
     };
     auto choose = [&](const std::vector<Lid>& pending, std::vector<std::uint32_t>& chosen) {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 64), [&](const auto& r) {
@@ -208,10 +249,12 @@ class ColoringRounds {
   }
 
  private:
-  /// Sends each owned vertex's colour list to its replicas; returns the ghosts' lists (by
-  /// lid - owned). Records: u32 lid at the receiver, u32 count, count x u32; all checked.
-  std::vector<std::vector<std::uint32_t>> push_color_lists(
-      const std::vector<std::vector<std::uint32_t>>& lists) {
+  /// Collective: sends the colour lists of the `changed` owned vertices to their replicas and
+  /// writes the lists that arrive into ghost_lists (by lid - owned). Records: u32 lid at the
+  /// receiver, u32 count, count x u32; all checked.
+  void push_color_lists(const std::vector<std::vector<std::uint32_t>>& lists,
+                        const std::vector<Lid>& changed,
+                        std::vector<std::vector<std::uint32_t>>& ghost_lists) {
     const Lid owned = g_.num_owned();
     std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(cluster_.size()));
     auto put32 = [](std::vector<std::byte>& b, std::uint32_t v) {
@@ -219,7 +262,7 @@ class ColoringRounds {
       b.resize(at + 4);
       std::memcpy(b.data() + at, &v, 4);
     };
-    for (Lid v = 0; v < owned; ++v) {
+    for (Lid v : changed) {
       for (const Replica& r : g_.replicas(v)) {
         std::vector<std::byte>& b = out[static_cast<std::size_t>(r.rank)];
         put32(b, r.lid);
@@ -228,7 +271,6 @@ class ColoringRounds {
       }
     }
     std::vector<std::vector<std::byte>> in = cluster_.exchange.all_to_all(std::move(out));
-    std::vector<std::vector<std::uint32_t>> ghost_lists(g_.num_vertices() - owned);
     for (const GhostRange& range : g_.ghost_ranges()) {
       const std::vector<std::byte>& b = in[static_cast<std::size_t>(range.owner_rank)];
       std::size_t at = 0;
@@ -251,7 +293,6 @@ class ColoringRounds {
         for (std::uint32_t i = 0; i < n; ++i) list[i] = get32();
       }
     }
-    return ghost_lists;
   }
 
   const Topology& g_;

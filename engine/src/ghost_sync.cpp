@@ -126,19 +126,20 @@ Mailboxes& GhostSync::mailboxes(std::size_t bytes) {
 
 std::vector<ScheduleRequest> GhostSync::push(const Arrays& arrays,
                                              std::span<const std::span<const Lid>> changed,
-                                             std::span<const ScheduleRequest> remote_schedules) {
-  return exchange(arrays, changed, remote_schedules, false);
+                                             std::span<const ScheduleRequest> remote_schedules,
+                                             std::vector<Lid>* written) {
+  return exchange(arrays, changed, remote_schedules, false, written);
 }
 
 std::vector<ScheduleRequest> GhostSync::push_all(
     const Arrays& arrays, std::span<const ScheduleRequest> remote_schedules) {
-  return exchange(arrays, {}, remote_schedules, true);
+  return exchange(arrays, {}, remote_schedules, true, nullptr);
 }
 
 std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
                                                  std::span<const std::span<const Lid>> changed,
                                                  std::span<const ScheduleRequest> remote_schedules,
-                                                 bool all) {
+                                                 bool all, std::vector<Lid>* written) {
   const int ranks = cluster_.size();
   const int me = cluster_.rank();
   const Lid owned = graph_.num_owned();
@@ -256,6 +257,9 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
         if (arrays.mirror != nullptr) {
           std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
         }
+        if (written != nullptr) {
+          for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
+        }
       }
     } else if (mode == kSparse) {
       if (n > batch.left() / (sizeof(Lid) + bytes))
@@ -269,6 +273,7 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
         std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
         if (arrays.mirror != nullptr)
           std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
+        if (written != nullptr) written->push_back(lid);
       }
     } else {
       fail("rank ", o, " sent a ghost batch of unknown mode ", mode);

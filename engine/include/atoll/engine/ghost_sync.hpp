@@ -43,10 +43,12 @@ class GhostSync {
 
   /// Collective: sends the data of the `changed` owned vertices (lists of lids, duplicates
   /// allowed only across dense pushes) and the schedule requests for ghosts; applies what
-  /// arrives; returns the schedule requests for owned vertices that other ranks sent.
+  /// arrives; returns the schedule requests for owned vertices that other ranks sent. With
+  /// `written`, appends the ghost lids whose data arrived (a dense batch: its whole range).
   std::vector<ScheduleRequest> push(const Arrays& arrays,
                                     std::span<const std::span<const Lid>> changed,
-                                    std::span<const ScheduleRequest> remote_schedules);
+                                    std::span<const ScheduleRequest> remote_schedules,
+                                    std::vector<Lid>* written = nullptr);
   /// Collective: sends every owned vertex that has replicas (dense to every peer), and the
   /// schedule requests; returns the requests received, as push() does.
   std::vector<ScheduleRequest> push_all(const Arrays& arrays,
@@ -71,8 +73,8 @@ class GhostSync {
   Mailboxes& mailboxes(std::size_t bytes);
   std::vector<ScheduleRequest> exchange(const Arrays& arrays,
                                         std::span<const std::span<const Lid>> changed,
-                                        std::span<const ScheduleRequest> remote_schedules,
-                                        bool all);
+                                        std::span<const ScheduleRequest> remote_schedules, bool all,
+                                        std::vector<Lid>* written);
 
   const Topology& graph_;
   Cluster& cluster_;
