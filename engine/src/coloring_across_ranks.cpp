@@ -184,6 +184,11 @@ class ColoringRounds {
     std::vector<std::uint32_t> mark(owned, 0);
     std::uint32_t stamp = 0;
     bool first = true;
+    // A vertex can only become ready when a best key in its closed neighbourhood changed:
+    // choose() looks at those candidates only (all of them in the first round).
+    std::vector<std::uint32_t> candidate(owned, 0);
+    std::uint32_t round_stamp = 0;
+    bool all_candidates = true;
     auto prepare = [&](const std::vector<Lid>& newly) {
       std::vector<Lid> affected;
       if (first) {
@@ -220,20 +225,34 @@ class ColoringRounds {
                           }
                         });
       const GhostSync::Arrays keys{reinterpret_cast<std::byte*>(best.data()), nullptr, sizeof(Key)};
+      std::vector<Lid> written;
       if (first) {
         (void)ghosts_.push_all(keys);
       } else {
         const std::span<const Lid> changed[1] = {affected};
-        (void)ghosts_.push(keys, changed, {});
+        (void)ghosts_.push(keys, changed, {}, &written);
       }
       push_color_lists(lists, affected, ghost_lists);
+      all_candidates = first;
       first = false;
+      ++round_stamp;
+      auto nominate = [&](Lid w) {  // w's best changed: w and its owned neighbours
+        if (w < owned) candidate[w] = round_stamp;
+        for_each_neighbor(g_, w, [&](Lid v) {
+          if (v < owned) candidate[v] = round_stamp;
+        });
+      };
+      if (!all_candidates) {
+        for (Lid w : affected) nominate(w);
+        for (Lid w : written) nominate(w);
+      }
     };
     auto choose = [&](const std::vector<Lid>& pending, std::vector<std::uint32_t>& chosen) {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 64), [&](const auto& r) {
         std::vector<std::uint32_t>& used = scratch_.local();
         for (std::size_t i = r.begin(); i < r.end(); ++i) {
           const Lid v = pending[i];
+          if (!all_candidates && candidate[v] != round_stamp) continue;
           const Key kv = key(v);
           bool ready = best[v] == kv;
           for_each_neighbor(g_, v, [&](Lid w) { ready = ready && best[w] == kv; });
