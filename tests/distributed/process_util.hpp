@@ -1,5 +1,6 @@
-// Helpers for the multi-process tests: run a command and capture its output, a temporary
-// directory, and this executable's path (the suites start themselves as ranks).
+// Helpers for the multi-process tests: run a command and capture its output, and this
+// executable's path (temporary directories come from test_util.hpp) (the suites start themselves as
+// ranks).
 #pragma once
 
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+
+#include "../unit/test_util.hpp"  // TempDir
 
 namespace atl::test {
 
@@ -26,26 +29,6 @@ inline Result run(const std::string& command) {
   int status = pipe != nullptr ? pclose(pipe) : -1;
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
 }
-
-/// A fresh directory under /tmp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/atoll-distributed-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 inline std::string self_path() {
   char buf[4096];

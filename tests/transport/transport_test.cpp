@@ -525,39 +525,38 @@ struct Case {
   int ranks;
 };
 
-class TransportRanks : public testing::TestWithParam<Case> {};
+class TransportRanks : public testing::TestWithParam<Case> {
+ protected:
+  /// Runs one scenario on this case's ranks and transport; every rank must exit cleanly.
+  void expect_passes(const std::string& scenario, const std::string& extra = "") {
+    Result r = run(launch(GetParam().ranks, scenario, GetParam().transport, extra));
+    EXPECT_EQ(r.code, 0) << r.output;
+  }
+};
 
 TEST_P(TransportRanks, MessagesArriveInOrderFromManyThreads) {
-  Result r = run(launch(GetParam().ranks, "messages", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("messages");
 }
 TEST_P(TransportRanks, PutsAreVisibleAfterFlushUpToTheLastByte) {
-  Result r = run(launch(GetParam().ranks, "puts", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("puts");
 }
 TEST_P(TransportRanks, FencesOrderPutsIntoAllocatedAndCallerWindows) {
-  Result r = run(launch(GetParam().ranks, "windows", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("windows");
 }
 TEST_P(TransportRanks, WindowsCreatedAfterStartTakePuts) {
-  Result r = run(launch(GetParam().ranks, "late_windows", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("late_windows");
 }
 TEST_P(TransportRanks, AllToAllDeliversSmallAndBulkCalls) {
-  Result r = run(launch(GetParam().ranks, "exchange", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("exchange");
 }
 TEST_P(TransportRanks, MailboxesDeliverEveryBatchOfEveryRound) {
-  Result r = run(launch(GetParam().ranks, "mailboxes", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("mailboxes");
 }
 TEST_P(TransportRanks, CollectivesMatchSerialResults) {
-  Result r = run(launch(GetParam().ranks, "collectives", GetParam().transport));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("collectives");
 }
 TEST_P(TransportRanks, RingsDeliverEveryRecordOnceInOrderUnderBackPressure) {
-  Result r = run(launch(GetParam().ranks, "rings", GetParam().transport, "--records 200000"));
-  EXPECT_EQ(r.code, 0) << r.output;
+  expect_passes("rings", "--records 200000");
 }
 TEST_P(TransportRanks, AKilledRankStopsTheOthersWithItsNumber) {
   Result r = run(launch(GetParam().ranks, "die", GetParam().transport));
