@@ -332,6 +332,21 @@ class ChromaticEngine final : private ScheduleSink {
     }
     for (const std::vector<Lid>& list : changed_) changed.emplace_back(list);
     std::vector<ScheduleRequest> requests = take_remote_requests();
+    // Full consistency: neighbours an update wrote. Written ghosts go back to their owners
+    // first (one round), so that the push below sends every written vertex to every replica.
+    std::vector<Lid> written_owned, arrived;
+    if (track_neighbor_writes()) {
+      std::vector<Lid> written_ghosts;
+      const Lid owned = topology().num_owned();
+      for (std::vector<Lid>& list : neighbor_writes_) {
+        for (Lid v : list) (v < owned ? written_owned : written_ghosts).push_back(v);
+        list.clear();
+      }
+      const std::span<const Lid> lists[] = {written_ghosts};
+      arrived = ghosts_->write_back(arrays(), lists);
+      changed.emplace_back(written_owned);
+      changed.emplace_back(arrived);
+    }
     if constexpr (!std::is_empty_v<EdgeData>) {
       if (edges_sync_) {
         edges_sync_->push(reinterpret_cast<std::byte*>(graph_.edge_data().data()), sizeof(EdgeData),
@@ -339,6 +354,11 @@ class ChromaticEngine final : private ScheduleSink {
       }
     }
     return ghosts_->push(arrays(), changed, requests);
+  }
+
+  /// Full-consistency programs on several ranks record the neighbours each update wrote.
+  bool track_neighbor_writes() const {
+    return P::kConsistency == Consistency::kFull && cluster_ != nullptr;
   }
 
   bool any_pending() const {
@@ -380,7 +400,8 @@ class ChromaticEngine final : private ScheduleSink {
       Scheduler& sched = scheduler(c, node);
       const std::vector<Lid>& members = members_[c * pool_.nodes() + node];
       auto update = [&](Context& context, Lid v) {
-        Scope<P> scope(t, vertices, neighbors, edges, v);
+        Scope<P> scope(t, vertices, neighbors, edges, v,
+                       track_neighbor_writes() ? &neighbor_writes_.local() : nullptr);
         program_.update(scope, context);
       };
       if (dense_[node]) {
@@ -469,6 +490,7 @@ class ChromaticEngine final : private ScheduleSink {
   std::vector<std::unique_ptr<Scheduler>> schedulers_;
   std::unique_ptr<VertexData[]> snapshot_;  ///< vertex consistency: neighbour view
   tbb::enumerable_thread_specific<std::vector<Lid>> changed_;
+  tbb::enumerable_thread_specific<std::vector<Lid>> neighbor_writes_;  ///< see Scope
   /// Vertex consistency: schedule requests made during a step, applied after it.
   RequestSet deferred_;
   bool defer_schedules_ = false;
