@@ -1,5 +1,6 @@
-// Serializability across ranks: a checker program logs (vertex, colour step) for every update
-// on every rank; no edge may have both ends updated in the same step under edge consistency.
+// Serializability across ranks: a checker program logs (vertex, sweep) for every update on every
+// rank, which with the vertex's colour names its colour step; no edge may have both ends updated
+// in the same step under edge consistency.
 // Under vertex consistency (one colour) the same check finds such pairs, which shows it can
 // fail. Ranks are real processes over UCX and TCP, started by the suite itself.
 #include <gtest/gtest.h>
@@ -27,7 +28,7 @@ using namespace atl;
 
 struct Logged {
   Gid gid;
-  std::uint64_t step;
+  std::uint64_t sweep;
 };
 
 tbb::enumerable_thread_specific<std::vector<Logged>> update_log;
@@ -39,9 +40,9 @@ struct CheckerProgram {
 
   void update(Scope<CheckerProgram>& scope, Context& context) const {
     ++scope.vertex();
-    update_log.local().push_back({scope.gid(), context.step()});
+    update_log.local().push_back({scope.gid(), context.iteration()});
     // Reschedule some neighbours (owned or ghosts) so later steps are sparse and cross ranks.
-    const std::uint64_t h = (scope.gid() * 0x9e3779b97f4a7c15ull + context.sweep()) >> 33;
+    const std::uint64_t h = (scope.gid() * 0x9e3779b97f4a7c15ull + context.iteration()) >> 33;
     if (h % 3 == 0) {
       for (auto edge : scope.out_edges()) context.schedule(edge.neighbor());
     }
@@ -142,17 +143,22 @@ int run_rank(const std::string& graph, const std::string& dump, const std::strin
   LocalGraph<std::uint64_t, EmptyData> local(std::move(part.topology));
   EngineOptions eo;
   eo.consistency = parse_consistency(consistency);
-  eo.max_sweeps = 4;
+  eo.max_iterations = 4;
   eo.scheduler = SchedulerKind::kFifo;
   CheckerProgram program;
   ChromaticEngine<CheckerProgram> engine(local, program, eo, &cluster);
   engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
   engine.schedule_all();
-  RunStats stats = engine.run();
+  engine.run();
   std::ofstream out(dump + "/rank-" + std::to_string(t.rank()));
-  out << "colors " << stats.colors << "\n";
+  // A colour step is (sweep, colour): the update ran in that step.
+  const std::uint32_t colors = engine.coloring().num_colors;
+  out << "colors " << colors << "\n";
   for (const auto& list : update_log) {
-    for (const Logged& l : list) out << l.gid << " " << l.step << "\n";
+    for (const Logged& l : list) {
+      const Lid lid = local.topology().lid(l.gid);
+      out << l.gid << " " << l.sweep * colors + engine.coloring().color[lid] << "\n";
+    }
   }
   out.close();
   t.stop();
