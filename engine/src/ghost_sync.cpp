@@ -10,39 +10,14 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/transport/mailboxes.hpp"
+#include "batch_decode.hpp"
 
 namespace atl {
-namespace {
-
-enum : std::uint64_t { kSparse = 0, kDense = 1 };
-
-/// Reads a batch, checking every length against what is left.
-class BatchReader {
- public:
-  BatchReader(std::span<const std::byte> bytes, int source)
-      : p_(bytes.data()), left_(bytes.size()), source_(source) {}
-  template <typename T>
-  T value() {
-    T v;
-    std::memcpy(&v, take(sizeof(T)), sizeof(T));
-    return v;
-  }
-  const std::byte* take(std::size_t n) {
-    if (n > left_) fail("rank ", source_, " sent a truncated ghost batch");
-    const std::byte* at = p_;
-    p_ += n;
-    left_ -= n;
-    return at;
-  }
-  std::size_t left() const { return left_; }
-
- private:
-  const std::byte* p_;
-  std::size_t left_;
-  int source_;
-};
-
-}  // namespace
+using detail::decode_ghost_batch;
+using detail::decode_write_back;
+using detail::GhostBatchLimits;
+using detail::kDenseBatch;
+using detail::kSparseBatch;
 
 GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), cluster_(cluster) {
   const int ranks = cluster.size();
@@ -194,21 +169,14 @@ std::vector<Lid> GhostSync::write_back(const Arrays& arrays,
   std::vector<Lid> arrived;
   for (int o = 0; o < ranks; ++o) {
     if (o == me || !peers_[static_cast<std::size_t>(o)].has_batch) continue;
-    BatchReader batch(mail.inbox(o), o);
-    const auto n = batch.value<std::uint64_t>();
-    if (n > batch.left() / (sizeof(Lid) + bytes)) fail("rank ", o, " sent a truncated write-back");
-    for (std::uint64_t i = 0; i < n; ++i) {
-      const Lid lid = batch.value<Lid>();
-      const std::byte* src = batch.take(bytes);
-      if (lid >= owned) fail("rank ", o, " wrote back lid ", lid, ", which is not owned here");
+    decode_write_back(mail.inbox(o), o, owned, bytes, [&](Lid lid, const std::byte* src) {
       std::span<const Replica> reps = graph_.replicas(lid);
       if (std::none_of(reps.begin(), reps.end(), [o](const Replica& r) { return r.rank == o; })) {
         fail("rank ", o, " wrote back vertex ", graph_.gid(lid), ", of which it holds no copy");
       }
       std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
       arrived.push_back(lid);
-    }
-    if (batch.left() != 0) fail("rank ", o, " sent ", batch.left(), " extra bytes in a write-back");
+    });
   }
   return arrived;
 }
@@ -271,7 +239,7 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     std::byte* out = mail.outbox(static_cast<int>(p)).data();
     dense[p] =
         all || (count[p] > 0 && count[p] * (sizeof(Lid) + bytes) >= peer.send_lids.size() * bytes);
-    const std::uint64_t head[2] = {dense[p] ? kDense : kSparse,
+    const std::uint64_t head[2] = {dense[p] ? kDenseBatch : kSparseBatch,
                                    dense[p] ? peer.send_lids.size() : count[p]};
     std::memcpy(out, head, sizeof head);
     out += sizeof head;
@@ -325,54 +293,29 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
   for (int o = 0; o < ranks; ++o) {
     const Peer& peer = peers_[static_cast<std::size_t>(o)];
     if (o == me || !peer.has_batch) continue;
-    BatchReader batch(mail.inbox(o), o);
-    const auto mode = batch.value<std::uint64_t>();
-    const auto n = batch.value<std::uint64_t>();
-    if (mode == kDense) {
-      if (n != peer.ghost_end - peer.ghost_begin) {
-        fail("rank ", o, " sent ", n, " values for a ghost range of ",
-             peer.ghost_end - peer.ghost_begin);
-      }
-      const std::byte* src = batch.take(n * bytes);
-      if (n > 0) {
-        std::memcpy(arrays.data + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
-        if (arrays.mirror != nullptr) {
-          std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
-        }
-        if (written != nullptr) {
-          for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
-        }
-      }
-    } else if (mode == kSparse) {
-      if (n > batch.left() / (sizeof(Lid) + bytes))
-        fail("rank ", o, " sent a truncated ghost batch");
-      for (std::uint64_t i = 0; i < n; ++i) {
-        const Lid lid = batch.value<Lid>();
-        if (lid < peer.ghost_begin || lid >= peer.ghost_end) {
-          fail("rank ", o, " sent data for lid ", lid, ", outside its ghost range here");
-        }
-        const std::byte* src = batch.take(bytes);
-        std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
-        if (arrays.mirror != nullptr)
-          std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
-        if (written != nullptr) written->push_back(lid);
-      }
-    } else {
-      fail("rank ", o, " sent a ghost batch of unknown mode ", mode);
-    }
-    const auto requests = batch.value<std::uint64_t>();
-    if (requests > batch.left() / (sizeof(Lid) + sizeof(double))) {
-      fail("rank ", o, " sent a truncated ghost batch");
-    }
-    for (std::uint64_t i = 0; i < requests; ++i) {
-      const Lid lid = batch.value<Lid>();
-      const double priority = batch.value<double>();
-      if (lid >= owned)
-        fail("rank ", o, " asked to schedule lid ", lid, ", which is not owned here");
-      scheduled.push_back({lid, priority});
-    }
-    if (batch.left() != 0)
-      fail("rank ", o, " sent ", batch.left(), " extra bytes in a ghost batch");
+    const GhostBatchLimits limits{peer.ghost_begin, peer.ghost_end, owned, bytes};
+    decode_ghost_batch(
+        mail.inbox(o), o, limits,
+        [&](const std::byte* src) {
+          const std::size_t n = peer.ghost_end - peer.ghost_begin;
+          std::memcpy(arrays.data + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
+          if (arrays.mirror != nullptr) {
+            std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
+          }
+          if (written != nullptr) {
+            for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
+          }
+        },
+        [&](Lid lid, const std::byte* src) {
+          std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
+          if (arrays.mirror != nullptr) {
+            std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
+          }
+          if (written != nullptr) written->push_back(lid);
+        },
+        [&](Lid lid, double priority) {
+          scheduled.push_back({lid, priority});
+        });
   }
   return scheduled;
 }
