@@ -191,7 +191,16 @@ std::vector<std::string> rank_lines(Loaded& g, const RunStats& s) {
 
 /// Validates flags that do not need the graph, before the (possibly long) load.
 void check_flags(const RunOptions& o, const AppSpec& app, const AppRunner& runner) {
-  (void)engine_options(o, app);
+  const EngineOptions e = engine_options(o, app);
+  if (e.consistency && app.consistency && *e.consistency < *app.consistency) {
+    usage_fail(app.name, " needs ", consistency_name(*app.consistency),
+               " consistency; --consistency ", consistency_name(*e.consistency),
+               " is weaker (valid: ",
+               *app.consistency == Consistency::kVertex ? "vertex, edge, full"
+               : *app.consistency == Consistency::kEdge ? "edge, full"
+                                                        : "full",
+               ")");
+  }
   (void)parse_format_name(o.format);
   (void)parse_transport(o.transport);
   if (runner.check) runner.check();
