@@ -131,6 +131,88 @@ std::vector<ScheduleRequest> GhostSync::push(const Arrays& arrays,
   return exchange(arrays, changed, remote_schedules, false, written);
 }
 
+std::vector<Lid> GhostSync::write_back(const Arrays& arrays,
+                                       std::span<const std::span<const Lid>> written) {
+  const int ranks = cluster_.size();
+  const int me = cluster_.rank();
+  const Lid owned = graph_.num_owned();
+  const std::size_t bytes = arrays.bytes;
+  const std::size_t np = static_cast<std::size_t>(ranks);
+  if (write_back_mail_ == nullptr) {  // collective: created on every rank's first write-back
+    write_back_bytes_ = bytes;
+    std::vector<std::size_t> capacity(np, 0);
+    for (std::size_t p = 0; p < np; ++p) {
+      const Peer& peer = peers_[p];
+      if (peer.has_batch) {
+        capacity[p] =
+            sizeof(std::uint64_t) + (peer.ghost_end - peer.ghost_begin) * (sizeof(Lid) + bytes);
+      }
+    }
+    write_back_mail_ =
+        std::make_unique<Mailboxes>(cluster_.transport, cluster_.collectives, capacity);
+    write_mark_.assign(graph_.num_vertices() - owned, 0);
+  }
+  if (bytes != write_back_bytes_) fail("ghost write-back: data size changed");
+  Mailboxes& mail = *write_back_mail_;
+  // Batch to an owner: u64 count, then count x (u32 lid at the owner, data); each ghost once.
+  std::vector<std::byte*> cursor(np, nullptr);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (static_cast<int>(p) != me && peers_[p].has_batch) {
+      cursor[p] = mail.outbox(static_cast<int>(p)).data() + sizeof(std::uint64_t);
+    }
+  }
+  std::vector<std::uint64_t> count(np, 0);
+  if (++write_count_ == 0) {
+    std::fill(write_mark_.begin(), write_mark_.end(), 0);
+    write_count_ = 1;
+  }
+  for (std::span<const Lid> list : written) {
+    for (Lid v : list) {
+      if (v < owned || v >= graph_.num_vertices())
+        fail("ghost write-back: lid ", v, " is not a ghost");
+      const std::size_t g = v - owned;
+      if (write_mark_[g] == write_count_) continue;
+      write_mark_[g] = write_count_;
+      const std::size_t p = static_cast<std::size_t>(ghost_owner_[g]);
+      std::memcpy(cursor[p], &owner_lid_[g], sizeof(Lid));
+      std::memcpy(cursor[p] + sizeof(Lid), arrays.data + std::size_t{v} * bytes, bytes);
+      cursor[p] += sizeof(Lid) + bytes;
+      ++count[p];
+    }
+  }
+  std::vector<std::size_t> length(np, 0);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (cursor[p] == nullptr) continue;
+    std::byte* out = mail.outbox(static_cast<int>(p)).data();
+    std::memcpy(out, &count[p], sizeof(std::uint64_t));
+    length[p] = static_cast<std::size_t>(cursor[p] - out);
+  }
+  mail.deliver(length);
+  last_bytes_sent_ = mail.last_bytes_sent();
+  bytes_sent_ += last_bytes_sent_;
+
+  std::vector<Lid> arrived;
+  for (int o = 0; o < ranks; ++o) {
+    if (o == me || !peers_[static_cast<std::size_t>(o)].has_batch) continue;
+    BatchReader batch(mail.inbox(o), o);
+    const auto n = batch.value<std::uint64_t>();
+    if (n > batch.left() / (sizeof(Lid) + bytes)) fail("rank ", o, " sent a truncated write-back");
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const Lid lid = batch.value<Lid>();
+      const std::byte* src = batch.take(bytes);
+      if (lid >= owned) fail("rank ", o, " wrote back lid ", lid, ", which is not owned here");
+      std::span<const Replica> reps = graph_.replicas(lid);
+      if (std::none_of(reps.begin(), reps.end(), [o](const Replica& r) { return r.rank == o; })) {
+        fail("rank ", o, " wrote back vertex ", graph_.gid(lid), ", of which it holds no copy");
+      }
+      std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
+      arrived.push_back(lid);
+    }
+    if (batch.left() != 0) fail("rank ", o, " sent ", batch.left(), " extra bytes in a write-back");
+  }
+  return arrived;
+}
+
 std::vector<ScheduleRequest> GhostSync::push_all(
     const Arrays& arrays, std::span<const ScheduleRequest> remote_schedules) {
   return exchange(arrays, {}, remote_schedules, true, nullptr);
