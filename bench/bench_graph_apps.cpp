@@ -57,11 +57,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "unknown app %s\n", app.c_str());
       return 2;
     }
-    std::printf("%s: %.3f s in all (engine set-up %.3f s, run %.3f s, %llu sweeps, %llu updates); "
-                "result %llu\n",
-                app.c_str(), run.seconds(), stats.setup_seconds, stats.seconds,
-                static_cast<unsigned long long>(stats.sweeps),
-                static_cast<unsigned long long>(stats.updates), figure);
+    std::printf(
+        "%s: %.3f s in all (engine set-up %.3f s, run %.3f s, %llu iterations, %llu updates); "
+        "result %llu\n",
+        app.c_str(), run.seconds(), stats.setup_seconds, stats.seconds,
+        static_cast<unsigned long long>(stats.iterations),
+        static_cast<unsigned long long>(stats.updates), figure);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -1,17 +1,21 @@
 // GraphLab's greedy colouring: a vertex takes the smallest colour none of its neighbours has.
 // Under edge consistency no two neighbours update at once and each reads the other's latest
 // colour, so every run is equivalent to a sequential greedy pass: one update per vertex gives a
-// proper colouring, and nothing is rescheduled. No sweep hook is needed. After the run every
+// proper colouring, and nothing is rescheduled. No iteration hook is needed. After the run every
 // rank checks its owned vertices' edges (each edge at the owner of its smaller gid).
 #include "atoll/apps/graph_coloring.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/apps/app.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 #include "undirected_view.hpp"
 
 namespace atl {
@@ -55,10 +59,11 @@ GraphColoringResult graph_coloring(Topology graph, const EngineOptions& eo, Clus
   LocalGraph<std::uint32_t, EmptyData> local(std::move(graph));
   tbb::enumerable_thread_specific<std::vector<char>> used;
   ColoringProgram program{&used};
-  ChromaticEngine<ColoringProgram> engine(local, program, eo, cluster);
-  engine.init_vertices([](Lid, std::uint32_t& color) { color = kUncolored; });
-  engine.schedule_all();
-  result.stats = engine.run();
+  result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    engine.init_vertices([](Lid, std::uint32_t& color) { color = kUncolored; });
+    engine.schedule_all();
+    return engine.run();
+  });
 
   // The check: ghosts hold their owners' final colours (pushed after every step).
   const Topology& t = local.topology();
@@ -82,6 +87,27 @@ GraphColoringResult graph_coloring(Topology graph, const EngineOptions& eo, Clus
     result.conflicts = cluster->collectives.allreduce(result.conflicts, ReduceOp::kSum);
   }
   return result;
+}
+
+void register_coloring_app() {
+  register_app({"coloring", "Greedy proper colouring of the undirected view",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                ColoringProgram::kConsistency, [](CLI::App&) {
+                  AppRunner runner;
+                  runner.run = [](AppInput& in) {
+                    GraphColoringResult r =
+                        graph_coloring(std::move(in.graph), in.options, in.cluster);
+                    const std::uint64_t colors = r.colors, conflicts = r.conflicts;
+                    AppOutput out = make_output(std::move(r));
+                    out.summarize = [colors, conflicts](const AppOutput&) {
+                      std::printf("coloring: %llu colours, %llu conflicts\n",
+                                  static_cast<unsigned long long>(colors),
+                                  static_cast<unsigned long long>(conflicts));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

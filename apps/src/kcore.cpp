@@ -2,17 +2,21 @@
 // starts at its degree and repeatedly lowers its value to the h-index of its neighbours'
 // values (the largest h with at least h neighbours at h or more). Values only fall and never
 // below the coreness, and the fixpoint is the coreness, in any update order with any
-// staleness: vertex consistency is enough, and nothing global is needed (no sweep hook).
+// staleness: vertex consistency is enough, and nothing global is needed (no iteration hook).
 // A vertex that fell to h reschedules the neighbours whose value is above h: only their
 // h-index can change.
 #include "atoll/apps/kcore.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <vector>
 
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/apps/app.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 #include "undirected_view.hpp"
 
 namespace atl {
@@ -60,18 +64,38 @@ KCoreResult kcore(Topology graph, const EngineOptions& eo, Cluster* cluster) {
   LocalGraph<std::uint32_t, EmptyData> local(std::move(graph));
   tbb::enumerable_thread_specific<std::vector<std::uint32_t>> counts;
   KCoreProgram program{&counts};
-  ChromaticEngine<KCoreProgram> engine(local, program, eo, cluster);
-  engine.init_vertices([&](Lid v, std::uint32_t& value) {
-    value = static_cast<std::uint32_t>(detail::undirected_degree(local.topology(), v));
+  result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, std::uint32_t& value) {
+      value = static_cast<std::uint32_t>(detail::undirected_degree(local.topology(), v));
+    });
+    engine.schedule_all();
+    return engine.run();
   });
-  engine.schedule_all();
-  result.stats = engine.run();
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   for (std::uint64_t c : result.values) result.max_core = std::max(result.max_core, c);
   if (cluster != nullptr) {
     result.max_core = cluster->collectives.allreduce(result.max_core, ReduceOp::kMax);
   }
   return result;
+}
+
+void register_kcore_app() {
+  register_app({"kcore", "Coreness of every vertex of the undirected simple view",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                KCoreProgram::kConsistency, [](CLI::App&) {
+                  AppRunner runner;
+                  runner.run = [](AppInput& in) {
+                    KCoreResult r = kcore(std::move(in.graph), in.options, in.cluster);
+                    const std::uint64_t max_core = r.max_core;
+                    AppOutput out = make_output(std::move(r));
+                    out.summarize = [max_core](const AppOutput&) {
+                      std::printf("kcore: largest coreness %llu\n",
+                                  static_cast<unsigned long long>(max_core));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

@@ -6,16 +6,21 @@
 // whose label differs from its new one (only they can change because of it). Ties between
 // other labels go to the label with the largest hash of (seed, vertex gid, label): a fixed
 // pseudo-random choice, so on the chromatic engine (an independent set per step) the result
-// depends only on the seed, the graph and its colouring. No sweep hook is needed.
+// depends only on the seed, the graph and its colouring. No iteration hook is needed.
 #include "atoll/apps/label_propagation.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/apps/app.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 #include "undirected_view.hpp"
 
 namespace atl {
@@ -114,13 +119,36 @@ LabelPropagationResult label_propagation(Topology graph, const LabelPropagationO
   LocalGraph<Gid, EmptyData> local(std::move(graph));
   tbb::enumerable_thread_specific<std::vector<Gid>> scratch;
   LabelProgram program{opt.seed, &scratch};
-  ChromaticEngine<LabelProgram> engine(local, program, eo, cluster);
-  engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
-  engine.schedule_all();
-  result.stats = engine.run();
+  result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
+    engine.schedule_all();
+    return engine.run();
+  });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   result.communities = count_distinct(result.values, cluster);
   return result;
+}
+
+void register_labelprop_app() {
+  register_app({"labelprop", "Communities by label propagation (seeded tie-breaks)",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                LabelProgram::kConsistency, [](CLI::App& cmd) {
+                  auto options = std::make_shared<LabelPropagationOptions>();
+                  cmd.add_option("--seed", options->seed, "Tie-break seed")->capture_default_str();
+                  AppRunner runner;
+                  runner.run = [options](AppInput& in) {
+                    LabelPropagationResult r =
+                        label_propagation(std::move(in.graph), *options, in.options, in.cluster);
+                    const std::uint64_t communities = r.communities;
+                    AppOutput out = make_output(std::move(r));
+                    out.summarize = [communities](const AppOutput&) {
+                      std::printf("labelprop: %llu communities\n",
+                                  static_cast<unsigned long long>(communities));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

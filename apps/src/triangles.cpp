@@ -4,14 +4,18 @@
 // its owner, since vertex data of fixed size cannot carry a neighbour set). The update marks
 // N(u) in a per-thread array and scans up(v) for each neighbour v: work sum_v deg(v) |up(v)|,
 // the same as the ordered merge of GAPBS tc. It writes only its own count and reads only
-// structure: vertex consistency, one update per vertex, no sweep hook.
+// structure: vertex consistency, one update per vertex, no iteration hook.
 #include "atoll/apps/triangles.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
+#include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <vector>
 
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/apps/app.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 #include "undirected_view.hpp"
 #include "upward_lists.hpp"
 
@@ -55,16 +59,36 @@ TrianglesResult triangles(Topology graph, const EngineOptions& eo, Cluster* clus
   const detail::UpwardLists up(local.topology(), cluster);
   tbb::enumerable_thread_specific<std::vector<Lid>> marks;
   TrianglesProgram program{&up, &marks};
-  ChromaticEngine<TrianglesProgram> engine(local, program, eo, cluster);
-  engine.init_vertices([](Lid, std::uint64_t& count) { count = 0; });
-  engine.schedule_all();
-  result.stats = engine.run();
+  result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    engine.init_vertices([](Lid, std::uint64_t& count) { count = 0; });
+    engine.schedule_all();
+    return engine.run();
+  });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   std::uint64_t sum = 0;
   for (std::uint64_t c : result.values) sum += c;
   if (cluster != nullptr) sum = cluster->collectives.allreduce(sum, ReduceOp::kSum);
   result.total = sum / 3;  // each triangle is counted at its three vertices
   return result;
+}
+
+void register_triangles_app() {
+  register_app({"triangles", "Triangles through every vertex of the undirected simple view",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                TrianglesProgram::kConsistency, [](CLI::App&) {
+                  AppRunner runner;
+                  runner.run = [](AppInput& in) {
+                    TrianglesResult r = triangles(std::move(in.graph), in.options, in.cluster);
+                    const std::uint64_t total = r.total;
+                    AppOutput out = make_output(std::move(r));
+                    out.summarize = [total](const AppOutput&) {
+                      std::printf("triangles: %llu in all\n",
+                                  static_cast<unsigned long long>(total));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

@@ -222,6 +222,57 @@ TEST_P(GraphAppsRanks, RealGraphs) {
   if (found == 0) GTEST_SKIP() << "no shared data in " << data;
 }
 
+/// `atoll run APP --ranks N` (the registry's path): the --out file's values in gid order.
+std::vector<std::uint64_t> run_cli(const std::string& app_args, int ranks,
+                                   const std::string& transport, std::string* summary) {
+  TempDir out;
+  Result r =
+      run(std::string(ATOLL_BINARY) + " run " + app_args + " --ranks " + std::to_string(ranks) +
+          " --transport " + transport + " --out " + out.file("values.tsv"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  *summary = r.output;
+  std::vector<std::uint64_t> values;
+  std::ifstream in(out.file("values.tsv"));
+  Gid gid;
+  std::uint64_t value;
+  while (in >> gid >> value) values.push_back(value);
+  return values;
+}
+
+TEST_P(GraphAppsRanks, CommandLineOnSeveralRanks) {
+  TempDir dir;
+  EdgeList kron = generate_kronecker({.scale = 9, .edge_factor = 8, .seed = 8, .weights = {}});
+  EdgeList planted = generate_planted({.communities = 8,
+                                       .size = 60,
+                                       .internal_degree = 14,
+                                       .external_degree = 1.5,
+                                       .seed = 5,
+                                       .weights = {}});
+  write_edge_list(kron, dir.file("kron.txt"));
+  write_edge_list(planted, dir.file("planted.txt"));
+  test::UndirectedGraph g = test::undirected_view(kron);
+  test::UndirectedGraph p = test::undirected_view(planted);
+  std::string summary;
+  for (int ranks : {2, 3}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks over " + GetParam());
+    EXPECT_EQ(run_cli("kcore --graph " + dir.file("kron.txt"), ranks, GetParam(), &summary),
+              test::reference_kcore(g));
+    EXPECT_EQ(run_cli("triangles --graph " + dir.file("kron.txt"), ranks, GetParam(), &summary),
+              test::reference_triangles(g));
+    EXPECT_EQ(test::coloring_conflicts(g, run_cli("coloring --graph " + dir.file("kron.txt"), ranks,
+                                                  GetParam(), &summary)),
+              0u);
+    EXPECT_NE(summary.find(" colours, 0 conflicts"), std::string::npos) << summary;
+    EXPECT_EQ(
+        test::planted_errors(p.gids,
+                             run_cli("labelprop --graph " + dir.file("planted.txt") + " --seed 3",
+                                     ranks, GetParam(), &summary),
+                             60),
+        0u);
+    EXPECT_NE(summary.find("labelprop: 8 communities"), std::string::npos) << summary;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, GraphAppsRanks, testing::Values("ucx", "tcp"));
 
 }  // namespace
