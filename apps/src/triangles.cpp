@@ -30,7 +30,7 @@ struct TrianglesProgram {
   static constexpr Consistency kConsistency = Consistency::kVertex;
 
   const detail::UpwardLists* up;
-  /// Per thread, per local vertex: the last vertex whose neighbourhood marked it.
+  /// Per thread, by position (UpwardLists): the last vertex whose neighbourhood marked it.
   tbb::enumerable_thread_specific<std::vector<Lid>>* marks;
 
   void update(Scope<TrianglesProgram>& scope, Context&) const {
@@ -38,7 +38,7 @@ struct TrianglesProgram {
     const Lid u = scope.lid();
     std::vector<Lid>& mark = marks->local();
     if (mark.size() != t.num_vertices()) mark.assign(t.num_vertices(), kInvalidLid);
-    for_each_undirected_neighbor(t, u, [&](Lid w) { mark[w] = u; });
+    for_each_undirected_neighbor(t, u, [&](Lid w) { mark[up->position(w)] = u; });
     std::uint64_t count = 0;
     for_each_undirected_neighbor(t, u, [&](Lid v) {
       for (Lid w : up->of(v)) count += mark[w] == u ? 1 : 0;

@@ -6,6 +6,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 
 #include <cstring>
 #include <numeric>
@@ -90,9 +91,18 @@ UpwardLists::UpwardLists(const Topology& t, Cluster* cluster) {
       }
     }
   }
-  auto before = [&](Lid a, Lid b) {
-    return degree[a] != degree[b] ? degree[a] < degree[b] : t.gid(a) < t.gid(b);
-  };
+  // Positions in the order by (degree, gid), descending: hubs first.
+  std::vector<Lid> order(n);
+  std::iota(order.begin(), order.end(), Lid{0});
+  tbb::parallel_sort(order.begin(), order.end(), [&](Lid a, Lid b) {
+    return degree[a] != degree[b] ? degree[a] > degree[b] : t.gid(a) > t.gid(b);
+  });
+  position_.resize(n);
+  tbb::parallel_for(tbb::blocked_range<Lid>(0, n, 4096), [&](const auto& r) {
+    for (Lid i = r.begin(); i < r.end(); ++i) position_[order[i]] = i;
+  });
+  std::vector<Lid>().swap(order);
+  auto before = [&](Lid a, Lid b) { return position_[a] > position_[b]; };
   auto for_each_upward = [&](Lid v, auto&& f) {
     for_each_undirected_neighbor(t, v, [&](Lid w) {
       if (before(v, w)) f(w);
@@ -143,11 +153,11 @@ UpwardLists::UpwardLists(const Topology& t, Cluster* cluster) {
   tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 1024), [&](const auto& r) {
     for (Lid v = r.begin(); v < r.end(); ++v) {
       Lid* out = targets_.data() + offsets_[v];
-      for_each_upward(v, [&](Lid w) { *out++ = w; });
+      for_each_upward(v, [&](Lid w) { *out++ = position_[w]; });
     }
   });
   std::vector<std::uint64_t> cursor(offsets_.begin() + owned, offsets_.end() - 1);
-  for_each_ghost_list([&](Lid ghost, Lid w) { targets_[cursor[ghost - owned]++] = w; });
+  for_each_ghost_list([&](Lid ghost, Lid w) { targets_[cursor[ghost - owned]++] = position_[w]; });
 }
 
 }  // namespace atl::detail
