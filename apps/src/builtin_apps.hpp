@@ -6,12 +6,20 @@ namespace atl {
 void register_pagerank_app();
 void register_cc_app();
 void register_sssp_app();
+void register_kcore_app();
+void register_triangles_app();
+void register_coloring_app();
+void register_labelprop_app();
 
 /// Registers every built-in app (called once, on first use of the registry).
 inline void register_builtin_apps() {
   register_pagerank_app();
   register_cc_app();
   register_sssp_app();
+  register_kcore_app();
+  register_triangles_app();
+  register_coloring_app();
+  register_labelprop_app();
 }
 
 }  // namespace atl
