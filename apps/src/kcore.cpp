@@ -25,6 +25,20 @@ namespace {
 using detail::for_each_undirected_neighbor;
 using detail::neighbor_data;
 
+/// The largest h <= k with at least h neighbours of v valued h or more (value(w) reads a
+/// neighbour's value); count is scratch.
+template <typename Value>
+std::uint32_t h_index(const Topology& t, Lid v, std::uint32_t k, Value&& value,
+                      std::vector<std::uint32_t>& count) {
+  if (k == 0) return 0;
+  count.assign(std::size_t{k} + 1, 0);
+  for_each_undirected_neighbor(t, v, [&](Lid w) { ++count[std::min(value(w), k)]; });
+  std::uint32_t h = k;
+  std::uint64_t at_least = count[k];
+  while (at_least < h) at_least += count[--h];
+  return h;
+}
+
 struct KCoreProgram {
   using VertexData = std::uint32_t;  ///< an upper bound of the coreness
   using EdgeData = EmptyData;
@@ -34,18 +48,11 @@ struct KCoreProgram {
   tbb::enumerable_thread_specific<std::vector<std::uint32_t>>* counts;
 
   void update(Scope<KCoreProgram>& scope, Context& context) const {
-    const std::uint32_t k = scope.vertex();
-    if (k == 0) return;
     const Topology& t = scope.topology();
-    std::vector<std::uint32_t>& count = counts->local();
-    count.assign(std::size_t{k} + 1, 0);
-    for_each_undirected_neighbor(t, scope.lid(),
-                                 [&](Lid w) { ++count[std::min(neighbor_data(scope, w), k)]; });
-    // The largest h <= k with at least h neighbours valued h or more.
-    std::uint32_t h = k;
-    std::uint64_t at_least = count[k];
-    while (at_least < h) at_least += count[--h];
-    if (h == k) return;
+    const std::uint32_t h = h_index(
+        t, scope.lid(), scope.vertex(), [&](Lid w) { return neighbor_data(scope, w); },
+        counts->local());
+    if (h == scope.vertex()) return;
     scope.vertex() = h;
     for_each_undirected_neighbor(t, scope.lid(), [&](Lid w) {
       if (neighbor_data(scope, w) > h) context.schedule(w);
@@ -73,9 +80,20 @@ KCoreResult kcore(Topology graph, const EngineOptions& eo, Cluster* cluster) {
   });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   for (std::uint64_t c : result.values) result.max_core = std::max(result.max_core, c);
+  // At the fixpoint every value is its neighbours' h-index (ghosts hold their owners' final
+  // values); a run cut short by the iteration limit is not there yet.
+  const std::uint32_t* value = local.vertex_data().data();
+  std::vector<std::uint32_t> count;
+  std::uint64_t unsettled = 0;
+  for (Lid v = 0; v < n; ++v) {
+    auto read = [&](Lid w) { return value[w]; };
+    unsettled += h_index(local.topology(), v, value[v], read, count) != value[v] ? 1 : 0;
+  }
   if (cluster != nullptr) {
     result.max_core = cluster->collectives.allreduce(result.max_core, ReduceOp::kMax);
+    unsettled = cluster->collectives.allreduce(unsettled, ReduceOp::kSum);
   }
+  result.converged = unsettled == 0;
   return result;
 }
 
@@ -87,10 +105,14 @@ void register_kcore_app() {
                   runner.run = [](AppInput& in) {
                     KCoreResult r = kcore(std::move(in.graph), in.options, in.cluster);
                     const std::uint64_t max_core = r.max_core;
+                    const bool converged = r.converged;
                     AppOutput out = make_output(std::move(r));
-                    out.summarize = [max_core](const AppOutput&) {
-                      std::printf("kcore: largest coreness %llu\n",
-                                  static_cast<unsigned long long>(max_core));
+                    out.summarize = [max_core, converged](const AppOutput&) {
+                      std::printf("kcore: largest coreness %llu%s\n",
+                                  static_cast<unsigned long long>(max_core),
+                                  converged ? ""
+                                            : " (not converged: the iteration limit "
+                                              "stopped it; values are upper bounds)");
                     };
                     return out;
                   };

@@ -36,6 +36,39 @@ constexpr std::uint64_t scramble(std::uint64_t x) {
   return x ^ (x >> 31);
 }
 
+/// What the rule makes of a vertex's neighbourhood: the most frequent label (ties to the
+/// largest scramble(vertex_key + label)), its count and the count of the vertex's own label.
+struct Choice {
+  Gid best;
+  std::size_t best_count = 0;
+  std::size_t own_count = 0;
+};
+
+/// Applies the rule to v (label `own`); label(w) reads a neighbour's label; labels is scratch.
+template <typename Label>
+Choice choose(const Topology& t, Lid v, Gid own, std::uint64_t vertex_key, Label&& label,
+              std::vector<Gid>& labels) {
+  labels.clear();
+  for_each_undirected_neighbor(t, v, [&](Lid w) { labels.push_back(label(w)); });
+  std::sort(labels.begin(), labels.end());
+  Choice c{own};
+  std::uint64_t best_key = 0;
+  for (std::size_t i = 0; i < labels.size();) {
+    std::size_t j = i + 1;
+    while (j < labels.size() && labels[j] == labels[i]) ++j;
+    const std::size_t count = j - i;
+    if (labels[i] == own) c.own_count = count;
+    const std::uint64_t key = scramble(vertex_key + labels[i]);
+    if (count > c.best_count || (count == c.best_count && key > best_key)) {
+      c.best_count = count;
+      c.best = labels[i];
+      best_key = key;
+    }
+    i = j;
+  }
+  return c;
+}
+
 struct LabelProgram {
   using VertexData = Gid;  ///< the community label
   using EdgeData = EmptyData;
@@ -46,33 +79,12 @@ struct LabelProgram {
   tbb::enumerable_thread_specific<std::vector<Gid>>* scratch;
 
   void update(Scope<LabelProgram>& scope, Context& context) const {
-    std::vector<Gid>& labels = scratch->local();
-    labels.clear();
     const Topology& t = scope.topology();
-    for_each_undirected_neighbor(t, scope.lid(),
-                                 [&](Lid w) { labels.push_back(neighbor_data(scope, w)); });
-    if (labels.empty()) return;
-    std::sort(labels.begin(), labels.end());
-    const Gid own = scope.vertex();
-    const std::uint64_t vertex_key = scramble(seed ^ scramble(scope.gid()));
-    std::size_t own_count = 0, best_count = 0;
-    Gid best = own;
-    std::uint64_t best_key = 0;
-    for (std::size_t i = 0; i < labels.size();) {
-      std::size_t j = i + 1;
-      while (j < labels.size() && labels[j] == labels[i]) ++j;
-      const std::size_t count = j - i;
-      const Gid label = labels[i];
-      if (label == own) own_count = count;
-      const std::uint64_t key = scramble(vertex_key + label);
-      if (count > best_count || (count == best_count && key > best_key)) {
-        best_count = count;
-        best = label;
-        best_key = key;
-      }
-      i = j;
-    }
-    if (own_count == best_count) return;  // its own label is among the most frequent
+    const Choice c = choose(
+        t, scope.lid(), scope.vertex(), scramble(seed ^ scramble(scope.gid())),
+        [&](Lid w) { return neighbor_data(scope, w); }, scratch->local());
+    if (c.own_count == c.best_count) return;  // its own label is among the most frequent
+    const Gid best = c.best;
     scope.vertex() = best;
     for_each_undirected_neighbor(t, scope.lid(), [&](Lid w) {
       if (neighbor_data(scope, w) != best) context.schedule(w);
@@ -126,6 +138,18 @@ LabelPropagationResult label_propagation(Topology graph, const LabelPropagationO
   });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   result.communities = count_distinct(result.values, cluster);
+  // At the fixpoint every label is among the most frequent of its neighbours' (ghosts hold
+  // their owners' final labels); a run cut short by the iteration limit may not be there.
+  const Gid* label = local.vertex_data().data();
+  std::vector<Gid> labels;
+  std::uint64_t unsettled = 0;
+  for (Lid v = 0; v < n; ++v) {
+    const Choice c = choose(
+        local.topology(), v, label[v], 0, [&](Lid w) { return label[w]; }, labels);
+    unsettled += c.own_count != c.best_count ? 1 : 0;
+  }
+  if (cluster != nullptr) unsettled = cluster->collectives.allreduce(unsettled, ReduceOp::kSum);
+  result.converged = unsettled == 0;
   return result;
 }
 
@@ -140,10 +164,13 @@ void register_labelprop_app() {
                     LabelPropagationResult r =
                         label_propagation(std::move(in.graph), *options, in.options, in.cluster);
                     const std::uint64_t communities = r.communities;
+                    const bool converged = r.converged;
                     AppOutput out = make_output(std::move(r));
-                    out.summarize = [communities](const AppOutput&) {
-                      std::printf("labelprop: %llu communities\n",
-                                  static_cast<unsigned long long>(communities));
+                    out.summarize = [communities, converged](const AppOutput&) {
+                      std::printf(
+                          "labelprop: %llu communities%s\n",
+                          static_cast<unsigned long long>(communities),
+                          converged ? "" : " (not converged: the iteration limit stopped it)");
                     };
                     return out;
                   };

@@ -22,8 +22,6 @@
 namespace atl {
 namespace {
 
-using detail::for_each_undirected_neighbor;
-
 struct TrianglesProgram {
   using VertexData = std::uint64_t;  ///< triangles through the vertex
   using EdgeData = EmptyData;
@@ -34,15 +32,15 @@ struct TrianglesProgram {
   tbb::enumerable_thread_specific<std::vector<Lid>>* marks;
 
   void update(Scope<TrianglesProgram>& scope, Context&) const {
-    const Topology& t = scope.topology();
     const Lid u = scope.lid();
     std::vector<Lid>& mark = marks->local();
-    if (mark.size() != t.num_vertices()) mark.assign(t.num_vertices(), kInvalidLid);
-    for_each_undirected_neighbor(t, u, [&](Lid w) { mark[up->position(w)] = u; });
+    if (mark.size() != up->size()) mark.assign(up->size(), kInvalidLid);
+    const std::span<const Lid> neighbors = up->neighbors(u);
+    for (Lid p : neighbors) mark[p] = u;
     std::uint64_t count = 0;
-    for_each_undirected_neighbor(t, u, [&](Lid v) {
-      for (Lid w : up->of(v)) count += mark[w] == u ? 1 : 0;
-    });
+    for (Lid p : neighbors) {
+      for (Lid q : up->up(p)) count += mark[q] == u ? 1 : 0;
+    }
     scope.vertex() = count;
   }
 };

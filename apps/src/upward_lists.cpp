@@ -125,12 +125,13 @@ UpwardLists::UpwardLists(const Topology& t, Cluster* cluster) {
           std::memcpy(out.data() + count_at, &count, sizeof count);
         }));
   }
+  // Lists by position: those of the hubs, which most neighbourhoods contain, lie together.
   offsets_.assign(std::size_t{n} + 1, 0);
   tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 1024), [&](const auto& r) {
     for (Lid v = r.begin(); v < r.end(); ++v) {
       std::uint64_t c = 0;
       for_each_upward(v, [&](Lid) { ++c; });
-      offsets_[v + 1] = c;
+      offsets_[position_[v] + 1] = c;
     }
   });
   // Ghost lists: count the entries this rank holds, then fill.
@@ -147,17 +148,29 @@ UpwardLists::UpwardLists(const Topology& t, Cluster* cluster) {
       }
     }
   };
-  for_each_ghost_list([&](Lid ghost, Lid) { ++offsets_[ghost + 1]; });
+  for_each_ghost_list([&](Lid ghost, Lid) { ++offsets_[position_[ghost] + 1]; });
   std::inclusive_scan(offsets_.begin(), offsets_.end(), offsets_.begin());
   targets_.resize(offsets_[n]);
   tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 1024), [&](const auto& r) {
     for (Lid v = r.begin(); v < r.end(); ++v) {
-      Lid* out = targets_.data() + offsets_[v];
+      Lid* out = targets_.data() + offsets_[position_[v]];
       for_each_upward(v, [&](Lid w) { *out++ = position_[w]; });
     }
   });
-  std::vector<std::uint64_t> cursor(offsets_.begin() + owned, offsets_.end() - 1);
+  std::vector<std::uint64_t> cursor(n - owned);
+  for (Lid g = owned; g < n; ++g) cursor[g - owned] = offsets_[position_[g]];
   for_each_ghost_list([&](Lid ghost, Lid w) { targets_[cursor[ghost - owned]++] = position_[w]; });
+
+  // Owned vertices' whole neighbourhoods, as positions.
+  neighbor_offsets_.assign(std::size_t{owned} + 1, 0);
+  for (Lid v = 0; v < owned; ++v) neighbor_offsets_[v + 1] = neighbor_offsets_[v] + degree[v];
+  neighbor_positions_.resize(neighbor_offsets_[owned]);
+  tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 1024), [&](const auto& r) {
+    for (Lid v = r.begin(); v < r.end(); ++v) {
+      Lid* out = neighbor_positions_.data() + neighbor_offsets_[v];
+      for_each_undirected_neighbor(t, v, [&](Lid w) { *out++ = position_[w]; });
+    }
+  });
 }
 
 }  // namespace atl::detail

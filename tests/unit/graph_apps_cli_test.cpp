@@ -75,7 +75,13 @@ TEST(GraphAppsCli, DocumentedExamplesRunAndAreRight) {
   auto lp = atoll("run labelprop --graph " + g + " --seed 7 --out " + dir.file("labels.tsv"));
   ASSERT_EQ(lp.exit_code, 0) << lp.err;
   EXPECT_EQ(test::planted_errors(view.gids, read_out(dir.file("labels.tsv"), view.gids), 500), 0u);
-  EXPECT_NE(lp.out.find("labelprop: 8 communities"), std::string::npos) << lp.out;
+  EXPECT_NE(lp.out.find("labelprop: 8 communities\n"), std::string::npos) << lp.out;
+  EXPECT_EQ(core.out.find("not converged"), std::string::npos) << core.out;
+
+  // Cut short by the iteration limit: said in the summary.
+  auto cut = atoll("run kcore --graph " + g + " --max-sweeps 1 --out " + dir.file("cut.tsv"));
+  ASSERT_EQ(cut.exit_code, 0) << cut.err;
+  EXPECT_NE(cut.out.find("not converged"), std::string::npos) << cut.out;
 }
 
 TEST(GraphAppsCli, UsageErrors) {

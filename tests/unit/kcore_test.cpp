@@ -61,3 +61,23 @@ TEST(KCore, RealGraphsMatchPeeling) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+TEST(KCore, SaysWhenTheIterationLimitStoppedIt) {
+  EdgeList kron = generate_kronecker({.scale = 9, .edge_factor = 8, .seed = 3, .weights = {}});
+  EngineOptions eo = test::engine_options(SchedulerKind::kSweep);
+  KCoreResult full = kcore(Topology::build(kron), eo);
+  EXPECT_TRUE(full.converged);
+  ASSERT_GT(full.stats.iterations, 2u);  // else the limit below would not cut it
+  eo.max_iterations = 1;
+  KCoreResult cut = kcore(Topology::build(kron), eo);
+  EXPECT_FALSE(cut.converged);
+  for (std::size_t i = 0; i < cut.values.size(); ++i) {
+    EXPECT_GE(cut.values[i], full.values[i]);  // upper bounds
+  }
+}
+
+}  // namespace
+}  // namespace atl

@@ -104,3 +104,19 @@ TEST(LabelPropagation, RealGraphsEndAtAFixpoint) {
 
 }  // namespace
 }  // namespace atl
+
+namespace atl {
+namespace {
+
+TEST(LabelPropagation, SaysWhenTheIterationLimitStoppedIt) {
+  EdgeList kron = generate_kronecker({.scale = 10, .edge_factor = 4, .seed = 9, .weights = {}});
+  EngineOptions eo = test::engine_options(SchedulerKind::kSweep);
+  LabelPropagationResult full = label_propagation(Topology::build(kron), {}, eo);
+  EXPECT_TRUE(full.converged);
+  ASSERT_GT(full.stats.iterations, 1u);
+  eo.max_iterations = 1;
+  EXPECT_FALSE(label_propagation(Topology::build(kron), {}, eo).converged);
+}
+
+}  // namespace
+}  // namespace atl

@@ -15,6 +15,8 @@ struct Cluster;
 
 struct KCoreResult : VertexValues<std::uint64_t> {
   std::uint64_t max_core = 0;  ///< the degeneracy of the graph (over all ranks)
+  /// Every value is the coreness (false only when max_iterations stopped the run early).
+  bool converged = true;
 };
 
 /// With a cluster, graph is this rank's part and the result holds its owned vertices.

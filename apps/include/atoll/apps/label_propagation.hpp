@@ -22,6 +22,9 @@ struct LabelPropagationOptions {
 
 struct LabelPropagationResult : VertexValues<std::uint64_t> {
   std::uint64_t communities = 0;  ///< distinct labels (over all ranks)
+  /// Every label is among the most frequent of its neighbours' (false only when
+  /// max_iterations stopped the run early).
+  bool converged = true;
 };
 
 /// With a cluster, graph is this rank's part and the result holds its owned vertices.
