@@ -199,7 +199,10 @@ class SweepScheduler final : public RoundScheduler {
     carry_over();           // afterwards every word of the current bitmap was read and cleared
     std::size_t total = 0;  // the next round's vertices: one bit each
     for (const auto& word : maps_[cur_map_.load(std::memory_order_relaxed) ^ 1]) {
-      total += static_cast<std::size_t>(std::popcount(word.load(std::memory_order_relaxed)));
+      // Without -mpopcnt std::popcount is a library call: skip the (common) empty words.
+      if (std::uint64_t bits = word.load(std::memory_order_relaxed)) {
+        total += static_cast<std::size_t>(std::popcount(bits));
+      }
     }
     for (Slot& s : slots_) {
       std::lock_guard guard(s.lock);

@@ -6,7 +6,9 @@
 // Round mode (Scheduler; the chromatic engine keeps one per colour and node): begin_round()
 // freezes the pending vertices into the current round; pop() / pop_batch() hand them out, each
 // exactly once; a vertex scheduled after it was popped (for instance by its own update) is
-// pending for the next round, never for the current one.
+// pending for the next round, never for the current one (a schedule() of a current-round vertex
+// not yet popped only raises its priority; racing with its pop, the raise may come too late for
+// that update: the chromatic engine never schedules vertices of the running colour).
 //   Concurrency: schedule(), pop() and pop_batch() are thread-safe against each other and
 //   themselves; begin_round(), schedule_all(), take_round(), has_pending(), export_pending()
 //   and import_pending() are called only between rounds, when no other call runs.
