@@ -1,14 +1,18 @@
-// The three schedulers. Each keeps a PendingSet (pending state + priority per index) and
-// per-worker slots: a slot is picked by the calling thread's process-wide ordinal modulo the
-// number of slots, so several threads (even of different task arenas) may share a slot, and
-// every mutable field of a slot is guarded by a slot spinlock or is atomic.
+// The three round schedulers (continuous ones: continuous_scheduler.cpp). Each keeps a PendingSet
+// (pending state + priority per index) and per-worker slots: a slot is picked by the calling
+// thread's process-wide ordinal modulo the number of slots, so several threads (even of different
+// task arenas) may share a slot, and every mutable field of a slot is guarded by a slot spinlock or
+// is atomic.
 //
 // Common invariants:
 //  - an index is enqueued into a "next" structure exactly when its state goes idle -> pending
-//    (PendingSet::mark returns kNew); next_count counts those transitions since the last
-//    begin_round, which is the number of distinct vertices of the next round;
+//    (PendingSet::mark returns kNew); the number of those transitions since the last
+//    begin_round (fifo and priority: next_count; sweep: the bits of the next bitmap) is the
+//    number of distinct vertices of the next round;
 //  - pop() hands out an index only after PendingSet::take() cleared its state, so a schedule()
-//    during its update makes it pending for the next round;
+//    during its update makes it pending for the next round. Fifo and sweep entries are unique
+//    in a round, so they use take_unique() (no read-modify-write); pop_batch() takes a whole
+//    batch under one slot lock.
 //  - begin_round() first carries the un-popped vertices of an unfinished round over to the new
 //    round, so a round's current structures are exhausted when they are replaced.
 #include "atoll/engine/scheduler.hpp"
@@ -19,21 +23,24 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <span>
 #include <utility>
 #include <vector>
 
 #include "atoll/common/error.hpp"
 #include "pending_set.hpp"
+#include "stealing_heaps.hpp"
 
 namespace atl {
 
 namespace {
 
-using detail::kCacheLine;
-using detail::PendingSet;
-using detail::SpinLock;
+using sched::kCacheLine;
+using sched::PendingSet;
+using sched::SlotLock;
 
-/// What the three kinds share: the pending set, size(), priority() and carry_over().
+/// What the three kinds share: the pending set, size(), priority(), export and import, and
+/// carry_over().
 class RoundScheduler : public Scheduler {
  public:
   RoundScheduler(std::uint32_t size, unsigned workers)
@@ -42,9 +49,14 @@ class RoundScheduler : public Scheduler {
   std::uint32_t size() const override { return pending_.size(); }
   double priority(std::uint32_t i) const override { return pending_.priority(i); }
 
+  std::vector<PendingVertex> export_pending() const override { return pending_.pending(); }
+  void import_pending(std::span<const PendingVertex> vertices) override {
+    sched::import_into(*this, vertices);
+  }
+
  protected:
   /// The calling thread's slot.
-  std::size_t slot_index() const noexcept { return detail::thread_ordinal() % slot_count_; }
+  std::size_t slot_index() const noexcept { return sched::thread_ordinal() % slot_count_; }
   std::size_t slot_count() const noexcept { return slot_count_; }
 
   /// Between rounds: hands the vertices of the current round that were never popped to the
@@ -120,24 +132,25 @@ class FifoScheduler final : public RoundScheduler {
     }
   }
 
-  bool pop(std::uint32_t& i) override {
+  bool pop(std::uint32_t& i) override { return pop_batch({&i, 1}) == 1; }
+
+  std::size_t pop_batch(std::span<std::uint32_t> out) override {
     const std::size_t n = slots_.size();
     std::size_t v = slot_index();
-    for (std::size_t k = 0; k < n; ++k, v = v + 1 == n ? 0 : v + 1) {
+    for (std::size_t k = 0; k < n && !out.empty(); ++k, v = v + 1 == n ? 0 : v + 1) {
       Slot& s = slots_[v];
       if (!s.cur_left.load(std::memory_order_relaxed)) continue;
+      std::size_t got = 0;
       std::lock_guard guard(s.cur_lock);
-      while (s.pos < s.cur.size()) {
+      while (s.pos < s.cur.size() && got < out.size()) {
         std::uint32_t index = s.cur[s.pos++];
-        if (pending_.take(index)) {  // else a stale entry (cannot normally happen): skip it
-          if (s.pos == s.cur.size()) s.cur_left.store(false, std::memory_order_relaxed);
-          i = index;
-          return true;
-        }
+        // Entries are unique (enqueued on kNew only); a failed take would be a stale entry.
+        if (pending_.take_unique(index)) out[got++] = index;
       }
-      s.cur_left.store(false, std::memory_order_relaxed);
+      if (s.pos == s.cur.size()) s.cur_left.store(false, std::memory_order_relaxed);
+      if (got != 0) return got;
     }
-    return false;
+    return 0;
   }
 
   bool has_pending() const override {
@@ -150,10 +163,10 @@ class FifoScheduler final : public RoundScheduler {
 
  private:
   struct alignas(kCacheLine) Slot {
-    SpinLock next_lock;
+    SlotLock next_lock;
     std::vector<std::uint32_t> next;         // guarded by next_lock; in schedule order
     std::atomic<std::size_t> next_count{0};  // == next.size()
-    alignas(kCacheLine) SpinLock cur_lock;
+    alignas(kCacheLine) SlotLock cur_lock;
     std::vector<std::uint32_t> cur;     // guarded by cur_lock; this round's queue
     std::size_t pos = 0;                // guarded by cur_lock; cur[pos..] not yet handed out
     std::atomic<bool> cur_left{false};  // pos < cur.size(), except briefly before a pop sees it
@@ -180,18 +193,22 @@ class SweepScheduler final : public RoundScheduler {
     if (pending_.mark(i, priority) != PendingSet::Mark::kNew) return;
     Bitmap& next = maps_[cur_map_.load(std::memory_order_acquire) ^ 1];
     next[i / 64].fetch_or(std::uint64_t{1} << (i % 64), std::memory_order_relaxed);
-    slots_[slot_index()].next_count.fetch_add(1, std::memory_order_relaxed);
   }
 
   std::size_t begin_round() override {
-    carry_over();  // afterwards every word of the current bitmap was read and cleared
-    std::size_t total = 0;
+    carry_over();           // afterwards every word of the current bitmap was read and cleared
+    std::size_t total = 0;  // the next round's vertices: one bit each
+    for (const auto& word : maps_[cur_map_.load(std::memory_order_relaxed) ^ 1]) {
+      // Without -mpopcnt std::popcount is a library call: skip the (common) empty words.
+      if (std::uint64_t bits = word.load(std::memory_order_relaxed)) {
+        total += static_cast<std::size_t>(std::popcount(bits));
+      }
+    }
     for (Slot& s : slots_) {
       std::lock_guard guard(s.lock);
       s.word = s.end = 0;
       s.bits = 0;
       s.busy.store(false, std::memory_order_relaxed);
-      total += s.next_count.exchange(0, std::memory_order_relaxed);
     }
     cur_map_.store(cur_map_.load(std::memory_order_relaxed) ^ 1, std::memory_order_release);
     cursor_.store(total == 0 ? words_ : 0, std::memory_order_release);
@@ -200,7 +217,7 @@ class SweepScheduler final : public RoundScheduler {
   }
 
   void schedule_all(double priority) override {
-    std::size_t added = pending_.mark_all(priority, [](std::uint32_t) {});
+    pending_.mark_all(priority, [](std::uint32_t) {});
     // Every index is now pending for the next round: its bitmap is all ones.
     Bitmap& next = maps_[cur_map_.load(std::memory_order_relaxed) ^ 1];
     for (std::size_t w = 0; w < words_; ++w) {
@@ -208,7 +225,6 @@ class SweepScheduler final : public RoundScheduler {
       next[w].store(bits == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1,
                     std::memory_order_relaxed);
     }
-    slots_[0].next_count.fetch_add(added, std::memory_order_relaxed);
   }
 
   void take_round() override {
@@ -224,35 +240,40 @@ class SweepScheduler final : public RoundScheduler {
     }
   }
 
-  bool pop(std::uint32_t& i) override {
+  bool pop(std::uint32_t& i) override { return pop_batch({&i, 1}) == 1; }
+
+  /// Fills the batch from the caller's claimed block and then new blocks; steals from the
+  /// blocks of other slots only when no block is left to claim.
+  std::size_t pop_batch(std::span<std::uint32_t> out) override {
+    if (out.empty()) return 0;
     Bitmap& map = maps_[cur_map_.load(std::memory_order_acquire)];
     const std::size_t n = slots_.size();
     const std::size_t own = slot_index();
+    std::size_t got = 0;
     {
       Slot& s = slots_[own];
       std::lock_guard guard(s.lock);
-      if (next_in_block(s, map, i)) return true;
-      while (claim(s, map)) {
-        if (next_in_block(s, map, i)) return true;
-      }
+      got = take_from_block(s, map, out);
+      while (got < out.size() && claim(s, map)) got += take_from_block(s, map, out.subspan(got));
     }
-    for (std::size_t k = 1, v = own; k < n; ++k) {
+    for (std::size_t k = 1, v = own; k < n && got == 0; ++k) {
       v = v + 1 == n ? 0 : v + 1;
       Slot& s = slots_[v];
       if (!s.busy.load(std::memory_order_relaxed)) continue;
       std::lock_guard guard(s.lock);
-      if (next_in_block(s, map, i)) return true;
+      got = take_from_block(s, map, out);
     }
-    return false;
+    return got;
   }
 
   bool has_pending() const override {
     if (cursor_.load(std::memory_order_relaxed) < words_) return true;  // an unfinished round
     for (const Slot& s : slots_) {
-      if (s.next_count.load(std::memory_order_relaxed) != 0) return true;
       if (s.busy.load(std::memory_order_relaxed)) return true;
     }
-    return false;
+    const Bitmap& next = maps_[cur_map_.load(std::memory_order_relaxed) ^ 1];
+    return std::any_of(next.begin(), next.end(),
+                       [](const auto& word) { return word.load(std::memory_order_relaxed) != 0; });
   }
 
  private:
@@ -260,8 +281,7 @@ class SweepScheduler final : public RoundScheduler {
   using Bitmap = std::vector<std::atomic<std::uint64_t>>;
 
   struct alignas(kCacheLine) Slot {
-    std::atomic<std::size_t> next_count{0};
-    alignas(kCacheLine) SpinLock lock;
+    SlotLock lock;
     // Guarded by lock: the claimed block. bits = the not yet handed out bits of word `word`;
     // the words in (word, end) were not read yet.
     std::size_t word = 0;
@@ -289,22 +309,24 @@ class SweepScheduler final : public RoundScheduler {
     return true;
   }
 
-  /// The next pending index of s's block (s.lock held); false when the block is exhausted.
-  bool next_in_block(Slot& s, Bitmap& map, std::uint32_t& i) noexcept {
+  /// Takes up to out.size() pending indices of s's block (s.lock held), in index order;
+  /// returns the count. Fewer than out.size() means the block is exhausted.
+  std::size_t take_from_block(Slot& s, Bitmap& map, std::span<std::uint32_t> out) noexcept {
+    std::size_t got = 0;
     for (;;) {
       while (s.bits != 0) {
+        if (got == out.size()) return got;
         auto bit = static_cast<unsigned>(std::countr_zero(s.bits));
         s.bits &= s.bits - 1;
         auto index = static_cast<std::uint32_t>(s.word * 64 + bit);
-        if (pending_.take(index)) {
-          i = index;
-          return true;
-        }
+        // A bit is set once per round (on kNew) and read by one claimer: a unique entry.
+        if (pending_.take_unique(index)) out[got++] = index;
       }
       if (s.word + 1 >= s.end) {
         s.busy.store(false, std::memory_order_relaxed);
-        return false;
+        return got;
       }
+      if (got == out.size()) return got;
       s.bits = take_word(map[++s.word]);
     }
   }
@@ -318,28 +340,27 @@ class SweepScheduler final : public RoundScheduler {
 
 // ---- priority --------------------------------------------------------------------------------
 
-/// Per-slot binary max-heaps of (priority, index). A raised priority pushes another entry
-/// (lazy update); entries of vertices no longer pending in the current round fail take() and
-/// are dropped. A worker pops its own heap first, then steals the best top among the others.
+/// Per-slot binary max-heaps of (priority, index) (StealingHeaps for the current round). A
+/// raised priority pushes another entry (lazy update); entries of vertices no longer pending in
+/// the current round fail take() and are dropped.
 class PriorityScheduler final : public RoundScheduler {
  public:
   PriorityScheduler(std::uint32_t size, unsigned workers)
-      : RoundScheduler(size, workers), slots_(slot_count()) {}
+      : RoundScheduler(size, workers), slots_(slot_count()), cur_(slot_count()) {}
 
   void schedule(std::uint32_t i, double priority) override {
     PendingSet::Mark mark = pending_.mark(i, priority);
     if (mark == PendingSet::Mark::kNone) return;
     if (std::isnan(priority)) priority = -std::numeric_limits<double>::infinity();
-    Slot& s = slots_[slot_index()];
+    const std::size_t slot = slot_index();
     if (mark == PendingSet::Mark::kRaisedCurrent) {
       // Frozen in this round but not popped yet: let the raised entry compete now.
-      std::lock_guard guard(s.cur_lock);
-      push(s.cur, {priority, i});
-      publish(s);
+      cur_.push(slot, {priority, i});
       return;
     }
+    Slot& s = slots_[slot];
     std::lock_guard guard(s.next_lock);
-    push(s.next, {priority, i});
+    sched::heap_push(s.next, {priority, i});
     if (mark == PendingSet::Mark::kNew) {
       s.next_count.store(s.next_count.load(std::memory_order_relaxed) + 1,
                          std::memory_order_relaxed);
@@ -349,12 +370,11 @@ class PriorityScheduler final : public RoundScheduler {
   std::size_t begin_round() override {
     carry_over();
     std::size_t total = 0;
-    for (Slot& s : slots_) {
-      std::lock_guard next_guard(s.next_lock);  // no other call runs: order is immaterial
-      std::lock_guard cur_guard(s.cur_lock);
-      std::swap(s.next, s.cur);  // cur was exhausted; keeps both capacities
+    for (std::size_t k = 0; k < slots_.size(); ++k) {
+      Slot& s = slots_[k];
+      std::lock_guard next_guard(s.next_lock);  // no other call runs
+      cur_.swap(k, s.next);                     // cur was exhausted; keeps both capacities
       s.next.clear();
-      publish(s);
       total += s.next_count.exchange(0, std::memory_order_relaxed);
     }
     pending_.advance();
@@ -368,7 +388,7 @@ class PriorityScheduler final : public RoundScheduler {
     std::vector<std::size_t> added(n, 0);
     pending_.mark_all(priority, [&](std::uint32_t i) {
       std::size_t slot = static_cast<std::size_t>(i) * n / size();
-      push(slots_[slot].next, {priority, i});
+      sched::heap_push(slots_[slot].next, {priority, i});
       ++added[slot];
     });
     for (std::size_t k = 0; k < n; ++k) {
@@ -381,95 +401,37 @@ class PriorityScheduler final : public RoundScheduler {
 
   void take_round() override {
     pending_.take_all();
-    for (Slot& s : slots_) {
-      std::lock_guard guard(s.cur_lock);
-      s.cur.clear();
-      publish(s);
-    }
+    cur_.clear();
   }
 
-  bool pop(std::uint32_t& i) override {
-    const std::size_t n = slots_.size();
-    const std::size_t own = slot_index();
-    if (pop_from(slots_[own], i)) return true;
-    for (;;) {  // steal: the best published top among the other slots
-      Slot* best = nullptr;
-      double best_top = 0;
-      for (std::size_t k = 1, v = own; k < n; ++k) {
-        v = v + 1 == n ? 0 : v + 1;
-        Slot& s = slots_[v];
-        if (!s.nonempty.load(std::memory_order_relaxed)) continue;
-        double top = s.top.load(std::memory_order_relaxed);
-        if (best == nullptr || top > best_top) {
-          best = &s;
-          best_top = top;
-        }
-      }
-      if (best == nullptr) return false;
-      if (pop_from(*best, i)) return true;  // else *best turned out empty: look again
-    }
+  bool pop(std::uint32_t& i) override { return pop_batch({&i, 1}) == 1; }
+
+  std::size_t pop_batch(std::span<std::uint32_t> out) override {
+    std::size_t got = 0;
+    // Raised duplicates are in the heaps too: take() fails for them, and they are dropped.
+    return cur_.pop(slot_index(), out.size(), [&](std::uint32_t index) {
+      if (!pending_.take(index)) return false;
+      out[got++] = index;
+      return true;
+    });
   }
 
   bool has_pending() const override {
     for (const Slot& s : slots_) {
       if (s.next_count.load(std::memory_order_relaxed) != 0) return true;
-      if (s.nonempty.load(std::memory_order_relaxed)) return true;  // an unfinished round
     }
-    return false;
+    return cur_.any();  // an unfinished round
   }
 
  private:
-  struct Entry {
-    double priority;
-    std::uint32_t index;
-  };
-  /// Heap order: higher priority on top; equal priorities by increasing index.
-  struct Lower {
-    bool operator()(const Entry& a, const Entry& b) const noexcept {
-      return a.priority < b.priority || (a.priority == b.priority && a.index > b.index);
-    }
-  };
-  using Heap = std::vector<Entry>;
-
   struct alignas(kCacheLine) Slot {
-    SpinLock next_lock;
-    Heap next;                               // guarded by next_lock
+    SlotLock next_lock;
+    sched::Heap next;                        // guarded by next_lock
     std::atomic<std::size_t> next_count{0};  // distinct vertices in next (written under lock)
-    alignas(kCacheLine) SpinLock cur_lock;
-    Heap cur;                           // guarded by cur_lock
-    std::atomic<bool> nonempty{false};  // published !cur.empty()
-    std::atomic<double> top{0};         // published cur.front().priority
   };
-
-  static void push(Heap& heap, Entry e) {
-    heap.push_back(e);
-    std::push_heap(heap.begin(), heap.end(), Lower{});
-  }
-
-  /// Publishes s.cur's state for stealers (s.cur_lock held).
-  static void publish(Slot& s) noexcept {
-    s.nonempty.store(!s.cur.empty(), std::memory_order_relaxed);
-    if (!s.cur.empty()) s.top.store(s.cur.front().priority, std::memory_order_relaxed);
-  }
-
-  /// Pops the best live entry of s.cur, dropping stale ones; false when s.cur runs empty.
-  bool pop_from(Slot& s, std::uint32_t& i) {
-    std::lock_guard guard(s.cur_lock);
-    while (!s.cur.empty()) {
-      std::pop_heap(s.cur.begin(), s.cur.end(), Lower{});
-      std::uint32_t index = s.cur.back().index;
-      s.cur.pop_back();
-      if (pending_.take(index)) {
-        publish(s);
-        i = index;
-        return true;
-      }
-    }
-    publish(s);
-    return false;
-  }
 
   std::vector<Slot> slots_;
+  sched::StealingHeaps cur_;  // the current round
 };
 
 }  // namespace

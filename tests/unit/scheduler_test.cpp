@@ -1,18 +1,31 @@
-// Tests of the schedulers (fifo, sweep, priority): every scheduled index popped exactly once per
-// round, deduplication, max-combined priorities, rescheduling during a round, unfinished rounds,
-// the empty scheduler, the single-threaded order of each kind, parse/name, and a stress test
-// with std::threads and tbb::parallel_for in two task arenas scheduling while others pop.
+// Tests of the schedulers (fifo, sweep, priority).
+// Round mode: every scheduled index popped exactly once per round (one at a time and in
+// batches), deduplication, max-combined priorities, rescheduling during a round, unfinished
+// rounds, the empty scheduler, the single-threaded order of each kind, export/import round
+// trips, parse/name, and a stress test with std::threads and tbb::parallel_for in two task
+// arenas scheduling while others pop.
+// Continuous mode: the running/rerun life cycle, order per kind, export/import, and a
+// contention test with std::threads (no lost wake-up, never concurrent with itself,
+// termination by idle()).
+// The ThreadSanitizer stage builds this file alone as scheduler_tsan_test with
+// ATOLL_SCHEDULER_TEST_NO_TBB (oneTBB is not TSan-instrumented): everything but the TBB stress
+// test, whose threads are std::threads elsewhere in this file.
 #include "atoll/engine/scheduler.hpp"
 
 #include <gtest/gtest.h>
+#ifndef ATOLL_SCHEDULER_TEST_NO_TBB
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
+#include <limits>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -25,6 +38,8 @@
 
 namespace {
 
+using atl::ContinuousScheduler;
+using atl::PendingVertex;
 using atl::Scheduler;
 using atl::SchedulerKind;
 
@@ -246,6 +261,123 @@ TEST_P(SchedulerKinds, TakeRoundHandsOverAFullRound) {
   EXPECT_FALSE(s->pop(i));
 }
 
+TEST_P(SchedulerKinds, PopBatchHandsOutEachIndexOnce) {
+  const std::uint32_t n = 3000;
+  auto s = make(n, 3);
+  std::mt19937 rng(17);
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::uint32_t> expected;
+    for (int k = 0; k < (round == 3 ? 9000 : 700); ++k) {
+      std::uint32_t i = rng() % n;
+      s->schedule(i, static_cast<double>(rng() % 50));
+      expected.push_back(i);
+    }
+    expected = sorted(expected);
+    expected.erase(std::unique(expected.begin(), expected.end()), expected.end());
+    ASSERT_EQ(s->begin_round(), expected.size());
+    std::vector<std::uint32_t> got;
+    std::vector<std::uint32_t> buffer(64);
+    for (std::size_t batch = 1;; batch = batch * 7 % 64 + 1) {  // sizes 1 to 64
+      std::size_t k = s->pop_batch(std::span(buffer).first(batch));
+      ASSERT_LE(k, batch);
+      if (k == 0) break;
+      got.insert(got.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    EXPECT_EQ(sorted(got), expected) << "round " << round;
+    EXPECT_EQ(s->pop_batch(buffer), 0u);
+    std::uint32_t i = 0;
+    EXPECT_FALSE(s->pop(i));
+    EXPECT_EQ(s->pop_batch({}), 0u);
+  }
+}
+
+/// The reference for export_pending(): the max priority of each index scheduled since it last
+/// ran, in index order.
+std::vector<PendingVertex> reference_pending(const std::map<std::uint32_t, double>& pending) {
+  std::vector<PendingVertex> out;
+  for (auto [i, p] : pending) out.push_back({i, p});
+  return out;
+}
+
+TEST_P(SchedulerKinds, ExportImportRoundTrip) {
+  const std::uint32_t n = 777;
+  auto s = make(n);
+  std::mt19937 rng(23);
+  std::map<std::uint32_t, double> pending;
+  EXPECT_TRUE(s->export_pending().empty());
+  for (int k = 0; k < 400; ++k) {
+    std::uint32_t i = rng() % n;
+    double p = static_cast<double>(rng() % 1000) / 8 - 40;
+    s->schedule(i, p);
+    auto [it, fresh] = pending.emplace(i, p);
+    if (!fresh) it->second = std::max(it->second, p);
+  }
+  std::vector<PendingVertex> exported = s->export_pending();
+  ASSERT_EQ(exported, reference_pending(pending));
+
+  // A fresh scheduler of every kind imports it to the same pending set and the same round.
+  for (SchedulerKind other : kKinds) {
+    auto t = atl::make_scheduler(other, n, 2);
+    t->import_pending(exported);
+    EXPECT_EQ(t->export_pending(), exported) << atl::scheduler_name(other);
+    EXPECT_TRUE(t->has_pending());
+    ASSERT_EQ(t->begin_round(), exported.size());
+    std::vector<std::uint32_t> got = drain(*t);
+    std::vector<std::uint32_t> want;
+    for (const PendingVertex& v : exported) {
+      want.push_back(v.index);
+      EXPECT_EQ(t->priority(v.index), v.priority);
+    }
+    EXPECT_EQ(sorted(got), want);
+  }
+
+  // Importing into a scheduler with pending vertices max-combines the priorities.
+  auto u = make(n);
+  u->schedule(exported[0].index, exported[0].priority + 1);
+  u->schedule(exported[1].index, exported[1].priority - 1);
+  u->import_pending(exported);
+  std::vector<PendingVertex> combined = exported;
+  combined[0].priority += 1;
+  EXPECT_EQ(u->export_pending(), combined);
+
+  // An unfinished round exports what it did not hand out, plus the next round's vertices.
+  ASSERT_EQ(s->begin_round(), exported.size());
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  ASSERT_TRUE(s->pop(a));
+  ASSERT_TRUE(s->pop(b));
+  pending.erase(a);
+  pending.erase(b);
+  s->schedule(a, 5000);  // ran, scheduled again: pending for the next round
+  pending[a] = 5000;
+  EXPECT_EQ(s->export_pending(), reference_pending(pending));
+}
+
+TEST_P(SchedulerKinds, ImportRejectsOutOfRangeIndexAndImportsNothing) {
+  auto s = make(10);
+  std::vector<PendingVertex> bad = {{3, 1.0}, {10, 2.0}, {4, 0.5}};
+  try {
+    s->import_pending(bad);
+    ADD_FAILURE() << "accepted index 10 of a scheduler of size 10";
+  } catch (const std::out_of_range& e) {
+    EXPECT_NE(std::string(e.what()).find("index 10"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(s->has_pending());
+  EXPECT_TRUE(s->export_pending().empty());
+}
+
+TEST_P(SchedulerKinds, ExportAfterScheduleAll) {
+  auto s = make(70);
+  s->schedule(5, 8.0);
+  s->schedule_all(2.0);
+  std::vector<PendingVertex> exported = s->export_pending();
+  ASSERT_EQ(exported.size(), 70u);
+  for (std::uint32_t i = 0; i < 70; ++i) {
+    EXPECT_EQ(exported[i].index, i);
+    EXPECT_EQ(exported[i].priority, i == 5 ? 8.0 : 2.0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Scheduler, SchedulerKinds, testing::ValuesIn(kKinds),
                          [](const testing::TestParamInfo<SchedulerKind>& info) {
                            return std::string(atl::scheduler_name(info.param));
@@ -311,6 +443,41 @@ TEST(Scheduler, PriorityDescendingOrderSingleThread) {
   EXPECT_EQ(got, expected);
 }
 
+/// `count` distinct random indices below n, in random order.
+std::vector<std::uint32_t> random_subset(std::uint32_t n, std::size_t count, unsigned seed) {
+  std::vector<std::uint32_t> picked(n);
+  std::iota(picked.begin(), picked.end(), 0u);
+  std::shuffle(picked.begin(), picked.end(), std::mt19937(seed));
+  picked.resize(count);
+  return picked;
+}
+
+/// The single-thread pop order of `picked`, scheduled in that order with priority = index:
+/// fifo keeps it, sweep sorts it, priority sorts it descending.
+std::vector<std::uint32_t> single_thread_order(SchedulerKind kind,
+                                               const std::vector<std::uint32_t>& picked) {
+  if (kind == SchedulerKind::kFifo) return picked;
+  std::vector<std::uint32_t> order = sorted(picked);
+  if (kind == SchedulerKind::kPriority) std::reverse(order.begin(), order.end());
+  return order;
+}
+
+TEST(Scheduler, PopBatchKeepsEachKindsOrder) {
+  const std::uint32_t n = 2000;
+  const std::vector<std::uint32_t> picked = random_subset(n, 600, 29);
+  for (SchedulerKind kind : kKinds) {
+    auto s = atl::make_scheduler(kind, n, 1);
+    for (std::uint32_t i : picked) s->schedule(i, static_cast<double>(i));
+    ASSERT_EQ(s->begin_round(), picked.size());
+    std::vector<std::uint32_t> got;
+    std::vector<std::uint32_t> buffer(50);
+    while (std::size_t k = s->pop_batch(buffer)) {
+      got.insert(got.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    EXPECT_EQ(got, single_thread_order(kind, picked)) << atl::scheduler_name(kind);
+  }
+}
+
 TEST(Scheduler, PriorityRaisedFrozenVertexComesFirst) {
   auto s = atl::make_scheduler(SchedulerKind::kPriority, 10, 2);
   for (std::uint32_t i = 0; i < 10; ++i) s->schedule(i, i);
@@ -352,6 +519,7 @@ TEST(Scheduler, ParseRejectsUnknownNames) {
 }
 
 // ---- stress ----------------------------------------------------------------------------------
+#ifndef ATOLL_SCHEDULER_TEST_NO_TBB
 
 struct StressCase {
   SchedulerKind kind;
@@ -530,5 +698,318 @@ INSTANTIATE_TEST_SUITE_P(Scheduler, SchedulerStress, testing::ValuesIn(stress_ca
                                   std::to_string(info.param.size) + "_w" +
                                   std::to_string(info.param.workers);
                          });
+#endif  // ATOLL_SCHEDULER_TEST_NO_TBB
+
+// ---- continuous mode -------------------------------------------------------------------------
+
+class ContinuousKinds : public testing::TestWithParam<SchedulerKind> {
+ protected:
+  std::unique_ptr<ContinuousScheduler> make(std::uint32_t size, unsigned workers = 4) const {
+    return atl::make_continuous_scheduler(GetParam(), size, workers);
+  }
+};
+
+/// Pops (and finishes) until nothing is pending, in pop order.
+std::vector<PendingVertex> drain(ContinuousScheduler& s) {
+  std::vector<PendingVertex> out;
+  PendingVertex v;
+  while (s.pop(v)) {
+    out.push_back(v);
+    s.finish(v.index);
+  }
+  return out;
+}
+
+std::vector<std::uint32_t> indices(const std::vector<PendingVertex>& vertices) {
+  std::vector<std::uint32_t> out;
+  for (const PendingVertex& v : vertices) out.push_back(v.index);
+  return out;
+}
+
+TEST_P(ContinuousKinds, LifeCycle) {
+  auto s = make(100);
+  EXPECT_EQ(s->size(), 100u);
+  EXPECT_TRUE(s->empty());
+  EXPECT_TRUE(s->idle());
+  EXPECT_EQ(s->pending_count(), 0u);
+  PendingVertex v;
+  EXPECT_FALSE(s->pop(v));
+
+  s->schedule(7, 1);
+  s->schedule(7, 4);  // pending: once, max priority
+  s->schedule(7, 2);
+  s->schedule(30, -2);
+  EXPECT_EQ(s->pending_count(), 2u);
+  EXPECT_FALSE(s->empty());
+  std::vector<PendingVertex> first;
+  for (int k = 0; k < 2; ++k) {
+    ASSERT_TRUE(s->pop(v));
+    first.push_back(v);
+  }
+  std::sort(first.begin(), first.end(),
+            [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+  EXPECT_EQ(first, (std::vector<PendingVertex>{{7, 4}, {30, -2}}));
+  EXPECT_TRUE(s->empty());
+  EXPECT_FALSE(s->idle());  // both running
+  EXPECT_FALSE(s->pop(v));  // running vertices are not pending
+
+  s->schedule(7, 0.5);  // while running: pending again after finish, with its new priority
+  s->schedule(7, 0.25);
+  EXPECT_FALSE(s->pop(v));
+  EXPECT_TRUE(s->empty());
+  s->finish(30);
+  EXPECT_FALSE(s->pop(v));
+  s->finish(7);
+  EXPECT_EQ(s->pending_count(), 1u);
+  ASSERT_TRUE(s->pop(v));
+  EXPECT_EQ(v, (PendingVertex{7, 0.5}));
+  EXPECT_FALSE(s->idle());
+  s->finish(7);
+  EXPECT_TRUE(s->idle());
+  EXPECT_FALSE(s->pop(v));
+
+  EXPECT_THROW(s->finish(7), std::logic_error);  // not running
+  EXPECT_THROW(s->finish(100), std::out_of_range);
+  EXPECT_THROW(s->schedule(100, 1), std::out_of_range);
+  s->schedule(3, std::nan(""));  // NaN counts as -infinity
+  ASSERT_TRUE(s->pop(v));
+  EXPECT_EQ(v, (PendingVertex{3, -std::numeric_limits<double>::infinity()}));
+  s->finish(3);
+  EXPECT_TRUE(s->idle());
+}
+
+TEST_P(ContinuousKinds, EmptyScheduler) {
+  auto s = make(0);
+  EXPECT_EQ(s->size(), 0u);
+  PendingVertex v;
+  EXPECT_FALSE(s->pop(v));
+  EXPECT_TRUE(s->idle());
+  EXPECT_THROW(s->schedule(0, 1), std::out_of_range);
+  EXPECT_THROW(s->finish(0), std::out_of_range);
+  EXPECT_TRUE(s->export_pending().empty());
+  EXPECT_FALSE(s->pop(v));
+}
+
+TEST_P(ContinuousKinds, BatchesHandOutEachPendingVertexOnce) {
+  const std::uint32_t n = 5000;
+  auto s = make(n, 2);
+  std::mt19937 rng(31);
+  std::map<std::uint32_t, double> want;
+  for (int k = 0; k < 4000; ++k) {
+    std::uint32_t i = rng() % n;
+    double p = static_cast<double>(rng() % 100);
+    s->schedule(i, p);
+    auto [it, fresh] = want.emplace(i, p);
+    if (!fresh) it->second = std::max(it->second, p);
+  }
+  EXPECT_EQ(s->pending_count(), want.size());
+  std::vector<PendingVertex> buffer(64);
+  std::map<std::uint32_t, double> got;
+  for (std::size_t batch = 1;; batch = batch * 5 % 64 + 1) {  // sizes 1 to 64
+    std::size_t k = s->pop(std::span(buffer).first(batch));
+    ASSERT_LE(k, batch);
+    if (k == 0) break;
+    for (std::size_t j = 0; j < k; ++j) {
+      EXPECT_TRUE(got.emplace(buffer[j].index, buffer[j].priority).second) << buffer[j].index;
+    }
+  }
+  EXPECT_EQ(got, want);
+  EXPECT_FALSE(s->idle());
+  for (auto [i, p] : got) s->finish(i);
+  EXPECT_TRUE(s->idle());
+  EXPECT_EQ(s->pop(std::span<PendingVertex>{}), 0u);
+}
+
+TEST_P(ContinuousKinds, ExportImportRoundTrip) {
+  const std::uint32_t n = 900;
+  auto s = make(n);
+  std::mt19937 rng(37);
+  std::map<std::uint32_t, double> pending;
+  for (int k = 0; k < 500; ++k) {
+    std::uint32_t i = rng() % n;
+    double p = static_cast<double>(rng() % 1000) / 4 - 100;
+    s->schedule(i, p);
+    auto [it, fresh] = pending.emplace(i, p);
+    if (!fresh) it->second = std::max(it->second, p);
+  }
+  // Run a few and finish them (one is rescheduled while running): quiescent again.
+  PendingVertex v;
+  for (int k = 0; k < 20; ++k) {
+    ASSERT_TRUE(s->pop(v));
+    pending.erase(v.index);
+    if (k == 3) {
+      s->schedule(v.index, 77);
+      pending[v.index] = 77;
+    }
+    s->finish(v.index);
+  }
+  std::vector<PendingVertex> exported = s->export_pending();
+  ASSERT_EQ(exported, reference_pending(pending));
+  for (SchedulerKind other : kKinds) {
+    auto t = atl::make_continuous_scheduler(other, n, 3);
+    t->import_pending(exported);
+    EXPECT_EQ(t->export_pending(), exported) << atl::scheduler_name(other);
+    EXPECT_EQ(t->pending_count(), exported.size());
+    std::vector<PendingVertex> got = drain(*t);
+    std::sort(got.begin(), got.end(),
+              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+    EXPECT_EQ(got, exported) << atl::scheduler_name(other);
+    // ... and into a round scheduler, the checkpoint format being the same.
+    auto r = atl::make_scheduler(other, n, 2);
+    r->import_pending(exported);
+    EXPECT_EQ(r->export_pending(), exported);
+  }
+  std::vector<PendingVertex> bad = {{1, 0}, {n, 0}};
+  auto t = make(n);
+  EXPECT_THROW(t->import_pending(bad), std::out_of_range);
+  EXPECT_TRUE(t->export_pending().empty());
+  EXPECT_TRUE(t->idle());
+}
+
+INSTANTIATE_TEST_SUITE_P(Scheduler, ContinuousKinds, testing::ValuesIn(kKinds),
+                         [](const testing::TestParamInfo<SchedulerKind>& info) {
+                           return std::string(atl::scheduler_name(info.param));
+                         });
+
+TEST(ContinuousScheduler, OrderOfEachKindSingleThread) {
+  const std::uint32_t n = 3000;
+  const std::vector<std::uint32_t> picked = random_subset(n, 900, 41);
+  for (SchedulerKind kind : kKinds) {
+    auto s = atl::make_continuous_scheduler(kind, n, 1);
+    for (std::uint32_t i : picked) s->schedule(i, static_cast<double>(i));
+    std::vector<std::uint32_t> got = indices(drain(*s));
+    // The sweep scheduler's first lap runs in index order.
+    EXPECT_EQ(got, single_thread_order(kind, picked)) << atl::scheduler_name(kind);
+  }
+}
+
+struct ContinuousCase {
+  SchedulerKind kind;
+  std::uint32_t size;
+  unsigned workers;  // slots
+  unsigned threads;
+};
+
+// Several std::threads schedule random vertices (stamping each vertex before it is scheduled)
+// and pop batches of random size; each "update" checks that it is the only update of its vertex
+// running, records the stamp it sees (a plain write: TSan checks that successive updates of a
+// vertex are ordered by the scheduler), and sometimes schedules itself or a neighbour. When
+// every thread has done its share, updates stop scheduling and the threads drain until idle().
+// Then every vertex's last update saw its last stamp: each schedule() was followed by an update
+// that started after it.
+TEST(ContinuousStress, NoLostWakeUpNoConcurrentUpdate) {
+  std::vector<ContinuousCase> cases;
+  for (SchedulerKind kind : kKinds) {
+    cases.push_back({kind, 1, 2, 3});
+    cases.push_back({kind, 64, 3, 4});
+    cases.push_back({kind, 2000, 4, 4});
+    cases.push_back({kind, 2000, 1, 3});  // every thread shares one slot
+    cases.push_back({kind, 5000, 8, 2});  // more slots than threads
+  }
+  for (const ContinuousCase& c : cases) {
+    SCOPED_TRACE(std::string(atl::scheduler_name(c.kind)) + " n=" + std::to_string(c.size) +
+                 " slots=" + std::to_string(c.workers) + " threads=" + std::to_string(c.threads));
+    const std::uint32_t n = c.size;
+    auto s = atl::make_continuous_scheduler(c.kind, n, c.workers);
+    std::vector<std::atomic<std::uint64_t>> stamp(n);  // schedules of i so far
+    std::vector<std::uint64_t> seen(n, 0);             // stamp seen by i's latest update (plain)
+    std::vector<std::atomic<bool>> running(n);
+    std::atomic<int> concurrent{0};
+    std::atomic<std::uint64_t> updates{0};
+    std::atomic<unsigned> done{0};  // threads past their scheduling share
+    const int ops = 6000;
+
+    auto stamp_and_schedule = [&](std::uint32_t i, double p) {
+      stamp[i].fetch_add(1, std::memory_order_relaxed);
+      s->schedule(i, p);
+    };
+    auto worker = [&](unsigned t) {
+      std::mt19937_64 rng(1000 * t + n);
+      std::vector<PendingVertex> buffer(8);
+      auto update_batch = [&](bool may_schedule) {
+        std::size_t k = s->pop(std::span(buffer).first(1 + rng() % buffer.size()));
+        for (std::size_t j = 0; j < k; ++j) {
+          const std::uint32_t i = buffer[j].index;
+          if (running[i].exchange(true, std::memory_order_relaxed)) concurrent.fetch_add(1);
+          seen[i] = stamp[i].load(std::memory_order_relaxed);
+          if (may_schedule && rng() % 8 == 0) stamp_and_schedule(i, 1);  // itself, running
+          if (may_schedule && rng() % 4 == 0) stamp_and_schedule((i + 1) % n, 2);
+          running[i].store(false, std::memory_order_relaxed);
+          s->finish(i);
+          updates.fetch_add(1, std::memory_order_relaxed);
+        }
+        return k;
+      };
+      for (int op = 0; op < ops; ++op) {
+        if (rng() % 2 == 0) {
+          stamp_and_schedule(static_cast<std::uint32_t>(rng() % n),
+                             static_cast<double>(rng() % 100));
+        } else {
+          update_batch(true);
+        }
+      }
+      done.fetch_add(1, std::memory_order_acq_rel);
+      for (;;) {
+        if (update_batch(false) != 0) continue;
+        if (done.load(std::memory_order_acquire) == c.threads && s->idle()) break;
+        std::this_thread::yield();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < c.threads; ++t) threads.emplace_back(worker, t);
+    for (std::thread& t : threads) t.join();
+
+    EXPECT_EQ(concurrent.load(), 0) << "a vertex ran concurrently with itself";
+    std::uint64_t scheduled = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      scheduled += stamp[i].load();
+      ASSERT_EQ(seen[i], stamp[i].load()) << "vertex " << i << ": a schedule was never followed "
+                                          << "by an update";
+    }
+    EXPECT_GT(updates.load(), 0u);
+    EXPECT_LE(updates.load(), scheduled);
+    EXPECT_TRUE(s->idle());
+    EXPECT_TRUE(s->empty());
+    EXPECT_EQ(s->pending_count(), 0u);
+    EXPECT_TRUE(s->export_pending().empty());
+    PendingVertex v;
+    EXPECT_FALSE(s->pop(v));
+  }
+}
+
+// pop() returns nothing only when nothing is pending: one thread keeps exactly one vertex
+// pending at all times by scheduling the next before finishing the current one, while the
+// others pop; a pop that came back empty while the chain was alive is an error.
+TEST(ContinuousStress, PopFindsTheOnlyPendingVertex) {
+  for (SchedulerKind kind : kKinds) {
+    SCOPED_TRACE(atl::scheduler_name(kind));
+    const std::uint32_t n = 4096;
+    auto s = atl::make_continuous_scheduler(kind, n, 3);
+    std::atomic<int> hops{0};
+    std::atomic<int> false_empty{0};
+    const int target = 3000;
+    s->schedule(0, 1);
+    auto worker = [&] {
+      PendingVertex v;
+      while (hops.load(std::memory_order_acquire) < target) {
+        if (!s->pop(v)) {
+          // Fine while the chain's vertex runs; but the chain keeps one vertex pending or
+          // running until it ends, so idle() must be false unless the chain had ended (hops
+          // reached target before the call).
+          if (s->idle() && hops.load(std::memory_order_acquire) < target) false_empty.fetch_add(1);
+          continue;
+        }
+        int h = hops.fetch_add(1, std::memory_order_acq_rel) + 1;
+        if (h < target) s->schedule((v.index * 2654435761u + 1) % n, 1);
+        s->finish(v.index);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) threads.emplace_back(worker);
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(false_empty.load(), 0);
+    EXPECT_TRUE(s->idle());
+  }
+}
 
 }  // namespace
