@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
@@ -19,10 +20,11 @@
 #include <vector>
 
 #include "atoll/common/log.hpp"
+#include "atoll/common/spin_lock.hpp"
 #include "atoll/transport/bootstrap.hpp"
 #include "backend.hpp"
-#include "spin_lock.hpp"
 #include "system_handlers.hpp"
+#include "wake_event.hpp"
 #include "wire.hpp"
 
 namespace atl {
@@ -49,10 +51,16 @@ struct Transport::State {
 
   // The backend lock. Posters announce themselves in `waiting` so the progress thread
   // steps aside between two progress() calls instead of starving them.
-  detail::SpinLock lock;
+  SpinLock lock;
   std::atomic<int> waiting{0};
 
-  std::vector<MessageHandler> handlers;  // by handler id (user and system)
+  std::vector<MessageHandler> handlers;  // by handler id (user, system, opened); lock
+  // Handlers opened after start(): the next id, messages for ids not opened yet (per id, in
+  // arrival order), ids closed, and per id being closed the peers done with it. Lock.
+  HandlerId next_opened = detail::kFirstOpenedHandler;
+  std::map<HandlerId, std::vector<std::pair<int, std::vector<std::byte>>>> early;
+  std::set<HandlerId> closed_handlers;
+  std::map<HandlerId, std::set<int>> closed_by;
   std::vector<std::span<std::byte>> windows;
   std::vector<std::optional<std::string>> allocated_keys;  // by window: blob of an allocated one
   std::vector<std::shared_ptr<const void>> keep_alive;     // window memory owned for the user
@@ -124,6 +132,11 @@ struct Transport::State {
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
   std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
+  // Idle threads sleep here: the progress thread also on the backend's events, waiters
+  // until it or a poster wakes them, or their nap ends.
+  detail::WakeEvent wake_event;
+  // The progress thread naps here while a waiter drives (posters do not wake it).
+  detail::WakeEvent handback_event;
 
   bool started = false;
   int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
@@ -172,6 +185,7 @@ struct Transport::State {
     log_info(str_cat("rank ", job.rank, ": ", why));
     failed_rank.store(culprit);
     abort_pending.store(true);  // the progress loop tells the survivors
+    wake_all();
     if (failure_callback) failure_callback(why);
   }
 
@@ -224,7 +238,13 @@ struct Transport::State {
       last_heard[peer].store(now_ns(), std::memory_order_relaxed);
     }
     if (handler >= handlers.size() || !handlers[handler]) {
-      fail(str_cat("rank ", peer, " sent a message for unknown handler ", handler), peer);
+      if (handler >= next_opened && handler - next_opened < detail::kMaxOpenAhead) {
+        early[handler].emplace_back(peer, std::vector<std::byte>(bytes.begin(), bytes.end()));
+        return;  // delivered when this rank opens it
+      }
+      fail(str_cat("rank ", peer, " sent a message for ",
+                   closed_handlers.contains(handler) ? "closed" : "unknown", " handler ", handler),
+           peer);
       return;
     }
     try {
@@ -258,8 +278,7 @@ struct Transport::State {
 
   void heartbeat() {
     const auto now = Clock::now();
-    const auto interval = std::max(options.peer_timeout / 5, std::chrono::milliseconds(20));
-    if (now - last_heartbeat < interval) return;
+    if (now - last_heartbeat < heartbeat_interval()) return;
     last_heartbeat = now;
     if (failed.load() || stopping.load()) return;
     for (int peer = 0; peer < job.size; ++peer) {
@@ -276,8 +295,51 @@ struct Transport::State {
     }
   }
 
-  static constexpr std::chrono::microseconds kFirstNap{20};
-  static constexpr std::chrono::microseconds kLongestNap{500};
+  /// A thread posted work or changed a condition: sleepers re-check (the progress thread
+  /// picks up what needs driving).
+  void posted() {
+    activity.fetch_add(1, std::memory_order_seq_cst);
+    wake_event.wake();
+  }
+
+  /// Wakes every sleeping thread, the progress thread too (stop, failure).
+  void wake_all() {
+    posted();
+    handback_event.wake();
+  }
+
+  Clock::duration heartbeat_interval() const {
+    return std::max<Clock::duration>(options.peer_timeout / 5, std::chrono::milliseconds(20));
+  }
+
+  /// How long a thread keeps spinning after the last thing it saw happen, before it sleeps.
+  /// Far above a round trip (a ping-pong never sleeps between its messages), short enough
+  /// that a rank waiting for a slow peer soon gives the core to the threads of other ranks.
+  static constexpr std::chrono::microseconds kSpinAfterActivity{200};
+  /// Sleep of the progress thread while another thread drives the network by spinning.
+  static constexpr std::chrono::microseconds kDriverNap{50};
+  /// A sleeping waiter re-checks its condition after this at first, up to kLongestWaitNap
+  /// (puts stored straight into mapped windows raise no event).
+  static constexpr std::chrono::microseconds kFirstWaitNap{20};
+  static constexpr std::chrono::microseconds kLongestWaitNap{1000};
+
+  /// Sleeps until woken, for at most `timeout`, unless activity moved past `seen`. With
+  /// `network` (the progress thread only), also until the backend has an event. Returns
+  /// whether it was woken before the timeout.
+  bool sleep(std::int64_t seen, Clock::duration timeout, bool network) {
+    wake_event.enter();
+    bool can_sleep = activity.load(std::memory_order_seq_cst) == seen &&
+                     running.load(std::memory_order_acquire) && !abort_pending.load();
+    int fd = -1;
+    if (can_sleep && network) {
+      BackendGuard guard(*this, /*announce=*/false);
+      can_sleep = !self_pending.load(std::memory_order_acquire) && backend->arm();
+      fd = backend->event_fd();
+    }
+    bool woken = !can_sleep || wake_event.sleep(fd, timeout);
+    wake_event.leave();
+    return woken;
+  }
 
   /// After start(), collectively: registers (or allocates) this rank's window, announces its
   /// key to every peer and waits for theirs (see Transport::allocate_window).
@@ -343,7 +405,7 @@ struct Transport::State {
       if (peer != job.rank)
         post_system(peer, detail::kWindowHandler, std::as_bytes(std::span(message)));
     }
-    activity.fetch_add(1, std::memory_order_relaxed);
+    posted();
   }
 
   /// Collectively: waits until no peer will put into window `id` any more, then drops it
@@ -403,40 +465,49 @@ struct Transport::State {
   static constexpr std::uint8_t kWindowFreed = 2;
   std::map<std::uint32_t, std::set<int>> freed_by;  // window -> peers done with it (lock)
 
+  /// Spins while there is work and for kSpinAfterActivity after it; then sleeps on the
+  /// backend's event descriptor and the wake event until the next heartbeat is due. While a
+  /// waiter drives the network it only keeps the heartbeats going; waiters that sleep are
+  /// woken after every round that did something.
   void progress_loop() {
-    ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: the idle sleep below stays short
-    int idle = 0;
-    auto nap = kFirstNap;
-    std::int64_t seen = activity.load();
+    ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
+    auto last_busy = Clock::now();
     while (running.load(std::memory_order_acquire)) {
       if (drivers.load(std::memory_order_relaxed) > 0) {
-        // A waiting thread drives the network: leave the lock and the core to it (on a
-        // machine with few cores a second spinning thread per rank costs the waiter, or the
-        // peer it waits for, its core).
+        // A waiter drives the network: leave the lock and the core to it (on a machine with
+        // few cores a second spinning thread per rank costs the waiter, or the peer it waits
+        // for, its core). A waiter that sleeps on the network wakes this thread when it leaves.
         heartbeat();
         send_abort_notices();
-        std::this_thread::sleep_for(std::chrono::microseconds(20));
-        idle = 0;  // back to work at once when the wait ends
+        handback_event.enter();
+        if (drivers.load(std::memory_order_seq_cst) > 0 && running.load() &&
+            !abort_pending.load()) {
+          handback_event.sleep(-1, kDriverNap);
+        }
+        handback_event.leave();
+        last_busy = Clock::now();  // back to work at once when the wait ends
         continue;
       }
+      const std::int64_t seen = activity.load(std::memory_order_seq_cst);
       bool busy = progress_once();
       heartbeat();
       send_abort_notices();
-      std::int64_t now = activity.load(std::memory_order_relaxed);
-      if (busy || now != seen) {
-        idle = 0;
-        nap = kFirstNap;
-        seen = now;
-      } else if (++idle > 2000) {
-        // Idle: sleep so compute threads get the core, longer the longer nothing happens
-        // (20 us up to 500 us within ~2 ms: waking every 20 us through a long compute step
-        // cost the workers on a busy machine 2.5x). Waits drive progress themselves and any
-        // activity resets the nap, so message latency stays low.
-        std::this_thread::sleep_for(nap);
-        nap = std::min(kLongestNap, nap * 5 / 4);
+      if (busy && wake_event.anyone_sleeping()) wake_event.wake();  // waiters re-check
+      const auto now = Clock::now();
+      if (busy || activity.load(std::memory_order_relaxed) != seen) {
+        last_busy = now;
+      } else if (now - last_busy > kSpinAfterActivity) {
+        sleep(seen, until_heartbeat(), true);
+        last_busy = Clock::now();  // what woke us may bring more
+        continue;
       }
       if (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
     }
+  }
+
+  Clock::duration until_heartbeat() const {
+    return std::max<Clock::duration>(last_heartbeat + heartbeat_interval() - Clock::now(),
+                                     std::chrono::microseconds(100));
   }
 
   [[noreturn]] void throw_failure() {
@@ -488,6 +559,14 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
       ++s.stop_arrivals;
     } else if (source == 0) {
       s.stop_released = true;
+    }
+  };
+  s.handlers[detail::kCloseHandler] = [&s](int source, std::span<const std::byte> bytes) {
+    detail::WireReader in(bytes, str_cat("channel close from rank ", source));
+    const auto id = static_cast<HandlerId>(in.u32());
+    in.expect_end();
+    if (id < detail::kFirstOpenedHandler || !s.closed_by[id].insert(source).second) {
+      atl::fail("rank ", source, " closed handler ", id, " twice or out of range");
     }
   };
   s.handlers[detail::kAbortHandler] = [&s](int source, std::span<const std::byte> bytes) {
@@ -545,6 +624,56 @@ HandlerId Transport::add_system_handler(MessageHandler handler) {
     }
   }
   fail("out of system handler ids");
+}
+
+HandlerId Transport::open_handler(MessageHandler handler) {
+  State& s = *state_;
+  if (!s.started) fail("open_handler before start() (use add_handler)");
+  if (State::lock_holder == &s) fail("opening a handler inside a message handler");
+  if (!handler) fail("open_handler: empty handler");
+  return s.with_backend([&](Backend&) {
+    if (s.next_opened == std::numeric_limits<HandlerId>::max()) fail("out of handler ids");
+    const HandlerId id = s.next_opened++;
+    if (s.handlers.size() <= id) s.handlers.resize(std::size_t{id} + 1);
+    s.handlers[id] = std::move(handler);
+    // Messages that came first, in arrival order, as a driving thread would deliver them.
+    if (auto it = s.early.find(id); it != s.early.end()) {
+      auto messages = std::move(it->second);
+      s.early.erase(it);
+      for (auto& [peer, bytes] : messages) s.deliver(peer, id, bytes);
+    }
+    return id;
+  });
+}
+
+void Transport::close_handler(HandlerId id) {
+  State& s = *state_;
+  if (State::lock_holder == &s) fail("closing a handler inside a message handler");
+  const bool open = s.with_backend([&](Backend&) {
+    return id >= detail::kFirstOpenedHandler && id < s.next_opened &&
+           !s.closed_handlers.contains(id);
+  });
+  if (!open) fail("close_handler: handler ", id, " is not open");
+  if (!s.started || s.stopping.load() || !s.running.load()) return;
+  // Messages between two ranks arrive in order: once a peer's notice is here, so is all it
+  // sent on id. This rank's messages to itself are delivered by the first round below.
+  detail::WireWriter note;
+  note.u32(id);
+  for (int peer = 0; peer < s.job.size; ++peer) {
+    if (peer != s.job.rank) send(peer, detail::kCloseHandler, std::as_bytes(std::span(note.str())));
+  }
+  const auto expected = static_cast<std::size_t>(s.job.size - 1);
+  bool drove = false;
+  wait_for([&] {
+    const bool done = drove && s.closed_by[id].size() == expected;
+    drove = true;
+    return done;
+  });
+  s.with_backend([&](Backend&) {
+    s.closed_by.erase(id);
+    s.handlers[id] = nullptr;
+    s.closed_handlers.insert(id);
+  });
 }
 
 WindowId Transport::add_window(std::span<std::byte> memory,
@@ -634,6 +763,10 @@ void Transport::start() {
   s.bootstrap->barrier();
 }
 
+bool Transport::started() const {
+  return state_->started;
+}
+
 void Transport::send(int peer, HandlerId handler, std::span<const std::byte> bytes) {
   State& s = *state_;
   if (peer < 0 || peer >= s.job.size) fail("send to rank ", peer, " outside 0..", s.job.size - 1);
@@ -645,7 +778,7 @@ void Transport::send(int peer, HandlerId handler, std::span<const std::byte> byt
   } else {
     s.with_backend([&](Backend& b) { s.post_locked(b, peer, handler, bytes); });
   }
-  s.activity.fetch_add(1, std::memory_order_relaxed);
+  s.posted();
 }
 
 void Transport::put(int peer, WindowId window, std::uint64_t offset,
@@ -677,7 +810,7 @@ void Transport::put(int peer, WindowId window, std::uint64_t offset,
     p.backend_ops.fetch_add(1, std::memory_order_relaxed);
     b.post_put(peer, window.index, offset, bytes, &s.put_sink);
   });
-  s.activity.fetch_add(1, std::memory_order_relaxed);
+  s.posted();
 }
 
 void Transport::fence(int peer) {
@@ -749,31 +882,51 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     return true;
   }();
   (void)slack_set;
-  constexpr int kWaitSpins = 200;
-  int spins = 0;
-  s.drivers.fetch_add(1, std::memory_order_relaxed);
-  struct Leave {
+  // While it spins this thread drives the network and the progress thread keeps off; while
+  // it sleeps the progress thread drives and wakes it after each round that did something.
+  struct Driving {
     std::atomic<int>& drivers;
-    ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
-  } leave{s.drivers};
+    bool on = true;
+    explicit Driving(std::atomic<int>& d) : drivers(d) { drivers.fetch_add(1); }
+    void set(bool driving) {
+      if (driving != on) drivers.fetch_add(driving ? 1 : -1, std::memory_order_seq_cst);
+      on = driving;
+    }
+    ~Driving() { set(false); }
+  } driving{s.drivers};
+  auto last_busy = Clock::now();
+  Clock::duration nap = State::kFirstWaitNap;
   while (true) {
+    const std::int64_t seen = s.activity.load(std::memory_order_seq_cst);
+    bool busy = false;
     {
       State::BackendGuard guard(s, /*announce=*/false);
       if (ready()) return;
-      s.drive_locked();
+      busy = s.drive_locked();
       if (ready()) return;
     }
     if (s.failed.load()) s.throw_failure();
-    s.activity.fetch_add(1, std::memory_order_relaxed);
-    // After a short spin, sleep briefly: with more ranks and threads than cores, a spinning
-    // waiter takes the core from the very thread (often another local rank's) it waits for.
-    // Before that, let another thread that wants the lock (a sender, or the progress thread's
-    // heartbeat) have it: this thread would otherwise take it again at once.
-    if (++spins > kWaitSpins) {
-      std::this_thread::sleep_for(std::chrono::microseconds(10));
-    } else if (s.waiting.load(std::memory_order_relaxed) > 0) {
-      std::this_thread::yield();
+    const auto now = Clock::now();
+    if (busy) {
+      last_busy = now;
+      nap = State::kFirstWaitNap;
+    } else if (now - last_busy > State::kSpinAfterActivity) {
+      // Nothing for a while: hand the network to the progress thread and sleep until it or a
+      // poster wakes this thread, or the nap ends (conditions on memory that peers store
+      // into directly raise no event). Woken, spin again: more may follow.
+      driving.set(false);
+      if (s.sleep(seen, nap, false)) {
+        last_busy = Clock::now();
+        nap = State::kFirstWaitNap;
+      } else {
+        nap = std::min<Clock::duration>(nap * 5 / 4, State::kLongestWaitNap);
+      }
+      driving.set(true);
+      continue;
     }
+    // Let another thread that wants the lock (a sender, or the progress thread's heartbeat)
+    // have it: this thread would otherwise take it again at once.
+    if (s.waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
   }
 }
 
@@ -847,6 +1000,7 @@ void Transport::stop() {
   }
   s.stopping.store(true);
   s.running.store(false, std::memory_order_release);
+  s.wake_all();  // a sleeping progress thread ends now
   if (s.progress_thread.joinable()) s.progress_thread.join();
   State::BackendGuard guard(s);
   for (auto& p : s.peers) std::fill(p->direct.begin(), p->direct.end(), nullptr);  // unmapped next
