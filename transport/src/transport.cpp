@@ -132,11 +132,10 @@ struct Transport::State {
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
   std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
-  // Idle threads sleep here: the progress thread also on the backend's events, waiters
-  // until it or a poster wakes them, or their nap ends.
+  // Idle threads sleep here; one of them at a time (the network sleeper) also on the
+  // backend's events. Posters wake them.
   detail::WakeEvent wake_event;
-  // The progress thread naps here while a waiter drives (posters do not wake it).
-  detail::WakeEvent handback_event;
+  std::atomic<bool> network_sleeper{false};
 
   bool started = false;
   int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
@@ -247,6 +246,12 @@ struct Transport::State {
            peer);
       return;
     }
+    if (!closed_by.empty() && handler >= detail::kFirstOpenedHandler) {
+      if (auto it = closed_by.find(handler); it != closed_by.end() && it->second.contains(peer)) {
+        fail(str_cat("rank ", peer, " sent a message for closed handler ", handler), peer);
+        return;
+      }
+    }
     try {
       handlers[handler](peer, bytes);
     } catch (const std::exception& e) {  // a handler rejected what the peer sent
@@ -303,41 +308,50 @@ struct Transport::State {
   }
 
   /// Wakes every sleeping thread, the progress thread too (stop, failure).
-  void wake_all() {
-    posted();
-    handback_event.wake();
-  }
+  void wake_all() { posted(); }
 
   Clock::duration heartbeat_interval() const {
     return std::max<Clock::duration>(options.peer_timeout / 5, std::chrono::milliseconds(20));
   }
 
-  /// How long a thread keeps spinning after the last thing it saw happen, before it sleeps.
-  /// Far above a round trip (a ping-pong never sleeps between its messages), short enough
-  /// that a rank waiting for a slow peer soon gives the core to the threads of other ranks.
-  static constexpr std::chrono::microseconds kSpinAfterActivity{200};
-  /// Sleep of the progress thread while another thread drives the network by spinning.
-  static constexpr std::chrono::microseconds kDriverNap{50};
-  /// A sleeping waiter re-checks its condition after this at first, up to kLongestWaitNap
-  /// (puts stored straight into mapped windows raise no event).
-  static constexpr std::chrono::microseconds kFirstWaitNap{20};
-  static constexpr std::chrono::microseconds kLongestWaitNap{1000};
+  /// How long a waiter keeps spinning after the last thing it saw happen, before it sleeps:
+  /// far above a round trip (a ping-pong never sleeps between its messages), short enough
+  /// that on a loaded machine it sleeps before the scheduler counts it as a CPU hog (a
+  /// thread that spins for long is descheduled for milliseconds once it is preempted).
+  static constexpr std::chrono::microseconds kWaiterSpin{30};
+  /// The same for the progress thread, which answers peers while this rank computes.
+  static constexpr std::chrono::microseconds kProgressSpin{100};
+  /// Sleep of the progress thread while a waiter drives (it takes over when the wait ends).
+  static constexpr std::chrono::microseconds kDriverNap{20};
+  /// The longest the idle progress thread sleeps on the network before it looks again
+  /// whether a waiter has come to drive (which then sleeps on the network instead).
+  static constexpr std::chrono::microseconds kIdleSleep{2000};
+  /// A sleeping waiter re-checks its condition after kFirstWaitNap (puts stored straight into
+  /// mapped windows raise no event), for kShortNaps after the last activity; then its naps
+  /// grow to kLongestWaitNap. Growing sooner traps a put ping-pong in long naps: neither side
+  /// sees activity, so each answers only when its nap ends.
+  static constexpr std::chrono::microseconds kFirstWaitNap{10};
+  static constexpr std::chrono::microseconds kShortNaps{2000};
+  static constexpr std::chrono::microseconds kLongestWaitNap{200};
 
-  /// Sleeps until woken, for at most `timeout`, unless activity moved past `seen`. With
-  /// `network` (the progress thread only), also until the backend has an event. Returns
-  /// whether it was woken before the timeout.
+  /// Sleeps until woken or for at most `timeout`, unless activity moved past `seen`. With
+  /// `network`, the caller also wakes on the backend's events if no other thread sleeps on
+  /// them (it drives the network after waking). Returns whether it was woken before the
+  /// timeout.
   bool sleep(std::int64_t seen, Clock::duration timeout, bool network) {
+    const bool on_network = network && !network_sleeper.exchange(true, std::memory_order_acq_rel);
     wake_event.enter();
     bool can_sleep = activity.load(std::memory_order_seq_cst) == seen &&
                      running.load(std::memory_order_acquire) && !abort_pending.load();
     int fd = -1;
-    if (can_sleep && network) {
+    if (can_sleep && on_network) {
       BackendGuard guard(*this, /*announce=*/false);
       can_sleep = !self_pending.load(std::memory_order_acquire) && backend->arm();
       fd = backend->event_fd();
     }
-    bool woken = !can_sleep || wake_event.sleep(fd, timeout);
+    const bool woken = !can_sleep || wake_event.sleep(fd, timeout);
     wake_event.leave();
+    if (on_network) network_sleeper.store(false, std::memory_order_release);
     return woken;
   }
 
@@ -465,10 +479,9 @@ struct Transport::State {
   static constexpr std::uint8_t kWindowFreed = 2;
   std::map<std::uint32_t, std::set<int>> freed_by;  // window -> peers done with it (lock)
 
-  /// Spins while there is work and for kSpinAfterActivity after it; then sleeps on the
-  /// backend's event descriptor and the wake event until the next heartbeat is due. While a
-  /// waiter drives the network it only keeps the heartbeats going; waiters that sleep are
-  /// woken after every round that did something.
+  /// Spins while there is work and for kProgressSpin after it; then sleeps on the backend's
+  /// event descriptor and the wake event (at most kIdleSleep). While a waiter drives the
+  /// network it only keeps the heartbeats going.
   void progress_loop() {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
     auto last_busy = Clock::now();
@@ -476,15 +489,10 @@ struct Transport::State {
       if (drivers.load(std::memory_order_relaxed) > 0) {
         // A waiter drives the network: leave the lock and the core to it (on a machine with
         // few cores a second spinning thread per rank costs the waiter, or the peer it waits
-        // for, its core). A waiter that sleeps on the network wakes this thread when it leaves.
+        // for, its core).
         heartbeat();
         send_abort_notices();
-        handback_event.enter();
-        if (drivers.load(std::memory_order_seq_cst) > 0 && running.load() &&
-            !abort_pending.load()) {
-          handback_event.sleep(-1, kDriverNap);
-        }
-        handback_event.leave();
+        std::this_thread::sleep_for(kDriverNap);
         last_busy = Clock::now();  // back to work at once when the wait ends
         continue;
       }
@@ -492,14 +500,14 @@ struct Transport::State {
       bool busy = progress_once();
       heartbeat();
       send_abort_notices();
-      if (busy && wake_event.anyone_sleeping()) wake_event.wake();  // waiters re-check
       const auto now = Clock::now();
-      if (busy || activity.load(std::memory_order_relaxed) != seen) {
+      if (!busy && activity.load(std::memory_order_relaxed) == seen &&
+          now - last_busy > kProgressSpin) {
+        sleep(seen, std::min<Clock::duration>(until_heartbeat(), kIdleSleep), true);
+        busy = progress_once();  // what woke us, even if a waiter has come meanwhile
+        last_busy = Clock::now();
+      } else if (busy || activity.load(std::memory_order_relaxed) != seen) {
         last_busy = now;
-      } else if (now - last_busy > kSpinAfterActivity) {
-        sleep(seen, until_heartbeat(), true);
-        last_busy = Clock::now();  // what woke us may bring more
-        continue;
       }
       if (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
     }
@@ -882,18 +890,11 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     return true;
   }();
   (void)slack_set;
-  // While it spins this thread drives the network and the progress thread keeps off; while
-  // it sleeps the progress thread drives and wakes it after each round that did something.
-  struct Driving {
+  s.drivers.fetch_add(1, std::memory_order_relaxed);
+  struct Leave {
     std::atomic<int>& drivers;
-    bool on = true;
-    explicit Driving(std::atomic<int>& d) : drivers(d) { drivers.fetch_add(1); }
-    void set(bool driving) {
-      if (driving != on) drivers.fetch_add(driving ? 1 : -1, std::memory_order_seq_cst);
-      on = driving;
-    }
-    ~Driving() { set(false); }
-  } driving{s.drivers};
+    ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
+  } leave{s.drivers};
   auto last_busy = Clock::now();
   Clock::duration nap = State::kFirstWaitNap;
   while (true) {
@@ -910,18 +911,16 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     if (busy) {
       last_busy = now;
       nap = State::kFirstWaitNap;
-    } else if (now - last_busy > State::kSpinAfterActivity) {
-      // Nothing for a while: hand the network to the progress thread and sleep until it or a
-      // poster wakes this thread, or the nap ends (conditions on memory that peers store
-      // into directly raise no event). Woken, spin again: more may follow.
-      driving.set(false);
-      if (s.sleep(seen, nap, false)) {
-        last_busy = Clock::now();
+    } else if (now - last_busy > State::kWaiterSpin) {
+      // Nothing for a while: sleep until the network has an event (unless the progress
+      // thread sleeps on it: it hands over within kIdleSleep), a thread of this rank posts,
+      // or the nap ends (conditions on memory that peers store into directly raise no event).
+      if (s.sleep(seen, nap, true)) {
+        last_busy = Clock::now();  // what woke us may bring more
         nap = State::kFirstWaitNap;
-      } else {
+      } else if (Clock::now() - last_busy > State::kShortNaps) {
         nap = std::min<Clock::duration>(nap * 5 / 4, State::kLongestWaitNap);
       }
-      driving.set(true);
       continue;
     }
     // Let another thread that wants the lock (a sender, or the progress thread's heartbeat)

@@ -34,7 +34,6 @@ class WakeEvent {
   /// sleep(), then call leave().
   void enter() { sleepers_.fetch_add(1, std::memory_order_seq_cst); }
   void leave() { sleepers_.fetch_sub(1, std::memory_order_relaxed); }
-  bool anyone_sleeping() const { return sleepers_.load(std::memory_order_relaxed) > 0; }
 
   /// Between enter() and leave(): blocks until wake(), `network_fd` readable (if >= 0), or
   /// the timeout; returns false on the timeout.
