@@ -561,6 +561,18 @@ void scenario_channels(Transport& t, Collectives& coll) {
   coll.barrier();
 }
 
+/// Rank 0 sends a channel batch whose record overruns it: rank 1 must fail, naming it.
+void scenario_bad_channel_batch(Transport& t, Collectives& coll) {
+  Channel channel(t, [](int, std::span<const std::byte>) {});
+  if (t.rank() == 0) {
+    const std::uint32_t batch[2] = {100, 7};  // a 100-byte record with 4 bytes behind it
+    t.send(1, channel.id(), std::as_bytes(std::span(batch)));
+  }
+  coll.barrier();
+  if (t.rank() == 1) t.wait_for([] { return false; });  // fails when the batch arrives
+  coll.barrier();
+}
+
 /// Rank 0 sends on a handler every rank has closed: rank 1 must fail, naming it.
 void scenario_closed_handler(Transport& t, Collectives& coll) {
   const HandlerId id = t.open_handler([](int, std::span<const std::byte>) {});
@@ -650,6 +662,8 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_rings(t, coll, ring, ring_records);
   else if (scenario == "channels")
     scenario_channels(t, coll);
+  else if (scenario == "bad_channel_batch")
+    scenario_bad_channel_batch(t, coll);
   else if (scenario == "closed_handler")
     scenario_closed_handler(t, coll);
   else if (scenario == "die")
@@ -745,6 +759,14 @@ TEST_P(TransportRanks, AMessageForAClosedHandlerFailsTheReceiverNamingIt) {
   Result r = run(launch(GetParam().ranks, "closed_handler", GetParam().transport, "", 0.5));
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("rank 0 sent a message for closed handler"), std::string::npos)
+      << r.output;
+}
+TEST_P(TransportRanks, AMalformedChannelBatchFailsTheReceiverNamingIt) {
+  Result r = run(launch(GetParam().ranks, "bad_channel_batch", GetParam().transport, "", 0.5));
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("bad message from rank 0: channel 1087: record of 100 bytes from rank 0 "
+                          "overruns its batch (4 bytes left)"),
+            std::string::npos)
       << r.output;
 }
 TEST_P(TransportRanks, AKilledRankStopsTheOthersWithItsNumber) {

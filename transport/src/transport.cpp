@@ -184,7 +184,7 @@ struct Transport::State {
     log_info(str_cat("rank ", job.rank, ": ", why));
     failed_rank.store(culprit);
     abort_pending.store(true);  // the progress loop tells the survivors
-    wake_all();
+    posted();
     if (failure_callback) failure_callback(why);
   }
 
@@ -307,32 +307,23 @@ struct Transport::State {
     wake_event.wake();
   }
 
-  /// Wakes every sleeping thread, the progress thread too (stop, failure).
-  void wake_all() { posted(); }
-
   Clock::duration heartbeat_interval() const {
     return std::max<Clock::duration>(options.peer_timeout / 5, std::chrono::milliseconds(20));
   }
 
-  /// How long a waiter keeps spinning after the last thing it saw happen, before it sleeps:
-  /// far above a round trip (a ping-pong never sleeps between its messages), short enough
-  /// that on a loaded machine it sleeps before the scheduler counts it as a CPU hog (a
-  /// thread that spins for long is descheduled for milliseconds once it is preempted).
-  static constexpr std::chrono::microseconds kWaiterSpin{30};
-  /// The same for the progress thread, which answers peers while this rank computes.
-  static constexpr std::chrono::microseconds kProgressSpin{100};
+  /// Rounds a waiter drives the network after the last thing it saw happen (a message, a
+  /// completion) before it naps: far above a round trip, so a ping-pong never sleeps between
+  /// its messages. Its naps are kWaitNap: on a machine with more ranks and threads than cores
+  /// a waiter that spins on takes the core from the very thread (often another local rank's)
+  /// it waits for.
+  static constexpr int kWaitSpins = 200;
+  static constexpr std::chrono::microseconds kWaitNap{10};
+  /// Rounds of the progress thread without activity before it sleeps on the network.
+  static constexpr int kProgressSpins = 2000;
   /// Sleep of the progress thread while a waiter drives (it takes over when the wait ends).
   static constexpr std::chrono::microseconds kDriverNap{20};
-  /// The longest the idle progress thread sleeps on the network before it looks again
-  /// whether a waiter has come to drive (which then sleeps on the network instead).
+  /// The longest the idle progress thread sleeps on the network in one go.
   static constexpr std::chrono::microseconds kIdleSleep{2000};
-  /// A sleeping waiter re-checks its condition after kFirstWaitNap (puts stored straight into
-  /// mapped windows raise no event), for kShortNaps after the last activity; then its naps
-  /// grow to kLongestWaitNap. Growing sooner traps a put ping-pong in long naps: neither side
-  /// sees activity, so each answers only when its nap ends.
-  static constexpr std::chrono::microseconds kFirstWaitNap{10};
-  static constexpr std::chrono::microseconds kShortNaps{2000};
-  static constexpr std::chrono::microseconds kLongestWaitNap{200};
 
   /// Sleeps until woken or for at most `timeout`, unless activity moved past `seen`. With
   /// `network`, the caller also wakes on the backend's events if no other thread sleeps on
@@ -479,12 +470,13 @@ struct Transport::State {
   static constexpr std::uint8_t kWindowFreed = 2;
   std::map<std::uint32_t, std::set<int>> freed_by;  // window -> peers done with it (lock)
 
-  /// Spins while there is work and for kProgressSpin after it; then sleeps on the backend's
-  /// event descriptor and the wake event (at most kIdleSleep). While a waiter drives the
-  /// network it only keeps the heartbeats going.
+  /// Drives the network while there is work and for kProgressSpins rounds after it; then
+  /// sleeps on the backend's event descriptor and the wake event (at most kIdleSleep, or
+  /// until the next heartbeat). While a waiter drives the network it only keeps the
+  /// heartbeats going.
   void progress_loop() {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
-    auto last_busy = Clock::now();
+    int idle = 0;
     while (running.load(std::memory_order_acquire)) {
       if (drivers.load(std::memory_order_relaxed) > 0) {
         // A waiter drives the network: leave the lock and the core to it (on a machine with
@@ -493,21 +485,21 @@ struct Transport::State {
         heartbeat();
         send_abort_notices();
         std::this_thread::sleep_for(kDriverNap);
-        last_busy = Clock::now();  // back to work at once when the wait ends
+        idle = 0;  // back to work at once when the wait ends
         continue;
       }
       const std::int64_t seen = activity.load(std::memory_order_seq_cst);
       bool busy = progress_once();
       heartbeat();
       send_abort_notices();
-      const auto now = Clock::now();
-      if (!busy && activity.load(std::memory_order_relaxed) == seen &&
-          now - last_busy > kProgressSpin) {
+      if (busy || activity.load(std::memory_order_relaxed) != seen) {
+        idle = 0;
+      } else if (++idle > kProgressSpins) {
+        // Idle: sleep until the network has an event or a thread of this rank posts (so
+        // compute threads get the core, and an idle rank costs no core).
         sleep(seen, std::min<Clock::duration>(until_heartbeat(), kIdleSleep), true);
-        busy = progress_once();  // what woke us, even if a waiter has come meanwhile
-        last_busy = Clock::now();
-      } else if (busy || activity.load(std::memory_order_relaxed) != seen) {
-        last_busy = now;
+        progress_once();  // what woke us, even if a waiter has come meanwhile
+        idle = 0;
       }
       if (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
     }
@@ -890,13 +882,12 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     return true;
   }();
   (void)slack_set;
+  int spins = 0;
   s.drivers.fetch_add(1, std::memory_order_relaxed);
   struct Leave {
     std::atomic<int>& drivers;
     ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
   } leave{s.drivers};
-  auto last_busy = Clock::now();
-  Clock::duration nap = State::kFirstWaitNap;
   while (true) {
     const std::int64_t seen = s.activity.load(std::memory_order_seq_cst);
     bool busy = false;
@@ -907,20 +898,12 @@ void Transport::wait_for(const std::function<bool()>& ready) {
       if (ready()) return;
     }
     if (s.failed.load()) s.throw_failure();
-    const auto now = Clock::now();
     if (busy) {
-      last_busy = now;
-      nap = State::kFirstWaitNap;
-    } else if (now - last_busy > State::kWaiterSpin) {
-      // Nothing for a while: sleep until the network has an event (unless the progress
-      // thread sleeps on it: it hands over within kIdleSleep), a thread of this rank posts,
-      // or the nap ends (conditions on memory that peers store into directly raise no event).
-      if (s.sleep(seen, nap, true)) {
-        last_busy = Clock::now();  // what woke us may bring more
-        nap = State::kFirstWaitNap;
-      } else if (Clock::now() - last_busy > State::kShortNaps) {
-        nap = std::min<Clock::duration>(nap * 5 / 4, State::kLongestWaitNap);
-      }
+      spins = 0;  // more may follow at once (a ping-pong): keep driving
+    } else if (++spins > State::kWaitSpins) {
+      // Nap, or less if a thread of this rank posts (conditions on memory that peers store
+      // into directly raise no event, so waiters poll).
+      s.sleep(seen, State::kWaitNap, false);
       continue;
     }
     // Let another thread that wants the lock (a sender, or the progress thread's heartbeat)
@@ -999,7 +982,7 @@ void Transport::stop() {
   }
   s.stopping.store(true);
   s.running.store(false, std::memory_order_release);
-  s.wake_all();  // a sleeping progress thread ends now
+  s.posted();  // a sleeping progress thread ends now
   if (s.progress_thread.joinable()) s.progress_thread.join();
   State::BackendGuard guard(s);
   for (auto& p : s.peers) std::fill(p->direct.begin(), p->direct.end(), nullptr);  // unmapped next

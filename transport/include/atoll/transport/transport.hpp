@@ -1,12 +1,14 @@
 // One interface over two backends (UCX, plain TCP): active messages, one-sided writes into
-// registered windows, flushes, heartbeats. Built on top: rings (ring.hpp) and collectives
-// (collectives.hpp). Nothing above this layer knows which backend runs.
+// registered windows, flushes, heartbeats. Built on top: channels (channel.hpp), rings
+// (ring.hpp), mailboxes (mailboxes.hpp) and collectives (collectives.hpp). Nothing above this
+// layer knows which backend runs.
 //
 // Threads: one progress thread per Transport drives the network (so peers' puts and flushes
 // complete even while this rank's workers compute); while a thread blocks in wait_for() (or a
 // flush, collective or ring wait) that thread drives it instead and the progress thread only
-// keeps the heartbeats going, so the two never compete for a core. Any thread may send, put,
-// fence and flush; posting never waits for the network.
+// keeps the heartbeats going, so the two never compete for a core. Both spin only briefly
+// after the last event, then sleep on the backend's event descriptor (docs/transport.md,
+// "Progress"). Any thread may send, put, fence and flush; posting never waits for the network.
 #pragma once
 
 #include <chrono>
