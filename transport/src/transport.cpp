@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "atoll/common/log.hpp"
@@ -59,6 +60,9 @@ struct Transport::State {
   // arrival order), ids closed, and per id being closed the peers done with it. Lock.
   HandlerId next_opened = detail::kFirstOpenedHandler;
   std::map<HandlerId, std::vector<std::pair<int, std::vector<std::byte>>>> early;
+  // Early messages of handlers opened since, delivered first by the next round of progress
+  // (not inside open_handler: the caller may not be ready for them before it returns).
+  std::deque<std::tuple<int, HandlerId, std::vector<std::byte>>> replay;
   std::set<HandlerId> closed_handlers;
   std::map<HandlerId, std::set<int>> closed_by;
   std::vector<std::span<std::byte>> windows;
@@ -184,7 +188,7 @@ struct Transport::State {
     log_info(str_cat("rank ", job.rank, ": ", why));
     failed_rank.store(culprit);
     abort_pending.store(true);  // the progress loop tells the survivors
-    posted();
+    wake_all();
     if (failure_callback) failure_callback(why);
   }
 
@@ -263,7 +267,14 @@ struct Transport::State {
   /// the network, then messages to self. Every handler runs under the lock, so handlers are
   /// serialized. Returns whether anything happened.
   bool drive_locked() {
-    bool busy = backend->progress();
+    bool busy = false;
+    if (!replay.empty()) {
+      auto messages = std::move(replay);
+      replay.clear();
+      for (auto& [peer, handler, bytes] : messages) deliver(peer, handler, bytes);
+      busy = true;
+    }
+    busy = backend->progress() || busy;
     reap_sends();
     if (!self_pending.load(std::memory_order_acquire)) return busy;
     self_pending.store(false, std::memory_order_relaxed);  // before taking the queue
@@ -302,7 +313,16 @@ struct Transport::State {
 
   /// A thread posted work or changed a condition: sleepers re-check (the progress thread
   /// picks up what needs driving).
+  /// Only when no waiter drives: it progresses what was posted itself, and waking the
+  /// progress thread per message would cost a context switch each (and the core on a small
+  /// machine).
   void posted() {
+    activity.fetch_add(1, std::memory_order_seq_cst);
+    if (drivers.load(std::memory_order_seq_cst) == 0) wake_event.wake();
+  }
+
+  /// Wakes every sleeping thread (stop, failure).
+  void wake_all() {
     activity.fetch_add(1, std::memory_order_seq_cst);
     wake_event.wake();
   }
@@ -631,19 +651,20 @@ HandlerId Transport::open_handler(MessageHandler handler) {
   if (!s.started) fail("open_handler before start() (use add_handler)");
   if (State::lock_holder == &s) fail("opening a handler inside a message handler");
   if (!handler) fail("open_handler: empty handler");
-  return s.with_backend([&](Backend&) {
+  const HandlerId opened = s.with_backend([&](Backend&) {
     if (s.next_opened == std::numeric_limits<HandlerId>::max()) fail("out of handler ids");
     const HandlerId id = s.next_opened++;
     if (s.handlers.size() <= id) s.handlers.resize(std::size_t{id} + 1);
     s.handlers[id] = std::move(handler);
-    // Messages that came first, in arrival order, as a driving thread would deliver them.
+    // Messages that came first, in arrival order, before any that arrive from now on.
     if (auto it = s.early.find(id); it != s.early.end()) {
-      auto messages = std::move(it->second);
+      for (auto& [peer, bytes] : it->second) s.replay.emplace_back(peer, id, std::move(bytes));
       s.early.erase(it);
-      for (auto& [peer, bytes] : messages) s.deliver(peer, id, bytes);
     }
     return id;
   });
+  s.wake_all();  // the progress thread delivers the early messages
+  return opened;
 }
 
 void Transport::close_handler(HandlerId id) {
@@ -883,11 +904,15 @@ void Transport::wait_for(const std::function<bool()>& ready) {
   }();
   (void)slack_set;
   int spins = 0;
-  s.drivers.fetch_add(1, std::memory_order_relaxed);
+  s.drivers.fetch_add(1, std::memory_order_seq_cst);
   struct Leave {
-    std::atomic<int>& drivers;
-    ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
-  } leave{s.drivers};
+    State& s;
+    ~Leave() {
+      // The last waiter hands the network back: wake the progress thread if it sleeps (work
+      // posted meanwhile did not wake it).
+      if (s.drivers.fetch_sub(1, std::memory_order_seq_cst) == 1) s.wake_event.wake();
+    }
+  } leave{s};
   while (true) {
     const std::int64_t seen = s.activity.load(std::memory_order_seq_cst);
     bool busy = false;
@@ -982,7 +1007,7 @@ void Transport::stop() {
   }
   s.stopping.store(true);
   s.running.store(false, std::memory_order_release);
-  s.posted();  // a sleeping progress thread ends now
+  s.wake_all();  // a sleeping progress thread ends now
   if (s.progress_thread.joinable()) s.progress_thread.join();
   State::BackendGuard guard(s);
   for (auto& p : s.peers) std::fill(p->direct.begin(), p->direct.end(), nullptr);  // unmapped next

@@ -81,7 +81,7 @@ class Transport {
   /// After start(), collective: every rank opens the same handlers in the same order (one
   /// thread per rank; not from a handler), so the returned id is the same everywhere. Does
   /// not wait for the peers: messages for this id that arrive before this rank opened it are
-  /// kept and delivered, in order, when it does.
+  /// kept, and delivered in order (before any later ones) by the next round of progress.
   HandlerId open_handler(MessageHandler handler);
   /// After start(), collective (not from a handler): tells every peer this rank sends no more
   /// on `id`, and returns once every peer has done so and all they sent on it was delivered
