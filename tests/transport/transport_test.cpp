@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
+#include "atoll/transport/channel.hpp"
 #include "atoll/transport/collectives.hpp"
 #include "atoll/transport/exchange.hpp"
 #include "atoll/transport/mailboxes.hpp"
@@ -395,6 +396,193 @@ void scenario_rings(Transport& t, Collectives& coll, RingChannel& ring, std::uin
   coll.barrier();
 }
 
+/// Handlers opened after start(): the same id on every rank, messages that arrive before the
+/// receiver opened the handler delivered in order once it does, closed in turn. Rank 0 opens
+/// at once and sends; the others open later, so its messages come first.
+void handlers_after_start(Transport& t, Collectives& coll) {
+  const int n = t.size();
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    if (t.rank() != 0) std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    constexpr std::uint64_t kMessages = 20;
+    std::vector<std::uint64_t> next(static_cast<std::size_t>(n), 0);
+    std::uint64_t got = 0;
+    const HandlerId id = t.open_handler([&](int source, std::span<const std::byte> bytes) {
+      std::uint64_t msg[2];
+      CHECK(bytes.size() == sizeof msg, "handler message of " + std::to_string(bytes.size()));
+      std::memcpy(msg, bytes.data(), sizeof msg);
+      CHECK(msg[0] == round && msg[1] == next[static_cast<std::size_t>(source)]++,
+            "message " + std::to_string(msg[1]) + " of round " + std::to_string(msg[0]) +
+                " from rank " + std::to_string(source) + " out of order");
+      ++got;
+    });
+    CHECK(coll.allreduce(id, ReduceOp::kMin) == id && coll.allreduce(id, ReduceOp::kMax) == id,
+          "ranks opened different handler ids");
+    for (int peer = 0; peer < n; ++peer) {
+      for (std::uint64_t i = 0; i < kMessages; ++i) {
+        const std::uint64_t msg[2] = {round, i};
+        t.send(peer, id, std::as_bytes(std::span(msg)));
+      }
+    }
+    t.wait_for([&] { return got == kMessages * static_cast<std::uint64_t>(n); });
+    t.close_handler(id);
+    bool refused = false;
+    try {
+      t.close_handler(id);
+    } catch (const Error&) {
+      refused = true;
+    }
+    CHECK(refused, "a closed handler was closed again");
+  }
+}
+
+/// A record of a channel test: writer thread, index, then content() bytes.
+std::vector<std::byte> channel_record(int source, std::uint32_t thread, std::uint64_t index) {
+  std::vector<std::byte> rec(12 + mix(index * 31 + thread) % 40);
+  std::memcpy(rec.data(), &thread, 4);
+  std::memcpy(rec.data() + 4, &index, 8);
+  for (std::size_t k = 12; k < rec.size(); ++k) rec[k] = content(source, index * 8 + thread, k);
+  return rec;
+}
+
+/// Channels opened and closed after start(), each fed by several writer threads at once while
+/// another thread flushes: every record arrives once, in order per (source, writer).
+void channels_after_start(Transport& t) {
+  const int n = t.size();
+  constexpr std::uint32_t kThreads = 4;
+  constexpr std::uint64_t kRecords = 1500;
+  for (std::size_t batch : {std::size_t{256}, std::size_t{64} << 10}) {
+    std::vector<std::vector<std::uint64_t>> next(static_cast<std::size_t>(n),
+                                                 std::vector<std::uint64_t>(kThreads, 0));
+    std::uint64_t got = 0;  // handlers are serialized; read in wait_for (the same lock)
+    ChannelOptions options;
+    options.batch_bytes = batch;
+    options.max_delay = std::chrono::microseconds(100);
+    Channel channel(
+        t,
+        [&](int source, std::span<const std::byte> rec) {
+          std::uint32_t thread = 0;
+          std::uint64_t index = 0;
+          CHECK(rec.size() >= 12, "short channel record");
+          std::memcpy(&thread, rec.data(), 4);
+          std::memcpy(&index, rec.data() + 4, 8);
+          CHECK(thread < kThreads, "channel record of writer " + std::to_string(thread));
+          auto& due = next[static_cast<std::size_t>(source)][thread];
+          CHECK(index == due, "channel record " + std::to_string(index) + " from rank " +
+                                  std::to_string(source) + " writer " + std::to_string(thread) +
+                                  " arrived when " + std::to_string(due) + " was due");
+          const std::vector<std::byte> want = channel_record(source, thread, index);
+          CHECK(std::equal(rec.begin(), rec.end(), want.begin(), want.end()),
+                "channel record content");
+          ++due;
+          ++got;
+        },
+        options);
+    std::vector<Channel::Writer*> writers;
+    for (std::uint32_t th = 0; th < kThreads; ++th) writers.push_back(&channel.add_writer());
+    std::atomic<bool> writing{true};
+    std::thread flusher([&] {
+      while (writing.load()) {
+        channel.flush_if_due();
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    });
+    std::vector<std::thread> threads;
+    for (std::uint32_t th = 0; th < kThreads; ++th) {
+      threads.emplace_back([&, th] {
+        for (std::uint64_t i = 0; i < kRecords; ++i) {
+          for (int peer = 0; peer < n; ++peer) {
+            writers[th]->append(peer, channel_record(t.rank(), th, i));
+          }
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    writing.store(false);
+    flusher.join();
+    channel.flush_all();
+    const std::uint64_t expected = kRecords * kThreads * static_cast<std::uint64_t>(n);
+    t.wait_for([&] { return got == expected; });
+    CHECK(channel.records_sent() == expected && channel.records_received() == expected,
+          "channel counted " + std::to_string(channel.records_sent()) + " sent, " +
+              std::to_string(channel.records_received()) + " received");
+  }
+}
+
+/// Rings and mailboxes created and freed after start(), a few times over.
+void rings_and_mailboxes_after_start(Transport& t, Collectives& coll) {
+  const int n = t.size();
+  for (int round = 0; round < 2; ++round) {
+    RingOptions options;
+    options.ring_bytes = 16 * 1024;  // small: back-pressure and wrap-arounds
+    options.batch_bytes = 1024;
+    RingChannel ring(t, options);
+    constexpr std::uint64_t kRecords = 2000;
+    std::vector<std::uint64_t> next(static_cast<std::size_t>(n), 0);
+    std::uint64_t got = 0;
+    auto check = [&](int source, std::span<const std::byte> rec) {
+      const std::vector<std::byte> want =
+          channel_record(source, 0, next[static_cast<std::size_t>(source)]++);
+      CHECK(std::equal(rec.begin(), rec.end(), want.begin(), want.end()), "ring record");
+      ++got;
+    };
+    for (std::uint64_t i = 0; i < kRecords; ++i) {
+      for (int peer = 0; peer < n; ++peer) ring.append(peer, channel_record(t.rank(), 0, i));
+      if (i % 64 == 0) ring.poll(check);
+    }
+    ring.post_all();
+    while (got < kRecords * static_cast<std::uint64_t>(n)) {
+      ring.poll(check);
+      t.check_peers();
+    }
+    coll.barrier();  // nobody frees the ring while a peer still waits for its credit
+  }
+  for (std::uint64_t round = 0; round < 3; ++round) {
+    std::vector<std::size_t> capacity(static_cast<std::size_t>(n), 64), lengths(capacity);
+    lengths[static_cast<std::size_t>(t.rank())] = 0;  // a rank never mails itself
+    Mailboxes mail(t, coll, capacity);
+    for (int p = 0; p < n; ++p) {
+      std::span<std::byte> out = mail.outbox(p);
+      for (std::size_t k = 0; k < out.size(); ++k) out[k] = content(t.rank(), round * 64 + p, k);
+    }
+    mail.deliver(lengths);
+    for (int source = 0; source < n; ++source) {
+      std::span<const std::byte> in = mail.inbox(source);
+      CHECK(in.size() == (source == t.rank() ? 0 : 64), "mailbox batch size");
+      for (std::size_t k = 0; k < in.size(); ++k)
+        CHECK(in[k] == content(source, round * 64 + t.rank(), k), "mailbox content");
+    }
+  }
+}
+
+void scenario_channels(Transport& t, Collectives& coll) {
+  handlers_after_start(t, coll);
+  channels_after_start(t);
+  rings_and_mailboxes_after_start(t, coll);
+  coll.barrier();
+}
+
+/// Rank 0 sends a channel batch whose record overruns it: rank 1 must fail, naming it.
+void scenario_bad_channel_batch(Transport& t, Collectives& coll) {
+  Channel channel(t, [](int, std::span<const std::byte>) {});
+  if (t.rank() == 0) {
+    const std::uint32_t batch[2] = {100, 7};  // a 100-byte record with 4 bytes behind it
+    t.send(1, channel.id(), std::as_bytes(std::span(batch)));
+  }
+  coll.barrier();
+  if (t.rank() == 1) t.wait_for([] { return false; });  // fails when the batch arrives
+  coll.barrier();
+}
+
+/// Rank 0 sends on a handler every rank has closed: rank 1 must fail, naming it.
+void scenario_closed_handler(Transport& t, Collectives& coll) {
+  const HandlerId id = t.open_handler([](int, std::span<const std::byte>) {});
+  t.close_handler(id);
+  if (t.rank() == 0) t.send(1, id, {});
+  coll.barrier();
+  if (t.rank() == 1) t.wait_for([] { return false; });  // fails when the message arrives
+  coll.barrier();
+}
+
 /// Rank 1 dies (SIGKILL: its connections break) or stalls (SIGSTOP: only the heartbeat
 /// timeout can tell); the others must fail on their own, naming it.
 void scenario_die(Transport& t, Collectives& coll, int signal) {
@@ -472,6 +660,12 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_collectives(t, coll);
   else if (scenario == "rings")
     scenario_rings(t, coll, ring, ring_records);
+  else if (scenario == "channels")
+    scenario_channels(t, coll);
+  else if (scenario == "bad_channel_batch")
+    scenario_bad_channel_batch(t, coll);
+  else if (scenario == "closed_handler")
+    scenario_closed_handler(t, coll);
   else if (scenario == "die")
     scenario_die(t, coll, SIGKILL);
   else if (scenario == "stall")
@@ -557,6 +751,23 @@ TEST_P(TransportRanks, CollectivesMatchSerialResults) {
 }
 TEST_P(TransportRanks, RingsDeliverEveryRecordOnceInOrderUnderBackPressure) {
   expect_passes("rings", "--records 200000");
+}
+TEST_P(TransportRanks, HandlersChannelsRingsAndMailboxesOpenAndCloseAfterStart) {
+  expect_passes("channels");
+}
+TEST_P(TransportRanks, AMessageForAClosedHandlerFailsTheReceiverNamingIt) {
+  Result r = run(launch(GetParam().ranks, "closed_handler", GetParam().transport, "", 0.5));
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("rank 0 sent a message for closed handler"), std::string::npos)
+      << r.output;
+}
+TEST_P(TransportRanks, AMalformedChannelBatchFailsTheReceiverNamingIt) {
+  Result r = run(launch(GetParam().ranks, "bad_channel_batch", GetParam().transport, "", 0.5));
+  EXPECT_NE(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("bad message from rank 0: channel 1087: record of 100 bytes from rank 0 "
+                          "overruns its batch (4 bytes left)"),
+            std::string::npos)
+      << r.output;
 }
 TEST_P(TransportRanks, AKilledRankStopsTheOthersWithItsNumber) {
   Result r = run(launch(GetParam().ranks, "die", GetParam().transport));

@@ -106,6 +106,14 @@ class Backend {
   /// applies incoming puts (TCP), completes operations. Returns true if it did anything.
   virtual bool progress() = 0;
 
+  /// A descriptor that becomes readable when the network has something for progress() (UCX:
+  /// the worker's event fd; TCP: the epoll set of its sockets), or -1 before connect().
+  /// Puts that land as direct stores in mapped windows raise no event.
+  virtual int event_fd() = 0;
+  /// Before blocking on event_fd(): true when nothing is pending, so the next event makes it
+  /// readable; false when progress() has work now (call it, then arm again).
+  virtual bool arm() = 0;
+
   /// Closes every endpoint (after the last flush; pending operations are dropped).
   virtual void disconnect() = 0;
 };

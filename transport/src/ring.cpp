@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
 
 namespace atl {
 namespace {
@@ -67,6 +68,7 @@ struct RingChannel::State {
   // Send side: credits[peer] = bytes peer consumed from our batches (set by its messages).
   std::vector<std::atomic<std::uint64_t>> credits;
   HandlerId credit_handler = 0;
+  bool opened_after_start = false;  // then freed collectively by the destructor
   struct Sender {
     std::vector<std::uint64_t> mirror;  // capacity bytes
     std::uint64_t head = 0;             // bytes written (monotonic)
@@ -215,24 +217,37 @@ RingChannel::RingChannel(Transport& transport, const RingOptions& options)
   s.rings_base = transport.local_window(s.rings_window).data();
   s.credits = std::vector<std::atomic<std::uint64_t>>(static_cast<std::size_t>(s.n));
   State* state = &s;
-  s.credit_handler =
-      transport.add_system_handler([state](int source, std::span<const std::byte> bytes) {
-        std::uint64_t consumed;
-        if (bytes.size() != sizeof consumed)
-          fail("ring credit from rank ", source, " of ", bytes.size(), " bytes");
-        std::memcpy(&consumed, bytes.data(), sizeof consumed);
-        std::uint64_t seen = state->credits[source].load(std::memory_order_relaxed);
-        if (consumed < seen) {  // credits only grow
-          fail("ring credit from rank ", source, " went back from ", seen, " to ", consumed);
-        }
-        state->credits[source].store(consumed, std::memory_order_release);
-      });
+  auto on_credit = [state](int source, std::span<const std::byte> bytes) {
+    std::uint64_t consumed;
+    if (bytes.size() != sizeof consumed)
+      fail("ring credit from rank ", source, " of ", bytes.size(), " bytes");
+    std::memcpy(&consumed, bytes.data(), sizeof consumed);
+    std::uint64_t seen = state->credits[source].load(std::memory_order_relaxed);
+    if (consumed < seen) {  // credits only grow
+      fail("ring credit from rank ", source, " went back from ", seen, " to ", consumed);
+    }
+    state->credits[source].store(consumed, std::memory_order_release);
+  };
+  s.opened_after_start = transport.started();
+  s.credit_handler = s.opened_after_start ? transport.open_handler(on_credit)
+                                          : transport.add_system_handler(on_credit);
   s.receivers.resize(static_cast<std::size_t>(s.n));
   s.senders.resize(static_cast<std::size_t>(s.n));
   for (auto& sender : s.senders) sender.mirror.assign(s.capacity / 8, 0);
 }
 
-RingChannel::~RingChannel() = default;
+RingChannel::~RingChannel() {
+  State& s = *state_;
+  if (!s.opened_after_start || s.transport.failed() || std::uncaught_exceptions() > 0) return;
+  try {
+    // Every rank's puts into the rings land first (free_window flushes and meets the peers),
+    // then the credit handler closes (credits in flight are delivered before it does).
+    s.transport.free_window(s.rings_window);
+    s.transport.close_handler(s.credit_handler);
+  } catch (const std::exception& e) {
+    log_info(str_cat("ring channel: freeing: ", e.what()));
+  }
+}
 
 std::size_t RingChannel::max_record() const {
   return state_->options.batch_bytes - 4;

@@ -545,6 +545,13 @@ class TcpBackend final : public Backend {
   }
 
   bool progress() override;
+  int event_fd() override { return closed_ || !epoll_ ? -1 : epoll_.get(); }
+  /// Pending work outside the epoll set: messages to self, input left by a throwing
+  /// callback, broken peers, output queued without EPOLLOUT.
+  bool arm() override {
+    return !closed_ && self_queue_.empty() && self_delivering_.empty() && reparse_.empty() &&
+           broken_.empty() && dirty_.empty();
+  }
   void disconnect() override;
 
  private:

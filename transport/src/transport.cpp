@@ -10,19 +10,22 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "atoll/common/log.hpp"
+#include "atoll/common/spin_lock.hpp"
 #include "atoll/transport/bootstrap.hpp"
 #include "backend.hpp"
-#include "spin_lock.hpp"
 #include "system_handlers.hpp"
+#include "wake_event.hpp"
 #include "wire.hpp"
 
 namespace atl {
@@ -49,10 +52,19 @@ struct Transport::State {
 
   // The backend lock. Posters announce themselves in `waiting` so the progress thread
   // steps aside between two progress() calls instead of starving them.
-  detail::SpinLock lock;
+  SpinLock lock;
   std::atomic<int> waiting{0};
 
-  std::vector<MessageHandler> handlers;  // by handler id (user and system)
+  std::vector<MessageHandler> handlers;  // by handler id (user, system, opened); lock
+  // Handlers opened after start(): the next id, messages for ids not opened yet (per id, in
+  // arrival order), ids closed, and per id being closed the peers done with it. Lock.
+  HandlerId next_opened = detail::kFirstOpenedHandler;
+  std::map<HandlerId, std::vector<std::pair<int, std::vector<std::byte>>>> early;
+  // Early messages of handlers opened since, delivered first by the next round of progress
+  // (not inside open_handler: the caller may not be ready for them before it returns).
+  std::deque<std::tuple<int, HandlerId, std::vector<std::byte>>> replay;
+  std::set<HandlerId> closed_handlers;
+  std::map<HandlerId, std::set<int>> closed_by;
   std::vector<std::span<std::byte>> windows;
   std::vector<std::optional<std::string>> allocated_keys;  // by window: blob of an allocated one
   std::vector<std::shared_ptr<const void>> keep_alive;     // window memory owned for the user
@@ -124,6 +136,10 @@ struct Transport::State {
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
   std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
+  // Idle threads sleep here; one of them at a time (the network sleeper) also on the
+  // backend's events. Posters wake them.
+  detail::WakeEvent wake_event;
+  std::atomic<bool> network_sleeper{false};
 
   bool started = false;
   int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
@@ -172,6 +188,7 @@ struct Transport::State {
     log_info(str_cat("rank ", job.rank, ": ", why));
     failed_rank.store(culprit);
     abort_pending.store(true);  // the progress loop tells the survivors
+    wake_all();
     if (failure_callback) failure_callback(why);
   }
 
@@ -224,8 +241,20 @@ struct Transport::State {
       last_heard[peer].store(now_ns(), std::memory_order_relaxed);
     }
     if (handler >= handlers.size() || !handlers[handler]) {
-      fail(str_cat("rank ", peer, " sent a message for unknown handler ", handler), peer);
+      if (handler >= next_opened && handler - next_opened < detail::kMaxOpenAhead) {
+        early[handler].emplace_back(peer, std::vector<std::byte>(bytes.begin(), bytes.end()));
+        return;  // delivered when this rank opens it
+      }
+      fail(str_cat("rank ", peer, " sent a message for ",
+                   closed_handlers.contains(handler) ? "closed" : "unknown", " handler ", handler),
+           peer);
       return;
+    }
+    if (!closed_by.empty() && handler >= detail::kFirstOpenedHandler) {
+      if (auto it = closed_by.find(handler); it != closed_by.end() && it->second.contains(peer)) {
+        fail(str_cat("rank ", peer, " sent a message for closed handler ", handler), peer);
+        return;
+      }
     }
     try {
       handlers[handler](peer, bytes);
@@ -238,7 +267,14 @@ struct Transport::State {
   /// the network, then messages to self. Every handler runs under the lock, so handlers are
   /// serialized. Returns whether anything happened.
   bool drive_locked() {
-    bool busy = backend->progress();
+    bool busy = false;
+    if (!replay.empty()) {
+      auto messages = std::move(replay);
+      replay.clear();
+      for (auto& [peer, handler, bytes] : messages) deliver(peer, handler, bytes);
+      busy = true;
+    }
+    busy = backend->progress() || busy;
     reap_sends();
     if (!self_pending.load(std::memory_order_acquire)) return busy;
     self_pending.store(false, std::memory_order_relaxed);  // before taking the queue
@@ -258,8 +294,7 @@ struct Transport::State {
 
   void heartbeat() {
     const auto now = Clock::now();
-    const auto interval = std::max(options.peer_timeout / 5, std::chrono::milliseconds(20));
-    if (now - last_heartbeat < interval) return;
+    if (now - last_heartbeat < heartbeat_interval()) return;
     last_heartbeat = now;
     if (failed.load() || stopping.load()) return;
     for (int peer = 0; peer < job.size; ++peer) {
@@ -276,8 +311,60 @@ struct Transport::State {
     }
   }
 
-  static constexpr std::chrono::microseconds kFirstNap{20};
-  static constexpr std::chrono::microseconds kLongestNap{500};
+  /// A thread posted work or changed a condition: sleepers re-check (the progress thread
+  /// picks up what needs driving).
+  /// Only when no waiter drives: it progresses what was posted itself, and waking the
+  /// progress thread per message would cost a context switch each (and the core on a small
+  /// machine).
+  void posted() {
+    activity.fetch_add(1, std::memory_order_seq_cst);
+    if (drivers.load(std::memory_order_seq_cst) == 0) wake_event.wake();
+  }
+
+  /// Wakes every sleeping thread (stop, failure).
+  void wake_all() {
+    activity.fetch_add(1, std::memory_order_seq_cst);
+    wake_event.wake();
+  }
+
+  Clock::duration heartbeat_interval() const {
+    return std::max<Clock::duration>(options.peer_timeout / 5, std::chrono::milliseconds(20));
+  }
+
+  /// Rounds a waiter drives the network after the last thing it saw happen (a message, a
+  /// completion) before it naps: far above a round trip, so a ping-pong never sleeps between
+  /// its messages. Its naps are kWaitNap: on a machine with more ranks and threads than cores
+  /// a waiter that spins on takes the core from the very thread (often another local rank's)
+  /// it waits for.
+  static constexpr int kWaitSpins = 200;
+  static constexpr std::chrono::microseconds kWaitNap{10};
+  /// Rounds of the progress thread without activity before it sleeps on the network.
+  static constexpr int kProgressSpins = 2000;
+  /// Sleep of the progress thread while a waiter drives (it takes over when the wait ends).
+  static constexpr std::chrono::microseconds kDriverNap{20};
+  /// The longest the idle progress thread sleeps on the network in one go.
+  static constexpr std::chrono::microseconds kIdleSleep{2000};
+
+  /// Sleeps until woken or for at most `timeout`, unless activity moved past `seen`. With
+  /// `network`, the caller also wakes on the backend's events if no other thread sleeps on
+  /// them (it drives the network after waking). Returns whether it was woken before the
+  /// timeout.
+  bool sleep(std::int64_t seen, Clock::duration timeout, bool network) {
+    const bool on_network = network && !network_sleeper.exchange(true, std::memory_order_acq_rel);
+    wake_event.enter();
+    bool can_sleep = activity.load(std::memory_order_seq_cst) == seen &&
+                     running.load(std::memory_order_acquire) && !abort_pending.load();
+    int fd = -1;
+    if (can_sleep && on_network) {
+      BackendGuard guard(*this, /*announce=*/false);
+      can_sleep = !self_pending.load(std::memory_order_acquire) && backend->arm();
+      fd = backend->event_fd();
+    }
+    const bool woken = !can_sleep || wake_event.sleep(fd, timeout);
+    wake_event.leave();
+    if (on_network) network_sleeper.store(false, std::memory_order_release);
+    return woken;
+  }
 
   /// After start(), collectively: registers (or allocates) this rank's window, announces its
   /// key to every peer and waits for theirs (see Transport::allocate_window).
@@ -343,7 +430,7 @@ struct Transport::State {
       if (peer != job.rank)
         post_system(peer, detail::kWindowHandler, std::as_bytes(std::span(message)));
     }
-    activity.fetch_add(1, std::memory_order_relaxed);
+    posted();
   }
 
   /// Collectively: waits until no peer will put into window `id` any more, then drops it
@@ -403,40 +490,44 @@ struct Transport::State {
   static constexpr std::uint8_t kWindowFreed = 2;
   std::map<std::uint32_t, std::set<int>> freed_by;  // window -> peers done with it (lock)
 
+  /// Drives the network while there is work and for kProgressSpins rounds after it; then
+  /// sleeps on the backend's event descriptor and the wake event (at most kIdleSleep, or
+  /// until the next heartbeat). While a waiter drives the network it only keeps the
+  /// heartbeats going.
   void progress_loop() {
-    ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: the idle sleep below stays short
+    ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
     int idle = 0;
-    auto nap = kFirstNap;
-    std::int64_t seen = activity.load();
     while (running.load(std::memory_order_acquire)) {
       if (drivers.load(std::memory_order_relaxed) > 0) {
-        // A waiting thread drives the network: leave the lock and the core to it (on a
-        // machine with few cores a second spinning thread per rank costs the waiter, or the
-        // peer it waits for, its core).
+        // A waiter drives the network: leave the lock and the core to it (on a machine with
+        // few cores a second spinning thread per rank costs the waiter, or the peer it waits
+        // for, its core).
         heartbeat();
         send_abort_notices();
-        std::this_thread::sleep_for(std::chrono::microseconds(20));
+        std::this_thread::sleep_for(kDriverNap);
         idle = 0;  // back to work at once when the wait ends
         continue;
       }
+      const std::int64_t seen = activity.load(std::memory_order_seq_cst);
       bool busy = progress_once();
       heartbeat();
       send_abort_notices();
-      std::int64_t now = activity.load(std::memory_order_relaxed);
-      if (busy || now != seen) {
+      if (busy || activity.load(std::memory_order_relaxed) != seen) {
         idle = 0;
-        nap = kFirstNap;
-        seen = now;
-      } else if (++idle > 2000) {
-        // Idle: sleep so compute threads get the core, longer the longer nothing happens
-        // (20 us up to 500 us within ~2 ms: waking every 20 us through a long compute step
-        // cost the workers on a busy machine 2.5x). Waits drive progress themselves and any
-        // activity resets the nap, so message latency stays low.
-        std::this_thread::sleep_for(nap);
-        nap = std::min(kLongestNap, nap * 5 / 4);
+      } else if (++idle > kProgressSpins) {
+        // Idle: sleep until the network has an event or a thread of this rank posts (so
+        // compute threads get the core, and an idle rank costs no core).
+        sleep(seen, std::min<Clock::duration>(until_heartbeat(), kIdleSleep), true);
+        progress_once();  // what woke us, even if a waiter has come meanwhile
+        idle = 0;
       }
       if (waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
     }
+  }
+
+  Clock::duration until_heartbeat() const {
+    return std::max<Clock::duration>(last_heartbeat + heartbeat_interval() - Clock::now(),
+                                     std::chrono::microseconds(100));
   }
 
   [[noreturn]] void throw_failure() {
@@ -488,6 +579,14 @@ Transport::Transport(const JobInfo& job, const TransportOptions& options)
       ++s.stop_arrivals;
     } else if (source == 0) {
       s.stop_released = true;
+    }
+  };
+  s.handlers[detail::kCloseHandler] = [&s](int source, std::span<const std::byte> bytes) {
+    detail::WireReader in(bytes, str_cat("channel close from rank ", source));
+    const auto id = static_cast<HandlerId>(in.u32());
+    in.expect_end();
+    if (id < detail::kFirstOpenedHandler || !s.closed_by[id].insert(source).second) {
+      atl::fail("rank ", source, " closed handler ", id, " twice or out of range");
     }
   };
   s.handlers[detail::kAbortHandler] = [&s](int source, std::span<const std::byte> bytes) {
@@ -545,6 +644,57 @@ HandlerId Transport::add_system_handler(MessageHandler handler) {
     }
   }
   fail("out of system handler ids");
+}
+
+HandlerId Transport::open_handler(MessageHandler handler) {
+  State& s = *state_;
+  if (!s.started) fail("open_handler before start() (use add_handler)");
+  if (State::lock_holder == &s) fail("opening a handler inside a message handler");
+  if (!handler) fail("open_handler: empty handler");
+  const HandlerId opened = s.with_backend([&](Backend&) {
+    if (s.next_opened == std::numeric_limits<HandlerId>::max()) fail("out of handler ids");
+    const HandlerId id = s.next_opened++;
+    if (s.handlers.size() <= id) s.handlers.resize(std::size_t{id} + 1);
+    s.handlers[id] = std::move(handler);
+    // Messages that came first, in arrival order, before any that arrive from now on.
+    if (auto it = s.early.find(id); it != s.early.end()) {
+      for (auto& [peer, bytes] : it->second) s.replay.emplace_back(peer, id, std::move(bytes));
+      s.early.erase(it);
+    }
+    return id;
+  });
+  s.wake_all();  // the progress thread delivers the early messages
+  return opened;
+}
+
+void Transport::close_handler(HandlerId id) {
+  State& s = *state_;
+  if (State::lock_holder == &s) fail("closing a handler inside a message handler");
+  const bool open = s.with_backend([&](Backend&) {
+    return id >= detail::kFirstOpenedHandler && id < s.next_opened &&
+           !s.closed_handlers.contains(id);
+  });
+  if (!open) fail("close_handler: handler ", id, " is not open");
+  if (!s.started || s.stopping.load() || !s.running.load()) return;
+  // Messages between two ranks arrive in order: once a peer's notice is here, so is all it
+  // sent on id. This rank's messages to itself are delivered by the first round below.
+  detail::WireWriter note;
+  note.u32(id);
+  for (int peer = 0; peer < s.job.size; ++peer) {
+    if (peer != s.job.rank) send(peer, detail::kCloseHandler, std::as_bytes(std::span(note.str())));
+  }
+  const auto expected = static_cast<std::size_t>(s.job.size - 1);
+  bool drove = false;
+  wait_for([&] {
+    const bool done = drove && s.closed_by[id].size() == expected;
+    drove = true;
+    return done;
+  });
+  s.with_backend([&](Backend&) {
+    s.closed_by.erase(id);
+    s.handlers[id] = nullptr;
+    s.closed_handlers.insert(id);
+  });
 }
 
 WindowId Transport::add_window(std::span<std::byte> memory,
@@ -634,6 +784,10 @@ void Transport::start() {
   s.bootstrap->barrier();
 }
 
+bool Transport::started() const {
+  return state_->started;
+}
+
 void Transport::send(int peer, HandlerId handler, std::span<const std::byte> bytes) {
   State& s = *state_;
   if (peer < 0 || peer >= s.job.size) fail("send to rank ", peer, " outside 0..", s.job.size - 1);
@@ -645,7 +799,7 @@ void Transport::send(int peer, HandlerId handler, std::span<const std::byte> byt
   } else {
     s.with_backend([&](Backend& b) { s.post_locked(b, peer, handler, bytes); });
   }
-  s.activity.fetch_add(1, std::memory_order_relaxed);
+  s.posted();
 }
 
 void Transport::put(int peer, WindowId window, std::uint64_t offset,
@@ -677,7 +831,7 @@ void Transport::put(int peer, WindowId window, std::uint64_t offset,
     p.backend_ops.fetch_add(1, std::memory_order_relaxed);
     b.post_put(peer, window.index, offset, bytes, &s.put_sink);
   });
-  s.activity.fetch_add(1, std::memory_order_relaxed);
+  s.posted();
 }
 
 void Transport::fence(int peer) {
@@ -749,31 +903,37 @@ void Transport::wait_for(const std::function<bool()>& ready) {
     return true;
   }();
   (void)slack_set;
-  constexpr int kWaitSpins = 200;
   int spins = 0;
-  s.drivers.fetch_add(1, std::memory_order_relaxed);
+  s.drivers.fetch_add(1, std::memory_order_seq_cst);
   struct Leave {
-    std::atomic<int>& drivers;
-    ~Leave() { drivers.fetch_sub(1, std::memory_order_relaxed); }
-  } leave{s.drivers};
+    State& s;
+    ~Leave() {
+      // The last waiter hands the network back: wake the progress thread if it sleeps (work
+      // posted meanwhile did not wake it).
+      if (s.drivers.fetch_sub(1, std::memory_order_seq_cst) == 1) s.wake_event.wake();
+    }
+  } leave{s};
   while (true) {
+    const std::int64_t seen = s.activity.load(std::memory_order_seq_cst);
+    bool busy = false;
     {
       State::BackendGuard guard(s, /*announce=*/false);
       if (ready()) return;
-      s.drive_locked();
+      busy = s.drive_locked();
       if (ready()) return;
     }
     if (s.failed.load()) s.throw_failure();
-    s.activity.fetch_add(1, std::memory_order_relaxed);
-    // After a short spin, sleep briefly: with more ranks and threads than cores, a spinning
-    // waiter takes the core from the very thread (often another local rank's) it waits for.
-    // Before that, let another thread that wants the lock (a sender, or the progress thread's
-    // heartbeat) have it: this thread would otherwise take it again at once.
-    if (++spins > kWaitSpins) {
-      std::this_thread::sleep_for(std::chrono::microseconds(10));
-    } else if (s.waiting.load(std::memory_order_relaxed) > 0) {
-      std::this_thread::yield();
+    if (busy) {
+      spins = 0;  // more may follow at once (a ping-pong): keep driving
+    } else if (++spins > State::kWaitSpins) {
+      // Nap, or less if a thread of this rank posts (conditions on memory that peers store
+      // into directly raise no event, so waiters poll).
+      s.sleep(seen, State::kWaitNap, false);
+      continue;
     }
+    // Let another thread that wants the lock (a sender, or the progress thread's heartbeat)
+    // have it: this thread would otherwise take it again at once.
+    if (s.waiting.load(std::memory_order_relaxed) > 0) std::this_thread::yield();
   }
 }
 
@@ -847,6 +1007,7 @@ void Transport::stop() {
   }
   s.stopping.store(true);
   s.running.store(false, std::memory_order_release);
+  s.wake_all();  // a sleeping progress thread ends now
   if (s.progress_thread.joinable()) s.progress_thread.join();
   State::BackendGuard guard(s);
   for (auto& p : s.peers) std::fill(p->direct.begin(), p->direct.end(), nullptr);  // unmapped next

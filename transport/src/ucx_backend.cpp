@@ -190,7 +190,7 @@ ContextPtr init_context(bool mm_error_handling) {
 
   ucp_params_t params{};
   params.field_mask = UCP_PARAM_FIELD_FEATURES | UCP_PARAM_FIELD_MT_WORKERS_SHARED;
-  params.features = UCP_FEATURE_AM | UCP_FEATURE_RMA;
+  params.features = UCP_FEATURE_AM | UCP_FEATURE_RMA | UCP_FEATURE_WAKEUP;
   params.mt_workers_shared = 0;
   ucp_context_h context = nullptr;
   status = ucp_init(&params, config.get(), &context);
@@ -645,6 +645,20 @@ class UcxBackend final : public Backend {
     delivering_ = false;
     rethrow_pending();
     return did;
+  }
+
+  int event_fd() override {
+    if (!connected_ || closed_) return -1;
+    if (event_fd_ < 0) check(ucp_worker_get_efd(worker_.get(), &event_fd_), "getting the event fd");
+    return event_fd_;
+  }
+
+  bool arm() override {
+    if (!connected_ || closed_ || held_ready_) return false;
+    const ucs_status_t status = ucp_worker_arm(worker_.get());
+    if (status == UCS_ERR_BUSY) return false;
+    check(status, "arming the UCX worker");
+    return true;
   }
 
   void disconnect() override {
@@ -1192,6 +1206,7 @@ class UcxBackend final : public Backend {
   std::size_t direct_windows_ = 0;  // peer windows mapped into this process
   bool connected_ = false;
   bool closed_ = false;
+  int event_fd_ = -1;        // the worker's, owned by UCX
   bool delivering_ = false;  // inside progress(): AM callbacks may call on_am_
   bool held_ready_ = false;  // some held message may now be deliverable
   bool warned_unattributed_ = false;

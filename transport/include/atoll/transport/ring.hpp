@@ -3,8 +3,8 @@
 // travels as one put; the receiver polls its rings for complete batches; credits (bytes
 // consumed) flow back as a put into the sender's credit word. A full ring applies
 // back-pressure: append() waits for credit (while draining this rank's own incoming rings, so
-// two ranks sending to each other never deadlock). Ghost updates, lock traffic and Pregel
-// messages travel on rings.
+// two ranks sending to each other never deadlock). For streams between pairs of ranks that
+// one thread writes; several writing threads use a Channel (channel.hpp).
 //
 // Threads: one thread at a time uses a RingChannel (the caller serializes).
 #pragma once
@@ -29,8 +29,12 @@ struct RingOptions {
 
 class RingChannel {
  public:
-  /// Before transport.start(): adds this channel's windows (rings and credit words).
+  /// Adds this channel's window (the rings) and credit handler. Before transport.start(), or
+  /// after it collectively (every rank creates the same rings in the same order).
   RingChannel(Transport& transport, const RingOptions& options = {});
+  /// A ring created after start() is freed collectively (window and handler; skipped after a
+  /// peer failure or while an exception unwinds); one created before lives as long as the
+  /// transport. Records not polled by then are dropped.
   ~RingChannel();
   RingChannel(const RingChannel&) = delete;
   RingChannel& operator=(const RingChannel&) = delete;

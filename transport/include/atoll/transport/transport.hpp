@@ -1,12 +1,14 @@
 // One interface over two backends (UCX, plain TCP): active messages, one-sided writes into
-// registered windows, flushes, heartbeats. Built on top: rings (ring.hpp) and collectives
-// (collectives.hpp). Nothing above this layer knows which backend runs.
+// registered windows, flushes, heartbeats. Built on top: channels (channel.hpp), rings
+// (ring.hpp), mailboxes (mailboxes.hpp) and collectives (collectives.hpp). Nothing above this
+// layer knows which backend runs.
 //
 // Threads: one progress thread per Transport drives the network (so peers' puts and flushes
 // complete even while this rank's workers compute); while a thread blocks in wait_for() (or a
 // flush, collective or ring wait) that thread drives it instead and the progress thread only
-// keeps the heartbeats going, so the two never compete for a core. Any thread may send, put,
-// fence and flush; posting never waits for the network.
+// keeps the heartbeats going, so the two never compete for a core. Both spin only briefly
+// after the last event, then sleep on the backend's event descriptor (docs/transport.md,
+// "Progress"). Any thread may send, put, fence and flush; posting never waits for the network.
 #pragma once
 
 #include <chrono>
@@ -76,6 +78,16 @@ class Transport {
   /// Before start(): registers a handler for id (<= kMaxUserHandler). Handlers run on the
   /// progress thread (or in a thread blocked in wait_for); they may send and put, never wait.
   void add_handler(HandlerId id, MessageHandler handler);
+  /// After start(), collective: every rank opens the same handlers in the same order (one
+  /// thread per rank; not from a handler), so the returned id is the same everywhere. Does
+  /// not wait for the peers: messages for this id that arrive before this rank opened it are
+  /// kept, and delivered in order (before any later ones) by the next round of progress.
+  HandlerId open_handler(MessageHandler handler);
+  /// After start(), collective (not from a handler): tells every peer this rank sends no more
+  /// on `id`, and returns once every peer has done so and all they sent on it was delivered
+  /// here. Then the handler is dropped; a later message for it fails its sender. Ids are
+  /// never reused. A no-op once the transport stops.
+  void close_handler(HandlerId id);
   /// The transport's own layers (collectives, rings) register above kMaxUserHandler: at a
   /// fixed id, or at the next free one (returned; every rank allocates in the same order).
   void add_system_handler(HandlerId id, MessageHandler handler);
@@ -102,6 +114,8 @@ class Transport {
 
   /// Connects every pair of ranks, exchanges window keys, starts the progress thread.
   void start();
+  /// Between start() and stop().
+  bool started() const;
 
   /// Sends bytes (copied) to peer's handler; per-pair order is preserved. peer may be rank().
   void send(int peer, HandlerId handler, std::span<const std::byte> bytes);
