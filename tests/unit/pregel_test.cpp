@@ -259,43 +259,13 @@ TEST(Pregel, AppsMatchTheReferencesAndTheChromaticEngine) {
   }
 }
 
-/// Serial peeling: repeatedly remove a vertex of smallest remaining degree; its coreness is
-/// the largest such degree seen so far.
-std::map<Gid, std::uint64_t> reference_coreness(const EdgeList& list) {
-  std::map<Gid, std::set<Gid>> adj;
-  for (const Edge& e : list.edges) {
-    adj[e.src];
-    adj[e.dst];
-    if (e.src == e.dst) continue;
-    adj[e.src].insert(e.dst);
-    adj[e.dst].insert(e.src);
-  }
-  std::map<Gid, std::uint64_t> core;
-  std::set<std::pair<std::size_t, Gid>> by_degree;
-  for (const auto& [v, n] : adj) by_degree.insert({n.size(), v});
-  std::uint64_t k = 0;
-  while (!by_degree.empty()) {
-    auto [degree, v] = *by_degree.begin();
-    by_degree.erase(by_degree.begin());
-    k = std::max<std::uint64_t>(k, degree);
-    core[v] = k;
-    for (Gid u : adj[v]) {
-      by_degree.erase({adj[u].size(), u});
-      adj[u].erase(v);
-      by_degree.insert({adj[u].size(), u});
-    }
-    adj[v].clear();
-  }
-  return core;
-}
-
 TEST(Pregel, KcoreMatchesSerialPeeling) {
   EdgeList list = kronecker(10, 9);
   list.edges.push_back({5000, 5000});  // an isolated vertex with a self-loop: coreness 0
   list.edges.push_back({3, 3});
   list.weighted = false;
   list.weights.clear();
-  std::map<Gid, std::uint64_t> expected = reference_coreness(list);
+  std::map<Gid, std::uint64_t> expected = test::reference_coreness(list);
   std::uint64_t deepest = 0;
   for (const auto& [v, k] : expected) deepest = std::max(deepest, k);
   EXPECT_GT(deepest, 5u);

@@ -151,7 +151,7 @@ class PregelMessages {
     }
     if (combining_ && cluster_ != nullptr) start_dense_choice();
     while (cluster_ != nullptr) {
-      if (!combining_ && vertices_left && pending_bytes_ < budget()) {
+      if (!combining_ && vertices_left && (pending_bytes_ == 0 || pending_bytes_ < budget())) {
         const double rate = done_vertices_ > 0 ? static_cast<double>(produced_bytes_) /
                                                      static_cast<double>(done_vertices_)
                                                : 0.0;
