@@ -1,20 +1,21 @@
 #include "atoll/apps/vertex_values.hpp"
 
 #include <unistd.h>
+
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include "atoll/common/error.hpp"
+#include "value_lines.hpp"
 
 namespace atl {
-namespace {
+namespace detail {
 
-template <typename T, typename Format>
-void write_lines(const std::string& path, const VertexValues<T>& result, Format format) {
+void write_value_lines(const std::string& path, std::size_t n, const Gid* gids,
+                       const std::function<void(std::string& line, std::size_t i)>& append) {
   // A regular file is written under a temporary name and renamed into place; anything else
   // that exists (/dev/null, a FIFO, /dev/stdout) is written directly, never replaced.
   std::error_code stat_error;
@@ -26,14 +27,12 @@ void write_lines(const std::string& path, const VertexValues<T>& result, Format 
     if (!out) fail(path, ": cannot create output file: ", std::strerror(errno));
     std::string buffer;
     buffer.reserve(1 << 20);
-    char line[64];
-    for (std::size_t i = 0; i < result.gids.size(); ++i) {
-      char* p = std::to_chars(line, line + sizeof line, result.gids[i]).ptr;
-      *p++ = '\t';
-      p = format(p, line + sizeof line, result.values[i]);
-      *p++ = '\n';
-      buffer.append(line, p);
-      if (buffer.size() > (1 << 20) - 64) {
+    for (std::size_t i = 0; i < n; ++i) {
+      append_unsigned(buffer, gids[i]);
+      buffer += '\t';
+      append(buffer, i);
+      buffer += '\n';
+      if (buffer.size() > (1 << 20) - 4096) {
         out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
         buffer.clear();
       }
@@ -54,23 +53,32 @@ void write_lines(const std::string& path, const VertexValues<T>& result, Format 
   }
 }
 
-}  // namespace
+void append_double(std::string& out, double d) {
+  if (std::isinf(d)) {
+    out += d > 0 ? "inf" : "-inf";
+    return;
+  }
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);  // reads back as the same double
+}
+
+void append_unsigned(std::string& out, std::uint64_t u) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, u).ptr);
+}
+
+}  // namespace detail
 
 void write_vertex_values(const std::string& path, const VertexValues<double>& result) {
-  write_lines(path, result, [](char* p, char* end, double v) {
-    if (std::isinf(v)) {
-      const char* s = v > 0 ? "inf" : "-inf";
-      std::size_t n = std::strlen(s);
-      std::memcpy(p, s, n);
-      return p + n;
-    }
-    return std::to_chars(p, end, v).ptr;  // shortest form that reads back as the same double
-  });
+  detail::write_value_lines(
+      path, result.gids.size(), result.gids.data(),
+      [&](std::string& line, std::size_t i) { detail::append_double(line, result.values[i]); });
 }
 
 void write_vertex_values(const std::string& path, const VertexValues<std::uint64_t>& result) {
-  write_lines(path, result,
-              [](char* p, char* end, std::uint64_t v) { return std::to_chars(p, end, v).ptr; });
+  detail::write_value_lines(
+      path, result.gids.size(), result.gids.data(),
+      [&](std::string& line, std::size_t i) { detail::append_unsigned(line, result.values[i]); });
 }
 
 }  // namespace atl
