@@ -5,11 +5,16 @@
 // smallest count left, as no vertex can be removed below it.
 #include "atoll/apps/kcore.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <vector>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/engine/pregel_engine.hpp"
+#include "builtin_apps.hpp"
 
 namespace atl {
 namespace {
@@ -74,7 +79,7 @@ struct CorePregel {
 
 }  // namespace
 
-PregelVertexValues<std::uint64_t> kcore(Topology graph, const PregelOptions& options,
+PregelVertexValues<std::uint64_t> kcore(Topology graph, const EngineOptions& options,
                                         Cluster* cluster) {
   PregelVertexValues<std::uint64_t> result;
   LocalGraph<CoreVertex, EmptyData> local(std::move(graph));
@@ -87,8 +92,32 @@ PregelVertexValues<std::uint64_t> kcore(Topology graph, const PregelOptions& opt
   program.least = engine.add_aggregator("least_left", std::numeric_limits<std::uint64_t>::max(),
                                         AggregateOp::kMin);
   result.pregel = engine.run();
+  result.stats = to_run_stats(result.pregel);
   collect_owned(local.topology(), result, [&](Lid v) { return local.vertex_data()[v].core; });
   return result;
+}
+
+void register_kcore_app() {
+  register_app({"kcore",
+                "Coreness of every vertex by peeling (undirected simple view)",
+                {EngineKind::kPregel},
+                std::nullopt,
+                [](CLI::App&) {
+                  AppRunner runner;
+                  runner.run = [](AppInput& in) {
+                    AppOutput out = make_output(kcore(std::move(in.graph), in.options, in.cluster));
+                    out.summarize = [](const AppOutput& all) {
+                      std::uint64_t deepest = 0;
+                      for (std::size_t i = 0; i < all.size(); ++i) {
+                        deepest = std::max(deepest, all.value<std::uint64_t>(i));
+                      }
+                      std::printf("kcore: largest coreness %llu\n",
+                                  static_cast<unsigned long long>(deepest));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

@@ -38,13 +38,14 @@ struct ComponentsPregel {
 }  // namespace
 
 PregelVertexValues<std::uint64_t> pregel_connected_components(Topology graph,
-                                                              const PregelOptions& options,
+                                                              const EngineOptions& options,
                                                               Cluster* cluster) {
   PregelVertexValues<std::uint64_t> result;
   LocalGraph<Gid, EmptyData> local(std::move(graph));
   ComponentsPregel program;
   PregelEngine<ComponentsPregel> engine(local, program, options, cluster);
   result.pregel = engine.run();
+  result.stats = to_run_stats(result.pregel);
   collect_owned(local.topology(), result, [&](Lid v) { return local.vertex_data()[v]; });
   return result;
 }

@@ -53,11 +53,8 @@ struct PageRankPregel {
 }  // namespace
 
 PregelPageRankResult pregel_pagerank(Topology graph, const PageRankOptions& opt,
-                                     const PregelOptions& po, Cluster* cluster) {
-  if (!(opt.damping >= 0 && opt.damping <= 1)) {
-    usage_fail("--damping must be in [0, 1], got ", opt.damping);
-  }
-  if (!(opt.tolerance >= 0)) usage_fail("--tol must be non-negative, got ", opt.tolerance);
+                                     const EngineOptions& po, Cluster* cluster) {
+  check_pagerank_options(opt);
   if (opt.dynamic) usage_fail("--dynamic has no Pregel form (use --engine chromatic)");
   std::uint64_t global_n = graph.num_owned();
   if (cluster != nullptr) {
@@ -67,14 +64,15 @@ PregelPageRankResult pregel_pagerank(Topology graph, const PageRankOptions& opt,
   if (global_n == 0) return result;
   LocalGraph<double, EmptyData> local(std::move(graph));
   PageRankPregel program{opt.damping, 1.0 / static_cast<double>(global_n), opt.tolerance};
-  PregelOptions options = po;
+  EngineOptions options = po;
   // Superstep 0 starts; superstep k computes iteration k.
-  options.max_supersteps = std::min(options.max_supersteps, opt.iterations + 1);
+  if (opt.iterations < options.max_iterations) options.max_iterations = opt.iterations + 1;
   PregelEngine<PageRankPregel> engine(local, program, options, cluster);
   program.dangling = engine.add_aggregator("dangling", 0.0, AggregateOp::kSum);
   program.change = engine.add_aggregator("l1_change", 0.0, AggregateOp::kSum);
   engine.init_vertices([&](Lid, double& rank) { rank = program.inverse_n; });
   result.pregel = engine.run();
+  result.stats = to_run_stats(result.pregel);
   result.final_change = engine.aggregated(program.change);
   collect_owned(local.topology(), result, [&](Lid v) { return local.vertex_data()[v]; });
   return result;

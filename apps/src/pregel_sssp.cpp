@@ -56,7 +56,7 @@ std::string negative_weight(const Topology& graph) {
 
 }  // namespace
 
-PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const PregelOptions& options,
+PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const EngineOptions& options,
                                        Cluster* cluster) {
   const Lid src = graph.lid(source);
   std::uint64_t owners = src != kInvalidLid && src < graph.num_owned() ? 1 : 0;
@@ -77,6 +77,7 @@ PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const PregelO
   std::span<const double> weights = local.topology().weights();
   engine.init_edges([&](EdgeId e, double& w) { w = weighted ? weights[e] : 1.0; });
   result.pregel = engine.run();
+  result.stats = to_run_stats(result.pregel);
   collect_owned(local.topology(), result, [&](Lid v) { return local.vertex_data()[v]; });
   return result;
 }

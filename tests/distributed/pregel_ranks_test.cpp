@@ -3,14 +3,10 @@
 // (computed in the same job; cc and sssp exactly, pagerank within 1e-9 in L1), kcore equals a
 // serial peeling written here, combining sends fewer bytes for the same answer, tiny message
 // buffers force several rounds per superstep with the same answer, a master hook stops at
-// the same superstep on every rank count, and a rank killed mid-superstep stops the others
-// with an error naming it.
+// the same superstep on every rank count. (A rank killed mid-superstep: engine_ranks_test.)
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -18,7 +14,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "../unit/reference_algorithms.hpp"
 #include "atoll/apps/connected_components.hpp"
@@ -47,7 +42,6 @@ struct RankArgs {
   bool combine = true;
   Gid source = 0;
   std::size_t buffer = std::size_t{8} << 20;
-  std::uint64_t iterations = 1000;
 };
 
 /// Halves a value per superstep; the master stops when the sum falls below 1% of the vertices.
@@ -99,10 +93,11 @@ int run_rank(const RankArgs& a) {
   PartLoadOptions load;
   load.build = {a.symmetrize, a.symmetrize};
   GraphPartLoad part = load_graph_part(a.graph, t, coll, exchange, load);
-  PregelOptions po;
+  EngineOptions po;
+  po.engine = EngineKind::kPregel;
   po.threads = 1;
   po.combine = a.combine;
-  po.buffer_bytes = a.buffer;
+  po.message_buffer = a.buffer;
   po.progress = true;
   EngineOptions eo;
   eo.threads = 1;
@@ -113,13 +108,8 @@ int run_rank(const RankArgs& a) {
   if (a.app == "pagerank") {
     PageRankOptions pr;
     pr.tolerance = 1e-12;
-    pr.iterations = a.iterations;
-    if (a.iterations == 1000) {
-      auto c = pagerank(Topology(part.topology), pr, eo, &cluster);
-      dump_values(chromatic_file, c.gids, c.values);
-    } else {
-      pr.tolerance = 0;
-    }
+    auto c = pagerank(Topology(part.topology), pr, eo, &cluster);
+    dump_values(chromatic_file, c.gids, c.values);
     auto p = pregel_pagerank(std::move(part.topology), pr, po, &cluster);
     dump_values(pregel_file, p.gids, p.values);
     dump_stats(stats_file, p.pregel);
@@ -336,70 +326,6 @@ TEST_P(PregelRanks, MasterStopsAtTheSameSuperstepOnEveryRankCount) {
   }
 }
 
-TEST_P(PregelRanks, AKilledRankStopsTheOthersNamingIt) {
-  TempDir dir;
-  const std::string g = dir.file("victim-graph.txt");
-  ASSERT_EQ(test::run(atoll() + " generate kronecker --scale 14 --out " + g).code, 0);
-  const std::string dump = dir.file("dump");
-  std::filesystem::create_directories(dump);
-  const std::string log = dir.file("log");
-  const std::string cmd = atoll() + " launch -n 3 -- " + test::self_path() +
-                          " --rank-mode --app pagerank --iterations 1000000 --graph " + g +
-                          " --dump " + dump + " --transport " + GetParam() + " > " + log + " 2>&1";
-  const auto start = std::chrono::steady_clock::now();
-  pid_t job = fork();
-  ASSERT_GE(job, 0);
-  if (job == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  pid_t victim = -1;
-  for (int i = 0; i < 300 && victim < 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), {});
-    if (text.find("superstep 5:") == std::string::npos) continue;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-      const std::string name = entry.path().filename();
-      if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::ifstream c(entry.path() / "cmdline");
-      std::string cmdline((std::istreambuf_iterator<char>(c)), {});
-      if (cmdline.find("victim-graph") == std::string::npos ||
-          cmdline.find("launch") != std::string::npos) {
-        continue;
-      }
-      std::ifstream e(entry.path() / "environ");
-      std::string env((std::istreambuf_iterator<char>(e)), {});
-      if (env.find(std::string("ATOLL_RANK=1") + '\0') != std::string::npos) {
-        victim = static_cast<pid_t>(std::stoi(name));
-      }
-    }
-  }
-  ASSERT_GT(victim, 0) << "the job never got going";
-  kill(victim, SIGKILL);
-  int status = 0;
-  pid_t done = 0;
-  for (int i = 0; i < 400 && done == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    done = waitpid(job, &status, WNOHANG);
-  }
-  if (done == 0) {
-    kill(job, SIGKILL);
-    waitpid(job, &status, 0);
-    FAIL() << "the job did not stop after rank 1 was killed";
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-  std::ifstream in(log);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  // A survivor's own error (not only the launcher's report) names the dead rank.
-  const auto error = text.find("rank error:");
-  ASSERT_NE(error, std::string::npos) << text;
-  EXPECT_NE(text.find("rank 1", error), std::string::npos) << text;
-  EXPECT_LT(seconds, 60);
-}
-
 INSTANTIATE_TEST_SUITE_P(Transports, PregelRanks, testing::Values("ucx", "tcp"));
 
 }  // namespace
@@ -419,7 +345,6 @@ int main(int argc, char** argv) {
     if (arg == "--transport") a.transport = argv[++i];
     if (arg == "--source") a.source = std::stoull(argv[++i]);
     if (arg == "--buffer") a.buffer = std::stoull(argv[++i]);
-    if (arg == "--iterations") a.iterations = std::stoull(argv[++i]);
   }
   if (rank_mode) {
     try {

@@ -20,7 +20,9 @@
 #include "atoll/apps/sssp.hpp"
 #include "atoll/engine/pregel_engine.hpp"
 #include "atoll/graph/generators.hpp"
+#include "atoll/graph/read_graph.hpp"
 #include "reference_algorithms.hpp"
+#include "test_util.hpp"
 
 namespace atl {
 namespace {
@@ -33,8 +35,9 @@ EdgeList uniform(std::uint64_t n, std::uint64_t m, std::uint64_t seed) {
   return generate_uniform({.vertices = n, .edges = m, .seed = seed, .weights = {{1, 9}}});
 }
 
-PregelOptions pregel(int threads, bool combine = true) {
-  PregelOptions o;
+EngineOptions pregel(int threads, bool combine = true) {
+  EngineOptions o;
+  o.engine = EngineKind::kPregel;
   o.threads = threads;
   o.combine = combine;
   return o;
@@ -91,7 +94,7 @@ std::map<Gid, std::uint64_t> max_value_reference(const EdgeList& list) {
 
 template <typename Program>
 std::map<Gid, typename Program::VertexValue> run_program(const EdgeList& list, Program& program,
-                                                         const PregelOptions& options,
+                                                         const EngineOptions& options,
                                                          PregelStats* stats = nullptr) {
   using Value = typename Program::VertexValue;
   LocalGraph<Value, typename Program::EdgeValue> local(Topology::build(list));
@@ -146,8 +149,8 @@ TEST(Pregel, HaltedVerticesWakeOnMessagesAndTheRunEndsWhenNoneIsInFlight) {
   EXPECT_EQ(values[0], 1u);
   for (Gid g = 1; g < 10; ++g) EXPECT_EQ(values[g], 2u) << g;  // superstep 0, then woken once
   for (std::size_t s = 1; s < stats.log.size(); ++s) EXPECT_EQ(stats.log[s].active, 1u);
-  PregelOptions limited = pregel(2);
-  limited.max_supersteps = 4;
+  EngineOptions limited = pregel(2);
+  limited.max_iterations = 4;
   values = run_program(path, program, limited, &stats);
   EXPECT_EQ(stats.supersteps, 4u);
   EXPECT_EQ(values[3], 2u);
@@ -244,7 +247,7 @@ TEST(Pregel, AppsMatchTheReferencesAndTheChromaticEngine) {
         EXPECT_LT(to_reference, 1e-10);
         EXPECT_LT(to_chromatic, 1e-10);
         // The same iterations as the chromatic engine's sweeps: one superstep more (the first).
-        EXPECT_EQ(r.pregel.supersteps, pr_chromatic.stats.sweeps + 1);
+        EXPECT_EQ(r.pregel.supersteps, pr_chromatic.stats.iterations + 1);
         EXPECT_LT(r.final_change, 1e-12);
         // Combining: at most one message per destination vertex and superstep.
         const auto& step = r.pregel.log[1];
@@ -277,6 +280,49 @@ TEST(Pregel, KcoreMatchesSerialPeeling) {
       EXPECT_EQ(got, expected) << threads << " threads";
     }
   }
+}
+
+/// `atoll run APP --engine pregel`: the same --out as the chromatic engine; kcore's --out equals
+/// the serial peeling; an app without a Pregel form and an unknown engine are usage errors.
+TEST(PregelCli, RunsThroughTheAppRegistry) {
+  test::TempDir dir;
+  const std::string atoll = ATOLL_BINARY;
+  const std::string g = dir.file("g.txt");
+  ASSERT_EQ(
+      test::run_command(atoll + " generate uniform --vertices 500 --edges 2000 --weights 1:9 " +
+                        "--out " + g)
+          .exit_code,
+      0);
+  for (const std::string app : {"cc", "sssp --source 3"}) {
+    auto a = test::run_command(atoll + " run " + app + " --graph " + g + " --out " + dir.file("a"));
+    auto b = test::run_command(atoll + " run " + app + " --engine pregel --max-supersteps 1000 " +
+                               "--graph " + g + " --out " + dir.file("b") + " --metrics " +
+                               dir.file("m.json"));
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_EQ(test::read_file(dir.file("a")), test::read_file(dir.file("b"))) << app;
+    EXPECT_NE(b.out.find("pregel engine"), std::string::npos) << b.out;
+    const std::string metrics = test::read_file(dir.file("m.json"));
+    EXPECT_NE(metrics.find("\"superstep_log\""), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("\"messages_combined\""), std::string::npos);
+  }
+  auto k = test::run_command(atoll + " run kcore --graph " + g + " --out " + dir.file("k"));
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  std::string expected;
+  for (const auto& [v, core] : test::reference_coreness(read_edge_list(g))) {
+    expected += std::to_string(v) + "\t" + std::to_string(core) + "\n";
+  }
+  EXPECT_EQ(test::read_file(dir.file("k")), expected);
+  auto wrong = test::run_command(atoll + " run kcore --engine chromatic --graph " + g);
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("apps on chromatic: pagerank, cc, sssp"), std::string::npos)
+      << wrong.err;
+  auto unknown = test::run_command(atoll + " run cc --engine bogus --graph " + g);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown engine 'bogus'"), std::string::npos) << unknown.err;
+  auto dynamic = test::run_command(atoll + " run pagerank --dynamic --engine pregel --graph " + g);
+  EXPECT_EQ(dynamic.exit_code, 2);
+  EXPECT_NE(dynamic.err.find("--dynamic has no Pregel form"), std::string::npos) << dynamic.err;
 }
 
 }  // namespace

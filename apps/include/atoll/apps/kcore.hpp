@@ -7,13 +7,13 @@
 #include <cstdint>
 
 #include "atoll/apps/pregel_values.hpp"
-#include "atoll/engine/pregel_options.hpp"
+#include "atoll/engine/engine_options.hpp"
 
 namespace atl {
 
 struct Cluster;
 
-PregelVertexValues<std::uint64_t> kcore(Topology graph, const PregelOptions& engine,
+PregelVertexValues<std::uint64_t> kcore(Topology graph, const EngineOptions& engine,
                                         Cluster* cluster = nullptr);
 
 }  // namespace atl

@@ -5,14 +5,14 @@
 #include <cstdint>
 
 #include "atoll/apps/pregel_values.hpp"
-#include "atoll/engine/pregel_options.hpp"
+#include "atoll/engine/engine_options.hpp"
 
 namespace atl {
 
 struct Cluster;
 
 PregelVertexValues<std::uint64_t> pregel_connected_components(Topology graph,
-                                                              const PregelOptions& engine,
+                                                              const EngineOptions& engine,
                                                               Cluster* cluster = nullptr);
 
 }  // namespace atl

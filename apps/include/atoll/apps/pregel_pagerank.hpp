@@ -6,7 +6,7 @@
 
 #include "atoll/apps/pagerank.hpp"
 #include "atoll/apps/pregel_values.hpp"
-#include "atoll/engine/pregel_options.hpp"
+#include "atoll/engine/engine_options.hpp"
 
 namespace atl {
 
@@ -18,6 +18,6 @@ struct PregelPageRankResult : PregelVertexValues<double> {
 
 /// With a cluster, graph is this rank's part and the result holds its owned vertices.
 PregelPageRankResult pregel_pagerank(Topology graph, const PageRankOptions& options,
-                                     const PregelOptions& engine, Cluster* cluster = nullptr);
+                                     const EngineOptions& engine, Cluster* cluster = nullptr);
 
 }  // namespace atl

@@ -3,13 +3,13 @@
 #pragma once
 
 #include "atoll/apps/pregel_values.hpp"
-#include "atoll/engine/pregel_options.hpp"
+#include "atoll/engine/engine_options.hpp"
 
 namespace atl {
 
 struct Cluster;
 
-PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const PregelOptions& engine,
+PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const EngineOptions& engine,
                                        Cluster* cluster = nullptr);
 
 }  // namespace atl

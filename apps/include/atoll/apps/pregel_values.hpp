@@ -1,11 +1,11 @@
 // What a Pregel-form app returns: a value per owned vertex (in gid order, written like the
-// other engines' results) and the Pregel run's statistics.
+// other engines' results), the engine-neutral stats and the Pregel run's own statistics.
 #pragma once
 
 #include <utility>
 
 #include "atoll/apps/vertex_values.hpp"
-#include "atoll/engine/pregel_options.hpp"
+#include "atoll/engine/pregel_stats.hpp"
 #include "atoll/graph/topology.hpp"
 
 namespace atl {

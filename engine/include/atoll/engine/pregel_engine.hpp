@@ -8,13 +8,11 @@
 // not fit). Then every rank's totals and aggregator partials are gathered and merged in rank
 // order, the master hook runs on rank 0 and its decisions are broadcast. The run ends when no
 // vertex is active and no message is in flight, when the master stops it, or at
-// max_supersteps. With a Cluster every call that changes the run is collective.
+// max_iterations (supersteps). With a Cluster every call that changes the run is collective.
 #pragma once
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -28,12 +26,14 @@
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/engine/cluster.hpp"
+#include "atoll/engine/engine_options.hpp"
 #include "atoll/engine/pregel_aggregators.hpp"
 #include "atoll/engine/pregel_master.hpp"
 #include "atoll/engine/pregel_messages.hpp"
-#include "atoll/engine/pregel_options.hpp"
 #include "atoll/engine/pregel_program.hpp"
+#include "atoll/engine/pregel_stats.hpp"
 #include "atoll/engine/pregel_vertex.hpp"
+#include "atoll/engine/progress_line.hpp"
 #include "atoll/engine/worker_pool.hpp"
 #include "atoll/graph/local_graph.hpp"
 
@@ -50,7 +50,7 @@ class PregelEngine {
   using Graph = LocalGraph<VertexValue, EdgeValue>;
 
   /// With a cluster, graph is this rank's part (owned vertices, then ghosts).
-  PregelEngine(Graph& graph, const P& program, const PregelOptions& options,
+  PregelEngine(Graph& graph, const P& program, const EngineOptions& options,
                Cluster* cluster = nullptr)
       : graph_(graph),
         program_(program),
@@ -59,7 +59,7 @@ class PregelEngine {
         cluster_(cluster) {
     Timer setup;
     messages_ = std::make_unique<PregelMessages<P>>(topology(), program, cluster, pool_,
-                                                    options.combine, options.buffer_bytes);
+                                                    options.combine, options.message_buffer);
     halted_.assign(topology().num_owned(), 0);
     const std::vector<LidRange> ranges = pool_.split(topology().num_owned());
     for (int node = 0; node < pool_.nodes(); ++node) {
@@ -111,7 +111,7 @@ class PregelEngine {
   }
 
   /// Runs supersteps until every vertex has halted and no message is in flight, the master
-  /// stops the run, or max_supersteps.
+  /// stops the run, or options.max_iterations supersteps.
   PregelStats run() {
     PregelStats stats;
     stats.setup_seconds = setup_seconds_;
@@ -119,7 +119,9 @@ class PregelEngine {
     stats.workers = pool_.describe();
     partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
     Timer total;
-    for (superstep_ = 0; superstep_ < options_.max_supersteps; ++superstep_) {
+    ProgressLine progress(options_.progress && (cluster_ == nullptr || cluster_->rank() == 0),
+                          "superstep");
+    for (superstep_ = 0; superstep_ < options_.max_iterations; ++superstep_) {
       Timer timer;
       for (Tally& t : tallies_) t = {};
       for (std::size_t b = 0; b < blocks_.size(); ++b) {
@@ -161,7 +163,7 @@ class PregelEngine {
       stats.lower_bound += record.lower_bound;
       stats.log.push_back(record);
       ++stats.supersteps;
-      if (options_.progress) report_progress(record);
+      progress.report({record.superstep, record.active, record.seconds});
       if (stop) {
         stats.stopped_by_master = true;
         break;
@@ -169,7 +171,7 @@ class PregelEngine {
       if (all.not_halted == 0 && all.receivers == 0) break;
     }
     stats.seconds = total.seconds();
-    if (options_.progress && progress_tty_ && stats.supersteps > 0) std::fputc('\n', stderr);
+    stats.combined = messages_->combining();
     return stats;
   }
 
@@ -285,19 +287,9 @@ class PregelEngine {
     }
   }
 
-  void report_progress(const SuperstepRecord& r) {
-    if (log_level() < LogLevel::kInfo) return;
-    if (cluster_ != nullptr && cluster_->rank() != 0) return;
-    std::fprintf(stderr, "%satoll: superstep %llu: %llu active, %llu messages, %.3f s%s",
-                 progress_tty_ ? "\r" : "", static_cast<unsigned long long>(r.superstep),
-                 static_cast<unsigned long long>(r.active),
-                 static_cast<unsigned long long>(r.messages_combined), r.seconds,
-                 progress_tty_ ? "   " : "\n");
-  }
-
   Graph& graph_;
   const P& program_;
-  PregelOptions options_;
+  EngineOptions options_;
   WorkerPool pool_;
   Cluster* cluster_;
   std::unique_ptr<PregelMessages<P>> messages_;
@@ -310,7 +302,6 @@ class PregelEngine {
   std::size_t next_block_ = 0;
   std::uint64_t superstep_ = 0;
   double setup_seconds_ = 0;
-  bool progress_tty_ = ::isatty(STDERR_FILENO) != 0;
 };
 
 // ---- PregelVertex members --------------------------------------------------------------

@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "atoll/engine/pregel_aggregators.hpp"
-#include "atoll/engine/pregel_options.hpp"
+#include "atoll/engine/pregel_stats.hpp"
 
 namespace atl {
 

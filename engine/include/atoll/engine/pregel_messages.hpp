@@ -85,8 +85,7 @@ class PregelMessages {
       // The smallest useful batch: a section and one group of 64 messages with its bitmap.
       const std::size_t least = kSection + 8 + 64 * kRecord;
       if (buffer_bytes < least) {
-        usage_fail("the Pregel message buffer must be at least ", least, " bytes, got ",
-                   buffer_bytes);
+        usage_fail("--message-buffer must be at least ", least, " bytes, got ", buffer_bytes);
       }
       std::vector<std::size_t> capacity(ranks, 0);
       for (std::size_t p = 0; p < ranks; ++p) {

@@ -1,25 +1,15 @@
-// What the Pregel engine takes (threads, superstep limit, message buffers) and what it reports
-// per superstep (active vertices, messages before and after combining, bytes, time).
+// What the Pregel engine reports per superstep (active vertices, messages before and after
+// combining, bytes, rounds, time), and how that becomes the engine-neutral RunStats: one
+// iteration per superstep, the superstep log behind RunStats::details.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <vector>
 
-namespace atl {
+#include "atoll/engine/run_stats.hpp"
 
-struct PregelOptions {
-  int threads = 0;  ///< 0: all hardware threads
-  std::uint64_t max_supersteps = std::numeric_limits<std::uint64_t>::max();
-  /// Use the program's combiner when it has one (false: deliver every message as sent).
-  bool combine = true;
-  /// Bytes of message batch one rank sends one peer per round; a superstep whose messages do
-  /// not fit sends in several rounds (and, without a combiner, computes in waves meanwhile).
-  std::size_t buffer_bytes = std::size_t{8} << 20;
-  bool progress = false;  ///< print a line per superstep to stderr
-};
+namespace atl {
 
 /// One superstep, summed over ranks except where it says "this rank".
 struct SuperstepRecord {
@@ -43,8 +33,21 @@ struct PregelStats {
   std::string workers;           ///< WorkerPool::describe()
   std::uint64_t bytes_sent = 0;  ///< this rank, whole run
   std::uint64_t lower_bound = 0;
+  bool combined = false;  ///< messages went through the program's combiner
   bool stopped_by_master = false;
   std::vector<SuperstepRecord> log;
 };
+
+class PregelDetails final : public EngineDetails {
+ public:
+  explicit PregelDetails(PregelStats stats) : stats(std::move(stats)) {}
+  PregelStats stats;
+
+  void write_json(JsonWriter& json) const override;
+  std::string summary() const override;
+};
+
+/// The engine-neutral view of a Pregel run (supersteps as iterations, computes as updates).
+RunStats to_run_stats(const PregelStats& stats);
 
 }  // namespace atl
