@@ -11,7 +11,7 @@ namespace atl {
 void register_pagerank_app();
 void register_cc_app();
 void register_sssp_app();
-void register_kcore_app();
+void register_pregel_kcore_app();  ///< kcore, Pregel form
 
 /// The engines of an app with a GraphLab program and a Pregel form.
 inline std::vector<EngineKind> graphlab_and_pregel_engines() {
@@ -25,7 +25,7 @@ inline void register_builtin_apps() {
   register_pagerank_app();
   register_cc_app();
   register_sssp_app();
-  register_kcore_app();
+  register_pregel_kcore_app();
 }
 
 }  // namespace atl

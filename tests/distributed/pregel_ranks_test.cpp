@@ -17,9 +17,9 @@
 
 #include "../unit/reference_algorithms.hpp"
 #include "atoll/apps/connected_components.hpp"
-#include "atoll/apps/kcore.hpp"
 #include "atoll/apps/pagerank.hpp"
 #include "atoll/apps/pregel_connected_components.hpp"
+#include "atoll/apps/pregel_kcore.hpp"
 #include "atoll/apps/pregel_pagerank.hpp"
 #include "atoll/apps/pregel_sssp.hpp"
 #include "atoll/apps/sssp.hpp"
@@ -126,7 +126,7 @@ int run_rank(const RankArgs& a) {
     dump_values(pregel_file, p.gids, p.values);
     dump_stats(stats_file, p.pregel);
   } else if (a.app == "kcore") {
-    auto p = kcore(std::move(part.topology), po, &cluster);
+    auto p = pregel_kcore(std::move(part.topology), po, &cluster);
     dump_values(pregel_file, p.gids, p.values);
     dump_stats(stats_file, p.pregel);
   } else if (a.app == "halving") {

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "atoll/apps/connected_components.hpp"
-#include "atoll/apps/kcore.hpp"
 #include "atoll/apps/pagerank.hpp"
 #include "atoll/apps/pregel_connected_components.hpp"
+#include "atoll/apps/pregel_kcore.hpp"
 #include "atoll/apps/pregel_pagerank.hpp"
 #include "atoll/apps/pregel_sssp.hpp"
 #include "atoll/apps/sssp.hpp"
@@ -274,7 +274,7 @@ TEST(Pregel, KcoreMatchesSerialPeeling) {
   EXPECT_GT(deepest, 5u);
   for (int threads : {1, 3}) {
     for (bool combine : {true, false}) {
-      auto r = kcore(Topology::build(list), pregel(threads, combine));
+      auto r = pregel_kcore(Topology::build(list), pregel(threads, combine));
       std::map<Gid, std::uint64_t> got;
       for (std::size_t i = 0; i < r.gids.size(); ++i) got[r.gids[i]] = r.values[i];
       EXPECT_EQ(got, expected) << threads << " threads";

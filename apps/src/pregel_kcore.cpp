@@ -3,7 +3,7 @@
 // is removed with coreness k, tells each neighbour once and halts; the others subtract the
 // removals that reach them. When a superstep removes nothing the master raises k to the
 // smallest count left, as no vertex can be removed below it.
-#include "atoll/apps/kcore.hpp"
+#include "atoll/apps/pregel_kcore.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -79,8 +79,8 @@ struct CorePregel {
 
 }  // namespace
 
-PregelVertexValues<std::uint64_t> kcore(Topology graph, const EngineOptions& options,
-                                        Cluster* cluster) {
+PregelVertexValues<std::uint64_t> pregel_kcore(Topology graph, const EngineOptions& options,
+                                               Cluster* cluster) {
   PregelVertexValues<std::uint64_t> result;
   LocalGraph<CoreVertex, EmptyData> local(std::move(graph));
   CorePregel program;
@@ -97,7 +97,7 @@ PregelVertexValues<std::uint64_t> kcore(Topology graph, const EngineOptions& opt
   return result;
 }
 
-void register_kcore_app() {
+void register_pregel_kcore_app() {
   register_app({"kcore",
                 "Coreness of every vertex by peeling (undirected simple view)",
                 {EngineKind::kPregel},
@@ -105,7 +105,8 @@ void register_kcore_app() {
                 [](CLI::App&) {
                   AppRunner runner;
                   runner.run = [](AppInput& in) {
-                    AppOutput out = make_output(kcore(std::move(in.graph), in.options, in.cluster));
+                    AppOutput out =
+                        make_output(pregel_kcore(std::move(in.graph), in.options, in.cluster));
                     out.summarize = [](const AppOutput& all) {
                       std::uint64_t deepest = 0;
                       for (std::size_t i = 0; i < all.size(); ++i) {
