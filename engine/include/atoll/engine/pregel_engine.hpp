@@ -187,6 +187,7 @@ class PregelEngine {
     std::uint64_t active = 0;
     std::uint64_t not_halted = 0;
     std::uint64_t sent = 0;
+    std::uint64_t cast_edges = 0;  ///< out-edges covered by send_to_neighbors
   };
   struct Totals {
     std::uint64_t active = 0, not_halted = 0, sent = 0, combined = 0, remote = 0, receivers = 0;
@@ -227,8 +228,12 @@ class PregelEngine {
         ++tally.active;
         tally.not_halted += vertex.halted_ ? 0 : 1;
         tally.sent += vertex.sent_;
+        tally.cast_edges += vertex.cast_edges_;
       }
     });
+    std::uint64_t cast_edges = 0;
+    for (std::size_t b = first; b < next_block_; ++b) cast_edges += tallies_[b].cast_edges;
+    messages_->add_cast_edges(cast_edges);
     return covered;
   }
 
@@ -357,7 +362,10 @@ void PregelVertex<P>::send(Gid target, const Message& m) {
 }
 template <typename P>
 void PregelVertex<P>::send_to_neighbors(const Message& m) {
-  send_to_all(engine_.topology().out_neighbors(lid_), m);
+  const std::size_t edges = engine_.topology().out_degree(lid_);
+  sent_ += edges;
+  cast_edges_ += edges;
+  engine_.messages_->broadcast(lid_, m, edges);
 }
 template <typename P>
 void PregelVertex<P>::send_to_all(std::span<const Lid> targets, const Message& m) {

@@ -15,7 +15,14 @@
 //   u32 kind (0 sparse, 1 dense), u32 first, u32 count, u32 0, then
 //   sparse: count x (u32 position, message)
 //   dense:  positions [first, first + count) in groups of 64: u64 bitmap, a message per bit
-// where a position indexes the sender's ghost range for this rank (PregelRoutes).
+// where a position indexes the sender's ghost range for this rank (PregelRoutes), and
+//   cast:   kind 2, positions [first, first + count) of this rank's ghost range for the
+//           sender, in groups of 64 like dense: the values those vertices broadcast.
+//
+// Broadcasts (send_to_neighbors with a combiner) are recorded per vertex. When they cover many
+// edges (dense) a rank sends each broadcasting vertex's value once to every rank holding it as
+// a ghost and every rank gathers over its vertices' in-edges, as the chromatic engine pulls:
+// no per-edge atomics and no per-edge traffic. Otherwise they are pushed edge by edge.
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -77,6 +84,8 @@ class PregelMessages {
       state_ = std::make_unique<std::atomic<std::uint8_t>[]>(n);
       for (Lid v = 0; v < n; ++v) state_[v].store(kEmpty, std::memory_order_relaxed);
       has_.assign(owned_, 0);
+      cast_ = std::make_unique_for_overwrite<Message[]>(n);
+      casting_.assign(n, 0);
     } else {
       offsets_.assign(std::size_t{owned_} + 1, 0);
     }
@@ -124,6 +133,20 @@ class PregelMessages {
     }
   }
 
+  /// Sends m along every out-edge of owned vertex v (`edges` of them) for the next superstep;
+  /// only the thread computing v calls this for v.
+  void broadcast(Lid v, const Message& m, std::size_t edges) {
+    if (!combining_) {
+      for (Lid t : graph_.out_neighbors(v)) send(t, m);
+      return;
+    }
+    cast_[v] = m;
+    casting_[v] = 1;
+    (void)edges;
+  }
+  /// Out-edges covered by broadcasts in the waves computed so far (the engine adds them).
+  void add_cast_edges(std::uint64_t edges) { cast_edges_ += edges; }
+
   /// This superstep's messages for owned vertex v.
   bool has_messages(Lid v) const {
     return combining_ ? has_[v] != 0 : offsets_[v + 1] != offsets_[v];
@@ -146,7 +169,13 @@ class PregelMessages {
     if (combining_ || cluster_ == nullptr) {
       compute_more(all);
       vertices_left = false;
-      if (combining_) stats.combined = count_local_slots();
+    }
+    if (combining_) {
+      // Dense casts when they cover more than 1/16 of this rank's edges; else push them.
+      dense_casts_ = cast_edges_ * 16 > graph_.owned_edges();
+      if (!dense_casts_) push_casts();
+      stats.combined = count_local_slots();
+      received_casts_ = dense_casts_;
     }
     if (combining_ && cluster_ != nullptr) start_dense_choice();
     while (cluster_ != nullptr) {
@@ -170,6 +199,7 @@ class PregelMessages {
         if (capacity_[p] == 0) continue;
         const int peer = static_cast<int>(p);
         bytes[p] = combining_ ? pack_slots(peer, stats) : pack_lists(peer, stats);
+        if (combining_ && dense_casts_) bytes[p] = pack_casts(peer, bytes[p], stats);
       }
       mailboxes_->deliver(bytes);
       stats.bytes += mailboxes_->last_bytes_sent();
@@ -182,13 +212,13 @@ class PregelMessages {
       for (Outbox& out : outboxes_) stats.combined += out.local.size();
       stats.combined += stats.remote;
     }
-    finish();
+    stats.combined += finish();
     return stats;
   }
 
  private:
   static constexpr std::uint8_t kEmpty = 0, kBusy = 1, kFull = 2;
-  enum : std::uint32_t { kSparse = 0, kDense = 1 };
+  enum : std::uint32_t { kSparse = 0, kDense = 1, kCast = 2 };
 
   struct Local {
     Lid dst;
@@ -241,6 +271,7 @@ class PregelMessages {
   /// Per peer: dense when a bitmap over its whole ghost range is smaller than positions.
   void start_dense_choice() {
     dense_.assign(capacity_.size(), 0);
+    cast_cursor_.assign(capacity_.size(), 0);
     for (std::size_t p = 0; p < capacity_.size(); ++p) {
       cursor_[p] = 0;
       if (capacity_[p] == 0) continue;
@@ -307,6 +338,87 @@ class PregelMessages {
     std::memcpy(out.data(), header, sizeof header);
   }
 
+  /// Appends a cast section to peer's batch (which has `at` bytes): the values broadcast by
+  /// our vertices that peer holds as ghosts, from where the last round stopped.
+  std::size_t pack_casts(int peer, std::size_t at, DeliveryStats& stats) {
+    const auto p = static_cast<std::size_t>(peer);
+    std::span<const Lid> ours = routes_.positions_at(peer);
+    const auto count = static_cast<std::uint32_t>(ours.size());
+    auto pos = static_cast<std::uint32_t>(cast_cursor_[p]);
+    std::span<std::byte> out = mailboxes_->outbox(peer);
+    if (pos >= count || at + kSection + 8 + 64 * sizeof(Message) > out.size()) return at;
+    const std::size_t section = at;
+    at += kSection;
+    const std::uint32_t first = pos;
+    while (pos < count) {
+      const std::uint32_t group = std::min<std::uint32_t>(64, count - pos);
+      std::uint64_t bits = 0;
+      for (std::uint32_t i = 0; i < group; ++i) {
+        if (casting_[ours[pos + i]] != 0) bits |= 1ull << i;
+      }
+      const std::size_t need = 8 + static_cast<std::size_t>(std::popcount(bits)) * sizeof(Message);
+      if (at + need > out.size()) break;
+      std::memcpy(out.data() + at, &bits, 8);
+      at += 8;
+      for (std::uint32_t i = 0; i < group; ++i) {
+        if ((bits >> i & 1) == 0) continue;
+        std::memcpy(out.data() + at, &cast_[ours[pos + i]], sizeof(Message));
+        at += sizeof(Message);
+      }
+      stats.remote += static_cast<std::uint64_t>(std::popcount(bits));
+      stats.combined += static_cast<std::uint64_t>(std::popcount(bits));
+      pos += group;
+    }
+    write_section(out.subspan(section), kCast, first, pos - first);
+    cast_cursor_[p] = pos;
+    return at;
+  }
+
+  /// Sparse broadcasts: every recorded one goes edge by edge into the slots.
+  void push_casts() {
+    pool_.run_on_nodes([&](int node) {
+      if (node != 0) return;
+      tbb::parallel_for(tbb::blocked_range<Lid>(0, owned_, 4096),
+                        [&](const tbb::blocked_range<Lid>& r) {
+                          for (Lid v = r.begin(); v < r.end(); ++v) {
+                            if (casting_[v] == 0) continue;
+                            casting_[v] = 0;
+                            for (Lid t : graph_.out_neighbors(v)) combine_into(t, cast_[v]);
+                          }
+                        });
+    });
+  }
+
+  /// Dense broadcasts: every owned vertex combines the values cast by its in-neighbours
+  /// (owned ones and ghosts) into its slot, then the cast flags are cleared.
+  std::uint64_t gather_casts() {
+    std::atomic<std::uint64_t> gathered{0};
+    pool_.run_on_nodes([&](int node) {
+      if (node != 0) return;
+      tbb::parallel_for(tbb::blocked_range<Lid>(0, owned_, 2048),
+                        [&](const tbb::blocked_range<Lid>& r) {
+                          std::uint64_t count = 0;
+                          for (Lid v = r.begin(); v < r.end(); ++v) {
+                            bool any = false;
+                            Message m{};
+                            for (Lid u : graph_.in_neighbors(v)) {
+                              if (casting_[u] == 0) continue;
+                              if constexpr (PregelCombiner<P>) {
+                                m = any ? program_.combine(m, cast_[u]) : cast_[u];
+                              }
+                              any = true;
+                            }
+                            if (!any) continue;
+                            combine_into(v, m);
+                            ++count;
+                          }
+                          gathered.fetch_add(count, std::memory_order_relaxed);
+                        });
+    });
+    std::fill(casting_.begin(), casting_.end(), 0);
+    return gathered.load();
+  }
+
   // ---- without a combiner: per-thread lists, packed sparse --------------------------------
 
   /// Moves what the threads queued for other ranks to the per-peer queues.
@@ -326,6 +438,10 @@ class PregelMessages {
   bool pending_left() const {
     if (combining_) {
       for (std::size_t p = 0; p < capacity_.size(); ++p) {
+        if (capacity_[p] != 0 && dense_casts_ &&
+            cast_cursor_[p] < routes_.positions_at(static_cast<int>(p)).size()) {
+          return true;
+        }
         if (capacity_[p] != 0 && cursor_[p] < routes_.ghost_end(static_cast<int>(p)) -
                                                   routes_.ghost_begin(static_cast<int>(p))) {
           return true;
@@ -419,6 +535,27 @@ class PregelMessages {
             receive(source, positions[pos + i], m);
           }
         }
+      } else if (kind == kCast && combining_) {
+        const Lid begin = routes_.ghost_begin(source);
+        const Lid ghosts = routes_.ghost_end(source) - begin;
+        if (first > ghosts || count > ghosts - first) bad("cast range too long");
+        for (std::uint32_t pos = first; pos < first + count; pos += 64) {
+          std::uint64_t bits;
+          if (batch.size() - at < 8) bad("truncated bitmap");
+          std::memcpy(&bits, batch.data() + at, 8);
+          at += 8;
+          const std::uint32_t group = std::min<std::uint32_t>(64, first + count - pos);
+          if (group < 64 && (bits >> group) != 0) bad("bits beyond the range");
+          const auto n = static_cast<std::size_t>(std::popcount(bits));
+          if ((batch.size() - at) / sizeof(Message) < n) bad("truncated messages");
+          for (std::uint32_t i = 0; i < group; ++i) {
+            if ((bits >> i & 1) == 0) continue;
+            std::memcpy(&cast_[begin + pos + i], batch.data() + at, sizeof(Message));
+            casting_[begin + pos + i] = 1;
+            at += sizeof(Message);
+          }
+          if (n > 0) received_any_cast_.store(true, std::memory_order_relaxed);
+        }
       } else {
         bad("unknown section kind");
       }
@@ -435,9 +572,16 @@ class PregelMessages {
 
   // ---- the next superstep's inbox --------------------------------------------------------
 
-  void finish() {
+  /// Returns how many owned vertices gathered broadcasts (their combined messages).
+  std::uint64_t finish() {
     receivers_ = 0;
+    std::uint64_t gathered = 0;
     if (combining_) {
+      if (received_casts_ || received_any_cast_.load(std::memory_order_relaxed)) {
+        gathered = gather_casts();
+      }
+      received_any_cast_.store(false, std::memory_order_relaxed);
+      cast_edges_ = 0;
       std::swap(current_, next_);
       for (Lid v = 0; v < owned_; ++v) {
         has_[v] = state_[v].load(std::memory_order_relaxed) == kFull;
@@ -449,7 +593,7 @@ class PregelMessages {
                             state_[v].store(kEmpty, std::memory_order_relaxed);
                           }
                         });
-      return;
+      return gathered;
     }
     // Gather the local lists and what arrived into one array by vertex.
     std::vector<std::span<const Local>> lists;
@@ -472,6 +616,7 @@ class PregelMessages {
     for (std::vector<Local>& in : received_) in.clear();
     done_vertices_ = 0;
     produced_bytes_ = 0;
+    return 0;
   }
 
   const Topology& graph_;
@@ -485,8 +630,15 @@ class PregelMessages {
   std::unique_ptr<Message[]> next_;
   std::unique_ptr<Message[]> current_;
   std::unique_ptr<std::atomic<std::uint8_t>[]> state_;
-  std::vector<std::uint8_t> has_;  ///< by owned vertex: current_ holds a message
-  std::vector<char> dense_;        ///< by peer, this superstep
+  std::vector<std::uint8_t> has_;      ///< by owned vertex: current_ holds a message
+  std::vector<char> dense_;            ///< by peer, this superstep
+  std::unique_ptr<Message[]> cast_;    ///< by local vertex: the value it broadcast
+  std::vector<std::uint8_t> casting_;  ///< by local vertex: cast_ is this superstep's
+  std::uint64_t cast_edges_ = 0;       ///< out-edges covered by this superstep's broadcasts
+  bool dense_casts_ = false;           ///< this rank sends casts (else pushed them)
+  bool received_casts_ = false;        ///< this rank has casts to gather
+  std::atomic<bool> received_any_cast_{false};
+  std::vector<std::size_t> cast_cursor_;  ///< by peer: next position of ours to cast
   // Without: per-thread lists, and the inbox as one array by vertex.
   tbb::enumerable_thread_specific<Outbox> outboxes_;
   std::vector<std::deque<std::vector<Remote>>> pending_;  ///< by peer

@@ -93,6 +93,7 @@ class PregelVertex {
   std::byte* partial_;  ///< this block's aggregator partials
   bool halted_ = false;
   std::uint64_t sent_ = 0;
+  std::uint64_t cast_edges_ = 0;
 };
 
 }  // namespace atl
