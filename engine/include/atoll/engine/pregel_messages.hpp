@@ -518,48 +518,48 @@ class PregelMessages {
         }
       } else if (kind == kDense) {
         if (first > positions.size() || count > positions.size() - first) bad("range too long");
-        for (std::uint32_t pos = first; pos < first + count; pos += 64) {
-          std::uint64_t bits;
-          if (batch.size() - at < 8) bad("truncated bitmap");
-          std::memcpy(&bits, batch.data() + at, 8);
-          at += 8;
-          const std::uint32_t group = std::min<std::uint32_t>(64, first + count - pos);
-          if (group < 64 && (bits >> group) != 0) bad("bits beyond the range");
-          const auto n = static_cast<std::size_t>(std::popcount(bits));
-          if ((batch.size() - at) / sizeof(Message) < n) bad("truncated messages");
-          for (std::uint32_t i = 0; i < group; ++i) {
-            if ((bits >> i & 1) == 0) continue;
-            Message m;
-            std::memcpy(&m, batch.data() + at, sizeof(Message));
-            at += sizeof(Message);
-            receive(source, positions[pos + i], m);
-          }
-        }
+        at = read_groups(batch, at, first, count, bad, [&](std::uint32_t pos, const Message& m) {
+          receive(source, positions[pos], m);
+        });
       } else if (kind == kCast && combining_) {
         const Lid begin = routes_.ghost_begin(source);
         const Lid ghosts = routes_.ghost_end(source) - begin;
         if (first > ghosts || count > ghosts - first) bad("cast range too long");
-        for (std::uint32_t pos = first; pos < first + count; pos += 64) {
-          std::uint64_t bits;
-          if (batch.size() - at < 8) bad("truncated bitmap");
-          std::memcpy(&bits, batch.data() + at, 8);
-          at += 8;
-          const std::uint32_t group = std::min<std::uint32_t>(64, first + count - pos);
-          if (group < 64 && (bits >> group) != 0) bad("bits beyond the range");
-          const auto n = static_cast<std::size_t>(std::popcount(bits));
-          if ((batch.size() - at) / sizeof(Message) < n) bad("truncated messages");
-          for (std::uint32_t i = 0; i < group; ++i) {
-            if ((bits >> i & 1) == 0) continue;
-            std::memcpy(&cast_[begin + pos + i], batch.data() + at, sizeof(Message));
-            casting_[begin + pos + i] = 1;
-            at += sizeof(Message);
-          }
-          if (n > 0) received_any_cast_.store(true, std::memory_order_relaxed);
-        }
+        at = read_groups(batch, at, first, count, bad, [&](std::uint32_t pos, const Message& m) {
+          cast_[begin + pos] = m;
+          casting_[begin + pos] = 1;
+          received_any_cast_.store(true, std::memory_order_relaxed);
+        });
       } else {
         bad("unknown section kind");
       }
     }
+  }
+
+  /// Reads positions [first, first + count) in groups of 64 (a bitmap, then a message per set
+  /// bit) from batch at `at`; calls use(position, message); returns where it stopped.
+  template <typename Bad, typename Use>
+  static std::size_t read_groups(std::span<const std::byte> batch, std::size_t at,
+                                 std::uint32_t first, std::uint32_t count, const Bad& bad,
+                                 const Use& use) {
+    for (std::uint32_t pos = first; pos < first + count; pos += 64) {
+      std::uint64_t bits;
+      if (batch.size() - at < 8) bad("truncated bitmap");
+      std::memcpy(&bits, batch.data() + at, 8);
+      at += 8;
+      const std::uint32_t group = std::min<std::uint32_t>(64, first + count - pos);
+      if (group < 64 && (bits >> group) != 0) bad("bits beyond the range");
+      const auto n = static_cast<std::size_t>(std::popcount(bits));
+      if ((batch.size() - at) / sizeof(Message) < n) bad("truncated messages");
+      for (std::uint32_t i = 0; i < group; ++i) {
+        if ((bits >> i & 1) == 0) continue;
+        Message m;
+        std::memcpy(&m, batch.data() + at, sizeof(Message));
+        at += sizeof(Message);
+        use(pos + i, m);
+      }
+    }
+    return at;
   }
 
   void receive(int source, Lid v, const Message& m) {
