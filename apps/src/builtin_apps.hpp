@@ -11,7 +11,10 @@ namespace atl {
 void register_pagerank_app();
 void register_cc_app();
 void register_sssp_app();
-void register_pregel_kcore_app();  ///< kcore, Pregel form
+void register_kcore_app();
+void register_triangles_app();
+void register_coloring_app();
+void register_labelprop_app();
 
 /// The engines of an app with a GraphLab program and a Pregel form.
 inline std::vector<EngineKind> graphlab_and_pregel_engines() {
@@ -25,7 +28,10 @@ inline void register_builtin_apps() {
   register_pagerank_app();
   register_cc_app();
   register_sssp_app();
-  register_pregel_kcore_app();
+  register_kcore_app();
+  register_triangles_app();
+  register_coloring_app();
+  register_labelprop_app();
 }
 
 }  // namespace atl

@@ -5,16 +5,11 @@
 // smallest count left, as no vertex can be removed below it.
 #include "atoll/apps/pregel_kcore.hpp"
 
-#include <CLI/CLI.hpp>
-
 #include <algorithm>
-#include <cstdio>
 #include <limits>
 #include <vector>
 
-#include "atoll/apps/app.hpp"
 #include "atoll/engine/pregel_engine.hpp"
-#include "builtin_apps.hpp"
 
 namespace atl {
 namespace {
@@ -95,30 +90,6 @@ PregelVertexValues<std::uint64_t> pregel_kcore(Topology graph, const EngineOptio
   result.stats = to_run_stats(result.pregel);
   collect_owned(local.topology(), result, [&](Lid v) { return local.vertex_data()[v].core; });
   return result;
-}
-
-void register_pregel_kcore_app() {
-  register_app({"kcore",
-                "Coreness of every vertex by peeling (undirected simple view)",
-                {EngineKind::kPregel},
-                std::nullopt,
-                [](CLI::App&) {
-                  AppRunner runner;
-                  runner.run = [](AppInput& in) {
-                    AppOutput out =
-                        make_output(pregel_kcore(std::move(in.graph), in.options, in.cluster));
-                    out.summarize = [](const AppOutput& all) {
-                      std::uint64_t deepest = 0;
-                      for (std::size_t i = 0; i < all.size(); ++i) {
-                        deepest = std::max(deepest, all.value<std::uint64_t>(i));
-                      }
-                      std::printf("kcore: largest coreness %llu\n",
-                                  static_cast<unsigned long long>(deepest));
-                    };
-                    return out;
-                  };
-                  return runner;
-                }});
 }
 
 }  // namespace atl

@@ -283,7 +283,8 @@ TEST(Pregel, KcoreMatchesSerialPeeling) {
 }
 
 /// `atoll run APP --engine pregel`: the same --out as the chromatic engine; kcore's --out equals
-/// the serial peeling; an app without a Pregel form and an unknown engine are usage errors.
+/// the serial peeling; an app without a Pregel form (naming the apps that have one) and an unknown
+/// engine are usage errors.
 TEST(PregelCli, RunsThroughTheAppRegistry) {
   test::TempDir dir;
   const std::string atoll = ATOLL_BINARY;
@@ -306,16 +307,17 @@ TEST(PregelCli, RunsThroughTheAppRegistry) {
     EXPECT_NE(metrics.find("\"superstep_log\""), std::string::npos) << metrics;
     EXPECT_NE(metrics.find("\"messages_combined\""), std::string::npos);
   }
-  auto k = test::run_command(atoll + " run kcore --graph " + g + " --out " + dir.file("k"));
+  auto k = test::run_command(atoll + " run kcore --engine pregel --graph " + g + " --out " +
+                             dir.file("k"));
   ASSERT_EQ(k.exit_code, 0) << k.err;
   std::string expected;
   for (const auto& [v, core] : test::reference_coreness(read_edge_list(g))) {
     expected += std::to_string(v) + "\t" + std::to_string(core) + "\n";
   }
   EXPECT_EQ(test::read_file(dir.file("k")), expected);
-  auto wrong = test::run_command(atoll + " run kcore --engine chromatic --graph " + g);
+  auto wrong = test::run_command(atoll + " run triangles --engine pregel --graph " + g);
   EXPECT_EQ(wrong.exit_code, 2);
-  EXPECT_NE(wrong.err.find("apps on chromatic: pagerank, cc, sssp"), std::string::npos)
+  EXPECT_NE(wrong.err.find("apps on pregel: pagerank, cc, sssp, kcore"), std::string::npos)
       << wrong.err;
   auto unknown = test::run_command(atoll + " run cc --engine bogus --graph " + g);
   EXPECT_EQ(unknown.exit_code, 2);

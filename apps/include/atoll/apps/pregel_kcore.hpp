@@ -1,4 +1,4 @@
-// Coreness (k-core decomposition) in Pregel form (`atoll run kcore`), by peeling: at level k every
+// Coreness (k-core decomposition) in Pregel form (`atoll run kcore --engine pregel`), by peeling: at level k every
 // vertex with fewer than k+1 neighbours left is removed with coreness k and tells its neighbours;
 // the master raises k when a superstep removes nothing. Neighbours are the undirected simple view
 // of the graph (in- and out-neighbours, each once, self-loops ignored).
