@@ -33,7 +33,9 @@ struct RunOptions {
   std::string consistency;  ///< empty: the program's own
   std::string scheduler = "sweep";
   int threads = 0;
-  std::uint64_t max_iterations = 0;  ///< 0: no limit
+  std::uint64_t max_iterations = 0;                   ///< 0: no limit
+  bool no_combine = false;                            ///< Pregel: deliver messages uncombined
+  std::size_t message_buffer = std::size_t{8} << 20;  ///< Pregel: bytes per peer and round
   std::string out;
   std::string metrics;
   int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
@@ -54,8 +56,13 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
                   "vertex, edge or full (default: the program's; only stronger is allowed)");
   cmd->add_option("--scheduler", o.scheduler, "fifo, sweep or priority")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Worker threads (default: all cores)");
-  cmd->add_option("--max-sweeps,--max-iterations", o.max_iterations,
-                  "Stop after this many iterations (sweeps; 0: no limit)");
+  cmd->add_option("--max-sweeps,--max-iterations,--max-supersteps", o.max_iterations,
+                  "Stop after this many iterations (sweeps, supersteps; 0: no limit)");
+  cmd->add_flag("--no-combine", o.no_combine,
+                "Pregel: deliver every message as sent, without the program's combiner");
+  cmd->add_option("--message-buffer", o.message_buffer,
+                  "Pregel: bytes of messages a rank sends a peer per round (more: several rounds)")
+      ->capture_default_str();
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
@@ -137,6 +144,8 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   e.scheduler = parse_scheduler(o.scheduler);
   if (!o.consistency.empty()) e.consistency = parse_consistency(o.consistency);
   if (o.max_iterations > 0) e.max_iterations = o.max_iterations;
+  e.combine = !o.no_combine;
+  e.message_buffer = o.message_buffer;
   e.progress = true;
   return e;
 }
@@ -213,8 +222,13 @@ void print_config(const AppSpec& app, const RunOptions& o, const EngineOptions& 
   std::string consistency =
       e.consistency ? std::string(consistency_name(*e.consistency))
                     : (app.consistency ? std::string(consistency_name(*app.consistency)) : "none");
-  log_info(str_cat("run ", app.name, ": engine ", engine_name(e.engine), ", consistency ",
-                   consistency, ", scheduler ", scheduler_name(e.scheduler), ", ", ranks,
+  // Pregel programs have neither a consistency model nor a scheduler; they have combiners.
+  const std::string model =
+      e.engine == EngineKind::kPregel
+          ? str_cat(e.combine ? "combiners on" : "combiners off", ", message buffer ",
+                    e.message_buffer, " bytes")
+          : str_cat("consistency ", consistency, ", scheduler ", scheduler_name(e.scheduler));
+  log_info(str_cat("run ", app.name, ": engine ", engine_name(e.engine), ", ", model, ", ", ranks,
                    ranks == 1 ? " rank, " : " ranks, ",
                    e.threads == 0 ? std::string("all") : std::to_string(e.threads),
                    " threads per rank", ranks > 1 ? ", transport " + o.transport : std::string()));

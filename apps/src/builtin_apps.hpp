@@ -1,6 +1,11 @@
 // The apps built into atoll: each app file defines its register_*_app(), listed once here.
 #pragma once
 
+#include <vector>
+
+#include "atoll/engine/engine_options.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+
 namespace atl {
 
 void register_pagerank_app();
@@ -10,6 +15,13 @@ void register_kcore_app();
 void register_triangles_app();
 void register_coloring_app();
 void register_labelprop_app();
+
+/// The engines of an app with a GraphLab program and a Pregel form.
+inline std::vector<EngineKind> graphlab_and_pregel_engines() {
+  std::vector<EngineKind> engines(graphlab_engines().begin(), graphlab_engines().end());
+  engines.push_back(EngineKind::kPregel);
+  return engines;
+}
 
 /// Registers every built-in app (called once, on first use of the registry).
 inline void register_builtin_apps() {

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "atoll/apps/app.hpp"
+#include "atoll/apps/pregel_connected_components.hpp"
 #include "atoll/engine/graphlab_engines.hpp"
 #include "builtin_apps.hpp"
 
@@ -57,27 +58,29 @@ VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOpt
 }
 
 void register_cc_app() {
-  register_app({"cc", "Weakly connected components (label = smallest gid)",
-                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
-                ComponentsProgram::kConsistency, [](CLI::App&) {
-                  AppRunner runner;
-                  runner.run = [](AppInput& in) {
-                    AppOutput out = make_output(
-                        connected_components(std::move(in.graph), in.options, in.cluster));
-                    out.summarize = [](const AppOutput& all) {
-                      std::vector<std::uint64_t> labels(all.size());
-                      for (std::size_t i = 0; i < all.size(); ++i) {
-                        labels[i] = all.value<std::uint64_t>(i);
-                      }
-                      std::sort(labels.begin(), labels.end());
-                      std::printf("cc: %zu components\n",
-                                  static_cast<std::size_t>(
-                                      std::unique(labels.begin(), labels.end()) - labels.begin()));
-                    };
-                    return out;
-                  };
-                  return runner;
-                }});
+  register_app(
+      {"cc", "Weakly connected components (label = smallest gid)", graphlab_and_pregel_engines(),
+       ComponentsProgram::kConsistency, [](CLI::App&) {
+         AppRunner runner;
+         runner.run = [](AppInput& in) {
+           AppOutput out = make_output(
+               in.options.engine == EngineKind::kPregel
+                   ? pregel_connected_components(std::move(in.graph), in.options, in.cluster)
+                   : connected_components(std::move(in.graph), in.options, in.cluster));
+           out.summarize = [](const AppOutput& all) {
+             std::vector<std::uint64_t> labels(all.size());
+             for (std::size_t i = 0; i < all.size(); ++i) {
+               labels[i] = all.value<std::uint64_t>(i);
+             }
+             std::sort(labels.begin(), labels.end());
+             std::printf("cc: %zu components\n",
+                         static_cast<std::size_t>(std::unique(labels.begin(), labels.end()) -
+                                                  labels.begin()));
+           };
+           return out;
+         };
+         return runner;
+       }});
 }
 
 }  // namespace atl

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "atoll/apps/app.hpp"
+#include "atoll/apps/pregel_kcore.hpp"
 #include "atoll/engine/graphlab_engines.hpp"
 #include "builtin_apps.hpp"
 #include "undirected_view.hpp"
@@ -99,10 +100,22 @@ KCoreResult kcore(Topology graph, const EngineOptions& eo, Cluster* cluster) {
 
 void register_kcore_app() {
   register_app({"kcore", "Coreness of every vertex of the undirected simple view",
-                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
-                KCoreProgram::kConsistency, [](CLI::App&) {
+                graphlab_and_pregel_engines(), KCoreProgram::kConsistency, [](CLI::App&) {
                   AppRunner runner;
                   runner.run = [](AppInput& in) {
+                    if (in.options.engine == EngineKind::kPregel) {  // peeling in supersteps
+                      AppOutput out =
+                          make_output(pregel_kcore(std::move(in.graph), in.options, in.cluster));
+                      out.summarize = [](const AppOutput& all) {
+                        std::uint64_t max_core = 0;
+                        for (std::size_t i = 0; i < all.size(); ++i) {
+                          max_core = std::max(max_core, all.value<std::uint64_t>(i));
+                        }
+                        std::printf("kcore: largest coreness %llu\n",
+                                    static_cast<unsigned long long>(max_core));
+                      };
+                      return out;
+                    }
                     KCoreResult r = kcore(std::move(in.graph), in.options, in.cluster);
                     const std::uint64_t max_core = r.max_core;
                     const bool converged = r.converged;

@@ -24,6 +24,7 @@
 #include <numeric>
 
 #include "atoll/apps/app.hpp"
+#include "atoll/apps/pregel_pagerank.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/engine/graphlab_engines.hpp"
 #include "builtin_apps.hpp"
@@ -223,8 +224,7 @@ void register_pagerank_app() {
     std::size_t top = 10;
   };
   register_app(
-      {"pagerank", "PageRank (static power iteration or --dynamic)",
-       std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+      {"pagerank", "PageRank (static power iteration or --dynamic)", graphlab_and_pregel_engines(),
        PageRankProgram::kConsistency, [](CLI::App& cmd) {
          auto o = std::make_shared<Options>();
          cmd.add_option("--damping", o->pr.damping, "Damping factor")->capture_default_str();
@@ -241,9 +241,18 @@ void register_pagerank_app() {
          AppRunner runner;
          runner.check = [o] { check_pagerank_options(o->pr); };
          runner.run = [o](AppInput& in) {
-           PageRankResult r = pagerank(std::move(in.graph), o->pr, in.options, in.cluster);
-           const double final_change = r.final_change;
-           AppOutput out = make_output(std::move(r));
+           double final_change = 0;
+           AppOutput out;
+           if (in.options.engine == EngineKind::kPregel) {
+             PregelPageRankResult r =
+                 pregel_pagerank(std::move(in.graph), o->pr, in.options, in.cluster);
+             final_change = r.final_change;
+             out = make_output(std::move(r));
+           } else {
+             PageRankResult r = pagerank(std::move(in.graph), o->pr, in.options, in.cluster);
+             final_change = r.final_change;
+             out = make_output(std::move(r));
+           }
            out.summarize = [o, final_change](const AppOutput& all) {
              std::vector<double> ranks(all.size());
              for (std::size_t i = 0; i < all.size(); ++i) ranks[i] = all.value<double>(i);

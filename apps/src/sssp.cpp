@@ -12,6 +12,7 @@
 #include <string>
 
 #include "atoll/apps/app.hpp"
+#include "atoll/apps/pregel_sssp.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/engine/graphlab_engines.hpp"
 #include "builtin_apps.hpp"
@@ -84,14 +85,15 @@ VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, C
 
 void register_sssp_app() {
   register_app({"sssp", "Single-source shortest paths (weights, else 1)",
-                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
-                SsspProgram::kConsistency, [](CLI::App& cmd) {
+                graphlab_and_pregel_engines(), SsspProgram::kConsistency, [](CLI::App& cmd) {
                   auto source = std::make_shared<Gid>(0);
                   cmd.add_option("--source", *source, "Source vertex gid")->required();
                   AppRunner runner;
                   runner.run = [source](AppInput& in) {
-                    AppOutput out =
-                        make_output(sssp(std::move(in.graph), *source, in.options, in.cluster));
+                    AppOutput out = make_output(
+                        in.options.engine == EngineKind::kPregel
+                            ? pregel_sssp(std::move(in.graph), *source, in.options, in.cluster)
+                            : sssp(std::move(in.graph), *source, in.options, in.cluster));
                     out.summarize = [source](const AppOutput& all) {
                       std::size_t reached = 0;
                       for (std::size_t i = 0; i < all.size(); ++i)

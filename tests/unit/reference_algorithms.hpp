@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <queue>
+#include <set>
 #include <vector>
 
 #include "atoll/graph/edge_list.hpp"
@@ -106,6 +107,36 @@ inline std::vector<double> reference_sssp(const EdgeList& list, Gid source) {
     }
   }
   return dist;
+}
+
+/// Coreness by serial peeling over the undirected simple view (self-loops ignored): remove a
+/// vertex of smallest remaining degree; its coreness is the largest such degree so far.
+inline std::map<Gid, std::uint64_t> reference_coreness(const EdgeList& list) {
+  std::map<Gid, std::set<Gid>> adj;
+  for (const Edge& e : list.edges) {
+    adj[e.src];
+    adj[e.dst];
+    if (e.src == e.dst) continue;
+    adj[e.src].insert(e.dst);
+    adj[e.dst].insert(e.src);
+  }
+  std::map<Gid, std::uint64_t> core;
+  std::set<std::pair<std::size_t, Gid>> by_degree;
+  for (const auto& [v, n] : adj) by_degree.insert({n.size(), v});
+  std::uint64_t k = 0;
+  while (!by_degree.empty()) {
+    auto [degree, v] = *by_degree.begin();
+    by_degree.erase(by_degree.begin());
+    k = std::max<std::uint64_t>(k, degree);
+    core[v] = k;
+    for (Gid u : adj[v]) {
+      by_degree.erase({adj[u].size(), u});
+      adj[u].erase(v);
+      by_degree.insert({adj[u].size(), u});
+    }
+    adj[v].clear();
+  }
+  return core;
 }
 
 }  // namespace atl::test

@@ -1,6 +1,7 @@
 // Options every engine takes, and the engines there are.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -37,6 +38,11 @@ struct EngineOptions {
   /// At most this many iterations (chromatic: sweeps over all colours; Pregel: supersteps).
   std::uint64_t max_iterations = std::numeric_limits<std::uint64_t>::max();
   bool progress = false;  ///< print a line per iteration to stderr (rewritten on a terminal)
+  /// Pregel: combine messages with the program's combiner when it has one.
+  bool combine = true;
+  /// Pregel: bytes of messages one rank sends one peer per batch round; a superstep whose
+  /// messages do not fit sends in several rounds.
+  std::size_t message_buffer = std::size_t{8} << 20;
 };
 
 }  // namespace atl

@@ -1,0 +1,19 @@
+// Coreness (k-core decomposition) in Pregel form (`atoll run kcore --engine pregel`), by peeling: at level k every
+// vertex with fewer than k+1 neighbours left is removed with coreness k and tells its neighbours;
+// the master raises k when a superstep removes nothing. Neighbours are the undirected simple view
+// of the graph (in- and out-neighbours, each once, self-loops ignored).
+#pragma once
+
+#include <cstdint>
+
+#include "atoll/apps/pregel_values.hpp"
+#include "atoll/engine/engine_options.hpp"
+
+namespace atl {
+
+struct Cluster;
+
+PregelVertexValues<std::uint64_t> pregel_kcore(Topology graph, const EngineOptions& engine,
+                                               Cluster* cluster = nullptr);
+
+}  // namespace atl

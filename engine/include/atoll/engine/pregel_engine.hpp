@@ -1,0 +1,400 @@
+// The Pregel engine: bulk-synchronous supersteps of compute(vertex, messages) over the same
+// local graph, worker pool and transport as the GraphLab engines.
+//
+// Superstep S runs compute() on every owned vertex that has not voted to halt or has
+// messages (all of them in superstep 0), in parallel over fixed blocks of vertices. Messages
+// sent in S are read in S+1 (PregelMessages: combined at the sender and at the receiver when
+// the program has a combiner, batched per peer into mailboxes, in several rounds when they do
+// not fit). Then every rank's totals and aggregator partials are gathered and merged in rank
+// order, the master hook runs on rank 0 and its decisions are broadcast. The run ends when no
+// vertex is active and no message is in flight, when the master stops it, or at
+// max_iterations (supersteps). With a Cluster every call that changes the run is collective.
+#pragma once
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
+#include "atoll/common/timer.hpp"
+#include "atoll/engine/cluster.hpp"
+#include "atoll/engine/engine_options.hpp"
+#include "atoll/engine/pregel_aggregators.hpp"
+#include "atoll/engine/pregel_master.hpp"
+#include "atoll/engine/pregel_messages.hpp"
+#include "atoll/engine/pregel_program.hpp"
+#include "atoll/engine/pregel_stats.hpp"
+#include "atoll/engine/pregel_vertex.hpp"
+#include "atoll/engine/progress_line.hpp"
+#include "atoll/engine/worker_pool.hpp"
+#include "atoll/graph/local_graph.hpp"
+
+namespace atl {
+
+template <typename P>
+class PregelEngine {
+  static_assert(PregelProgram<P>, "a Pregel program needs VertexValue, EdgeValue and Message");
+
+ public:
+  using VertexValue = typename P::VertexValue;
+  using EdgeValue = typename P::EdgeValue;
+  using Message = typename P::Message;
+  using Graph = LocalGraph<VertexValue, EdgeValue>;
+
+  /// With a cluster, graph is this rank's part (owned vertices, then ghosts).
+  PregelEngine(Graph& graph, const P& program, const EngineOptions& options,
+               Cluster* cluster = nullptr)
+      : graph_(graph),
+        program_(program),
+        options_(options),
+        pool_(options.threads),
+        cluster_(cluster) {
+    Timer setup;
+    messages_ = std::make_unique<PregelMessages<P>>(topology(), program, cluster, pool_,
+                                                    options.combine, options.message_buffer);
+    halted_.assign(topology().num_owned(), 0);
+    const std::vector<LidRange> ranges = pool_.split(topology().num_owned());
+    for (int node = 0; node < pool_.nodes(); ++node) {
+      node_blocks_.push_back(blocks_.size());
+      for (Lid b = ranges[node].begin; b < ranges[node].end;
+           b += std::min(kBlock, ranges[node].end - b)) {
+        blocks_.push_back({b, std::min(ranges[node].end, b + kBlock)});
+      }
+    }
+    node_blocks_.push_back(blocks_.size());
+    tallies_.resize(blocks_.size());
+    setup_seconds_ = setup.seconds();
+  }
+
+  const Topology& topology() const { return graph_.topology(); }
+  const WorkerPool& workers() const { return pool_; }
+  bool combining() const { return messages_->combining(); }
+
+  /// Initialises every owned vertex's value with f(lid, value), in parallel.
+  template <typename F>
+  void init_vertices(F&& f) {
+    VertexValue* values = graph_.vertex_data().data();
+    run_blocks(0, blocks_.size(), [&](const Block& b) {
+      for (Lid v = b.begin; v < b.end; ++v) f(v, values[v]);
+    });
+  }
+  /// Initialises every owned vertex's out-edge values with f(edge id, value).
+  template <typename F>
+  void init_edges(F&& f) {
+    if constexpr (!std::is_empty_v<EdgeValue>) {
+      EdgeValue* values = graph_.edge_data().data();
+      run_blocks(0, blocks_.size(), [&](const Block& b) {
+        for (EdgeId e = topology().out_begin(b.begin); e < topology().out_begin(b.end); ++e) {
+          f(e, values[e]);
+        }
+      });
+    }
+  }
+
+  /// Registers an aggregator (before run()); see pregel_aggregators.hpp.
+  template <typename T, typename How>
+  PregelAggregator<T> add_aggregator(std::string name, const T& zero, How how,
+                                     Persistence persistence = Persistence::kReset) {
+    return aggregators_.add<T>(std::move(name), zero, how, persistence);
+  }
+  template <typename T>
+  const T& aggregated(PregelAggregator<T> h) const {
+    return aggregators_.value(h);
+  }
+
+  /// Runs supersteps until every vertex has halted and no message is in flight, the master
+  /// stops the run, or options.max_iterations supersteps.
+  PregelStats run() {
+    PregelStats stats;
+    stats.setup_seconds = setup_seconds_;
+    stats.ranks = cluster_ != nullptr ? cluster_->size() : 1;
+    stats.workers = pool_.describe();
+    partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
+    Timer total;
+    ProgressLine progress(options_.progress && (cluster_ == nullptr || cluster_->rank() == 0),
+                          "superstep");
+    for (superstep_ = 0; superstep_ < options_.max_iterations; ++superstep_) {
+      Timer timer;
+      for (Tally& t : tallies_) t = {};
+      for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        aggregators_.clear_partial(partials_.data() + b * aggregators_.partial_bytes());
+      }
+      next_block_ = 0;
+      DeliveryStats delivery =
+          messages_->deliver([this](std::uint64_t vertices) { return compute_more(vertices); });
+      Totals mine;
+      for (const Tally& t : tallies_) {
+        mine.active += t.active;
+        mine.not_halted += t.not_halted;
+        mine.sent += t.sent;
+      }
+      mine.combined = delivery.combined;
+      mine.remote = delivery.remote;
+      mine.receivers = messages_->receivers();
+      std::vector<std::byte> partial(aggregators_.partial_bytes());
+      aggregators_.clear_partial(partial.data());
+      for (std::size_t b = 0; b < blocks_.size(); ++b) {
+        aggregators_.merge_partial(partial.data(),
+                                   partials_.data() + b * aggregators_.partial_bytes());
+      }
+      Totals all = reduce(mine, partial);
+      aggregators_.finish_superstep(partial.data());
+      SuperstepRecord record{superstep_,
+                             all.active,
+                             all.sent,
+                             all.combined,
+                             all.remote,
+                             delivery.bytes,
+                             delivery.remote * sizeof(Message),
+                             delivery.rounds,
+                             0.0};
+      const bool stop = run_master(record, all.not_halted);
+      record.seconds = timer.seconds();
+      stats.computes += all.active;
+      stats.bytes_sent += record.bytes_sent;
+      stats.lower_bound += record.lower_bound;
+      stats.log.push_back(record);
+      ++stats.supersteps;
+      progress.report({record.superstep, record.active, record.seconds});
+      if (stop) {
+        stats.stopped_by_master = true;
+        break;
+      }
+      if (all.not_halted == 0 && all.receivers == 0) break;
+    }
+    stats.seconds = total.seconds();
+    stats.combined = messages_->combining();
+    return stats;
+  }
+
+ private:
+  friend class PregelVertex<P>;
+  static constexpr Lid kBlock = 4096;
+
+  struct Block {
+    Lid begin;
+    Lid end;
+  };
+  struct Tally {
+    std::uint64_t active = 0;
+    std::uint64_t not_halted = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t cast_edges = 0;  ///< out-edges covered by send_to_neighbors
+  };
+  struct Totals {
+    std::uint64_t active = 0, not_halted = 0, sent = 0, combined = 0, remote = 0, receivers = 0;
+  };
+
+  /// Runs body(block) for blocks [first, last) on their NUMA nodes' arenas.
+  template <typename Body>
+  void run_blocks(std::size_t first, std::size_t last, Body&& body) {
+    pool_.run_on_nodes([&](int node) {
+      const std::size_t begin = std::max(first, node_blocks_[node]);
+      const std::size_t end = std::min(last, node_blocks_[node + 1]);
+      if (begin >= end) return;
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, 1),
+                        [&](const tbb::blocked_range<std::size_t>& r) {
+                          for (std::size_t b = r.begin(); b < r.end(); ++b) body(blocks_[b]);
+                        });
+    });
+  }
+
+  /// Computes the next blocks, at least `vertices` vertices' worth; returns how many.
+  std::uint64_t compute_more(std::uint64_t vertices) {
+    const std::size_t first = next_block_;
+    std::uint64_t covered = 0;
+    while (next_block_ < blocks_.size() && covered < vertices) {
+      covered += blocks_[next_block_].end - blocks_[next_block_].begin;
+      ++next_block_;
+    }
+    const std::size_t pb = aggregators_.partial_bytes();
+    run_blocks(first, next_block_, [&](const Block& b) {
+      const std::size_t index = static_cast<std::size_t>(&b - blocks_.data());
+      Tally& tally = tallies_[index];
+      std::byte* partial = partials_.data() + index * pb;
+      for (Lid v = b.begin; v < b.end; ++v) {
+        if (halted_[v] != 0 && !messages_->has_messages(v)) continue;
+        PregelVertex<P> vertex(*this, v, partial);
+        program_.compute(vertex, messages_->messages(v));
+        halted_[v] = vertex.halted_ ? 1 : 0;
+        ++tally.active;
+        tally.not_halted += vertex.halted_ ? 0 : 1;
+        tally.sent += vertex.sent_;
+        tally.cast_edges += vertex.cast_edges_;
+      }
+    });
+    std::uint64_t cast_edges = 0;
+    for (std::size_t b = first; b < next_block_; ++b) cast_edges += tallies_[b].cast_edges;
+    messages_->add_cast_edges(cast_edges);
+    return covered;
+  }
+
+  /// Every rank's totals and aggregator partials, merged in rank order (partial in place).
+  Totals reduce(const Totals& mine, std::vector<std::byte>& partial) {
+    if (cluster_ == nullptr) return mine;
+    std::string bytes(sizeof(Totals) + partial.size(), '\0');
+    std::memcpy(bytes.data(), &mine, sizeof(Totals));
+    if (!partial.empty())
+      std::memcpy(bytes.data() + sizeof(Totals), partial.data(), partial.size());
+    std::vector<std::string> ranks = cluster_->collectives.allgather(bytes);
+    Totals all;
+    aggregators_.clear_partial(partial.data());
+    for (std::size_t r = 0; r < ranks.size(); ++r) {
+      if (ranks[r].size() != bytes.size()) {
+        fail("rank ", r, " sent a superstep summary of ", ranks[r].size(), " bytes, expected ",
+             bytes.size());
+      }
+      Totals t;
+      std::memcpy(&t, ranks[r].data(), sizeof t);
+      all.active += t.active;
+      all.not_halted += t.not_halted;
+      all.sent += t.sent;
+      all.combined += t.combined;
+      all.remote += t.remote;
+      all.receivers += t.receivers;
+      aggregators_.merge_partial(
+          partial.data(), reinterpret_cast<const std::byte*>(ranks[r].data()) + sizeof(Totals));
+    }
+    return all;
+  }
+
+  /// Runs the master hook on rank 0 and shares its decisions; returns whether to stop.
+  bool run_master(const SuperstepRecord& record, std::uint64_t not_halted) {
+    if constexpr (!PregelMasterHook<P>) {
+      return false;
+    } else {
+      const bool root = cluster_ == nullptr || cluster_->rank() == 0;
+      bool stop = false;
+      if (root) {
+        PregelMaster master(aggregators_, record, not_halted);
+        program_.master(master);
+        stop = master.stopped();
+      }
+      if (cluster_ == nullptr) return stop;
+      std::span<const std::byte> values = aggregators_.values();
+      std::string bytes(1 + values.size(), '\0');
+      if (root) {
+        bytes[0] = stop ? 1 : 0;
+        if (!values.empty()) std::memcpy(bytes.data() + 1, values.data(), values.size());
+      }
+      cluster_->collectives.broadcast(0, bytes);
+      if (bytes.size() != 1 + values.size()) fail("rank 0 sent a malformed master decision");
+      aggregators_.set_values(std::as_bytes(std::span(bytes)).subspan(1));
+      return bytes[0] != 0;
+    }
+  }
+
+  Graph& graph_;
+  const P& program_;
+  EngineOptions options_;
+  WorkerPool pool_;
+  Cluster* cluster_;
+  std::unique_ptr<PregelMessages<P>> messages_;
+  PregelAggregatorTable aggregators_;
+  std::vector<std::uint8_t> halted_;  ///< by owned vertex
+  std::vector<Block> blocks_;         ///< node 0's blocks, then node 1's, ...
+  std::vector<std::size_t> node_blocks_;
+  std::vector<Tally> tallies_;       ///< by block, this superstep
+  std::vector<std::byte> partials_;  ///< by block: aggregator partials
+  std::size_t next_block_ = 0;
+  std::uint64_t superstep_ = 0;
+  double setup_seconds_ = 0;
+};
+
+// ---- PregelVertex members --------------------------------------------------------------
+
+template <typename P>
+Gid PregelVertex<P>::gid() const {
+  return engine_.topology().gid(lid_);
+}
+template <typename P>
+typename P::VertexValue& PregelVertex<P>::value() {
+  return engine_.graph_.vertex_data()[lid_];
+}
+template <typename P>
+std::uint64_t PregelVertex<P>::superstep() const {
+  return engine_.superstep_;
+}
+template <typename P>
+std::size_t PregelVertex<P>::num_out_edges() const {
+  return engine_.topology().out_degree(lid_);
+}
+template <typename P>
+typename PregelVertex<P>::EdgeIterator PregelVertex<P>::Edges::begin() const {
+  return {vertex, vertex.engine_.topology().out_begin(vertex.lid_)};
+}
+template <typename P>
+typename PregelVertex<P>::EdgeIterator PregelVertex<P>::Edges::end() const {
+  return {vertex, vertex.engine_.topology().out_end(vertex.lid_)};
+}
+template <typename P>
+Gid PregelVertex<P>::Edge::target() const {
+  const Topology& t = vertex_.engine_.topology();
+  return t.gid(t.out_targets()[edge_]);
+}
+template <typename P>
+typename P::EdgeValue& PregelVertex<P>::Edge::value() {
+  return vertex_.engine_.graph_.edge_data()[edge_];
+}
+template <typename P>
+void PregelVertex<P>::Edge::send(const Message& m) {
+  ++vertex_.sent_;
+  vertex_.engine_.messages_->send(vertex_.engine_.topology().out_targets()[edge_], m);
+}
+template <typename P>
+void PregelVertex<P>::send(Gid target, const Message& m) {
+  const Topology& t = engine_.topology();
+  const Lid to = t.lid(target);
+  if (to == kInvalidLid) {
+    fail("vertex ", gid(), " sent a message to vertex ", target,
+         ", which is not a neighbour of any vertex on this rank");
+  }
+  ++sent_;
+  engine_.messages_->send(to, m);
+}
+template <typename P>
+void PregelVertex<P>::send_to_neighbors(const Message& m) {
+  const std::size_t edges = engine_.topology().out_degree(lid_);
+  sent_ += edges;
+  cast_edges_ += edges;
+  engine_.messages_->broadcast(lid_, m, edges);
+}
+template <typename P>
+void PregelVertex<P>::send_to_all(std::span<const Lid> targets, const Message& m) {
+  sent_ += targets.size();
+  for (Lid t : targets) engine_.messages_->send(t, m);
+}
+template <typename P>
+std::size_t PregelVertex<P>::num_in_edges() const {
+  return engine_.topology().in_degree(lid_);
+}
+template <typename P>
+template <typename F>
+void PregelVertex<P>::for_each_in_neighbor(F&& f) const {
+  const Topology& t = engine_.topology();
+  for (Lid u : t.in_neighbors(lid_)) f(t.gid(u));
+}
+template <typename P>
+void PregelVertex<P>::send_to_in_neighbors(const Message& m) {
+  send_to_all(engine_.topology().in_neighbors(lid_), m);
+}
+template <typename P>
+template <typename T>
+const T& PregelVertex<P>::aggregated(PregelAggregator<T> h) const {
+  return engine_.aggregators_.value(h);
+}
+template <typename P>
+template <typename T>
+void PregelVertex<P>::aggregate(PregelAggregator<T> h, const T& v) {
+  engine_.aggregators_.contribute(partial_, h, v);
+}
+
+}  // namespace atl

@@ -1,0 +1,99 @@
+// What compute() sees of its vertex: id, value, out-edges with their values, the superstep,
+// sending, voting to halt and the aggregators. Its members are defined with the engine
+// (pregel_engine.hpp), which programs include.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "atoll/engine/pregel_aggregators.hpp"
+#include "atoll/graph/ids.hpp"
+
+namespace atl {
+
+template <typename P>
+class PregelEngine;
+
+template <typename P>
+class PregelVertex {
+ public:
+  using VertexValue = typename P::VertexValue;
+  using EdgeValue = typename P::EdgeValue;
+  using Message = typename P::Message;
+
+  /// One out-edge: its target and its value (read and write).
+  class Edge {
+   public:
+    Gid target() const;
+    EdgeValue& value();
+    /// Sends m along the edge (to its target) for the next superstep.
+    void send(const Message& m);
+
+   private:
+    friend class PregelVertex;
+    Edge(PregelVertex& v, EdgeId e) : vertex_(v), edge_(e) {}
+    PregelVertex& vertex_;
+    EdgeId edge_;
+  };
+  class EdgeIterator {
+   public:
+    EdgeIterator(PregelVertex& v, EdgeId e) : vertex_(&v), edge_(e) {}
+    Edge operator*() const { return Edge(*vertex_, edge_); }
+    EdgeIterator& operator++() {
+      ++edge_;
+      return *this;
+    }
+    bool operator!=(const EdgeIterator& o) const { return edge_ != o.edge_; }
+
+   private:
+    PregelVertex* vertex_;
+    EdgeId edge_;
+  };
+  struct Edges {
+    PregelVertex& vertex;
+    EdgeIterator begin() const;
+    EdgeIterator end() const;
+  };
+
+  Gid gid() const;
+  VertexValue& value();
+  std::uint64_t superstep() const;
+  std::size_t num_out_edges() const;
+  Edges out_edges() { return {*this}; }
+
+  /// Sends m to vertex target for the next superstep: an out-neighbour, or any vertex this
+  /// rank holds (an in-neighbour included).
+  void send(Gid target, const Message& m);
+  /// Sends m along every out-edge.
+  void send_to_neighbors(const Message& m);
+  /// In-edges (beyond Pregel's out-edges only, as GraphX's EdgeDirection.In): their number,
+  /// their sources' ids in order, and m sent to each source once per edge.
+  std::size_t num_in_edges() const;
+  template <typename F>
+  void for_each_in_neighbor(F&& f) const;
+  void send_to_in_neighbors(const Message& m);
+  /// Halts the vertex until a message arrives.
+  void vote_to_halt() { halted_ = true; }
+
+  /// An aggregator's value as of the end of the last superstep (or as the master set it).
+  template <typename T>
+  const T& aggregated(PregelAggregator<T> h) const;
+  /// Contributes v to an aggregator; every vertex reads the result in the next superstep.
+  template <typename T>
+  void aggregate(PregelAggregator<T> h, const T& v);
+
+ private:
+  friend class PregelEngine<P>;
+  PregelVertex(PregelEngine<P>& engine, Lid lid, std::byte* partial)
+      : engine_(engine), lid_(lid), partial_(partial) {}
+  void send_to_all(std::span<const Lid> targets, const Message& m);
+  PregelEngine<P>& engine_;
+  Lid lid_;
+  std::byte* partial_;  ///< this block's aggregator partials
+  bool halted_ = false;
+  std::uint64_t sent_ = 0;
+  std::uint64_t cast_edges_ = 0;
+};
+
+}  // namespace atl
