@@ -4,7 +4,8 @@
 # sent between ranks against the lower bound of changed boundary vertices x replicas x size).
 #
 #   scripts/perf-run.sh APP GRAPH [OUT.json] [-- APP ARGS...]
-#   env: CONFIGS="1x2 2x1:ucx 2x1:tcp" (RANKSxTHREADS[:TRANSPORT]), REPEAT=1
+#   env: CONFIGS="1x2 2x1:ucx 2x1:tcp" (RANKSxTHREADS[:TRANSPORT]), REPEAT=1,
+#        ATOLL=path of the atoll binary (default build/apps/atoll; to compare two builds)
 # Example: scripts/perf-run.sh pagerank build/bench-data/kron20.el perf.json -- --iterations 20 --tol 0
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,7 +13,7 @@ app=${1:?app}; graph=${2:?graph}; shift 2
 out=perf-$app-$(basename "$graph").json
 if [[ $# -gt 0 && $1 != -- ]]; then out=$1; shift; fi
 [[ ${1:-} == -- ]] && shift
-atoll="$root/build/apps/atoll"
+atoll="${ATOLL:-$root/build/apps/atoll}"
 [[ -x $atoll ]] || bash "$root/scripts/build.sh" "$root/build"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 results=()
@@ -26,7 +27,7 @@ for config in ${CONFIGS:-1x2 2x1:ucx 2x1:tcp}; do
     results+=("$(python3 - "$tmp/m.json" "$config" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-sweeps = max(m["sweeps"], 1)
+sweeps = max(m.get("iterations", m.get("sweeps", 0)), 1)  # "sweeps" before the engine layer
 ranks = m.get("per_rank", [])
 sent = sum(r["bytes_sent"] for r in ranks)
 lower = sum(r.get("bytes_lower_bound", 0) for r in ranks)
@@ -34,7 +35,7 @@ print(json.dumps({
     "config": sys.argv[2], "ranks": m["ranks"], "transport": m["transport"],
     "workers": m["workers"], "load_seconds": m["load_seconds"],
     "setup_seconds": m["setup_seconds"], "run_seconds": m["run_seconds"],
-    "sweeps": m["sweeps"], "seconds_per_sweep": m["run_seconds"] / sweeps,
+    "sweeps": sweeps, "seconds_per_sweep": m["run_seconds"] / sweeps,
     "updates": m["updates"], "bytes_sent": sent, "bytes_per_sweep": sent / sweeps,
     "bytes_lower_bound": lower, "bytes_over_lower_bound": (sent / lower) if lower else None,
     "per_rank": ranks}))

@@ -6,14 +6,28 @@
 #   3. ThreadSanitizer build of the transport and its multi-process tests (the transport uses
 #      no TBB, whose uninstrumented internals would drown TSan in false reports).
 # Environment: JOBS (default 2), FUZZ_SECONDS (default 20 per target), SKIP_SANITIZERS=1.
+#
+# scripts/test.sh --quick: the edit-compile-test loop: the Release build, the unit tests and the
+# multi-rank engine and load suites (no transport suites, no sanitizer builds; a few minutes).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+quick=0
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=1 ;;
+    *) echo "usage: scripts/test.sh [--quick]" >&2; exit 2 ;;
+  esac
+done
 bash "$root/scripts/setup.sh"
 export ATOLL_WERROR=ON
 export CTEST_OUTPUT_ON_FAILURE=1
 
 echo "== release build and tests"
 bash "$root/scripts/build.sh" "$root/build"
+if ((quick)); then
+  ctest --test-dir "$root/build" -j "${JOBS:-2}" --timeout 600 -LE transport
+  exit 0
+fi
 ctest --test-dir "$root/build" -j "${JOBS:-2}" --timeout 600
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then

@@ -10,9 +10,7 @@
 #include <string>
 #include <thread>
 
-#include "atoll/apps/connected_components.hpp"
-#include "atoll/apps/pagerank.hpp"
-#include "atoll/apps/sssp.hpp"
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/common/json_writer.hpp"
 #include "atoll/common/log.hpp"
@@ -31,11 +29,11 @@ struct RunOptions {
   std::string format = "auto";
   bool symmetrize = false;
   bool dedup = false;
-  std::string engine = "chromatic";
+  std::string engine;       ///< empty: the app's default
   std::string consistency;  ///< empty: the program's own
   std::string scheduler = "sweep";
   int threads = 0;
-  std::uint64_t max_sweeps = 0;  ///< 0: no limit
+  std::uint64_t max_iterations = 0;  ///< 0: no limit
   std::string out;
   std::string metrics;
   int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
@@ -44,19 +42,23 @@ struct RunOptions {
   std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
 };
 
-void add_run_options(CLI::App* cmd, RunOptions& o) {
-  cmd->add_option("--graph", o.graph, "Graph file (edge list, .gr, .mtx, .bin; zstd/gzip ok)")
-      ->required();
+void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_help,
+                     bool needs_graph) {
+  if (needs_graph) {
+    cmd->add_option("--graph", o.graph, "Graph file (edge list, .gr, .mtx, .bin; zstd/gzip ok)")
+        ->required();
+  }
   cmd->add_option("--format", o.format, "Input format: auto, snap, gr, mtx, bin")
       ->capture_default_str();
   cmd->add_flag("--symmetrize", o.symmetrize, "Add the reverse of every edge");
   cmd->add_flag("--dedup", o.dedup, "Drop duplicate edges and self-loops");
-  cmd->add_option("--engine", o.engine, "Engine: chromatic")->capture_default_str();
+  cmd->add_option("--engine", o.engine, "Engine: " + engines_help);
   cmd->add_option("--consistency", o.consistency,
                   "vertex, edge or full (default: the program's; only stronger is allowed)");
   cmd->add_option("--scheduler", o.scheduler, "fifo, sweep or priority")->capture_default_str();
   cmd->add_option("--threads", o.threads, "Worker threads (default: all cores)");
-  cmd->add_option("--max-sweeps", o.max_sweeps, "Stop after this many sweeps (0: no limit)");
+  cmd->add_option("--max-sweeps,--max-iterations", o.max_iterations,
+                  "Stop after this many iterations (sweeps; 0: no limit)");
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
@@ -80,10 +82,7 @@ struct Loaded {
   bool root() const { return !session || session->rank() == 0; }
 };
 
-Loaded load(const RunOptions& o) {
-  if (o.engine != "chromatic") {
-    usage_fail("unknown engine '", o.engine, "' (available: chromatic)");
-  }
+Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
   if (in_job()) {
     Loaded g;
@@ -91,7 +90,12 @@ Loaded load(const RunOptions& o) {
     if (o.ranks > 1 && o.ranks != g.session->size()) {
       usage_fail("--ranks ", o.ranks, " but this job has ", g.session->size(), " ranks");
     }
+    if (!app.needs_graph) {  // the app reads its own input
+      g.seconds = 0;
+      return g;
+    }
     PartLoadOptions options;
+    options.mtx_layout = app.mtx_layout;
     options.format = parse_format_name(o.format);
     options.build = {o.symmetrize, o.dedup};
     options.atoms = o.atoms;
@@ -110,15 +114,29 @@ Loaded load(const RunOptions& o) {
     return g;
   }
   if (o.ranks > 1) relaunch_as_ranks(o.ranks);
-  EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format));
+  if (!app.needs_graph) return {Topology(), 0, nullptr, {}, {}};
+  EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format), app.mtx_layout);
   Topology graph = Topology::build(std::move(edges), {o.symmetrize, o.dedup});
   log_info(str_cat("loaded ", o.graph, ": ", graph.num_owned(), " vertices, ", graph.num_edges(),
                    " edges in ", timer.seconds(), " s"));
   return {std::move(graph), timer.seconds(), nullptr, {}, {}};
 }
 
-EngineOptions engine_options(const RunOptions& o) {
+/// The engine the run uses: --engine when given (one of the app's), else the app's default.
+EngineKind choose_engine(const RunOptions& o, const AppSpec& app) {
+  if (o.engine.empty()) return app.engines.front();
+  const EngineKind kind = parse_engine(o.engine);
+  if (std::find(app.engines.begin(), app.engines.end(), kind) == app.engines.end()) {
+    usage_fail("app '", app.name, "' has no form for the ", o.engine,
+               " engine (its engines: ", engine_list(app.engines), "; apps on ", o.engine, ": ",
+               apps_for_engine(kind), ")");
+  }
+  return kind;
+}
+
+EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   EngineOptions e;
+  e.engine = choose_engine(o, app);
   if (o.threads < 0) usage_fail("--threads must be at least 1, got ", o.threads);
   e.threads = o.threads;
   if (e.threads == 0 && in_job()) {  // ranks on one machine share its cores
@@ -127,48 +145,49 @@ EngineOptions engine_options(const RunOptions& o) {
   }
   e.scheduler = parse_scheduler(o.scheduler);
   if (!o.consistency.empty()) e.consistency = parse_consistency(o.consistency);
-  if (o.max_sweeps > 0) e.max_sweeps = o.max_sweeps;
+  if (o.max_iterations > 0) e.max_iterations = o.max_iterations;
   e.progress = true;
   return e;
 }
 
 /// Several ranks: rank 0 gets every rank's (gid, value) pairs, merged in gid order (other
-/// ranks' results become empty). With --out-per-rank each rank first writes its own file.
-template <typename T>
-void gather_values(VertexValues<T>& r, Loaded& g, const RunOptions& o) {
+/// ranks' outputs become empty). With --out-per-rank each rank first writes its own file.
+void gather_values(AppOutput& r, Loaded& g, const RunOptions& o) {
   if (!g.session) return;
   if (o.out_per_rank && !o.out.empty()) {
-    write_vertex_values(o.out + ".rank-" + std::to_string(g.session->rank()), r);
+    write_app_output(o.out + ".rank-" + std::to_string(g.session->rank()), r);
   }
   Cluster& c = *g.cluster();
+  const std::size_t record = sizeof(Gid) + r.value_bytes;
   std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(c.size()));
   std::vector<std::byte>& mine = out[0];
-  mine.resize(r.gids.size() * (sizeof(Gid) + sizeof(T)));
-  for (std::size_t i = 0; i < r.gids.size(); ++i) {
-    std::memcpy(mine.data() + i * (sizeof(Gid) + sizeof(T)), &r.gids[i], sizeof(Gid));
-    std::memcpy(mine.data() + i * (sizeof(Gid) + sizeof(T)) + sizeof(Gid), &r.values[i], sizeof(T));
+  mine.resize(r.size() * record);
+  for (std::size_t i = 0; i < r.size(); ++i) {
+    std::memcpy(mine.data() + i * record, &r.gids[i], sizeof(Gid));
+    std::memcpy(mine.data() + i * record + sizeof(Gid), r.values.data() + i * r.value_bytes,
+                r.value_bytes);
   }
   std::vector<std::vector<std::byte>> in = c.exchange.all_to_all(std::move(out));
   r.gids.clear();
   r.values.clear();
   if (c.rank() != 0) return;
-  std::vector<std::pair<Gid, T>> all;
+  std::vector<std::pair<Gid, const std::byte*>> all;
   for (const std::vector<std::byte>& buf : in) {
-    if (buf.size() % (sizeof(Gid) + sizeof(T)) != 0) fail("gathered values: ragged buffer");
-    for (std::size_t off = 0; off < buf.size(); off += sizeof(Gid) + sizeof(T)) {
-      std::pair<Gid, T> p;
-      std::memcpy(&p.first, buf.data() + off, sizeof(Gid));
-      std::memcpy(&p.second, buf.data() + off + sizeof(Gid), sizeof(T));
-      all.push_back(p);
+    if (buf.size() % record != 0) fail("gathered values: ragged buffer");
+    for (std::size_t off = 0; off < buf.size(); off += record) {
+      Gid gid;
+      std::memcpy(&gid, buf.data() + off, sizeof(Gid));
+      all.emplace_back(gid, buf.data() + off + sizeof(Gid));
     }
   }
   std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   for (std::size_t i = 1; i < all.size(); ++i) {
     if (all[i].first == all[i - 1].first) fail("vertex ", all[i].first, " owned by two ranks");
   }
-  for (const auto& [gid, value] : all) {
-    r.gids.push_back(gid);
-    r.values.push_back(value);
+  r.values.resize(all.size() * r.value_bytes);
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    r.gids.push_back(all[i].first);
+    std::memcpy(r.values.data() + i * r.value_bytes, all[i].second, r.value_bytes);
   }
 }
 
@@ -180,63 +199,49 @@ std::vector<std::string> rank_lines(Loaded& g, const RunStats& s) {
 }
 
 /// Validates flags that do not need the graph, before the (possibly long) load.
-void check_flags(const RunOptions& o) {
-  (void)engine_options(o);
+void check_flags(const RunOptions& o, const AppSpec& app, const AppRunner& runner) {
+  const EngineOptions e = engine_options(o, app);
+  if (e.consistency && app.consistency && *e.consistency < *app.consistency) {
+    usage_fail(app.name, " needs ", consistency_name(*app.consistency),
+               " consistency; --consistency ", consistency_name(*e.consistency),
+               " is weaker (valid: ",
+               *app.consistency == Consistency::kVertex ? "vertex, edge, full"
+               : *app.consistency == Consistency::kEdge ? "edge, full"
+                                                        : "full",
+               ")");
+  }
   (void)parse_format_name(o.format);
   (void)parse_transport(o.transport);
-  if (o.engine != "chromatic") usage_fail("unknown engine '", o.engine, "' (available: chromatic)");
+  if (runner.check) runner.check();
 }
 
-void print_config(const char* app, const RunOptions& o, const RunStats& s) {
-  log_info(str_cat("run ", app, ": engine chromatic, consistency ", consistency_name(s.consistency),
-                   " (", s.colors, " colour", s.colors == 1 ? "" : "s", "), scheduler ",
-                   o.scheduler, ", ", s.ranks, s.ranks == 1 ? " rank, " : " ranks, ", s.workers,
-                   s.ranks > 1 ? ", transport " + o.transport : std::string()));
+/// The effective configuration, printed once before the run starts.
+void print_config(const AppSpec& app, const RunOptions& o, const EngineOptions& e,
+                  const Loaded& g) {
+  const int ranks = g.session ? g.session->size() : 1;
+  std::string consistency =
+      e.consistency ? std::string(consistency_name(*e.consistency))
+                    : (app.consistency ? std::string(consistency_name(*app.consistency)) : "none");
+  log_info(str_cat("run ", app.name, ": engine ", engine_name(e.engine), ", consistency ",
+                   consistency, ", scheduler ", scheduler_name(e.scheduler), ", ", ranks,
+                   ranks == 1 ? " rank, " : " ranks, ",
+                   e.threads == 0 ? std::string("all") : std::to_string(e.threads),
+                   " threads per rank", ranks > 1 ? ", transport " + o.transport : std::string()));
 }
 
-void write_metrics(const std::string& path, const char* app, const RunOptions& o,
-                   double load_seconds, const RunStats& s, const std::vector<std::string>& ranks) {
+void write_metrics(const std::string& path, const AppSpec& app, const RunOptions& o,
+                   double load_seconds, const AppOutput& r, const std::vector<std::string>& ranks) {
   if (path.empty()) return;
+  const RunStats& s = r.stats;
   JsonWriter j;
   j.begin_object()
-      .field("app", app)
+      .field("app", app.name)
       .field("graph", o.graph)
-      .field("engine", "chromatic")
-      .field("consistency", consistency_name(s.consistency))
       .field("scheduler", o.scheduler)
-      .field("ranks", static_cast<std::uint64_t>(s.ranks))
       .field("transport", s.ranks > 1 ? o.transport : std::string("none"))
-      .field("workers", s.workers)
-      .field("colors", static_cast<std::uint64_t>(s.colors))
-      .field("load_seconds", load_seconds)
-      .field("setup_seconds", s.setup_seconds)
-      .field("run_seconds", s.seconds)
-      .field("sweeps", s.sweeps)
-      .field("steps", s.steps)
-      .field("updates", s.updates);
-  j.key("sweep_log").begin_array();
-  for (const SweepRecord& r : s.sweep_log) {
-    j.begin_object()
-        .field("sweep", r.sweep)
-        .field("updates", r.updates)
-        .field("seconds", r.seconds)
-        .field("residual", r.residual)
-        .end_object();
-  }
-  j.end_array();
-  j.key("step_log").begin_array();
-  for (const StepRecord& r : s.step_log) {
-    j.begin_object()
-        .field("sweep", r.sweep)
-        .field("color", static_cast<std::uint64_t>(r.color))
-        .field("updates", r.updates)
-        .field("seconds", r.seconds)
-        .field("sync_seconds_rank0", r.sync_seconds)
-        .field("bytes_sent_rank0", r.bytes_sent)
-        .field("lower_bound_rank0", r.lower_bound)
-        .end_object();
-  }
-  j.end_array();
+      .field("load_seconds", load_seconds);
+  write_run_stats(j, s);
+  if (r.metrics) r.metrics(j);
   j.key("per_rank").begin_array();
   for (const std::string& line : ranks) {
     unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0, lower = 0;
@@ -255,16 +260,36 @@ void write_metrics(const std::string& path, const char* app, const RunOptions& o
   if (!out) fail(path, ": cannot write metrics");
 }
 
-void print_summary(const char* app, const RunStats& s, const std::vector<std::string>& ranks) {
-  std::printf("%s: %llu sweeps, %llu colour steps, %llu updates, %.3f s (colouring %.3f s)\n", app,
-              static_cast<unsigned long long>(s.sweeps), static_cast<unsigned long long>(s.steps),
-              static_cast<unsigned long long>(s.updates), s.seconds, s.setup_seconds);
+void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std::string>& ranks) {
+  std::printf("%s: %s engine, %llu iterations, %llu updates, %.3f s (set-up %.3f s)%s%s\n",
+              app.name.c_str(), s.engine.c_str(), static_cast<unsigned long long>(s.iterations),
+              static_cast<unsigned long long>(s.updates), s.seconds, s.setup_seconds,
+              s.details ? "; " : "", s.details ? s.details->summary().c_str() : "");
   for (std::size_t r = 0; r < ranks.size(); ++r) {
     unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0;
     std::sscanf(ranks[r].c_str(), "%llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes);
-    std::printf("%s: rank %zu: %llu owned vertices, %llu ghosts, %llu edges, %.1f MB sent\n", app,
-                r, owned, ghosts, edges, static_cast<double>(bytes) / 1e6);
+    std::printf("%s: rank %zu: %llu owned vertices, %llu ghosts, %llu edges, %.1f MB sent\n",
+                app.name.c_str(), r, owned, ghosts, edges, static_cast<double>(bytes) / 1e6);
   }
+}
+
+/// One `atoll run APP`: what every app shares around the app's own run.
+void run_app(const AppSpec& app, const RunOptions& o, const AppRunner& runner) {
+  check_flags(o, app, runner);
+  Loaded g = load(o, app);
+  EngineOptions eo = engine_options(o, app);
+  eo.progress = g.root();
+  if (g.root()) print_config(app, o, eo, g);
+  AppInput input{std::move(g.graph), eo, g.cluster(), o.out};
+  AppOutput r = runner.run(input);
+  std::vector<std::string> ranks = rank_lines(g, r.stats);
+  gather_values(r, g, o);
+  if (g.session) g.session->stop();
+  if (!g.root()) return;
+  print_summary(app, r.stats, ranks);
+  if (r.summarize) r.summarize(r);
+  if (!o.out.empty() && !app.writes_out) write_app_output(o.out, r);
+  write_metrics(o.metrics, app, o, g.seconds, r, ranks);
 }
 
 }  // namespace
@@ -272,104 +297,20 @@ void print_summary(const char* app, const RunStats& s, const std::vector<std::st
 void add_run_command(CLI::App& app) {
   CLI::App* run = app.add_subcommand("run", "Run an algorithm on a graph");
   run->require_subcommand(1);
-
-  struct PageRankCmd {
-    RunOptions run;
-    PageRankOptions pr;
-    std::size_t top = 10;
-  };
-  auto pr = std::make_shared<PageRankCmd>();
-  CLI::App* p = run->add_subcommand("pagerank", "PageRank (static power iteration or --dynamic)");
-  add_run_options(p, pr->run);
-  p->add_option("--damping", pr->pr.damping, "Damping factor")->capture_default_str();
-  p->add_option("--tol", pr->pr.tolerance,
-                "Static: stop when a sweep's L1 change is below this. Dynamic: a vertex "
-                "propagates once its rank moved by more than tol x rank")
-      ->capture_default_str();
-  p->add_option("--iterations", pr->pr.iterations, "At most this many sweeps")
-      ->capture_default_str();
-  p->add_flag("--dynamic", pr->pr.dynamic,
-              "GraphLab's delta-based dynamic PageRank: update only vertices whose "
-              "in-neighbours moved (see --tol)");
-  p->add_option("--top", pr->top, "Print the top K vertices")->capture_default_str();
-  p->callback([pr] {
-    check_flags(pr->run);
-    Loaded g = load(pr->run);
-    EngineOptions eo = engine_options(pr->run);
-    eo.progress = g.root();
-    PageRankResult r = pagerank(std::move(g.graph), pr->pr, eo, g.cluster());
-    std::vector<std::string> ranks = rank_lines(g, r.stats);
-    gather_values(r, g, pr->run);
-    if (g.session) g.session->stop();
-    if (!g.root()) return;
-    print_config("pagerank", pr->run, r.stats);
-    print_summary("pagerank", r.stats, ranks);
-    std::printf("pagerank: final L1 change %.3g, rank sum %.15g\n", r.final_change,
-                std::accumulate(r.values.begin(), r.values.end(), 0.0));
-    std::vector<std::size_t> order(r.values.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::size_t k = std::min(pr->top, order.size());
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                      [&](std::size_t a, std::size_t b) { return r.values[a] > r.values[b]; });
-    for (std::size_t i = 0; i < k; ++i) {
-      std::printf("  #%zu  vertex %llu  rank %.6g\n", i + 1,
-                  static_cast<unsigned long long>(r.gids[order[i]]), r.values[order[i]]);
-    }
-    if (!pr->run.out.empty()) write_vertex_values(pr->run.out, r);
-    write_metrics(pr->run.metrics, "pagerank", pr->run, g.seconds, r.stats, ranks);
-  });
-
-  auto cc = std::make_shared<RunOptions>();
-  CLI::App* c = run->add_subcommand("cc", "Weakly connected components (label = smallest gid)");
-  add_run_options(c, *cc);
-  c->callback([cc] {
-    check_flags(*cc);
-    Loaded g = load(*cc);
-    EngineOptions eo = engine_options(*cc);
-    eo.progress = g.root();
-    VertexValues<std::uint64_t> r = connected_components(std::move(g.graph), eo, g.cluster());
-    std::vector<std::string> ranks = rank_lines(g, r.stats);
-    gather_values(r, g, *cc);
-    if (g.session) g.session->stop();
-    if (!g.root()) return;
-    print_config("cc", *cc, r.stats);
-    print_summary("cc", r.stats, ranks);
-    std::vector<std::uint64_t> labels = r.values;
-    std::sort(labels.begin(), labels.end());
-    std::printf(
-        "cc: %zu components\n",
-        static_cast<std::size_t>(std::unique(labels.begin(), labels.end()) - labels.begin()));
-    if (!cc->out.empty()) write_vertex_values(cc->out, r);
-    write_metrics(cc->metrics, "cc", *cc, g.seconds, r.stats, ranks);
-  });
-
-  struct SsspCmd {
-    RunOptions run;
-    Gid source = 0;
-  };
-  auto ss = std::make_shared<SsspCmd>();
-  CLI::App* s = run->add_subcommand("sssp", "Single-source shortest paths (weights, else 1)");
-  add_run_options(s, ss->run);
-  s->add_option("--source", ss->source, "Source vertex gid")->required();
-  s->callback([ss] {
-    check_flags(ss->run);
-    Loaded g = load(ss->run);
-    EngineOptions eo = engine_options(ss->run);
-    eo.progress = g.root();
-    VertexValues<double> r = sssp(std::move(g.graph), ss->source, eo, g.cluster());
-    std::vector<std::string> ranks = rank_lines(g, r.stats);
-    gather_values(r, g, ss->run);
-    if (g.session) g.session->stop();
-    if (!g.root()) return;
-    print_config("sssp", ss->run, r.stats);
-    print_summary("sssp", r.stats, ranks);
-    std::size_t reached = static_cast<std::size_t>(
-        std::count_if(r.values.begin(), r.values.end(), [](double d) { return d < 1e308; }));
-    std::printf("sssp: %zu of %zu vertices reachable from %llu\n", reached, r.values.size(),
-                static_cast<unsigned long long>(ss->source));
-    if (!ss->run.out.empty()) write_vertex_values(ss->run.out, r);
-    write_metrics(ss->run.metrics, "sssp", ss->run, g.seconds, r.stats, ranks);
-  });
+  for (const AppSpec& spec : registered_apps()) {
+    struct Bound {
+      RunOptions options;
+      AppRunner runner;
+    };
+    auto bound = std::make_shared<Bound>();
+    CLI::App* cmd = run->add_subcommand(spec.name, spec.description);
+    add_run_options(cmd, bound->options,
+                    engine_list(spec.engines) + " (default " +
+                        std::string(engine_name(spec.engines.front())) + ")",
+                    spec.needs_graph);
+    bound->runner = spec.bind(*cmd);
+    cmd->callback([bound, &spec] { run_app(spec, bound->options, bound->runner); });
+  }
 }
 
 }  // namespace atl::cli

@@ -8,14 +8,20 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_reduce.h>
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <span>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/common/json_writer.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "collective_check.hpp"
 #include "fixed_vector.hpp"
@@ -240,12 +246,7 @@ AlsResult run_als(Topology graph, const AlsOptions& opt, const EngineOptions& eo
   const Topology& t = local.topology();
   AlsProgram<N> program{d, opt.lambda, t.weights().data()};
   EngineOptions options = eo;
-  options.max_sweeps = std::min(options.max_sweeps, opt.iterations);
-  ChromaticEngine<AlsProgram<N>> engine(local, program, options, cluster);
-  engine.init_vertices([&](Lid v, Factor<N>& f) {
-    f.x.fill(0.0);
-    for (std::size_t k = 0; k < d; ++k) f.x[k] = initial_entry(t.gid(v), k, d);
-  });
+  options.max_iterations = std::min(options.max_iterations, opt.iterations);
   auto train_error = [&] {
     const Factor<N>* data = local.vertex_data().data();
     const double* r = t.weights().data();
@@ -267,20 +268,26 @@ AlsResult run_als(Topology graph, const AlsOptions& opt, const EngineOptions& eo
       cluster->collectives.allreduce(std::span<double>(totals), ReduceOp::kSum);
     return totals[1] > 0 ? std::sqrt(totals[0] / totals[1]) : 0.0;
   };
-  auto hook = [&](SweepRecord& record) {
-    record.residual = result.train_rmse = train_error();
-    result.train_rmse_by_sweep.push_back(result.train_rmse);
-    if (test) {
-      auto [sum, count] = test->squared_error(t, local.vertex_data());
-      result.test_rmse = count > 0 ? std::sqrt(sum / count) : 0.0;
-      result.test_rmse_by_sweep.push_back(result.test_rmse);
-    }
-    if (record.sweep + 1 >= opt.iterations) return false;
+  result.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, Factor<N>& f) {
+      f.x.fill(0.0);
+      for (std::size_t k = 0; k < d; ++k) f.x[k] = initial_entry(t.gid(v), k, d);
+    });
+    auto hook = [&](IterationRecord& record) {
+      record.residual = result.train_rmse = train_error();
+      result.train_rmse_by_sweep.push_back(result.train_rmse);
+      if (test) {
+        auto [sum, count] = test->squared_error(t, local.vertex_data());
+        result.test_rmse = count > 0 ? std::sqrt(sum / count) : 0.0;
+        result.test_rmse_by_sweep.push_back(result.test_rmse);
+      }
+      if (record.iteration + 1 >= opt.iterations) return false;
+      engine.schedule_all();
+      return true;
+    };
     engine.schedule_all();
-    return true;
-  };
-  engine.schedule_all();
-  result.stats = engine.run(hook);
+    return engine.run(hook);
+  });
   result.values.resize(std::size_t{n} * d);
   for (Lid v = 0; v < n; ++v) {
     std::copy_n(local.vertex_data()[v].x.begin(), d, result.values.begin() + std::size_t{v} * d);
@@ -288,9 +295,7 @@ AlsResult run_als(Topology graph, const AlsOptions& opt, const EngineOptions& eo
   return result;
 }
 
-}  // namespace
-
-AlsResult als(Topology graph, const AlsOptions& opt, const EngineOptions& eo, Cluster* cluster) {
+void check_options(const AlsOptions& opt) {
   if (opt.rank < 1 || opt.rank > kMaxWidth) {
     usage_fail("--rank must be in 1..", kMaxWidth, ", got ", opt.rank);
   }
@@ -298,8 +303,54 @@ AlsResult als(Topology graph, const AlsOptions& opt, const EngineOptions& eo, Cl
     usage_fail("--lambda must be non-negative, got ", opt.lambda);
   }
   if (opt.iterations < 1) usage_fail("--iterations must be at least 1");
+}
+
+}  // namespace
+
+AlsResult als(Topology graph, const AlsOptions& opt, const EngineOptions& eo, Cluster* cluster) {
+  check_options(opt);
   return with_capacity(
       opt.rank, [&]<std::size_t N>() { return run_als<N>(std::move(graph), opt, eo, cluster); });
+}
+
+void register_als_app() {
+  AppSpec spec{
+      "als", "Alternating least squares on a users x items ratings matrix (Matrix Market)",
+      std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+      Consistency::kEdge, [](CLI::App& cmd) {
+        auto o = std::make_shared<AlsOptions>();
+        cmd.add_option("--rank", o->rank, "Factor length D (1..64)")->capture_default_str();
+        cmd.add_option("--lambda", o->lambda, "Regularisation (times a vertex's rating count)")
+            ->capture_default_str();
+        cmd.add_option("--iterations", o->iterations, "Sweeps (users and items each once)")
+            ->capture_default_str();
+        cmd.add_option("--test", o->test, "Held-out ratings (.mtx of the same shape)");
+        AppRunner runner;
+        runner.check = [o] { check_options(*o); };
+        runner.run = [o](AppInput& in) {
+          AlsResult r = als(std::move(in.graph), *o, in.options, in.cluster);
+          auto train = std::make_shared<std::vector<double>>(r.train_rmse_by_sweep);
+          auto test = std::make_shared<std::vector<double>>(r.test_rmse_by_sweep);
+          AppOutput out = make_output(std::move(r));
+          out.summarize = [train, test](const AppOutput&) {
+            if (!train->empty()) std::printf("train RMSE %.6g\n", train->back());
+            if (!test->empty()) std::printf("test RMSE %.6g\n", test->back());
+          };
+          out.metrics = [train, test](JsonWriter& j) {
+            j.key("train_rmse").begin_array();
+            for (double x : *train) j.value(x);
+            j.end_array();
+            if (test->empty()) return;
+            j.key("test_rmse").begin_array();
+            for (double x : *test) j.value(x);
+            j.end_array();
+          };
+          return out;
+        };
+        return runner;
+      }};
+  spec.mtx_layout = MtxLayout::kBipartite;
+  register_app(std::move(spec));
 }
 
 }  // namespace atl

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
 #include "fixed_vector.hpp"
 
 namespace atl {
@@ -184,25 +184,23 @@ BpRun run_belief_propagation(Topology graph, const BpParams& params, const Engin
   const Topology& t = local.topology();
   Program program{params, t.weighted() ? t.weights().data() : nullptr};
   EngineOptions options = eo;
-  options.max_sweeps = std::min(options.max_sweeps, params.iterations);
-  ChromaticEngine<Program> engine(local, program, options, cluster);
-  engine.init_vertices([&](Lid v, Vertex& d) {
-    d.log_prior.fill(0.0);
-    log_prior(v, d.log_prior);
-  });
-  engine.init_edges([&](EdgeId, EdgeData& e) {
-    e.to_dst.fill(0.0);
-    e.to_src.fill(0.0);
-    std::fill_n(e.to_dst.begin(), k, 1.0 / static_cast<double>(k));
-    std::fill_n(e.to_src.begin(), k, 1.0 / static_cast<double>(k));
-  });
-  if (cluster != nullptr) {  // ghosts' priors are never read, but keep them defined
-    for (Lid v = t.num_owned(); v < t.num_vertices(); ++v) local.vertex_data()[v].log_prior.fill(0);
-  }
-  engine.schedule_all(1.0);
+  options.max_iterations = std::min(options.max_iterations, params.iterations);
   BpRun run;
-  run.stats = engine.run();
-  run.converged = run.stats.sweeps < options.max_sweeps;
+  run.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, Vertex& d) {
+      d.log_prior.fill(0.0);
+      log_prior(v, d.log_prior);
+    });
+    engine.init_edges([&](EdgeId, EdgeData& e) {
+      e.to_dst.fill(0.0);
+      e.to_src.fill(0.0);
+      std::fill_n(e.to_dst.begin(), k, 1.0 / static_cast<double>(k));
+      std::fill_n(e.to_src.begin(), k, 1.0 / static_cast<double>(k));
+    });
+    engine.schedule_all(1.0);
+    return engine.run();
+  });
+  run.converged = run.stats.iterations < options.max_iterations;
   // Beliefs from the final messages (every local edge copy is current after the run).
   const Lid n = t.num_owned();
   run.beliefs.resize(std::size_t{n} * k);

@@ -4,14 +4,19 @@
 // (an aggregate) decides whether every vertex runs again.
 #include "atoll/apps/coem.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <memory>
 #include <vector>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
 #include "collective_check.hpp"
 #include "fixed_vector.hpp"
 #include "vertex_file.hpp"
@@ -98,30 +103,31 @@ CoemResult run_coem(Topology graph, const CoemOptions& opt, const EngineOptions&
   const Topology& t = local.topology();
   CoemProgram<N> program{opt.types, is_seed.data(), t.weighted() ? t.weights().data() : nullptr};
   EngineOptions options = eo;
-  options.max_sweeps = std::min(options.max_sweeps, opt.iterations);
-  ChromaticEngine<CoemProgram<N>> engine(local, program, options, cluster);
+  options.max_iterations = std::min(options.max_iterations, opt.iterations);
   std::vector<std::size_t> seed_type(n, 0);
   for (std::size_t i = 0; i < seeds.lids.size(); ++i) {
     seed_type[seeds.lids[i]] = static_cast<std::size_t>(seeds.values[i]);
   }
-  engine.init_vertices([&](Lid v, Vertex& d) {
-    d.score.fill(0.0);
-    if (is_seed[v] != 0) d.score[seed_type[v]] = 1.0;
-    d.change = 0;
-  });
-  AggregatorHandle<double> max_change = engine.add_aggregator(
-      "max_change", 0.0, [](const Vertex& d, const VertexInfo&) { return d.change; },
-      [](double a, double c) { return std::max(a, c); }, [](double x) { return x; },
-      SyncInterval::every_sweep());
   result.final_change = std::numeric_limits<double>::infinity();
-  auto hook = [&](SweepRecord& record) {
-    record.residual = result.final_change = engine.aggregate(max_change);
-    if (record.residual <= opt.tolerance) return false;
+  result.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, Vertex& d) {
+      d.score.fill(0.0);
+      if (is_seed[v] != 0) d.score[seed_type[v]] = 1.0;
+      d.change = 0;
+    });
+    AggregatorHandle<double> max_change = engine.add_aggregator(
+        "max_change", 0.0, [](const Vertex& d, const VertexInfo&) { return d.change; },
+        [](double a, double c) { return std::max(a, c); }, [](double x) { return x; },
+        SyncInterval::every_iteration());
+    auto hook = [&](IterationRecord& record) {
+      record.residual = result.final_change = engine.aggregate(max_change);
+      if (record.residual <= opt.tolerance) return false;
+      engine.schedule_all();
+      return true;
+    };
     engine.schedule_all();
-    return true;
-  };
-  engine.schedule_all();
-  result.stats = engine.run(hook);
+    return engine.run(hook);
+  });
   result.values.resize(static_cast<std::size_t>(n) * opt.types);
   for (Lid v = 0; v < n; ++v) {
     const Vertex& d = local.vertex_data()[v];
@@ -130,16 +136,54 @@ CoemResult run_coem(Topology graph, const CoemOptions& opt, const EngineOptions&
   return result;
 }
 
-}  // namespace
-
-CoemResult coem(Topology graph, const CoemOptions& opt, const EngineOptions& eo, Cluster* cluster) {
+void check_options(const CoemOptions& opt) {
   if (opt.types < 2 || opt.types > kMaxWidth) {
     usage_fail("--types must be in 2..", kMaxWidth, ", got ", opt.types);
   }
   if (!(opt.tolerance >= 0)) usage_fail("--tol must be non-negative, got ", opt.tolerance);
   if (opt.seeds.empty()) usage_fail("coem needs --seeds FILE (lines 'gid type')");
+}
+
+}  // namespace
+
+CoemResult coem(Topology graph, const CoemOptions& opt, const EngineOptions& eo, Cluster* cluster) {
+  check_options(opt);
   return with_capacity(
       opt.types, [&]<std::size_t N>() { return run_coem<N>(std::move(graph), opt, eo, cluster); });
+}
+
+void register_coem_app() {
+  register_app(
+      {"coem", "CoEM label spreading from seed vertices (K scores per vertex)",
+       std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+       Consistency::kVertex, [](CLI::App& cmd) {
+         auto o = std::make_shared<CoemOptions>();
+         cmd.add_option("--types", o->types, "Number of types K (2..64)")->capture_default_str();
+         cmd.add_option("--seeds", o->seeds, "Seeds as 'gid type' lines")->required();
+         cmd.add_option("--tol", o->tolerance, "Stop when no score moves more in a sweep")
+             ->capture_default_str();
+         cmd.add_option("--iterations", o->iterations, "At most this many sweeps")
+             ->capture_default_str();
+         AppRunner runner;
+         runner.check = [o] { check_options(*o); };
+         runner.run = [o](AppInput& in) {
+           CoemResult r = coem(std::move(in.graph), *o, in.options, in.cluster);
+           const double change = r.final_change;
+           AppOutput out = make_output(std::move(r));
+           out.summarize = [change, k = o->types](const AppOutput& all) {
+             std::size_t scored = 0;
+             for (std::size_t i = 0; i < all.size(); ++i) {
+               double sum = 0;
+               for (std::size_t t = 0; t < k; ++t) sum += all.value_at<double>(i, t);
+               scored += sum > 0;
+             }
+             std::printf("coem: %zu of %zu vertices have a score (last change %.3g)\n", scored,
+                         all.size(), change);
+           };
+           return out;
+         };
+         return runner;
+       }});
 }
 
 }  // namespace atl

@@ -4,9 +4,14 @@
 // smallest gid.
 #include "atoll/apps/connected_components.hpp"
 
-#include <algorithm>
+#include <CLI/CLI.hpp>
 
-#include "atoll/engine/chromatic_engine.hpp"
+#include <algorithm>
+#include <cstdio>
+
+#include "atoll/apps/app.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 
 namespace atl {
 namespace {
@@ -42,12 +47,37 @@ VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOpt
   if (cluster == nullptr && n == 0) return result;
   LocalGraph<Gid, EmptyData> local(std::move(graph));
   ComponentsProgram program;
-  ChromaticEngine<ComponentsProgram> engine(local, program, eo, cluster);
-  engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
-  engine.schedule_all();
-  result.stats = engine.run();
+  result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
+    engine.schedule_all();
+    return engine.run();
+  });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   return result;
+}
+
+void register_cc_app() {
+  register_app({"cc", "Weakly connected components (label = smallest gid)",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                ComponentsProgram::kConsistency, [](CLI::App&) {
+                  AppRunner runner;
+                  runner.run = [](AppInput& in) {
+                    AppOutput out = make_output(
+                        connected_components(std::move(in.graph), in.options, in.cluster));
+                    out.summarize = [](const AppOutput& all) {
+                      std::vector<std::uint64_t> labels(all.size());
+                      for (std::size_t i = 0; i < all.size(); ++i) {
+                        labels[i] = all.value<std::uint64_t>(i);
+                      }
+                      std::sort(labels.begin(), labels.end());
+                      std::printf("cc: %zu components\n",
+                                  static_cast<std::size_t>(
+                                      std::unique(labels.begin(), labels.end()) - labels.begin()));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

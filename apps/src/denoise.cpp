@@ -2,10 +2,16 @@
 // from the grey values, then belief propagation (belief_propagation.hpp).
 #include "atoll/apps/denoise.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <memory>
+#include <string>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/apps/test_image.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/graph/graph_part_load.hpp"
@@ -46,14 +52,18 @@ GraphPart grid_part(const Image& image, int rank, int ranks) {
   return part;
 }
 
-}  // namespace
-
-DenoiseResult denoise(const Image& noisy, const DenoiseOptions& opt, const EngineOptions& eo,
-                      Cluster* cluster) {
+void check_denoise_options(const DenoiseOptions& opt) {
   check_bp_options(opt.states, opt.smoothing, opt.damping, opt.tolerance);
   if (!(opt.sigma > 0) || std::isinf(opt.sigma)) {
     usage_fail("--sigma must be positive, got ", opt.sigma);
   }
+}
+
+}  // namespace
+
+DenoiseResult denoise(const Image& noisy, const DenoiseOptions& opt, const EngineOptions& eo,
+                      Cluster* cluster) {
+  check_denoise_options(opt);
   if (noisy.pixels.empty() || noisy.pixels.size() != noisy.width * noisy.height) {
     fail("denoise: the image has no pixels");
   }
@@ -110,6 +120,53 @@ DenoiseResult denoise(const Image& noisy, const DenoiseOptions& opt, const Engin
   result.stats = std::move(run.stats);
   result.converged = run.converged;
   return result;
+}
+
+void register_denoise_app() {
+  struct Options {
+    DenoiseOptions denoise;
+    std::string image;
+  };
+  AppSpec spec{
+      "denoise", "Denoise a grey image (PGM/PNG) by lbp on its pixel grid; --out is an image",
+      std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+      Consistency::kEdge, [](CLI::App& cmd) {
+        auto o = std::make_shared<Options>();
+        cmd.add_option("--image", o->image, "Noisy image: PGM (P2/P5) or PNG")->required();
+        cmd.add_option("--states", o->denoise.states, "Grey levels K (2..64), 0 to 255")
+            ->capture_default_str();
+        cmd.add_option("--smoothing", o->denoise.smoothing,
+                       "S: neighbours at different levels weigh exp(-S)")
+            ->capture_default_str();
+        cmd.add_option("--sigma", o->denoise.sigma, "The noise's standard deviation (grey values)")
+            ->capture_default_str();
+        cmd.add_option("--damping", o->denoise.damping, "Message damping in [0, 1)")
+            ->capture_default_str();
+        cmd.add_option("--tol", o->denoise.tolerance, "Stop when no message moves more than this")
+            ->capture_default_str();
+        cmd.add_option("--iterations", o->denoise.iterations, "At most this many sweeps")
+            ->capture_default_str();
+        AppRunner runner;
+        runner.check = [o] { check_denoise_options(o->denoise); };
+        runner.run = [o](AppInput& in) {
+          DenoiseResult r = denoise(read_image(o->image), o->denoise, in.options, in.cluster);
+          const bool root = in.cluster == nullptr || in.cluster->rank() == 0;
+          if (root && !in.out.empty()) write_image(in.out, r.image);
+          AppOutput out;
+          out.stats = std::move(r.stats);
+          out.summarize = [w = r.image.width, h = r.image.height, converged = r.converged,
+                           k = o->denoise.states, path = in.out](const AppOutput&) {
+            std::printf("denoise: %zu x %zu pixels, %zu levels, %s%s%s\n", w, h, k,
+                        converged ? "converged" : "NOT converged (stopped at --iterations)",
+                        path.empty() ? "" : "; wrote ", path.c_str());
+          };
+          return out;
+        };
+        return runner;
+      }};
+  spec.needs_graph = false;
+  spec.writes_out = true;
+  register_app(std::move(spec));
 }
 
 }  // namespace atl

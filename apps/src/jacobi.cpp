@@ -5,13 +5,18 @@
 // asynchronous engine) rows read fresher values: Gauss-Seidel-like, same fixpoint.
 #include "atoll/apps/jacobi.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <memory>
 #include <vector>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
 #include "collective_check.hpp"
 #include "vertex_file.hpp"
 
@@ -44,11 +49,15 @@ struct JacobiProgram {
   }
 };
 
+void check_options(const JacobiOptions& opt) {
+  if (!(opt.tolerance >= 0)) usage_fail("--tol must be non-negative, got ", opt.tolerance);
+}
+
 }  // namespace
 
 JacobiResult jacobi(Topology graph, const JacobiOptions& opt, const EngineOptions& eo,
                     Cluster* cluster) {
-  if (!(opt.tolerance >= 0)) usage_fail("--tol must be non-negative, got ", opt.tolerance);
+  check_options(opt);
   if (!graph.weighted()) {
     fail(
         "jacobi needs a matrix with values (a pattern Matrix Market file or an edge list "
@@ -81,36 +90,64 @@ JacobiResult jacobi(Topology graph, const JacobiOptions& opt, const EngineOption
   LocalGraph<JacobiVertex, EmptyData> local(std::move(graph));
   JacobiProgram program{b.data(), diagonal.data(), local.topology().weights().data()};
   EngineOptions options = eo;
-  options.max_sweeps = std::min(options.max_sweeps, opt.iterations);
-  ChromaticEngine<JacobiProgram> engine(local, program, options, cluster);
-  engine.init_vertices([](Lid, JacobiVertex& d) { d = {0.0, 0.0}; });
-  AggregatorHandle<double> max_change = engine.add_aggregator(
-      "max_change", 0.0, [](const JacobiVertex& d, const VertexInfo&) { return d.change; },
-      [](double a, double c) { return std::isnan(a) || a > c ? a : c; }, [](double x) { return x; },
-      SyncInterval::every_sweep());
+  options.max_iterations = std::min(options.max_iterations, opt.iterations);
   bool converged = false;
   result.final_change = std::numeric_limits<double>::infinity();
-  auto hook = [&](SweepRecord& record) {
-    record.residual = result.final_change = engine.aggregate(max_change);
-    if (!std::isfinite(record.residual)) return false;  // diverged: reported below
-    converged = record.residual <= opt.tolerance;
-    if (converged) return false;
+  result.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
+    engine.init_vertices([](Lid, JacobiVertex& d) { d = {0.0, 0.0}; });
+    AggregatorHandle<double> max_change = engine.add_aggregator(
+        "max_change", 0.0, [](const JacobiVertex& d, const VertexInfo&) { return d.change; },
+        [](double a, double c) { return std::isnan(a) || a > c ? a : c; },
+        [](double x) { return x; }, SyncInterval::every_iteration());
+    auto hook = [&](IterationRecord& record) {
+      record.residual = result.final_change = engine.aggregate(max_change);
+      if (!std::isfinite(record.residual)) return false;  // diverged: reported below
+      converged = record.residual <= opt.tolerance;
+      if (converged) return false;
+      engine.schedule_all();
+      return true;
+    };
     engine.schedule_all();
-    return true;
-  };
-  engine.schedule_all();
-  result.stats = engine.run(hook);
+    return engine.run(hook);
+  });
   if (!std::isfinite(result.final_change)) {
-    fail("jacobi diverged after ", result.stats.sweeps,
+    fail("jacobi diverged after ", result.stats.iterations,
          " sweeps (the largest change is not finite; is A diagonally dominant?)");
   }
   if (!converged) {
-    fail("jacobi did not converge in ", result.stats.sweeps,
+    fail("jacobi did not converge in ", result.stats.iterations,
          " sweeps: the last sweep changed x by ", result.final_change, " > --tol ", opt.tolerance);
   }
   result.values.resize(n);
   for (Lid v = 0; v < n; ++v) result.values[v] = local.vertex_data()[v].x;
   return result;
+}
+
+void register_jacobi_app() {
+  register_app({"jacobi", "Solve A x = b by Jacobi iteration (A: a square Matrix Market file)",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                JacobiProgram::kConsistency, [](CLI::App& cmd) {
+                  auto o = std::make_shared<JacobiOptions>();
+                  cmd.add_option("--rhs", o->rhs, "b as 'gid value' lines (missing rows: 0)");
+                  cmd.add_option("--tol", o->tolerance, "Stop when no x_i moves more in a sweep")
+                      ->capture_default_str();
+                  cmd.add_option("--iterations", o->iterations, "At most this many sweeps")
+                      ->capture_default_str();
+                  AppRunner runner;
+                  runner.check = [o] { check_options(*o); };
+                  runner.run = [o](AppInput& in) {
+                    JacobiResult r = jacobi(std::move(in.graph), *o, in.options, in.cluster);
+                    const double change = r.final_change;
+                    const std::uint64_t sweeps = r.stats.iterations;
+                    AppOutput out = make_output(std::move(r));
+                    out.summarize = [change, sweeps](const AppOutput& all) {
+                      std::printf("jacobi: %zu rows converged in %llu sweeps (last change %.3g)\n",
+                                  all.size(), static_cast<unsigned long long>(sweeps), change);
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

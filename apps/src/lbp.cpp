@@ -1,10 +1,15 @@
 // The lbp app: priors from a file, then belief propagation (belief_propagation.hpp).
 #include "atoll/apps/lbp.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <memory>
 #include <vector>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
 #include "belief_propagation.hpp"
 #include "fixed_vector.hpp"
@@ -49,6 +54,42 @@ LbpResult lbp(Topology graph, const LbpOptions& opt, const EngineOptions& eo, Cl
   result.stats = std::move(run.stats);
   result.converged = run.converged;
   return result;
+}
+
+void register_lbp_app() {
+  register_app(
+      {"lbp", "Loopy belief propagation on a Potts MRF (K beliefs per vertex)",
+       std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+       Consistency::kEdge, [](CLI::App& cmd) {
+         auto o = std::make_shared<LbpOptions>();
+         cmd.add_option("--states", o->states, "States K (2..64)")->capture_default_str();
+         cmd.add_option("--priors", o->priors, "Node potentials as 'gid p_0 ... p_K-1' lines");
+         cmd.add_option("--smoothing", o->smoothing, "S: psi(a, b) = exp(-S w) when a != b")
+             ->capture_default_str();
+         cmd.add_option("--damping", o->damping, "Message damping in [0, 1)")
+             ->capture_default_str();
+         cmd.add_option("--tol", o->tolerance, "Stop when no message moves more than this")
+             ->capture_default_str();
+         cmd.add_option("--iterations", o->iterations, "At most this many sweeps")
+             ->capture_default_str();
+         AppRunner runner;
+         runner.check = [o] {
+           check_bp_options(o->states, o->smoothing, o->damping, o->tolerance);
+         };
+         runner.run = [o](AppInput& in) {
+           LbpResult r = lbp(std::move(in.graph), *o, in.options, in.cluster);
+           const bool converged = r.converged;
+           const std::uint64_t sweeps = r.stats.iterations;
+           AppOutput out = make_output(std::move(r));
+           out.summarize = [converged, sweeps](const AppOutput& all) {
+             std::printf("lbp: %zu vertices, %s after %llu sweeps\n", all.size(),
+                         converged ? "converged" : "NOT converged (stopped at --iterations)",
+                         static_cast<unsigned long long>(sweeps));
+           };
+           return out;
+         };
+         return runner;
+       }});
 }
 
 }  // namespace atl

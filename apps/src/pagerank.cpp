@@ -15,11 +15,18 @@
 // proportional to PageRank, and the result is normalized at the end.
 #include "atoll/apps/pagerank.hpp"
 
-#include <cmath>
-#include <limits>
+#include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <numeric>
+
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 
 namespace atl {
 namespace {
@@ -96,12 +103,16 @@ struct PageRankProgram {
 
 }  // namespace
 
-PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const EngineOptions& eo,
-                        Cluster* cluster) {
+void check_pagerank_options(const PageRankOptions& opt) {
   if (!(opt.damping >= 0 && opt.damping <= 1)) {
     usage_fail("--damping must be in [0, 1], got ", opt.damping);
   }
   if (!(opt.tolerance >= 0)) usage_fail("--tol must be non-negative, got ", opt.tolerance);
+}
+
+PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const EngineOptions& eo,
+                        Cluster* cluster) {
+  check_pagerank_options(opt);
   PageRankResult result;
   const Lid n = graph.num_owned();
   result.gids.resize(n);
@@ -118,80 +129,81 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
   PageRankProgram program{opt.damping, 1.0 / static_cast<double>(global_n), opt.tolerance,
                           opt.dynamic};
   EngineOptions options = eo;
-  options.max_sweeps = std::min(options.max_sweeps, opt.iterations);
-  ChromaticEngine<PageRankProgram> engine(local, program, options, cluster);
-  engine.init_vertices([&](Lid v, PageRankVertex& d) {
-    std::size_t out = local.topology().out_degree(v);
-    double rank = program.inverse_n;
-    d = {out > 0 ? rank / static_cast<double>(out) : rank, 0.0};
-  });
-  auto sum = [](double a, double b) { return a + b; };
-  auto same = [](double x) { return x; };
-  program.dangling = engine.add_aggregator(
-      "dangling", 0.0,
-      [](const PageRankVertex& d, const VertexInfo& info) {
-        return info.out_degree == 0 ? d.value : 0.0;
-      },
-      sum, same, SyncInterval::every_sweep());
-  // Static: the L1 change of the sweep. Dynamic: the rank change not yet propagated.
-  AggregatorHandle<double> l1 = engine.add_aggregator(
-      "l1_change", 0.0,
-      [](const PageRankVertex& d, const VertexInfo&) { return std::abs(d.change); }, sum, same,
-      SyncInterval::every_sweep());
-  // Dynamic, dense phase: the out-edges of the vertices whose change exceeds the tolerance.
-  AggregatorHandle<double> propagating;
-  if (opt.dynamic) {
-    propagating = engine.add_aggregator(
-        "propagating_edges", 0.0,
-        [tol = opt.tolerance](const PageRankVertex& d, const VertexInfo& info) {
-          bool moved = std::abs(d.change) > tol * rank_of(d, info.out_degree);
-          return moved ? static_cast<double>(info.out_degree) : 0.0;
+  options.max_iterations = std::min(options.max_iterations, opt.iterations);
+  result.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, PageRankVertex& d) {
+      std::size_t out = local.topology().out_degree(v);
+      double rank = program.inverse_n;
+      d = {out > 0 ? rank / static_cast<double>(out) : rank, 0.0};
+    });
+    auto sum = [](double a, double b) { return a + b; };
+    auto same = [](double x) { return x; };
+    program.dangling = engine.add_aggregator(
+        "dangling", 0.0,
+        [](const PageRankVertex& d, const VertexInfo& info) {
+          return info.out_degree == 0 ? d.value : 0.0;
         },
-        sum, same, SyncInterval::every_sweep());
-  }
-  double last_change = std::numeric_limits<double>::infinity();
-  result.final_change = std::numeric_limits<double>::infinity();
-  auto hook = [&](SweepRecord& record) {
-    record.residual = engine.aggregate(l1);
-    result.final_change = record.residual;
-    if (!opt.dynamic) {
-      if (record.residual < opt.tolerance) return false;
-      engine.schedule_all();
-      return true;
+        sum, same, SyncInterval::every_iteration());
+    // Static: the L1 change of the sweep. Dynamic: the rank change not yet propagated.
+    AggregatorHandle<double> l1 = engine.add_aggregator(
+        "l1_change", 0.0,
+        [](const PageRankVertex& d, const VertexInfo&) { return std::abs(d.change); }, sum, same,
+        SyncInterval::every_iteration());
+    // Dynamic, dense phase: the out-edges of the vertices whose change exceeds the tolerance.
+    AggregatorHandle<double> propagating;
+    if (opt.dynamic) {
+      propagating = engine.add_aggregator(
+          "propagating_edges", 0.0,
+          [tol = opt.tolerance](const PageRankVertex& d, const VertexInfo& info) {
+            bool moved = std::abs(d.change) > tol * rank_of(d, info.out_degree);
+            return moved ? static_cast<double>(info.out_degree) : 0.0;
+          },
+          sum, same, SyncInterval::every_iteration());
     }
-    if (program.phase != Phase::kDense) {  // the updates scheduled what has to run
-      program.phase = Phase::kSparse;
-      return true;
-    }
-    // After a dense sweep. Keep the dangling feedback only while it converges clearly faster
-    // than the system without it, whose slowest mode shrinks by about damping x (1 - dangling
-    // mass) per sweep: the rate with the feedback is the ratio of the last two sweeps'
-    // changes. Frozen, vertices whose inputs settled stop changing at all (a DAG's sources
-    // first), which is what lets the sparse phase skip them.
-    const double dangling_mass = engine.aggregate(program.dangling);
-    const double rate = record.residual / last_change;
-    last_change = record.residual;
-    if (!program.frozen && record.sweep >= 2 &&
-        rate >= kFeedbackGain * opt.damping * (1 - dangling_mass)) {
-      program.frozen = true;
-      program.frozen_spread = dangling_mass * program.inverse_n;
-    }
-    // Every vertex runs next: all read the new spread, or some in-neighbour of theirs moved.
-    // Sparse from then on when the vertices that moved own few edges.
-    double edges = engine.aggregate(propagating);
-    if (edges == 0) return false;  // no change to propagate anywhere
-    if (edges < kSparseEdges * global_m) {
-      program.phase = Phase::kFirstSparse;
-      if (!program.frozen) {
+    double last_change = std::numeric_limits<double>::infinity();
+    result.final_change = std::numeric_limits<double>::infinity();
+    auto hook = [&](IterationRecord& record) {
+      record.residual = engine.aggregate(l1);
+      result.final_change = record.residual;
+      if (!opt.dynamic) {
+        if (record.residual < opt.tolerance) return false;
+        engine.schedule_all();
+        return true;
+      }
+      if (program.phase != Phase::kDense) {  // the updates scheduled what has to run
+        program.phase = Phase::kSparse;
+        return true;
+      }
+      // After a dense sweep. Keep the dangling feedback only while it converges clearly faster
+      // than the system without it, whose slowest mode shrinks by about damping x (1 - dangling
+      // mass) per sweep: the rate with the feedback is the ratio of the last two sweeps'
+      // changes. Frozen, vertices whose inputs settled stop changing at all (a DAG's sources
+      // first), which is what lets the sparse phase skip them.
+      const double dangling_mass = engine.aggregate(program.dangling);
+      const double rate = record.residual / last_change;
+      last_change = record.residual;
+      if (!program.frozen && record.iteration >= 2 &&
+          rate >= kFeedbackGain * opt.damping * (1 - dangling_mass)) {
         program.frozen = true;
         program.frozen_spread = dangling_mass * program.inverse_n;
       }
-    }
-    engine.schedule_all();
-    return true;
-  };
-  engine.schedule_all(1.0);
-  result.stats = engine.run(hook);
+      // Every vertex runs next: all read the new spread, or some in-neighbour of theirs moved.
+      // Sparse from then on when the vertices that moved own few edges.
+      double edges = engine.aggregate(propagating);
+      if (edges == 0) return false;  // no change to propagate anywhere
+      if (edges < kSparseEdges * global_m) {
+        program.phase = Phase::kFirstSparse;
+        if (!program.frozen) {
+          program.frozen = true;
+          program.frozen_spread = dangling_mass * program.inverse_n;
+        }
+      }
+      engine.schedule_all();
+      return true;
+    };
+    engine.schedule_all(1.0);
+    return engine.run(hook);
+  });
   result.values.resize(n);
   double total = 0;
   for (Lid v = 0; v < n; ++v) {
@@ -203,6 +215,55 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
     for (double& x : result.values) x /= total;
   }
   return result;
+}
+
+void register_pagerank_app() {
+  struct Options {
+    PageRankOptions pr;
+    std::size_t top = 10;
+  };
+  register_app(
+      {"pagerank", "PageRank (static power iteration or --dynamic)",
+       std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+       PageRankProgram::kConsistency, [](CLI::App& cmd) {
+         auto o = std::make_shared<Options>();
+         cmd.add_option("--damping", o->pr.damping, "Damping factor")->capture_default_str();
+         cmd.add_option("--tol", o->pr.tolerance,
+                        "Static: stop when a sweep's L1 change is below this. Dynamic: a vertex "
+                        "propagates once its rank moved by more than tol x rank")
+             ->capture_default_str();
+         cmd.add_option("--iterations", o->pr.iterations, "At most this many sweeps")
+             ->capture_default_str();
+         cmd.add_flag("--dynamic", o->pr.dynamic,
+                      "GraphLab's delta-based dynamic PageRank: update only vertices whose "
+                      "in-neighbours moved (see --tol)");
+         cmd.add_option("--top", o->top, "Print the top K vertices")->capture_default_str();
+         AppRunner runner;
+         runner.check = [o] { check_pagerank_options(o->pr); };
+         runner.run = [o](AppInput& in) {
+           PageRankResult r = pagerank(std::move(in.graph), o->pr, in.options, in.cluster);
+           const double final_change = r.final_change;
+           AppOutput out = make_output(std::move(r));
+           out.summarize = [o, final_change](const AppOutput& all) {
+             std::vector<double> ranks(all.size());
+             for (std::size_t i = 0; i < all.size(); ++i) ranks[i] = all.value<double>(i);
+             std::printf("pagerank: final L1 change %.3g, rank sum %.15g\n", final_change,
+                         std::accumulate(ranks.begin(), ranks.end(), 0.0));
+             std::vector<std::size_t> order(ranks.size());
+             std::iota(order.begin(), order.end(), 0);
+             const std::size_t k = std::min(o->top, order.size());
+             std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k),
+                               order.end(),
+                               [&](std::size_t a, std::size_t b) { return ranks[a] > ranks[b]; });
+             for (std::size_t i = 0; i < k; ++i) {
+               std::printf("  #%zu  vertex %llu  rank %.6g\n", i + 1,
+                           static_cast<unsigned long long>(all.gids[order[i]]), ranks[order[i]]);
+             }
+           };
+           return out;
+         };
+         return runner;
+       }});
 }
 
 }  // namespace atl

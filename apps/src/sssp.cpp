@@ -3,13 +3,18 @@
 // non-negative weights the fixpoint is the shortest-path distance.
 #include "atoll/apps/sssp.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <string>
 
+#include "atoll/apps/app.hpp"
 #include "atoll/common/error.hpp"
-#include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
+#include "builtin_apps.hpp"
 
 namespace atl {
 namespace {
@@ -64,16 +69,40 @@ VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, C
   const bool weighted = graph.weighted();
   LocalGraph<double, double> local(std::move(graph));
   SsspProgram program;
-  ChromaticEngine<SsspProgram> engine(local, program, eo, cluster);
-  engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
-  std::span<const double> weights = local.topology().weights();
-  engine.init_edges([&](EdgeId e, double& weight) { weight = weighted ? weights[e] : 1.0; });
-  if (src != kInvalidLid) {
-    for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
-  }
-  result.stats = engine.run();
+  result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
+    std::span<const double> weights = local.topology().weights();
+    engine.init_edges([&](EdgeId e, double& weight) { weight = weighted ? weights[e] : 1.0; });
+    if (src != kInvalidLid) {
+      for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
+    }
+    return engine.run();
+  });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   return result;
+}
+
+void register_sssp_app() {
+  register_app({"sssp", "Single-source shortest paths (weights, else 1)",
+                std::vector<EngineKind>(graphlab_engines().begin(), graphlab_engines().end()),
+                SsspProgram::kConsistency, [](CLI::App& cmd) {
+                  auto source = std::make_shared<Gid>(0);
+                  cmd.add_option("--source", *source, "Source vertex gid")->required();
+                  AppRunner runner;
+                  runner.run = [source](AppInput& in) {
+                    AppOutput out =
+                        make_output(sssp(std::move(in.graph), *source, in.options, in.cluster));
+                    out.summarize = [source](const AppOutput& all) {
+                      std::size_t reached = 0;
+                      for (std::size_t i = 0; i < all.size(); ++i)
+                        reached += all.value<double>(i) < 1e308;
+                      std::printf("sssp: %zu of %zu vertices reachable from %llu\n", reached,
+                                  all.size(), static_cast<unsigned long long>(*source));
+                    };
+                    return out;
+                  };
+                  return runner;
+                }});
 }
 
 }  // namespace atl

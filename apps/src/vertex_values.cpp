@@ -1,24 +1,21 @@
 #include "atoll/apps/vertex_values.hpp"
 
 #include <unistd.h>
+
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <vector>
 
 #include "atoll/common/error.hpp"
+#include "value_lines.hpp"
 
 namespace atl {
-namespace {
+namespace detail {
 
-/// Writes rows lines; format(i, p, end) writes line i's values (at most max_line - 21 bytes)
-/// and returns the end.
-template <typename Format>
-void write_lines(const std::string& path, std::span<const Gid> gids, std::size_t max_line,
-                 Format format) {
+void write_value_lines(const std::string& path, std::size_t n, const Gid* gids,
+                       const std::function<void(std::string& line, std::size_t i)>& append) {
   // A regular file is written under a temporary name and renamed into place; anything else
   // that exists (/dev/null, a FIFO, /dev/stdout) is written directly, never replaced.
   std::error_code stat_error;
@@ -30,15 +27,12 @@ void write_lines(const std::string& path, std::span<const Gid> gids, std::size_t
     if (!out) fail(path, ": cannot create output file: ", std::strerror(errno));
     std::string buffer;
     buffer.reserve(1 << 20);
-    std::vector<char> line(max_line);
-    char* const line_end = line.data() + line.size();
-    for (std::size_t i = 0; i < gids.size(); ++i) {
-      char* p = std::to_chars(line.data(), line_end, gids[i]).ptr;
-      *p++ = '\t';
-      p = format(i, p, line_end - 1);
-      *p++ = '\n';
-      buffer.append(line.data(), p);
-      if (buffer.size() > (1 << 20) - max_line) {
+    for (std::size_t i = 0; i < n; ++i) {
+      append_unsigned(buffer, gids[i]);
+      buffer += '\t';
+      append(buffer, i);
+      buffer += '\n';
+      if (buffer.size() > (1 << 20) - 4096) {
         out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
         buffer.clear();
       }
@@ -59,43 +53,42 @@ void write_lines(const std::string& path, std::span<const Gid> gids, std::size_t
   }
 }
 
-/// A double in shortest round-trip form, infinity as "inf".
-char* format_double(char* p, char* end, double v) {
-  if (std::isinf(v)) {
-    const char* s = v > 0 ? "inf" : "-inf";
-    std::size_t n = std::strlen(s);
-    std::memcpy(p, s, n);
-    return p + n;
+void append_double(std::string& out, double d) {
+  if (std::isinf(d)) {
+    out += d > 0 ? "inf" : "-inf";
+    return;
   }
-  return std::to_chars(p, end, v).ptr;  // shortest form that reads back as the same double
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, d).ptr);  // reads back as the same double
 }
 
-/// Room for one formatted double and its separator.
-constexpr std::size_t kDoubleChars = 32;
+void append_unsigned(std::string& out, std::uint64_t u) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, u).ptr);
+}
 
-}  // namespace
+}  // namespace detail
 
 void write_vertex_values(const std::string& path, const VertexValues<double>& result) {
-  write_lines(path, result.gids, 64, [&](std::size_t i, char* p, char* end) {
-    return format_double(p, end, result.values[i]);
-  });
+  detail::write_value_lines(
+      path, result.gids.size(), result.gids.data(),
+      [&](std::string& line, std::size_t i) { detail::append_double(line, result.values[i]); });
 }
 
 void write_vertex_values(const std::string& path, const VertexValues<std::uint64_t>& result) {
-  write_lines(path, result.gids, 64, [&](std::size_t i, char* p, char* end) {
-    return std::to_chars(p, end, result.values[i]).ptr;
-  });
+  detail::write_value_lines(
+      path, result.gids.size(), result.gids.data(),
+      [&](std::string& line, std::size_t i) { detail::append_unsigned(line, result.values[i]); });
 }
 
 void write_vertex_values(const std::string& path, const VertexVectors& result) {
-  const std::size_t k = result.width;
-  write_lines(path, result.gids, 32 + k * kDoubleChars, [&](std::size_t i, char* p, char* end) {
-    for (std::size_t j = 0; j < k; ++j) {
-      if (j > 0) *p++ = ' ';
-      p = format_double(p, end, result.values[i * k + j]);
-    }
-    return p;
-  });
+  detail::write_value_lines(path, result.gids.size(), result.gids.data(),
+                            [&](std::string& line, std::size_t i) {
+                              for (std::size_t k = 0; k < result.width; ++k) {
+                                if (k > 0) line += ' ';
+                                detail::append_double(line, result.values[i * result.width + k]);
+                              }
+                            });
 }
 
 }  // namespace atl

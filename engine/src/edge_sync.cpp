@@ -8,6 +8,7 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/transport/mailboxes.hpp"
+#include "batch_decode.hpp"
 
 namespace atl {
 
@@ -126,21 +127,11 @@ void EdgeSync::push(std::byte* edge_data, std::size_t edge_bytes,
   for (int p = 0; p < ranks; ++p) {
     const std::vector<EdgeId>& list = shared_[static_cast<std::size_t>(p)];
     if (p == cluster_.rank() || list.empty()) continue;
-    const std::span<const std::byte> b = mailboxes_->inbox(p);
-    std::uint64_t count = 0;
-    if (b.size() < 8) fail("rank ", p, " sent a truncated cut-edge batch");
-    std::memcpy(&count, b.data(), 8);
-    if (count != (b.size() - 8) / (4 + edge_bytes) || (b.size() - 8) % (4 + edge_bytes) != 0) {
-      fail("rank ", p, " sent a cut-edge batch of ", b.size(), " bytes for ", count, " edges");
-    }
-    for (std::uint64_t i = 0; i < count; ++i) {
-      const std::byte* rec = b.data() + 8 + i * (4 + edge_bytes);
-      std::uint32_t index;
-      std::memcpy(&index, rec, 4);
-      if (index >= list.size())
-        fail("rank ", p, " sent data for cut edge ", index, " of ", list.size());
-      std::memcpy(edge_data + list[index] * edge_bytes, rec + 4, edge_bytes);
-    }
+    detail::decode_cut_edge_batch(mailboxes_->inbox(p), p, list.size(), edge_bytes,
+                                  [&](std::uint32_t index, const std::byte* src) {
+                                    std::memcpy(edge_data + list[index] * edge_bytes, src,
+                                                edge_bytes);
+                                  });
   }
 }
 

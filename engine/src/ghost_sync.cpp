@@ -10,39 +10,14 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/transport/mailboxes.hpp"
+#include "batch_decode.hpp"
 
 namespace atl {
-namespace {
-
-enum : std::uint64_t { kSparse = 0, kDense = 1 };
-
-/// Reads a batch, checking every length against what is left.
-class BatchReader {
- public:
-  BatchReader(std::span<const std::byte> bytes, int source)
-      : p_(bytes.data()), left_(bytes.size()), source_(source) {}
-  template <typename T>
-  T value() {
-    T v;
-    std::memcpy(&v, take(sizeof(T)), sizeof(T));
-    return v;
-  }
-  const std::byte* take(std::size_t n) {
-    if (n > left_) fail("rank ", source_, " sent a truncated ghost batch");
-    const std::byte* at = p_;
-    p_ += n;
-    left_ -= n;
-    return at;
-  }
-  std::size_t left() const { return left_; }
-
- private:
-  const std::byte* p_;
-  std::size_t left_;
-  int source_;
-};
-
-}  // namespace
+using detail::decode_ghost_batch;
+using detail::decode_write_back;
+using detail::GhostBatchLimits;
+using detail::kDenseBatch;
+using detail::kSparseBatch;
 
 GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), cluster_(cluster) {
   const int ranks = cluster.size();
@@ -131,6 +106,81 @@ std::vector<ScheduleRequest> GhostSync::push(const Arrays& arrays,
   return exchange(arrays, changed, remote_schedules, false, written);
 }
 
+std::vector<Lid> GhostSync::write_back(const Arrays& arrays,
+                                       std::span<const std::span<const Lid>> written) {
+  const int ranks = cluster_.size();
+  const int me = cluster_.rank();
+  const Lid owned = graph_.num_owned();
+  const std::size_t bytes = arrays.bytes;
+  const std::size_t np = static_cast<std::size_t>(ranks);
+  if (write_back_mail_ == nullptr) {  // collective: created on every rank's first write-back
+    write_back_bytes_ = bytes;
+    std::vector<std::size_t> capacity(np, 0);
+    for (std::size_t p = 0; p < np; ++p) {
+      const Peer& peer = peers_[p];
+      if (peer.has_batch) {
+        capacity[p] =
+            sizeof(std::uint64_t) + (peer.ghost_end - peer.ghost_begin) * (sizeof(Lid) + bytes);
+      }
+    }
+    write_back_mail_ =
+        std::make_unique<Mailboxes>(cluster_.transport, cluster_.collectives, capacity);
+    write_mark_.assign(graph_.num_vertices() - owned, 0);
+  }
+  if (bytes != write_back_bytes_) fail("ghost write-back: data size changed");
+  Mailboxes& mail = *write_back_mail_;
+  // Batch to an owner: u64 count, then count x (u32 lid at the owner, data); each ghost once.
+  std::vector<std::byte*> cursor(np, nullptr);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (static_cast<int>(p) != me && peers_[p].has_batch) {
+      cursor[p] = mail.outbox(static_cast<int>(p)).data() + sizeof(std::uint64_t);
+    }
+  }
+  std::vector<std::uint64_t> count(np, 0);
+  if (++write_count_ == 0) {
+    std::fill(write_mark_.begin(), write_mark_.end(), 0);
+    write_count_ = 1;
+  }
+  for (std::span<const Lid> list : written) {
+    for (Lid v : list) {
+      if (v < owned || v >= graph_.num_vertices())
+        fail("ghost write-back: lid ", v, " is not a ghost");
+      const std::size_t g = v - owned;
+      if (write_mark_[g] == write_count_) continue;
+      write_mark_[g] = write_count_;
+      const std::size_t p = static_cast<std::size_t>(ghost_owner_[g]);
+      std::memcpy(cursor[p], &owner_lid_[g], sizeof(Lid));
+      std::memcpy(cursor[p] + sizeof(Lid), arrays.data + std::size_t{v} * bytes, bytes);
+      cursor[p] += sizeof(Lid) + bytes;
+      ++count[p];
+    }
+  }
+  std::vector<std::size_t> length(np, 0);
+  for (std::size_t p = 0; p < np; ++p) {
+    if (cursor[p] == nullptr) continue;
+    std::byte* out = mail.outbox(static_cast<int>(p)).data();
+    std::memcpy(out, &count[p], sizeof(std::uint64_t));
+    length[p] = static_cast<std::size_t>(cursor[p] - out);
+  }
+  mail.deliver(length);
+  last_bytes_sent_ = mail.last_bytes_sent();
+  bytes_sent_ += last_bytes_sent_;
+
+  std::vector<Lid> arrived;
+  for (int o = 0; o < ranks; ++o) {
+    if (o == me || !peers_[static_cast<std::size_t>(o)].has_batch) continue;
+    decode_write_back(mail.inbox(o), o, owned, bytes, [&](Lid lid, const std::byte* src) {
+      std::span<const Replica> reps = graph_.replicas(lid);
+      if (std::none_of(reps.begin(), reps.end(), [o](const Replica& r) { return r.rank == o; })) {
+        fail("rank ", o, " wrote back vertex ", graph_.gid(lid), ", of which it holds no copy");
+      }
+      std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
+      arrived.push_back(lid);
+    });
+  }
+  return arrived;
+}
+
 std::vector<ScheduleRequest> GhostSync::push_all(
     const Arrays& arrays, std::span<const ScheduleRequest> remote_schedules) {
   return exchange(arrays, {}, remote_schedules, true, nullptr);
@@ -189,7 +239,7 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     std::byte* out = mail.outbox(static_cast<int>(p)).data();
     dense[p] =
         all || (count[p] > 0 && count[p] * (sizeof(Lid) + bytes) >= peer.send_lids.size() * bytes);
-    const std::uint64_t head[2] = {dense[p] ? kDense : kSparse,
+    const std::uint64_t head[2] = {dense[p] ? kDenseBatch : kSparseBatch,
                                    dense[p] ? peer.send_lids.size() : count[p]};
     std::memcpy(out, head, sizeof head);
     out += sizeof head;
@@ -243,54 +293,29 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
   for (int o = 0; o < ranks; ++o) {
     const Peer& peer = peers_[static_cast<std::size_t>(o)];
     if (o == me || !peer.has_batch) continue;
-    BatchReader batch(mail.inbox(o), o);
-    const auto mode = batch.value<std::uint64_t>();
-    const auto n = batch.value<std::uint64_t>();
-    if (mode == kDense) {
-      if (n != peer.ghost_end - peer.ghost_begin) {
-        fail("rank ", o, " sent ", n, " values for a ghost range of ",
-             peer.ghost_end - peer.ghost_begin);
-      }
-      const std::byte* src = batch.take(n * bytes);
-      if (n > 0) {
-        std::memcpy(arrays.data + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
-        if (arrays.mirror != nullptr) {
-          std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
-        }
-        if (written != nullptr) {
-          for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
-        }
-      }
-    } else if (mode == kSparse) {
-      if (n > batch.left() / (sizeof(Lid) + bytes))
-        fail("rank ", o, " sent a truncated ghost batch");
-      for (std::uint64_t i = 0; i < n; ++i) {
-        const Lid lid = batch.value<Lid>();
-        if (lid < peer.ghost_begin || lid >= peer.ghost_end) {
-          fail("rank ", o, " sent data for lid ", lid, ", outside its ghost range here");
-        }
-        const std::byte* src = batch.take(bytes);
-        std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
-        if (arrays.mirror != nullptr)
-          std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
-        if (written != nullptr) written->push_back(lid);
-      }
-    } else {
-      fail("rank ", o, " sent a ghost batch of unknown mode ", mode);
-    }
-    const auto requests = batch.value<std::uint64_t>();
-    if (requests > batch.left() / (sizeof(Lid) + sizeof(double))) {
-      fail("rank ", o, " sent a truncated ghost batch");
-    }
-    for (std::uint64_t i = 0; i < requests; ++i) {
-      const Lid lid = batch.value<Lid>();
-      const double priority = batch.value<double>();
-      if (lid >= owned)
-        fail("rank ", o, " asked to schedule lid ", lid, ", which is not owned here");
-      scheduled.push_back({lid, priority});
-    }
-    if (batch.left() != 0)
-      fail("rank ", o, " sent ", batch.left(), " extra bytes in a ghost batch");
+    const GhostBatchLimits limits{peer.ghost_begin, peer.ghost_end, owned, bytes};
+    decode_ghost_batch(
+        mail.inbox(o), o, limits,
+        [&](const std::byte* src) {
+          const std::size_t n = peer.ghost_end - peer.ghost_begin;
+          std::memcpy(arrays.data + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
+          if (arrays.mirror != nullptr) {
+            std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
+          }
+          if (written != nullptr) {
+            for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
+          }
+        },
+        [&](Lid lid, const std::byte* src) {
+          std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
+          if (arrays.mirror != nullptr) {
+            std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
+          }
+          if (written != nullptr) written->push_back(lid);
+        },
+        [&](Lid lid, double priority) {
+          scheduled.push_back({lid, priority});
+        });
   }
   return scheduled;
 }

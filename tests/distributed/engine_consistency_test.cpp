@@ -1,5 +1,6 @@
-// Serializability across ranks: a checker program logs (vertex, colour step) for every update
-// on every rank; no edge may have both ends updated in the same step under edge consistency.
+// Serializability across ranks: a checker program logs (vertex, sweep) for every update on every
+// rank, which with the vertex's colour names its colour step; no edge may have both ends updated
+// in the same step under edge consistency.
 // Under vertex consistency (one colour) the same check finds such pairs, which shows it can
 // fail. Ranks are real processes over UCX and TCP, started by the suite itself.
 #include <gtest/gtest.h>
@@ -27,7 +28,7 @@ using namespace atl;
 
 struct Logged {
   Gid gid;
-  std::uint64_t step;
+  std::uint64_t sweep;
 };
 
 tbb::enumerable_thread_specific<std::vector<Logged>> update_log;
@@ -39,9 +40,9 @@ struct CheckerProgram {
 
   void update(Scope<CheckerProgram>& scope, Context& context) const {
     ++scope.vertex();
-    update_log.local().push_back({scope.gid(), context.step()});
+    update_log.local().push_back({scope.gid(), context.iteration()});
     // Reschedule some neighbours (owned or ghosts) so later steps are sparse and cross ranks.
-    const std::uint64_t h = (scope.gid() * 0x9e3779b97f4a7c15ull + context.sweep()) >> 33;
+    const std::uint64_t h = (scope.gid() * 0x9e3779b97f4a7c15ull + context.iteration()) >> 33;
     if (h % 3 == 0) {
       for (auto edge : scope.out_edges()) context.schedule(edge.neighbor());
     }
@@ -64,6 +65,51 @@ struct EdgeCounterProgram {
   }
 };
 
+/// Under full consistency an update may write its neighbours: every update adds 1 to the
+/// `received` count of the vertex at the other end of each adjacent edge (a self-loop twice) and
+/// runs kRounds times, so every vertex ends with kRounds x (in-degree + out-degree) received,
+/// which holds across ranks only if writes into ghosts reach their owners and writes into owned
+/// neighbours reach their replicas before the next step reads them.
+struct NeighborCounter {
+  std::uint64_t received;
+  std::uint64_t runs;
+};
+struct NeighborWriterProgram {
+  using VertexData = NeighborCounter;
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = Consistency::kFull;
+
+  void update(Scope<NeighborWriterProgram>& scope, Context& context) const {
+    if (scope.vertex().runs >= kRounds) return;  // scheduled as a neighbour: nothing to do
+    for (auto edge : scope.out_edges()) ++edge.neighbor_data().received;
+    for (auto edge : scope.in_edges()) ++edge.neighbor_data().received;
+    if (++scope.vertex().runs < kRounds) context.schedule(scope.lid());
+    // Schedule a few neighbours too, so that later steps are sparse and cross ranks.
+    if (scope.gid() % 5 == 0) context.schedule_neighbors(scope);
+  }
+};
+
+int run_neighbor_writer(Transport& t, Cluster& cluster, GraphPartLoad& part,
+                        const std::string& dump) {
+  LocalGraph<NeighborCounter, EmptyData> local(std::move(part.topology));
+  EngineOptions eo;
+  eo.scheduler = SchedulerKind::kFifo;
+  NeighborWriterProgram program;
+  ChromaticEngine<NeighborWriterProgram> engine(local, program, eo, &cluster);
+  engine.init_vertices([](Lid, NeighborCounter& d) { d = {0, 0}; });
+  engine.schedule_all();
+  engine.run();
+  std::ofstream out(dump + "/neighbors-" + std::to_string(t.rank()));
+  const Topology& g = local.topology();
+  for (Lid v = 0; v < g.num_owned(); ++v) {
+    out << g.gid(v) << " " << local.vertex_data()[v].received << " " << local.vertex_data()[v].runs
+        << "\n";
+  }
+  out.close();
+  t.stop();
+  return 0;
+}
+
 int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const std::string& dump,
                      const std::string& consistency) {
   LocalGraph<std::uint64_t, std::uint64_t> local(std::move(part.topology));
@@ -83,7 +129,7 @@ int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const 
 }
 
 int run_rank(const std::string& graph, const std::string& dump, const std::string& consistency,
-             TransportKind kind, bool edges) {
+             TransportKind kind, bool edges, bool neighbors) {
   TransportOptions options;
   options.kind = kind;
   Transport t(detect_job({}), options);
@@ -93,20 +139,26 @@ int run_rank(const std::string& graph, const std::string& dump, const std::strin
   Cluster cluster{t, coll, exchange};
   GraphPartLoad part = load_graph_part(graph, t, coll, exchange);
   if (edges) return run_edge_counter(t, cluster, part, dump, consistency);
+  if (neighbors) return run_neighbor_writer(t, cluster, part, dump);
   LocalGraph<std::uint64_t, EmptyData> local(std::move(part.topology));
   EngineOptions eo;
   eo.consistency = parse_consistency(consistency);
-  eo.max_sweeps = 4;
+  eo.max_iterations = 4;
   eo.scheduler = SchedulerKind::kFifo;
   CheckerProgram program;
   ChromaticEngine<CheckerProgram> engine(local, program, eo, &cluster);
   engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
   engine.schedule_all();
-  RunStats stats = engine.run();
+  engine.run();
   std::ofstream out(dump + "/rank-" + std::to_string(t.rank()));
-  out << "colors " << stats.colors << "\n";
+  // A colour step is (sweep, colour): the update ran in that step.
+  const std::uint32_t colors = engine.coloring().num_colors;
+  out << "colors " << colors << "\n";
   for (const auto& list : update_log) {
-    for (const Logged& l : list) out << l.gid << " " << l.step << "\n";
+    for (const Logged& l : list) {
+      const Lid lid = local.topology().lid(l.gid);
+      out << l.gid << " " << l.sweep * colors + engine.coloring().color[lid] << "\n";
+    }
   }
   out.close();
   t.stop();
@@ -240,16 +292,57 @@ TEST_P(Consistency, BothCopiesOfACutEdgeSeeEveryWrite) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_P(Consistency, NeighbourWritesUnderFullConsistencyReachEveryCopy) {
+  test::TempDir dir;
+  const std::string graph = dir.path() + "/g.txt";
+  std::string out;
+  ASSERT_EQ(
+      run(std::string(ATOLL_BINARY) + " generate uniform --vertices 200 --edges 900 --out " + graph,
+          &out),
+      0);
+  std::map<Gid, std::uint64_t> expected;  // kRounds x (in-degree + out-degree)
+  for (const Edge& e : read_edge_list(graph).edges) {
+    expected[e.src] += kRounds;
+    expected[e.dst] += kRounds;
+  }
+  for (int ranks : {1, 2, 3}) {
+    out.clear();
+    ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                      self_path() + " --neighbors --graph " + graph + " --dump " + dir.path() +
+                      " --transport " + GetParam(),
+                  &out),
+              0)
+        << out;
+    std::map<Gid, std::uint64_t> got;
+    std::uint64_t wrong_runs = 0;
+    for (int r = 0; r < ranks; ++r) {
+      std::ifstream in(dir.path() + "/neighbors-" + std::to_string(r));
+      Gid gid;
+      std::uint64_t received, runs;
+      while (in >> gid >> received >> runs) {
+        got[gid] = received;
+        wrong_runs += runs != kRounds;
+      }
+    }
+    EXPECT_EQ(wrong_runs, 0u) << ranks << " ranks";
+    EXPECT_EQ(got.size(), expected.size()) << ranks << " ranks";
+    std::uint64_t wrong = 0;
+    for (const auto& [gid, total] : expected) wrong += got[gid] != total;
+    EXPECT_EQ(wrong, 0u) << "vertices whose neighbour writes were lost, " << ranks << " ranks";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Consistency, testing::Values("ucx", "tcp"));
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string graph, dump, consistency = "edge", transport = "ucx";
-  bool edges = false;
+  bool edges = false, neighbors = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--edges") edges = true;
+    if (a == "--neighbors") neighbors = true;
     if (i + 1 >= argc) break;
     if (a == "--graph")
       graph = argv[++i];
@@ -262,7 +355,7 @@ int main(int argc, char** argv) {
   }
   if (!dump.empty()) {
     try {
-      return run_rank(graph, dump, consistency, parse_transport(transport), edges);
+      return run_rank(graph, dump, consistency, parse_transport(transport), edges, neighbors);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank error: %s\n", e.what());
       return 1;

@@ -69,7 +69,7 @@ TEST(Als, HeldOutErrorApproachesTheGeneratorsNoise) {
     AlsResult r = als(Topology::build(data.train), o, e);
     ASSERT_EQ(r.gids.size(), p.users + p.items);
     ASSERT_EQ(r.width, rank);
-    EXPECT_EQ(r.stats.sweeps, 12u);
+    EXPECT_EQ(r.stats.iterations, 12u);
     ASSERT_EQ(r.train_rmse_by_sweep.size(), 12u);
     ASSERT_EQ(r.test_rmse_by_sweep.size(), 12u);
     // Independent recomputation from the factors.

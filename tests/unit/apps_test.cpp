@@ -231,9 +231,9 @@ TEST(Apps, PageRankIterationLimitAndResult) {
   opt.iterations = 3;
   opt.tolerance = 0;
   PageRankResult r = pagerank(Topology::build(g), opt, engine(SchedulerKind::kSweep));
-  EXPECT_EQ(r.stats.sweeps, 3u);
-  ASSERT_EQ(r.stats.sweep_log.size(), 3u);
-  EXPECT_GT(r.stats.sweep_log[0].residual, r.stats.sweep_log[2].residual);
+  EXPECT_EQ(r.stats.iterations, 3u);
+  ASSERT_EQ(r.stats.iteration_log.size(), 3u);
+  EXPECT_GT(r.stats.iteration_log[0].residual, r.stats.iteration_log[2].residual);
 }
 
 TEST(Apps, FacebookGraphMatchesReferences) {

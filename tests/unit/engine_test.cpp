@@ -40,7 +40,7 @@ struct OverlapChecker {
     }
     ++scope.vertex();
     in_update[v].store(0);
-    if (context.sweep() + 1 < sweeps) context.schedule(v);
+    if (context.iteration() + 1 < sweeps) context.schedule(v);
   }
 };
 
@@ -156,7 +156,7 @@ struct Counter {
   void update(Scope<Counter>& scope, Context& context) const {
     scope.vertex().count += 1;
     scope.vertex().seen_total = context.aggregate(total);
-    if (context.sweep() + 1 < sweeps) context.schedule(scope.lid());
+    if (context.iteration() + 1 < sweeps) context.schedule(scope.lid());
   }
 };
 
@@ -172,10 +172,10 @@ TEST(ChromaticEngine, SweepAggregatorIsReadByTheNextSweep) {
   program.total = engine.add_aggregator(
       "total", std::uint64_t{0},
       [](const Counter::VertexData& d, const VertexInfo&) { return d.count; }, plus,
-      [](std::uint64_t x) { return x * 10; }, SyncInterval::every_sweep());
+      [](std::uint64_t x) { return x * 10; }, SyncInterval::every_iteration());
   engine.schedule_all();
   RunStats stats = engine.run();
-  EXPECT_EQ(stats.sweeps, 5u);
+  EXPECT_EQ(stats.iterations, 5u);
   // In sweep k (0-based) every vertex sees the total after k sweeps, finalized (x10).
   for (Lid v = 0; v < n; ++v) {
     EXPECT_EQ(graph.vertex_data()[v].count, 5u);
@@ -200,7 +200,9 @@ TEST(ChromaticEngine, UpdateIntervalAggregatorRunsBetweenSteps) {
       SyncInterval::every_updates(1));
   engine.schedule_all();
   RunStats stats = engine.run();
-  EXPECT_EQ(stats.steps, std::uint64_t{3} * engine.coloring().num_colors);
+  ASSERT_NE(stats.details, nullptr);
+  EXPECT_EQ(dynamic_cast<const ChromaticDetails&>(*stats.details).steps,
+            std::uint64_t{3} * engine.coloring().num_colors);
   // With a sync after every step, the last colour's vertices saw all but their own step.
   std::uint64_t max_seen = 0;
   for (Lid v = 0; v < n; ++v) max_seen = std::max(max_seen, graph.vertex_data()[v].seen_total);
@@ -212,16 +214,16 @@ TEST(ChromaticEngine, SweepLimitStopsARunThatWouldGoOn) {
   LocalGraph<Counter::VertexData, EmptyData> graph(Topology::build(dense_graph()));
   Counter program{{}, 1000000};
   EngineOptions options;
-  options.max_sweeps = 4;
+  options.max_iterations = 4;
   ChromaticEngine<Counter> engine(graph, program, options);
   engine.init_vertices([](Lid, Counter::VertexData& d) { d = {0, 0}; });
   program.total = engine.add_aggregator(
       "total", std::uint64_t{0},
       [](const Counter::VertexData&, const VertexInfo&) { return std::uint64_t{0}; },
       [](std::uint64_t a, std::uint64_t b) { return a + b; }, [](std::uint64_t x) { return x; },
-      SyncInterval::every_sweep());
+      SyncInterval::every_iteration());
   engine.schedule_all();
-  EXPECT_EQ(engine.run().sweeps, 4u);
+  EXPECT_EQ(engine.run().iterations, 4u);
   EXPECT_EQ(graph.vertex_data()[0].count, 4u);
 }
 
@@ -231,7 +233,7 @@ TEST(ChromaticEngine, NothingScheduledMeansNoWork) {
   ChromaticEngine<Counter> engine(graph, program, EngineOptions{});
   RunStats stats = engine.run();
   EXPECT_EQ(stats.updates, 0u);
-  EXPECT_EQ(stats.sweeps, 0u);
+  EXPECT_EQ(stats.iterations, 0u);
 }
 
 TEST(WorkerPool, SplitsVerticesOverNodesAndDescribesItself) {

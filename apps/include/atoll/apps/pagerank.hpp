@@ -28,6 +28,9 @@ struct PageRankResult : VertexValues<double> {
   double final_change = 0;  ///< L1 change of the last sweep (dynamic: unpropagated change)
 };
 
+/// Usage errors for out-of-range options (before anything is loaded).
+void check_pagerank_options(const PageRankOptions& options);
+
 /// With a cluster, graph is this rank's part and the result holds its owned vertices.
 PageRankResult pagerank(Topology graph, const PageRankOptions& options, const EngineOptions& engine,
                         Cluster* cluster = nullptr);

@@ -1,5 +1,6 @@
 // Sync operation (aggregators): fold over vertices, merge partial results, finalize; run by
-// the engine between colour steps. Updates read the last finalized value.
+// the engine at its sync points (chromatic: between colour steps). Updates read the last
+// finalized value.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +11,17 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
+#include "atoll/graph/ids.hpp"
 
 namespace atl {
+
+/// What an aggregator's fold sees besides the vertex data.
+struct VertexInfo {
+  Lid lid;
+  Gid gid;
+  std::size_t in_degree;
+  std::size_t out_degree;
+};
 
 /// Names one registered aggregator whose value has type T.
 template <typename T>
@@ -19,11 +29,12 @@ struct AggregatorHandle {
   std::uint32_t index = 0;
 };
 
-/// When an aggregator runs: after every sweep over all colours, or after the colour step in
-/// which the engine's update count crossed another multiple of `updates`.
+/// When an aggregator runs: at the end of every iteration (chromatic: sweep over all colours),
+/// or at the first sync point after the engine's update count crossed another multiple of
+/// `updates` (chromatic: after that colour step).
 struct SyncInterval {
-  std::uint64_t updates = 0;  ///< 0: every sweep
-  static SyncInterval every_sweep() { return {0}; }
+  std::uint64_t updates = 0;  ///< 0: every iteration
+  static SyncInterval every_iteration() { return {0}; }
   static SyncInterval every_updates(std::uint64_t n) { return {n}; }
 };
 
@@ -55,12 +66,12 @@ class AggregatorTable {
     return *reinterpret_cast<const T*>(slot.storage.data());
   }
 
-  /// Runs every aggregator due after a sweep (when_sweep) or because `updates` total updates
-  /// crossed its interval since it last ran.
-  void run_due(bool end_of_sweep, std::uint64_t updates) {
+  /// Runs every aggregator due at the end of an iteration (end_of_iteration) or because
+  /// `updates` total updates crossed its interval since it last ran.
+  void run_due(bool end_of_iteration, std::uint64_t updates) {
     for (Slot& slot : slots_) {
       bool due = slot.when.updates == 0
-                     ? end_of_sweep
+                     ? end_of_iteration
                      : updates / slot.when.updates != slot.last_updates / slot.when.updates;
       if (due) run(slot, updates);
     }

@@ -20,9 +20,8 @@ class ScheduleSink {
 
 class Context {
  public:
-  Context(ScheduleSink& sink, const AggregatorTable& aggregators, std::uint64_t sweep,
-          std::uint64_t step)
-      : sink_(&sink), aggregators_(&aggregators), sweep_(sweep), step_(step) {}
+  Context(ScheduleSink& sink, const AggregatorTable& aggregators, std::uint64_t iteration)
+      : sink_(&sink), aggregators_(&aggregators), iteration_(iteration) {}
 
   /// Schedules local vertex v (an owned vertex or a ghost) with the given priority.
   void schedule(Lid v, double priority = 1.0) { sink_->schedule(v, priority); }
@@ -48,10 +47,9 @@ class Context {
     return aggregators_->value(handle);
   }
 
-  /// Sweeps over all colours completed before this one (the "iteration").
-  std::uint64_t sweep() const { return sweep_; }
-  /// Colour steps completed before this one.
-  std::uint64_t step() const { return step_; }
+  /// Iterations completed before this update (chromatic: sweeps over all colours; an
+  /// asynchronous engine: sync points passed).
+  std::uint64_t iteration() const { return iteration_; }
   /// The priority this update's vertex was scheduled with.
   double priority() const { return priority_; }
 
@@ -60,8 +58,7 @@ class Context {
  private:
   ScheduleSink* sink_;
   const AggregatorTable* aggregators_;
-  std::uint64_t sweep_;
-  std::uint64_t step_;
+  std::uint64_t iteration_;
   double priority_ = 0.0;
 };
 

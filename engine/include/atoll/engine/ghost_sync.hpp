@@ -49,6 +49,10 @@ class GhostSync {
                                     std::span<const std::span<const Lid>> changed,
                                     std::span<const ScheduleRequest> remote_schedules,
                                     std::vector<Lid>* written = nullptr);
+  /// Collective (full consistency, where updates may write neighbours): sends the data of the
+  /// `written` ghosts (duplicates allowed) to their owners, which apply it; returns the owned
+  /// vertices whose data arrived, for the owner to push to their other replicas.
+  std::vector<Lid> write_back(const Arrays& arrays, std::span<const std::span<const Lid>> written);
   /// Collective: sends every owned vertex that has replicas (dense to every peer), and the
   /// schedule requests; returns the requests received, as push() does.
   std::vector<ScheduleRequest> push_all(const Arrays& arrays,
@@ -84,6 +88,10 @@ class GhostSync {
   std::vector<std::uint32_t> request_mark_;  ///< per ghost: last push that requested it
   std::vector<double> request_priority_;     ///< per ghost: highest priority requested
   std::map<std::size_t, std::unique_ptr<Mailboxes>> mailboxes_;  ///< by data size
+  std::unique_ptr<Mailboxes> write_back_mail_;  ///< ghost -> owner (one data size per engine)
+  std::size_t write_back_bytes_ = 0;
+  std::vector<std::uint32_t> write_mark_;  ///< per ghost: last write-back that listed it
+  std::uint32_t write_count_ = 0;
   std::vector<std::uint32_t> mark_;  ///< per owned vertex: last push that counted it (dedup)
   std::uint32_t push_count_ = 0;
   std::uint64_t bytes_sent_ = 0;

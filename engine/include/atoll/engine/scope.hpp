@@ -3,12 +3,15 @@
 //   vertex: the vertex is writable; edges and neighbours are read-only (neighbours as of the
 //           start of the step);
 //   edge:   the vertex and adjacent edges are writable; neighbours read-only, fresh;
-//   full:   everything in the scope is writable.
+//   full:   everything in the scope is writable; the scope records which neighbours an update
+//           took for writing (neighbor_data()), so that the engine can bring every copy of them
+//           up to date before the next reader (read-only access: neighbor_value()).
 #pragma once
 
 #include <cstddef>
 #include <iterator>
 #include <type_traits>
+#include <vector>
 
 #include "atoll/engine/program.hpp"
 #include "atoll/graph/topology.hpp"
@@ -35,7 +38,16 @@ class Scope {
     /// The vertex at the other end (local id).
     Lid neighbor() const { return neighbor_; }
     Gid neighbor_gid() const { return s_->topology_->gid(neighbor_); }
-    NeighborData& neighbor_data() const { return s_->neighbors_[neighbor_]; }
+    /// The neighbour's data; under full consistency, writable, and the neighbour counts as
+    /// written by this update.
+    NeighborData& neighbor_data() const {
+      if constexpr (kConsistency == Consistency::kFull) {
+        if (s_->written_ != nullptr) s_->written_->push_back(neighbor_);
+      }
+      return s_->neighbors_[neighbor_];
+    }
+    /// The neighbour's data, read-only (never counts as a write).
+    const VertexData& neighbor_value() const { return s_->neighbors_[neighbor_]; }
     AdjacentEdgeData& data() const {
       if constexpr (std::is_empty_v<EdgeData>) {
         static EdgeData empty;  // no state: reads and writes are no-ops
@@ -95,9 +107,15 @@ class Scope {
     EdgeId end_;
   };
 
+  /// `written` (full consistency; may be null) collects the neighbours taken for writing.
   Scope(const Topology& topology, VertexData* vertices, NeighborData* neighbors,
-        AdjacentEdgeData* edges, Lid v)
-      : topology_(&topology), vertices_(vertices), neighbors_(neighbors), edges_(edges), v_(v) {}
+        AdjacentEdgeData* edges, Lid v, std::vector<Lid>* written = nullptr)
+      : topology_(&topology),
+        vertices_(vertices),
+        neighbors_(neighbors),
+        edges_(edges),
+        v_(v),
+        written_(written) {}
 
   Lid lid() const { return v_; }
   Gid gid() const { return topology_->gid(v_); }
@@ -119,6 +137,7 @@ class Scope {
   NeighborData* neighbors_;
   AdjacentEdgeData* edges_;
   Lid v_;
+  std::vector<Lid>* written_;
 };
 
 }  // namespace atl

@@ -1,0 +1,27 @@
+// The apps built into atoll: each app file defines its register_*_app(), listed once here.
+#pragma once
+
+namespace atl {
+
+void register_pagerank_app();
+void register_cc_app();
+void register_sssp_app();
+void register_jacobi_app();
+void register_coem_app();
+void register_lbp_app();
+void register_denoise_app();
+void register_als_app();
+
+/// Registers every built-in app (called once, on first use of the registry).
+inline void register_builtin_apps() {
+  register_pagerank_app();
+  register_cc_app();
+  register_sssp_app();
+  register_jacobi_app();
+  register_coem_app();
+  register_lbp_app();
+  register_denoise_app();
+  register_als_app();
+}
+
+}  // namespace atl

@@ -1,0 +1,229 @@
+// What every engine shares, written once: the program and its local graph, the resolved
+// consistency model, the NUMA worker pool with first-touch initialisation of the data arrays,
+// aggregators with their deterministic reduction over ranks, and, across ranks, ghost and
+// cut-edge pushes and the schedule requests for ghosts. An engine owns one EngineCore and adds
+// its own way of running updates.
+#pragma once
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/parallel_reduce.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/engine/aggregator.hpp"
+#include "atoll/engine/cluster.hpp"
+#include "atoll/engine/edge_sync.hpp"
+#include "atoll/engine/engine_options.hpp"
+#include "atoll/engine/ghost_sync.hpp"
+#include "atoll/engine/program.hpp"
+#include "atoll/engine/request_set.hpp"
+#include "atoll/engine/run_stats.hpp"
+#include "atoll/engine/worker_pool.hpp"
+#include "atoll/graph/local_graph.hpp"
+
+namespace atl {
+
+/// The model an engine runs `P` under: the program's own, or a stronger one from the options
+/// (a weaker one is a usage error).
+template <GraphProgram P>
+Consistency resolve_consistency(const EngineOptions& options) {
+  if (options.consistency && *options.consistency < P::kConsistency) {
+    usage_fail("this program needs ", consistency_name(P::kConsistency),
+               " consistency; --consistency ", consistency_name(*options.consistency),
+               " is weaker");
+  }
+  return options.consistency.value_or(P::kConsistency);
+}
+
+template <GraphProgram P>
+class EngineCore {
+ public:
+  using VertexData = typename P::VertexData;
+  using EdgeData = typename P::EdgeData;
+  using Graph = LocalGraph<VertexData, EdgeData>;
+
+  /// With a cluster the graph is this rank's part and construction is collective (it sets up
+  /// the ghost and cut-edge pushes).
+  EngineCore(Graph& graph, const P& program, const EngineOptions& options, Cluster* cluster)
+      : graph_(graph),
+        program_(program),
+        options_(options),
+        consistency_(resolve_consistency<P>(options)),
+        pool_(options.threads),
+        cluster_(cluster) {
+    if (cluster_ == nullptr) return;
+    remote_.resize(topology().num_vertices() - topology().num_owned());
+    ghosts_ = std::make_unique<GhostSync>(topology(), *cluster_);
+    // Updates may write adjacent edges under edge and full consistency: keep cut edges' two
+    // copies equal.
+    if (consistency_ != Consistency::kVertex && !std::is_empty_v<EdgeData>) {
+      edge_sync_ = std::make_unique<EdgeSync>(topology(), *cluster_);
+    }
+  }
+
+  Graph& graph() { return graph_; }
+  const Topology& topology() const { return graph_.topology(); }
+  const P& program() const { return program_; }
+  const EngineOptions& options() const { return options_; }
+  Consistency consistency() const { return consistency_; }
+  WorkerPool& pool() { return pool_; }
+  const WorkerPool& pool() const { return pool_; }
+  Cluster* cluster() const { return cluster_; }
+  int ranks() const { return cluster_ != nullptr ? cluster_->size() : 1; }
+
+  /// Calls f(lid) for every owned vertex, in parallel, each node's range on its own arena.
+  template <typename F>
+  void for_each_owned(F&& f) {
+    std::vector<LidRange> ranges = pool_.split(topology().num_owned());
+    pool_.run_on_nodes([&](int node) {
+      tbb::parallel_for(tbb::blocked_range<Lid>(ranges[node].begin, ranges[node].end, 1024),
+                        [&](const tbb::blocked_range<Lid>& r) {
+                          for (Lid v = r.begin(); v < r.end(); ++v) f(v);
+                        });
+    });
+  }
+
+  /// Initialises every owned vertex's data with f(lid, data), on the vertex's NUMA node.
+  template <typename F>
+  void init_vertices(F&& f) {
+    VertexData* data = graph_.vertex_data().data();
+    for_each_owned([&](Lid v) { f(v, data[v]); });
+  }
+
+  /// Initialises every edge's data with f(edge id, data), on the NUMA node of its source;
+  /// edges from ghosts (the cut edges whose source another rank owns) too.
+  template <typename F>
+  void init_edges(F&& f) {
+    if constexpr (!std::is_empty_v<EdgeData>) {
+      EdgeData* data = graph_.edge_data().data();
+      const Topology& t = topology();
+      for_each_owned([&](Lid v) {
+        for (EdgeId e = t.out_begin(v); e < t.out_end(v); ++e) f(e, data[e]);
+      });
+      for (EdgeId e = t.owned_edges(); e < t.num_edges(); ++e) f(e, data[e]);
+    }
+  }
+
+  /// Registers an aggregator: fold(const VertexData&, const VertexInfo&) -> T over owned
+  /// vertices, merge(T, T) -> T, finalize(T) -> T; the engine runs it at `when`. The result
+  /// is deterministic: the same splits and merge order for any thread count, and ranks'
+  /// totals merged in rank order.
+  template <typename T, typename Fold, typename Merge, typename Finalize>
+  AggregatorHandle<T> add_aggregator(std::string name, T zero, Fold fold, Merge merge,
+                                     Finalize finalize, SyncInterval when) {
+    auto compute = [this, zero, fold, merge, finalize](void* out) {
+      const VertexData* data = graph_.vertex_data().data();
+      const Topology& t = topology();
+      std::vector<LidRange> ranges = pool_.split(t.num_owned());
+      std::vector<T> partial(ranges.size(), zero);
+      pool_.run_on_nodes([&](int node) {
+        partial[node] = tbb::parallel_deterministic_reduce(
+            tbb::blocked_range<Lid>(ranges[node].begin, ranges[node].end, 2048), zero,
+            [&](const tbb::blocked_range<Lid>& r, T acc) {
+              for (Lid v = r.begin(); v < r.end(); ++v) {
+                acc = merge(
+                    acc, fold(data[v], VertexInfo{v, t.gid(v), t.in_degree(v), t.out_degree(v)}));
+              }
+              return acc;
+            },
+            merge, tbb::simple_partitioner());
+      });
+      T total = zero;
+      for (const T& p : partial) total = merge(total, p);
+      if (cluster_ != nullptr) total = reduce_over_ranks(total, zero, merge);
+      T result = finalize(total);
+      std::memcpy(out, &result, sizeof(T));
+    };
+    return aggregators_.add<T>(std::move(name), zero, when, std::move(compute));
+  }
+  AggregatorTable& aggregators() { return aggregators_; }
+  const AggregatorTable& aggregators() const { return aggregators_; }
+
+  /// Collective: every rank's `mine`, merged in rank order (the same result everywhere).
+  template <typename T, typename Merge>
+  T reduce_over_ranks(const T& mine, const T& zero, Merge merge) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::vector<std::string> all = cluster_->collectives.allgather(
+        std::string_view(reinterpret_cast<const char*>(&mine), sizeof(T)));
+    T total = zero;
+    for (const std::string& bytes : all) {
+      if (bytes.size() != sizeof(T)) fail("aggregator partial of ", bytes.size(), " bytes");
+      T part;
+      std::memcpy(&part, bytes.data(), sizeof(T));
+      total = merge(total, part);
+    }
+    return total;
+  }
+
+  // ---- across ranks (null / no-ops without a cluster) ----
+
+  GhostSync* ghosts() { return ghosts_.get(); }
+  /// Set under edge and full consistency when the program has edge data.
+  EdgeSync* edge_sync() { return edge_sync_.get(); }
+
+  /// Records a schedule request for a ghost (lid >= num_owned), sent to its owner with the
+  /// next ghost push; false when v is owned (the caller schedules it itself).
+  bool schedule_remote(Lid v, double priority) {
+    const Lid owned = topology().num_owned();
+    if (v < owned) return false;
+    if (cluster_ == nullptr || v >= topology().num_vertices()) {
+      fail("schedule: lid ", v, " is not a vertex of this graph");
+    }
+    remote_.add(v - owned, priority);
+    return true;
+  }
+  /// The schedule requests for ghosts made since the last call (by ghost lid).
+  std::vector<ScheduleRequest> take_remote_requests() {
+    std::vector<ScheduleRequest> all;
+    const Lid owned = topology().num_owned();
+    remote_.take([&](Lid ghost, double priority) { all.push_back({owned + ghost, priority}); });
+    return all;
+  }
+
+  /// The vertex data as GhostSync moves it; received ghost values are also copied to mirror.
+  GhostSync::Arrays vertex_arrays(VertexData* mirror = nullptr) {
+    return {reinterpret_cast<std::byte*>(graph_.vertex_data().data()),
+            reinterpret_cast<std::byte*>(mirror), sizeof(VertexData)};
+  }
+
+  /// Collective: sends the data of the cut edges adjacent to the updated owned vertices.
+  void push_cut_edges(std::span<const std::span<const Lid>> updated) {
+    if constexpr (!std::is_empty_v<EdgeData>) {
+      if (edge_sync_) {
+        edge_sync_->push(reinterpret_cast<std::byte*>(graph_.edge_data().data()), sizeof(EdgeData),
+                         updated);
+      }
+    }
+  }
+
+  /// The common fields of a run's statistics.
+  RunStats begin_stats(EngineKind kind) const {
+    RunStats stats;
+    stats.engine = std::string(engine_name(kind));
+    stats.consistency = consistency_;
+    stats.workers = pool_.describe();
+    stats.ranks = ranks();
+    return stats;
+  }
+
+ private:
+  Graph& graph_;
+  const P& program_;
+  EngineOptions options_;
+  Consistency consistency_;
+  WorkerPool pool_;
+  Cluster* cluster_;
+  AggregatorTable aggregators_;
+  std::unique_ptr<GhostSync> ghosts_;
+  std::unique_ptr<EdgeSync> edge_sync_;
+  RequestSet remote_;  ///< requests for ghosts, by lid - num_owned
+};
+
+}  // namespace atl

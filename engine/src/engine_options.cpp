@@ -1,0 +1,74 @@
+#include "atoll/engine/engine_options.hpp"
+
+#include <array>
+#include <string>
+
+#include "atoll/common/error.hpp"
+#include "atoll/common/json_writer.hpp"
+
+namespace atl {
+namespace {
+
+/// The engines built so far (the enum names the ones planned too).
+constexpr std::array kEngines = {EngineKind::kChromatic};
+
+}  // namespace
+
+EngineKind parse_engine(std::string_view name) {
+  for (EngineKind kind : kEngines) {
+    if (name == engine_name(kind)) return kind;
+  }
+  usage_fail("unknown engine '", name, "' (valid: ", engine_list(kEngines), ")");
+}
+
+std::string_view engine_name(EngineKind kind) {
+  switch (kind) {
+    case EngineKind::kChromatic:
+      return "chromatic";
+    case EngineKind::kLocking:
+      return "locking";
+    case EngineKind::kPregel:
+      return "pregel";
+  }
+  return "?";
+}
+
+std::span<const EngineKind> all_engines() {
+  return kEngines;
+}
+
+std::string engine_list(std::span<const EngineKind> kinds) {
+  std::string out;
+  for (EngineKind kind : kinds) out += (out.empty() ? "" : ", ") + std::string(engine_name(kind));
+  return out;
+}
+
+void write_run_stats(JsonWriter& j, const RunStats& s) {
+  j.field("engine", s.engine)
+      .field("consistency", consistency_name(s.consistency))
+      .field("ranks", static_cast<std::uint64_t>(s.ranks))
+      .field("workers", s.workers)
+      .field("setup_seconds", s.setup_seconds)
+      .field("run_seconds", s.seconds)
+      .field("iterations", s.iterations)
+      .field("updates", s.updates)
+      .field("bytes_sent_rank0", s.bytes_sent)
+      .field("bytes_lower_bound_rank0", s.lower_bound);
+  j.key("iteration_log").begin_array();
+  for (const IterationRecord& r : s.iteration_log) {
+    j.begin_object()
+        .field("iteration", r.iteration)
+        .field("updates", r.updates)
+        .field("seconds", r.seconds)
+        .field("residual", r.residual)
+        .end_object();
+  }
+  j.end_array();
+  if (s.details) {
+    j.key("engine_details").begin_object();
+    s.details->write_json(j);
+    j.end_object();
+  }
+}
+
+}  // namespace atl

@@ -1,0 +1,73 @@
+// libFuzzer target for the decoders of the batches peers put into mailboxes (ghost pushes,
+// write-backs, cut-edge pushes). Any bytes must either decode within the limits given or raise
+// atl::Error; the callbacks check that nothing outside the limits is ever handed out.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <span>
+
+#include "atoll/common/error.hpp"
+#include "batch_decode.hpp"
+
+namespace {
+
+std::uint32_t take_u32(const std::uint8_t*& data, std::size_t& size) {
+  std::uint32_t v = 0;
+  const std::size_t n = size < 4 ? size : 4;
+  std::memcpy(&v, data, n);
+  data += n;
+  size -= n;
+  return v;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size < 1) return 0;
+  const std::uint8_t which = data[0] % 3;
+  ++data;
+  --size;
+  // Limits come from the input too, kept small so that records can hit them.
+  const atl::Lid ghost_begin = take_u32(data, size) % 64;
+  const atl::Lid ghost_end = ghost_begin + take_u32(data, size) % 64;
+  const atl::Lid owned = take_u32(data, size) % 64;
+  const std::size_t value_bytes = take_u32(data, size) % 17;
+  std::span<const std::byte> batch(reinterpret_cast<const std::byte*>(data), size);
+  auto check = [](bool ok) {
+    if (!ok) std::abort();
+  };
+  try {
+    switch (which) {
+      case 0:
+        atl::detail::decode_ghost_batch(
+            batch, 1, {ghost_begin, ghost_end, owned, value_bytes},
+            [&](const std::byte* src) {
+              check(src + std::size_t{ghost_end - ghost_begin} * value_bytes <=
+                    batch.data() + size);
+            },
+            [&](atl::Lid lid, const std::byte* src) {
+              check(lid >= ghost_begin && lid < ghost_end);
+              check(src + value_bytes <= batch.data() + size);
+            },
+            [&](atl::Lid lid, double) { check(lid < owned); });
+        break;
+      case 1:
+        atl::detail::decode_write_back(batch, 1, owned, value_bytes,
+                                       [&](atl::Lid lid, const std::byte* src) {
+                                         check(lid < owned);
+                                         check(src + value_bytes <= batch.data() + size);
+                                       });
+        break;
+      default:
+        atl::detail::decode_cut_edge_batch(batch, 1, owned, value_bytes,
+                                           [&](std::uint32_t index, const std::byte* src) {
+                                             check(index < owned);
+                                             check(src + value_bytes <= batch.data() + size);
+                                           });
+        break;
+    }
+  } catch (const atl::Error&) {
+  }
+  return 0;
+}
