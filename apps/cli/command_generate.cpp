@@ -1,5 +1,5 @@
-// `atoll generate kronecker|uniform|grid ... --out FILE`: writes a synthetic graph (ratings
-// and images: command_generate_ml.cpp).
+// `atoll generate kronecker|uniform|grid|planted ... --out FILE`: writes a synthetic graph
+// (ratings and images: command_generate_ml.cpp).
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -127,6 +127,34 @@ void add_generate_command(CLI::App& app) {
     EdgeList edges = generate_grid(
         {grid->rows, grid->cols, grid->common.seed, parse_weights(grid->common.weights)});
     write_result(edges, grid->common, timer.seconds());
+  });
+
+  struct Planted {
+    CommonOptions common;
+    std::uint64_t communities = 0;
+    std::uint64_t size = 0;
+    double internal_degree = 8;
+    double external_degree = 1;
+  };
+  auto planted = std::make_shared<Planted>();
+  CLI::App* p = gen->add_subcommand(
+      "planted", "Planted partition: vertex v in community v / size, edges listed once");
+  p->add_option("--communities", planted->communities, "Number of communities")->required();
+  p->add_option("--size", planted->size, "Vertices per community")->required();
+  p->add_option("--internal-degree", planted->internal_degree,
+                "Average neighbours inside the community")
+      ->capture_default_str();
+  p->add_option("--external-degree", planted->external_degree,
+                "Average neighbours in other communities")
+      ->capture_default_str();
+  add_common(p, planted->common);
+  p->callback([planted] {
+    ThreadLimit limit(planted->common.threads);
+    Timer timer;
+    EdgeList edges = generate_planted(
+        {planted->communities, planted->size, planted->internal_degree, planted->external_degree,
+         planted->common.seed, parse_weights(planted->common.weights)});
+    write_result(edges, planted->common, timer.seconds());
   });
 }
 

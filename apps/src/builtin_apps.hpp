@@ -11,6 +11,10 @@ void register_coem_app();
 void register_lbp_app();
 void register_denoise_app();
 void register_als_app();
+void register_kcore_app();
+void register_triangles_app();
+void register_coloring_app();
+void register_labelprop_app();
 
 /// Registers every built-in app (called once, on first use of the registry).
 inline void register_builtin_apps() {
@@ -22,6 +26,10 @@ inline void register_builtin_apps() {
   register_lbp_app();
   register_denoise_app();
   register_als_app();
+  register_kcore_app();
+  register_triangles_app();
+  register_coloring_app();
+  register_labelprop_app();
 }
 
 }  // namespace atl

@@ -5,6 +5,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -216,6 +217,63 @@ EdgeList generate_grid(const GridParams& params) {
     }
   });
   add_weights(out, params.seed, params.weights, "grid");
+  out.declared = VertexRange{0, n};
+  return out;
+}
+
+namespace {
+
+constexpr std::uint64_t kStreamPlantedCommunity = 1010;
+constexpr std::uint64_t kStreamPlantedSrc = 1011;
+constexpr std::uint64_t kStreamPlantedDst = 1012;
+
+/// Half of vertices x degree, rounded: the undirected edges that give that average degree.
+std::uint64_t edges_for_degree(std::uint64_t vertices, double degree, const char* what) {
+  if (!(degree >= 0) || !std::isfinite(degree)) {
+    usage_fail("planted: --", what, " must be a non-negative number, got ", degree);
+  }
+  const double m = std::round(static_cast<double>(vertices) * degree / 2);
+  if (m > static_cast<double>(std::vector<Edge>().max_size())) {
+    usage_fail("planted: --", what, " ", degree, " gives too many edges to hold in memory");
+  }
+  return static_cast<std::uint64_t>(m);
+}
+
+}  // namespace
+
+EdgeList generate_planted(const PlantedParams& params) {
+  const std::uint64_t k = params.communities, s = params.size;
+  std::uint64_t n = 0;
+  if (k < 1 || s < 1 || __builtin_mul_overflow(k, s, &n)) {
+    usage_fail("planted: need at least one community of at least one vertex, got ", k, " x ", s);
+  }
+  const std::uint64_t internal = edges_for_degree(n, params.internal_degree, "internal-degree");
+  const std::uint64_t external = edges_for_degree(n, params.external_degree, "external-degree");
+  if (internal > 0 && s < 2) usage_fail("planted: internal edges need communities of 2 or more");
+  if (external > 0 && k < 2) usage_fail("planted: external edges need 2 or more communities");
+  const Stream community(params.seed, kStreamPlantedCommunity);
+  const Stream src(params.seed, kStreamPlantedSrc);
+  const Stream dst(params.seed, kStreamPlantedDst);
+  EdgeList out;
+  out.edges = allocate_edges(internal + external, "planted");
+  Edge* edges = out.edges.data();
+  parallel_blocks(internal + external, [&](std::uint64_t b, std::uint64_t e) {
+    for (std::uint64_t i = b; i < e; ++i) {
+      if (i < internal) {  // two distinct members of one community
+        const std::uint64_t first = community.below(i, k) * s;
+        const std::uint64_t a = src.below(i, s);
+        std::uint64_t c = dst.below(i, s - 1);
+        if (c >= a) ++c;
+        edges[i] = Edge{first + a, first + c};
+      } else {  // a vertex and one outside its community
+        const std::uint64_t a = src.below(i, n);
+        std::uint64_t c = dst.below(i, n - s);
+        if (c >= a / s * s) c += s;
+        edges[i] = Edge{a, c};
+      }
+    }
+  });
+  add_weights(out, params.seed, params.weights, "planted");
   out.declared = VertexRange{0, n};
   return out;
 }

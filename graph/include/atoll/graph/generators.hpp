@@ -65,4 +65,19 @@ struct Ratings {
 };
 Ratings generate_ratings(const RatingsParams& params);
 
+/// Planted partition (a stochastic block model with fixed edge counts): `communities` blocks
+/// of `size` vertices, vertex v in community v / size. About communities*size*internal_degree/2
+/// undirected edges join two distinct vertices of one community and
+/// communities*size*external_degree/2 join vertices of different communities, endpoints
+/// uniform (repeats possible); each edge is listed once.
+struct PlantedParams {
+  std::uint64_t communities = 4;
+  std::uint64_t size = 32;
+  double internal_degree = 8;
+  double external_degree = 1;
+  std::uint64_t seed = 1;
+  std::optional<WeightRange> weights;
+};
+EdgeList generate_planted(const PlantedParams& params);
+
 }  // namespace atl
