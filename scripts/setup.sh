@@ -10,7 +10,7 @@ PACKAGES=(
   libucx-dev ucx-utils
   libtbb-dev libhwloc-dev libmetis-dev libibverbs-dev ibverbs-utils
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libzstd-dev zlib1g-dev zstd gzip
+  libcli11-dev libzstd-dev zlib1g-dev zstd gzip libpng-dev
   openmpi-bin
   python3
 )

@@ -1,4 +1,5 @@
-// `atoll generate kronecker|uniform|grid|planted ... --out FILE`: writes a synthetic graph.
+// `atoll generate kronecker|uniform|grid|planted ... --out FILE`: writes a synthetic graph
+// (ratings and images: command_generate_ml.cpp).
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -72,6 +73,7 @@ void add_common(CLI::App* cmd, CommonOptions& opt) {
 void add_generate_command(CLI::App& app) {
   CLI::App* gen = app.add_subcommand("generate", "Write a synthetic graph");
   gen->require_subcommand(1);
+  add_generate_ml_commands(gen);
 
   struct Kron {
     CommonOptions common;

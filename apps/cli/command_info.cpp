@@ -57,6 +57,8 @@ void run_info(const InfoOptions& opt) {
   InputFile file = InputFile::open(opt.graph);
   GraphFormat format = requested == GraphFormat::kAuto ? detect_format(file.bytes()) : requested;
   EdgeList edges = parse_edge_list(file.bytes(), format, opt.graph);
+  const std::uint64_t rows = edges.bipartite_rows;  // a users x items Matrix Market file
+  const std::uint64_t columns = rows > 0 ? edges.declared->count - rows : 0;
   double read_s = total.seconds();
   Timer build_timer;
   const std::size_t input_edges = edges.size();
@@ -90,6 +92,8 @@ void run_info(const InfoOptions& opt) {
         .field("mean", s.in_degree.mean)
         .end_object()
         .field("weighted", s.weighted)
+        .field("bipartite_rows", rows)
+        .field("bipartite_columns", columns)
         .field("symmetrized", opt.symmetrize)
         .field("deduplicated", opt.dedup)
         .field("load_seconds", load_s)
@@ -103,6 +107,12 @@ void run_info(const InfoOptions& opt) {
   std::printf("graph           %s (%s, compression %s)\n", opt.graph.c_str(),
               std::string(format_name(format)).c_str(), compression_name(file.compression()));
   std::printf("vertices        %llu\n", static_cast<unsigned long long>(s.vertices));
+  if (rows > 0) {
+    std::printf("bipartite       %llu rows (vertices 1..%llu) x %llu columns (%llu..%llu)\n",
+                static_cast<unsigned long long>(rows), static_cast<unsigned long long>(rows),
+                static_cast<unsigned long long>(columns), static_cast<unsigned long long>(rows + 1),
+                static_cast<unsigned long long>(rows + columns));
+  }
   std::printf(
       "edges           %llu%s\n", static_cast<unsigned long long>(s.edges),
       opt.symmetrize || opt.dedup ? (" (input " + std::to_string(input_edges) + ")").c_str() : "");

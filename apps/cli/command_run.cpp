@@ -44,9 +44,12 @@ struct RunOptions {
   std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
 };
 
-void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_help) {
-  cmd->add_option("--graph", o.graph, "Graph file (edge list, .gr, .mtx, .bin; zstd/gzip ok)")
-      ->required();
+void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_help,
+                     bool needs_graph) {
+  if (needs_graph) {
+    cmd->add_option("--graph", o.graph, "Graph file (edge list, .gr, .mtx, .bin; zstd/gzip ok)")
+        ->required();
+  }
   cmd->add_option("--format", o.format, "Input format: auto, snap, gr, mtx, bin")
       ->capture_default_str();
   cmd->add_flag("--symmetrize", o.symmetrize, "Add the reverse of every edge");
@@ -86,7 +89,7 @@ struct Loaded {
   bool root() const { return !session || session->rank() == 0; }
 };
 
-Loaded load(const RunOptions& o) {
+Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
   if (in_job()) {
     Loaded g;
@@ -94,7 +97,12 @@ Loaded load(const RunOptions& o) {
     if (o.ranks > 1 && o.ranks != g.session->size()) {
       usage_fail("--ranks ", o.ranks, " but this job has ", g.session->size(), " ranks");
     }
+    if (!app.needs_graph) {  // the app reads its own input
+      g.seconds = 0;
+      return g;
+    }
     PartLoadOptions options;
+    options.mtx_layout = app.mtx_layout;
     options.format = parse_format_name(o.format);
     options.build = {o.symmetrize, o.dedup};
     options.atoms = o.atoms;
@@ -113,7 +121,8 @@ Loaded load(const RunOptions& o) {
     return g;
   }
   if (o.ranks > 1) relaunch_as_ranks(o.ranks);
-  EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format));
+  if (!app.needs_graph) return {Topology(), 0, nullptr, {}, {}};
+  EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format), app.mtx_layout);
   Topology graph = Topology::build(std::move(edges), {o.symmetrize, o.dedup});
   log_info(str_cat("loaded ", o.graph, ": ", graph.num_owned(), " vertices, ", graph.num_edges(),
                    " edges in ", timer.seconds(), " s"));
@@ -235,8 +244,9 @@ void print_config(const AppSpec& app, const RunOptions& o, const EngineOptions& 
 }
 
 void write_metrics(const std::string& path, const AppSpec& app, const RunOptions& o,
-                   double load_seconds, const RunStats& s, const std::vector<std::string>& ranks) {
+                   double load_seconds, const AppOutput& r, const std::vector<std::string>& ranks) {
   if (path.empty()) return;
+  const RunStats& s = r.stats;
   JsonWriter j;
   j.begin_object()
       .field("app", app.name)
@@ -245,6 +255,7 @@ void write_metrics(const std::string& path, const AppSpec& app, const RunOptions
       .field("transport", s.ranks > 1 ? o.transport : std::string("none"))
       .field("load_seconds", load_seconds);
   write_run_stats(j, s);
+  if (r.metrics) r.metrics(j);
   j.key("per_rank").begin_array();
   for (const std::string& line : ranks) {
     unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0, lower = 0;
@@ -279,11 +290,11 @@ void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std:
 /// One `atoll run APP`: what every app shares around the app's own run.
 void run_app(const AppSpec& app, const RunOptions& o, const AppRunner& runner) {
   check_flags(o, app, runner);
-  Loaded g = load(o);
+  Loaded g = load(o, app);
   EngineOptions eo = engine_options(o, app);
   eo.progress = g.root();
   if (g.root()) print_config(app, o, eo, g);
-  AppInput input{std::move(g.graph), eo, g.cluster()};
+  AppInput input{std::move(g.graph), eo, g.cluster(), o.out};
   AppOutput r = runner.run(input);
   std::vector<std::string> ranks = rank_lines(g, r.stats);
   gather_values(r, g, o);
@@ -291,8 +302,8 @@ void run_app(const AppSpec& app, const RunOptions& o, const AppRunner& runner) {
   if (!g.root()) return;
   print_summary(app, r.stats, ranks);
   if (r.summarize) r.summarize(r);
-  if (!o.out.empty()) write_app_output(o.out, r);
-  write_metrics(o.metrics, app, o, g.seconds, r.stats, ranks);
+  if (!o.out.empty() && !app.writes_out) write_app_output(o.out, r);
+  write_metrics(o.metrics, app, o, g.seconds, r, ranks);
 }
 
 }  // namespace
@@ -309,7 +320,8 @@ void add_run_command(CLI::App& app) {
     CLI::App* cmd = run->add_subcommand(spec.name, spec.description);
     add_run_options(cmd, bound->options,
                     engine_list(spec.engines) + " (default " +
-                        std::string(engine_name(spec.engines.front())) + ")");
+                        std::string(engine_name(spec.engines.front())) + ")",
+                    spec.needs_graph);
     bound->runner = spec.bind(*cmd);
     cmd->callback([bound, &spec] { run_app(spec, bound->options, bound->runner); });
   }

@@ -7,6 +7,8 @@ namespace atl::cli {
 
 /// `atoll generate kronecker|uniform|grid ... --out FILE`
 void add_generate_command(CLI::App& app);
+/// `atoll generate ratings|image ...`: inputs of the machine-learning apps (under `gen`).
+void add_generate_ml_commands(CLI::App* gen);
 /// `atoll info GRAPH|DIR [--json] ...`
 void add_info_command(CLI::App& app);
 /// `atoll partition GRAPH --atoms K --out DIR [--method hash|metis] ...`

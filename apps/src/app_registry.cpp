@@ -83,6 +83,25 @@ AppOutput make_output(VertexValues<std::uint64_t>&& r) {
   });
 }
 
+AppOutput make_output(VertexVectors&& r) {
+  AppOutput out;
+  out.stats = std::move(r.stats);
+  out.gids = std::move(r.gids);
+  const std::size_t k = r.width;
+  out.value_bytes = k * sizeof(double);
+  out.values.resize(r.values.size() * sizeof(double));
+  if (!r.values.empty()) std::memcpy(out.values.data(), r.values.data(), out.values.size());
+  out.format = [k](std::string& line, const std::byte* v) {
+    for (std::size_t i = 0; i < k; ++i) {
+      double d;
+      std::memcpy(&d, v + i * sizeof d, sizeof d);
+      if (i > 0) line += ' ';
+      detail::append_double(line, d);
+    }
+  };
+  return out;
+}
+
 void write_app_output(const std::string& path, const AppOutput& output) {
   if (output.format == nullptr) fail("app output without a value format");
   detail::write_value_lines(path, output.size(), output.gids.data(),

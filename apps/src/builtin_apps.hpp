@@ -11,6 +11,11 @@ namespace atl {
 void register_pagerank_app();
 void register_cc_app();
 void register_sssp_app();
+void register_jacobi_app();
+void register_coem_app();
+void register_lbp_app();
+void register_denoise_app();
+void register_als_app();
 void register_kcore_app();
 void register_triangles_app();
 void register_coloring_app();
@@ -28,6 +33,11 @@ inline void register_builtin_apps() {
   register_pagerank_app();
   register_cc_app();
   register_sssp_app();
+  register_jacobi_app();
+  register_coem_app();
+  register_lbp_app();
+  register_denoise_app();
+  register_als_app();
   register_kcore_app();
   register_triangles_app();
   register_coloring_app();

@@ -81,4 +81,14 @@ void write_vertex_values(const std::string& path, const VertexValues<std::uint64
       [&](std::string& line, std::size_t i) { detail::append_unsigned(line, result.values[i]); });
 }
 
+void write_vertex_values(const std::string& path, const VertexVectors& result) {
+  detail::write_value_lines(path, result.gids.size(), result.gids.data(),
+                            [&](std::string& line, std::size_t i) {
+                              for (std::size_t k = 0; k < result.width; ++k) {
+                                if (k > 0) line += ' ';
+                                detail::append_double(line, result.values[i * result.width + k]);
+                              }
+                            });
+}
+
 }  // namespace atl

@@ -330,7 +330,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   EdgeListPart share;
   collectively(coll, rank, [&] {
     InputFile file = InputFile::open(path);
-    share = parse_edge_list_part(file.bytes(), options.format, path, rank, ranks);
+    share =
+        parse_edge_list_part(file.bytes(), options.format, path, rank, ranks, options.mtx_layout);
   });
   std::uint64_t lines[2] = {share.first_weighted_line, share.first_unweighted_line};
   coll.allreduce(std::span<std::uint64_t>(lines), ReduceOp::kMin);
@@ -465,6 +466,13 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
   out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);
   out.build_seconds = timer.seconds();
   return out;
+}
+
+Topology build_known_part(const GraphPart& part, Exchange& exchange, int ranks,
+                          const BuildOptions& options) {
+  Topology g = Topology::build_part(part, options);
+  install_replicas(g, exchange, part.rank, ranks);
+  return g;
 }
 
 }  // namespace atl

@@ -1,6 +1,8 @@
 // Matrix Market coordinate files as graphs: entry (i, j[, v]) is the edge i -> j with weight
 // v. Supported: field pattern|integer|real, symmetry general|symmetric (a symmetric file's
 // off-diagonal entries also give j -> i). The vertex set is 1..n of the square size line.
+// A non-square m x n matrix (or any, with MtxLayout::kBipartite) is bipartite: rows are
+// vertices 1..m, columns m+1..m+n, entry (i, j) is the edge i -> m+j (general symmetry only).
 #include <algorithm>
 #include <cctype>
 
@@ -13,7 +15,9 @@ namespace {
 struct MtxHeader {
   bool weighted = false;
   bool symmetric = false;
-  std::uint64_t n = 0;
+  bool bipartite = false;  ///< rows 1..rows, columns rows+1..rows+cols
+  std::uint64_t rows = 0;
+  std::uint64_t cols = 0;
   std::uint64_t entries = 0;
   std::size_t body_offset = 0;
   std::uint64_t body_first_line = 0;
@@ -26,7 +30,7 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-MtxHeader parse_header(std::string_view text, std::string_view name) {
+MtxHeader parse_header(std::string_view text, std::string_view name, MtxLayout layout) {
   std::size_t pos = 0;
   std::string_view banner = detail::next_line(text, pos);
   std::vector<std::string> words;
@@ -71,15 +75,19 @@ MtxHeader parse_header(std::string_view text, std::string_view name) {
     if (first == std::string_view::npos || line[first] == '%') continue;
     detail::LineCursor cur(line);
     try {
-      std::uint64_t rows = cur.parse_u64("a row count");
-      std::uint64_t cols = cur.parse_u64("a column count");
+      header.rows = cur.parse_u64("a row count");
+      header.cols = cur.parse_u64("a column count");
       header.entries = cur.parse_u64("an entry count");
       cur.expect_end();
-      if (rows != cols) {
-        throw detail::LineFailure{
-            str_cat("expected a square matrix (a graph's adjacency), got ", rows, " x ", cols)};
+      header.bipartite = layout == MtxLayout::kBipartite || header.rows != header.cols;
+      if (header.bipartite && header.symmetric) {
+        throw detail::LineFailure{str_cat("a ", header.rows, " x ", header.cols,
+                                          " matrix read as bipartite cannot be symmetric")};
       }
-      header.n = rows;
+      if (header.rows > (std::uint64_t{1} << 62) || header.cols > (std::uint64_t{1} << 62)) {
+        throw detail::LineFailure{
+            str_cat("matrix size ", header.rows, " x ", header.cols, " is too large")};
+      }
     } catch (const detail::LineFailure& failure) {
       fail(name, ":", line_no, ": ", failure.message);
     }
@@ -92,14 +100,16 @@ MtxHeader parse_header(std::string_view text, std::string_view name) {
 
 }  // namespace
 
-EdgeList parse_mtx(std::string_view bytes, std::string_view name) {
+EdgeList parse_mtx(std::string_view bytes, std::string_view name, MtxLayout layout) {
   using detail::ChunkOutput;
   using detail::LineCursor;
-  const MtxHeader header = parse_header(bytes, name);
-  const std::uint64_t n = header.n;
+  const MtxHeader header = parse_header(bytes, name, layout);
+  const std::uint64_t n = header.rows, m = header.cols;
+  const std::uint64_t column_base = header.bipartite ? n : 0;
   auto chunks = detail::parse_lines_parallel<std::uint64_t>(
       bytes.substr(header.body_offset),
-      [&header, n](std::string_view line, ChunkOutput<std::uint64_t>& out, std::uint64_t) {
+      [&header, n, m, column_base](std::string_view line, ChunkOutput<std::uint64_t>& out,
+                                   std::uint64_t) {
         LineCursor cur(line);
         cur.skip_blanks();
         if (cur.at_end() || cur.peek() == '%') return;
@@ -108,10 +118,11 @@ EdgeList parse_mtx(std::string_view bytes, std::string_view name) {
           throw detail::LineFailure{str_cat("expected a row index in 1..", n, ", got '", i, "'")};
         }
         Gid j = cur.parse_u64("a column index");
-        if (j < 1 || j > n) {
+        if (j < 1 || j > m) {
           throw detail::LineFailure{
-              str_cat("expected a column index in 1..", n, ", got '", j, "'")};
+              str_cat("expected a column index in 1..", m, ", got '", j, "'")};
         }
+        j += column_base;
         double value = 0;
         if (header.weighted) value = cur.parse_double("an entry value");
         cur.expect_end();
@@ -131,7 +142,8 @@ EdgeList parse_mtx(std::string_view bytes, std::string_view name) {
   }
   EdgeList list;
   detail::concat_chunks(chunks, list, header.weighted);
-  list.declared = VertexRange{1, n};
+  list.declared = VertexRange{1, header.bipartite ? n + m : n};
+  if (header.bipartite) list.bipartite_rows = n;
   return list;
 }
 

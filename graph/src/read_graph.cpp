@@ -61,7 +61,7 @@ std::size_t part_start(std::string_view text, int part, int parts) {
 }  // namespace
 
 EdgeListPart parse_edge_list_part(std::string_view bytes, GraphFormat format, std::string_view name,
-                                  int part, int parts) {
+                                  int part, int parts, MtxLayout layout) {
   if (parts < 1 || part < 0 || part >= parts) fail("part ", part, " of ", parts, "?");
   if (format == GraphFormat::kAuto) format = detect_format(bytes);
   EdgeListPart out;
@@ -88,7 +88,7 @@ EdgeListPart parse_edge_list_part(std::string_view bytes, GraphFormat format, st
     case GraphFormat::kGr:
     case GraphFormat::kMtx:
     case GraphFormat::kAuto:
-      out.list = parse_edge_list(bytes, format, name);
+      out.list = parse_edge_list(bytes, format, name, layout);
       keep_slice(out.list, part, parts);
       break;
   }
@@ -205,7 +205,8 @@ EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::
 
 }  // namespace
 
-EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string_view name) {
+EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string_view name,
+                         MtxLayout layout) {
   if (format == GraphFormat::kAuto) format = detect_format(bytes);
   switch (format) {
     case GraphFormat::kSnap:
@@ -213,7 +214,7 @@ EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string
     case GraphFormat::kGr:
       return parse_gr(bytes, name);
     case GraphFormat::kMtx:
-      return parse_mtx(bytes, name);
+      return parse_mtx(bytes, name, layout);
     case GraphFormat::kBin:
       return parse_binary(bytes, name);
     case GraphFormat::kAuto:
@@ -222,9 +223,9 @@ EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string
   fail(name, ": could not determine the graph format");
 }
 
-EdgeList read_edge_list(const std::string& path, GraphFormat format) {
+EdgeList read_edge_list(const std::string& path, GraphFormat format, MtxLayout layout) {
   InputFile file = InputFile::open(path);
-  return parse_edge_list(file.bytes(), format, path);
+  return parse_edge_list(file.bytes(), format, path, layout);
 }
 
 }  // namespace atl

@@ -160,9 +160,33 @@ TEST(ParseMtx, ErrorUnsupportedHeaders) {
             "m.mtx:1: unsupported Matrix Market object 'vector' (supported: matrix)");
 }
 
-TEST(ParseMtx, ErrorNonSquare) {
-  EXPECT_EQ(mtx_error("%%MatrixMarket matrix coordinate pattern general\n% c\n3 4 1\n1 1\n"),
-            "m.mtx:3: expected a square matrix (a graph's adjacency), got 3 x 4");
+TEST(ParseMtx, NonSquareIsBipartiteRowsThenColumns) {
+  // 2 users x 3 items: rows are vertices 1..2, columns 3..5.
+  EdgeList l = atl::parse_mtx(
+      "%%MatrixMarket matrix coordinate real general\n% c\n2 3 3\n1 1 5\n2 3 1.5\n1 2 -2\n",
+      "m.mtx");
+  EXPECT_EQ(l.edges, (std::vector<Edge>{{1, 3}, {2, 5}, {1, 4}}));
+  EXPECT_EQ(l.weights, (std::vector<double>{5, 1.5, -2}));
+  EXPECT_EQ(l.declared, (VertexRange{1, 5}));
+  EXPECT_EQ(l.bipartite_rows, 2u);
+  // A square matrix is a graph's adjacency unless the bipartite layout is asked for.
+  const std::string square = "%%MatrixMarket matrix coordinate pattern general\n2 2 2\n1 1\n2 1\n";
+  EdgeList adjacency = atl::parse_mtx(square, "s.mtx");
+  EXPECT_EQ(adjacency.edges, (std::vector<Edge>{{1, 1}, {2, 1}}));
+  EXPECT_EQ(adjacency.bipartite_rows, 0u);
+  EdgeList bipartite = atl::parse_mtx(square, "s.mtx", atl::MtxLayout::kBipartite);
+  EXPECT_EQ(bipartite.edges, (std::vector<Edge>{{1, 3}, {2, 3}}));
+  EXPECT_EQ(bipartite.declared, (VertexRange{1, 4}));
+  EXPECT_EQ(bipartite.bipartite_rows, 2u);
+}
+
+TEST(ParseMtx, ErrorBipartiteIndexOutOfRangeOrSymmetric) {
+  EXPECT_EQ(mtx_error("%%MatrixMarket matrix coordinate pattern general\n% c\n3 4 1\n1 5\n"),
+            "m.mtx:4: expected a column index in 1..4, got '5'");
+  EXPECT_EQ(mtx_error("%%MatrixMarket matrix coordinate pattern general\n3 4 1\n4 1\n"),
+            "m.mtx:3: expected a row index in 1..3, got '4'");
+  EXPECT_EQ(mtx_error("%%MatrixMarket matrix coordinate pattern symmetric\n3 4 1\n1 1\n"),
+            "m.mtx:2: a 3 x 4 matrix read as bipartite cannot be symmetric");
 }
 
 TEST(ParseMtx, ErrorMalformedOrMissingSizeLine) {

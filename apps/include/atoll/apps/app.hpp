@@ -18,6 +18,7 @@
 #include "atoll/apps/vertex_values.hpp"
 #include "atoll/engine/consistency.hpp"
 #include "atoll/engine/engine_options.hpp"
+#include "atoll/graph/graph_format.hpp"
 #include "atoll/graph/topology.hpp"
 
 namespace CLI {
@@ -27,12 +28,14 @@ class App;
 namespace atl {
 
 struct Cluster;
+class JsonWriter;
 
 /// What an app's run gets.
 struct AppInput {
   Topology graph;         ///< this rank's part (the whole graph on one rank)
   EngineOptions options;  ///< options.engine is one of the spec's engines
   Cluster* cluster;       ///< null on one rank
+  std::string out;        ///< --out, for an app that writes it itself (AppSpec::writes_out)
 };
 
 /// What an app's run returns: one fixed-size value per owned vertex and the run's stats.
@@ -42,20 +45,31 @@ struct AppOutput {
   std::size_t value_bytes = 0;
   std::vector<std::byte> values;  ///< gids.size() x value_bytes
   /// Appends one value as --out writes it (after "gid<TAB>").
-  void (*format)(std::string& out, const std::byte* value) = nullptr;
+  std::function<void(std::string& out, const std::byte* value)> format;
   /// On rank 0 after the gather (gids and values then hold every vertex): prints the app's
   /// own summary lines to stdout.
   std::function<void(const AppOutput& all)> summarize;
+  /// On rank 0: adds the app's own fields to the --metrics object (may be empty).
+  std::function<void(JsonWriter& json)> metrics;
 
   std::size_t size() const { return gids.size(); }
   /// The i-th value as a T (T must be value_bytes long).
   template <typename T>
   T value(std::size_t i) const;
+  /// Entry k of the i-th value, a vector of T (make_output(VertexVectors&&)).
+  template <typename T>
+  T value_at(std::size_t i, std::size_t k) const {
+    T v;
+    std::memcpy(&v, values.data() + i * value_bytes + k * sizeof(T), sizeof(T));
+    return v;
+  }
 };
 
 /// An AppOutput holding r's values (double: shortest round-trip, "inf"; uint64: decimal).
 AppOutput make_output(VertexValues<double>&& r);
 AppOutput make_output(VertexValues<std::uint64_t>&& r);
+/// K doubles per vertex, written "v1 v2 ... vK".
+AppOutput make_output(VertexVectors&& r);
 /// Writes "gid<TAB>value" lines ordered as output.gids (temporary name, then renamed).
 void write_app_output(const std::string& path, const AppOutput& output);
 
@@ -74,6 +88,13 @@ struct AppSpec {
   std::optional<Consistency> consistency;
   /// Adds the app's own options to its subcommand and returns the runner bound to them.
   std::function<AppRunner(CLI::App& command)> bind;
+  /// False: the app reads its own input (e.g. denoise's --image); --graph is not taken and
+  /// the run gets an empty graph (and the cluster on several ranks).
+  bool needs_graph = true;
+  /// True: the app writes --out itself (AppInput::out) instead of "gid<TAB>value" lines.
+  bool writes_out = false;
+  /// How a Matrix Market --graph is read (als: rows and columns are two vertex sets).
+  MtxLayout mtx_layout = MtxLayout::kAuto;
 };
 
 /// Adds an app to the registry (at start-up, from register_builtin_apps or a user's main).

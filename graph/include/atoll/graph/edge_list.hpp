@@ -30,6 +30,9 @@ struct EdgeList {
   std::vector<double> weights;          ///< weights[i] belongs to edges[i] when weighted
   bool weighted = false;                ///< invariant: weighted == (weights.size() == size())
   std::optional<VertexRange> declared;  ///< set for formats whose header declares 1..n
+  /// A Matrix Market file read as bipartite (MtxLayout): its row count m (rows are vertices
+  /// 1..m, columns m+1..m+n); 0 otherwise.
+  std::uint64_t bipartite_rows = 0;
 
   std::size_t size() const { return edges.size(); }
   friend bool operator==(const EdgeList&, const EdgeList&) = default;

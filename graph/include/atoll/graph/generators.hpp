@@ -45,6 +45,26 @@ struct GridParams {
 };
 EdgeList generate_grid(const GridParams& params);
 
+/// A low-rank ratings matrix for matrix factorisation: user u and item i get latent factors
+/// with entries drawn from N(0, 1/sqrt(rank)) (so p_u . q_i has variance 1), each (user, item)
+/// pair is rated with probability `density`, the rating is p_u . q_i + N(0, noise^2), and a
+/// rating goes to the test set with probability test_fraction. Both lists use the bipartite
+/// Matrix Market layout: users are vertices 1..users, items users+1..users+items.
+struct RatingsParams {
+  std::uint64_t users = 1000;
+  std::uint64_t items = 500;
+  std::uint32_t rank = 5;
+  double noise = 0.1;
+  double density = 0.05;
+  double test_fraction = 0.1;
+  std::uint64_t seed = 1;
+};
+struct Ratings {
+  EdgeList train;  ///< weighted, declared 1..users+items, bipartite_rows = users
+  EdgeList test;
+};
+Ratings generate_ratings(const RatingsParams& params);
+
 /// Planted partition (a stochastic block model with fixed edge counts): `communities` blocks
 /// of `size` vertices, vertex v in community v / size. About communities*size*internal_degree/2
 /// undirected edges join two distinct vertices of one community and

@@ -14,6 +14,12 @@ enum class GraphFormat {
   kBin,   ///< Atoll's binary edge list (docs/formats.md)
 };
 
+/// How a Matrix Market file's rows and columns become vertices. kAuto: a square matrix is a
+/// graph's adjacency (entry i j is the edge i -> j, vertices 1..n); an m x n matrix with m != n
+/// is bipartite: rows are vertices 1..m and columns m+1..m+n (entry i j is the edge i -> m+j).
+/// kBipartite: always the latter (a square ratings matrix).
+enum class MtxLayout { kAuto, kBipartite };
+
 /// "auto", "snap", "gr", "mtx", "bin" -> GraphFormat; throws a usage Error otherwise.
 GraphFormat parse_format_name(std::string_view name);
 std::string_view format_name(GraphFormat format);

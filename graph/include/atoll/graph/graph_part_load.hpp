@@ -21,6 +21,7 @@ namespace atl {
 
 struct PartLoadOptions {
   GraphFormat format = GraphFormat::kAuto;  ///< of a plain file (atom directories are detected)
+  MtxLayout mtx_layout = MtxLayout::kAuto;  ///< of a Matrix Market file
   BuildOptions build;                       ///< symmetrize / dedup, applied on every rank
   std::uint32_t atoms = kDefaultAtoms;      ///< in-memory hash atoms of a plain file
   std::uint64_t seed = 0;                   ///< hash seed of those atoms
@@ -42,5 +43,10 @@ struct GraphPartLoad {
 /// Collective over all ranks of transport (coll and exchange created on it before start).
 GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Collectives& coll,
                               Exchange& exchange, const PartLoadOptions& options = {});
+
+/// Collective: builds this rank's part of a graph whose partition every rank already knows
+/// (e.g. a pixel grid split by rows) and installs its replica lists.
+Topology build_known_part(const GraphPart& part, Exchange& exchange, int ranks,
+                          const BuildOptions& options = {});
 
 }  // namespace atl

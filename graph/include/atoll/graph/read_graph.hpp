@@ -12,10 +12,12 @@
 namespace atl {
 
 /// Reads path (compressed or not) in the given format (kAuto detects it).
-EdgeList read_edge_list(const std::string& path, GraphFormat format = GraphFormat::kAuto);
+EdgeList read_edge_list(const std::string& path, GraphFormat format = GraphFormat::kAuto,
+                        MtxLayout layout = MtxLayout::kAuto);
 
 /// Parses already decompressed bytes in `format` (kAuto detects it); `name` prefixes errors.
-EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string_view name);
+EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string_view name,
+                         MtxLayout layout = MtxLayout::kAuto);
 
 /// One part of a file read by `parts` ranks together: part p parses the p-th line-aligned
 /// byte range (SNAP text) or edge range (binary); .gr and .mtx files are parsed whole and
@@ -29,7 +31,7 @@ struct EdgeListPart {
   std::uint64_t first_unweighted_line = ~std::uint64_t{0};
 };
 EdgeListPart parse_edge_list_part(std::string_view bytes, GraphFormat format, std::string_view name,
-                                  int part, int parts);
+                                  int part, int parts, MtxLayout layout = MtxLayout::kAuto);
 /// Given the minimum first_weighted_line and first_unweighted_line over all parts: throws
 /// the whole file's error when both kinds of edge line occur; returns whether it is weighted.
 bool check_part_weights(std::uint64_t first_weighted_line, std::uint64_t first_unweighted_line,
@@ -38,7 +40,8 @@ bool check_part_weights(std::uint64_t first_weighted_line, std::uint64_t first_u
 /// Parsers over in-memory, already decompressed bytes; `name` prefixes error messages.
 EdgeList parse_snap(std::string_view bytes, std::string_view name);
 EdgeList parse_gr(std::string_view bytes, std::string_view name);
-EdgeList parse_mtx(std::string_view bytes, std::string_view name);
+EdgeList parse_mtx(std::string_view bytes, std::string_view name,
+                   MtxLayout layout = MtxLayout::kAuto);
 EdgeList parse_binary(std::string_view bytes, std::string_view name);
 
 }  // namespace atl
