@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -327,17 +328,25 @@ class StressRun {
 };
 
 TEST(LockStress, ThreadsOnOneRank) {
-  StressRun run({1, 4, 12, 1500, 6, 4});
+  StressRun run({1, 4, 12, 3000, 6, 4});
   run.run();
   run.check();
   EXPECT_GT(run.stats().waits, 0u);
 }
 
 TEST(LockStress, SimulatedRanksExchangingBatches) {
-  StressRun run({3, 2, 16, 600, 8, 4});
+  StressRun run({3, 2, 16, 2000, 8, 4});
   run.run();
   run.check();
   const LockStats s = run.stats();
+  std::printf(
+      "scopes %llu: over several ranks %llu granted by the tries, %llu fell back; "
+      "%llu queue waits; %llu batch bytes; ghost data sent %llu, skipped %llu\n",
+      static_cast<unsigned long long>(s.scopes), static_cast<unsigned long long>(s.optimistic),
+      static_cast<unsigned long long>(s.fallbacks), static_cast<unsigned long long>(s.waits),
+      static_cast<unsigned long long>(s.batch_bytes),
+      static_cast<unsigned long long>(run.data_sent()),
+      static_cast<unsigned long long>(run.data_skipped()));
   // Both ways of acquiring a scope over several ranks were exercised, and the version rule
   // both sent data and saved sending it.
   EXPECT_GT(s.optimistic, 0u);
@@ -347,7 +356,7 @@ TEST(LockStress, SimulatedRanksExchangingBatches) {
 }
 
 TEST(LockStress, FourRanksHighContention) {
-  StressRun run({4, 2, 4, 400, 10, 3});
+  StressRun run({4, 2, 4, 1500, 10, 3});
   run.run();
   run.check();
   EXPECT_GT(run.stats().fallbacks, 0u);
