@@ -3,9 +3,10 @@
 #   1. Release build (-Werror), all GoogleTest suites through ctest;
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suites again,
 #      plus the libFuzzer targets for each parser, each run for a bounded time;
-#   3. ThreadSanitizer build of the transport and its multi-process tests, and of the scheduler
-#      tests (scheduler_tsan_test); neither uses TBB, whose uninstrumented internals would drown
-#      TSan in false reports.
+#   3. ThreadSanitizer build of the transport and its multi-process tests, of the scheduler
+#      tests (scheduler_tsan_test) and of the locking engine's components with simulated ranks
+#      as std::threads (none uses TBB, whose uninstrumented internals would drown TSan in false
+#      reports).
 # Environment: JOBS (default 2), FUZZ_SECONDS (default 20 per target), SKIP_SANITIZERS=1.
 #
 # scripts/test.sh --quick: the edit-compile-test loop: the Release build, the unit tests and the
@@ -42,10 +43,10 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
 fi
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
-  echo "== thread sanitizer build, transport and scheduler tests (clang)"
+  echo "== thread sanitizer build: transport, scheduler and locking tests (clang)"
   CC=clang CXX=clang++ bash "$root/scripts/build.sh" "$root/build-tsan" \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DATOLL_SANITIZE=thread -DATOLL_BUILD_BENCH=OFF -DATOLL_TRANSPORT_TESTS_ONLY=ON
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp" \
-    ctest --test-dir "$root/build-tsan" -j 1 -L 'transport|tsan' --timeout 900
+    ctest --test-dir "$root/build-tsan" -j 1 -L 'transport|tsan|locking' --timeout 900
 fi

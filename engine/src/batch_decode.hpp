@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include "atoll/common/error.hpp"
 #include "atoll/graph/ids.hpp"
@@ -39,6 +40,8 @@ class BatchReader {
       fail("rank ", source_, " sent a truncated ", what_, " (", count, " records announced)");
     }
   }
+  /// Bytes not read yet.
+  std::size_t left() const { return left_; }
   /// Throws unless the batch has been read to its end.
   void expect_end() const {
     if (left_ != 0) fail("rank ", source_, " sent ", left_, " extra bytes in a ", what_);
@@ -50,6 +53,14 @@ class BatchReader {
   int source_;
   const char* what_;
 };
+
+/// Appends v's bytes to a batch being encoded.
+template <typename T>
+void append_value(std::vector<std::byte>& out, T v) {
+  const std::size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &v, sizeof(T));
+}
 
 enum : std::uint64_t { kSparseBatch = 0, kDenseBatch = 1 };
 

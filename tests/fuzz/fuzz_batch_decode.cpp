@@ -1,14 +1,17 @@
 // libFuzzer target for the decoders of the batches peers put into mailboxes (ghost pushes,
-// write-backs, cut-edge pushes). Any bytes must either decode within the limits given or raise
-// atl::Error; the callbacks check that nothing outside the limits is ever handed out.
+// write-backs, cut-edge pushes, the lock manager's batches). Any bytes must either decode within
+// the limits given or raise atl::Error; the callbacks check that nothing outside the limits is ever
+// handed out.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <span>
+#include <vector>
 
 #include "atoll/common/error.hpp"
 #include "batch_decode.hpp"
+#include "lock_batch.hpp"
 
 namespace {
 
@@ -25,7 +28,7 @@ std::uint32_t take_u32(const std::uint8_t*& data, std::size_t& size) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const std::uint8_t which = data[0] % 3;
+  const std::uint8_t which = data[0] % 4;
   ++data;
   --size;
   // Limits come from the input too, kept small so that records can hit them.
@@ -59,6 +62,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                          check(src + value_bytes <= batch.data() + size);
                                        });
         break;
+      case 3: {
+        struct Visitor {
+          std::span<const std::byte> batch;
+          atl::Lid owned;
+          void locks(std::span<const atl::LockItem> locks) const {
+            if (locks.empty()) std::abort();
+            for (std::size_t i = 0; i < locks.size(); ++i) {
+              if (locks[i].lid >= owned || locks[i].owner != 0) std::abort();
+              if (i > 0 && locks[i].lid <= locks[i - 1].lid) std::abort();
+            }
+          }
+          void data(std::span<const std::byte> d) const {
+            if (!d.empty() &&
+                (d.data() < batch.data() || d.data() + d.size() > batch.data() + batch.size())) {
+              std::abort();
+            }
+          }
+          void request(bool, atl::ScopeId, bool, std::span<const atl::LockItem> l) const {
+            locks(l);
+          }
+          void grant(atl::ScopeId, std::span<const std::byte> d) const { data(d); }
+          void refuse(atl::ScopeId) const {}
+          void release(std::span<const atl::LockItem> l, std::span<const std::byte> d) const {
+            locks(l);
+            data(d);
+          }
+        };
+        Visitor v{batch, owned};
+        std::vector<atl::LockItem> scratch;
+        atl::detail::decode_lock_batch(batch, 1, 0, owned, scratch, v);
+        break;
+      }
       default:
         atl::detail::decode_cut_edge_batch(batch, 1, owned, value_bytes,
                                            [&](std::uint32_t index, const std::byte* src) {

@@ -58,6 +58,9 @@ class GhostSync {
   std::vector<ScheduleRequest> push_all(const Arrays& arrays,
                                         std::span<const ScheduleRequest> remote_schedules = {});
 
+  /// Per ghost (lid - num_owned): its lid at its owner (the locking engine's LockAddresses).
+  std::span<const Lid> ghost_owner_lids() const { return owner_lid_; }
+
   /// Bytes this rank has sent to other ranks so far, and in the last push.
   std::uint64_t bytes_sent() const { return bytes_sent_; }
   std::uint64_t last_bytes_sent() const { return last_bytes_sent_; }

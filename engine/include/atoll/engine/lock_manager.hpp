@@ -1,0 +1,102 @@
+// Distributed reader-writer locks for the locking engine: one lock per owned vertex, held at
+// its owner. A scope asks for all its locks at once and is told by a callback when it holds
+// them; no thread ever waits. Each lock is FIFO (readers at the head are granted together);
+// scopes marked `priority` (very high degree) jump the queue. Requests, grants and releases for
+// another rank are appended to that rank's batch, which the engine takes and sends; batches
+// from a rank must be delivered in the order they were taken. docs/locking.md has the design.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "atoll/graph/ids.hpp"
+
+namespace atl {
+
+enum class LockMode : std::uint8_t { kRead = 0, kWrite = 1 };
+
+/// One lock a scope needs: the vertex's owner rank and lid there, the mode, and the version of
+/// the requester's cached copy (0: none, or the vertex is owned here); the owner sends the
+/// vertex's data with the grant only when its own version is newer.
+struct LockItem {
+  int owner = 0;
+  Lid lid = 0;
+  LockMode mode = LockMode::kRead;
+  std::uint64_t cached_version = 0;
+};
+
+/// The global lock order: (owner rank, lid at the owner). Owned lids follow gid order, so this
+/// is the order of (owner rank, gid). A scope's locks must be strictly increasing in it.
+inline bool lock_order_less(const LockItem& a, const LockItem& b) {
+  return a.owner != b.owner ? a.owner < b.owner : a.lid < b.lid;
+}
+
+/// A scope's handle while it waits for or holds its locks (reused after release).
+using ScopeId = std::uint32_t;
+
+/// What the manager calls. `granted` and `outgoing` run on the thread whose call completed
+/// them, outside the manager's mutex; the data hooks run under it and must not call the
+/// manager. All but `granted` are optional.
+struct LockHooks {
+  /// The scope holds all its locks (possibly before request() has returned).
+  std::function<void(ScopeId, std::uint64_t tag)> granted;
+  /// `peer`'s outgoing batch went from empty to non-empty: take_batch(peer) soon.
+  std::function<void(int peer)> outgoing;
+  /// Owner: append the data to send with the grant of `locks` (lids here) to `requester`.
+  std::function<void(int requester, std::span<const LockItem> locks, std::vector<std::byte>& out)>
+      grant_data;
+  /// Requester: the non-empty data `owner` sent with its grant to the scope `tag`.
+  std::function<void(std::uint64_t tag, int owner, std::span<const std::byte> data)>
+      receive_grant_data;
+  /// Requester, at release: append the data to return to `owner` (ghosts the scope wrote).
+  std::function<void(std::uint64_t tag, int owner, std::span<const LockItem> locks,
+                     std::vector<std::byte>& out)>
+      release_data;
+  /// Owner: the non-empty data that came with a release, applied before the locks are freed.
+  std::function<void(int requester, std::span<const std::byte> data)> receive_release_data;
+};
+
+/// Counters since construction.
+struct LockStats {
+  std::uint64_t scopes = 0;       ///< scopes requested
+  std::uint64_t optimistic = 0;   ///< scopes over several ranks granted by the first try
+  std::uint64_t fallbacks = 0;    ///< ... refused somewhere, then acquired rank by rank
+  std::uint64_t waits = 0;        ///< times a lock request joined a queue
+  std::uint64_t batch_bytes = 0;  ///< bytes taken for sending
+};
+
+class LockManager {
+ public:
+  /// This rank of `ranks`, owning the vertices with lids [0, num_owned).
+  LockManager(int rank, int ranks, Lid num_owned, LockHooks hooks);
+  ~LockManager();
+  LockManager(const LockManager&) = delete;
+  LockManager& operator=(const LockManager&) = delete;
+
+  /// Asks for `locks` (strictly increasing in lock_order_less; at least one); `tag` comes
+  /// back with the grant. Throws an Error for a malformed lock list.
+  ScopeId request(std::span<const LockItem> locks, std::uint64_t tag, bool priority = false);
+  /// Releases every lock of a granted scope; its id may be reused afterwards.
+  void release(ScopeId scope);
+
+  /// Applies a batch from `source`; malformed bytes are an Error naming the source.
+  void deliver(int source, std::span<const std::byte> batch);
+  /// Moves `peer`'s pending batch into `out` (cleared first); false when there is none.
+  bool take_batch(int peer, std::vector<std::byte>& out);
+  /// Whether some peer's batch is waiting to be taken (a rank is passive only when none is).
+  bool has_outgoing() const;
+
+  LockStats stats() const;
+  /// Scopes requested and not yet released (waiting or holding).
+  std::size_t active_scopes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace atl

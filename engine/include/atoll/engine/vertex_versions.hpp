@@ -1,0 +1,52 @@
+// The versioned ghost cache rule of the locking engine. Every local vertex has a version: at
+// its owner the version of the vertex's data, at a ghost the version of the cached copy
+// (0: never received). A lock request carries the cached version; the owner sends the data
+// with the grant only when its version is newer, and the requester installs what is newer than
+// its copy. A scope that wrote a ghost (full consistency) bumps it and sends the data back
+// with its release, which the owner applies before it frees the lock.
+//
+// The invariant that makes the engine serializable: while a scope holds a lock on v (read or
+// write), the copy of v it reads has the owner's current version, and v's version changes
+// only under a write lock, by one per update, at the copy that update wrote, which reaches the
+// owner before that lock is released. So each update reads exactly the versions written by the
+// updates that released v's lock before it acquired it; since every update takes all its locks
+// before it runs and frees them after (two-phase locking), the order of lock acquisitions at
+// each vertex is one serial order consistent with every read and write of the run.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+#include "atoll/graph/ids.hpp"
+
+namespace atl {
+
+class VertexVersions {
+ public:
+  /// All versions 0 for lids [0, num_vertices) (owned then ghosts).
+  explicit VertexVersions(Lid num_vertices)
+      : size_(num_vertices), v_(std::make_unique<std::atomic<std::uint64_t>[]>(num_vertices)) {}
+
+  Lid size() const { return size_; }
+  /// The version of v's local copy (a hint when read without v's lock, as requests do).
+  std::uint64_t get(Lid v) const { return v_[v].load(std::memory_order_acquire); }
+  /// Owner side at grant: whether a requester holding version `cached` needs v's data.
+  bool needs_data(Lid v, std::uint64_t cached) const { return get(v) > cached; }
+  /// An update wrote v under its write lock: the new version.
+  std::uint64_t bump(Lid v) { return v_[v].fetch_add(1, std::memory_order_acq_rel) + 1; }
+  /// Data of `version` arrived for v: true (and recorded) when newer than the copy here, so
+  /// the caller must install the data; false: the copy is current, leave it (a reader may use
+  /// it). Called under the lock manager's mutex, so never concurrently for one vertex.
+  bool install(Lid v, std::uint64_t version) {
+    if (version <= get(v)) return false;
+    v_[v].store(version, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  Lid size_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> v_;
+};
+
+}  // namespace atl

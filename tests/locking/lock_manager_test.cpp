@@ -1,0 +1,218 @@
+// The lock manager on one rank (sharing, exclusion, FIFO, reader batching, priority, ordered
+// multi-lock scopes, misuse) and on simulated ranks whose batches the test moves by hand
+// (one round trip for a free scope over several ranks, fallback to ordered acquisition).
+#include "atoll/engine/lock_manager.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+
+namespace {
+
+using namespace atl;
+
+constexpr LockMode R = LockMode::kRead;
+constexpr LockMode W = LockMode::kWrite;
+
+/// Ranks in one thread: requests, and batches moved one hop at a time.
+struct Ranks {
+  std::vector<std::unique_ptr<LockManager>> m;
+  std::vector<std::uint64_t> granted;  // tags, in grant order
+  explicit Ranks(int n, Lid owned = 16) {
+    for (int r = 0; r < n; ++r) {
+      LockHooks hooks;
+      hooks.granted = [this](ScopeId, std::uint64_t tag) { granted.push_back(tag); };
+      m.push_back(std::make_unique<LockManager>(r, n, owned, std::move(hooks)));
+    }
+  }
+  /// Moves every pending batch one hop (taken first, then delivered); returns batches moved.
+  int hop() {
+    struct Batch {
+      int from, to;
+      std::vector<std::byte> bytes;
+    };
+    std::vector<Batch> all;
+    for (int from = 0; from < static_cast<int>(m.size()); ++from) {
+      for (int to = 0; to < static_cast<int>(m.size()); ++to) {
+        std::vector<std::byte> b;
+        if (from != to && m[from]->take_batch(to, b)) all.push_back({from, to, std::move(b)});
+      }
+    }
+    for (Batch& b : all) m[b.to]->deliver(b.from, b.bytes);
+    return static_cast<int>(all.size());
+  }
+  int settle() {
+    int hops = 0;
+    while (hop() > 0) ++hops;
+    return hops;
+  }
+  ScopeId ask(int rank, std::vector<LockItem> locks, std::uint64_t tag, bool priority = false) {
+    return m[rank]->request(locks, tag, priority);
+  }
+  bool has(std::uint64_t tag) const {
+    return std::find(granted.begin(), granted.end(), tag) != granted.end();
+  }
+};
+
+TEST(LockManager, ReadersShareWritersExcludeInFifoOrder) {
+  Ranks x(1);
+  const ScopeId r1 = x.ask(0, {{0, 1, R}}, 1);
+  const ScopeId r2 = x.ask(0, {{0, 1, R}}, 2);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2}));
+  const ScopeId w = x.ask(0, {{0, 1, W}}, 3);
+  const ScopeId r3 = x.ask(0, {{0, 1, R}}, 4);  // behind the waiting writer, not beside r1, r2
+  EXPECT_EQ(x.granted.size(), 2u);
+  x.m[0]->release(r1);
+  EXPECT_EQ(x.granted.size(), 2u);
+  x.m[0]->release(r2);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2, 3}));
+  x.m[0]->release(w);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  x.m[0]->release(r3);
+  EXPECT_EQ(x.m[0]->active_scopes(), 0u);
+  EXPECT_GE(x.m[0]->stats().waits, 2u);
+}
+
+TEST(LockManager, ReadersAtTheHeadAreGrantedTogether) {
+  Ranks x(1);
+  const ScopeId w = x.ask(0, {{0, 2, W}}, 1);
+  x.ask(0, {{0, 2, R}}, 2);
+  x.ask(0, {{0, 2, R}}, 3);
+  x.ask(0, {{0, 2, W}}, 4);
+  x.ask(0, {{0, 2, R}}, 5);
+  x.m[0]->release(w);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
+TEST(LockManager, PriorityScopesJumpOrdinaryWaiters) {
+  Ranks x(1);
+  const ScopeId w = x.ask(0, {{0, 5, W}}, 1);
+  x.ask(0, {{0, 5, W}}, 2);
+  const ScopeId p1 = x.ask(0, {{0, 5, W}}, 3, true);
+  x.ask(0, {{0, 5, W}}, 4, true);  // behind the earlier priority waiter
+  x.m[0]->release(w);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 3}));
+  x.m[0]->release(p1);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 3, 4}));
+}
+
+TEST(LockManager, ScopeTakesItsLocksInOrderAndWaitsOnOne) {
+  Ranks x(1);
+  const ScopeId a = x.ask(0, {{0, 2, W}}, 1);
+  const ScopeId b = x.ask(0, {{0, 1, W}, {0, 2, R}, {0, 3, W}}, 2);  // holds 1, waits on 2
+  x.ask(0, {{0, 1, R}}, 3);                                          // waits on 1 (held by b)
+  const ScopeId d = x.ask(0, {{0, 3, W}}, 4);                        // 3 is still free
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 4}));
+  x.m[0]->release(a);
+  EXPECT_EQ(x.granted.size(), 2u);  // b now waits on 3
+  x.m[0]->release(d);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 4, 2}));
+  x.m[0]->release(b);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 4, 2, 3}));
+}
+
+TEST(LockManager, MisuseIsAnError) {
+  Ranks x(2, 4);
+  EXPECT_THROW(x.ask(0, {}, 1), Error);
+  EXPECT_THROW(x.ask(0, {{0, 2, W}, {0, 1, R}}, 1), Error);  // out of order
+  EXPECT_THROW(x.ask(0, {{0, 1, W}, {0, 1, R}}, 1), Error);  // twice
+  EXPECT_THROW(x.ask(0, {{0, 4, W}}, 1), Error);             // not owned
+  EXPECT_THROW(x.ask(0, {{2, 0, W}}, 1), Error);             // no such rank
+  const ScopeId s = x.ask(0, {{1, 0, W}}, 1);
+  EXPECT_THROW(x.m[0]->release(s), Error);      // not granted yet
+  EXPECT_THROW(x.m[0]->deliver(0, {}), Error);  // from itself
+  // A grant nobody waits for, and a release of a lock not held.
+  std::vector<std::byte> grant{std::byte{3}, std::byte{9}, std::byte{0}, std::byte{0}, std::byte{0},
+                               std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
+  EXPECT_THROW(x.m[0]->deliver(1, grant), Error);
+  std::vector<std::byte> release{std::byte{5}, std::byte{1}, std::byte{0}, std::byte{0},
+                                 std::byte{0}, std::byte{2}, std::byte{0}, std::byte{0},
+                                 std::byte{0}, std::byte{1}, std::byte{0}, std::byte{0},
+                                 std::byte{0}, std::byte{0}};
+  EXPECT_THROW(x.m[0]->deliver(1, release), Error);
+}
+
+TEST(LockManager, FreeScopeOverSeveralRanksTakesOneRoundTrip) {
+  Ranks x(3);
+  x.ask(0, {{0, 1, W}, {1, 4, R}, {1, 6, R}, {2, 3, R}}, 7);
+  EXPECT_TRUE(x.granted.empty());
+  EXPECT_EQ(x.hop(), 2);  // tries to ranks 1 and 2 together
+  EXPECT_EQ(x.hop(), 2);  // their grants
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{7}));
+  EXPECT_EQ(x.m[0]->stats().optimistic, 1u);
+  EXPECT_EQ(x.hop(), 0);
+}
+
+TEST(LockManager, RefusedTryFallsBackToOrderedAcquisition) {
+  Ranks x(3);
+  const ScopeId blocker = x.ask(1, {{1, 4, W}}, 1);  // local at rank 1
+  const ScopeId s = x.ask(0, {{0, 1, W}, {1, 4, R}, {2, 3, R}}, 2);
+  x.settle();  // rank 1 refuses; rank 2's grant is returned; rank 1 queues the scope
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(x.m[0]->stats().fallbacks, 1u);
+  // Meanwhile rank 2's lock 3 is free again: another scope may write it.
+  const ScopeId other = x.ask(2, {{2, 3, W}}, 3);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 3}));
+  x.m[1]->release(blocker);
+  x.settle();
+  EXPECT_EQ(x.granted.size(), 2u);  // rank 1 granted; rank 2 now waits for `other`
+  x.m[2]->release(other);
+  x.settle();
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 3, 2}));
+  x.m[0]->release(s);
+  x.settle();
+  for (auto& m : x.m) EXPECT_EQ(m->active_scopes(), 0u);
+  // Everything is free again: a writer on every lock is granted in one round trip.
+  x.ask(0, {{0, 1, W}, {1, 4, W}, {2, 3, W}}, 4);
+  x.settle();
+  EXPECT_EQ(x.granted.back(), 4u);
+}
+
+TEST(LockManager, DataRidesWithGrantsAndReleases) {
+  std::vector<std::unique_ptr<LockManager>> m;
+  std::vector<std::string> log;
+  for (int r = 0; r < 2; ++r) {
+    LockHooks h;
+    h.granted = [&log, r](ScopeId, std::uint64_t tag) {
+      log.push_back(str_cat(r, " granted ", tag));
+    };
+    h.grant_data = [&log, r](int to, std::span<const LockItem> locks, std::vector<std::byte>& out) {
+      log.push_back(str_cat(r, " grant data to ", to, " for ", locks.size(), " locks, cached ",
+                            locks[0].cached_version));
+      out.push_back(std::byte{42});
+    };
+    h.receive_grant_data = [&log, r](std::uint64_t tag, int owner, std::span<const std::byte> d) {
+      log.push_back(str_cat(r, " data for ", tag, " from ", owner, ": ", int(d[0])));
+    };
+    h.release_data = [&log, r](std::uint64_t tag, int owner, std::span<const LockItem>,
+                               std::vector<std::byte>& out) {
+      log.push_back(str_cat(r, " release data of ", tag, " to ", owner));
+      out.push_back(std::byte{7});
+    };
+    h.receive_release_data = [&log, r](int from, std::span<const std::byte> d) {
+      log.push_back(str_cat(r, " released data from ", from, ": ", int(d[0])));
+    };
+    m.push_back(std::make_unique<LockManager>(r, 2, 4, std::move(h)));
+  }
+  auto move = [&](int from, int to) {
+    std::vector<std::byte> b;
+    ASSERT_TRUE(m[from]->take_batch(to, b));
+    m[to]->deliver(from, b);
+  };
+  const std::vector<LockItem> locks{{1, 2, W, 5}};
+  const ScopeId s = m[0]->request(locks, 9);
+  move(0, 1);
+  move(1, 0);
+  m[0]->release(s);
+  move(0, 1);
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "1 grant data to 0 for 1 locks, cached 5", "0 data for 9 from 1: 42",
+                     "0 granted 9", "0 release data of 9 to 1", "1 released data from 0: 7"}));
+}
+
+}  // namespace
