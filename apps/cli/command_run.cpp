@@ -36,6 +36,7 @@ struct RunOptions {
   std::uint64_t max_iterations = 0;                   ///< 0: no limit
   bool no_combine = false;                            ///< Pregel: deliver messages uncombined
   std::size_t message_buffer = std::size_t{8} << 20;  ///< Pregel: bytes per peer and round
+  std::size_t pipeline = 1000;                        ///< locking: scopes in flight per rank
   std::string out;
   std::string metrics;
   int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
@@ -65,6 +66,9 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
                 "Pregel: deliver every message as sent, without the program's combiner");
   cmd->add_option("--message-buffer", o.message_buffer,
                   "Pregel: bytes of messages a rank sends a peer per round (more: several rounds)")
+      ->capture_default_str();
+  cmd->add_option("--pipeline", o.pipeline,
+                  "Locking: scopes a rank keeps in flight (locks requested, not yet released)")
       ->capture_default_str();
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
@@ -155,6 +159,8 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   if (o.max_iterations > 0) e.max_iterations = o.max_iterations;
   e.combine = !o.no_combine;
   e.message_buffer = o.message_buffer;
+  if (o.pipeline == 0) usage_fail("--pipeline must be at least 1, got 0");
+  e.pipeline = o.pipeline;
   e.progress = true;
   return e;
 }
@@ -236,7 +242,9 @@ void print_config(const AppSpec& app, const RunOptions& o, const EngineOptions& 
       e.engine == EngineKind::kPregel
           ? str_cat(e.combine ? "combiners on" : "combiners off", ", message buffer ",
                     e.message_buffer, " bytes")
-          : str_cat("consistency ", consistency, ", scheduler ", scheduler_name(e.scheduler));
+          : str_cat("consistency ", consistency, ", scheduler ", scheduler_name(e.scheduler),
+                    e.engine == EngineKind::kLocking ? str_cat(", pipeline ", e.pipeline)
+                                                     : std::string());
   log_info(str_cat("run ", app.name, ": engine ", engine_name(e.engine), ", ", model, ", ", ranks,
                    ranks == 1 ? " rank, " : " ranks, ",
                    e.threads == 0 ? std::string("all") : std::to_string(e.threads),

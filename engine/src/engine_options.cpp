@@ -10,7 +10,8 @@ namespace atl {
 namespace {
 
 /// The engines built so far (the enum names the ones planned too).
-constexpr std::array kEngines = {EngineKind::kChromatic, EngineKind::kPregel};
+constexpr std::array kEngines = {EngineKind::kChromatic, EngineKind::kLocking,
+                                  EngineKind::kPregel};
 
 }  // namespace
 

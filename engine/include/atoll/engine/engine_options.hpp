@@ -35,7 +35,8 @@ struct EngineOptions {
   SchedulerKind scheduler = SchedulerKind::kSweep;
   /// Run under a stronger model than the program declares (never a weaker one).
   std::optional<Consistency> consistency;
-  /// At most this many iterations (chromatic: sweeps over all colours; Pregel: supersteps).
+  /// At most this many iterations (chromatic: sweeps over all colours; Pregel: supersteps;
+  /// locking: phases, each run to termination).
   std::uint64_t max_iterations = std::numeric_limits<std::uint64_t>::max();
   bool progress = false;  ///< print a line per iteration to stderr (rewritten on a terminal)
   /// Pregel: combine messages with the program's combiner when it has one.
@@ -43,6 +44,8 @@ struct EngineOptions {
   /// Pregel: bytes of messages one rank sends one peer per batch round; a superstep whose
   /// messages do not fit sends in several rounds.
   std::size_t message_buffer = std::size_t{8} << 20;
+  /// Locking: scopes each rank keeps between "taken from the scheduler" and "unlocked".
+  std::size_t pipeline = 1000;
 };
 
 }  // namespace atl

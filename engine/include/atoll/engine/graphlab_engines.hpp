@@ -19,13 +19,14 @@
 #include "atoll/common/error.hpp"
 #include "atoll/engine/chromatic_engine.hpp"
 #include "atoll/engine/engine_options.hpp"
+#include "atoll/engine/locking_engine.hpp"
 #include "atoll/engine/program.hpp"
 
 namespace atl {
 
 /// The engines that run GraphLab programs (update functions over scopes).
 inline std::span<const EngineKind> graphlab_engines() {
-  static constexpr std::array kinds = {EngineKind::kChromatic};
+  static constexpr std::array kinds = {EngineKind::kChromatic, EngineKind::kLocking};
   return kinds;
 }
 
@@ -39,6 +40,10 @@ decltype(auto) run_graphlab(LocalGraph<typename P::VertexData, typename P::EdgeD
   switch (options.engine) {
     case EngineKind::kChromatic: {
       ChromaticEngine<P> engine(graph, program, options, cluster);
+      return std::forward<Body>(body)(engine);
+    }
+    case EngineKind::kLocking: {
+      LockingEngine<P> engine(graph, program, options, cluster);
       return std::forward<Body>(body)(engine);
     }
     default:

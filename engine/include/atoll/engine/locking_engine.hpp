@@ -1,0 +1,706 @@
+// The locking engine (GraphLab's asynchronous engine): no colour steps. Each rank's workers take
+// vertices from a continuous scheduler, lock their scopes through a pipeline of non-blocking
+// distributed reader-writer locks (LockManager) and run each update the moment its locks and
+// data are in; a worker never waits on the network. A run is a sequence of phases: a phase runs
+// until distributed termination (Safra: every scheduler and pipeline empty, no message in
+// flight); then, with no update running, the aggregators run, the iteration hook is called and
+// the next phase starts if anything is scheduled (or the hook asked for one).
+//
+// Consistency and locks (the scope's locks in the global order, docs/locking.md):
+//   vertex: no lock messages at all. The continuous scheduler never hands out a vertex while
+//           its update runs, which is the write lock on the centre. Neighbours are read as they
+//           are (GraphLab's vertex consistency promises nothing about them); an owner sends each
+//           update's new data to the vertex's replicas (refresh entries, batched per peer,
+//           before the update's schedule requests, so a scheduled vertex reads the new value).
+//   edge:   write lock on the centre, read locks on the neighbours; full: write on all.
+//           Ghost data travels with the grants, only when the requester's copy is older
+//           (VertexVersions); ghosts written under full consistency go back with the release.
+// Serializable under edge and full consistency by the invariant in vertex_versions.hpp.
+//
+// Threads: one pipeline slot per scope in flight (at most --pipeline); `granted` (on a worker
+// or the transport's progress thread) queues the slot as ready; workers run ready slots first,
+// then start new scopes; records to a peer are batched per worker (updates) or taken from the
+// lock manager in order under one lock (lock batches), and sent on one Channel.
+#pragma once
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "atoll/common/error.hpp"
+#include "atoll/common/spin_lock.hpp"
+#include "atoll/common/timer.hpp"
+#include "atoll/engine/context.hpp"
+#include "atoll/engine/engine_core.hpp"
+#include "atoll/engine/iteration_hook.hpp"
+#include "atoll/engine/lock_manager.hpp"
+#include "atoll/engine/locking_details.hpp"
+#include "atoll/engine/locking_records.hpp"
+#include "atoll/engine/scheduler.hpp"
+#include "atoll/engine/scope.hpp"
+#include "atoll/engine/scope_locks.hpp"
+#include "atoll/engine/termination.hpp"
+#include "atoll/engine/vertex_versions.hpp"
+#include "atoll/transport/channel.hpp"
+
+namespace atl {
+
+template <GraphProgram P>
+class LockingEngine final {
+ public:
+  using VertexData = typename P::VertexData;
+  using EdgeData = typename P::EdgeData;
+  using Graph = LocalGraph<VertexData, EdgeData>;
+  static_assert(std::is_trivially_copyable_v<VertexData>, "vertex data is sent as bytes");
+
+  /// With a cluster, the graph is this rank's part and construction and run() are collective.
+  LockingEngine(Graph& graph, const P& program, const EngineOptions& options,
+                Cluster* cluster = nullptr)
+      : core_(graph, program, options, cluster),
+        versions_(graph.topology().num_vertices()),
+        pipeline_(options.pipeline) {
+    Timer setup;
+    if (pipeline_ == 0) usage_fail("--pipeline must be at least 1");
+    const Topology& t = topology();
+    const Lid owned = t.num_owned();
+    if (cluster != nullptr && consistency() != Consistency::kVertex &&
+        !std::is_empty_v<EdgeData>) {
+      usage_fail("the locking engine does not yet keep the two copies of a cut edge equal: "
+                 "programs with edge data run on several ranks only under vertex consistency "
+                 "(use --engine chromatic)");
+    }
+    scheduler_ = make_continuous_scheduler(options.scheduler, owned,
+                                           static_cast<unsigned>(pool().threads()));
+    slots_.resize(pipeline_);
+    free_slots_.reserve(pipeline_);
+    for (std::size_t i = pipeline_; i-- > 0;) free_slots_.push_back(static_cast<std::uint32_t>(i));
+    // Hubs jump lock queues (GraphLab did so that a hub's scope is not starved).
+    const double mean = owned > 0 ? static_cast<double>(t.num_edges()) / owned : 0;
+    hub_degree_ = std::max<std::size_t>(256, static_cast<std::size_t>(16 * mean));
+    if (cluster != nullptr) {
+      ghost_owner_.resize(t.num_vertices() - owned);
+      for (const GhostRange& r : t.ghost_ranges()) {
+        for (Lid g = r.begin; g < r.end; ++g) ghost_owner_[g - owned] = r.owner_rank;
+      }
+      ranges_by_owner_.assign(static_cast<std::size_t>(cluster->size()), {0, 0});
+      for (const GhostRange& r : t.ghost_ranges()) ranges_by_owner_[r.owner_rank] = {r.begin, r.end};
+      owner_lids_.assign(core_.ghosts()->ghost_owner_lids().begin(),
+                         core_.ghosts()->ghost_owner_lids().end());
+    }
+    if (consistency() != Consistency::kVertex) {
+      where_ = std::make_unique<LockAddresses>(t, rank(), owner_lids_);
+      locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks());
+    }
+    if (cluster != nullptr) {
+      ChannelOptions channel_options;
+      channel_options.max_delay = std::chrono::microseconds(50);
+      channel_ = std::make_unique<Channel>(
+          cluster->transport,
+          [this](int source, std::span<const std::byte> record) { on_record(source, record); },
+          channel_options);
+      lock_writer_ = &channel_->add_writer();
+      lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
+    }
+    new_detector();
+    setup_seconds_ = setup.seconds();
+  }
+
+  ~LockingEngine() = default;
+  LockingEngine(const LockingEngine&) = delete;
+  LockingEngine& operator=(const LockingEngine&) = delete;
+
+  Consistency consistency() const { return core_.consistency(); }
+  const Topology& topology() const { return core_.topology(); }
+  const WorkerPool& workers() const { return core_.pool(); }
+
+  template <typename F>
+  void init_vertices(F&& f) {
+    core_.init_vertices(std::forward<F>(f));
+  }
+  template <typename F>
+  void init_edges(F&& f) {
+    core_.init_edges(std::forward<F>(f));
+  }
+
+  /// Registers an aggregator (EngineCore::add_aggregator). The locking engine runs every
+  /// aggregator at the start of run() and at the end of each phase, when no update runs.
+  template <typename T, typename Fold, typename Merge, typename Finalize>
+  AggregatorHandle<T> add_aggregator(std::string name, T zero, Fold fold, Merge merge,
+                                     Finalize finalize, SyncInterval when) {
+    return core_.add_aggregator(std::move(name), zero, fold, merge, finalize, when);
+  }
+  template <typename T>
+  const T& aggregate(AggregatorHandle<T> handle) const {
+    return core_.aggregators().value(handle);
+  }
+  /// Collective with a cluster: runs every aggregator now.
+  void sync_all() { core_.aggregators().run_all(updates_); }
+
+  /// Schedules local vertex v (a ghost: sent to its owner at the start of the next phase).
+  /// Between phases only; updates schedule through their Context.
+  void schedule(Lid v, double priority = 1.0) {
+    if (core_.schedule_remote(v, priority)) return;
+    scheduler_->schedule(v, priority);
+  }
+  void schedule_all(double priority = 1.0) {
+    for (Lid v = 0; v < topology().num_owned(); ++v) scheduler_->schedule(v, priority);
+  }
+
+  /// Runs phases until nothing is scheduled anywhere, max_iterations phases, or the hook says
+  /// stop.
+  RunStats run(const IterationHook& hook = {}) {
+    RunStats stats = core_.begin_stats(EngineKind::kLocking);
+    stats.setup_seconds = setup_seconds_;
+    auto details = std::make_shared<LockingDetails>();
+    details->pipeline = pipeline_;
+    Cluster* cluster = core_.cluster();
+    Timer total;
+    if (cluster != nullptr) {  // ghosts start as their owners' data
+      for (const ScheduleRequest& r :
+           core_.ghosts()->push_all(core_.vertex_arrays(), core_.take_remote_requests())) {
+        scheduler_->schedule(r.lid, r.priority);
+      }
+    }
+    sync_all();
+    for (std::uint64_t phase = 0; phase < core_.options().max_iterations; ++phase) {
+      Timer phase_timer;
+      const std::uint64_t before = updates_;
+      run_phase(phase, *details);
+      if (cluster != nullptr) {
+        updates_ = before + cluster->collectives.allreduce<std::uint64_t>(updates_ - before,
+                                                                          ReduceOp::kSum);
+      }
+      core_.aggregators().run_all(updates_);
+      IterationRecord record{phase, updates_ - before, phase_timer.seconds()};
+      const bool keep_going = hook ? hook(record) : true;
+      stats.iteration_log.push_back(record);
+      ++stats.iterations;
+      if (!keep_going) break;
+      std::uint64_t pending = scheduler_->pending_count() + pending_remote();
+      if (cluster != nullptr) {
+        pending = cluster->collectives.allreduce<std::uint64_t>(pending, ReduceOp::kSum);
+      }
+      if (pending == 0) break;
+    }
+    if (locks_) {
+      const LockStats ls = locks_->stats();
+      details->scopes = ls.scopes;
+      details->optimistic = ls.optimistic;
+      details->fallbacks = ls.fallbacks;
+      details->lock_waits = ls.waits;
+      stats.bytes_sent += ls.batch_bytes;
+    }
+    details->refreshes = refreshes_.load();
+    details->remote_schedules = remote_schedules_.load();
+    details->grant_data = grant_data_.load();
+    details->grant_data_skipped = grant_skipped_.load();
+    stats.bytes_sent += update_bytes_.load();
+    stats.updates = updates_;
+    stats.seconds = total.seconds();
+    stats.details = std::move(details);
+    return stats;
+  }
+
+ private:
+  /// One scope in the pipeline.
+  struct Slot {
+    Lid v = 0;
+    double priority = 0;
+    ScopeId scope = 0;
+    bool locked = false;            ///< holds locks in the lock manager (edge, full)
+    std::vector<Lid> written_ghosts;  ///< full consistency: ghosts the update wrote
+  };
+
+  /// One worker's state: its records per peer, its schedule sink, its scratch lists.
+  struct Worker final : ScheduleSink {
+    LockingEngine* engine = nullptr;
+    Channel::Writer* writer = nullptr;
+    std::vector<std::vector<std::byte>> out;  ///< per peer: update entries not yet sent
+    std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
+    std::vector<LockItem> locks;
+    std::vector<Lid> written;
+    std::uint64_t updates = 0;
+    std::uint64_t since_flush = 0;
+    bool dirty = false;  ///< `out` holds entries (counted in unsent_)
+    void schedule(Lid v, double priority) override { engine->schedule_from_update(*this, v, priority); }
+  };
+
+  WorkerPool& pool() { return core_.pool(); }
+  int rank() const { return core_.cluster() != nullptr ? core_.cluster()->rank() : 0; }
+  int ranks() const { return core_.ranks(); }
+  TerminationDetector& detector() { return *detector_.load(std::memory_order_acquire); }
+
+  /// A fresh detector for the next phase. Called while no message of this engine is in flight
+  /// and before the collective that ends a phase, so no record of the next phase can arrive
+  /// at the old one.
+  void new_detector() {
+    ended_.store(false, std::memory_order_release);
+    passive_ = false;
+    detectors_.push_back(std::make_unique<TerminationDetector>(
+        rank(), ranks(),
+        [this](int to, std::span<const std::byte> token) {
+          std::vector<std::byte> record(1 + token.size());
+          record[0] = std::byte{static_cast<std::uint8_t>(locking::RecordKind::kToken)};
+          std::memcpy(record.data() + 1, token.data(), token.size());
+          std::lock_guard guard(token_lock_);
+          tokens_.emplace_back(to, std::move(record));
+          tokens_waiting_.store(true, std::memory_order_release);
+        },
+        [this] { ended_.store(true, std::memory_order_release); }));
+    detector_.store(detectors_.back().get(), std::memory_order_release);
+  }
+
+  std::uint64_t pending_remote() {
+    // Requests for ghosts made between phases (the hook) go out at the next phase's start.
+    std::vector<ScheduleRequest> requests = core_.take_remote_requests();
+    for (const ScheduleRequest& r : requests) between_phases_.push_back(r);
+    return between_phases_.size();
+  }
+
+  LockHooks lock_hooks() {
+    LockHooks h;
+    h.granted = [this](ScopeId scope, std::uint64_t tag) {
+      slots_[tag].scope = scope;
+      std::lock_guard guard(ready_lock_);
+      ready_.push_back(static_cast<std::uint32_t>(tag));
+    };
+    h.outgoing = [this](int peer) {
+      lock_dirty_[peer].store(true, std::memory_order_release);
+      any_lock_dirty_.store(true, std::memory_order_release);
+    };
+    h.grant_data = [this](int, std::span<const LockItem> locks, std::vector<std::byte>& out) {
+      const VertexData* data = core_.graph().vertex_data().data();
+      for (const LockItem& l : locks) {
+        if (versions_.needs_data(l.lid, l.cached_version)) {
+          locking::append_versioned(out, l.lid, versions_.get(l.lid), &data[l.lid],
+                                    sizeof(VertexData));
+          grant_data_.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          grant_skipped_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    };
+    h.receive_grant_data = [this](std::uint64_t, int owner, std::span<const std::byte> bytes) {
+      VertexData* data = core_.graph().vertex_data().data();
+      locking::read_versioned(bytes, sizeof(VertexData), owner, "grant data",
+                              [&](Lid owner_lid, std::uint64_t version, auto d) {
+                                const Lid g = ghost_of(owner, owner_lid);
+                                if (versions_.install(g, version)) {
+                                  std::memcpy(&data[g], d.data(), sizeof(VertexData));
+                                }
+                              });
+    };
+    h.release_data = [this](std::uint64_t tag, int owner, std::span<const LockItem>,
+                            std::vector<std::byte>& out) {
+      const VertexData* data = core_.graph().vertex_data().data();
+      const Lid owned = topology().num_owned();
+      for (Lid g : slots_[tag].written_ghosts) {
+        if (ghost_owner_[g - owned] != owner) continue;
+        locking::append_versioned(out, owner_lids_[g - owned], versions_.get(g), &data[g],
+                                  sizeof(VertexData));
+      }
+    };
+    h.receive_release_data = [this](int requester, std::span<const std::byte> bytes) {
+      VertexData* data = core_.graph().vertex_data().data();
+      const Lid owned = topology().num_owned();
+      locking::read_versioned(bytes, sizeof(VertexData), requester, "release data",
+                              [&](Lid lid, std::uint64_t version, auto d) {
+                                if (lid >= owned) {
+                                  fail("locking engine: rank ", requester,
+                                       " returned data for lid ", lid, ", not owned here");
+                                }
+                                if (versions_.install(lid, version)) {
+                                  std::memcpy(&data[lid], d.data(), sizeof(VertexData));
+                                }
+                              });
+    };
+    return h;
+  }
+
+  /// The local lid of the ghost `owner` calls owner_lid (validated).
+  Lid ghost_of(int owner, Lid owner_lid) const {
+    if (owner < 0 || static_cast<std::size_t>(owner) >= ranges_by_owner_.size()) {
+      fail("locking engine: data from unknown rank ", owner);
+    }
+    const auto [begin, end] = ranges_by_owner_[owner];
+    const Lid owned = topology().num_owned();
+    // Ghosts of one owner are in gid order, as are the owner's lids: owner_lids_ is sorted.
+    auto first = owner_lids_.begin() + (begin - owned);
+    auto last = owner_lids_.begin() + (end - owned);
+    auto it = std::lower_bound(first, last, owner_lid);
+    if (begin == end || it == last || *it != owner_lid) {
+      fail("locking engine: rank ", owner, " sent data of its lid ", owner_lid,
+           ", which is no ghost here");
+    }
+    return owned + static_cast<Lid>(it - owner_lids_.begin());
+  }
+
+  // ---- the network side (the transport's progress thread) ----
+
+  void on_record(int source, std::span<const std::byte> record) {
+    if (record.empty()) fail("locking engine: rank ", source, " sent an empty record");
+    const auto kind = static_cast<locking::RecordKind>(record[0]);
+    const auto payload = record.subspan(1);
+    if (kind == locking::RecordKind::kToken) {
+      detector().receive_token(source, payload);
+      return;
+    }
+    std::lock_guard guard(activity_);
+    detector().received();
+    if (passive_) {
+      passive_ = false;
+      detector().set_passive(false);
+    }
+    if (kind == locking::RecordKind::kLocks) {
+      if (!locks_) fail("locking engine: rank ", source, " sent lock requests under vertex consistency");
+      locks_->deliver(source, payload);
+    } else if (kind == locking::RecordKind::kUpdates) {
+      apply_updates(source, payload);
+    } else {
+      fail("locking engine: rank ", source, " sent a record of unknown kind ", int(record[0]));
+    }
+  }
+
+  void apply_updates(int source, std::span<const std::byte> payload) {
+    VertexData* data = core_.graph().vertex_data().data();
+    const Lid owned = topology().num_owned();
+    const auto [begin, end] = ranges_by_owner_.at(static_cast<std::size_t>(source));
+    locking::read_update_entries(
+        payload, sizeof(VertexData), source,
+        [&](Lid lid, std::uint64_t version, std::span<const std::byte> d) {
+          if (lid < begin || lid >= end) {
+            fail("locking engine: rank ", source, " refreshed lid ", lid,
+                 ", which is not one of its ghosts here");
+          }
+          if (versions_.install(lid, version)) std::memcpy(&data[lid], d.data(), sizeof(VertexData));
+        },
+        [&](Lid lid, double priority) {
+          if (lid >= owned) {
+            fail("locking engine: rank ", source, " scheduled lid ", lid, ", not owned here");
+          }
+          scheduler_->schedule(lid, priority);
+        });
+  }
+
+  // ---- the workers ----
+
+  void run_phase(std::uint64_t phase, LockingDetails& details) {
+    Cluster* cluster = core_.cluster();
+    std::vector<Worker> workers(static_cast<std::size_t>(pool().threads()));
+    for (Worker& w : workers) {
+      w.engine = this;
+      w.out.resize(static_cast<std::size_t>(ranks()));
+      if (cluster != nullptr) w.writer = &channel_->add_writer();
+    }
+    phase_ = phase;
+    // Requests for ghosts made between phases.
+    pending_remote();
+    if (!between_phases_.empty()) {
+      for (const ScheduleRequest& r : between_phases_) {
+        const Lid g = r.lid - topology().num_owned();
+        locking::append_schedule(workers[0].out[ghost_owner_[g]], owner_lids_[g], r.priority);
+      }
+      between_phases_.clear();
+      workers[0].dirty = true;
+      unsent_.fetch_add(1, std::memory_order_acq_rel);
+      flush_worker(workers[0]);
+    }
+    std::atomic<std::size_t> next_worker{0};
+    pool().run_on_nodes([&](int node) {
+      tbb::parallel_for(
+          tbb::blocked_range<int>(0, pool().node_threads(node), 1),
+          [&](const tbb::blocked_range<int>&) {
+            worker_loop(workers[next_worker.fetch_add(1) % workers.size()]);
+          },
+          tbb::simple_partitioner());
+    });
+    // Every rank has ended the phase here; what is still queued are end tokens.
+    send_tokens();
+    if (channel_) channel_->flush_all();
+    ++details.phases;
+    details.token_rounds += detector().rounds();
+    for (Worker& w : workers) updates_ += w.updates;
+    new_detector();  // before the collective: no rank starts the next phase before it
+    if (cluster != nullptr) cluster->collectives.barrier();
+  }
+
+  void worker_loop(Worker& w) {
+    Context context(w, core_.aggregators(), phase_);
+    unsigned idle = 0;
+    while (!ended_.load(std::memory_order_acquire)) {
+      bool worked = false;
+      std::uint32_t slot;
+      while (pop_ready(slot)) {
+        run_update(w, context, slot);
+        worked = true;
+      }
+      worked |= start_scopes(w);
+      send_lock_batches();
+      if (tokens_waiting_.load(std::memory_order_acquire)) send_tokens();
+      if (worked) {
+        idle = 0;
+        if (w.since_flush >= 256) flush_worker(w);
+        if (channel_) channel_->flush_if_due();
+        continue;
+      }
+      flush_worker(w);
+      if (channel_) channel_->flush_if_due();
+      try_passive();
+      backoff(idle);
+    }
+    flush_worker(w);
+  }
+
+  static void backoff(unsigned& idle) {
+    if (++idle < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(idle < 1024 ? 5 : 50));
+    }
+  }
+
+  bool pop_ready(std::uint32_t& slot) {
+    std::lock_guard guard(ready_lock_);
+    if (ready_.empty()) return false;
+    slot = ready_.back();
+    ready_.pop_back();
+    return true;
+  }
+
+  /// Takes vertices from the scheduler while the pipeline has room and asks for their locks.
+  bool start_scopes(Worker& w) {
+    bool started = false;
+    PendingVertex batch[16];
+    for (;;) {
+      const std::size_t room = pipeline_ - in_flight_.load(std::memory_order_relaxed);
+      if (room == 0 || room > pipeline_) return started;
+      const std::size_t want = std::min<std::size_t>(room, std::size(batch));
+      // Reserve the room first so that workers together never exceed the pipeline.
+      if (in_flight_.fetch_add(want, std::memory_order_acq_rel) + want > pipeline_) {
+        in_flight_.fetch_sub(want, std::memory_order_acq_rel);
+        return started;
+      }
+      const std::size_t n = scheduler_->pop(std::span<PendingVertex>(batch, want));
+      in_flight_.fetch_sub(want - n, std::memory_order_acq_rel);
+      if (n == 0) return started;
+      unfinished_.fetch_add(n, std::memory_order_acq_rel);
+      for (std::size_t i = 0; i < n; ++i) start_scope(w, batch[i]);
+      started = true;
+    }
+  }
+
+  void start_scope(Worker& w, const PendingVertex& pv) {
+    std::uint32_t s;
+    {
+      std::lock_guard guard(free_lock_);
+      s = free_slots_.back();
+      free_slots_.pop_back();
+    }
+    Slot& slot = slots_[s];
+    slot.v = pv.index;
+    slot.priority = pv.priority;
+    slot.locked = locks_ != nullptr;
+    if (!locks_) {  // vertex consistency: the scheduler's running state is the lock
+      std::lock_guard guard(ready_lock_);
+      ready_.push_back(s);
+      return;
+    }
+    scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
+    const Topology& t = topology();
+    const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
+    locks_->request(w.locks, s, hub);
+  }
+
+  void run_update(Worker& w, Context& context, std::uint32_t s) {
+    using NeighborData = typename Scope<P>::NeighborData;
+    using AdjacentEdgeData = typename Scope<P>::AdjacentEdgeData;
+    Slot& slot = slots_[s];
+    VertexData* vertices = core_.graph().vertex_data().data();
+    AdjacentEdgeData* edges = core_.graph().edge_data().data();
+    constexpr bool kTrackWrites = P::kConsistency == Consistency::kFull;
+    w.written.clear();
+    w.remote.clear();
+    Scope<P> scope(topology(), vertices, static_cast<NeighborData*>(vertices), edges, slot.v,
+                   kTrackWrites ? &w.written : nullptr);
+    context.set_priority(slot.priority);
+    core_.program().update(scope, context);
+    const Lid owned = topology().num_owned();
+    const std::uint64_t version = versions_.bump(slot.v);
+    slot.written_ghosts.clear();
+    if constexpr (kTrackWrites) {
+      std::sort(w.written.begin(), w.written.end());
+      w.written.erase(std::unique(w.written.begin(), w.written.end()), w.written.end());
+      for (Lid n : w.written) {
+        if (n == slot.v) continue;
+        versions_.bump(n);
+        if (n >= owned) slot.written_ghosts.push_back(n);
+      }
+    }
+    if (core_.cluster() != nullptr) {
+      if (!locks_) {  // vertex consistency: the new data to every replica, before the requests
+        for (const Replica& r : topology().replicas(slot.v)) {
+          locking::append_refresh(w.out[r.rank], r.lid, version, &vertices[slot.v],
+                                  sizeof(VertexData));
+          refreshes_.fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+      for (const auto& [g, priority] : w.remote) {
+        locking::append_schedule(w.out[ghost_owner_[g - owned]], owner_lids_[g - owned], priority);
+      }
+      remote_schedules_.fetch_add(w.remote.size(), std::memory_order_relaxed);
+      if (!w.dirty && (!w.remote.empty() || (!locks_ && !topology().replicas(slot.v).empty()))) {
+        w.dirty = true;
+        unsent_.fetch_add(1, std::memory_order_acq_rel);
+      }
+    }
+    if (slot.locked) locks_->release(slot.scope);
+    scheduler_->finish(slot.v);
+    {
+      std::lock_guard guard(free_lock_);
+      free_slots_.push_back(s);
+    }
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    ++w.updates;
+    ++w.since_flush;
+    // Last: the update's records are counted as unsent before it stops counting as unfinished.
+    unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  void schedule_from_update(Worker& w, Lid v, double priority) {
+    const Lid owned = topology().num_owned();
+    if (v < owned) {
+      scheduler_->schedule(v, priority);
+      return;
+    }
+    if (core_.cluster() == nullptr || v >= topology().num_vertices()) {
+      fail("schedule: lid ", v, " is not a vertex of this graph");
+    }
+    w.remote.emplace_back(v, priority);
+  }
+
+  /// Sends a worker's update records (one record per peer), counted for termination.
+  void flush_worker(Worker& w) {
+    w.since_flush = 0;
+    if (!channel_ || !w.dirty) return;
+    for (int peer = 0; peer < ranks(); ++peer) {
+      std::vector<std::byte>& out = w.out[peer];
+      if (out.empty()) continue;
+      out.insert(out.begin(), std::byte{static_cast<std::uint8_t>(locking::RecordKind::kUpdates)});
+      detector().sent();
+      appended_.fetch_add(1, std::memory_order_acq_rel);
+      update_bytes_.fetch_add(out.size(), std::memory_order_relaxed);
+      w.writer->append(peer, out);
+      out.clear();
+    }
+    w.dirty = false;
+    unsent_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  /// Takes the lock manager's batches and sends them, in the order taken.
+  void send_lock_batches() {
+    if (!locks_ || !channel_ || !any_lock_dirty_.exchange(false, std::memory_order_acq_rel)) return;
+    std::lock_guard guard(send_lock_);
+    for (int peer = 0; peer < ranks(); ++peer) {
+      if (!lock_dirty_[peer].exchange(false, std::memory_order_acq_rel)) continue;
+      if (!locks_->take_batch(peer, batch_)) continue;
+      record_.assign(1, std::byte{static_cast<std::uint8_t>(locking::RecordKind::kLocks)});
+      record_.insert(record_.end(), batch_.begin(), batch_.end());
+      detector().sent();
+      appended_.fetch_add(1, std::memory_order_acq_rel);
+      lock_writer_->append(peer, record_);
+    }
+  }
+
+  void send_tokens() {
+    std::vector<std::pair<int, std::vector<std::byte>>> tokens;
+    {
+      std::lock_guard guard(token_lock_);
+      tokens.swap(tokens_);
+      tokens_waiting_.store(false, std::memory_order_release);
+    }
+    if (tokens.empty() || !channel_) return;
+    {
+      std::lock_guard guard(send_lock_);
+      for (auto& [to, record] : tokens) lock_writer_->append(to, record);
+    }
+    channel_->flush_all();
+  }
+
+  /// Marks this rank passive when it has no work: scheduler and pipeline empty, every record
+  /// it made appended and flushed. Under `activity_`, which a receipt also takes, so no
+  /// record is being applied while the test runs.
+  void try_passive() {
+    auto no_work = [&] {
+      return unfinished_.load(std::memory_order_acquire) == 0 &&
+             unsent_.load(std::memory_order_acquire) == 0 && scheduler_->idle() &&
+             (!locks_ || (!any_lock_dirty_.load(std::memory_order_acquire) &&
+                          !locks_->has_outgoing() && locks_->active_scopes() == 0));
+    };
+    {
+      std::lock_guard guard(activity_);
+      if (passive_) return;
+    }
+    if (!no_work()) return;
+    const std::uint64_t appended = appended_.load(std::memory_order_acquire);
+    if (channel_) channel_->flush_all();
+    std::lock_guard guard(activity_);
+    if (passive_ || !no_work() || appended_.load(std::memory_order_acquire) != appended) return;
+    passive_ = true;
+    detector().set_passive(true);
+  }
+
+  EngineCore<P> core_;
+  VertexVersions versions_;
+  std::size_t pipeline_;
+  std::size_t hub_degree_ = 0;
+  double setup_seconds_ = 0;
+  std::unique_ptr<ContinuousScheduler> scheduler_;
+  std::unique_ptr<LockAddresses> where_;
+  std::unique_ptr<LockManager> locks_;
+  std::vector<int> ghost_owner_;                    ///< per ghost: its owner rank
+  std::vector<Lid> owner_lids_;                     ///< per ghost: its lid at its owner
+  std::vector<std::pair<Lid, Lid>> ranges_by_owner_;  ///< per rank: its ghosts' lid range here
+  std::vector<ScheduleRequest> between_phases_;
+
+  std::vector<Slot> slots_;
+  SpinLock free_lock_;
+  std::vector<std::uint32_t> free_slots_;
+  SpinLock ready_lock_;
+  std::vector<std::uint32_t> ready_;
+  std::atomic<std::size_t> in_flight_{0};   ///< slots reserved or in use
+  std::atomic<std::size_t> unfinished_{0};  ///< popped from the scheduler, not yet finished
+  std::atomic<std::size_t> unsent_{0};      ///< workers holding update entries not yet sent
+
+  std::unique_ptr<Channel> channel_;
+  Channel::Writer* lock_writer_ = nullptr;  ///< lock batches and tokens, under send_lock_
+  std::mutex send_lock_;
+  std::vector<std::byte> batch_, record_;
+  std::unique_ptr<std::atomic<bool>[]> lock_dirty_;
+  std::atomic<bool> any_lock_dirty_{false};
+  std::atomic<std::uint64_t> appended_{0};
+
+  std::vector<std::unique_ptr<TerminationDetector>> detectors_;  ///< one per phase
+  std::atomic<TerminationDetector*> detector_{nullptr};
+  std::mutex activity_;  ///< a receipt, or the passive test
+  bool passive_ = false;
+  std::atomic<bool> ended_{false};
+  std::mutex token_lock_;
+  std::vector<std::pair<int, std::vector<std::byte>>> tokens_;
+  std::atomic<bool> tokens_waiting_{false};
+
+  std::uint64_t phase_ = 0;
+  std::uint64_t updates_ = 0;
+  std::atomic<std::uint64_t> refreshes_{0}, remote_schedules_{0}, grant_data_{0},
+      grant_skipped_{0}, update_bytes_{0};
+};
+
+}  // namespace atl
