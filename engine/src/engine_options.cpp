@@ -10,8 +10,7 @@ namespace atl {
 namespace {
 
 /// The engines built so far (the enum names the ones planned too).
-constexpr std::array kEngines = {EngineKind::kChromatic, EngineKind::kLocking,
-                                  EngineKind::kPregel};
+constexpr std::array kEngines = {EngineKind::kChromatic, EngineKind::kLocking, EngineKind::kPregel};
 
 }  // namespace
 

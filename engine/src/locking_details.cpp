@@ -20,8 +20,8 @@ void LockingDetails::write_json(JsonWriter& j) const {
 }
 
 std::string LockingDetails::summary() const {
-  return str_cat(phases, phases == 1 ? " phase" : " phases", ", pipeline ", pipeline, ", ",
-                 scopes, " locked scopes, ", lock_waits, " lock waits");
+  return str_cat(phases, phases == 1 ? " phase" : " phases", ", pipeline ", pipeline, ", ", scopes,
+                 " locked scopes, ", lock_waits, " lock waits");
 }
 
 }  // namespace atl

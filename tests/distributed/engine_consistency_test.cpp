@@ -18,6 +18,7 @@
 
 #include "atoll/engine/chromatic_engine.hpp"
 #include "atoll/engine/cluster.hpp"
+#include "atoll/engine/graphlab_engines.hpp"
 #include "atoll/graph/graph_part_load.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "process_util.hpp"
@@ -90,15 +91,19 @@ struct NeighborWriterProgram {
 };
 
 int run_neighbor_writer(Transport& t, Cluster& cluster, GraphPartLoad& part,
-                        const std::string& dump) {
+                        const std::string& dump, const std::string& engine_name) {
   LocalGraph<NeighborCounter, EmptyData> local(std::move(part.topology));
   EngineOptions eo;
+  eo.engine = parse_engine(engine_name);
+  eo.threads = 2;  // two workers per rank: scopes of one rank run concurrently too
   eo.scheduler = SchedulerKind::kFifo;
+  eo.pipeline = 64;
   NeighborWriterProgram program;
-  ChromaticEngine<NeighborWriterProgram> engine(local, program, eo, &cluster);
-  engine.init_vertices([](Lid, NeighborCounter& d) { d = {0, 0}; });
-  engine.schedule_all();
-  engine.run();
+  run_graphlab(local, program, eo, &cluster, [](auto& engine) {
+    engine.init_vertices([](Lid, NeighborCounter& d) { d = {0, 0}; });
+    engine.schedule_all();
+    return engine.run();
+  });
   std::ofstream out(dump + "/neighbors-" + std::to_string(t.rank()));
   const Topology& g = local.topology();
   for (Lid v = 0; v < g.num_owned(); ++v) {
@@ -111,16 +116,20 @@ int run_neighbor_writer(Transport& t, Cluster& cluster, GraphPartLoad& part,
 }
 
 int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const std::string& dump,
-                     const std::string& consistency) {
+                     const std::string& consistency, const std::string& engine_name) {
   LocalGraph<std::uint64_t, std::uint64_t> local(std::move(part.topology));
   EngineOptions eo;
+  eo.engine = parse_engine(engine_name);
+  eo.threads = 2;
+  eo.pipeline = 64;
   eo.consistency = parse_consistency(consistency);
   EdgeCounterProgram program;
-  ChromaticEngine<EdgeCounterProgram> engine(local, program, eo, &cluster);
-  engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
-  engine.init_edges([](EdgeId, std::uint64_t& d) { d = 0; });
-  engine.schedule_all();
-  engine.run();
+  run_graphlab(local, program, eo, &cluster, [](auto& engine) {
+    engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
+    engine.init_edges([](EdgeId, std::uint64_t& d) { d = 0; });
+    engine.schedule_all();
+    return engine.run();
+  });
   std::ofstream out(dump + "/edges-" + std::to_string(t.rank()));
   for (std::uint64_t x : local.edge_data()) out << x << "\n";
   out.close();
@@ -129,7 +138,7 @@ int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const 
 }
 
 int run_rank(const std::string& graph, const std::string& dump, const std::string& consistency,
-             TransportKind kind, bool edges, bool neighbors) {
+             TransportKind kind, bool edges, bool neighbors, const std::string& engine_name) {
   TransportOptions options;
   options.kind = kind;
   Transport t(detect_job({}), options);
@@ -138,8 +147,8 @@ int run_rank(const std::string& graph, const std::string& dump, const std::strin
   t.start();
   Cluster cluster{t, coll, exchange};
   GraphPartLoad part = load_graph_part(graph, t, coll, exchange);
-  if (edges) return run_edge_counter(t, cluster, part, dump, consistency);
-  if (neighbors) return run_neighbor_writer(t, cluster, part, dump);
+  if (edges) return run_edge_counter(t, cluster, part, dump, consistency, engine_name);
+  if (neighbors) return run_neighbor_writer(t, cluster, part, dump, engine_name);
   LocalGraph<std::uint64_t, EmptyData> local(std::move(part.topology));
   EngineOptions eo;
   eo.consistency = parse_consistency(consistency);
@@ -267,26 +276,30 @@ TEST_P(Consistency, BothCopiesOfACutEdgeSeeEveryWrite) {
                     graph,
                 &out),
             0);
-  for (const char* consistency : {"edge", "full"}) {
-    for (int ranks : {1, 3}) {
-      out.clear();
-      ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
-                        self_path() + " --edges --graph " + graph + " --dump " + dir +
-                        " --consistency " + consistency + " --transport " + GetParam(),
-                    &out),
-                0)
-          << out;
-      std::uint64_t edges = 0, wrong = 0;
-      for (int r = 0; r < ranks; ++r) {
-        std::ifstream in(dir + "/edges-" + std::to_string(r));
-        std::uint64_t x;
-        while (in >> x) {
-          ++edges;
-          wrong += x != 2 * kRounds;
+  for (const std::string engine : {"chromatic", "locking"}) {
+    for (const char* consistency : {"edge", "full"}) {
+      for (int ranks : {1, 3}) {
+        SCOPED_TRACE(engine + " engine");
+        out.clear();
+        ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                          self_path() + " --edges --graph " + graph + " --dump " + dir +
+                          " --consistency " + consistency + " --transport " + GetParam() +
+                          " --engine " + engine,
+                      &out),
+                  0)
+            << out;
+        std::uint64_t edges = 0, wrong = 0;
+        for (int r = 0; r < ranks; ++r) {
+          std::ifstream in(dir + "/edges-" + std::to_string(r));
+          std::uint64_t x;
+          while (in >> x) {
+            ++edges;
+            wrong += x != 2 * kRounds;
+          }
         }
+        EXPECT_GE(edges, 1500u) << consistency << " on " << ranks;
+        EXPECT_EQ(wrong, 0u) << consistency << " on " << ranks << " ranks";
       }
-      EXPECT_GE(edges, 1500u) << consistency << " on " << ranks;
-      EXPECT_EQ(wrong, 0u) << consistency << " on " << ranks << " ranks";
     }
   }
   std::filesystem::remove_all(dir);
@@ -305,30 +318,33 @@ TEST_P(Consistency, NeighbourWritesUnderFullConsistencyReachEveryCopy) {
     expected[e.src] += kRounds;
     expected[e.dst] += kRounds;
   }
-  for (int ranks : {1, 2, 3}) {
-    out.clear();
-    ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
-                      self_path() + " --neighbors --graph " + graph + " --dump " + dir.path() +
-                      " --transport " + GetParam(),
-                  &out),
-              0)
-        << out;
-    std::map<Gid, std::uint64_t> got;
-    std::uint64_t wrong_runs = 0;
-    for (int r = 0; r < ranks; ++r) {
-      std::ifstream in(dir.path() + "/neighbors-" + std::to_string(r));
-      Gid gid;
-      std::uint64_t received, runs;
-      while (in >> gid >> received >> runs) {
-        got[gid] = received;
-        wrong_runs += runs != kRounds;
+  for (const std::string engine : {"chromatic", "locking"}) {
+    for (int ranks : {1, 2, 3}) {
+      SCOPED_TRACE(engine + " engine, " + std::to_string(ranks) + " ranks");
+      out.clear();
+      ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                        self_path() + " --neighbors --graph " + graph + " --dump " + dir.path() +
+                        " --transport " + GetParam() + " --engine " + engine,
+                    &out),
+                0)
+          << out;
+      std::map<Gid, std::uint64_t> got;
+      std::uint64_t wrong_runs = 0;
+      for (int r = 0; r < ranks; ++r) {
+        std::ifstream in(dir.path() + "/neighbors-" + std::to_string(r));
+        Gid gid;
+        std::uint64_t received, runs;
+        while (in >> gid >> received >> runs) {
+          got[gid] = received;
+          wrong_runs += runs != kRounds;
+        }
       }
+      EXPECT_EQ(wrong_runs, 0u) << ranks << " ranks";
+      EXPECT_EQ(got.size(), expected.size()) << ranks << " ranks";
+      std::uint64_t wrong = 0;
+      for (const auto& [gid, total] : expected) wrong += got[gid] != total;
+      EXPECT_EQ(wrong, 0u) << "vertices whose neighbour writes were lost, " << ranks << " ranks";
     }
-    EXPECT_EQ(wrong_runs, 0u) << ranks << " ranks";
-    EXPECT_EQ(got.size(), expected.size()) << ranks << " ranks";
-    std::uint64_t wrong = 0;
-    for (const auto& [gid, total] : expected) wrong += got[gid] != total;
-    EXPECT_EQ(wrong, 0u) << "vertices whose neighbour writes were lost, " << ranks << " ranks";
   }
 }
 
@@ -337,7 +353,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, Consistency, testing::Values("ucx", "tcp"))
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string graph, dump, consistency = "edge", transport = "ucx";
+  std::string graph, dump, consistency = "edge", transport = "ucx", engine = "chromatic";
   bool edges = false, neighbors = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -352,10 +368,13 @@ int main(int argc, char** argv) {
       consistency = argv[++i];
     else if (a == "--transport")
       transport = argv[++i];
+    else if (a == "--engine")
+      engine = argv[++i];
   }
   if (!dump.empty()) {
     try {
-      return run_rank(graph, dump, consistency, parse_transport(transport), edges, neighbors);
+      return run_rank(graph, dump, consistency, parse_transport(transport), edges, neighbors,
+                      engine);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank error: %s\n", e.what());
       return 1;

@@ -30,6 +30,13 @@ class EdgeSync {
 
   std::uint64_t last_bytes_sent() const { return last_bytes_sent_; }
 
+  /// The rank holding the other copy of local edge e, or -1 when e is not on the cut.
+  int peer_of(EdgeId e) const { return peer_of_[e]; }
+  /// A cut edge's index in the list this rank and peer_of(e) agree on.
+  std::uint32_t shared_index(EdgeId e) const { return index_[e]; }
+  /// The cut edges shared with `peer`, in the agreed order (local edge ids).
+  std::span<const EdgeId> shared_with(int peer) const { return shared_[peer]; }
+
  private:
   const Topology& graph_;
   Cluster& cluster_;

@@ -72,12 +72,6 @@ class LockingEngine final {
     if (pipeline_ == 0) usage_fail("--pipeline must be at least 1");
     const Topology& t = topology();
     const Lid owned = t.num_owned();
-    if (cluster != nullptr && consistency() != Consistency::kVertex &&
-        !std::is_empty_v<EdgeData>) {
-      usage_fail("the locking engine does not yet keep the two copies of a cut edge equal: "
-                 "programs with edge data run on several ranks only under vertex consistency "
-                 "(use --engine chromatic)");
-    }
     scheduler_ = make_continuous_scheduler(options.scheduler, owned,
                                            static_cast<unsigned>(pool().threads()));
     slots_.resize(pipeline_);
@@ -92,7 +86,8 @@ class LockingEngine final {
         for (Lid g = r.begin; g < r.end; ++g) ghost_owner_[g - owned] = r.owner_rank;
       }
       ranges_by_owner_.assign(static_cast<std::size_t>(cluster->size()), {0, 0});
-      for (const GhostRange& r : t.ghost_ranges()) ranges_by_owner_[r.owner_rank] = {r.begin, r.end};
+      for (const GhostRange& r : t.ghost_ranges())
+        ranges_by_owner_[r.owner_rank] = {r.begin, r.end};
       owner_lids_.assign(core_.ghosts()->ghost_owner_lids().begin(),
                          core_.ghosts()->ghost_owner_lids().end());
     }
@@ -171,13 +166,16 @@ class LockingEngine final {
       }
     }
     sync_all();
+    // No rank may send a refresh before every rank has applied the push above (it would be
+    // overwritten by the older pushed data).
+    if (cluster != nullptr) cluster->collectives.barrier();
     for (std::uint64_t phase = 0; phase < core_.options().max_iterations; ++phase) {
       Timer phase_timer;
       const std::uint64_t before = updates_;
       run_phase(phase, *details);
       if (cluster != nullptr) {
-        updates_ = before + cluster->collectives.allreduce<std::uint64_t>(updates_ - before,
-                                                                          ReduceOp::kSum);
+        updates_ = before +
+                   cluster->collectives.allreduce<std::uint64_t>(updates_ - before, ReduceOp::kSum);
       }
       core_.aggregators().run_all(updates_);
       IterationRecord record{phase, updates_ - before, phase_timer.seconds()};
@@ -216,7 +214,7 @@ class LockingEngine final {
     Lid v = 0;
     double priority = 0;
     ScopeId scope = 0;
-    bool locked = false;            ///< holds locks in the lock manager (edge, full)
+    bool locked = false;              ///< holds locks in the lock manager (edge, full)
     std::vector<Lid> written_ghosts;  ///< full consistency: ghosts the update wrote
   };
 
@@ -224,14 +222,16 @@ class LockingEngine final {
   struct Worker final : ScheduleSink {
     LockingEngine* engine = nullptr;
     Channel::Writer* writer = nullptr;
-    std::vector<std::vector<std::byte>> out;  ///< per peer: update entries not yet sent
+    std::vector<std::vector<std::byte>> out;     ///< per peer: update entries not yet sent
     std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
     std::vector<LockItem> locks;
     std::vector<Lid> written;
     std::uint64_t updates = 0;
     std::uint64_t since_flush = 0;
     bool dirty = false;  ///< `out` holds entries (counted in unsent_)
-    void schedule(Lid v, double priority) override { engine->schedule_from_update(*this, v, priority); }
+    void schedule(Lid v, double priority) override {
+      engine->schedule_from_update(*this, v, priority);
+    }
   };
 
   WorkerPool& pool() { return core_.pool(); }
@@ -299,21 +299,55 @@ class LockingEngine final {
                                 }
                               });
     };
+    // Release data: u32 count, that many written ghosts (lid at the owner, version, data),
+    // then the cut edges between the scope's centre and the owner's vertices (shared index,
+    // data): an update may have written them, and the owner's copy must see it before the
+    // lock that protected them is free.
     h.release_data = [this](std::uint64_t tag, int owner, std::span<const LockItem>,
                             std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
       const Lid owned = topology().num_owned();
-      for (Lid g : slots_[tag].written_ghosts) {
+      const Slot& slot = slots_[tag];
+      std::uint32_t count = 0;
+      const std::size_t start = out.size();  // the hook appends to the lock batch
+      out.resize(start + 4);
+      for (Lid g : slot.written_ghosts) {
         if (ghost_owner_[g - owned] != owner) continue;
         locking::append_versioned(out, owner_lids_[g - owned], versions_.get(g), &data[g],
                                   sizeof(VertexData));
+        ++count;
+      }
+      std::memcpy(out.data() + start, &count, 4);
+      if constexpr (!std::is_empty_v<EdgeData>) {
+        const EdgeSync* sync = core_.edge_sync();
+        if (sync == nullptr) return;
+        const EdgeData* edges = core_.graph().edge_data().data();
+        const Topology& t = topology();
+        auto add = [&](EdgeId e) {
+          if (sync->peer_of(e) != owner) return;
+          const std::uint32_t index = sync->shared_index(e);
+          const std::size_t at = out.size();
+          out.resize(at + 4 + sizeof(EdgeData));
+          std::memcpy(out.data() + at, &index, 4);
+          std::memcpy(out.data() + at + 4, &edges[e], sizeof(EdgeData));
+        };
+        for (EdgeId e = t.out_begin(slot.v); e < t.out_end(slot.v); ++e) add(e);
+        for (EdgeId e : t.in_edges(slot.v)) add(e);
       }
     };
     h.receive_release_data = [this](int requester, std::span<const std::byte> bytes) {
       VertexData* data = core_.graph().vertex_data().data();
       const Lid owned = topology().num_owned();
-      locking::read_versioned(bytes, sizeof(VertexData), requester, "release data",
-                              [&](Lid lid, std::uint64_t version, auto d) {
+      std::uint32_t count = 0;
+      if (bytes.size() < 4) fail("locking engine: rank ", requester, " sent short release data");
+      std::memcpy(&count, bytes.data(), 4);
+      const std::size_t vertex_bytes = std::size_t{count} * (12 + sizeof(VertexData));
+      if (bytes.size() - 4 < vertex_bytes) {
+        fail("locking engine: rank ", requester, " sent release data shorter than its ", count,
+             " vertices");
+      }
+      locking::read_versioned(bytes.subspan(4, vertex_bytes), sizeof(VertexData), requester,
+                              "release data", [&](Lid lid, std::uint64_t version, auto d) {
                                 if (lid >= owned) {
                                   fail("locking engine: rank ", requester,
                                        " returned data for lid ", lid, ", not owned here");
@@ -322,6 +356,28 @@ class LockingEngine final {
                                   std::memcpy(&data[lid], d.data(), sizeof(VertexData));
                                 }
                               });
+      const auto rest = bytes.subspan(4 + vertex_bytes);
+      if constexpr (std::is_empty_v<EdgeData>) {
+        if (!rest.empty()) fail("locking engine: rank ", requester, " sent edge data, none here");
+      } else {
+        const EdgeSync* sync = core_.edge_sync();
+        const std::size_t entry = 4 + sizeof(EdgeData);
+        if (rest.size() % entry != 0 || (sync == nullptr && !rest.empty())) {
+          fail("locking engine: rank ", requester, " sent malformed cut-edge data (", rest.size(),
+               " bytes)");
+        }
+        EdgeData* edges = core_.graph().edge_data().data();
+        for (std::size_t at = 0; at < rest.size(); at += entry) {
+          std::uint32_t index;
+          std::memcpy(&index, rest.data() + at, 4);
+          const std::span<const EdgeId> shared = sync->shared_with(requester);
+          if (index >= shared.size()) {
+            fail("locking engine: rank ", requester, " sent cut edge ", index, " of ",
+                 shared.size());
+          }
+          std::memcpy(&edges[shared[index]], rest.data() + at + 4, sizeof(EdgeData));
+        }
+      }
     };
     return h;
   }
@@ -361,7 +417,8 @@ class LockingEngine final {
       detector().set_passive(false);
     }
     if (kind == locking::RecordKind::kLocks) {
-      if (!locks_) fail("locking engine: rank ", source, " sent lock requests under vertex consistency");
+      if (!locks_)
+        fail("locking engine: rank ", source, " sent lock requests under vertex consistency");
       locks_->deliver(source, payload);
     } else if (kind == locking::RecordKind::kUpdates) {
       apply_updates(source, payload);
@@ -381,7 +438,8 @@ class LockingEngine final {
             fail("locking engine: rank ", source, " refreshed lid ", lid,
                  ", which is not one of its ghosts here");
           }
-          if (versions_.install(lid, version)) std::memcpy(&data[lid], d.data(), sizeof(VertexData));
+          if (versions_.install(lid, version))
+            std::memcpy(&data[lid], d.data(), sizeof(VertexData));
         },
         [&](Lid lid, double priority) {
           if (lid >= owned) {
@@ -419,7 +477,12 @@ class LockingEngine final {
       tbb::parallel_for(
           tbb::blocked_range<int>(0, pool().node_threads(node), 1),
           [&](const tbb::blocked_range<int>&) {
-            worker_loop(workers[next_worker.fetch_add(1) % workers.size()]);
+            try {
+              worker_loop(workers[next_worker.fetch_add(1) % workers.size()]);
+            } catch (...) {  // every worker stops; run_on_nodes rethrows the first error
+              aborted_.store(true, std::memory_order_release);
+              throw;
+            }
           },
           tbb::simple_partitioner());
     });
@@ -436,7 +499,9 @@ class LockingEngine final {
   void worker_loop(Worker& w) {
     Context context(w, core_.aggregators(), phase_);
     unsigned idle = 0;
+    Transport* transport = core_.cluster() != nullptr ? &core_.cluster()->transport : nullptr;
     while (!ended_.load(std::memory_order_acquire)) {
+      if (aborted_.load(std::memory_order_acquire)) return;
       bool worked = false;
       std::uint32_t slot;
       while (pop_ready(slot)) {
@@ -454,6 +519,7 @@ class LockingEngine final {
       }
       flush_worker(w);
       if (channel_) channel_->flush_if_due();
+      if (transport != nullptr) transport->check_peers();  // a dead peer: PeerFailure names it
       try_passive();
       backoff(idle);
     }
@@ -666,8 +732,8 @@ class LockingEngine final {
   std::unique_ptr<ContinuousScheduler> scheduler_;
   std::unique_ptr<LockAddresses> where_;
   std::unique_ptr<LockManager> locks_;
-  std::vector<int> ghost_owner_;                    ///< per ghost: its owner rank
-  std::vector<Lid> owner_lids_;                     ///< per ghost: its lid at its owner
+  std::vector<int> ghost_owner_;                      ///< per ghost: its owner rank
+  std::vector<Lid> owner_lids_;                       ///< per ghost: its lid at its owner
   std::vector<std::pair<Lid, Lid>> ranges_by_owner_;  ///< per rank: its ghosts' lid range here
   std::vector<ScheduleRequest> between_phases_;
 
@@ -693,14 +759,15 @@ class LockingEngine final {
   std::mutex activity_;  ///< a receipt, or the passive test
   bool passive_ = false;
   std::atomic<bool> ended_{false};
+  std::atomic<bool> aborted_{false};  ///< a worker failed: the others stop too
   std::mutex token_lock_;
   std::vector<std::pair<int, std::vector<std::byte>>> tokens_;
   std::atomic<bool> tokens_waiting_{false};
 
   std::uint64_t phase_ = 0;
   std::uint64_t updates_ = 0;
-  std::atomic<std::uint64_t> refreshes_{0}, remote_schedules_{0}, grant_data_{0},
-      grant_skipped_{0}, update_bytes_{0};
+  std::atomic<std::uint64_t> refreshes_{0}, remote_schedules_{0}, grant_data_{0}, grant_skipped_{0},
+      update_bytes_{0};
 };
 
 }  // namespace atl

@@ -1,0 +1,168 @@
+// The locking engine through `atoll run --engine locking` on 1 to 4 real ranks over UCX and
+// TCP: cc and sssp give the chromatic engine's answer exactly and pagerank within its tolerance,
+// under vertex, edge and full consistency and the fifo, sweep and priority schedulers, on
+// generated graphs (a skewed Kronecker graph, a weighted uniform graph) and on the real graphs
+// of ../shared/data when present; tiny and large pipelines give the same answers; usage errors.
+// (Full-consistency neighbour writes and cut-edge writes: engine_consistency_test.)
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "process_util.hpp"
+
+namespace {
+
+using namespace atl;
+using test::TempDir;
+
+std::string atoll() {
+  return ATOLL_BINARY;
+}
+
+std::map<std::string, std::string> read_values(const std::string& path) {
+  std::map<std::string, std::string> values;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    if (tab != std::string::npos) values[line.substr(0, tab)] = line.substr(tab + 1);
+  }
+  return values;
+}
+
+double l1(const std::map<std::string, std::string>& a,
+          const std::map<std::string, std::string>& b) {
+  double sum = 0;
+  for (const auto& [gid, value] : a) sum += std::abs(std::stod(value) - std::stod(b.at(gid)));
+  return sum;
+}
+
+/// The chromatic engine's answer on one rank: the reference every locking run must give.
+std::string reference(const TempDir& dir, const std::string& app, const std::string& args) {
+  const std::string out = dir.file("ref-" + app + ".tsv");
+  if (!std::filesystem::exists(out)) {
+    test::Result r = test::run(atoll() + " run " + app + " " + args + " --threads 1 --out " + out);
+    EXPECT_EQ(r.code, 0) << r.output;
+  }
+  return out;
+}
+
+void expect_as_chromatic(const TempDir& dir, const std::string& app, const std::string& args,
+                         const std::string& options) {
+  SCOPED_TRACE(app + " " + args + " " + options);
+  const auto expected = read_values(reference(dir, app, args));
+  const std::string out = dir.file("locking.tsv");
+  std::filesystem::remove(out);
+  test::Result r = test::run(atoll() + " run " + app + " " + args +
+                             " --engine locking --threads 1 " + options + " --out " + out);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto got = read_values(out);
+  ASSERT_FALSE(expected.empty());
+  ASSERT_EQ(got.size(), expected.size()) << r.output;
+  if (app == "pagerank") {
+    EXPECT_LT(l1(got, expected), 1e-8) << r.output;
+  } else {
+    EXPECT_EQ(got, expected) << r.output;
+  }
+}
+
+struct Inputs {
+  std::string cc, sssp, pagerank;
+};
+
+Inputs make_inputs(const TempDir& dir) {
+  const std::string kron = dir.file("kron.txt");
+  const std::string uni = dir.file("uni.txt");
+  EXPECT_EQ(
+      test::run(atoll() + " generate kronecker --scale 10 --edge-factor 4 --out " + kron).code, 0);
+  EXPECT_EQ(test::run(atoll() + " generate uniform --vertices 1500 --edges 4500 --weights 1:30 " +
+                      "--out " + uni)
+                .code,
+            0);
+  return {"--graph " + kron + " --symmetrize", "--graph " + uni + " --source 0",
+          "--graph " + kron + " --tol 1e-13 --iterations 400"};
+}
+
+class LockingRanks : public testing::TestWithParam<std::string> {};
+
+TEST_P(LockingRanks, AppsGiveTheChromaticAnswerUnderEveryModelAndScheduler) {
+  TempDir dir;
+  const Inputs in = make_inputs(dir);
+  const std::vector<std::pair<std::string, std::string>> apps = {
+      {"cc", in.cc}, {"sssp", in.sssp}, {"pagerank", in.pagerank}};
+  const char* models[] = {"vertex", "edge", "full"};
+  const char* schedulers[] = {"fifo", "sweep", "priority"};
+  for (std::size_t a = 0; a < apps.size(); ++a) {
+    for (std::size_t m = 0; m < 3; ++m) {
+      const std::size_t k = (a + m) % 3;
+      expect_as_chromatic(dir, apps[a].first, apps[a].second,
+                          std::string("--consistency ") + models[m] + " --scheduler " +
+                              schedulers[k] + " --ranks " + std::to_string(2 + k) +
+                              " --transport " + GetParam());
+    }
+  }
+}
+
+TEST_P(LockingRanks, DynamicPageRankConvergesToTheSameVector) {
+  TempDir dir;
+  const Inputs in = make_inputs(dir);
+  for (const char* model : {"vertex", "edge"}) {
+    expect_as_chromatic(dir, "pagerank", in.pagerank,
+                        std::string("--dynamic --scheduler priority --consistency ") + model +
+                            " --ranks 3 --transport " + GetParam());
+  }
+}
+
+TEST_P(LockingRanks, PipelineLengthDoesNotChangeTheAnswer) {
+  TempDir dir;
+  const Inputs in = make_inputs(dir);
+  for (const char* pipeline : {"1", "7", "100000"}) {
+    expect_as_chromatic(dir, "sssp", in.sssp,
+                        std::string("--consistency edge --scheduler fifo --ranks 2 --pipeline ") +
+                            pipeline + " --transport " + GetParam());
+  }
+}
+
+TEST_P(LockingRanks, RealGraphsGiveTheChromaticAnswer) {
+  const std::string data = ATOLL_SHARED_DATA;
+  const std::string facebook = data + "/facebook_combined.txt.zst";
+  if (!std::filesystem::exists(facebook)) GTEST_SKIP() << "no " << facebook;
+  TempDir dir;
+  expect_as_chromatic(dir, "cc", "--graph " + facebook + " --symmetrize",
+                      "--consistency edge --scheduler fifo --ranks 3 --transport " + GetParam());
+  expect_as_chromatic(
+      dir, "sssp", "--graph " + facebook + " --symmetrize --source 0",
+      "--consistency full --scheduler priority --ranks 2 --transport " + GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, LockingRanks, testing::Values("ucx", "tcp"));
+
+TEST(LockingUsage, OneRankIsTheSameEngine) {
+  TempDir dir;
+  const Inputs in = make_inputs(dir);
+  for (const char* model : {"vertex", "edge", "full"}) {
+    expect_as_chromatic(dir, "cc", in.cc,
+                        std::string("--consistency ") + model + " --scheduler priority");
+  }
+}
+
+TEST(LockingUsage, BadOptionsAreUsageErrors) {
+  TempDir dir;
+  const Inputs in = make_inputs(dir);
+  test::Result r = test::run(atoll() + " run cc " + in.cc + " --engine locking --pipeline 0");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--pipeline"), std::string::npos) << r.output;
+  r = test::run(atoll() + " run cc " + in.cc + " --engine lockin");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("chromatic, locking, pregel"), std::string::npos) << r.output;
+  r = test::run(atoll() + " run labelprop " + in.cc + " --engine locking --consistency vertex");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("weaker"), std::string::npos) << r.output;
+}
+
+}  // namespace
