@@ -186,10 +186,12 @@ TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
   const std::string g = dir.file("victim-graph.txt");
   ASSERT_EQ(run(atoll() + " generate kronecker --scale 14 --out " + g).code, 0);
   const std::string log = dir.file("log");
-  for (const std::string engine : {"chromatic", "pregel"}) {
+  for (const std::string engine : {"chromatic", "pregel", "locking"}) {
     SCOPED_TRACE(engine);
     // Static PageRank with --tol 0 runs until its iteration limit: long enough to be killed.
-    std::string cmd = atoll() + " run pagerank --engine " + engine + " --graph " + g +
+    // On the locking engine under edge consistency, so that ranks hold each other's locks.
+    const std::string model = engine == "locking" ? " --consistency edge" : "";
+    std::string cmd = atoll() + " run pagerank --engine " + engine + model + " --graph " + g +
                       " --tol 0 --iterations 1000000 --ranks 3 --transport " + GetParam() + " > " +
                       log + " 2>&1";
     auto start = std::chrono::steady_clock::now();
@@ -199,7 +201,9 @@ TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    const std::string going = engine == "pregel" ? "superstep 3:" : "sweep 3:";
+    const std::string going = engine == "pregel"    ? "superstep 3:"
+                              : engine == "locking" ? "phase 3:"
+                                                    : "sweep 3:";
     pid_t victim = -1;
     for (int i = 0; i < 300 && victim < 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

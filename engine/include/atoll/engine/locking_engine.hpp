@@ -30,6 +30,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -45,6 +46,7 @@
 #include "atoll/engine/lock_manager.hpp"
 #include "atoll/engine/locking_details.hpp"
 #include "atoll/engine/locking_records.hpp"
+#include "atoll/engine/progress_line.hpp"
 #include "atoll/engine/scheduler.hpp"
 #include "atoll/engine/scope.hpp"
 #include "atoll/engine/scope_locks.hpp"
@@ -102,14 +104,26 @@ class LockingEngine final {
           cluster->transport,
           [this](int source, std::span<const std::byte> record) { on_record(source, record); },
           channel_options);
-      lock_writer_ = &channel_->add_writer();
+      // Lock traffic and tokens go straight to the transport (any thread, the progress thread
+      // too: an owner answers a request the moment it arrives, without waking a worker).
+      transport_ = &cluster->transport;
+      lock_handler_ = transport_->open_handler(
+          [this](int source, std::span<const std::byte> record) { on_record(source, record); });
       lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
     }
     new_detector();
     setup_seconds_ = setup.seconds();
   }
 
-  ~LockingEngine() = default;
+  /// Collective with a cluster (closes the engine's handler), unless a peer failed.
+  ~LockingEngine() {
+    if (transport_ == nullptr || transport_->failed() || std::uncaught_exceptions() > 0) return;
+    try {
+      channel_.reset();
+      transport_->close_handler(lock_handler_);
+    } catch (const std::exception&) {  // a peer failed meanwhile; its error is reported
+    }
+  }
   LockingEngine(const LockingEngine&) = delete;
   LockingEngine& operator=(const LockingEngine&) = delete;
 
@@ -158,6 +172,7 @@ class LockingEngine final {
     auto details = std::make_shared<LockingDetails>();
     details->pipeline = pipeline_;
     Cluster* cluster = core_.cluster();
+    ProgressLine progress(core_.options().progress, "phase");
     Timer total;
     if (cluster != nullptr) {  // ghosts start as their owners' data
       for (const ScheduleRequest& r :
@@ -180,6 +195,7 @@ class LockingEngine final {
       core_.aggregators().run_all(updates_);
       IterationRecord record{phase, updates_ - before, phase_timer.seconds()};
       const bool keep_going = hook ? hook(record) : true;
+      progress.report(record);
       stats.iteration_log.push_back(record);
       ++stats.iterations;
       if (!keep_going) break;
@@ -251,9 +267,10 @@ class LockingEngine final {
           std::vector<std::byte> record(1 + token.size());
           record[0] = std::byte{static_cast<std::uint8_t>(locking::RecordKind::kToken)};
           std::memcpy(record.data() + 1, token.data(), token.size());
+          // Queued, sent by send_tokens() once no engine lock is held (a send may wait for
+          // the transport, whose progress thread may be waiting for that lock).
           std::lock_guard guard(token_lock_);
           tokens_.emplace_back(to, std::move(record));
-          tokens_waiting_.store(true, std::memory_order_release);
         },
         [this] { ended_.store(true, std::memory_order_release); }));
     detector_.store(detectors_.back().get(), std::memory_order_release);
@@ -408,8 +425,14 @@ class LockingEngine final {
     const auto payload = record.subspan(1);
     if (kind == locking::RecordKind::kToken) {
       detector().receive_token(source, payload);
+      send_tokens();
       return;
     }
+    apply_record(source, kind, payload);
+    send_lock_batches(true);  // grants and refusals leave at once
+  }
+
+  void apply_record(int source, locking::RecordKind kind, std::span<const std::byte> payload) {
     std::lock_guard guard(activity_);
     detector().received();
     if (passive_) {
@@ -423,7 +446,8 @@ class LockingEngine final {
     } else if (kind == locking::RecordKind::kUpdates) {
       apply_updates(source, payload);
     } else {
-      fail("locking engine: rank ", source, " sent a record of unknown kind ", int(record[0]));
+      fail("locking engine: rank ", source, " sent a record of unknown kind ",
+           static_cast<int>(kind));
     }
   }
 
@@ -487,7 +511,7 @@ class LockingEngine final {
           tbb::simple_partitioner());
     });
     // Every rank has ended the phase here; what is still queued are end tokens.
-    send_tokens();
+    if (transport_ != nullptr) send_tokens();  // an end token a worker did not send
     if (channel_) channel_->flush_all();
     ++details.phases;
     details.token_rounds += detector().rounds();
@@ -510,7 +534,6 @@ class LockingEngine final {
       }
       worked |= start_scopes(w);
       send_lock_batches();
-      if (tokens_waiting_.load(std::memory_order_acquire)) send_tokens();
       if (worked) {
         idle = 0;
         if (w.since_flush >= 256) flush_worker(w);
@@ -671,34 +694,38 @@ class LockingEngine final {
     unsent_.fetch_sub(1, std::memory_order_acq_rel);
   }
 
-  /// Takes the lock manager's batches and sends them, in the order taken.
-  void send_lock_batches() {
-    if (!locks_ || !channel_ || !any_lock_dirty_.exchange(false, std::memory_order_acq_rel)) return;
-    std::lock_guard guard(send_lock_);
+  /// Takes the lock manager's batches and sends them, in the order taken (one message per
+  /// peer and call; the manager accumulates requests, grants and releases meanwhile). From the
+  /// progress thread only when no worker is sending (a worker's send may wait for it).
+  void send_lock_batches(bool from_handler = false) {
+    if (!locks_ || transport_ == nullptr || !any_lock_dirty_.load(std::memory_order_acquire)) {
+      return;
+    }
+    std::unique_lock guard(send_lock_, std::defer_lock);
+    if (from_handler) {
+      if (!guard.try_lock()) return;  // the flag stays set: a worker sends it
+    } else {
+      guard.lock();
+    }
+    if (!any_lock_dirty_.exchange(false, std::memory_order_acq_rel)) return;
     for (int peer = 0; peer < ranks(); ++peer) {
       if (!lock_dirty_[peer].exchange(false, std::memory_order_acq_rel)) continue;
       if (!locks_->take_batch(peer, batch_)) continue;
       record_.assign(1, std::byte{static_cast<std::uint8_t>(locking::RecordKind::kLocks)});
       record_.insert(record_.end(), batch_.begin(), batch_.end());
       detector().sent();
-      appended_.fetch_add(1, std::memory_order_acq_rel);
-      lock_writer_->append(peer, record_);
+      transport_->send(peer, lock_handler_, record_);
     }
   }
 
+  /// Sends the queued termination tokens (no engine lock held).
   void send_tokens() {
     std::vector<std::pair<int, std::vector<std::byte>>> tokens;
     {
       std::lock_guard guard(token_lock_);
       tokens.swap(tokens_);
-      tokens_waiting_.store(false, std::memory_order_release);
     }
-    if (tokens.empty() || !channel_) return;
-    {
-      std::lock_guard guard(send_lock_);
-      for (auto& [to, record] : tokens) lock_writer_->append(to, record);
-    }
-    channel_->flush_all();
+    for (auto& [to, record] : tokens) transport_->send(to, lock_handler_, record);
   }
 
   /// Marks this rank passive when it has no work: scheduler and pipeline empty, every record
@@ -718,10 +745,13 @@ class LockingEngine final {
     if (!no_work()) return;
     const std::uint64_t appended = appended_.load(std::memory_order_acquire);
     if (channel_) channel_->flush_all();
-    std::lock_guard guard(activity_);
-    if (passive_ || !no_work() || appended_.load(std::memory_order_acquire) != appended) return;
-    passive_ = true;
-    detector().set_passive(true);
+    {
+      std::lock_guard guard(activity_);
+      if (passive_ || !no_work() || appended_.load(std::memory_order_acquire) != appended) return;
+      passive_ = true;
+      detector().set_passive(true);
+    }
+    if (transport_ != nullptr) send_tokens();
   }
 
   EngineCore<P> core_;
@@ -747,7 +777,10 @@ class LockingEngine final {
   std::atomic<std::size_t> unsent_{0};      ///< workers holding update entries not yet sent
 
   std::unique_ptr<Channel> channel_;
-  Channel::Writer* lock_writer_ = nullptr;  ///< lock batches and tokens, under send_lock_
+  Transport* transport_ = nullptr;
+  HandlerId lock_handler_ = 0;  ///< lock batches and tokens
+  std::mutex token_lock_;
+  std::vector<std::pair<int, std::vector<std::byte>>> tokens_;
   std::mutex send_lock_;
   std::vector<std::byte> batch_, record_;
   std::unique_ptr<std::atomic<bool>[]> lock_dirty_;
@@ -760,9 +793,6 @@ class LockingEngine final {
   bool passive_ = false;
   std::atomic<bool> ended_{false};
   std::atomic<bool> aborted_{false};  ///< a worker failed: the others stop too
-  std::mutex token_lock_;
-  std::vector<std::pair<int, std::vector<std::byte>>> tokens_;
-  std::atomic<bool> tokens_waiting_{false};
 
   std::uint64_t phase_ = 0;
   std::uint64_t updates_ = 0;
