@@ -454,7 +454,9 @@ class LockingEngine final {
   void apply_updates(int source, std::span<const std::byte> payload) {
     VertexData* data = core_.graph().vertex_data().data();
     const Lid owned = topology().num_owned();
-    const auto [begin, end] = ranges_by_owner_.at(static_cast<std::size_t>(source));
+    // (plain variables: clang before 16 cannot capture structured bindings)
+    const Lid begin = ranges_by_owner_.at(static_cast<std::size_t>(source)).first;
+    const Lid end = ranges_by_owner_[static_cast<std::size_t>(source)].second;
     locking::read_update_entries(
         payload, sizeof(VertexData), source,
         [&](Lid lid, std::uint64_t version, std::span<const std::byte> d) {
