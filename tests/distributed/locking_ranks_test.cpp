@@ -6,10 +6,12 @@
 // (Full-consistency neighbour writes and cut-edge writes: engine_consistency_test.)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -141,6 +143,90 @@ TEST_P(LockingRanks, RealGraphsGiveTheChromaticAnswer) {
   expect_as_chromatic(
       dir, "sssp", "--graph " + facebook + " --symmetrize --source 0",
       "--consistency full --scheduler priority --ranks 2 --transport " + GetParam());
+}
+
+/// The largest difference between two outputs' numbers (vectors compared entry by entry).
+double max_difference(const std::map<std::string, std::string>& a,
+                      const std::map<std::string, std::string>& b) {
+  double worst = 0;
+  for (const auto& [gid, value] : a) {
+    std::istringstream x(value), y(b.at(gid));
+    double u, v;
+    while (x >> u && y >> v) worst = std::max(worst, std::abs(u - v));
+  }
+  return worst;
+}
+
+/// Runs `app args` on the chromatic engine (one rank) and on the locking engine with `options`;
+/// returns both outputs and the locking run's output text.
+struct Pair {
+  std::map<std::string, std::string> chromatic, locking;
+  std::string log;
+};
+Pair run_both(const TempDir& dir, const std::string& app, const std::string& args,
+              const std::string& options) {
+  Pair p;
+  const std::string ref = dir.file(app + "-chromatic.tsv"), out = dir.file(app + "-locking.tsv");
+  test::Result r = test::run(atoll() + " run " + app + " " + args + " --threads 1 --out " + ref);
+  EXPECT_EQ(r.code, 0) << r.output;
+  r = test::run(atoll() + " run " + app + " " + args + " --engine locking --threads 1 " + options +
+                " --out " + out);
+  EXPECT_EQ(r.code, 0) << r.output;
+  p.chromatic = read_values(ref);
+  p.locking = read_values(out);
+  p.log = r.output;
+  EXPECT_FALSE(p.chromatic.empty());
+  EXPECT_EQ(p.chromatic.size(), p.locking.size()) << r.output;
+  return p;
+}
+
+// The library's other apps on the locking engine (issue 15: the engine that lands second adds
+// the tests for the other): exact answers equal, iterative ones within their tolerance,
+// colourings proper, ALS fitted to the generator's noise.
+TEST_P(LockingRanks, LibraryAppsRunOnTheLockingEngine) {
+  TempDir dir;
+  const std::string opts = " --ranks 3 --transport " + GetParam();
+  const std::string kron = dir.file("kron.txt");
+  ASSERT_EQ(test::run(atoll() + " generate kronecker --scale 9 --edge-factor 4 --out " + kron).code,
+            0);
+  for (const char* app : {"kcore", "triangles"}) {
+    Pair p = run_both(dir, app, "--graph " + kron, opts);
+    EXPECT_EQ(p.locking, p.chromatic) << app << "\n" << p.log;
+  }
+  Pair colors = run_both(dir, "coloring", "--graph " + kron, opts);
+  EXPECT_NE(colors.log.find(" 0 conflicts"), std::string::npos) << colors.log;
+
+  const std::string grid = dir.file("grid.el"), priors = dir.file("priors.txt");
+  ASSERT_EQ(test::run(atoll() + " generate grid --rows 12 --cols 12 --out " + grid).code, 0);
+  std::ofstream(priors) << "0 5 1\n143 1 5\n";
+  Pair lbp = run_both(
+      dir, "lbp",
+      "--graph " + grid + " --states 2 --priors " + priors + " --smoothing 0.8 --tol 1e-10",
+      opts + " --scheduler priority");
+  EXPECT_LT(max_difference(lbp.locking, lbp.chromatic), 1e-6) << lbp.log;
+
+  const std::string uni = dir.file("uni.el"), seeds = dir.file("seeds.txt");
+  ASSERT_EQ(test::run(atoll() + " generate uniform --vertices 300 --edges 1500 --weights 1:9 " +
+                      "--out " + uni)
+                .code,
+            0);
+  std::ofstream(seeds) << "1 0\n2 1\n3 2\n";
+  Pair coem = run_both(dir, "coem",
+                       "--graph " + uni + " --types 3 --seeds " + seeds + " --tol 1e-11", opts);
+  EXPECT_LT(max_difference(coem.locking, coem.chromatic), 1e-6) << coem.log;
+
+  const std::string train = dir.file("train.mtx"), test_mtx = dir.file("test.mtx");
+  ASSERT_EQ(test::run(atoll() + " generate ratings --users 300 --items 200 --rank 3 --noise 0.1 " +
+                      "--density 0.1 --out " + train + " --test-out " + test_mtx)
+                .code,
+            0);
+  Pair als = run_both(
+      dir, "als",
+      "--graph " + train + " --test " + test_mtx + " --rank 3 --lambda 0.005 --iterations 10",
+      opts);
+  const auto at = als.log.find("train RMSE ");
+  ASSERT_NE(at, std::string::npos) << als.log;
+  EXPECT_LT(std::stod(als.log.substr(at + 11)), 0.1) << als.log;  // below the noise
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, LockingRanks, testing::Values("ucx", "tcp"));

@@ -188,6 +188,11 @@ class LockingEngine final {
       Timer phase_timer;
       const std::uint64_t before = updates_;
       run_phase(phase, *details);
+      if (cluster != nullptr && locks_) {
+        // Edge and full consistency refresh ghosts only on grants: make every copy current
+        // for the aggregators and the hook, which may read ghosts (ALS's RMSE does).
+        core_.ghosts()->push_all(core_.vertex_arrays());
+      }
       if (cluster != nullptr) {
         updates_ = before +
                    cluster->collectives.allreduce<std::uint64_t>(updates_ - before, ReduceOp::kSum);
