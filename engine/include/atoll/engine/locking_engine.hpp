@@ -239,8 +239,11 @@ class LockingEngine final {
     std::vector<Lid> written_ghosts;  ///< full consistency: ghosts the update wrote
   };
 
+  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+
   /// One worker's state: its records per peer, its schedule sink, its scratch lists.
   struct Worker final : ScheduleSink {
+    Slot own;  ///< vertex consistency: the scope it runs directly
     LockingEngine* engine = nullptr;
     Channel::Writer* writer = nullptr;
     std::vector<std::vector<std::byte>> out;     ///< per peer: update entries not yet sent
@@ -536,10 +539,10 @@ class LockingEngine final {
       bool worked = false;
       std::uint32_t slot;
       while (pop_ready(slot)) {
-        run_update(w, context, slot);
+        run_update(w, context, slots_[slot], slot);
         worked = true;
       }
-      worked |= start_scopes(w);
+      worked |= start_scopes(w, context);
       send_lock_batches();
       if (worked) {
         idle = 0;
@@ -572,8 +575,9 @@ class LockingEngine final {
     return true;
   }
 
-  /// Takes vertices from the scheduler while the pipeline has room and asks for their locks.
-  bool start_scopes(Worker& w) {
+  /// Takes vertices from the scheduler while the pipeline has room and asks for their locks
+  /// (vertex consistency: runs them at once; the scheduler's running state is the lock).
+  bool start_scopes(Worker& w, Context& context) {
     bool started = false;
     PendingVertex batch[16];
     for (;;) {
@@ -589,7 +593,15 @@ class LockingEngine final {
       in_flight_.fetch_sub(want - n, std::memory_order_acq_rel);
       if (n == 0) return started;
       unfinished_.fetch_add(n, std::memory_order_acq_rel);
-      for (std::size_t i = 0; i < n; ++i) start_scope(w, batch[i]);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (locks_) {
+          start_scope(w, batch[i]);
+        } else {
+          w.own.v = batch[i].index;
+          w.own.priority = batch[i].priority;
+          run_update(w, context, w.own, kNoSlot);
+        }
+      }
       started = true;
     }
   }
@@ -604,22 +616,17 @@ class LockingEngine final {
     Slot& slot = slots_[s];
     slot.v = pv.index;
     slot.priority = pv.priority;
-    slot.locked = locks_ != nullptr;
-    if (!locks_) {  // vertex consistency: the scheduler's running state is the lock
-      std::lock_guard guard(ready_lock_);
-      ready_.push_back(s);
-      return;
-    }
+    slot.locked = true;
     scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
     const Topology& t = topology();
     const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
     locks_->request(w.locks, s, hub);
   }
 
-  void run_update(Worker& w, Context& context, std::uint32_t s) {
+  /// Runs the update of `slot` (slots_[s], or the worker's own slot when s is kNoSlot).
+  void run_update(Worker& w, Context& context, Slot& slot, std::uint32_t s) {
     using NeighborData = typename Scope<P>::NeighborData;
     using AdjacentEdgeData = typename Scope<P>::AdjacentEdgeData;
-    Slot& slot = slots_[s];
     VertexData* vertices = core_.graph().vertex_data().data();
     AdjacentEdgeData* edges = core_.graph().edge_data().data();
     constexpr bool kTrackWrites = P::kConsistency == Consistency::kFull;
@@ -660,7 +667,7 @@ class LockingEngine final {
     }
     if (slot.locked) locks_->release(slot.scope);
     scheduler_->finish(slot.v);
-    {
+    if (s != kNoSlot) {
       std::lock_guard guard(free_lock_);
       free_slots_.push_back(s);
     }
