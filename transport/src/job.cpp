@@ -19,9 +19,11 @@ namespace {
 
 /// Largest job detect_job accepts (bootstrap keeps one connection per rank on rank 0).
 constexpr int kMaxJobSize = 65536;
-/// Derived coordinator ports lie in [kDerivedPortBase, kDerivedPortBase + kDerivedPortSpan).
-constexpr std::uint32_t kDerivedPortBase = 20000;
-constexpr std::uint32_t kDerivedPortSpan = 40000;
+/// Derived coordinator ports lie in [kDerivedPortBase, kDerivedPortBase + kDerivedPortSpan):
+/// below Linux's default ephemeral range (32768-60999), where an outgoing connection of any
+/// process may hold the port (seen: "Address already in use" under mpirun in CI).
+constexpr std::uint32_t kDerivedPortBase = 10000;
+constexpr std::uint32_t kDerivedPortSpan = 22000;
 constexpr std::size_t kMaxTokenBytes = 1024;
 
 /// A value and where it came from ("ATOLL_RANK", "--rank"), for error messages.
