@@ -199,9 +199,12 @@ TEST_P(LockingRanks, LibraryAppsRunOnTheLockingEngine) {
   const std::string grid = dir.file("grid.el"), priors = dir.file("priors.txt");
   ASSERT_EQ(test::run(atoll() + " generate grid --rows 12 --cols 12 --out " + grid).code, 0);
   std::ofstream(priors) << "0 5 1\n143 1 5\n";
+  // Weak coupling (exp(-0.5): tanh(0.25) x (degree - 1) < 1), where loopy BP has one fixed
+  // point. At 0.8 this grid has two mirror-image fixed points (ferromagnetic phase) and the
+  // update order chose between them: CI saw the locking engine land on the other one.
   Pair lbp = run_both(
       dir, "lbp",
-      "--graph " + grid + " --states 2 --priors " + priors + " --smoothing 0.8 --tol 1e-10",
+      "--graph " + grid + " --states 2 --priors " + priors + " --smoothing 0.5 --tol 1e-10",
       opts + " --scheduler priority");
   EXPECT_LT(max_difference(lbp.locking, lbp.chromatic), 1e-6) << lbp.log;
 
