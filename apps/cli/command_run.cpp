@@ -37,6 +37,7 @@ struct RunOptions {
   bool no_combine = false;                            ///< Pregel: deliver messages uncombined
   std::size_t message_buffer = std::size_t{8} << 20;  ///< Pregel: bytes per peer and round
   std::size_t pipeline = 1000;                        ///< locking: scopes in flight per rank
+  bool check_serializable = false;                    ///< locking: check the run's history
   std::string out;
   std::string metrics;
   int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
@@ -70,6 +71,8 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
   cmd->add_option("--pipeline", o.pipeline,
                   "Locking: scopes a rank keeps in flight (locks requested, not yet released)")
       ->capture_default_str();
+  cmd->add_flag("--check-serializable", o.check_serializable,
+                "Locking: record every update's reads and writes and check the run serializable");
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
@@ -161,6 +164,11 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   e.message_buffer = o.message_buffer;
   if (o.pipeline == 0) usage_fail("--pipeline must be at least 1, got 0");
   e.pipeline = o.pipeline;
+  if (o.check_serializable && e.engine != EngineKind::kLocking) {
+    usage_fail("--check-serializable is for the locking engine (the ", engine_name(e.engine),
+               " engine has no versions to check)");
+  }
+  e.check_serializable = o.check_serializable;
   e.progress = true;
   return e;
 }

@@ -17,11 +17,16 @@ void LockingDetails::write_json(JsonWriter& j) const {
       .field("remote_schedules", remote_schedules)
       .field("grant_data", grant_data)
       .field("grant_data_skipped", grant_data_skipped);
+  if (serializable_updates > 0) j.field("serializable_updates", serializable_updates);
 }
 
 std::string LockingDetails::summary() const {
-  return str_cat(phases, phases == 1 ? " phase" : " phases", ", pipeline ", pipeline, ", ", scopes,
-                 " locked scopes, ", lock_waits, " lock waits");
+  std::string s = str_cat(phases, phases == 1 ? " phase" : " phases", ", pipeline ", pipeline, ", ",
+                          scopes, " locked scopes, ", lock_waits, " lock waits");
+  if (serializable_updates > 0) {
+    s += str_cat("; serializability: OK (", serializable_updates, " updates checked)");
+  }
+  return s;
 }
 
 }  // namespace atl

@@ -98,6 +98,8 @@ int run_neighbor_writer(Transport& t, Cluster& cluster, GraphPartLoad& part,
   eo.threads = 2;  // two workers per rank: scopes of one rank run concurrently too
   eo.scheduler = SchedulerKind::kFifo;
   eo.pipeline = 64;
+  // The locking engine also checks its history: neighbour writes are versioned writes.
+  eo.check_serializable = eo.engine == EngineKind::kLocking;
   NeighborWriterProgram program;
   run_graphlab(local, program, eo, &cluster, [](auto& engine) {
     engine.init_vertices([](Lid, NeighborCounter& d) { d = {0, 0}; });
@@ -123,6 +125,7 @@ int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const 
   eo.threads = 2;
   eo.pipeline = 64;
   eo.consistency = parse_consistency(consistency);
+  eo.check_serializable = eo.engine == EngineKind::kLocking;
   EdgeCounterProgram program;
   run_graphlab(local, program, eo, &cluster, [](auto& engine) {
     engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });

@@ -46,6 +46,9 @@ struct EngineOptions {
   std::size_t message_buffer = std::size_t{8} << 20;
   /// Locking: scopes each rank keeps between "taken from the scheduler" and "unlocked".
   std::size_t pipeline = 1000;
+  /// Locking: record the versions every update reads and writes and check at the end that the
+  /// run has a serial equivalent (a test of the engine; memory grows with the updates' scopes).
+  bool check_serializable = false;
 };
 
 }  // namespace atl

@@ -22,6 +22,8 @@ class LockingDetails final : public EngineDetails {
   std::uint64_t remote_schedules = 0;    ///< schedule requests sent to other ranks
   std::uint64_t grant_data = 0;          ///< vertex data sent with grants (copy was older)
   std::uint64_t grant_data_skipped = 0;  ///< grants whose requester's copy was current
+  /// --check-serializable: the updates found to have a serial equivalent (0: not checked).
+  std::uint64_t serializable_updates = 0;
 
   void write_json(JsonWriter& json) const override;
   std::string summary() const override;

@@ -50,6 +50,7 @@
 #include "atoll/engine/scheduler.hpp"
 #include "atoll/engine/scope.hpp"
 #include "atoll/engine/scope_locks.hpp"
+#include "atoll/engine/serializability.hpp"
 #include "atoll/engine/termination.hpp"
 #include "atoll/engine/vertex_versions.hpp"
 #include "atoll/transport/channel.hpp"
@@ -110,6 +111,12 @@ class LockingEngine final {
       lock_handler_ = transport_->open_handler(
           [this](int source, std::span<const std::byte> record) { on_record(source, record); });
       lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
+    }
+    if (options.check_serializable) {
+      const auto threads = static_cast<std::uint32_t>(pool().threads());
+      for (std::uint32_t i = 0; i < threads; ++i) {
+        histories_.emplace_back(static_cast<std::uint32_t>(rank()) * threads + i);
+      }
     }
     new_detector();
     setup_seconds_ = setup.seconds();
@@ -218,6 +225,7 @@ class LockingEngine final {
       details->lock_waits = ls.waits;
       stats.bytes_sent += ls.batch_bytes;
     }
+    if (!histories_.empty()) check_history(*details);
     details->refreshes = refreshes_.load();
     details->remote_schedules = remote_schedules_.load();
     details->grant_data = grant_data_.load();
@@ -250,6 +258,8 @@ class LockingEngine final {
     std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
     std::vector<LockItem> locks;
     std::vector<Lid> written;
+    UpdateHistory* history = nullptr;  ///< --check-serializable: this worker's updates
+    std::vector<VersionedAccess> reads, writes;
     std::uint64_t updates = 0;
     std::uint64_t since_flush = 0;
     bool dirty = false;  ///< `out` holds entries (counted in unsent_)
@@ -488,8 +498,10 @@ class LockingEngine final {
   void run_phase(std::uint64_t phase, LockingDetails& details) {
     Cluster* cluster = core_.cluster();
     std::vector<Worker> workers(static_cast<std::size_t>(pool().threads()));
-    for (Worker& w : workers) {
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      Worker& w = workers[i];
       w.engine = this;
+      if (!histories_.empty()) w.history = &histories_[i];
       w.out.resize(static_cast<std::size_t>(ranks()));
       if (cluster != nullptr) w.writer = &channel_->add_writer();
     }
@@ -635,19 +647,23 @@ class LockingEngine final {
     Scope<P> scope(topology(), vertices, static_cast<NeighborData*>(vertices), edges, slot.v,
                    kTrackWrites ? &w.written : nullptr);
     context.set_priority(slot.priority);
+    if (w.history != nullptr) record_reads(w, slot.v);
     core_.program().update(scope, context);
     const Lid owned = topology().num_owned();
     const std::uint64_t version = versions_.bump(slot.v);
+    if (w.history != nullptr) w.writes.push_back({topology().gid(slot.v), version});
     slot.written_ghosts.clear();
     if constexpr (kTrackWrites) {
       std::sort(w.written.begin(), w.written.end());
       w.written.erase(std::unique(w.written.begin(), w.written.end()), w.written.end());
       for (Lid n : w.written) {
         if (n == slot.v) continue;
-        versions_.bump(n);
+        const std::uint64_t written = versions_.bump(n);
+        if (w.history != nullptr) w.writes.push_back({topology().gid(n), written});
         if (n >= owned) slot.written_ghosts.push_back(n);
       }
     }
+    if (w.history != nullptr) w.history->add(w.reads, w.writes);
     if (core_.cluster() != nullptr) {
       if (!locks_) {  // vertex consistency: the new data to every replica, before the requests
         for (const Replica& r : topology().replicas(slot.v)) {
@@ -676,6 +692,59 @@ class LockingEngine final {
     ++w.since_flush;
     // Last: the update's records are counted as unsent before it stops counting as unfinished.
     unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  /// --check-serializable: the versions of the centre and the neighbours an update is about
+  /// to read (under edge and full consistency its locks hold them still).
+  void record_reads(Worker& w, Lid v) {
+    const Topology& t = topology();
+    w.reads.clear();
+    w.writes.clear();
+    w.reads.push_back({t.gid(v), versions_.get(v)});
+    for (Lid n : t.in_neighbors(v)) {
+      if (n != v) w.reads.push_back({t.gid(n), versions_.get(n)});
+    }
+    for (Lid n : t.out_neighbors(v)) {
+      if (n != v) w.reads.push_back({t.gid(n), versions_.get(n)});
+    }
+  }
+
+  /// --check-serializable, collective: every rank's update histories go to rank 0, which
+  /// checks that the run had a serial equivalent; a violation fails the run on every rank.
+  void check_history(LockingDetails& details) {
+    UpdateHistory mine;
+    for (const UpdateHistory& h : histories_) mine.append(h);
+    Cluster* cluster = core_.cluster();
+    SerializabilityReport report;
+    if (cluster == nullptr) {
+      report = check_serializable(mine);
+    } else {
+      std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks()));
+      out[0] = mine.encode();
+      std::vector<std::vector<std::byte>> in = cluster->exchange.all_to_all(std::move(out));
+      std::string verdict;
+      if (rank() == 0) {
+        UpdateHistory all;
+        for (std::size_t r = 0; r < in.size(); ++r) {
+          all.append(UpdateHistory::decode(in[r], static_cast<int>(r)));
+        }
+        report = check_serializable(all);
+        verdict = report.ok ? str_cat("ok ", report.updates) : report.violation;
+      }
+      cluster->collectives.broadcast(0, verdict);
+      report.ok = verdict.starts_with("ok ");
+      report.updates = report.ok ? std::stoull(verdict.substr(3)) : 0;
+      report.violation = report.ok ? std::string() : verdict;
+    }
+    if (!report.ok) {
+      constexpr std::size_t kShown = 600;
+      if (report.violation.size() > kShown) {
+        report.violation.resize(kShown);
+        report.violation += " ...";
+      }
+      fail("serializability check failed: ", report.violation);
+    }
+    details.serializable_updates = report.updates;
   }
 
   void schedule_from_update(Worker& w, Lid v, double priority) {
@@ -780,6 +849,7 @@ class LockingEngine final {
   std::vector<Lid> owner_lids_;                       ///< per ghost: its lid at its owner
   std::vector<std::pair<Lid, Lid>> ranges_by_owner_;  ///< per rank: its ghosts' lid range here
   std::vector<ScheduleRequest> between_phases_;
+  std::vector<UpdateHistory> histories_;  ///< --check-serializable: one per worker
 
   std::vector<Slot> slots_;
   SpinLock free_lock_;
