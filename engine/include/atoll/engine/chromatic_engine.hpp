@@ -204,6 +204,10 @@ class ChromaticEngine final : private ScheduleSink {
   }
 
  private:
+  /// Vertices a worker takes from a sparse step's scheduler at a time (small: a sparse step
+  /// may hold only a few dozen vertices, and the schedulers steal per slot, not per vertex).
+  static constexpr std::size_t kPopBatch = 16;
+
   WorkerPool& pool() { return core_.pool(); }
 
   /// Where a vertex lives in the schedulers: which one, and its index there.
@@ -320,13 +324,15 @@ class ChromaticEngine final : private ScheduleSink {
             Context context(*this, core_.aggregators(), sweep);
             std::vector<Lid>& changed = changed_.local();
             std::uint64_t local = 0;
-            std::uint32_t index = 0;
-            while (sched.pop(index)) {
-              const Lid v = members[index];
-              context.set_priority(sched.priority(index));
-              update(context, v);
-              ++local;
-              if (record_changed) changed.push_back(v);
+            std::uint32_t batch[kPopBatch];  // one scheduler lock per batch, not per vertex
+            while (const std::size_t n = sched.pop_batch(batch)) {
+              for (std::size_t i = 0; i < n; ++i) {
+                const Lid v = members[batch[i]];
+                context.set_priority(sched.priority(batch[i]));
+                update(context, v);
+                if (record_changed) changed.push_back(v);
+              }
+              local += n;
             }
             updates.fetch_add(local, std::memory_order_relaxed);
           },
