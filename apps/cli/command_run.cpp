@@ -3,6 +3,7 @@
 // On several ranks (`--ranks N`, or started by atoll launch / mpirun / srun) every rank loads
 // its part, the engine runs across the ranks, and rank 0 gathers the values and reports.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -38,6 +39,9 @@ struct RunOptions {
   std::size_t message_buffer = std::size_t{8} << 20;  ///< Pregel: bytes per peer and round
   std::size_t pipeline = 1000;                        ///< locking: scopes in flight per rank
   bool check_serializable = false;                    ///< locking: check the run's history
+  double timeout = 0;                                 ///< seconds; 0: none
+  std::uint64_t max_updates = 0;                      ///< 0: none
+  std::uint64_t sync_every = 0;                       ///< locking: updates per phase; 0: none
   std::string out;
   std::string metrics;
   int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
@@ -73,6 +77,12 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
       ->capture_default_str();
   cmd->add_flag("--check-serializable", o.check_serializable,
                 "Locking: record every update's reads and writes and check the run serializable");
+  cmd->add_option("--timeout", o.timeout,
+                  "Stop after this many seconds (chromatic: after a sweep; Pregel: a superstep)");
+  cmd->add_option("--max-updates", o.max_updates,
+                  "Stop after this many updates over all ranks (Pregel: compute calls)");
+  cmd->add_option("--sync-every", o.sync_every,
+                  "Locking: run the aggregators and the app's hook every N updates");
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
@@ -169,6 +179,17 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
                " engine has no versions to check)");
   }
   e.check_serializable = o.check_serializable;
+  if (!(o.timeout >= 0) || std::isinf(o.timeout)) {
+    usage_fail("--timeout must be a non-negative number of seconds, got ", o.timeout);
+  }
+  e.timeout = o.timeout;
+  e.max_updates = o.max_updates;
+  if (o.sync_every > 0 && e.engine != EngineKind::kLocking) {
+    usage_fail("--sync-every is for the locking engine (the ", engine_name(e.engine),
+               " engine syncs at the end of each ",
+               e.engine == EngineKind::kPregel ? "superstep" : "sweep", ")");
+  }
+  e.sync_every = o.sync_every;
   e.progress = true;
   return e;
 }
@@ -295,6 +316,11 @@ void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std:
               app.name.c_str(), s.engine.c_str(), static_cast<unsigned long long>(s.iterations),
               static_cast<unsigned long long>(s.updates), s.seconds, s.setup_seconds,
               s.details ? "; " : "", s.details ? s.details->summary().c_str() : "");
+  if (!s.stopped_by.empty()) {
+    std::printf("%s: stopped by %s after %llu updates, %llu vertices still scheduled\n",
+                app.name.c_str(), s.stopped_by.c_str(), static_cast<unsigned long long>(s.updates),
+                static_cast<unsigned long long>(s.still_scheduled));
+  }
   for (std::size_t r = 0; r < ranks.size(); ++r) {
     unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0;
     std::sscanf(ranks[r].c_str(), "%llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes);

@@ -200,7 +200,7 @@ BpRun run_belief_propagation(Topology graph, const BpParams& params, const Engin
     engine.schedule_all(1.0);
     return engine.run();
   });
-  run.converged = run.stats.iterations < options.max_iterations;
+  run.converged = run.stats.iterations < options.max_iterations && run.stats.stopped_by.empty();
   // Beliefs from the final messages (every local edge copy is current after the run).
   const Lid n = t.num_owned();
   run.beliefs.resize(std::size_t{n} * k);

@@ -54,6 +54,9 @@ void write_run_stats(JsonWriter& j, const RunStats& s) {
       .field("updates", s.updates)
       .field("bytes_sent_rank0", s.bytes_sent)
       .field("bytes_lower_bound_rank0", s.lower_bound);
+  if (!s.stopped_by.empty()) {
+    j.field("stopped_by", s.stopped_by).field("still_scheduled", s.still_scheduled);
+  }
   j.key("iteration_log").begin_array();
   for (const IterationRecord& r : s.iteration_log) {
     j.begin_object()

@@ -54,6 +54,8 @@ RunStats to_run_stats(const PregelStats& s) {
   r.ranks = s.ranks;
   r.bytes_sent = s.bytes_sent;
   r.lower_bound = s.lower_bound;
+  r.stopped_by = s.stopped_by;
+  r.still_scheduled = s.still_active;
   for (const SuperstepRecord& step : s.log) {
     IterationRecord it;
     it.iteration = step.superstep;

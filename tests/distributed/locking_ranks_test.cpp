@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
@@ -313,8 +314,17 @@ TEST_P(LockingRanks, CheckSerializableAcceptsLockedRunsAndCatchesUnlockedOnes) {
   // Dynamic under edge consistency; static sweeps under full (slower: scopes overlap more).
   for (const char* options :
        {" --dynamic --consistency edge", " --iterations 5 --consistency full"}) {
-    test::Result r = test::run(run + " --ranks 3" + options);
+    test::Result r = test::run(run + " --ranks 3" + options + " --metrics " + dir.file("m.json"));
     ASSERT_EQ(r.code, 0) << r.output;
+    // The engine's metrics: lock waits of every locked scope, a timeline, bytes per update.
+    std::ifstream in(dir.file("m.json"));
+    const std::string metrics((std::istreambuf_iterator<char>(in)), {});
+    const std::string waits = "\"lock_wait_ns_rank0\":{\"count\":";
+    const auto w = metrics.find(waits);
+    ASSERT_NE(w, std::string::npos) << metrics;
+    EXPECT_GT(std::stoull(metrics.substr(w + waits.size())), 0u) << metrics;
+    EXPECT_NE(metrics.find("\"timeline_rank0\":[{\"seconds\":"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("\"bytes_per_update_rank0\":"), std::string::npos) << metrics;
     const auto at = r.output.find(" iterations, ");  // "N iterations, M updates, "
     ASSERT_NE(at, std::string::npos) << r.output;
     const auto begin = at + std::string(" iterations, ").size();
@@ -330,6 +340,55 @@ TEST_P(LockingRanks, CheckSerializableAcceptsLockedRunsAndCatchesUnlockedOnes) {
   EXPECT_NE(r.output.find("serializability check failed: precedence cycle: update "),
             std::string::npos)
       << r.output;
+}
+
+// --timeout and --max-updates stop every engine (the chromatic engine after a sweep, Pregel
+// after a superstep, the locking engine at once) with the result so far and a line saying so;
+// --sync-every ends the locking engine's phases early without changing its answer.
+TEST_P(LockingRanks, LimitsStopEveryEngineAndSyncEveryKeepsTheAnswer) {
+  TempDir dir;
+  const std::string graph = dir.file("uniform.el");
+  ASSERT_EQ(
+      test::run(atoll() + " generate uniform --vertices 2000 --edges 16000 --out " + graph).code,
+      0);
+  const std::string ranks = " --ranks 2 --threads 1 --transport " + GetParam();
+  // Without a limit these runs would take hours (no tolerance, a billion sweeps).
+  const std::string endless = " run pagerank --graph " + graph + " --tol 0 --iterations 1000000000";
+  for (const char* engine : {"chromatic", "locking"}) {
+    test::Result r = test::run(atoll() + endless + " --engine " + engine + ranks +
+                               " --timeout 0.5 --out " + dir.file("timeout.tsv"));
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("pagerank: stopped by --timeout after "), std::string::npos)
+        << r.output;
+    EXPECT_EQ(read_values(dir.file("timeout.tsv")).size(), 2000u);
+    r = test::run(atoll() + endless + " --engine " + engine + ranks + " --max-updates 50000");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const std::string key = "pagerank: stopped by --max-updates after ";
+    const auto at = r.output.find(key);
+    ASSERT_NE(at, std::string::npos) << r.output;
+    const std::uint64_t updates = std::stoull(r.output.substr(at + key.size()));
+    EXPECT_GE(updates, 50000u) << r.output;
+    // The chromatic engine stops after the sweep that crossed the limit; the locking engine
+    // within the updates its workers had in flight.
+    EXPECT_LT(updates, 50000u + 2000u) << r.output;
+  }
+  test::Result r = test::run(atoll() + " run sssp --graph " + graph +
+                             " --source 0 --engine pregel --max-updates 1" + ranks);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("sssp: stopped by --max-updates after 2000 updates"), std::string::npos)
+      << r.output;
+
+  // --sync-every: phases of at most ~N updates, and the same distances as the chromatic engine.
+  const std::string grid = dir.file("grid.el");
+  ASSERT_EQ(
+      test::run(atoll() + " generate grid --rows 40 --cols 40 --weights 1:9 --out " + grid).code,
+      0);
+  const std::string sssp = "--graph " + grid + " --source 0";
+  r = test::run(atoll() + " run sssp " + sssp + " --engine locking --sync-every 300 --metrics " +
+                dir.file("m.json") + ranks + " --out " + dir.file("sync.tsv"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("phase 3:"), std::string::npos) << r.output;
+  EXPECT_EQ(read_values(dir.file("sync.tsv")), read_values(reference(dir, "sssp", sssp)));
 }
 
 TEST(LockingUsage, BadOptionsAreUsageErrors) {
@@ -348,6 +407,12 @@ TEST(LockingUsage, BadOptionsAreUsageErrors) {
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("--check-serializable is for the locking engine"), std::string::npos)
       << r.output;
+  r = test::run(atoll() + " run cc " + in.cc + " --sync-every 100");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--sync-every is for the locking engine"), std::string::npos) << r.output;
+  r = test::run(atoll() + " run cc " + in.cc + " --timeout -1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--timeout must be"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -43,6 +43,7 @@
 #include "atoll/engine/program.hpp"
 #include "atoll/engine/progress_line.hpp"
 #include "atoll/engine/request_set.hpp"
+#include "atoll/engine/run_limits.hpp"
 #include "atoll/engine/scheduler.hpp"
 #include "atoll/engine/scope.hpp"
 
@@ -196,6 +197,15 @@ class ChromaticEngine final : private ScheduleSink {
             cluster->collectives.allreduce<std::uint32_t>(pending ? 1 : 0, ReduceOp::kMax) != 0;
       }
       if (!pending) break;
+      stats.stopped_by = limit_reached(core_.options(), updates_, total.seconds(), cluster);
+      if (!stats.stopped_by.empty()) {
+        for (const auto& s : schedulers_) stats.still_scheduled += s->export_pending().size();
+        if (cluster != nullptr) {
+          stats.still_scheduled =
+              cluster->collectives.allreduce<std::uint64_t>(stats.still_scheduled, ReduceOp::kSum);
+        }
+        break;
+      }
     }
     stats.updates = updates_;
     stats.seconds = total.seconds();

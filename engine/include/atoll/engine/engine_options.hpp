@@ -49,6 +49,13 @@ struct EngineOptions {
   /// Locking: record the versions every update reads and writes and check at the end that the
   /// run has a serial equivalent (a test of the engine; memory grows with the updates' scopes).
   bool check_serializable = false;
+  /// Stop once the run has taken this many seconds (0: no limit); RunStats::stopped_by says so.
+  double timeout = 0;
+  /// Stop once this many updates (Pregel: compute calls) have run over all ranks (0: none).
+  std::uint64_t max_updates = 0;
+  /// Locking: end a phase (run the aggregators and the hook) every this many updates over all
+  /// ranks (0: only when nothing is scheduled).
+  std::uint64_t sync_every = 0;
 };
 
 }  // namespace atl

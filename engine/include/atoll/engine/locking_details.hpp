@@ -1,13 +1,41 @@
 // The locking engine's own figures: its pipeline, phases, lock traffic and the ghost cache.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "atoll/engine/run_stats.hpp"
 
 namespace atl {
+
+/// Durations in power-of-two nanosecond buckets: cheap to add on a hot path, percentiles
+/// within a factor of two.
+class LatencyHistogram {
+ public:
+  void add(std::chrono::steady_clock::duration d);
+  void merge(const LatencyHistogram& other);
+  std::uint64_t count() const { return count_; }
+  /// The upper bound of the bucket holding quantile q (0 < q <= 1), in nanoseconds.
+  std::uint64_t quantile_ns(double q) const;
+  std::uint64_t max_ns() const { return max_ns_; }
+
+ private:
+  std::array<std::uint64_t, 64> buckets_{};  ///< bucket b: [2^(b-1), 2^b) ns; 0: 0 ns
+  std::uint64_t count_ = 0;
+  std::uint64_t max_ns_ = 0;
+};
+
+/// One point of a rank's progress: seconds since the run began, updates so far, scopes in
+/// the pipeline.
+struct TimelineSample {
+  double seconds = 0;
+  std::uint64_t updates = 0;
+  std::uint64_t in_flight = 0;
+};
 
 class LockingDetails final : public EngineDetails {
  public:
@@ -24,6 +52,9 @@ class LockingDetails final : public EngineDetails {
   std::uint64_t grant_data_skipped = 0;  ///< grants whose requester's copy was current
   /// --check-serializable: the updates found to have a serial equivalent (0: not checked).
   std::uint64_t serializable_updates = 0;
+  LatencyHistogram lock_wait;            ///< this rank: from a scope's lock request to its update
+  std::vector<TimelineSample> timeline;  ///< this rank, every 50 ms
+  double bytes_per_update = 0;           ///< this rank: bytes sent / its updates
 
   void write_json(JsonWriter& json) const override;
   std::string summary() const override;

@@ -47,6 +47,7 @@
 #include "atoll/engine/locking_details.hpp"
 #include "atoll/engine/locking_records.hpp"
 #include "atoll/engine/progress_line.hpp"
+#include "atoll/engine/run_limits.hpp"
 #include "atoll/engine/scheduler.hpp"
 #include "atoll/engine/scope.hpp"
 #include "atoll/engine/scope_locks.hpp"
@@ -112,6 +113,7 @@ class LockingEngine final {
           [this](int source, std::span<const std::byte> record) { on_record(source, record); });
       lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
     }
+    worker_stats_ = std::make_unique<WorkerStats[]>(static_cast<std::size_t>(pool().threads()));
     if (options.check_serializable) {
       const auto threads = static_cast<std::uint32_t>(pool().threads());
       for (std::uint32_t i = 0; i < threads; ++i) {
@@ -191,9 +193,11 @@ class LockingEngine final {
     // No rank may send a refresh before every rank has applied the push above (it would be
     // overwritten by the older pushed data).
     if (cluster != nullptr) cluster->collectives.barrier();
+    run_timer_.reset();
     for (std::uint64_t phase = 0; phase < core_.options().max_iterations; ++phase) {
       Timer phase_timer;
       const std::uint64_t before = updates_;
+      set_phase_quota();
       run_phase(phase, *details);
       if (cluster != nullptr && locks_) {
         // Edge and full consistency refresh ghosts only on grants: make every copy current
@@ -216,6 +220,11 @@ class LockingEngine final {
         pending = cluster->collectives.allreduce<std::uint64_t>(pending, ReduceOp::kSum);
       }
       if (pending == 0) break;
+      stats.stopped_by = limit_reached(core_.options(), updates_, total.seconds(), cluster);
+      if (!stats.stopped_by.empty()) {
+        stats.still_scheduled = pending;
+        break;
+      }
     }
     if (locks_) {
       const LockStats ls = locks_->stats();
@@ -226,11 +235,19 @@ class LockingEngine final {
       stats.bytes_sent += ls.batch_bytes;
     }
     if (!histories_.empty()) check_history(*details);
+    std::uint64_t local_updates = 0;
+    for (int i = 0; i < pool().threads(); ++i) {
+      details->lock_wait.merge(worker_stats_[i].lock_wait);
+      local_updates += worker_stats_[i].updates.load(std::memory_order_relaxed);
+    }
+    details->timeline = std::move(timeline_);
     details->refreshes = refreshes_.load();
     details->remote_schedules = remote_schedules_.load();
     details->grant_data = grant_data_.load();
     details->grant_data_skipped = grant_skipped_.load();
     stats.bytes_sent += update_bytes_.load();
+    details->bytes_per_update =
+        local_updates > 0 ? static_cast<double>(stats.bytes_sent) / local_updates : 0;
     stats.updates = updates_;
     stats.seconds = total.seconds();
     stats.details = std::move(details);
@@ -243,8 +260,9 @@ class LockingEngine final {
     Lid v = 0;
     double priority = 0;
     ScopeId scope = 0;
-    bool locked = false;              ///< holds locks in the lock manager (edge, full)
-    std::vector<Lid> written_ghosts;  ///< full consistency: ghosts the update wrote
+    bool locked = false;  ///< holds locks in the lock manager (edge, full)
+    std::chrono::steady_clock::time_point requested;  ///< when its locks were requested
+    std::vector<Lid> written_ghosts;                  ///< full consistency: ghosts the update wrote
   };
 
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
@@ -253,6 +271,7 @@ class LockingEngine final {
   struct Worker final : ScheduleSink {
     Slot own;  ///< vertex consistency: the scope it runs directly
     LockingEngine* engine = nullptr;
+    std::size_t index = 0;  ///< into worker_stats_
     Channel::Writer* writer = nullptr;
     std::vector<std::vector<std::byte>> out;     ///< per peer: update entries not yet sent
     std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
@@ -501,6 +520,7 @@ class LockingEngine final {
     for (std::size_t i = 0; i < workers.size(); ++i) {
       Worker& w = workers[i];
       w.engine = this;
+      w.index = i;
       if (!histories_.empty()) w.history = &histories_[i];
       w.out.resize(static_cast<std::size_t>(ranks()));
       if (cluster != nullptr) w.writer = &channel_->add_writer();
@@ -542,18 +562,52 @@ class LockingEngine final {
     if (cluster != nullptr) cluster->collectives.barrier();
   }
 
+  /// Worker 0 records (seconds, this rank's updates, scopes in flight) every kSampleSeconds.
+  void sample_timeline() {
+    const double now = run_timer_.seconds();
+    if (now < next_sample_ || timeline_.size() >= kMaxSamples) return;
+    next_sample_ = now + kSampleSeconds;
+    std::uint64_t done = 0;
+    for (int i = 0; i < pool().threads(); ++i) {
+      done += worker_stats_[i].updates.load(std::memory_order_relaxed);
+    }
+    timeline_.push_back({now, done, in_flight_.load(std::memory_order_relaxed)});
+  }
+
+  /// This rank's share of the updates the phase may run before it ends early (--sync-every,
+  /// --max-updates; 0: no limit).
+  void set_phase_quota() {
+    const EngineOptions& o = core_.options();
+    const auto share = [&](std::uint64_t n) { return (n + ranks() - 1) / ranks(); };
+    std::uint64_t quota = o.sync_every > 0 ? share(o.sync_every) : 0;
+    if (o.max_updates > updates_) {
+      const std::uint64_t rest = share(o.max_updates - updates_);
+      quota = quota == 0 ? rest : std::min(quota, rest);
+    }
+    phase_quota_ = quota;
+    phase_updates_.store(0, std::memory_order_relaxed);
+    draining_.store(false, std::memory_order_release);
+  }
+
   void worker_loop(Worker& w) {
     Context context(w, core_.aggregators(), phase_);
     unsigned idle = 0;
     Transport* transport = core_.cluster() != nullptr ? &core_.cluster()->transport : nullptr;
+    const double timeout = core_.options().timeout;
     while (!ended_.load(std::memory_order_acquire)) {
       if (aborted_.load(std::memory_order_acquire)) return;
+      if (timeout > 0 && run_timer_.seconds() >= timeout) {
+        draining_.store(true, std::memory_order_release);
+      }
       bool worked = false;
       std::uint32_t slot;
       while (pop_ready(slot)) {
+        worker_stats_[w.index].lock_wait.add(std::chrono::steady_clock::now() -
+                                             slots_[slot].requested);
         run_update(w, context, slots_[slot], slot);
         worked = true;
       }
+      if (w.index == 0) sample_timeline();
       worked |= start_scopes(w, context);
       send_lock_batches();
       if (worked) {
@@ -593,6 +647,7 @@ class LockingEngine final {
     bool started = false;
     PendingVertex batch[16];
     for (;;) {
+      if (draining_.load(std::memory_order_acquire)) return started;  // a limit: no new scopes
       const std::size_t room = pipeline_ - in_flight_.load(std::memory_order_relaxed);
       if (room == 0 || room > pipeline_) return started;
       const std::size_t want = std::min<std::size_t>(room, std::size(batch));
@@ -629,6 +684,7 @@ class LockingEngine final {
     slot.v = pv.index;
     slot.priority = pv.priority;
     slot.locked = true;
+    slot.requested = std::chrono::steady_clock::now();
     scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
     const Topology& t = topology();
     const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
@@ -690,6 +746,12 @@ class LockingEngine final {
     in_flight_.fetch_sub(1, std::memory_order_acq_rel);
     ++w.updates;
     ++w.since_flush;
+    std::atomic<std::uint64_t>& done = worker_stats_[w.index].updates;  // one writer: no RMW
+    done.store(done.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    if (phase_quota_ != 0 &&
+        phase_updates_.fetch_add(1, std::memory_order_relaxed) + 1 >= phase_quota_) {
+      draining_.store(true, std::memory_order_release);
+    }
     // Last: the update's records are counted as unsent before it stops counting as unfinished.
     unfinished_.fetch_sub(1, std::memory_order_acq_rel);
   }
@@ -817,7 +879,8 @@ class LockingEngine final {
   void try_passive() {
     auto no_work = [&] {
       return unfinished_.load(std::memory_order_acquire) == 0 &&
-             unsent_.load(std::memory_order_acquire) == 0 && scheduler_->idle() &&
+             unsent_.load(std::memory_order_acquire) == 0 &&
+             (scheduler_->idle() || draining_.load(std::memory_order_acquire)) &&
              (!locks_ || (!any_lock_dirty_.load(std::memory_order_acquire) &&
                           !locks_->has_outgoing() && locks_->active_scopes() == 0));
     };
@@ -851,12 +914,27 @@ class LockingEngine final {
   std::vector<ScheduleRequest> between_phases_;
   std::vector<UpdateHistory> histories_;  ///< --check-serializable: one per worker
 
+  /// Per worker, on its own cache line: updates run (whole run) and lock waits (edge, full).
+  struct alignas(64) WorkerStats {
+    std::atomic<std::uint64_t> updates{0};
+    LatencyHistogram lock_wait;
+  };
+  static constexpr double kSampleSeconds = 0.05;
+  static constexpr std::size_t kMaxSamples = 100000;
+  std::unique_ptr<WorkerStats[]> worker_stats_;
+  std::vector<TimelineSample> timeline_;  ///< worker 0 only
+  double next_sample_ = 0;
+
   std::vector<Slot> slots_;
   SpinLock free_lock_;
   std::vector<std::uint32_t> free_slots_;
   SpinLock ready_lock_;
   std::vector<std::uint32_t> ready_;
-  std::atomic<std::size_t> in_flight_{0};   ///< slots reserved or in use
+  std::atomic<std::size_t> in_flight_{0};  ///< slots reserved or in use
+  Timer run_timer_;                        ///< since run() began (--timeout)
+  std::uint64_t phase_quota_ = 0;          ///< set_phase_quota()
+  std::atomic<std::uint64_t> phase_updates_{0};
+  std::atomic<bool> draining_{false};       ///< a limit was reached: finish what is in flight
   std::atomic<std::size_t> unfinished_{0};  ///< popped from the scheduler, not yet finished
   std::atomic<std::size_t> unsent_{0};      ///< workers holding update entries not yet sent
 

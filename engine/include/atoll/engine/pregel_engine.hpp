@@ -34,6 +34,7 @@
 #include "atoll/engine/pregel_stats.hpp"
 #include "atoll/engine/pregel_vertex.hpp"
 #include "atoll/engine/progress_line.hpp"
+#include "atoll/engine/run_limits.hpp"
 #include "atoll/engine/worker_pool.hpp"
 #include "atoll/graph/local_graph.hpp"
 
@@ -169,6 +170,11 @@ class PregelEngine {
         break;
       }
       if (all.not_halted == 0 && all.receivers == 0) break;
+      stats.stopped_by = limit_reached(options_, stats.computes, total.seconds(), cluster_);
+      if (!stats.stopped_by.empty()) {
+        stats.still_active = all.not_halted + all.receivers;
+        break;
+      }
     }
     stats.seconds = total.seconds();
     stats.combined = messages_->combining();

@@ -35,6 +35,8 @@ struct PregelStats {
   std::uint64_t lower_bound = 0;
   bool combined = false;  ///< messages went through the program's combiner
   bool stopped_by_master = false;
+  std::string stopped_by;          ///< "--timeout" or "--max-updates" when a limit ended the run
+  std::uint64_t still_active = 0;  ///< then: vertices not halted plus vertices with messages
   std::vector<SuperstepRecord> log;
 };
 

@@ -45,6 +45,9 @@ struct RunStats {
   std::uint64_t bytes_sent = 0;   ///< this rank's traffic to other ranks during the run
   std::uint64_t lower_bound = 0;  ///< its lower bound (changed boundary data x replicas)
   std::vector<IterationRecord> iteration_log;
+  std::string stopped_by;  ///< "--timeout" or "--max-updates" when a limit ended it
+  /// Vertices scheduled when a limit ended it, all ranks (Pregel: not halted + receivers).
+  std::uint64_t still_scheduled = 0;
   std::shared_ptr<const EngineDetails> details;  ///< may be null
 };
 
