@@ -109,6 +109,7 @@ std::uint64_t count_distinct(std::vector<Gid> values, Cluster* cluster) {
   for (const auto& bytes : cluster->exchange.all_to_all(std::move(out))) {
     if (bytes.size() % sizeof(Gid) != 0)
       fail("labelprop: a label message of ", bytes.size(), " bytes");
+    if (bytes.empty()) continue;  // (memcpy from an empty vector's null data is undefined)
     const std::size_t at = mine.size();
     mine.resize(at + bytes.size() / sizeof(Gid));
     std::memcpy(mine.data() + at, bytes.data(), bytes.size());

@@ -24,7 +24,7 @@ void PregelAggregatorTable::set_values(std::span<const std::byte> bytes) {
   if (bytes.size() != values_.size()) {
     fail("aggregator values of ", bytes.size(), " bytes where ", values_.size(), " were expected");
   }
-  std::memcpy(values_.data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(values_.data(), bytes.data(), bytes.size());
 }
 
 }  // namespace atl
