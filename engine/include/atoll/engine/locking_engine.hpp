@@ -620,10 +620,34 @@ class LockingEngine final {
       if (channel_) channel_->flush_if_due();
       if (transport != nullptr) transport->check_peers();  // a dead peer: PeerFailure names it
       try_passive();
+      if (transport != nullptr && locks_ && in_flight_.load(std::memory_order_acquire) > 0) {
+        await_grants(*transport);  // scopes wait for grants: drive the network for them
+        idle = 0;
+        continue;
+      }
       backoff(idle);
     }
     flush_worker(w);
   }
+
+  /// A worker whose scopes wait for grants drives the network itself for up to
+  /// kAwaitSeconds, so a grant is handled the moment it arrives instead of after a wake-up of
+  /// the progress thread and of this worker (two context switches per lock round trip).
+  void await_grants(Transport& transport) {
+    const auto until = std::chrono::steady_clock::now() + kAwait;
+    transport.wait_for([&] {
+      if (ended_.load(std::memory_order_acquire) || aborted_.load(std::memory_order_acquire) ||
+          any_lock_dirty_.load(std::memory_order_acquire)) {
+        return true;
+      }
+      {
+        std::lock_guard guard(ready_lock_);
+        if (!ready_.empty()) return true;
+      }
+      return std::chrono::steady_clock::now() >= until;
+    });
+  }
+  static constexpr std::chrono::microseconds kAwait{200};
 
   static void backoff(unsigned& idle) {
     if (++idle < 64) {
