@@ -631,7 +631,7 @@ class LockingEngine final {
   }
 
   /// A worker whose scopes wait for grants drives the network itself for up to
-  /// kAwaitSeconds, so a grant is handled the moment it arrives instead of after a wake-up of
+  /// kAwait, so a grant is handled the moment it arrives instead of after a wake-up of
   /// the progress thread and of this worker (two context switches per lock round trip).
   void await_grants(Transport& transport) {
     const auto until = std::chrono::steady_clock::now() + kAwait;
