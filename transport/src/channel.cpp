@@ -121,8 +121,11 @@ Channel::Channel(Transport& transport, RecordHandler on_record, const ChannelOpt
   if (options.batch_bytes == 0) usage_fail("channel batch size must be positive");
   State* s = state_.get();
   s->last_flush.store(Clock::now().time_since_epoch().count());
-  s->id = transport.open_handler(
-      [s](int source, std::span<const std::byte> batch) { s->receive(source, batch); });
+  // The id is stored before the handler is reachable: receive() names it in its errors.
+  transport.open_handler([s](HandlerId id) -> MessageHandler {
+    s->id = id;
+    return [s](int source, std::span<const std::byte> batch) { s->receive(source, batch); };
+  });
 }
 
 Channel::~Channel() {

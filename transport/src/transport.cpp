@@ -647,13 +647,22 @@ HandlerId Transport::add_system_handler(MessageHandler handler) {
 }
 
 HandlerId Transport::open_handler(MessageHandler handler) {
+  if (!handler) fail("open_handler: empty handler");
+  return open_handler([&handler](HandlerId) { return std::move(handler); });
+}
+
+HandlerId Transport::open_handler(const std::function<MessageHandler(HandlerId)>& make) {
   State& s = *state_;
   if (!s.started) fail("open_handler before start() (use add_handler)");
   if (State::lock_holder == &s) fail("opening a handler inside a message handler");
-  if (!handler) fail("open_handler: empty handler");
+  // The handler is built and installed under the backend lock, which every delivery holds:
+  // whatever make() stores happens before the handler's first call.
   const HandlerId opened = s.with_backend([&](Backend&) {
     if (s.next_opened == std::numeric_limits<HandlerId>::max()) fail("out of handler ids");
-    const HandlerId id = s.next_opened++;
+    const HandlerId id = s.next_opened;
+    MessageHandler handler = make(id);
+    if (!handler) fail("open_handler: empty handler");
+    ++s.next_opened;
     if (s.handlers.size() <= id) s.handlers.resize(std::size_t{id} + 1);
     s.handlers[id] = std::move(handler);
     // Messages that came first, in arrival order, before any that arrive from now on.

@@ -109,9 +109,9 @@ class LockingEngine final {
       // Lock traffic and tokens go straight to the transport (any thread, the progress thread
       // too: an owner answers a request the moment it arrives, without waking a worker).
       transport_ = &cluster->transport;
+      lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
       lock_handler_ = transport_->open_handler(
           [this](int source, std::span<const std::byte> record) { on_record(source, record); });
-      lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
     }
     worker_stats_ = std::make_unique<WorkerStats[]>(static_cast<std::size_t>(pool().threads()));
     if (options.check_serializable) {

@@ -83,6 +83,9 @@ class Transport {
   /// not wait for the peers: messages for this id that arrive before this rank opened it are
   /// kept, and delivered in order (before any later ones) by the next round of progress.
   HandlerId open_handler(MessageHandler handler);
+  /// As above, for a handler that needs its own id: `make(id)` builds it before any message
+  /// can reach it (a handler must not read an id the caller stores after this returns).
+  HandlerId open_handler(const std::function<MessageHandler(HandlerId)>& make);
   /// After start(), collective (not from a handler): tells every peer this rank sends no more
   /// on `id`, and returns once every peer has done so and all they sent on it was delivered
   /// here. Then the handler is dropped; a later message for it fails its sender. Ids are
