@@ -43,6 +43,7 @@ struct RunOptions {
   std::uint64_t max_updates = 0;                      ///< 0: none
   std::uint64_t sync_every = 0;                       ///< locking: updates per phase; 0: none
   std::string out;
+  std::string out_graph;  ///< Pregel: the final graph (after mutations) as an edge list
   std::string metrics;
   int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
   std::string transport = "ucx";
@@ -84,6 +85,8 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
   cmd->add_option("--sync-every", o.sync_every,
                   "Locking: run the aggregators and the app's hook every N updates");
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
+  cmd->add_option("--out-graph", o.out_graph,
+                  "Pregel: write the final graph (after topology mutations) as an edge list");
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
       ->check(CLI::Range(1, 4096));
@@ -172,6 +175,11 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   if (o.max_iterations > 0) e.max_iterations = o.max_iterations;
   e.combine = !o.no_combine;
   e.message_buffer = o.message_buffer;
+  if (!o.out_graph.empty() && e.engine != EngineKind::kPregel) {
+    usage_fail("--out-graph is for the Pregel engine (the ", engine_name(e.engine),
+               " engine does not change the graph's structure)");
+  }
+  e.out_graph = o.out_graph;
   if (o.pipeline == 0) usage_fail("--pipeline must be at least 1, got 0");
   e.pipeline = o.pipeline;
   if (o.check_serializable && e.engine != EngineKind::kLocking) {

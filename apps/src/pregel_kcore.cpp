@@ -1,12 +1,17 @@
-// Coreness by peeling as a Pregel program. A vertex counts its distinct neighbours (in and
-// out, self-loops ignored) in superstep 0; at level k a vertex with at most k neighbours left
-// is removed with coreness k, tells each neighbour once and halts; the others subtract the
-// removals that reach them. When a superstep removes nothing the master raises k to the
-// smallest count left, as no vertex can be removed below it.
+// Coreness by peeling with vertex removal, as a Pregel program. At level k a vertex with at
+// most k neighbours left (in and out, each once, self-loops ignored) records coreness k, wakes
+// its neighbours with a message and removes itself (remove_vertex): from the next superstep on
+// the graph no longer has it or its edges, so a woken vertex recounts its neighbours in the
+// smaller graph. When a superstep removes nothing the master raises k to the smallest count
+// left, as no vertex can be removed below it. The run ends with an empty graph; the coreness
+// of every input vertex is kept beside the graph as vertices leave it.
 #include "atoll/apps/pregel_kcore.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "atoll/engine/pregel_engine.hpp"
@@ -15,23 +20,23 @@ namespace atl {
 namespace {
 
 struct CoreVertex {
-  std::uint64_t left;  ///< neighbours not removed yet
-  std::uint64_t core;
-  bool removed;
+  std::uint64_t left;  ///< neighbours in the graph as of the last count
 };
 
 struct CorePregel {
   using VertexValue = CoreVertex;
   using EdgeValue = EmptyData;
-  using Message = std::uint32_t;  ///< neighbours removed
+  using Message = std::uint32_t;  ///< a neighbour left: recount
 
   PregelAggregator<std::uint64_t> level = {};    ///< k (set by the master)
   PregelAggregator<std::uint64_t> removed = {};  ///< removals in the superstep
   PregelAggregator<std::uint64_t> least = {};    ///< smallest count left among the others
+  /// (gid, coreness) of the vertices removed, per worker thread.
+  mutable tbb::enumerable_thread_specific<std::vector<std::pair<Gid, std::uint64_t>>> cores;
 
   std::uint32_t combine(std::uint32_t a, std::uint32_t b) const { return a + b; }
 
-  /// The vertex's distinct neighbours (into a per-thread list).
+  /// The vertex's distinct neighbours in the current graph (into a per-thread list).
   static const std::vector<Gid>& neighbors(PregelVertex<CorePregel>& vertex) {
     thread_local std::vector<Gid> list;
     list.clear();
@@ -46,20 +51,15 @@ struct CorePregel {
 
   void compute(PregelVertex<CorePregel>& vertex, std::span<const std::uint32_t> messages) const {
     CoreVertex& v = vertex.value();
-    if (vertex.superstep() == 0) v = {neighbors(vertex).size(), 0, false};
-    if (v.removed) {
-      vertex.vote_to_halt();
-      return;
-    }
-    for (std::uint32_t m : messages) v.left -= std::min<std::uint64_t>(m, v.left);
+    if (vertex.superstep() == 0 || !messages.empty()) v.left = neighbors(vertex).size();
     const std::uint64_t k = vertex.aggregated(level);
     if (v.left > k) {
       vertex.aggregate(least, v.left);
       return;  // stays active: a higher level may remove it
     }
-    v.removed = true;
-    v.core = k;
+    cores.local().emplace_back(vertex.gid(), k);
     for (Gid u : neighbors(vertex)) vertex.send(u, 1);
+    vertex.remove_vertex(vertex.gid());
     vertex.aggregate(removed, std::uint64_t{1});
     vertex.vote_to_halt();
   }
@@ -88,7 +88,21 @@ PregelVertexValues<std::uint64_t> pregel_kcore(Topology graph, const EngineOptio
                                         AggregateOp::kMin);
   result.pregel = engine.run();
   result.stats = to_run_stats(result.pregel);
-  collect_owned(local.topology(), result, [&](Lid v) { return local.vertex_data()[v].core; });
+  // Removed vertices with their coreness; a run cut short (--max-supersteps) leaves the others
+  // in the graph, reported with the level reached.
+  std::vector<std::pair<Gid, std::uint64_t>> all;
+  for (auto& list : program.cores) all.insert(all.end(), list.begin(), list.end());
+  const Topology& left = local.topology();
+  for (Lid v = 0; v < left.num_owned(); ++v) {
+    all.emplace_back(left.gid(v), engine.aggregated(program.level));
+  }
+  std::sort(all.begin(), all.end());
+  result.gids.reserve(all.size());
+  result.values.reserve(all.size());
+  for (const auto& [gid, core] : all) {
+    result.gids.push_back(gid);
+    result.values.push_back(core);
+  }
   return result;
 }
 

@@ -11,7 +11,9 @@ namespace atl {
 void PregelDetails::write_json(JsonWriter& j) const {
   j.field("supersteps", stats.supersteps)
       .field("combined", stats.combined)
-      .field("stopped_by_master", stats.stopped_by_master);
+      .field("stopped_by_master", stats.stopped_by_master)
+      .field("mutations", stats.mutations)
+      .field("dropped_messages", stats.dropped);
   j.key("superstep_log").begin_array();
   for (const SuperstepRecord& r : stats.log) {
     j.begin_object()
@@ -24,6 +26,7 @@ void PregelDetails::write_json(JsonWriter& j) const {
         .field("lower_bound", r.lower_bound)
         .field("rounds", static_cast<std::uint64_t>(r.rounds))
         .field("seconds", r.seconds)
+        .field("mutations", r.mutations)
         .end_object();
   }
   j.end_array();
@@ -37,10 +40,12 @@ std::string PregelDetails::summary() const {
     combined += r.messages_combined;
     rounds = std::max(rounds, r.rounds);
   }
-  return str_cat(stats.supersteps, " supersteps, ", sent, " messages sent, ", combined,
-                 stats.combined ? " after combining" : " delivered",
-                 rounds > 1 ? str_cat(", up to ", rounds, " rounds a superstep") : std::string(),
-                 stats.stopped_by_master ? ", stopped by the master" : "");
+  return str_cat(
+      stats.supersteps, " supersteps, ", sent, " messages sent, ", combined,
+      stats.combined ? " after combining" : " delivered",
+      rounds > 1 ? str_cat(", up to ", rounds, " rounds a superstep") : std::string(),
+      stats.mutations > 0 ? str_cat(", ", stats.mutations, " mutation requests") : std::string(),
+      stats.stopped_by_master ? ", stopped by the master" : "");
 }
 
 RunStats to_run_stats(const PregelStats& s) {

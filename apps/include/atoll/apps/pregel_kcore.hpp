@@ -1,7 +1,8 @@
-// Coreness (k-core decomposition) in Pregel form (`atoll run kcore --engine pregel`), by peeling: at level k every
-// vertex with fewer than k+1 neighbours left is removed with coreness k and tells its neighbours;
-// the master raises k when a superstep removes nothing. Neighbours are the undirected simple view
-// of the graph (in- and out-neighbours, each once, self-loops ignored).
+// Coreness (k-core decomposition) in Pregel form (`atoll run kcore --engine pregel`), by
+// peeling with vertex removal: at level k every vertex with at most k neighbours left gets
+// coreness k and removes itself from the graph; the master raises k when a superstep removes
+// nothing. Neighbours are the undirected simple view of the graph (in- and out-neighbours,
+// each once, self-loops ignored). Returns every input vertex owned by this rank, by gid.
 #pragma once
 
 #include <cstdint>

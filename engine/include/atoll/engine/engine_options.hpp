@@ -44,6 +44,8 @@ struct EngineOptions {
   /// Pregel: bytes of messages one rank sends one peer per batch round; a superstep whose
   /// messages do not fit sends in several rounds.
   std::size_t message_buffer = std::size_t{8} << 20;
+  /// Pregel: write the final graph (after topology mutations) to this edge-list file.
+  std::string out_graph;
   /// Locking: scopes each rank keeps between "taken from the scheduler" and "unlocked".
   std::size_t pipeline = 1000;
   /// Locking: record the versions every update reads and writes and check at the end that the

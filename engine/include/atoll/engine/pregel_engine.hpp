@@ -9,6 +9,12 @@
 // order, the master hook runs on rank 0 and its decisions are broadcast. The run ends when no
 // vertex is active and no message is in flight, when the master stops it, or at
 // max_iterations (supersteps). With a Cluster every call that changes the run is collective.
+//
+// Topology mutations requested in superstep S (pregel_mutations.hpp) are applied between S and
+// S+1 when any rank made one (pregel_mutation_phase.hpp): the part is rebuilt and the values,
+// halt flags and waiting messages move to it. A superstep without requests costs one counter
+// per worker thread. EngineOptions::out_graph names a file for the final graph (rank 0 writes
+// it, pregel_graph_output.hpp).
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -28,8 +34,11 @@
 #include "atoll/engine/cluster.hpp"
 #include "atoll/engine/engine_options.hpp"
 #include "atoll/engine/pregel_aggregators.hpp"
+#include "atoll/engine/pregel_graph_output.hpp"
 #include "atoll/engine/pregel_master.hpp"
 #include "atoll/engine/pregel_messages.hpp"
+#include "atoll/engine/pregel_mutation_phase.hpp"
+#include "atoll/engine/pregel_mutations.hpp"
 #include "atoll/engine/pregel_program.hpp"
 #include "atoll/engine/pregel_stats.hpp"
 #include "atoll/engine/pregel_vertex.hpp"
@@ -62,16 +71,7 @@ class PregelEngine {
     messages_ = std::make_unique<PregelMessages<P>>(topology(), program, cluster, pool_,
                                                     options.combine, options.message_buffer);
     halted_.assign(topology().num_owned(), 0);
-    const std::vector<LidRange> ranges = pool_.split(topology().num_owned());
-    for (int node = 0; node < pool_.nodes(); ++node) {
-      node_blocks_.push_back(blocks_.size());
-      for (Lid b = ranges[node].begin; b < ranges[node].end;
-           b += std::min(kBlock, ranges[node].end - b)) {
-        blocks_.push_back({b, std::min(ranges[node].end, b + kBlock)});
-      }
-    }
-    node_blocks_.push_back(blocks_.size());
-    tallies_.resize(blocks_.size());
+    make_blocks();
     setup_seconds_ = setup.seconds();
   }
 
@@ -140,6 +140,7 @@ class PregelEngine {
       mine.combined = delivery.combined;
       mine.remote = delivery.remote;
       mine.receivers = messages_->receivers();
+      mine.requests = mutations_.count();
       std::vector<std::byte> partial(aggregators_.partial_bytes());
       aggregators_.clear_partial(partial.data());
       for (std::size_t b = 0; b < blocks_.size(); ++b) {
@@ -147,6 +148,11 @@ class PregelEngine {
                                    partials_.data() + b * aggregators_.partial_bytes());
       }
       Totals all = reduce(mine, partial);
+      if (all.requests > 0) {
+        const std::pair<std::uint64_t, std::uint64_t> left = mutate(stats);
+        all.not_halted = left.first;
+        all.receivers = left.second;
+      }
       aggregators_.finish_superstep(partial.data());
       SuperstepRecord record{superstep_,
                              all.active,
@@ -156,7 +162,9 @@ class PregelEngine {
                              delivery.bytes,
                              delivery.remote * sizeof(Message),
                              delivery.rounds,
-                             0.0};
+                             0.0,
+                             all.requests};
+      stats.mutations += all.requests;
       const bool stop = run_master(record, all.not_halted);
       record.seconds = timer.seconds();
       stats.computes += all.active;
@@ -178,6 +186,7 @@ class PregelEngine {
     }
     stats.seconds = total.seconds();
     stats.combined = messages_->combining();
+    if (!options_.out_graph.empty()) write_pregel_graph(topology(), cluster_, options_.out_graph);
     return stats;
   }
 
@@ -197,7 +206,49 @@ class PregelEngine {
   };
   struct Totals {
     std::uint64_t active = 0, not_halted = 0, sent = 0, combined = 0, remote = 0, receivers = 0;
+    std::uint64_t requests = 0;  ///< topology mutation requests
   };
+
+  /// Fixed blocks of owned vertices, node by node (after set-up and after every mutation).
+  void make_blocks() {
+    blocks_.clear();
+    node_blocks_.clear();
+    const std::vector<LidRange> ranges = pool_.split(topology().num_owned());
+    for (int node = 0; node < pool_.nodes(); ++node) {
+      node_blocks_.push_back(blocks_.size());
+      for (Lid b = ranges[node].begin; b < ranges[node].end;
+           b += std::min(kBlock, ranges[node].end - b)) {
+        blocks_.push_back({b, std::min(ranges[node].end, b + kBlock)});
+      }
+    }
+    node_blocks_.push_back(blocks_.size());
+    tallies_.assign(blocks_.size(), Tally{});
+  }
+
+  /// Applies this superstep's topology mutations (collective); returns the vertices not halted
+  /// and the vertices with messages afterwards, over all ranks.
+  std::pair<std::uint64_t, std::uint64_t> mutate(PregelStats& stats) {
+    std::vector<std::pair<Gid, Message>> inbox;
+    for (Lid v = 0; v < topology().num_owned(); ++v) {
+      for (const Message& m : messages_->messages(v)) inbox.emplace_back(topology().gid(v), m);
+    }
+    PregelMutationOutcome<P> outcome = apply_pregel_mutations<P>(
+        graph_, halted_, std::move(inbox), mutations_.take(), program_, cluster_);
+    messages_.reset();  // collective: frees the mailboxes sized for the old part
+    graph_ = std::move(outcome.graph);
+    halted_ = std::move(outcome.halted);
+    messages_ = std::make_unique<PregelMessages<P>>(topology(), program_, cluster_, pool_,
+                                                    options_.combine, options_.message_buffer);
+    messages_->set_inbox(outcome.inbox);
+    make_blocks();
+    partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
+    stats.dropped += outcome.dropped;
+    std::uint64_t left[2] = {0, messages_->receivers()};
+    for (std::uint8_t h : halted_) left[0] += h == 0 ? 1 : 0;
+    if (cluster_ != nullptr)
+      cluster_->collectives.allreduce(std::span<std::uint64_t>(left), ReduceOp::kSum);
+    return {left[0], left[1]};
+  }
 
   /// Runs body(block) for blocks [first, last) on their NUMA nodes' arenas.
   template <typename Body>
@@ -266,6 +317,7 @@ class PregelEngine {
       all.combined += t.combined;
       all.remote += t.remote;
       all.receivers += t.receivers;
+      all.requests += t.requests;
       aggregators_.merge_partial(
           partial.data(), reinterpret_cast<const std::byte*>(ranks[r].data()) + sizeof(Totals));
     }
@@ -304,6 +356,7 @@ class PregelEngine {
   WorkerPool pool_;
   Cluster* cluster_;
   std::unique_ptr<PregelMessages<P>> messages_;
+  PregelMutationRequests<P> mutations_;
   PregelAggregatorTable aggregators_;
   std::vector<std::uint8_t> halted_;  ///< by owned vertex
   std::vector<Block> blocks_;         ///< node 0's blocks, then node 1's, ...
@@ -359,12 +412,28 @@ template <typename P>
 void PregelVertex<P>::send(Gid target, const Message& m) {
   const Topology& t = engine_.topology();
   const Lid to = t.lid(target);
-  if (to == kInvalidLid) {
-    fail("vertex ", gid(), " sent a message to vertex ", target,
-         ", which is not a neighbour of any vertex on this rank");
-  }
   ++sent_;
+  if (to == kInvalidLid) {  // not held here: routed with the mutation requests
+    engine_.mutations_.local().messages.push_back({target, m});
+    return;
+  }
   engine_.messages_->send(to, m);
+}
+template <typename P>
+void PregelVertex<P>::add_vertex(Gid g, const VertexValue& value) {
+  engine_.mutations_.local().add_vertices.push_back({g, value});
+}
+template <typename P>
+void PregelVertex<P>::remove_vertex(Gid g) {
+  engine_.mutations_.local().remove_vertices.push_back(g);
+}
+template <typename P>
+void PregelVertex<P>::add_edge(Gid src, Gid dst, const EdgeValue& value) {
+  engine_.mutations_.local().add_edges.push_back({src, dst, value});
+}
+template <typename P>
+void PregelVertex<P>::remove_edge(Gid src, Gid dst) {
+  engine_.mutations_.local().remove_edges.push_back({src, dst});
 }
 template <typename P>
 void PregelVertex<P>::send_to_neighbors(const Message& m) {

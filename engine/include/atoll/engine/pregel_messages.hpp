@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "atoll/common/error.hpp"
@@ -158,6 +159,33 @@ class PregelMessages {
   }
   /// Owned vertices that have messages in this superstep.
   std::uint64_t receivers() const { return receivers_; }
+
+  /// Makes `inbox` (owned vertex, message) this superstep's messages, as if delivered: the
+  /// messages that wait in a store built after the topology changed (pregel_mutation_phase).
+  void set_inbox(std::span<const std::pair<Lid, Message>> inbox) {
+    receivers_ = 0;
+    if (combining_) {
+      for (const auto& [v, m] : inbox) {
+        if (has_[v] != 0) {
+          if constexpr (PregelCombiner<P>) current_[v] = program_.combine(current_[v], m);
+        } else {
+          current_[v] = m;
+          has_[v] = 1;
+          ++receivers_;
+        }
+      }
+      return;
+    }
+    std::fill(offsets_.begin(), offsets_.end(), 0);
+    for (const auto& entry : inbox) ++offsets_[entry.first + 1];
+    for (Lid v = 0; v < owned_; ++v) {
+      receivers_ += offsets_[v + 1] != 0;
+      offsets_[v + 1] += offsets_[v];
+    }
+    all_.resize(offsets_[owned_]);
+    fill_.assign(offsets_.begin(), offsets_.end() - 1);
+    for (const auto& [v, m] : inbox) all_[fill_[v]++] = m;
+  }
 
   /// Runs the sending side of a superstep: computes every vertex through compute_more (in
   /// waves without a combiner on several ranks), moves the messages between ranks, and makes

@@ -22,6 +22,7 @@ struct SuperstepRecord {
   std::uint64_t lower_bound = 0;  ///< this rank: its remote messages x message size (no index)
   std::uint32_t rounds = 0;       ///< batch rounds (more than one: buffers were full)
   double seconds = 0;
+  std::uint64_t mutations = 0;  ///< topology mutation requests (applied before the next)
 };
 
 struct PregelStats {
@@ -37,6 +38,8 @@ struct PregelStats {
   bool stopped_by_master = false;
   std::string stopped_by;          ///< "--timeout" or "--max-updates" when a limit ended the run
   std::uint64_t still_active = 0;  ///< then: vertices not halted plus vertices with messages
+  std::uint64_t mutations = 0;     ///< topology mutation requests, all ranks
+  std::uint64_t dropped = 0;       ///< this rank: messages to vertices removed in their superstep
   std::vector<SuperstepRecord> log;
 };
 

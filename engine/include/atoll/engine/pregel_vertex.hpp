@@ -1,6 +1,6 @@
 // What compute() sees of its vertex: id, value, out-edges with their values, the superstep,
-// sending, voting to halt and the aggregators. Its members are defined with the engine
-// (pregel_engine.hpp), which programs include.
+// sending, voting to halt, the aggregators and topology mutation requests. Its members are defined
+// with the engine (pregel_engine.hpp), which programs include.
 #pragma once
 
 #include <cstddef>
@@ -62,8 +62,8 @@ class PregelVertex {
   std::size_t num_out_edges() const;
   Edges out_edges() { return {*this}; }
 
-  /// Sends m to vertex target for the next superstep: an out-neighbour, or any vertex this
-  /// rank holds (an in-neighbour included).
+  /// Sends m to vertex target for the next superstep: any vertex (one this rank does not hold
+  /// goes with the mutation requests; an absent one is created unless the program refuses).
   void send(Gid target, const Message& m);
   /// Sends m along every out-edge.
   void send_to_neighbors(const Message& m);
@@ -75,6 +75,16 @@ class PregelVertex {
   void send_to_in_neighbors(const Message& m);
   /// Halts the vertex until a message arrives.
   void vote_to_halt() { halted_ = true; }
+
+  /// Topology mutation: requests take effect before the next superstep, edge removals first,
+  /// then vertex removals (with the vertex's edges), vertex additions, edge additions; any
+  /// vertex or edge may be named (pregel_mutations.hpp has the conflict rules).
+  void add_vertex(Gid g, const VertexValue& value);
+  void remove_vertex(Gid g);
+  /// Adds one edge src -> dst (absent endpoints are created).
+  void add_edge(Gid src, Gid dst, const EdgeValue& value = {});
+  /// Removes every edge src -> dst.
+  void remove_edge(Gid src, Gid dst);
 
   /// An aggregator's value as of the end of the last superstep (or as the master set it).
   template <typename T>
