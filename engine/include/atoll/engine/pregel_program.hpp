@@ -4,6 +4,7 @@
 // Optional members:
 //   Message combine(const Message& a, const Message& b) const;  // commutative, associative
 //   void master(PregelMaster& master) const;  // on rank 0 between supersteps
+// and the topology mutation conflict handlers of pregel_mutations.hpp.
 #pragma once
 
 #include <concepts>

@@ -39,7 +39,8 @@ struct PregelStats {
   std::string stopped_by;          ///< "--timeout" or "--max-updates" when a limit ended the run
   std::uint64_t still_active = 0;  ///< then: vertices not halted plus vertices with messages
   std::uint64_t mutations = 0;     ///< topology mutation requests, all ranks
-  std::uint64_t dropped = 0;       ///< this rank: messages to vertices removed in their superstep
+  std::uint64_t dropped =
+      0;  ///< this rank: messages to vertices removed in their superstep, or refused
   std::vector<SuperstepRecord> log;
 };
 
