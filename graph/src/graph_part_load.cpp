@@ -79,52 +79,6 @@ std::size_t record_bytes(bool weighted) {
   return weighted ? 24 : 16;
 }
 
-/// Every rank tells each owner which of its vertices it holds as ghosts (gids in lid order,
-/// after the first ghost lid); owners turn that into replica lists.
-void install_replicas(Topology& g, Exchange& exchange, int rank, int ranks) {
-  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
-  for (const GhostRange& range : g.ghost_ranges()) {
-    std::vector<std::byte>& buf = out[static_cast<std::size_t>(range.owner_rank)];
-    buf.resize(4 + std::size_t{8} * (range.end - range.begin));
-    std::memcpy(buf.data(), &range.begin, 4);
-    for (Lid v = range.begin; v < range.end; ++v) {
-      Gid gid = g.gid(v);
-      std::memcpy(buf.data() + 4 + std::size_t{8} * (v - range.begin), &gid, 8);
-    }
-  }
-  std::vector<std::vector<std::byte>> in = exchange.all_to_all(std::move(out));
-  const Lid owned = g.num_owned();
-  std::vector<std::uint64_t> offsets(static_cast<std::size_t>(owned) + 1, 0);
-  auto for_each_entry = [&](auto visit) {
-    for (int s = 0; s < ranks; ++s) {
-      const std::vector<std::byte>& buf = in[static_cast<std::size_t>(s)];
-      if (buf.empty()) continue;
-      if (s == rank || buf.size() < 4 || (buf.size() - 4) % 8 != 0) {
-        fail("rank ", s, " sent a ghost list of ", buf.size(), " bytes to rank ", rank);
-      }
-      Lid base;
-      std::memcpy(&base, buf.data(), 4);
-      const std::size_t count = (buf.size() - 4) / 8;
-      for (std::size_t i = 0; i < count; ++i) {
-        Gid gid;
-        std::memcpy(&gid, buf.data() + 4 + 8 * i, 8);
-        Lid v = g.lid(gid);
-        if (v == kInvalidLid || v >= owned) {
-          fail("rank ", s, " holds vertex ", gid, " as a ghost owned by rank ", rank,
-               ", which does not own it");
-        }
-        visit(v, Replica{s, static_cast<Lid>(base + i)});
-      }
-    }
-  };
-  for_each_entry([&](Lid v, Replica) { ++offsets[v + 1]; });
-  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
-  std::vector<Replica> replicas(offsets.back());
-  std::vector<std::uint64_t> cursor(offsets.begin(), offsets.end() - 1);
-  for_each_entry([&](Lid v, Replica r) { replicas[cursor[v]++] = r; });  // in rank order
-  g.set_replicas(std::move(offsets), std::move(replicas));
-}
-
 /// Sorted (gid, rank) pairs answering owner_of for a part's ghosts.
 struct OwnerTable {
   std::vector<std::pair<Gid, int>> entries;
@@ -445,6 +399,52 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
 }
 
 }  // namespace
+
+/// Every rank tells each owner which of its vertices it holds as ghosts (gids in lid order,
+/// after the first ghost lid); owners turn that into replica lists.
+void install_replicas(Topology& g, Exchange& exchange, int rank, int ranks) {
+  std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks));
+  for (const GhostRange& range : g.ghost_ranges()) {
+    std::vector<std::byte>& buf = out[static_cast<std::size_t>(range.owner_rank)];
+    buf.resize(4 + std::size_t{8} * (range.end - range.begin));
+    std::memcpy(buf.data(), &range.begin, 4);
+    for (Lid v = range.begin; v < range.end; ++v) {
+      Gid gid = g.gid(v);
+      std::memcpy(buf.data() + 4 + std::size_t{8} * (v - range.begin), &gid, 8);
+    }
+  }
+  std::vector<std::vector<std::byte>> in = exchange.all_to_all(std::move(out));
+  const Lid owned = g.num_owned();
+  std::vector<std::uint64_t> offsets(static_cast<std::size_t>(owned) + 1, 0);
+  auto for_each_entry = [&](auto visit) {
+    for (int s = 0; s < ranks; ++s) {
+      const std::vector<std::byte>& buf = in[static_cast<std::size_t>(s)];
+      if (buf.empty()) continue;
+      if (s == rank || buf.size() < 4 || (buf.size() - 4) % 8 != 0) {
+        fail("rank ", s, " sent a ghost list of ", buf.size(), " bytes to rank ", rank);
+      }
+      Lid base;
+      std::memcpy(&base, buf.data(), 4);
+      const std::size_t count = (buf.size() - 4) / 8;
+      for (std::size_t i = 0; i < count; ++i) {
+        Gid gid;
+        std::memcpy(&gid, buf.data() + 4 + 8 * i, 8);
+        Lid v = g.lid(gid);
+        if (v == kInvalidLid || v >= owned) {
+          fail("rank ", s, " holds vertex ", gid, " as a ghost owned by rank ", rank,
+               ", which does not own it");
+        }
+        visit(v, Replica{s, static_cast<Lid>(base + i)});
+      }
+    }
+  };
+  for_each_entry([&](Lid v, Replica) { ++offsets[v + 1]; });
+  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
+  std::vector<Replica> replicas(offsets.back());
+  std::vector<std::uint64_t> cursor(offsets.begin(), offsets.end() - 1);
+  for_each_entry([&](Lid v, Replica r) { replicas[cursor[v]++] = r; });  // in rank order
+  g.set_replicas(std::move(offsets), std::move(replicas));
+}
 
 GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Collectives& coll,
                               Exchange& exchange, const PartLoadOptions& options) {

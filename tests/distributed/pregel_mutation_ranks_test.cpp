@@ -106,6 +106,34 @@ static_assert(PregelResolvesVertexAdditions<Mutator<true>>);
 static_assert(!PregelResolvesVertexAdditions<Mutator<false>>);
 static_assert(PregelCreatesOnMessage<Mutator<true>> && !PregelCreatesOnMessage<Mutator<false>>);
 
+/// Removals only (the part is filtered in place): edges (v, t) with (v + t) % 3 == 0 and
+/// vertices with gid % 7 == 3 go; edge values written in superstep 0 must still sit on their
+/// edges in superstep 1.
+struct Prune {
+  using VertexValue = std::uint64_t;
+  using EdgeValue = std::uint64_t;
+  using Message = std::uint64_t;
+
+  void compute(PregelVertex<Prune>& v, std::span<const std::uint64_t> messages) const {
+    const Gid g = v.gid();
+    if (v.superstep() == 0) {
+      v.value() = 0;
+      for (auto e : v.out_edges()) {
+        e.value() = e.target() * 7 + g;
+        e.send(1);
+        if ((g + e.target()) % 3 == 0) v.remove_edge(g, e.target());
+      }
+      if (g % 7 == 3) v.remove_vertex(g);
+      return;
+    }
+    for (std::uint64_t m : messages) v.value() += 1000 * m;
+    for (auto e : v.out_edges()) {
+      v.value() += e.value() == e.target() * 7 + g ? e.value() : std::uint64_t{1} << 50;
+    }
+    v.vote_to_halt();
+  }
+};
+
 // ---- rank side --------------------------------------------------------------------------
 
 struct RankArgs {
@@ -145,6 +173,16 @@ int run_rank(const RankArgs& a) {
     run_mutator<false>(a, std::move(part.topology), cluster, po);
   } else if (a.app == "mutate-handlers") {
     run_mutator<true>(a, std::move(part.topology), cluster, po);
+  } else if (a.app == "prune") {
+    LocalGraph<std::uint64_t, std::uint64_t> local(std::move(part.topology));
+    Prune program;
+    po.out_graph = a.dump + "/graph.el";
+    PregelEngine<Prune> engine(local, program, po, &cluster);
+    engine.run();
+    std::ofstream out(a.dump + "/values-" + std::to_string(t.rank()));
+    const Topology& g = local.topology();
+    for (Lid v = 0; v < g.num_owned(); ++v)
+      out << g.gid(v) << '\t' << local.vertex_data()[v] << '\n';
   } else if (a.app == "kcore") {
     po.out_graph = a.dump + "/graph.el";
     auto p = pregel_kcore(std::move(part.topology), po, &cluster);
@@ -262,6 +300,30 @@ Expected simulate(const EdgeList& in, bool handlers) {
   return x;
 }
 
+Expected simulate_prune(const EdgeList& in) {
+  Expected x;
+  std::vector<std::tuple<Gid, Gid, double>> kept;
+  std::map<Gid, std::uint64_t> received;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const Edge& e = in.edges[i];
+    for (Gid g : {e.src, e.dst}) {
+      if (g % 7 != 3) x.values[g] += 0;
+    }
+    if (e.dst % 7 != 3) ++received[e.dst];
+    if ((e.src + e.dst) % 3 == 0 || e.src % 7 == 3 || e.dst % 7 == 3) continue;
+    kept.emplace_back(e.src, e.dst, in.weighted ? in.weights[i] : 1.0);
+  }
+  for (auto& [g, v] : x.values) v = 1000 * received[g];
+  std::sort(kept.begin(), kept.end());
+  for (const auto& [src, dst, w] : kept) {
+    x.values[src] += dst * 7 + src;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.17g", w);
+    x.edges.push_back(std::to_string(src) + '\t' + std::to_string(dst) + '\t' + buf);
+  }
+  return x;
+}
+
 // ---- test side ------------------------------------------------------------------------
 
 std::string atoll() {
@@ -345,6 +407,26 @@ TEST_P(PregelMutationRanks, FinalGraphAndValuesFollowTheDocumentedOrderAndDefaul
             << notes[0];
       }
     }
+  }
+}
+
+TEST_P(PregelMutationRanks, RemovalsOnlyKeepValuesAndEdgesInStep) {
+  TempDir dir;
+  const std::string g = dir.file("kron.txt");
+  ASSERT_EQ(test::run(atoll() + " generate kronecker --scale 9 --edge-factor 6 --weights 1:9 " +
+                      "--seed 4 --out " + g)
+                .code,
+            0);
+  const Expected expected = simulate_prune(read_edge_list(g));
+  for (int ranks : {1, 2, 3}) {
+    SCOPED_TRACE(std::to_string(ranks) + " ranks");
+    const std::string dump = dir.file("p" + std::to_string(ranks));
+    std::filesystem::create_directories(dump);
+    test::Result r = launch(
+        ranks, "--app prune --graph " + g + " --dump " + dump + " --transport " + GetParam());
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(read_values(dump, ranks), expected.values);
+    EXPECT_EQ(read_graph_lines(dump + "/graph.el", nullptr), expected.edges);
   }
 }
 

@@ -18,7 +18,8 @@
 //    created with a value-initialised value). Messages sent in the superstep to a vertex
 //    removed in it are dropped: they neither reach a re-added vertex nor create one.
 // 4. Compaction: the part is rebuilt (owned vertices, then ghosts, replica lists) and values,
-//    edge values, halt flags and the coming superstep's messages move to the new local ids.
+//    edge values, halt flags and the coming superstep's messages move to the new local ids;
+//    when nothing was added, by filtering the old part in one pass (Topology::without).
 //    New vertices (added or created) are active in the next superstep.
 #pragma once
 
@@ -298,6 +299,51 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   }
 
   // ---- 4. compaction ---------------------------------------------------------------------
+  if (created.empty() && new_edges.empty()) {
+    // Only removals: filter the part in one linear pass (Topology::without).
+    std::vector<std::uint8_t> drop_edge(t.num_edges(), 0);
+    if (!removed_edges.empty()) {
+      for (Lid u = 0; u < t.num_vertices(); ++u) {
+        for (EdgeId e = t.out_begin(u); e < t.out_end(u); ++e) {
+          drop_edge[e] = removed_edges.contains(EdgeKey{t.gid(u), t.gid(t.out_targets()[e])});
+        }
+      }
+    }
+    std::vector<Lid> map;
+    Topology next = Topology::without(t, gone, drop_edge, &map);
+    if (cluster != nullptr) install_replicas(next, cluster->exchange, rank, ranks);
+    result.graph = LocalGraph<VertexValue, EdgeValue>(std::move(next));
+    const Topology& n = result.graph.topology();
+    std::span<VertexValue> new_values = result.graph.vertex_data();
+    result.halted.assign(n.num_owned(), 0);
+    for (Lid v = 0; v < owned; ++v) {
+      if (map[v] == kInvalidLid) continue;
+      new_values[map[v]] = graph.vertex_data()[v];
+      result.halted[map[v]] = halted[v];
+    }
+    for (Lid v = n.num_owned(); v < n.num_vertices(); ++v) new_values[v] = VertexValue{};
+    if constexpr (!std::is_empty_v<EdgeValue>) {
+      std::span<EdgeValue> ev = result.graph.edge_data();
+      EdgeId next_edge = 0;
+      for (Lid u = 0; u < owned; ++u) {
+        for (EdgeId e = t.out_begin(u); e < t.out_end(u); ++e) {
+          if (drop_edge[e] != 0 || gone[u] != 0 || gone[t.out_targets()[e]] != 0) continue;
+          ev[next_edge++] = graph.edge_data()[e];
+        }
+      }
+      if (next_edge != n.owned_edges()) fail("internal error: edge values out of step");
+      for (EdgeId e = n.owned_edges(); e < n.num_edges(); ++e) ev[e] = EdgeValue{};
+    }
+    result.inbox.reserve(kept.size());
+    for (const auto& [g, m] : kept) {
+      const Lid l = owned_lid(g);
+      if (l == kInvalidLid || map[l] == kInvalidLid) {
+        fail("internal error: a message for vertex ", g, " has no vertex after mutations");
+      }
+      result.inbox.emplace_back(map[l], m);
+    }
+    return result;
+  }
   GraphPart part;
   part.rank = rank;
   for (Lid v = 0; v < owned; ++v) {

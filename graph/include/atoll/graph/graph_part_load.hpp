@@ -44,6 +44,10 @@ struct GraphPartLoad {
 GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Collectives& coll,
                               Exchange& exchange, const PartLoadOptions& options = {});
 
+/// Collective: every rank tells the owners of its ghosts where they are; installs this rank's
+/// replica lists (after build_part or Topology::without).
+void install_replicas(Topology& g, Exchange& exchange, int rank, int ranks);
+
 /// Collective: builds this rank's part of a graph whose partition every rank already knows
 /// (e.g. a pixel grid split by rows) and installs its replica lists.
 Topology build_known_part(const GraphPart& part, Exchange& exchange, int ranks,

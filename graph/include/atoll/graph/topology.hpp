@@ -58,6 +58,14 @@ class Topology {
   /// other endpoints of its edges as ghosts grouped by owner rank (ascending), each group in
   /// gid order. Every local edge is in both CSRs, so ghosts have the edges to owned vertices.
   static Topology build_part(const GraphPart& part, const BuildOptions& options = {});
+  /// This part without some vertices and edges (flags by lid and by edge id; an edge with a
+  /// dropped endpoint is dropped too, and so is a ghost left without edges). Local ids keep
+  /// their order, so the result is what build_part gives for what remains, in one linear
+  /// pass with no sorting. new_lid (when given) maps old lids to new ones (kInvalidLid:
+  /// dropped); new edge ids follow the old order. Replica lists are not carried over.
+  static Topology without(const Topology& g, std::span<const std::uint8_t> drop_vertex,
+                          std::span<const std::uint8_t> drop_edge,
+                          std::vector<Lid>* new_lid = nullptr);
 
   Lid num_owned() const { return num_owned_; }
   Lid num_vertices() const { return static_cast<Lid>(lid_to_gid_.size()); }  ///< owned+ghosts
