@@ -162,6 +162,11 @@ class LockingEngine final {
   }
   /// Collective with a cluster: runs every aggregator now.
   void sync_all() { core_.aggregators().run_all(updates_); }
+  /// Registers a value checkpoints would save (this engine does not checkpoint yet).
+  template <typename T>
+  void persist(std::string name, T& value) {
+    core_.persist(std::move(name), value);
+  }
 
   /// Schedules local vertex v (a ghost: sent to its owner at the start of the next phase).
   /// Between phases only; updates schedule through their Context.
