@@ -234,17 +234,21 @@ class ChromaticEngine final : private ScheduleSink {
 
   /// Between sweeps: owned data, pending vertices with priorities, aggregators, counters.
   void write_checkpoint(CheckpointStore& store, std::uint64_t sweeps) {
-    std::vector<double> pending(topology().num_owned(), -1.0);  // < 0: not scheduled
+    std::vector<PendingVertex> pending;  // by lid
     for (std::size_t s = 0; s < schedulers_.size(); ++s) {
       for (const PendingVertex& p : schedulers_[s]->export_pending()) {
-        pending[members_[s][p.index]] = p.priority;
+        pending.push_back({members_[s][p.index], p.priority});
       }
     }
+    std::sort(pending.begin(), pending.end(),
+              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
     CheckpointPart part;
+    auto next = pending.begin();
     save_vertex_records(core_.graph(), part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
-      if (pending[v] >= 0) {
+      if (next != pending.end() && next->index == v) {
         h.flags = kCheckpointScheduled;
-        h.priority = pending[v];
+        h.priority = next->priority;  // any value: priorities may be negative
+        ++next;
       }
     });
     save_edge_records(core_.graph(), part.edges);
