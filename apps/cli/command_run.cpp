@@ -44,7 +44,8 @@ struct RunOptions {
   std::uint64_t sync_every = 0;                       ///< locking: updates per phase; 0: none
   std::string out;
   std::string metrics;
-  int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
+  int ranks = 0;     ///< > 1 outside a job: relaunch as that many local ranks
+  int restarts = 0;  ///< outside a job: relaunch through atoll launch --restarts
   std::string transport = "ucx";
   bool out_per_rank = false;
   std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
@@ -89,6 +90,8 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--restarts", o.restarts,
+                  "After a failure, run again from the last checkpoint (at most R times)");
   cmd->add_option("--transport", o.transport, "Between ranks: ucx or tcp")->capture_default_str();
   cmd->add_flag("--out-per-rank", o.out_per_rank,
                 "Several ranks: each writes its own vertices to FILE.rank-R");
@@ -143,6 +146,10 @@ struct Loaded {
 Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
   if (in_job()) {
+    if (o.restarts > 0) {
+      usage_fail("--restarts is for runs atoll starts itself (--ranks N, or atoll launch ",
+                 "--restarts R); under mpirun or srun, rerun with --resume DIR");
+    }
     Loaded g;
     g.session = std::make_unique<RankSession>(parse_transport(o.transport));
     if (o.ranks > 1 && o.ranks != g.session->size()) {
@@ -171,7 +178,7 @@ Loaded load(const RunOptions& o, const AppSpec& app) {
     }
     return g;
   }
-  if (o.ranks > 1) relaunch_as_ranks(o.ranks);
+  if (o.ranks > 1 || o.restarts > 0) relaunch_as_ranks(std::max(o.ranks, 1), o.restarts);
   if (!app.needs_graph) return {Topology(), 0, nullptr, {}, {}};
   EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format), app.mtx_layout);
   Topology graph = Topology::build(std::move(edges), {o.symmetrize, o.dedup});
@@ -237,6 +244,11 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
     usage_fail("--checkpoint-interval must be a non-negative number of seconds, got ", c.interval);
   }
   if (c.keep == 0) usage_fail("--checkpoint-keep must be at least 1");
+  if (o.restarts < 0) usage_fail("--restarts must be at least 0, got ", o.restarts);
+  if (o.restarts > 0 && !c.writes()) {
+    usage_fail("--restarts needs checkpoints to restart from (--checkpoint-dir D ",
+               "--checkpoint-every N)");
+  }
   if ((c.writes() || !c.resume.empty()) && e.engine == EngineKind::kLocking) {
     usage_fail("checkpoints are not implemented for the locking engine yet (use --engine ",
                "chromatic or pregel)");

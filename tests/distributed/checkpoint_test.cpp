@@ -75,6 +75,14 @@ std::vector<std::string> epochs(const std::string& dir) {
   return out;
 }
 
+/// Whether a complete epoch (with its MANIFEST) exists in dir.
+bool has_manifest(const std::string& dir) {
+  for (const std::string& e : epochs(dir)) {
+    if (fs::exists(e + "/MANIFEST")) return true;
+  }
+  return false;
+}
+
 /// "after iteration N" from a resumed run's summary.
 long resumed_iteration(const std::string& output) {
   std::smatch m;
@@ -193,6 +201,49 @@ TEST_P(Checkpoints, AJobKilledMidRunResumesOnMoreRanks) {
     ASSERT_EQ(straight.code, 0) << straight.output;
     expect_same_values(dir_.file("s.tsv"), dir_.file("r.tsv"), false);
   }
+}
+
+// --restarts: the launcher itself starts the job again from its last epoch.
+TEST_P(Checkpoints, RestartsRecoverFromAKilledRankByThemselves) {
+  const std::string ck = dir_.file("restarted");
+  const std::string log = dir_.file("restart-log");
+  const std::string app =
+      atoll() + " run pagerank --tol 0 --iterations 300 --threads 1 --graph " + graph_;
+  const std::string cmd = app + " --checkpoint-dir " + ck + " --checkpoint-every 2 --restarts 1" +
+                          " --out " + dir_.file("r.tsv") + ranks(2) + " > " + log + " 2>&1";
+  pid_t job = fork();
+  ASSERT_GE(job, 0);
+  if (job == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool killed = false;
+  for (int i = 0; i < 3000 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!fs::exists(ck) || !has_manifest(ck)) continue;
+    const pid_t victim = atl::test::find_rank("restarted", 1);
+    killed = victim > 0 && kill(victim, SIGKILL) == 0;
+  }
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 900 && done == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = waitpid(job, &status, WNOHANG);
+  }
+  if (done == 0) {
+    kill(job, SIGKILL);
+    waitpid(job, &status, 0);
+  }
+  const std::string text = read_text(log);
+  ASSERT_TRUE(killed) << text;
+  ASSERT_NE(done, 0) << "the job did not end: " << text;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+  EXPECT_NE(text.find("restart 1 of 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("resuming from the last checkpoint"), std::string::npos) << text;
+  EXPECT_GT(resumed_iteration(text), 0) << text;
+  Result straight = run(app + " --out " + dir_.file("s.tsv"));
+  ASSERT_EQ(straight.code, 0) << straight.output;
+  expect_same_values(dir_.file("s.tsv"), dir_.file("r.tsv"), false);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, Checkpoints, testing::Values("ucx", "tcp"));
@@ -323,10 +374,11 @@ TEST_F(DamagedCheckpoints, AnEpochThatCannotBeWrittenStopsTheRunAndLeavesTheLast
 }
 
 TEST_F(DamagedCheckpoints, CheckpointFlagsAreChecked) {
-  for (const std::string bad : {"--checkpoint-every 2", "--checkpoint-dir x",
-                                "--checkpoint-dir x --checkpoint-every 2 --checkpoint-keep 0",
-                                "--checkpoint-dir x --checkpoint-interval -1",
-                                "--engine locking --checkpoint-dir x --checkpoint-every 2"}) {
+  for (const std::string bad :
+       {"--checkpoint-every 2", "--checkpoint-dir x",
+        "--checkpoint-dir x --checkpoint-every 2 --checkpoint-keep 0",
+        "--checkpoint-dir x --checkpoint-interval -1",
+        "--engine locking --checkpoint-dir x --checkpoint-every 2", "--restarts 1"}) {
     Result r = run(app_ + " " + bad);
     EXPECT_EQ(r.code, 2) << bad << ": " << r.output;
     EXPECT_NE(r.output.find("checkpoint"), std::string::npos) << bad << ": " << r.output;
