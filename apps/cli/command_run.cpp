@@ -249,10 +249,6 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
     usage_fail("--restarts needs checkpoints to restart from (--checkpoint-dir D ",
                "--checkpoint-every N)");
   }
-  if ((c.writes() || !c.resume.empty()) && e.engine == EngineKind::kLocking) {
-    usage_fail("checkpoints are not implemented for the locking engine yet (use --engine ",
-               "chromatic or pregel)");
-  }
   e.progress = true;
   return e;
 }
