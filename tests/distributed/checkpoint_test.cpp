@@ -22,23 +22,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using atl::test::read_values;
 using atl::test::Result;
 using atl::test::run;
 using atl::test::TempDir;
 
 std::string atoll() {
   return ATOLL_BINARY;
-}
-
-std::map<unsigned long long, std::string> read_values(const std::string& path) {
-  std::map<unsigned long long, std::string> values;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto tab = line.find('\t');
-    values[std::stoull(line.substr(0, tab))] = line.substr(tab + 1);
-  }
-  return values;
 }
 
 /// Exact comparison, or the L1 distance of numeric values within `tolerance`.
@@ -73,6 +63,18 @@ std::vector<std::string> epochs(const std::string& dir) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+/// Waits up to `seconds` for a forked job; kills it if it is still running then. Returns
+/// whether it ended by itself, with its wait status in `status`.
+bool wait_for_job(pid_t job, int seconds, int& status) {
+  for (int i = 0; i < seconds * 10; ++i) {
+    if (waitpid(job, &status, WNOHANG) == job) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(job, SIGKILL);
+  waitpid(job, &status, 0);
+  return false;
 }
 
 /// Whether a complete epoch (with its MANIFEST) exists in dir.
@@ -178,20 +180,10 @@ TEST_P(Checkpoints, AJobKilledMidRunResumesOnMoreRanks) {
     }
     int status = 0;
     if (!killed) {
-      kill(job, SIGKILL);
-      waitpid(job, &status, 0);
+      wait_for_job(job, 0, status);
       FAIL() << "no rank to kill: " << read_text(log);
     }
-    pid_t done = 0;
-    for (int i = 0; i < 400 && done == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      done = waitpid(job, &status, WNOHANG);
-    }
-    if (done == 0) {
-      kill(job, SIGKILL);
-      waitpid(job, &status, 0);
-      FAIL() << "the job did not stop after a rank was killed";
-    }
+    ASSERT_TRUE(wait_for_job(job, 40, status)) << "the job did not stop after a rank was killed";
     EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     // Resume on three ranks for five more iterations; compare with a run of that length.
     Result probe = run(app + " --resume " + ck + " --iterations 1" + ranks(3));
@@ -231,18 +223,10 @@ TEST_P(Checkpoints, RestartsRecoverFromAKilledRankByThemselves) {
     killed = victim > 0 && kill(victim, SIGKILL) == 0;
   }
   int status = 0;
-  pid_t done = 0;
-  for (int i = 0; i < 900 && done == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    done = waitpid(job, &status, WNOHANG);
-  }
-  if (done == 0) {
-    kill(job, SIGKILL);
-    waitpid(job, &status, 0);
-  }
+  const bool done = wait_for_job(job, 90, status);
   const std::string text = read_text(log);
   ASSERT_TRUE(killed) << text;
-  ASSERT_NE(done, 0) << "the job did not end: " << text;
+  ASSERT_TRUE(done) << "the job did not end: " << text;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
   EXPECT_NE(text.find("restart 1 of 1"), std::string::npos) << text;
   EXPECT_NE(text.find("resuming from the last checkpoint"), std::string::npos) << text;

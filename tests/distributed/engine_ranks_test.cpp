@@ -20,23 +20,13 @@
 
 namespace {
 
+using atl::test::read_values;
 using atl::test::Result;
 using atl::test::run;
 using atl::test::TempDir;
 
 std::string atoll() {
   return ATOLL_BINARY;
-}
-
-std::map<unsigned long long, std::string> read_values(const std::string& path) {
-  std::map<unsigned long long, std::string> values;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto tab = line.find('\t');
-    values[std::stoull(line.substr(0, tab))] = line.substr(tab + 1);
-  }
-  return values;
 }
 
 /// Runs `app args` on one rank and on `ranks` ranks and compares the --out files.

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 #include <string>
 
@@ -36,6 +37,18 @@ inline std::string self_path() {
   char buf[4096];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n <= 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+/// Reads an --out file: value text by gid.
+inline std::map<unsigned long long, std::string> read_values(const std::string& path) {
+  std::map<unsigned long long, std::string> values;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto tab = line.find('\t');
+    values[std::stoull(line.substr(0, tab))] = line.substr(tab + 1);
+  }
+  return values;
 }
 
 /// The pid of the rank of a running job whose environment has ATOLL_RANK=rank and whose

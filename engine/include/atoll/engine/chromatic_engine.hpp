@@ -214,9 +214,7 @@ class ChromaticEngine final : private ScheduleSink {
         }
         break;
       }
-      if (CheckpointStore* store = core_.checkpoints(); store && store->due(sweep + 1)) {
-        write_checkpoint(*store, sweep + 1);
-      }
+      if (core_.checkpoints() && core_.checkpoints()->due(sweep + 1)) write_checkpoint(sweep + 1);
     }
     stats.updates = updates_;
     stats.seconds = total.seconds();
@@ -233,44 +231,21 @@ class ChromaticEngine final : private ScheduleSink {
   WorkerPool& pool() { return core_.pool(); }
 
   /// Between sweeps: owned data, pending vertices with priorities, aggregators, counters.
-  void write_checkpoint(CheckpointStore& store, std::uint64_t sweeps) {
+  void write_checkpoint(std::uint64_t sweeps) {
     std::vector<PendingVertex> pending;  // by lid
     for (std::size_t s = 0; s < schedulers_.size(); ++s) {
       for (const PendingVertex& p : schedulers_[s]->export_pending()) {
         pending.push_back({members_[s][p.index], p.priority});
       }
     }
-    std::sort(pending.begin(), pending.end(),
-              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
-    CheckpointPart part;
-    auto next = pending.begin();
-    save_vertex_records(core_.graph(), part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
-      if (next != pending.end() && next->index == v) {
-        h.flags = kCheckpointScheduled;
-        h.priority = next->priority;  // any value: priorities may be negative
-        ++next;
-      }
-    });
-    save_edge_records(core_.graph(), part.edges);
-    part.state = core_.shared_state({{"updates", updates_}});
-    store.write(sweeps, part);
+    core_.write_checkpoint(std::move(pending), sweeps, updates_);
   }
 
   /// Loads the newest valid epoch of --resume; returns the sweeps it had done.
   std::uint64_t resume() {
-    CheckpointStore& store = *core_.checkpoints();
-    const Topology& t = topology();
-    RestoredEpoch epoch = store.resume(owned_gids(t), edge_source_gids(t));
-    (void)core_.take_remote_requests();  // the epoch's schedule replaces the start's
     schedulers_.clear();
     build_schedulers();
-    restore_vertex_records(core_.graph(), epoch, [&](Lid v, const CheckpointVertexHeader& h) {
-      if (h.flags & kCheckpointScheduled) schedule(v, h.priority);
-    });
-    restore_edge_records(core_.graph(), epoch);
-    core_.restore_shared_state(epoch);
-    updates_ = EngineCore<P>::counter(epoch, "updates");
-    return epoch.iteration;
+    return core_.resume([&](Lid v, double priority) { schedule(v, priority); }, updates_);
   }
 
   /// Where a vertex lives in the schedulers: which one, and its index there.

@@ -9,6 +9,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
+#include <algorithm>
 #include <cstring>
 #include <initializer_list>
 #include <map>
@@ -229,6 +230,44 @@ class EngineCore {
   /// Null unless open_checkpoints found something to do.
   CheckpointStore* checkpoints() { return checkpoints_.get(); }
   bool resuming() const { return checkpoints_ && !options_.checkpoint.resume.empty(); }
+
+  /// Collective: writes an epoch after `iteration` iterations: the owned data, `pending`
+  /// (scheduled vertices by lid, with priorities), edges, aggregators, persisted values and
+  /// the update count.
+  void write_checkpoint(std::vector<PendingVertex> pending, std::uint64_t iteration,
+                        std::uint64_t updates) {
+    std::sort(pending.begin(), pending.end(),
+              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+    CheckpointPart part;
+    auto next = pending.begin();
+    save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
+      if (next != pending.end() && next->index == v) {
+        h.flags = kCheckpointScheduled;
+        h.priority = next->priority;  // any value: priorities may be negative
+        ++next;
+      }
+    });
+    save_edge_records(graph_, part.edges);
+    part.state = shared_state({{"updates", updates}});
+    checkpoints_->write(iteration, part);
+  }
+
+  /// Collective: loads the newest valid epoch of --resume into the data, calls
+  /// schedule(lid, priority) for every vertex it had scheduled, restores aggregators and
+  /// persisted values; returns the iterations it had done and sets `updates`.
+  template <typename Schedule>
+  std::uint64_t resume(Schedule&& schedule, std::uint64_t& updates) {
+    RestoredEpoch epoch =
+        checkpoints_->resume(owned_gids(topology()), edge_source_gids(topology()));
+    (void)take_remote_requests();  // the epoch's schedule replaces the start's
+    restore_vertex_records(graph_, epoch, [&](Lid v, const CheckpointVertexHeader& h) {
+      if (h.flags & kCheckpointScheduled) schedule(v, h.priority);
+    });
+    restore_edge_records(graph_, epoch);
+    restore_shared_state(epoch);
+    updates = counter(epoch, "updates");
+    return epoch.iteration;
+  }
 
   /// Saves `value` (the program's or the app's own state, e.g. a phase flag a hook changes)
   /// with every epoch and restores it on resume. Register before run(); it must outlive it.

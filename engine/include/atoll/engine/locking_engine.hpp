@@ -233,9 +233,7 @@ class LockingEngine final {
         stats.still_scheduled = pending;
         break;
       }
-      if (CheckpointStore* store = core_.checkpoints(); store && store->due(phase + 1)) {
-        write_checkpoint(*store, phase + 1);
-      }
+      if (core_.checkpoints() && core_.checkpoints()->due(phase + 1)) write_checkpoint(phase + 1);
     }
     if (core_.checkpoints()) stats.checkpoints = core_.checkpoints()->stats();
     if (locks_) {
@@ -328,7 +326,7 @@ class LockingEngine final {
   /// Between phases (no scope in flight, every lock free, every copy current): owned data,
   /// the schedule with the hook's requests for ghosts delivered to their owners first,
   /// aggregators and counters.
-  void write_checkpoint(CheckpointStore& store, std::uint64_t phases) {
+  void write_checkpoint(std::uint64_t phases) {
     pending_remote();
     if (core_.cluster() != nullptr) {
       std::vector<ScheduleRequest> requests = std::move(between_phases_);
@@ -337,37 +335,15 @@ class LockingEngine final {
         scheduler_->schedule(r.lid, r.priority);
       }
     }
-    std::vector<PendingVertex> pending = scheduler_->export_pending();
-    std::sort(pending.begin(), pending.end(),
-              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
-    CheckpointPart part;
-    auto next = pending.begin();
-    save_vertex_records(core_.graph(), part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
-      if (next != pending.end() && next->index == v) {
-        h.flags = kCheckpointScheduled;
-        h.priority = next->priority;
-        ++next;
-      }
-    });
-    save_edge_records(core_.graph(), part.edges);
-    part.state = core_.shared_state({{"updates", updates_}});
-    store.write(phases, part);
+    core_.write_checkpoint(scheduler_->export_pending(), phases, updates_);
   }
 
   /// Loads the newest valid epoch of --resume; returns the phases it had done.
   std::uint64_t resume() {
-    const Topology& t = topology();
-    RestoredEpoch epoch = core_.checkpoints()->resume(owned_gids(t), edge_source_gids(t));
-    (void)core_.take_remote_requests();  // the epoch's schedule replaces the start's
-    scheduler_ = make_continuous_scheduler(core_.options().scheduler, t.num_owned(),
+    scheduler_ = make_continuous_scheduler(core_.options().scheduler, topology().num_owned(),
                                            static_cast<unsigned>(pool().threads()));
-    restore_vertex_records(core_.graph(), epoch, [&](Lid v, const CheckpointVertexHeader& h) {
-      if (h.flags & kCheckpointScheduled) scheduler_->schedule(v, h.priority);
-    });
-    restore_edge_records(core_.graph(), epoch);
-    core_.restore_shared_state(epoch);
-    updates_ = EngineCore<P>::counter(epoch, "updates");
-    return epoch.iteration;
+    return core_.resume([&](Lid v, double priority) { scheduler_->schedule(v, priority); },
+                        updates_);
   }
 
   std::uint64_t pending_remote() {
