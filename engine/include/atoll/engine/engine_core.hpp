@@ -9,7 +9,10 @@
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
 
+#include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +21,8 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/engine/aggregator.hpp"
+#include "atoll/engine/checkpoint_records.hpp"
+#include "atoll/engine/checkpoint_store.hpp"
 #include "atoll/engine/cluster.hpp"
 #include "atoll/engine/edge_sync.hpp"
 #include "atoll/engine/engine_options.hpp"
@@ -203,6 +208,116 @@ class EngineCore {
     }
   }
 
+  // ---- checkpoints ----
+
+  /// Collective: opens the checkpoint store when options ask for checkpoints or a resume.
+  /// `message` names the Pregel message type ("" and 0 bytes for GraphLab engines).
+  void open_checkpoints(EngineKind kind, const std::string& message_type = {},
+                        std::uint32_t message_bytes = 0) {
+    const CheckpointOptions& c = options_.checkpoint;
+    if (!c.writes() && c.resume.empty()) return;
+    CheckpointShape shape;
+    shape.engine = std::string(engine_name(kind));
+    shape.identity = c.run_identity;
+    shape.types = str_cat("vertex ", checkpoint_type_name<VertexData>(), " edge ",
+                          checkpoint_type_name<EdgeData>(), " message ", message_type);
+    shape.vertex_bytes = checkpoint_bytes<VertexData>();
+    shape.edge_bytes = checkpoint_bytes<EdgeData>();
+    shape.message_bytes = message_bytes;
+    digest_graph(topology(), cluster_, shape);
+    checkpoints_ = std::make_unique<CheckpointStore>(c, std::move(shape), cluster_);
+  }
+  /// Null unless open_checkpoints found something to do.
+  CheckpointStore* checkpoints() { return checkpoints_.get(); }
+  bool resuming() const { return checkpoints_ && !options_.checkpoint.resume.empty(); }
+
+  /// Collective: writes an epoch after `iteration` iterations: the owned data, `pending`
+  /// (scheduled vertices by lid, with priorities), edges, aggregators, persisted values and
+  /// the update count.
+  void write_checkpoint(std::vector<PendingVertex> pending, std::uint64_t iteration,
+                        std::uint64_t updates) {
+    std::sort(pending.begin(), pending.end(),
+              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+    CheckpointPart part;
+    auto next = pending.begin();
+    save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
+      if (next != pending.end() && next->index == v) {
+        h.flags = kCheckpointScheduled;
+        h.priority = next->priority;  // any value: priorities may be negative
+        ++next;
+      }
+    });
+    save_edge_records(graph_, part.edges);
+    part.state = shared_state({{"updates", updates}});
+    checkpoints_->write(iteration, part);
+  }
+
+  /// Collective: loads the newest valid epoch of --resume into the data, calls
+  /// schedule(lid, priority) for every vertex it had scheduled, restores aggregators and
+  /// persisted values; returns the iterations it had done and sets `updates`.
+  template <typename Schedule>
+  std::uint64_t resume(Schedule&& schedule, std::uint64_t& updates) {
+    RestoredEpoch epoch =
+        checkpoints_->resume(owned_gids(topology()), edge_source_gids(topology()));
+    (void)take_remote_requests();  // the epoch's schedule replaces the start's
+    restore_vertex_records(graph_, epoch, [&](Lid v, const CheckpointVertexHeader& h) {
+      if (h.flags & kCheckpointScheduled) schedule(v, h.priority);
+    });
+    restore_edge_records(graph_, epoch);
+    restore_shared_state(epoch);
+    updates = counter(epoch, "updates");
+    return epoch.iteration;
+  }
+
+  /// Saves `value` (the program's or the app's own state, e.g. a phase flag a hook changes)
+  /// with every epoch and restores it on resume. Register before run(); it must outlive it.
+  template <typename T>
+  void persist(std::string name, T& value) {
+    static_assert(std::is_trivially_copyable_v<T>, "persisted values must be trivially copyable");
+    persisted_.push_back({"app:" + std::move(name), &value, sizeof(T)});
+  }
+
+  /// The values every rank shares: aggregators, persisted values, `counters` (by name).
+  std::map<std::string, std::string> shared_state(
+      std::initializer_list<std::pair<const char*, std::uint64_t>> counters) const {
+    std::map<std::string, std::string> state;
+    aggregators_.for_each_value([&](const std::string& name, std::string_view bytes) {
+      state["aggregator:" + name] = std::string(bytes);
+    });
+    for (const Persisted& p : persisted_) {
+      state[p.name] = std::string(static_cast<const char*>(p.value), p.size);
+    }
+    for (const auto& [name, value] : counters) {
+      state[std::string("engine:") + name] =
+          std::string(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    return state;
+  }
+  /// Restores aggregators and persisted values; returns the counter `name` (0 when absent).
+  void restore_shared_state(const RestoredEpoch& epoch) {
+    for (const auto& [name, bytes] : epoch.state) {
+      if (name.rfind("aggregator:", 0) == 0 &&
+          !aggregators_.set_value(std::string_view(name).substr(11), bytes)) {
+        fail(epoch.dir, ": aggregator '", name.substr(11), "' is not one of this program's");
+      }
+    }
+    for (const Persisted& p : persisted_) {
+      auto it = epoch.state.find(p.name);
+      if (it == epoch.state.end() || it->second.size() != p.size) {
+        fail(epoch.dir, ": no saved value '", p.name, "' of ", p.size, " bytes");
+      }
+      std::memcpy(p.value, it->second.data(), p.size);
+    }
+  }
+  static std::uint64_t counter(const RestoredEpoch& epoch, const char* name) {
+    auto it = epoch.state.find(std::string("engine:") + name);
+    std::uint64_t value = 0;
+    if (it != epoch.state.end() && it->second.size() == sizeof value) {
+      std::memcpy(&value, it->second.data(), sizeof value);
+    }
+    return value;
+  }
+
   /// The common fields of a run's statistics.
   RunStats begin_stats(EngineKind kind) const {
     RunStats stats;
@@ -224,6 +339,13 @@ class EngineCore {
   std::unique_ptr<GhostSync> ghosts_;
   std::unique_ptr<EdgeSync> edge_sync_;
   RequestSet remote_;  ///< requests for ghosts, by lid - num_owned
+  std::unique_ptr<CheckpointStore> checkpoints_;
+  struct Persisted {
+    std::string name;
+    void* value;
+    std::size_t size;
+  };
+  std::vector<Persisted> persisted_;
 };
 
 }  // namespace atl

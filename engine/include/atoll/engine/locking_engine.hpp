@@ -121,6 +121,7 @@ class LockingEngine final {
       }
     }
     new_detector();
+    core_.open_checkpoints(EngineKind::kLocking);
     setup_seconds_ = setup.seconds();
   }
 
@@ -162,6 +163,11 @@ class LockingEngine final {
   }
   /// Collective with a cluster: runs every aggregator now.
   void sync_all() { core_.aggregators().run_all(updates_); }
+  /// Saves `value` with every checkpoint and restores it on resume (see EngineCore::persist).
+  template <typename T>
+  void persist(std::string name, T& value) {
+    core_.persist(std::move(name), value);
+  }
 
   /// Schedules local vertex v (a ghost: sent to its owner at the start of the next phase).
   /// Between phases only; updates schedule through their Context.
@@ -183,18 +189,20 @@ class LockingEngine final {
     Cluster* cluster = core_.cluster();
     ProgressLine progress(core_.options().progress, "phase");
     Timer total;
+    // Resumed: the data, schedule, aggregators and phase count of the epoch replace the start.
+    const std::uint64_t first_phase = core_.resuming() ? resume() : 0;
     if (cluster != nullptr) {  // ghosts start as their owners' data
       for (const ScheduleRequest& r :
            core_.ghosts()->push_all(core_.vertex_arrays(), core_.take_remote_requests())) {
         scheduler_->schedule(r.lid, r.priority);
       }
     }
-    sync_all();
+    if (!core_.resuming()) sync_all();
     // No rank may send a refresh before every rank has applied the push above (it would be
     // overwritten by the older pushed data).
     if (cluster != nullptr) cluster->collectives.barrier();
     run_timer_.reset();
-    for (std::uint64_t phase = 0; phase < core_.options().max_iterations; ++phase) {
+    for (std::uint64_t phase = first_phase; phase < core_.options().max_iterations; ++phase) {
       Timer phase_timer;
       const std::uint64_t before = updates_;
       set_phase_quota();
@@ -225,7 +233,9 @@ class LockingEngine final {
         stats.still_scheduled = pending;
         break;
       }
+      if (core_.checkpoints() && core_.checkpoints()->due(phase + 1)) write_checkpoint(phase + 1);
     }
+    if (core_.checkpoints()) stats.checkpoints = core_.checkpoints()->stats();
     if (locks_) {
       const LockStats ls = locks_->stats();
       details->scopes = ls.scopes;
@@ -311,6 +321,29 @@ class LockingEngine final {
         },
         [this] { ended_.store(true, std::memory_order_release); }));
     detector_.store(detectors_.back().get(), std::memory_order_release);
+  }
+
+  /// Between phases (no scope in flight, every lock free, every copy current): owned data,
+  /// the schedule with the hook's requests for ghosts delivered to their owners first,
+  /// aggregators and counters.
+  void write_checkpoint(std::uint64_t phases) {
+    pending_remote();
+    if (core_.cluster() != nullptr) {
+      std::vector<ScheduleRequest> requests = std::move(between_phases_);
+      between_phases_.clear();
+      for (const ScheduleRequest& r : core_.ghosts()->push_all(core_.vertex_arrays(), requests)) {
+        scheduler_->schedule(r.lid, r.priority);
+      }
+    }
+    core_.write_checkpoint(scheduler_->export_pending(), phases, updates_);
+  }
+
+  /// Loads the newest valid epoch of --resume; returns the phases it had done.
+  std::uint64_t resume() {
+    scheduler_ = make_continuous_scheduler(core_.options().scheduler, topology().num_owned(),
+                                           static_cast<unsigned>(pool().threads()));
+    return core_.resume([&](Lid v, double priority) { scheduler_->schedule(v, priority); },
+                        updates_);
   }
 
   std::uint64_t pending_remote() {

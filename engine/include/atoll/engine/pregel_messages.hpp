@@ -160,24 +160,25 @@ class PregelMessages {
   /// Owned vertices that have messages in this superstep.
   std::uint64_t receivers() const { return receivers_; }
 
-  /// Makes `inbox` (owned vertex, message) this superstep's messages, as if delivered: the
-  /// messages that wait in a store built after the topology changed (pregel_mutation_phase).
+  /// Checkpoints, between supersteps: replaces the next superstep's messages with `inbox`
+  /// (owned vertex, message), combined when combining.
   void set_inbox(std::span<const std::pair<Lid, Message>> inbox) {
     receivers_ = 0;
     if (combining_) {
+      std::fill(has_.begin(), has_.end(), 0);
       for (const auto& [v, m] : inbox) {
-        if (has_[v] != 0) {
-          if constexpr (PregelCombiner<P>) current_[v] = program_.combine(current_[v], m);
+        if constexpr (PregelCombiner<P>) {
+          current_[v] = has_[v] != 0 ? program_.combine(current_[v], m) : m;
         } else {
           current_[v] = m;
-          has_[v] = 1;
-          ++receivers_;
         }
+        receivers_ += has_[v] == 0;
+        has_[v] = 1;
       }
       return;
     }
     std::fill(offsets_.begin(), offsets_.end(), 0);
-    for (const auto& entry : inbox) ++offsets_[entry.first + 1];
+    for (const auto& [v, m] : inbox) ++offsets_[v + 1];
     for (Lid v = 0; v < owned_; ++v) {
       receivers_ += offsets_[v + 1] != 0;
       offsets_[v + 1] += offsets_[v];

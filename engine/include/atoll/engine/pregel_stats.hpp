@@ -42,6 +42,7 @@ struct PregelStats {
   std::uint64_t dropped =
       0;  ///< this rank: messages to vertices removed in their superstep, or refused
   std::vector<SuperstepRecord> log;
+  CheckpointStats checkpoints;
 };
 
 class PregelDetails final : public EngineDetails {
