@@ -211,7 +211,7 @@ class LockingEngine final {
       core_.aggregators().run_all(updates_);
       IterationRecord record{phase, updates_ - before, phase_timer.seconds()};
       const bool keep_going = hook ? hook(record) : true;
-      progress.report(record);
+      progress.report(record, update_bytes_.load());
       stats.iteration_log.push_back(record);
       ++stats.iterations;
       if (!keep_going) break;

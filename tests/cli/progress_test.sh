@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# cli.progress: progress on stderr is one line per iteration when stderr is not a terminal,
+# nothing with --quiet, and, under a real terminal (tmux), a single status line rewritten in
+# place (iteration, updates/s, residual, bytes sent, elapsed). The terminal part is skipped
+# (exit 77) when tmux is missing.
+#   progress_test.sh ATOLL_BINARY
+set -euo pipefail
+atoll=$1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/atoll-progress.XXXXXX")
+server="atoll-progress-$$"
+cleanup() {
+  command -v tmux >/dev/null && tmux -L "$server" kill-server 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+die() { echo "progress: FAILED: $*" >&2; exit 1; }
+
+"$atoll" generate kronecker --scale 9 --edge-factor 8 --seed 2 --out "$tmp/g.el" >/dev/null
+run=("$atoll" run pagerank --graph "$tmp/g.el" --iterations 6 --tol 0 --threads 1)
+
+# A pipe: plain lines, one per sweep, never a carriage return.
+"${run[@]}" >/dev/null 2>"$tmp/err"
+lines=$(grep -c '^atoll: sweep [0-9]*: .* updates/s, residual .* bytes sent, .* elapsed$' "$tmp/err" || true)
+[[ $lines == 6 ]] || { cat "$tmp/err" >&2; die "expected 6 plain sweep lines, got $lines"; }
+if grep -q $'\r' "$tmp/err"; then die "a carriage return in piped progress"; fi
+# --quiet: nothing on stderr; the summary still on stdout.
+"${run[@]}" --quiet >"$tmp/out" 2>"$tmp/err"
+[[ ! -s $tmp/err ]] || { cat "$tmp/err" >&2; die "--quiet wrote to stderr"; }
+grep -q '^pagerank:' "$tmp/out" || die "--quiet lost the summary"
+
+command -v tmux >/dev/null || { echo "progress: tmux missing: terminal part skipped"; exit 77; }
+# A terminal: one status line rewritten in place.
+tmux -L "$server" -f /dev/null new-session -d -x 200 -y 40 \
+  "$(printf '%q ' "${run[@]}") >/dev/null; echo EXIT=\$?; sleep 60"
+for _ in $(seq 1 300); do
+  tmux -L "$server" capture-pane -p >"$tmp/screen"
+  grep -q '^EXIT=' "$tmp/screen" && break
+  sleep 0.1
+done
+grep -q '^EXIT=0' "$tmp/screen" || { cat "$tmp/screen" >&2; die "the run under tmux did not end well"; }
+status=$(grep -c 'atoll: sweep' "$tmp/screen" || true)
+[[ $status == 1 ]] || { cat "$tmp/screen" >&2; die "expected one status line on the terminal, got $status"; }
+grep -q 'atoll: sweep 5 | .*updates/s | residual .* | .*B sent | .* s elapsed' "$tmp/screen" ||
+  { cat "$tmp/screen" >&2; die "the status line does not show the last sweep's figures"; }
+echo "progress: ok"
