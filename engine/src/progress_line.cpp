@@ -7,6 +7,7 @@
 #include <string>
 
 #include "atoll/common/log.hpp"
+#include "atoll/common/terminal.hpp"
 
 namespace atl {
 namespace {
@@ -28,7 +29,7 @@ std::string si(double value) {
 
 ProgressLine::ProgressLine(bool enabled, const char* unit)
     : enabled_(enabled && log_level() >= LogLevel::kInfo),
-      in_place_(::isatty(STDERR_FILENO) != 0 && log_level() < LogLevel::kDebug),
+      in_place_(stderr_is_terminal() && log_level() < LogLevel::kDebug),
       unit_(unit) {}
 
 ProgressLine::~ProgressLine() {

@@ -29,17 +29,25 @@ if grep -q $'\r' "$tmp/err"; then die "a carriage return in piped progress"; fi
 grep -q '^pagerank:' "$tmp/out" || die "--quiet lost the summary"
 
 command -v tmux >/dev/null || { echo "progress: tmux missing: terminal part skipped"; exit 77; }
-# A terminal: one status line rewritten in place.
-tmux -L "$server" -f /dev/null new-session -d -x 200 -y 40 \
-  "$(printf '%q ' "${run[@]}") >/dev/null; echo EXIT=\$?; sleep 60"
-for _ in $(seq 1 300); do
-  tmux -L "$server" capture-pane -p >"$tmp/screen"
-  grep -q '^EXIT=' "$tmp/screen" && break
-  sleep 0.1
-done
-grep -q '^EXIT=0' "$tmp/screen" || { cat "$tmp/screen" >&2; die "the run under tmux did not end well"; }
-status=$(grep -c 'atoll: sweep' "$tmp/screen" || true)
-[[ $status == 1 ]] || { cat "$tmp/screen" >&2; die "expected one status line on the terminal, got $status"; }
-grep -q 'atoll: sweep 5 | .*updates/s | residual .* | .*B sent | .* s elapsed' "$tmp/screen" ||
-  { cat "$tmp/screen" >&2; die "the status line does not show the last sweep's figures"; }
+# A terminal: one status line rewritten in place, also for 2 ranks under atoll launch (which
+# shows rank 0's status line in place, prefixed "[0] ").
+on_terminal() {  # on_terminal PREFIX COMMAND...
+  local prefix=$1 session="s$RANDOM"
+  shift
+  tmux -L "$server" -f /dev/null new-session -d -s "$session" -x 200 -y 40 \
+    "$(printf '%q ' "$@") >/dev/null; echo EXIT=\$?; sleep 60"
+  for _ in $(seq 1 600); do
+    tmux -L "$server" capture-pane -p -t "$session" >"$tmp/screen"
+    grep -q '^EXIT=' "$tmp/screen" && break
+    sleep 0.1
+  done
+  grep -q '^EXIT=0' "$tmp/screen" || { cat "$tmp/screen" >&2; die "the run under tmux did not end well: $*"; }
+  status=$(grep -c 'atoll: sweep' "$tmp/screen" || true)
+  [[ $status == 1 ]] ||
+    { cat "$tmp/screen" >&2; die "expected one status line on the terminal, got $status: $*"; }
+  grep -q "^$prefix"'atoll: sweep 5 | .*updates/s | residual .* | .*B sent | .* s elapsed' "$tmp/screen" ||
+    { cat "$tmp/screen" >&2; die "the status line does not show the last sweep's figures: $*"; }
+}
+on_terminal "" "${run[@]}"
+on_terminal '\[0\] ' "${run[@]}" --ranks 2 --transport tcp
 echo "progress: ok"
