@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """atoll plot METRICS.json [MORE.json ...] --out FILE.png [--label L ...] [--title T]
 
+A file is the --metrics of one `atoll run`, or scripts/perf-run.sh's output (one run per
+configuration).
+
 Draws what `atoll run --metrics` files hold, one colour per file (run):
   - residual per sweep/superstep (log scale),
   - updates per sweep/superstep (log scale),
@@ -37,8 +40,9 @@ def records(obj, key, where):
     return value
 
 
-def load_run(path):
-    """The series of one metrics file; raises ValueError naming the file and the field."""
+def load_runs(path):
+    """[(default label, series)] of a --metrics file (one run) or of scripts/perf-run.sh's
+    output (one run per configuration); raises ValueError naming the file and the field."""
     try:
         with open(path) as f:
             data = json.load(f)
@@ -46,6 +50,22 @@ def load_run(path):
         raise ValueError(f"{path}: cannot read: {e.strerror}")
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}")
+    if isinstance(data, dict) and isinstance(data.get("runs"), list):  # perf-run.sh
+        runs = []
+        for i, r in enumerate(data["runs"]):
+            if not isinstance(r, dict) or not isinstance(r.get("metrics"), dict):
+                raise ValueError(f"{path}: runs[{i}] has no 'metrics' object "
+                                 "(written by an older scripts/perf-run.sh?)")
+            label = f"{os.path.basename(path)} {r.get('config', i)}"
+            runs.append((label, load_run(r["metrics"], f"{path}: runs[{i}].metrics")))
+        if not runs:
+            raise ValueError(f"{path}: 'runs' is empty")
+        return runs
+    return [(os.path.basename(path), load_run(data, path))]
+
+
+def load_run(data, path):
+    """The series of one run's metrics object (path: where it came from, for errors)."""
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object (the --metrics of atoll run)")
     if "iteration_log" not in data:
@@ -86,16 +106,17 @@ def main():
                         help="a name per metrics file, in order (default: the file names)")
     parser.add_argument("--title", default=None, help="the figure's title")
     args = parser.parse_args()
-    if args.label and len(args.label) != len(args.metrics):
-        die(f"{len(args.label)} --label for {len(args.metrics)} metrics files "
-            "(give one per file, in order)", 2)
     out_dir = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(out_dir):
         die(f"--out {args.out}: directory {out_dir} does not exist")
     try:
-        runs = [load_run(p) for p in args.metrics]
+        loaded = [run for p in args.metrics for run in load_runs(p)]
     except ValueError as e:
         die(str(e))
+    if args.label and len(args.label) != len(loaded):
+        die(f"{len(args.label)} --label for {len(loaded)} runs "
+            "(give one per metrics file, or per configuration of a perf-run.sh file, in order)", 2)
+    runs = [run for _, run in loaded]
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -110,7 +131,7 @@ def main():
             os.execv(system, [system] + sys.argv)
         die(f"needs matplotlib for Python 3 ({sys.executable}; "
             "Debian: apt-get install python3-matplotlib)")
-    labels = args.label or [os.path.basename(p) for p in args.metrics]
+    labels = args.label or [label for label, _ in loaded]
 
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))
     residual, updates, seconds = axes[0]

@@ -31,6 +31,17 @@ width, height = struct.unpack(">II", data[16:24])
 assert (width, height) == (1500, 800), (width, height)
 PY
 
+# scripts/perf-run.sh's output: one series per configuration.
+python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+runs = [{"config": c, "metrics": json.load(open(f"{d}/{c}.json"))} for c in ("chromatic", "locking")]
+json.dump({"app": "pagerank", "graph": "g.el", "runs": runs}, open(f"{d}/perf.json", "w"))
+PY
+"$atoll" plot "$tmp/perf.json" --out "$tmp/perf.png" --label one --label two >/dev/null ||
+  die "atoll plot of a perf-run.sh file failed"
+[[ -s $tmp/perf.png ]] || die "no PNG for a perf-run.sh file"
+
 echo '{"iteration_log": [{"iteration": 0, "updates": ' > "$tmp/bad.json"
 if "$atoll" plot "$tmp/bad.json" --out "$tmp/bad.png" 2>"$tmp/err"; then die "a malformed file plotted"; fi
 grep -q "bad.json:.*not valid JSON" "$tmp/err" || { cat "$tmp/err" >&2; die "no error naming bad.json"; }
