@@ -73,6 +73,10 @@ check ppr "$tmp/ppr2.tsv" "$atoll" launch -n 2 -- "$ppr" "$graph" "$source" "$tm
 check ppr "$tmp/ppr3.tsv" "$atoll" launch -n 2 -- "$ppr" "$graph" "$source" "$tmp/ppr3.tsv" locking
 check bfs "$tmp/bfs1.tsv" "$bfs" "$graph" "$source" "$tmp/bfs1.tsv"
 check bfs "$tmp/bfs2.tsv" "$atoll" launch -n 2 -- "$bfs" "$graph" "$source" "$tmp/bfs2.tsv"
+if command -v mpirun >/dev/null; then  # a user's program under mpirun, as the guide says
+  check bfs "$tmp/bfs3.tsv" mpirun --allow-run-as-root --oversubscribe -n 2 \
+    "$bfs" "$graph" "$source" "$tmp/bfs3.tsv"
+fi
 
 # Bad input stops with a message naming it and a non-zero exit.
 if "$bfs" "$graph" 999999999 "$tmp/bad.tsv" >"$tmp/bad.log" 2>&1; then
