@@ -40,7 +40,8 @@ awk '/<!-- begin examples\/personalized_pagerank\/main.cpp -->/{on=1; next}
 diff -u "$src/examples/personalized_pagerank/main.cpp" "$tmp/guide.cpp" >&2 ||
   die "docs/programming.md's example differs from examples/personalized_pagerank/main.cpp"
 
-# Build each example as an outside project (ccache shared across temporary directories).
+# Build each example as an outside project (ccache shared across temporary directories; the
+# warning flags are the test's, an example needs none).
 export CCACHE_BASEDIR=$tmp CCACHE_NOHASHDIR=1
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
@@ -49,7 +50,8 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 for ex in personalized_pagerank pregel_bfs; do
   cp -r "$src/examples/$ex" "$tmp/$ex"
   cmake -S "$tmp/$ex" -B "$tmp/$ex/build" "${generator[@]}" "${launcher[@]}" \
-    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/$ex.configure.log" 2>&1 ||
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" \
+    >"$tmp/$ex.configure.log" 2>&1 ||
     { cat "$tmp/$ex.configure.log" >&2; die "configuring $ex against the installed package"; }
   cmake --build "$tmp/$ex/build" -j "${JOBS:-2}" >"$tmp/$ex.build.log" 2>&1 ||
     { cat "$tmp/$ex.build.log" >&2; die "building $ex against the installed package"; }
