@@ -20,17 +20,12 @@ Session::Session(const SessionOptions& options) : job_(detect_job(options.job)) 
   cluster_ = std::make_unique<Cluster>(Cluster{*transport_, *collectives_, *exchange_});
 }
 
-Session::~Session() {
-  try {
-    stop();
-  } catch (...) {  // a destructor must not throw; the job is ending anyway
-  }
-}
+// The transport's destructor stops it collectively, or, during stack unwinding (an error on
+// this rank), closes at once so that the other ranks stop with an error naming this one.
+Session::~Session() = default;
 
 void Session::stop() {
-  if (!cluster_) return;
-  cluster_.reset();
-  transport_->stop();
+  if (transport_) transport_->stop();
 }
 
 int Session::threads_per_rank() const {
@@ -43,6 +38,10 @@ Topology Session::load_graph(const std::string& path, const PartLoadOptions& opt
     return Topology::build(read_edge_list(path, options.format, options.mtx_layout), options.build);
   }
   return load_graph_part(path, *transport_, *collectives_, *exchange_, options).topology;
+}
+
+std::uint64_t Session::sum(std::uint64_t value) {
+  return cluster_ ? collectives_->allreduce(value, ReduceOp::kSum) : value;
 }
 
 std::vector<std::vector<std::byte>> Session::gather_bytes(std::vector<std::byte> mine) {

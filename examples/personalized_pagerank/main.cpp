@@ -5,7 +5,6 @@
 //   personalized_pagerank GRAPH SOURCE OUT [chromatic|locking]
 #include <atoll/atoll.hpp>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -45,6 +44,10 @@ int main(int argc, char** argv) {
     atl::Session session;  // one rank, or this process's rank of the job it was started in
     atl::LocalGraph<Rank, atl::EmptyData> graph(session.load_graph(argv[1]));
     const PersonalizedPageRank program{std::stoull(argv[2])};
+    const atl::Lid source = graph.topology().lid(program.source);  // kInvalidLid: not here
+    if (session.sum(source < graph.topology().num_owned() ? 1 : 0) != 1) {
+      atl::fail("source ", program.source, " is not a vertex of ", argv[1]);
+    }
     atl::EngineOptions options;
     options.engine = argc == 5 ? atl::parse_engine(argv[4]) : atl::EngineKind::kChromatic;
     options.threads = session.threads_per_rank();
@@ -56,9 +59,6 @@ int main(int argc, char** argv) {
         });
     const auto all = session.gather<Rank>(graph.topology(), graph.vertex_data());
     if (session.rank() != 0) return 0;
-    if (!std::ranges::binary_search(all, program.source, {}, [](auto& p) { return p.first; })) {
-      atl::fail("source ", program.source, " is not a vertex of ", argv[1]);
-    }
     std::FILE* out = std::fopen(argv[3], "w");
     if (out == nullptr) atl::fail("cannot write ", argv[3]);
     double total = 0;

@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
     atl::Session session;  // one rank, or this process's rank of the job it was started in
     atl::LocalGraph<std::uint64_t, atl::EmptyData> graph(session.load_graph(argv[1]));
     BfsLevels program{std::stoull(argv[2])};
+    const atl::Lid source = graph.topology().lid(program.source);  // kInvalidLid: not here
+    if (session.sum(source < graph.topology().num_owned() ? 1 : 0) != 1) {
+      atl::fail("source ", program.source, " is not a vertex of ", argv[1]);
+    }
     atl::EngineOptions options;
     options.threads = session.threads_per_rank();
     atl::PregelEngine<BfsLevels> engine(graph, program, options, session.cluster());
@@ -55,9 +59,6 @@ int main(int argc, char** argv) {
     const atl::PregelStats stats = engine.run();
     const auto all = session.gather<std::uint64_t>(graph.topology(), graph.vertex_data());
     if (session.rank() != 0) return 0;
-    if (engine.aggregated(program.reached) == 0) {
-      atl::fail("source ", program.source, " is not a vertex of ", argv[1]);
-    }
     std::FILE* out = std::fopen(argv[3], "w");
     if (out == nullptr) atl::fail("cannot write ", argv[3]);
     for (const auto& [gid, level] : all) {

@@ -86,6 +86,14 @@ if "$bfs" "$graph" 999999999 "$tmp/bad.tsv" >"$tmp/bad.log" 2>&1; then
 fi
 grep -q "source 999999999 is not a vertex of $graph" "$tmp/bad.log" ||
   { cat "$tmp/bad.log" >&2; die "pregel_bfs with a missing source did not say why"; }
+# ... on every rank (the examples check their input collectively, before the run).
+if "$atoll" launch -n 2 -- "$ppr" "$graph" 999999999 "$tmp/bad.tsv" >"$tmp/bad.log" 2>&1; then
+  die "personalized_pagerank on 2 ranks with a missing source succeeded"
+fi
+for r in 0 1; do
+  grep -q "^\[$r\] personalized_pagerank: source 999999999 is not a vertex" "$tmp/bad.log" ||
+    { cat "$tmp/bad.log" >&2; die "rank $r did not say why personalized_pagerank stopped"; }
+done
 if "$ppr" "$tmp/no-such-graph.el" 1 "$tmp/bad.tsv" >"$tmp/bad.log" 2>&1; then
   die "personalized_pagerank on a missing file succeeded"
 fi

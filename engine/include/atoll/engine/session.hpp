@@ -12,6 +12,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -37,7 +38,9 @@ class Session {
  public:
   /// Joins the job and, on several ranks, starts the transport (collective).
   explicit Session(const SessionOptions& options = {});
-  ~Session();  ///< stops the transport (collective) if stop() was not called
+  /// Stops the transport (collective) if stop() was not called; when destroyed by an
+  /// exception, closes at once instead, and the other ranks stop with an error naming this one.
+  ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -54,12 +57,15 @@ class Session {
   /// atom directory on several ranks). Bad input throws an Error naming the file and line.
   Topology load_graph(const std::string& path, const PartLoadOptions& options = {});
 
+  /// Collective: the sum of value over all ranks (e.g. how many ranks own a vertex).
+  std::uint64_t sum(std::uint64_t value);
+
   /// Collective: every rank's owned values (values[lid] for lid < graph.num_owned()) as
   /// (gid, value) pairs ordered by gid, on rank 0; an empty vector on the other ranks.
   template <typename T>
   std::vector<std::pair<Gid, T>> gather(const Topology& graph, std::span<const T> values);
 
-  /// Collective: ends the job cleanly (also done by the destructor).
+  /// Collective: ends the job cleanly (also done by the destructor). A no-op on one rank.
   void stop();
 
  private:
