@@ -62,4 +62,23 @@ void ProgressLine::report(const IterationRecord& r, std::uint64_t bytes_sent) {
   printed_ = true;
 }
 
+void ProgressLine::live(std::uint64_t iteration, std::uint64_t updates, std::uint64_t bytes_sent) {
+  if (!enabled_ || !in_place_) return;
+  const double now = elapsed_.seconds();
+  if (now < next_live_) return;
+  const double rate = now > live_seconds_ && updates >= live_updates_
+                          ? static_cast<double>(updates - live_updates_) / (now - live_seconds_)
+                          : 0;
+  next_live_ = now + 0.25;
+  live_seconds_ = now;
+  live_updates_ = updates;
+  std::fprintf(stderr,
+               "\ratoll: %s %llu (running) | %s updates/s on this rank | %sB sent | %.1f s "
+               "elapsed\033[K",
+               unit_, static_cast<unsigned long long>(iteration), si(rate).c_str(),
+               si(static_cast<double>(bytes_sent)).c_str(), now);
+  std::fflush(stderr);
+  printed_ = true;
+}
+
 }  // namespace atl

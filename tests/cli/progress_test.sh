@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cli.progress: progress on stderr is one line per iteration when stderr is not a terminal,
 # nothing with --quiet, and, under a real terminal (tmux), a single status line rewritten in
-# place (iteration, updates/s, residual, bytes sent, elapsed). The terminal part is skipped
+# place (iteration, updates/s, residual, bytes sent, elapsed; refreshed during the locking
+# engine's phases). The terminal part is skipped
 # (exit 77) when tmux is missing.
 #   progress_test.sh ATOLL_BINARY
 set -euo pipefail
@@ -50,4 +51,22 @@ on_terminal() {  # on_terminal PREFIX COMMAND...
 }
 on_terminal "" "${run[@]}"
 on_terminal '\[0\] ' "${run[@]}" --ranks 2 --transport tcp
+# The locking engine's phase can last the whole run: its status line is refreshed during it.
+"$atoll" generate grid --rows 700 --cols 700 --weights 1:100 --out "$tmp/grid.el" >/dev/null
+session="live"
+tmux -L "$server" -f /dev/null new-session -d -s "$session" -x 200 -y 40 \
+  "$(printf '%q ' "$atoll" run sssp --graph "$tmp/grid.el" --source 0 --engine locking \
+    --scheduler fifo --consistency edge --threads 1) >/dev/null; echo EXIT=\$?; sleep 60"
+seen=0
+for _ in $(seq 1 1200); do
+  tmux -L "$server" capture-pane -p -t "$session" >"$tmp/screen"
+  grep -q 'atoll: phase 0 (running) | .* updates/s on this rank | .*B sent | .* s elapsed' \
+    "$tmp/screen" && seen=1
+  grep -q '^EXIT=' "$tmp/screen" && break
+  sleep 0.1
+done
+grep -q '^EXIT=0' "$tmp/screen" || { cat "$tmp/screen" >&2; die "the locking run under tmux failed"; }
+((seen)) || { cat "$tmp/screen" >&2; die "no live status line during the locking engine's phase"; }
+[[ $(grep -c 'atoll: phase' "$tmp/screen") == 1 ]] ||
+  { cat "$tmp/screen" >&2; die "the live line was not rewritten in place"; }
 echo "progress: ok"

@@ -22,6 +22,10 @@ class ProgressLine {
 
   /// One iteration ended; bytes_sent: what this rank has sent to other ranks in the run so far.
   void report(const IterationRecord& record, std::uint64_t bytes_sent = 0);
+  /// During an iteration (an asynchronous engine's phase): this rank's updates and bytes sent
+  /// in the run so far. Refreshes the status line at most every 0.25 s, on a terminal only.
+  /// Not concurrent with report() or itself.
+  void live(std::uint64_t iteration, std::uint64_t updates, std::uint64_t bytes_sent);
 
  private:
   bool enabled_;
@@ -29,6 +33,9 @@ class ProgressLine {
   bool printed_ = false;
   const char* unit_;
   Timer elapsed_;
+  double next_live_ = 0;  ///< elapsed seconds of the next live refresh
+  double live_seconds_ = 0;
+  std::uint64_t live_updates_ = 0;  ///< at the last live refresh
 };
 
 }  // namespace atl
