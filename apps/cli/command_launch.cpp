@@ -36,6 +36,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,7 @@ struct LaunchOptions {
   int ranks = 0;
   double grace_s = 3.0;
   double notice_s = 11.0;  ///< default peer timeout (10 s) plus one second
+  int restarts = 0;        ///< start the job again (from its last checkpoint) this many times
   std::vector<std::string> command;
 };
 
@@ -488,6 +490,63 @@ int run_launch(const LaunchOptions& opt) {
   return worst;
 }
 
+/// The value of --checkpoint-dir in a rank's command ("" when it has none).
+std::string checkpoint_dir_of(const std::vector<std::string>& command) {
+  for (std::size_t i = 0; i < command.size(); ++i) {
+    if (command[i] == "--checkpoint-dir" && i + 1 < command.size()) return command[i + 1];
+    if (command[i].rfind("--checkpoint-dir=", 0) == 0) return command[i].substr(17);
+  }
+  return {};
+}
+
+/// Whether dir holds a complete checkpoint epoch (one with a MANIFEST).
+bool has_complete_epoch(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind("epoch-", 0) == 0 &&
+        std::filesystem::exists(entry.path() / "MANIFEST", ec)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Runs the job; after a failure, runs it again up to opt.restarts times, resuming from the
+/// newest checkpoint epoch of its --checkpoint-dir when there is one. Usage errors (exit code
+/// 2) are not retried: the same command would fail the same way.
+int run_with_restarts(const LaunchOptions& opt) {
+  if (opt.restarts < 0 || opt.restarts > 1000) {
+    usage_fail("launch --restarts ", opt.restarts, ": must be 0..1000");
+  }
+  const std::string dir = checkpoint_dir_of(opt.command);
+  if (opt.restarts > 0 && dir.empty()) {
+    usage_fail("launch --restarts needs a command that writes checkpoints (--checkpoint-dir)");
+  }
+  int code = run_launch(opt);
+  for (int attempt = 1; attempt <= opt.restarts && code != 0 && code != 2; ++attempt) {
+    LaunchOptions again = opt;
+    again.command.clear();
+    for (std::size_t i = 0; i < opt.command.size(); ++i) {  // drop an earlier --resume
+      if (opt.command[i] == "--resume") {
+        ++i;
+        continue;
+      }
+      if (opt.command[i].rfind("--resume=", 0) == 0) continue;
+      again.command.push_back(opt.command[i]);
+    }
+    const bool resume = has_complete_epoch(dir);
+    if (resume) {
+      again.command.push_back("--resume");
+      again.command.push_back(dir);
+    }
+    report(str_cat("restart ", attempt, " of ", opt.restarts, " after exit code ", code, ": ",
+                   resume ? "resuming from the last checkpoint in " + dir
+                          : "no complete checkpoint yet, starting over"));
+    code = run_launch(again);
+  }
+  return code;
+}
+
 }  // namespace
 
 void add_launch_command(CLI::App& app) {
@@ -501,9 +560,12 @@ void add_launch_command(CLI::App& app) {
   cmd->add_option("--failure-notice", opt->notice_s,
                   "Seconds the other ranks get to stop on their own after a rank fails")
       ->capture_default_str();
+  cmd->add_option("--restarts", opt->restarts,
+                  "After a failure, start the job again from its last checkpoint (at most R times)")
+      ->capture_default_str();
   cmd->add_option("command", opt->command, "The command each rank runs (after --)")->required();
   cmd->callback([opt] {
-    int code = run_launch(*opt);
+    int code = run_with_restarts(*opt);
     if (code != 0) throw CLI::RuntimeError(code);
   });
 }

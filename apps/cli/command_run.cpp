@@ -44,12 +44,15 @@ struct RunOptions {
   std::uint64_t sync_every = 0;                       ///< locking: updates per phase; 0: none
   std::string out;
   std::string metrics;
-  int ranks = 0;  ///< > 1 outside a job: relaunch as that many local ranks
+  int ranks = 0;     ///< > 1 outside a job: relaunch as that many local ranks
+  int restarts = 0;  ///< outside a job: relaunch through atoll launch --restarts
   std::string transport = "ucx";
   bool out_per_rank = false;
   std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
-  bool quiet = false;                   ///< no progress and no configuration line on stderr
-  bool verbose = false;                 ///< a plain progress line per iteration, and debug messages
+  bool quiet = false;    ///< no progress and no configuration line on stderr
+  bool verbose = false;  ///< a plain progress line per iteration, and debug messages
+  CheckpointOptions checkpoint;
+  std::string identity;  ///< the app and the options a resumed run must share (run_identity)
 };
 
 void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_help,
@@ -92,12 +95,46 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
   cmd->add_option("--metrics", o.metrics, "Write per-step metrics as JSON");
   cmd->add_option("--ranks", o.ranks, "Run as N local ranks (through atoll launch)")
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--restarts", o.restarts,
+                  "After a failure, run again from the last checkpoint (at most R times)");
   cmd->add_option("--transport", o.transport, "Between ranks: ucx or tcp")->capture_default_str();
   cmd->add_flag("--out-per-rank", o.out_per_rank,
                 "Several ranks: each writes its own vertices to FILE.rank-R");
   cmd->add_option("--atoms", o.atoms, "Several ranks, plain file: in-memory hash atoms")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option(
+      "--checkpoint-dir", o.checkpoint.dir,
+      "Write checkpoint epochs here (with --checkpoint-every or --checkpoint-interval)");
+  cmd->add_option("--checkpoint-every", o.checkpoint.every,
+                  "Checkpoint after every N iterations (sweeps, supersteps)");
+  cmd->add_option("--checkpoint-interval", o.checkpoint.interval,
+                  "Checkpoint once this many seconds passed since the last one");
+  cmd->add_option("--checkpoint-keep", o.checkpoint.keep, "Valid epochs kept")
+      ->capture_default_str();
+  cmd->add_option(
+      "--resume", o.checkpoint.resume,
+      "Start from the newest valid checkpoint epoch in this directory (any rank count)");
+}
+
+/// What a resumed run must share with the run that wrote the epoch: the app, the engine and
+/// model, and the app's own options (all but --iterations and --top).
+std::string run_identity(const CLI::App& cmd, std::size_t first_app_option, const AppSpec& app,
+                         const RunOptions& o) {
+  std::string id =
+      str_cat("app=", app.name, " consistency=", o.consistency, " scheduler=", o.scheduler,
+              " symmetrize=", o.symmetrize, " dedup=", o.dedup);
+  const std::vector<const CLI::Option*> options = cmd.get_options();
+  for (std::size_t i = first_app_option; i < options.size(); ++i) {
+    const CLI::Option* opt = options[i];
+    if (opt->get_name() == "--iterations" || opt->get_name() == "--top" ||
+        opt->get_name() == "--help") {
+      continue;  // how long it runs and what it prints may change
+    }
+    std::string value = opt->count() > 0 ? opt->as<std::string>() : opt->get_default_str();
+    id += str_cat(" ", opt->get_name(), "=", value);
+  }
+  return id;
 }
 
 struct Loaded {
@@ -114,6 +151,10 @@ struct Loaded {
 Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
   if (in_job()) {
+    if (o.restarts > 0) {
+      usage_fail("--restarts is for runs atoll starts itself (--ranks N, or atoll launch ",
+                 "--restarts R); under mpirun or srun, rerun with --resume DIR");
+    }
     Loaded g;
     g.session = std::make_unique<RankSession>(parse_transport(o.transport));
     if (o.ranks > 1 && o.ranks != g.session->size()) {
@@ -142,7 +183,7 @@ Loaded load(const RunOptions& o, const AppSpec& app) {
     }
     return g;
   }
-  if (o.ranks > 1) relaunch_as_ranks(o.ranks);
+  if (o.ranks > 1 || o.restarts > 0) relaunch_as_ranks(std::max(o.ranks, 1), o.restarts);
   if (!app.needs_graph) return {Topology(), 0, nullptr, {}, {}};
   EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format), app.mtx_layout);
   Topology graph = Topology::build(std::move(edges), {o.symmetrize, o.dedup});
@@ -195,6 +236,24 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
                e.engine == EngineKind::kPregel ? "superstep" : "sweep", ")");
   }
   e.sync_every = o.sync_every;
+  e.checkpoint = o.checkpoint;
+  e.checkpoint.run_identity = o.identity;
+  const CheckpointOptions& c = o.checkpoint;
+  if (c.dir.empty() && (c.every > 0 || c.interval > 0)) {
+    usage_fail("--checkpoint-every and --checkpoint-interval need --checkpoint-dir");
+  }
+  if (!c.dir.empty() && c.every == 0 && c.interval == 0) {
+    usage_fail("--checkpoint-dir needs --checkpoint-every N or --checkpoint-interval SECONDS");
+  }
+  if (!(c.interval >= 0) || std::isinf(c.interval)) {
+    usage_fail("--checkpoint-interval must be a non-negative number of seconds, got ", c.interval);
+  }
+  if (c.keep == 0) usage_fail("--checkpoint-keep must be at least 1");
+  if (o.restarts < 0) usage_fail("--restarts must be at least 0, got ", o.restarts);
+  if (o.restarts > 0 && !c.writes()) {
+    usage_fail("--restarts needs checkpoints to restart from (--checkpoint-dir D ",
+               "--checkpoint-every N)");
+  }
   e.progress = true;
   return e;
 }
@@ -326,6 +385,20 @@ void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std:
                 app.name.c_str(), s.stopped_by.c_str(), static_cast<unsigned long long>(s.updates),
                 static_cast<unsigned long long>(s.still_scheduled));
   }
+  const CheckpointStats& c = s.checkpoints;
+  if (!c.resumed_from.empty()) {
+    std::printf("%s: resumed from %s after iteration %llu (%.3f s)\n", app.name.c_str(),
+                c.resumed_from.c_str(), static_cast<unsigned long long>(c.resumed_iteration),
+                c.resume_seconds);
+  }
+  if (!c.written.empty()) {
+    double seconds = 0;
+    for (const CheckpointRecord& r : c.written) seconds += r.seconds;
+    std::printf("%s: %zu checkpoint epochs written, %.1f MB each, %.3f s each on average\n",
+                app.name.c_str(), c.written.size(),
+                static_cast<double>(c.written.back().bytes) / 1e6,
+                seconds / static_cast<double>(c.written.size()));
+  }
   for (std::size_t r = 0; r < ranks.size(); ++r) {
     unsigned long long owned = 0, ghosts = 0, edges = 0, bytes = 0;
     std::sscanf(ranks[r].c_str(), "%llu %llu %llu %llu", &owned, &ghosts, &edges, &bytes);
@@ -372,8 +445,12 @@ void add_run_command(CLI::App& app) {
                     engine_list(spec.engines) + " (default " +
                         std::string(engine_name(spec.engines.front())) + ")",
                     spec.needs_graph);
+    const std::size_t first_app_option = cmd->get_options().size();
     bound->runner = spec.bind(*cmd);
-    cmd->callback([bound, &spec] { run_app(spec, bound->options, bound->runner); });
+    cmd->callback([bound, &spec, cmd, first_app_option] {
+      bound->options.identity = run_identity(*cmd, first_app_option, spec, bound->options);
+      run_app(spec, bound->options, bound->runner);
+    });
   }
 }
 

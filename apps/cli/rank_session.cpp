@@ -37,16 +37,24 @@ int local_ranks() {
   return ::atl::local_job_ranks(detect_job({}));
 }
 
-void relaunch_as_ranks(int ranks) {
+void relaunch_as_ranks(int ranks, int restarts) {
   const std::string self = self_exe();
-  std::vector<std::string> args = {self, "launch", "-n", std::to_string(ranks), "--", self};
+  std::vector<std::string> args = {self, "launch", "-n", std::to_string(ranks)};
+  if (restarts > 0) {
+    args.push_back("--restarts");
+    args.push_back(std::to_string(restarts));
+  }
+  args.push_back("--");
+  args.push_back(self);
   const std::vector<std::string>& original = command_line();
   for (std::size_t i = 1; i < original.size(); ++i) {
-    if (original[i] == "--ranks") {
+    if (original[i] == "--ranks" || original[i] == "--restarts") {
       ++i;  // and its value
       continue;
     }
-    if (original[i].rfind("--ranks=", 0) == 0) continue;
+    if (original[i].rfind("--ranks=", 0) == 0 || original[i].rfind("--restarts=", 0) == 0) {
+      continue;
+    }
     args.push_back(original[i]);
   }
   std::vector<char*> argv;

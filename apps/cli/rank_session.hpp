@@ -25,7 +25,7 @@ int local_ranks();
 
 /// Replaces this process by `atoll launch -n ranks -- <this command without --ranks>`; returns
 /// only on failure (throws).
-[[noreturn]] void relaunch_as_ranks(int ranks);
+[[noreturn]] void relaunch_as_ranks(int ranks, int restarts = 0);
 
 class RankSession {
  public:

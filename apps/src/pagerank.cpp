@@ -163,6 +163,11 @@ PageRankResult pagerank(Topology graph, const PageRankOptions& opt, const Engine
     }
     double last_change = std::numeric_limits<double>::infinity();
     result.final_change = std::numeric_limits<double>::infinity();
+    // What the hook changes between sweeps, saved with every checkpoint.
+    engine.persist("pagerank.phase", program.phase);
+    engine.persist("pagerank.frozen", program.frozen);
+    engine.persist("pagerank.frozen_spread", program.frozen_spread);
+    engine.persist("pagerank.last_change", last_change);
     auto hook = [&](IterationRecord& record) {
       record.residual = engine.aggregate(l1);
       result.final_change = record.residual;

@@ -40,6 +40,9 @@ LogLevel log_level() {
 void log_info(std::string_view msg) {
   if (g_level.load() >= LogLevel::kInfo) write_line(msg);
 }
+void log_warn(std::string_view msg) {
+  write_line(std::string("warning: ") + std::string(msg));
+}
 void log_debug(std::string_view msg) {
   if (g_level.load() >= LogLevel::kDebug) write_line(msg);
 }

@@ -67,6 +67,25 @@ void write_run_stats(JsonWriter& j, const RunStats& s) {
         .end_object();
   }
   j.end_array();
+  const CheckpointStats& c = s.checkpoints;
+  if (!c.written.empty() || !c.resumed_from.empty()) {
+    j.key("checkpoints").begin_object();
+    if (!c.resumed_from.empty()) {
+      j.field("resumed_from", c.resumed_from)
+          .field("resumed_iteration", c.resumed_iteration)
+          .field("resume_seconds", c.resume_seconds);
+    }
+    j.key("epochs").begin_array();
+    for (const CheckpointRecord& r : c.written) {
+      j.begin_object()
+          .field("epoch", r.epoch)
+          .field("iteration", r.iteration)
+          .field("seconds", r.seconds)
+          .field("bytes", r.bytes)
+          .end_object();
+    }
+    j.end_array().end_object();
+  }
   if (s.details) {
     j.key("engine_details").begin_object();
     s.details->write_json(j);

@@ -56,6 +56,7 @@ RunStats to_run_stats(const PregelStats& s) {
   r.lower_bound = s.lower_bound;
   r.stopped_by = s.stopped_by;
   r.still_scheduled = s.still_active;
+  r.checkpoints = s.checkpoints;
   for (const SuperstepRecord& step : s.log) {
     IterationRecord it;
     it.iteration = step.superstep;

@@ -7,7 +7,7 @@
 #include "atoll/graph/atoms.hpp"
 #include "atom_hash.hpp"
 #include "atom_metis.hpp"
-#include "mix64.hpp"
+#include "atoll/common/mix64.hpp"
 
 namespace atl {
 

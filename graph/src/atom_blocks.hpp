@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "atom_format.hpp"
-#include "temp_file.hpp"
+#include "atoll/common/temp_file.hpp"
 
 namespace atl::detail {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "atoll/graph/ids.hpp"
-#include "mix64.hpp"
+#include "atoll/common/mix64.hpp"
 
 namespace atl::detail {
 

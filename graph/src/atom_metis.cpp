@@ -22,7 +22,7 @@
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
 #include "atom_metis.hpp"
-#include "mix64.hpp"
+#include "atoll/common/mix64.hpp"
 #include "radix_sort.hpp"
 #include "vertex_index.hpp"
 

@@ -4,7 +4,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/graph/generators.hpp"
-#include "mix64.hpp"
+#include "atoll/common/mix64.hpp"
 
 namespace atl {
 

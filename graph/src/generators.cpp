@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
-#include "mix64.hpp"
+#include "atoll/common/mix64.hpp"
 
 namespace atl {
 namespace {

@@ -19,9 +19,9 @@
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/atoms.hpp"
 #include "atom_io.hpp"
-#include "mix64.hpp"
+#include "atoll/common/mix64.hpp"
 #include "radix_sort.hpp"
-#include "temp_file.hpp"
+#include "atoll/common/temp_file.hpp"
 #include "vertex_index.hpp"
 
 namespace atl {

@@ -18,7 +18,7 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "binary_format.hpp"
-#include "temp_file.hpp"
+#include "atoll/common/temp_file.hpp"
 
 namespace atl {
 namespace {

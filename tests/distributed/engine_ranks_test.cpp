@@ -161,26 +161,6 @@ TEST_P(EngineRanks, PerRankOutputAndMetrics) {
   EXPECT_NE(r.output.find("rank 1:"), std::string::npos) << r.output;
 }
 
-/// The pid of the rank of a running job whose environment has ATOLL_RANK=rank and whose
-/// command line mentions marker.
-pid_t find_rank(const std::string& marker, int rank) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmd(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmd)), {});
-    if (cmdline.find(marker) == std::string::npos || cmdline.find("launch") != std::string::npos)
-      continue;
-    std::ifstream env(entry.path() / "environ");
-    std::string environ((std::istreambuf_iterator<char>(env)), {});
-    if (environ.find(std::string("ATOLL_RANK=") + std::to_string(rank) + '\0') !=
-        std::string::npos) {
-      return static_cast<pid_t>(std::stoi(name));
-    }
-  }
-  return -1;
-}
-
 TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
   TempDir dir;
   const std::string g = dir.file("victim-graph.txt");
@@ -209,7 +189,7 @@ TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       std::ifstream in(log);
       std::string text((std::istreambuf_iterator<char>(in)), {});
-      if (text.find(going) != std::string::npos) victim = find_rank("victim-graph", 1);
+      if (text.find(going) != std::string::npos) victim = atl::test::find_rank("victim-graph", 1);
     }
     ASSERT_GT(victim, 0) << "the job never got going";
     kill(victim, SIGKILL);

@@ -9,6 +9,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +36,26 @@ inline std::string self_path() {
   char buf[4096];
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   return n <= 0 ? "" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+/// The pid of the rank of a running job whose environment has ATOLL_RANK=rank and whose
+/// command line mentions marker.
+inline pid_t find_rank(const std::string& marker, int rank) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmd(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmd)), {});
+    if (cmdline.find(marker) == std::string::npos || cmdline.find("launch") != std::string::npos)
+      continue;
+    std::ifstream env(entry.path() / "environ");
+    std::string environ((std::istreambuf_iterator<char>(env)), {});
+    if (environ.find(std::string("ATOLL_RANK=") + std::to_string(rank) + '\0') !=
+        std::string::npos) {
+      return static_cast<pid_t>(std::stoi(name));
+    }
+  }
+  return -1;
 }
 
 }  // namespace atl::test

@@ -14,5 +14,7 @@ LogLevel log_level();
 /// Writes "atoll: <msg>" to stderr as one line (thread-safe, one write call).
 void log_info(std::string_view msg);
 void log_debug(std::string_view msg);
+/// "atoll: warning: <msg>", at every level (something the user must know about).
+void log_warn(std::string_view msg);
 
 }  // namespace atl

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -81,6 +82,25 @@ class AggregatorTable {
     for (Slot& slot : slots_) run(slot, updates);
   }
   std::size_t size() const { return slots_.size(); }
+
+  /// Calls f(name, bytes) for every aggregator's last value (checkpoints).
+  template <typename F>
+  void for_each_value(F&& f) const {
+    for (const Slot& s : slots_) {
+      f(s.name, std::string_view(reinterpret_cast<const char*>(s.storage.data()), s.size));
+    }
+  }
+  /// Sets the last value of the aggregator `name` (checkpoints); false when there is none of
+  /// that name and size.
+  bool set_value(std::string_view name, std::string_view bytes) {
+    for (Slot& s : slots_) {
+      if (s.name != name) continue;
+      if (s.size != bytes.size()) return false;
+      std::memcpy(s.storage.data(), bytes.data(), bytes.size());
+      return true;
+    }
+    return false;
+  }
 
  private:
   struct Slot {

@@ -73,6 +73,7 @@ class ChromaticEngine final : private ScheduleSink {
       snapshot_ = std::make_unique_for_overwrite<VertexData[]>(topology().num_vertices());
       deferred_.resize(topology().num_owned());
     }
+    core_.open_checkpoints(EngineKind::kChromatic);
     setup_seconds_ = setup.seconds();
     log_debug(str_cat("chromatic engine: ", coloring_.num_colors, " colours, ",
                       consistency_name(consistency()), " consistency, ", pool().describe()));
@@ -108,6 +109,11 @@ class ChromaticEngine final : private ScheduleSink {
   }
   /// Runs every aggregator now.
   void sync_all() { core_.aggregators().run_all(updates_); }
+  /// Saves `value` with every checkpoint and restores it on resume (see EngineCore::persist).
+  template <typename T>
+  void persist(std::string name, T& value) {
+    core_.persist(std::move(name), value);
+  }
 
   /// Schedules local vertex v. Under vertex consistency a request made inside a step takes
   /// effect after the step: the requester changed data its neighbours will only see in the
@@ -136,6 +142,8 @@ class ChromaticEngine final : private ScheduleSink {
     Cluster* cluster = core_.cluster();
     ProgressLine progress(core_.options().progress, "sweep");
     Timer total;
+    // Resumed: the data, schedule, aggregators and sweep count of the epoch replace the start.
+    const std::uint64_t first_sweep = core_.resuming() ? resume() : 0;
     if (snapshot_) {  // neighbours first read the initial data
       const VertexData* data = core_.graph().vertex_data().data();
       core_.for_each_owned([&](Lid v) { snapshot_[v] = data[v]; });
@@ -147,8 +155,8 @@ class ChromaticEngine final : private ScheduleSink {
         schedule(r.lid, r.priority);
       }
     }
-    sync_all();
-    for (std::uint64_t sweep = 0; sweep < core_.options().max_iterations; ++sweep) {
+    if (!core_.resuming()) sync_all();
+    for (std::uint64_t sweep = first_sweep; sweep < core_.options().max_iterations; ++sweep) {
       Timer sweep_timer;
       std::uint64_t sweep_updates = 0;
       bool ran = false;
@@ -206,10 +214,14 @@ class ChromaticEngine final : private ScheduleSink {
         }
         break;
       }
+      if (CheckpointStore* store = core_.checkpoints(); store && store->due(sweep + 1)) {
+        write_checkpoint(*store, sweep + 1);
+      }
     }
     stats.updates = updates_;
     stats.seconds = total.seconds();
     stats.details = std::move(details);
+    if (core_.checkpoints()) stats.checkpoints = core_.checkpoints()->stats();
     return stats;
   }
 
@@ -219,6 +231,47 @@ class ChromaticEngine final : private ScheduleSink {
   static constexpr std::size_t kPopBatch = 16;
 
   WorkerPool& pool() { return core_.pool(); }
+
+  /// Between sweeps: owned data, pending vertices with priorities, aggregators, counters.
+  void write_checkpoint(CheckpointStore& store, std::uint64_t sweeps) {
+    std::vector<PendingVertex> pending;  // by lid
+    for (std::size_t s = 0; s < schedulers_.size(); ++s) {
+      for (const PendingVertex& p : schedulers_[s]->export_pending()) {
+        pending.push_back({members_[s][p.index], p.priority});
+      }
+    }
+    std::sort(pending.begin(), pending.end(),
+              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+    CheckpointPart part;
+    auto next = pending.begin();
+    save_vertex_records(core_.graph(), part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
+      if (next != pending.end() && next->index == v) {
+        h.flags = kCheckpointScheduled;
+        h.priority = next->priority;  // any value: priorities may be negative
+        ++next;
+      }
+    });
+    save_edge_records(core_.graph(), part.edges);
+    part.state = core_.shared_state({{"updates", updates_}});
+    store.write(sweeps, part);
+  }
+
+  /// Loads the newest valid epoch of --resume; returns the sweeps it had done.
+  std::uint64_t resume() {
+    CheckpointStore& store = *core_.checkpoints();
+    const Topology& t = topology();
+    RestoredEpoch epoch = store.resume(owned_gids(t), edge_source_gids(t));
+    (void)core_.take_remote_requests();  // the epoch's schedule replaces the start's
+    schedulers_.clear();
+    build_schedulers();
+    restore_vertex_records(core_.graph(), epoch, [&](Lid v, const CheckpointVertexHeader& h) {
+      if (h.flags & kCheckpointScheduled) schedule(v, h.priority);
+    });
+    restore_edge_records(core_.graph(), epoch);
+    core_.restore_shared_state(epoch);
+    updates_ = EngineCore<P>::counter(epoch, "updates");
+    return epoch.iteration;
+  }
 
   /// Where a vertex lives in the schedulers: which one, and its index there.
   struct Slot {

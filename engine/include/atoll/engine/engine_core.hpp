@@ -10,6 +10,8 @@
 #include <tbb/parallel_reduce.h>
 
 #include <cstring>
+#include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +20,8 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/engine/aggregator.hpp"
+#include "atoll/engine/checkpoint_records.hpp"
+#include "atoll/engine/checkpoint_store.hpp"
 #include "atoll/engine/cluster.hpp"
 #include "atoll/engine/edge_sync.hpp"
 #include "atoll/engine/engine_options.hpp"
@@ -203,6 +207,78 @@ class EngineCore {
     }
   }
 
+  // ---- checkpoints ----
+
+  /// Collective: opens the checkpoint store when options ask for checkpoints or a resume.
+  /// `message` names the Pregel message type ("" and 0 bytes for GraphLab engines).
+  void open_checkpoints(EngineKind kind, const std::string& message_type = {},
+                        std::uint32_t message_bytes = 0) {
+    const CheckpointOptions& c = options_.checkpoint;
+    if (!c.writes() && c.resume.empty()) return;
+    CheckpointShape shape;
+    shape.engine = std::string(engine_name(kind));
+    shape.identity = c.run_identity;
+    shape.types = str_cat("vertex ", checkpoint_type_name<VertexData>(), " edge ",
+                          checkpoint_type_name<EdgeData>(), " message ", message_type);
+    shape.vertex_bytes = checkpoint_bytes<VertexData>();
+    shape.edge_bytes = checkpoint_bytes<EdgeData>();
+    shape.message_bytes = message_bytes;
+    digest_graph(topology(), cluster_, shape);
+    checkpoints_ = std::make_unique<CheckpointStore>(c, std::move(shape), cluster_);
+  }
+  /// Null unless open_checkpoints found something to do.
+  CheckpointStore* checkpoints() { return checkpoints_.get(); }
+  bool resuming() const { return checkpoints_ && !options_.checkpoint.resume.empty(); }
+
+  /// Saves `value` (the program's or the app's own state, e.g. a phase flag a hook changes)
+  /// with every epoch and restores it on resume. Register before run(); it must outlive it.
+  template <typename T>
+  void persist(std::string name, T& value) {
+    static_assert(std::is_trivially_copyable_v<T>, "persisted values must be trivially copyable");
+    persisted_.push_back({"app:" + std::move(name), &value, sizeof(T)});
+  }
+
+  /// The values every rank shares: aggregators, persisted values, `counters` (by name).
+  std::map<std::string, std::string> shared_state(
+      std::initializer_list<std::pair<const char*, std::uint64_t>> counters) const {
+    std::map<std::string, std::string> state;
+    aggregators_.for_each_value([&](const std::string& name, std::string_view bytes) {
+      state["aggregator:" + name] = std::string(bytes);
+    });
+    for (const Persisted& p : persisted_) {
+      state[p.name] = std::string(static_cast<const char*>(p.value), p.size);
+    }
+    for (const auto& [name, value] : counters) {
+      state[std::string("engine:") + name] =
+          std::string(reinterpret_cast<const char*>(&value), sizeof value);
+    }
+    return state;
+  }
+  /// Restores aggregators and persisted values; returns the counter `name` (0 when absent).
+  void restore_shared_state(const RestoredEpoch& epoch) {
+    for (const auto& [name, bytes] : epoch.state) {
+      if (name.rfind("aggregator:", 0) == 0 &&
+          !aggregators_.set_value(std::string_view(name).substr(11), bytes)) {
+        fail(epoch.dir, ": aggregator '", name.substr(11), "' is not one of this program's");
+      }
+    }
+    for (const Persisted& p : persisted_) {
+      auto it = epoch.state.find(p.name);
+      if (it == epoch.state.end() || it->second.size() != p.size) {
+        fail(epoch.dir, ": no saved value '", p.name, "' of ", p.size, " bytes");
+      }
+      std::memcpy(p.value, it->second.data(), p.size);
+    }
+  }
+  static std::uint64_t counter(const RestoredEpoch& epoch, const char* name) {
+    auto it = epoch.state.find(std::string("engine:") + name);
+    std::uint64_t value = 0;
+    if (it != epoch.state.end() && it->second.size() == sizeof value) {
+      std::memcpy(&value, it->second.data(), sizeof value);
+    }
+    return value;
+  }
+
   /// The common fields of a run's statistics.
   RunStats begin_stats(EngineKind kind) const {
     RunStats stats;
@@ -224,6 +300,13 @@ class EngineCore {
   std::unique_ptr<GhostSync> ghosts_;
   std::unique_ptr<EdgeSync> edge_sync_;
   RequestSet remote_;  ///< requests for ghosts, by lid - num_owned
+  std::unique_ptr<CheckpointStore> checkpoints_;
+  struct Persisted {
+    std::string name;
+    void* value;
+    std::size_t size;
+  };
+  std::vector<Persisted> persisted_;
 };
 
 }  // namespace atl

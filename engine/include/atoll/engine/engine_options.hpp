@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "atoll/engine/checkpoint_options.hpp"
 #include "atoll/engine/consistency.hpp"
 #include "atoll/engine/run_stats.hpp"
 #include "atoll/engine/scheduler.hpp"
@@ -56,6 +57,8 @@ struct EngineOptions {
   /// Locking: end a phase (run the aggregators and the hook) every this many updates over all
   /// ranks (0: only when nothing is scheduled).
   std::uint64_t sync_every = 0;
+  /// Checkpoints to write, and the epoch to resume from.
+  CheckpointOptions checkpoint;
 };
 
 }  // namespace atl

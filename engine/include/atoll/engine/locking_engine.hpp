@@ -121,6 +121,7 @@ class LockingEngine final {
       }
     }
     new_detector();
+    core_.open_checkpoints(EngineKind::kLocking);
     setup_seconds_ = setup.seconds();
   }
 
@@ -162,6 +163,11 @@ class LockingEngine final {
   }
   /// Collective with a cluster: runs every aggregator now.
   void sync_all() { core_.aggregators().run_all(updates_); }
+  /// Saves `value` with every checkpoint and restores it on resume (see EngineCore::persist).
+  template <typename T>
+  void persist(std::string name, T& value) {
+    core_.persist(std::move(name), value);
+  }
 
   /// Schedules local vertex v (a ghost: sent to its owner at the start of the next phase).
   /// Between phases only; updates schedule through their Context.
@@ -184,18 +190,20 @@ class LockingEngine final {
     ProgressLine progress(core_.options().progress, "phase");
     progress_ = &progress;  // worker 0 refreshes the status line during a phase
     Timer total;
+    // Resumed: the data, schedule, aggregators and phase count of the epoch replace the start.
+    const std::uint64_t first_phase = core_.resuming() ? resume() : 0;
     if (cluster != nullptr) {  // ghosts start as their owners' data
       for (const ScheduleRequest& r :
            core_.ghosts()->push_all(core_.vertex_arrays(), core_.take_remote_requests())) {
         scheduler_->schedule(r.lid, r.priority);
       }
     }
-    sync_all();
+    if (!core_.resuming()) sync_all();
     // No rank may send a refresh before every rank has applied the push above (it would be
     // overwritten by the older pushed data).
     if (cluster != nullptr) cluster->collectives.barrier();
     run_timer_.reset();
-    for (std::uint64_t phase = 0; phase < core_.options().max_iterations; ++phase) {
+    for (std::uint64_t phase = first_phase; phase < core_.options().max_iterations; ++phase) {
       current_phase_.store(phase, std::memory_order_relaxed);
       Timer phase_timer;
       const std::uint64_t before = updates_;
@@ -227,7 +235,11 @@ class LockingEngine final {
         stats.still_scheduled = pending;
         break;
       }
+      if (CheckpointStore* store = core_.checkpoints(); store && store->due(phase + 1)) {
+        write_checkpoint(*store, phase + 1);
+      }
     }
+    if (core_.checkpoints()) stats.checkpoints = core_.checkpoints()->stats();
     if (locks_) {
       const LockStats ls = locks_->stats();
       details->scopes = ls.scopes;
@@ -314,6 +326,51 @@ class LockingEngine final {
         },
         [this] { ended_.store(true, std::memory_order_release); }));
     detector_.store(detectors_.back().get(), std::memory_order_release);
+  }
+
+  /// Between phases (no scope in flight, every lock free, every copy current): owned data,
+  /// the schedule with the hook's requests for ghosts delivered to their owners first,
+  /// aggregators and counters.
+  void write_checkpoint(CheckpointStore& store, std::uint64_t phases) {
+    pending_remote();
+    if (core_.cluster() != nullptr) {
+      std::vector<ScheduleRequest> requests = std::move(between_phases_);
+      between_phases_.clear();
+      for (const ScheduleRequest& r : core_.ghosts()->push_all(core_.vertex_arrays(), requests)) {
+        scheduler_->schedule(r.lid, r.priority);
+      }
+    }
+    std::vector<PendingVertex> pending = scheduler_->export_pending();
+    std::sort(pending.begin(), pending.end(),
+              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+    CheckpointPart part;
+    auto next = pending.begin();
+    save_vertex_records(core_.graph(), part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
+      if (next != pending.end() && next->index == v) {
+        h.flags = kCheckpointScheduled;
+        h.priority = next->priority;
+        ++next;
+      }
+    });
+    save_edge_records(core_.graph(), part.edges);
+    part.state = core_.shared_state({{"updates", updates_}});
+    store.write(phases, part);
+  }
+
+  /// Loads the newest valid epoch of --resume; returns the phases it had done.
+  std::uint64_t resume() {
+    const Topology& t = topology();
+    RestoredEpoch epoch = core_.checkpoints()->resume(owned_gids(t), edge_source_gids(t));
+    (void)core_.take_remote_requests();  // the epoch's schedule replaces the start's
+    scheduler_ = make_continuous_scheduler(core_.options().scheduler, t.num_owned(),
+                                           static_cast<unsigned>(pool().threads()));
+    restore_vertex_records(core_.graph(), epoch, [&](Lid v, const CheckpointVertexHeader& h) {
+      if (h.flags & kCheckpointScheduled) scheduler_->schedule(v, h.priority);
+    });
+    restore_edge_records(core_.graph(), epoch);
+    core_.restore_shared_state(epoch);
+    updates_ = EngineCore<P>::counter(epoch, "updates");
+    return epoch.iteration;
   }
 
   std::uint64_t pending_remote() {

@@ -25,6 +25,8 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
+#include "atoll/engine/checkpoint_records.hpp"
+#include "atoll/engine/checkpoint_store.hpp"
 #include "atoll/engine/cluster.hpp"
 #include "atoll/engine/engine_options.hpp"
 #include "atoll/engine/pregel_aggregators.hpp"
@@ -72,6 +74,20 @@ class PregelEngine {
     }
     node_blocks_.push_back(blocks_.size());
     tallies_.resize(blocks_.size());
+    const CheckpointOptions& c = options.checkpoint;
+    if (c.writes() || !c.resume.empty()) {
+      CheckpointShape shape;
+      shape.engine = "pregel";
+      shape.identity = c.run_identity;
+      shape.types =
+          str_cat("vertex ", checkpoint_type_name<VertexValue>(), " edge ",
+                  checkpoint_type_name<EdgeValue>(), " message ", checkpoint_type_name<Message>());
+      shape.vertex_bytes = checkpoint_bytes<VertexValue>();
+      shape.edge_bytes = checkpoint_bytes<EdgeValue>();
+      shape.message_bytes = static_cast<std::uint32_t>(sizeof(Message));
+      digest_graph(topology(), cluster_, shape);
+      checkpoints_ = std::make_unique<CheckpointStore>(c, std::move(shape), cluster_);
+    }
     setup_seconds_ = setup.seconds();
   }
 
@@ -122,7 +138,9 @@ class PregelEngine {
     Timer total;
     ProgressLine progress(options_.progress && (cluster_ == nullptr || cluster_->rank() == 0),
                           "superstep");
-    for (superstep_ = 0; superstep_ < options_.max_iterations; ++superstep_) {
+    // Resumed: values, halted flags, messages in flight and aggregators of the epoch.
+    const std::uint64_t first = checkpoints_ && !options_.checkpoint.resume.empty() ? resume() : 0;
+    for (superstep_ = first; superstep_ < options_.max_iterations; ++superstep_) {
       Timer timer;
       for (Tally& t : tallies_) t = {};
       for (std::size_t b = 0; b < blocks_.size(); ++b) {
@@ -175,9 +193,11 @@ class PregelEngine {
         stats.still_active = all.not_halted + all.receivers;
         break;
       }
+      if (checkpoints_ && checkpoints_->due(superstep_ + 1)) write_checkpoint(stats.computes);
     }
     stats.seconds = total.seconds();
     stats.combined = messages_->combining();
+    if (checkpoints_) stats.checkpoints = checkpoints_->stats();
     return stats;
   }
 
@@ -198,6 +218,62 @@ class PregelEngine {
   struct Totals {
     std::uint64_t active = 0, not_halted = 0, sent = 0, combined = 0, remote = 0, receivers = 0;
   };
+
+  /// After superstep_ (so before superstep_ + 1): values, halted flags, edges, the messages
+  /// the next superstep reads, aggregator values and the compute count.
+  void write_checkpoint(std::uint64_t computes) {
+    CheckpointPart part;
+    save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
+      if (halted_[v] != 0) h.flags = kCheckpointHalted;
+    });
+    save_edge_records(graph_, part.edges);
+    constexpr std::size_t kRecord = sizeof(CheckpointMessageHeader) + sizeof(Message);
+    for (Lid v = 0; v < topology().num_owned(); ++v) {
+      for (const Message& m : messages_->messages(v)) {
+        const std::size_t at = part.messages.size();
+        part.messages.resize(at + kRecord);
+        const CheckpointMessageHeader h{topology().gid(v)};
+        std::memcpy(part.messages.data() + at, &h, sizeof h);
+        std::memcpy(part.messages.data() + at + sizeof h, &m, sizeof m);
+      }
+    }
+    std::span<const std::byte> values = aggregators_.values();
+    part.state["pregel:aggregators"] =
+        std::string(reinterpret_cast<const char*>(values.data()), values.size());
+    part.state["engine:computes"] =
+        std::string(reinterpret_cast<const char*>(&computes), sizeof computes);
+    checkpoints_->write(superstep_ + 1, part);
+  }
+
+  /// Loads the newest valid epoch of --resume; returns the superstep to run next.
+  std::uint64_t resume() {
+    const Topology& t = topology();
+    RestoredEpoch epoch = checkpoints_->resume(owned_gids(t), edge_source_gids(t));
+    restore_vertex_records(graph_, epoch, [&](Lid v, const CheckpointVertexHeader& h) {
+      halted_[v] = (h.flags & kCheckpointHalted) != 0 ? 1 : 0;
+    });
+    restore_edge_records(graph_, epoch);
+    constexpr std::size_t kRecord = sizeof(CheckpointMessageHeader) + sizeof(Message);
+    std::vector<std::pair<Lid, Message>> inbox(epoch.messages.size() / kRecord);
+    for (std::size_t i = 0; i < inbox.size(); ++i) {
+      CheckpointMessageHeader h;
+      std::memcpy(&h, epoch.messages.data() + i * kRecord, sizeof h);
+      const Lid v = t.lid(h.dst);
+      if (v == kInvalidLid || v >= t.num_owned()) {
+        fail(epoch.dir, ": a message for vertex ", h.dst, ", which this rank does not own");
+      }
+      inbox[i].first = v;
+      std::memcpy(&inbox[i].second, epoch.messages.data() + i * kRecord + sizeof h,
+                  sizeof(Message));
+    }
+    messages_->set_inbox(inbox);
+    auto it = epoch.state.find("pregel:aggregators");
+    if (it == epoch.state.end() || it->second.size() != aggregators_.values().size()) {
+      fail(epoch.dir, ": the saved aggregators do not match this program's");
+    }
+    aggregators_.set_values(std::as_bytes(std::span(it->second)));
+    return epoch.iteration;
+  }
 
   /// Runs body(block) for blocks [first, last) on their NUMA nodes' arenas.
   template <typename Body>
@@ -313,6 +389,7 @@ class PregelEngine {
   std::size_t next_block_ = 0;
   std::uint64_t superstep_ = 0;
   double setup_seconds_ = 0;
+  std::unique_ptr<CheckpointStore> checkpoints_;  ///< with --checkpoint-dir or --resume
 };
 
 // ---- PregelVertex members --------------------------------------------------------------

@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "atoll/common/error.hpp"
@@ -158,6 +159,34 @@ class PregelMessages {
   }
   /// Owned vertices that have messages in this superstep.
   std::uint64_t receivers() const { return receivers_; }
+
+  /// Checkpoints, between supersteps: replaces the next superstep's messages with `inbox`
+  /// (owned vertex, message), combined when combining.
+  void set_inbox(std::span<const std::pair<Lid, Message>> inbox) {
+    receivers_ = 0;
+    if (combining_) {
+      std::fill(has_.begin(), has_.end(), 0);
+      for (const auto& [v, m] : inbox) {
+        if constexpr (PregelCombiner<P>) {
+          current_[v] = has_[v] != 0 ? program_.combine(current_[v], m) : m;
+        } else {
+          current_[v] = m;
+        }
+        receivers_ += has_[v] == 0;
+        has_[v] = 1;
+      }
+      return;
+    }
+    std::fill(offsets_.begin(), offsets_.end(), 0);
+    for (const auto& [v, m] : inbox) ++offsets_[v + 1];
+    for (Lid v = 0; v < owned_; ++v) {
+      receivers_ += offsets_[v + 1] != 0;
+      offsets_[v + 1] += offsets_[v];
+    }
+    all_.resize(offsets_[owned_]);
+    fill_.assign(offsets_.begin(), offsets_.end() - 1);
+    for (const auto& [v, m] : inbox) all_[fill_[v]++] = m;
+  }
 
   /// Runs the sending side of a superstep: computes every vertex through compute_more (in
   /// waves without a combiner on several ranks), moves the messages between ranks, and makes

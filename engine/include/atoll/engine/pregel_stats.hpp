@@ -38,6 +38,7 @@ struct PregelStats {
   std::string stopped_by;          ///< "--timeout" or "--max-updates" when a limit ended the run
   std::uint64_t still_active = 0;  ///< then: vertices not halted plus vertices with messages
   std::vector<SuperstepRecord> log;
+  CheckpointStats checkpoints;
 };
 
 class PregelDetails final : public EngineDetails {

@@ -33,6 +33,22 @@ class EngineDetails {
   virtual std::string summary() const = 0;
 };
 
+/// One checkpoint epoch written during the run.
+struct CheckpointRecord {
+  std::uint64_t epoch = 0;
+  std::uint64_t iteration = 0;  ///< iterations done when it was taken
+  double seconds = 0;           ///< writing it, slowest rank, manifest included
+  std::uint64_t bytes = 0;      ///< all ranks' files
+};
+
+/// Checkpoints of a run: the epochs written and the one it resumed from.
+struct CheckpointStats {
+  std::vector<CheckpointRecord> written;
+  std::string resumed_from;  ///< the epoch's directory, empty for a fresh run
+  std::uint64_t resumed_iteration = 0;
+  double resume_seconds = 0;
+};
+
 struct RunStats {
   std::string engine;  ///< engine_name() of the engine that ran
   std::uint64_t iterations = 0;
@@ -49,6 +65,7 @@ struct RunStats {
   /// Vertices scheduled when a limit ended it, all ranks (Pregel: not halted + receivers).
   std::uint64_t still_scheduled = 0;
   std::shared_ptr<const EngineDetails> details;  ///< may be null
+  CheckpointStats checkpoints;
 };
 
 /// Writes the common fields, "iteration_log" and "engine_details" into an open JSON object.

@@ -1,4 +1,4 @@
-#include "temp_file.hpp"
+#include "atoll/common/temp_file.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

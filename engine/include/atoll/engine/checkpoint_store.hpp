@@ -1,0 +1,104 @@
+// Checkpoint epochs on disk, engine-neutral (the engines turn their state into records).
+// An epoch is a directory DIR/epoch-NNNNNNNN with one file per rank and a MANIFEST that rank 0
+// writes last, once every rank's file is on disk: an epoch without a valid manifest does not
+// exist. Resume reads an epoch written by any number of ranks: each rank reads some of the
+// files and routes every record to a directory rank (by a hash of its vertex); every rank asks
+// the directory ranks for the vertices it now owns. Every call below is collective.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "atoll/engine/checkpoint_options.hpp"
+#include "atoll/engine/run_stats.hpp"
+#include "atoll/graph/ids.hpp"
+
+namespace atl {
+
+struct Cluster;
+
+/// Record headers; the program's data follows each one.
+struct CheckpointVertexHeader {
+  Gid gid;
+  double priority;      ///< with kCheckpointScheduled
+  std::uint32_t flags;  ///< kCheckpoint* bits
+  std::uint32_t reserved;
+};
+struct CheckpointEdgeHeader {
+  Gid src;
+  Gid dst;
+};
+struct CheckpointMessageHeader {
+  Gid dst;
+};
+inline constexpr std::uint32_t kCheckpointScheduled = 1;  ///< pending, with its priority
+inline constexpr std::uint32_t kCheckpointHalted = 2;     ///< Pregel: voted to halt
+
+/// What an epoch must match to be resumed from.
+struct CheckpointShape {
+  std::string engine;
+  std::string identity;  ///< CheckpointOptions::run_identity
+  std::string types;     ///< the program's data types, by size and name
+  std::uint64_t graph_digest = 0;
+  std::uint64_t vertices = 0;
+  std::uint64_t edges = 0;
+  std::uint32_t vertex_bytes = 0;   ///< data bytes, without the record header
+  std::uint32_t edge_bytes = 0;     ///< 0: edges are not saved
+  std::uint32_t message_bytes = 0;  ///< 0: no messages
+};
+
+/// This rank's part of an epoch: records (header + data), and named values that are the same
+/// on every rank (aggregators, counters, the app's own; rank 0's go into the manifest).
+struct CheckpointPart {
+  std::vector<std::byte> vertices;
+  std::vector<std::byte> edges;
+  std::vector<std::byte> messages;
+  std::map<std::string, std::string> state;
+};
+
+/// What resume hands this rank: the records of the vertices it asked for, sorted by gid
+/// (edges by source, then target, in the order they were saved; messages by target).
+struct RestoredEpoch {
+  std::string dir;
+  std::uint64_t epoch = 0;
+  std::uint64_t iteration = 0;
+  std::map<std::string, std::string> state;
+  std::vector<std::byte> vertices;
+  std::vector<std::byte> edges;
+  std::vector<std::byte> messages;
+};
+
+class CheckpointStore {
+ public:
+  /// Collective. A fresh run (no options.resume) refuses a directory that already holds valid
+  /// epochs; a resumed run continues the directory's numbering.
+  CheckpointStore(const CheckpointOptions& options, CheckpointShape shape, Cluster* cluster);
+  ~CheckpointStore();
+  CheckpointStore(const CheckpointStore&) = delete;
+  CheckpointStore& operator=(const CheckpointStore&) = delete;
+
+  /// Collective: whether an epoch is due after `iterations` iterations (by count or time).
+  bool due(std::uint64_t iterations);
+  /// Collective: writes this rank's part; rank 0 then writes the manifest and deletes epochs
+  /// beyond options.keep. A rank that cannot write makes every rank fail, naming it.
+  void write(std::uint64_t iteration, const CheckpointPart& part);
+  /// Collective: the newest valid epoch of options.resume (older ones when newer ones are
+  /// damaged, saying so on rank 0), with the records of `vertices` (vertex and message
+  /// records) and of `edge_sources` (edge records). Fails when no epoch is usable or the
+  /// newest valid one belongs to another graph, app, option set or program.
+  RestoredEpoch resume(std::span<const Gid> vertices, std::span<const Gid> edge_sources);
+
+  /// The epochs written so far (and the one resumed from), for RunStats.
+  const CheckpointStats& stats() const { return stats_; }
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  CheckpointStats stats_;
+};
+
+}  // namespace atl

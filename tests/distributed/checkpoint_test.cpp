@@ -1,0 +1,394 @@
+// Checkpoints through the command line a user runs: epochs written by one run are resumed by
+// another on a different rank count and reach the uninterrupted answer (chromatic and Pregel
+// engines, vertex and edge data, messages in flight); a rank killed with SIGKILL mid-run
+// leaves epochs another job resumes from; damaged and mismatched epochs are named and skipped
+// or refused, never loaded.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "process_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using atl::test::Result;
+using atl::test::run;
+using atl::test::TempDir;
+
+std::string atoll() {
+  return ATOLL_BINARY;
+}
+
+std::map<unsigned long long, std::string> read_values(const std::string& path) {
+  std::map<unsigned long long, std::string> values;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto tab = line.find('\t');
+    values[std::stoull(line.substr(0, tab))] = line.substr(tab + 1);
+  }
+  return values;
+}
+
+/// Exact comparison, or the L1 distance of numeric values within `tolerance`.
+void expect_same_values(const std::string& a_path, const std::string& b_path, bool exact,
+                        double tolerance = 1e-9) {
+  auto a = read_values(a_path), b = read_values(b_path);
+  ASSERT_FALSE(a.empty());
+  ASSERT_EQ(a.size(), b.size());
+  double l1 = 0;
+  for (const auto& [gid, value] : a) {
+    auto it = b.find(gid);
+    ASSERT_NE(it, b.end()) << "vertex " << gid;
+    if (exact) {
+      ASSERT_EQ(value, it->second) << "vertex " << gid;
+    } else {
+      l1 += std::abs(std::stod(value) - std::stod(it->second));
+    }
+  }
+  EXPECT_LE(l1, tolerance);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+/// The epoch directories of a checkpoint directory, oldest first.
+std::vector<std::string> epochs(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().rfind("epoch-", 0) == 0) out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+/// Whether a complete epoch (with its MANIFEST) exists in dir.
+bool has_manifest(const std::string& dir) {
+  for (const std::string& e : epochs(dir)) {
+    if (fs::exists(e + "/MANIFEST")) return true;
+  }
+  return false;
+}
+
+/// "after iteration N" from a resumed run's summary.
+long resumed_iteration(const std::string& output) {
+  std::smatch m;
+  if (!std::regex_search(output, m, std::regex("resumed from \\S+ after iteration (\\d+)"))) {
+    return -1;
+  }
+  return std::stol(m[1]);
+}
+
+class Checkpoints : public testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    graph_ = dir_.file("g.txt");
+    ASSERT_EQ(run(atoll() + " generate kronecker --scale 11 --edge-factor 8 --weights 1:9 --out " +
+                  graph_)
+                  .code,
+              0);
+  }
+  std::string ranks(int n) const {
+    return " --ranks " + std::to_string(n) + " --transport " + GetParam();
+  }
+  TempDir dir_;
+  std::string graph_;
+};
+
+// Each app stops early with a checkpoint on one rank, and a run on three ranks resumes it.
+TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
+  struct Case {
+    std::string app;   ///< app and options
+    std::string stop;  ///< how the first run stops early
+    bool exact;
+    double tolerance = 1e-9;  ///< L1, when not exact
+  };
+  const Case cases[] = {
+      {"pagerank --tol 0 --iterations 12", "--max-sweeps 5", false},
+      {"sssp --source 0", "--max-sweeps 2", true},  // weights are edge data: cut edges too
+      {"cc", "--max-sweeps 2", true},
+      {"pagerank --engine pregel --tol 0 --iterations 12", "--max-supersteps 5", false},
+      {"sssp --engine pregel --source 0", "--max-supersteps 3", true},  // messages in flight
+      {"cc --engine pregel", "--max-supersteps 2", true},
+      // The locking engine between phases (a phase every 300 updates).
+      {"pagerank --engine locking --tol 1e-10 --dynamic --sync-every 300", "--max-iterations 3",
+       false, 1e-6},
+      {"sssp --engine locking --consistency edge --source 0 --sync-every 500", "--max-iterations 2",
+       true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.app);
+    const std::string ck = dir_.file("ck");
+    fs::remove_all(ck);
+    const std::string base = atoll() + " run " + c.app + " --graph " + graph_;
+    Result full = run(base + " --out " + dir_.file("full.tsv"));
+    ASSERT_EQ(full.code, 0) << full.output;
+    Result first =
+        run(base + " " + c.stop + " --checkpoint-dir " + ck + " --checkpoint-every 1" + ranks(2));
+    ASSERT_EQ(first.code, 0) << first.output;
+    EXPECT_NE(first.output.find("checkpoint epochs written"), std::string::npos) << first.output;
+    ASSERT_EQ(epochs(ck).size(), 2u) << "--checkpoint-keep defaults to 2";
+    Result resumed =
+        run(base + " --resume " + ck + " --out " + dir_.file("resumed.tsv") + ranks(3));
+    ASSERT_EQ(resumed.code, 0) << resumed.output;
+    EXPECT_GT(resumed_iteration(resumed.output), 0) << resumed.output;
+    expect_same_values(dir_.file("full.tsv"), dir_.file("resumed.tsv"), c.exact, c.tolerance);
+  }
+}
+
+// SIGKILL a rank of a checkpointing job; a new job on more ranks resumes from its last epoch.
+TEST_P(Checkpoints, AJobKilledMidRunResumesOnMoreRanks) {
+  for (const std::string engine : {"chromatic", "pregel"}) {
+    SCOPED_TRACE(engine);
+    const std::string ck = dir_.file("killed-" + engine);
+    const std::string log = dir_.file("log");
+    const std::string app = atoll() + " run pagerank --engine " + engine + " --tol 0 --graph " +
+                            graph_ + " --threads 1";
+    const std::string cmd = app + " --iterations 1000000 --checkpoint-dir " + ck +
+                            " --checkpoint-every 7" + ranks(2) + " > " + log + " 2>&1";
+    pid_t job = fork();
+    ASSERT_GE(job, 0);
+    if (job == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Kill a rank (not the launcher) once two epochs are complete.
+    bool killed = false;
+    for (int i = 0; i < 600 && !killed; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!fs::exists(ck)) continue;
+      int complete = 0;
+      for (const std::string& e : epochs(ck)) complete += fs::exists(e + "/MANIFEST");
+      if (complete < 2) continue;
+      const pid_t victim = atl::test::find_rank("killed-" + engine, 1);
+      killed = victim > 0 && kill(victim, SIGKILL) == 0;
+    }
+    int status = 0;
+    if (!killed) {
+      kill(job, SIGKILL);
+      waitpid(job, &status, 0);
+      FAIL() << "no rank to kill: " << read_text(log);
+    }
+    pid_t done = 0;
+    for (int i = 0; i < 400 && done == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      done = waitpid(job, &status, WNOHANG);
+    }
+    if (done == 0) {
+      kill(job, SIGKILL);
+      waitpid(job, &status, 0);
+      FAIL() << "the job did not stop after a rank was killed";
+    }
+    EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    // Resume on three ranks for five more iterations; compare with a run of that length.
+    Result probe = run(app + " --resume " + ck + " --iterations 1" + ranks(3));
+    ASSERT_EQ(probe.code, 0) << probe.output;
+    const long at = resumed_iteration(probe.output);
+    ASSERT_GE(at, 14) << probe.output;
+    const std::string total = " --iterations " + std::to_string(at + 5);
+    Result resumed =
+        run(app + " --resume " + ck + total + " --out " + dir_.file("r.tsv") + ranks(3));
+    ASSERT_EQ(resumed.code, 0) << resumed.output;
+    EXPECT_EQ(resumed_iteration(resumed.output), at);
+    Result straight = run(app + total + " --out " + dir_.file("s.tsv"));
+    ASSERT_EQ(straight.code, 0) << straight.output;
+    expect_same_values(dir_.file("s.tsv"), dir_.file("r.tsv"), false);
+  }
+}
+
+// --restarts: the launcher itself starts the job again from its last epoch.
+TEST_P(Checkpoints, RestartsRecoverFromAKilledRankByThemselves) {
+  const std::string ck = dir_.file("restarted");
+  const std::string log = dir_.file("restart-log");
+  const std::string app =
+      atoll() + " run pagerank --tol 0 --iterations 300 --threads 1 --graph " + graph_;
+  const std::string cmd = app + " --checkpoint-dir " + ck + " --checkpoint-every 2 --restarts 1" +
+                          " --out " + dir_.file("r.tsv") + ranks(2) + " > " + log + " 2>&1";
+  pid_t job = fork();
+  ASSERT_GE(job, 0);
+  if (job == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool killed = false;
+  for (int i = 0; i < 3000 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!fs::exists(ck) || !has_manifest(ck)) continue;
+    const pid_t victim = atl::test::find_rank("restarted", 1);
+    killed = victim > 0 && kill(victim, SIGKILL) == 0;
+  }
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 900 && done == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    done = waitpid(job, &status, WNOHANG);
+  }
+  if (done == 0) {
+    kill(job, SIGKILL);
+    waitpid(job, &status, 0);
+  }
+  const std::string text = read_text(log);
+  ASSERT_TRUE(killed) << text;
+  ASSERT_NE(done, 0) << "the job did not end: " << text;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+  EXPECT_NE(text.find("restart 1 of 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("resuming from the last checkpoint"), std::string::npos) << text;
+  EXPECT_GT(resumed_iteration(text), 0) << text;
+  Result straight = run(app + " --out " + dir_.file("s.tsv"));
+  ASSERT_EQ(straight.code, 0) << straight.output;
+  expect_same_values(dir_.file("s.tsv"), dir_.file("r.tsv"), false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, Checkpoints, testing::Values("ucx", "tcp"));
+
+/// One rank: damaged and mismatched epochs.
+class DamagedCheckpoints : public testing::Test {
+ protected:
+  void SetUp() override {
+    graph_ = dir_.file("g.txt");
+    ASSERT_EQ(run(atoll() + " generate kronecker --scale 10 --out " + graph_).code, 0);
+    app_ = atoll() + " run pagerank --tol 0 --graph " + graph_;
+    Result full = run(app_ + " --iterations 9 --out " + dir_.file("full.tsv"));
+    ASSERT_EQ(full.code, 0) << full.output;
+  }
+  /// Epochs after iterations 3, 6 and 9 in a fresh directory.
+  std::string write_epochs(const std::string& name) {
+    const std::string ck = dir_.file(name);
+    Result r = run(app_ + " --iterations 9 --checkpoint-dir " + ck +
+                   " --checkpoint-every 3 --checkpoint-keep 3");
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(epochs(ck).size(), 3u);
+    return ck;
+  }
+  /// Resumes from ck for 9 iterations in all; the answer must be the uninterrupted one.
+  Result resume_and_check(const std::string& ck, long expect_iteration) {
+    Result r = run(app_ + " --iterations 9 --resume " + ck + " --out " + dir_.file("r.tsv"));
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(resumed_iteration(r.output), expect_iteration) << r.output;
+    expect_same_values(dir_.file("full.tsv"), dir_.file("r.tsv"), false, 1e-12);
+    return r;
+  }
+  TempDir dir_;
+  std::string graph_;
+  std::string app_;
+};
+
+TEST_F(DamagedCheckpoints, ACorruptOrIncompleteEpochIsNamedAndAnOlderOneUsed) {
+  // A flipped byte in the newest epoch's rank file.
+  std::string ck = write_epochs("flip");
+  std::string file = epochs(ck)[2] + "/rank-00000.ckpt";
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x40);
+    f.seekp(100);
+    f.write(&c, 1);
+  }
+  Result r = resume_and_check(ck, 6);
+  EXPECT_NE(r.output.find("skipping epoch " + epochs(ck)[2]), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rank-00000.ckpt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("corrupt"), std::string::npos) << r.output;
+
+  // A truncated file.
+  ck = write_epochs("truncated");
+  file = epochs(ck)[2] + "/rank-00000.ckpt";
+  fs::resize_file(file, fs::file_size(file) - 30);
+  r = resume_and_check(ck, 6);
+  EXPECT_NE(r.output.find("truncated"), std::string::npos) << r.output;
+
+  // No manifest (the job died before rank 0 wrote it), and a damaged manifest.
+  ck = write_epochs("manifest");
+  fs::remove(epochs(ck)[2] + "/MANIFEST");
+  {
+    std::string text = read_text(epochs(ck)[1] + "/MANIFEST");
+    text[text.find("iteration 6") + 10] = '7';
+    std::ofstream(epochs(ck)[1] + "/MANIFEST") << text;
+  }
+  r = resume_and_check(ck, 3);
+  EXPECT_NE(r.output.find("no MANIFEST"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("MANIFEST': checksum mismatch"), std::string::npos) << r.output;
+
+  // Nothing usable: exit 1 with every reason.
+  fs::remove(epochs(ck)[0] + "/rank-00000.ckpt");
+  r = run(app_ + " --iterations 9 --resume " + ck);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("no valid checkpoint epoch"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot open"), std::string::npos) << r.output;
+  r = run(app_ + " --resume " + dir_.file("nowhere"));
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("no such directory"), std::string::npos) << r.output;
+}
+
+TEST_F(DamagedCheckpoints, AnEpochOfAnotherGraphAppOrOptionIsRefused) {
+  const std::string ck = write_epochs("mismatch");
+  const std::string other = dir_.file("other.txt");
+  ASSERT_EQ(run(atoll() + " generate kronecker --scale 10 --seed 7 --out " + other).code, 0);
+  Result r = run(atoll() + " run pagerank --tol 0 --graph " + other + " --resume " + ck);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("belongs to another graph"), std::string::npos) << r.output;
+  r = run(app_ + " --damping 0.5 --resume " + ck);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("another app or options"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--damping=0.5"), std::string::npos) << r.output;
+  r = run(atoll() + " run cc --graph " + graph_ + " --resume " + ck);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("app=pagerank"), std::string::npos) << r.output;
+  r = run(app_ + " --engine pregel --resume " + ck);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("another engine"), std::string::npos) << r.output;
+  // A fresh run does not write over an earlier run's epochs.
+  r = run(app_ + " --checkpoint-dir " + ck + " --checkpoint-every 2");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("already holds epochs"), std::string::npos) << r.output;
+  // The epochs are untouched by all of that.
+  resume_and_check(ck, 9);
+}
+
+TEST_F(DamagedCheckpoints, AnEpochThatCannotBeWrittenStopsTheRunAndLeavesTheLastOneValid) {
+  const std::string ck = dir_.file("blocked");
+  Result r = run(app_ + " --iterations 4 --checkpoint-dir " + ck + " --checkpoint-every 2");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(epochs(ck).size(), 2u);
+  // Where the next epoch's directory would go there is a file: the write fails.
+  std::ofstream(ck + "/epoch-00000003") << "in the way";
+  r = run(app_ + " --iterations 9 --resume " + ck + " --checkpoint-dir " + ck +
+          " --checkpoint-every 2");
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("checkpoint epoch 3 not written"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch-00000003"), std::string::npos) << r.output;
+  fs::remove(ck + "/epoch-00000003");
+  resume_and_check(ck, 4);
+  // A directory that cannot be created at all.
+  r = run(app_ + " --checkpoint-dir " + graph_ + "/sub --checkpoint-every 2");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("cannot create checkpoint directory"), std::string::npos) << r.output;
+}
+
+TEST_F(DamagedCheckpoints, CheckpointFlagsAreChecked) {
+  for (const std::string bad :
+       {"--checkpoint-every 2", "--checkpoint-dir x",
+        "--checkpoint-dir x --checkpoint-every 2 --checkpoint-keep 0",
+        "--checkpoint-dir x --checkpoint-interval -1",
+        "--engine locking --checkpoint-dir x --checkpoint-every 2", "--restarts 1"}) {
+    Result r = run(app_ + " " + bad);
+    EXPECT_EQ(r.code, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find("checkpoint"), std::string::npos) << bad << ": " << r.output;
+  }
+}
+
+}  // namespace
