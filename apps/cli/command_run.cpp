@@ -49,8 +49,8 @@ struct RunOptions {
   std::string transport = "ucx";
   bool out_per_rank = false;
   std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
-  bool quiet = false;    ///< no progress and no configuration line on stderr
-  bool verbose = false;  ///< a plain progress line per iteration, and debug messages
+  bool quiet = false;                   ///< no progress and no configuration line on stderr
+  bool verbose = false;                 ///< a plain progress line per iteration, and debug messages
   CheckpointOptions checkpoint;
   std::string identity;  ///< the app and the options a resumed run must share (run_identity)
 };
