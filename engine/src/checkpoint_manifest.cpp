@@ -100,10 +100,14 @@ Manifest parse_manifest(std::string_view text, const std::string& what) {
   if (last == std::string_view::npos || (last > 0 && text[last - 1] != '\n')) {
     fail(what, ": no end line (truncated)");
   }
+  // Exactly "end " and 8 lowercase hex digits and a newline: the line the checksum misses.
   std::uint32_t crc = 0;
-  std::string_view end_value = text.substr(last + 4);
-  if (!end_value.empty() && end_value.back() == '\n') end_value.remove_suffix(1);
-  if (!number(end_value, crc, 16)) fail(what, ": malformed end line");
+  const std::string_view end_value = text.substr(last + 4);
+  if (end_value.size() != 9 || end_value.back() != '\n' ||
+      end_value.find_first_not_of("0123456789abcdef") != 8 ||
+      !number(end_value.substr(0, 8), crc, 16)) {
+    fail(what, ": malformed end line (truncated?)");
+  }
   if (crc32c(0, text.data(), last) != crc) fail(what, ": checksum mismatch (the file is corrupt)");
   Manifest m;
   bool first = true;
