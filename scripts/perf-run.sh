@@ -7,6 +7,7 @@
 #   env: CONFIGS="1x2 2x1:ucx 2x1:tcp" (RANKSxTHREADS[:TRANSPORT]), REPEAT=1,
 #        ATOLL=path of the atoll binary (default build/apps/atoll; to compare two builds)
 # Example: scripts/perf-run.sh pagerank build/bench-data/kron20.el perf.json -- --iterations 20 --tol 0
+# Plot every configuration's run: atoll plot perf.json --out perf.png (one series per config).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 app=${1:?app}; graph=${2:?graph}; shift 2
@@ -38,7 +39,7 @@ print(json.dumps({
     "sweeps": sweeps, "seconds_per_sweep": m["run_seconds"] / sweeps,
     "updates": m["updates"], "bytes_sent": sent, "bytes_per_sweep": sent / sweeps,
     "bytes_lower_bound": lower, "bytes_over_lower_bound": (sent / lower) if lower else None,
-    "per_rank": ranks}))
+    "per_rank": ranks, "metrics": m}))  # "metrics": the whole file, for atoll plot
 PY
 )")
     echo "$config: $(echo "${results[-1]}" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.4f s/sweep, %d sweeps, load %.2f s, %.1f MB/sweep sent, %.2fx lower bound" % (r["seconds_per_sweep"], r["sweeps"], r["load_seconds"], r["bytes_per_sweep"]/1e6, r["bytes_over_lower_bound"] or 0))')" >&2

@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libzstd-dev zlib1g-dev zstd gzip libpng-dev
   openmpi-bin
-  python3
+  python3 python3-matplotlib tmux
 )
 
 missing=()

@@ -7,6 +7,9 @@
 //
 // Output: every line a rank writes is forwarded with the prefix "[RANK] " (always, also for
 // -n 1), stdout to stdout and stderr to stderr; a last line without '\n' is completed at EOF.
+// When the launcher's stderr is a terminal, ranks get ATOLL_STDERR_TTY=1, and a status line a
+// rank rewrites in place ('\r' without '\n', the live progress line) is shown in place, with
+// its prefix; any other line first ends it.
 // Ranks read stdin from /dev/null. Each rank runs in its own process group, so the launcher
 // can stop everything a rank started (a shell's children too).
 //
@@ -43,6 +46,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/fd.hpp"
+#include "atoll/common/terminal.hpp"
 #include "atoll/transport/job.hpp"
 #include "commands.hpp"
 
@@ -107,27 +111,56 @@ std::string random_token() {
   return token;
 }
 
+/// The terminal shows a rank's status line that no '\n' has ended yet.
+bool status_line_open = false;
+
 /// One forwarded output stream of one rank.
 struct Stream {
   Fd fd;         ///< read end of the rank's pipe; closed at EOF
   int out = -1;  ///< STDOUT_FILENO or STDERR_FILENO
   std::string prefix;
-  std::string partial;  ///< bytes after the last '\n' seen
+  std::string partial;    ///< bytes after the last '\n' seen
+  bool in_place = false;  ///< stderr on a terminal: show '\r' rewrites in place
 
-  /// Forwards every complete line in partial (and, at EOF or when too long, the rest).
+  /// Forwards every complete line in partial (and, at EOF or when too long, the rest); with
+  /// in_place, a line being rewritten ('\r') is shown as its latest state.
   void flush_lines(bool eof) {
     std::string lines;
     std::size_t start = 0;
     for (std::size_t nl; (nl = partial.find('\n', start)) != std::string::npos; start = nl + 1) {
+      std::size_t from = start;
+      if (in_place) {
+        const std::size_t cr = partial.rfind('\r', nl);
+        if (cr != std::string::npos && cr >= start) {
+          lines += '\r';
+          from = cr + 1;
+        }
+      }
       lines += prefix;
-      lines.append(partial, start, nl + 1 - start);
+      lines.append(partial, from, nl + 1 - from);
     }
     partial.erase(0, start);
+    std::string status;
+    if (in_place && !eof) {
+      const std::size_t cr = partial.rfind('\r');
+      if (cr != std::string::npos) {
+        status = "\r" + prefix + partial.substr(cr + 1);
+        partial.erase(0, cr);  // "\r<latest>": redrawn whole when its line ends
+      }
+    }
     if (!partial.empty() && (eof || partial.size() >= kMaxLineBytes)) {
       lines += prefix + partial + "\n";
       partial.clear();
     }
-    if (!lines.empty()) write_fully(out, lines);
+    if (!lines.empty()) {
+      if (status_line_open && lines.front() != '\r') write_fully(STDERR_FILENO, "\n");
+      status_line_open = false;
+      write_fully(out, lines);
+    }
+    if (!status.empty()) {
+      write_fully(out, status);
+      status_line_open = true;
+    }
   }
 
   /// Reads what is available; closes the stream at EOF.
@@ -245,7 +278,8 @@ Exec make_exec(const LaunchOptions& opt, int rank, int port, const std::string& 
                int listen_fd) {
   Exec e;
   auto ours = [](std::string_view entry) {
-    for (const char* name : {kEnvRank, kEnvSize, kEnvCoordinator, kEnvToken, kEnvListenFd}) {
+    for (const char* name :
+         {kEnvRank, kEnvSize, kEnvCoordinator, kEnvToken, kEnvListenFd, kEnvStderrTty}) {
       std::string prefix = std::string(name) + "=";
       if (entry.substr(0, prefix.size()) == prefix) return true;
     }
@@ -259,6 +293,7 @@ Exec make_exec(const LaunchOptions& opt, int rank, int port, const std::string& 
   e.env_strings.push_back(str_cat(kEnvCoordinator, "=127.0.0.1:", port));
   e.env_strings.push_back(str_cat(kEnvToken, "=", token));
   if (rank == 0) e.env_strings.push_back(str_cat(kEnvListenFd, "=", listen_fd));
+  if (::isatty(STDERR_FILENO) != 0) e.env_strings.push_back(str_cat(kEnvStderrTty, "=1"));
   for (std::string& s : e.env_strings) e.envp.push_back(s.data());
   e.envp.push_back(nullptr);
   // argv strings live in opt.command, which outlives the child's exec.
@@ -350,6 +385,7 @@ int run_launch(const LaunchOptions& opt) {
     };
     attach(rank.out, std::move(out_r), STDOUT_FILENO);
     attach(rank.err, std::move(err_r), STDERR_FILENO);
+    rank.err.in_place = ::isatty(STDERR_FILENO) != 0;
   }
   listener.reset();  // rank 0 holds it now
 

@@ -50,6 +50,8 @@ struct RunOptions {
   std::string transport = "ucx";
   bool out_per_rank = false;
   std::uint32_t atoms = kDefaultAtoms;  ///< in-memory hash atoms of a plain file on several ranks
+  bool quiet = false;                   ///< no progress and no configuration line on stderr
+  bool verbose = false;                 ///< a plain progress line per iteration, and debug messages
   CheckpointOptions checkpoint;
   std::string identity;  ///< the app and the options a resumed run must share (run_identity)
 };
@@ -64,6 +66,9 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
       ->capture_default_str();
   cmd->add_flag("--symmetrize", o.symmetrize, "Add the reverse of every edge");
   cmd->add_flag("--dedup", o.dedup, "Drop duplicate edges and self-loops");
+  cmd->add_flag("-q,--quiet", o.quiet, "No progress on stderr (errors only)");
+  cmd->add_flag("-v,--verbose", o.verbose,
+                "One progress line per iteration (never rewritten in place) and debug messages");
   cmd->add_option("--engine", o.engine, "Engine: " + engines_help);
   cmd->add_option("--consistency", o.consistency,
                   "vertex, edge or full (default: the program's; only stronger is allowed)");
@@ -412,6 +417,9 @@ void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std:
 
 /// One `atoll run APP`: what every app shares around the app's own run.
 void run_app(const AppSpec& app, const RunOptions& o, const AppRunner& runner) {
+  if (o.quiet && o.verbose) usage_fail("--quiet and --verbose exclude each other");
+  if (o.quiet) set_log_level(LogLevel::kQuiet);
+  if (o.verbose) set_log_level(LogLevel::kDebug);
   check_flags(o, app, runner);
   Loaded g = load(o, app);
   EngineOptions eo = engine_options(o, app);

@@ -21,6 +21,9 @@ void add_launch_command(CLI::App& app);
 /// `atoll doctor [--transport ucx|tcp]`
 void add_doctor_command(CLI::App& app);
 
+/// `atoll plot METRICS.json ... --out FILE.png [--label L ...]` (python3 + matplotlib)
+void add_plot_command(CLI::App& app);
+
 /// Runs the atoll command line; returns the process exit code (0 ok, 1 runtime, 2 usage).
 int run_cli(int argc, char** argv);
 

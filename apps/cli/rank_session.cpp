@@ -34,16 +34,7 @@ bool in_job() {
 }
 
 int local_ranks() {
-  const JobInfo job = detect_job({});
-  if (job.launcher == "atoll-launch") return job.size;
-  for (const char* name :
-       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
-    const char* value = std::getenv(name);
-    if (value == nullptr) continue;
-    const int n = std::atoi(value);  // "2(x3)" reads as 2
-    if (n > 0) return n;
-  }
-  return 1;
+  return ::atl::local_job_ranks(detect_job({}));
 }
 
 void relaunch_as_ranks(int ranks, int restarts) {

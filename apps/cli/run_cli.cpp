@@ -47,6 +47,7 @@ int run_cli(int argc, char** argv) {
   add_run_command(app);
   add_launch_command(app);
   add_doctor_command(app);
+  add_plot_command(app);
   try {
     app.parse(argc, argv);
     return 0;

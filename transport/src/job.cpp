@@ -261,4 +261,16 @@ JobInfo detect_job(const JobOverrides& overrides) {
   return job;
 }
 
+int local_job_ranks(const JobInfo& job) {
+  if (job.launcher == "atoll-launch") return job.size;
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    const int n = std::atoi(value);  // "2(x3)" reads as 2
+    if (n > 0) return n;
+  }
+  return 1;
+}
+
 }  // namespace atl

@@ -3,6 +3,7 @@
 // finalized value.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <functional>

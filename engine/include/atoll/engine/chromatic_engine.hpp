@@ -195,7 +195,7 @@ class ChromaticEngine final : private ScheduleSink {
       core_.aggregators().run_due(true, updates_);
       IterationRecord record{sweep, sweep_updates, sweep_timer.seconds()};
       bool keep_going = hook ? hook(record) : true;
-      progress.report(record);
+      progress.report(record, stats.bytes_sent);
       stats.iteration_log.push_back(record);
       ++stats.iterations;
       if (!keep_going) break;

@@ -188,6 +188,7 @@ class LockingEngine final {
     details->pipeline = pipeline_;
     Cluster* cluster = core_.cluster();
     ProgressLine progress(core_.options().progress, "phase");
+    progress_ = &progress;  // worker 0 refreshes the status line during a phase
     Timer total;
     // Resumed: the data, schedule, aggregators and phase count of the epoch replace the start.
     const std::uint64_t first_phase = core_.resuming() ? resume() : 0;
@@ -203,6 +204,7 @@ class LockingEngine final {
     if (cluster != nullptr) cluster->collectives.barrier();
     run_timer_.reset();
     for (std::uint64_t phase = first_phase; phase < core_.options().max_iterations; ++phase) {
+      current_phase_.store(phase, std::memory_order_relaxed);
       Timer phase_timer;
       const std::uint64_t before = updates_;
       set_phase_quota();
@@ -219,7 +221,7 @@ class LockingEngine final {
       core_.aggregators().run_all(updates_);
       IterationRecord record{phase, updates_ - before, phase_timer.seconds()};
       const bool keep_going = hook ? hook(record) : true;
-      progress.report(record);
+      progress.report(record, update_bytes_.load());
       stats.iteration_log.push_back(record);
       ++stats.iterations;
       if (!keep_going) break;
@@ -261,6 +263,7 @@ class LockingEngine final {
     stats.updates = updates_;
     stats.seconds = total.seconds();
     stats.details = std::move(details);
+    progress_ = nullptr;
     return stats;
   }
 
@@ -595,16 +598,23 @@ class LockingEngine final {
     if (cluster != nullptr) cluster->collectives.barrier();
   }
 
-  /// Worker 0 records (seconds, this rank's updates, scopes in flight) every kSampleSeconds.
+  /// Worker 0 records (seconds, this rank's updates, scopes in flight) every kSampleSeconds,
+  /// and refreshes the live status line (a phase may last the whole run).
   void sample_timeline() {
     const double now = run_timer_.seconds();
-    if (now < next_sample_ || timeline_.size() >= kMaxSamples) return;
+    if (now < next_sample_) return;
     next_sample_ = now + kSampleSeconds;
     std::uint64_t done = 0;
     for (int i = 0; i < pool().threads(); ++i) {
       done += worker_stats_[i].updates.load(std::memory_order_relaxed);
     }
-    timeline_.push_back({now, done, in_flight_.load(std::memory_order_relaxed)});
+    if (progress_ != nullptr) {
+      progress_->live(current_phase_.load(std::memory_order_relaxed), done,
+                      update_bytes_.load(std::memory_order_relaxed));
+    }
+    if (timeline_.size() < kMaxSamples) {
+      timeline_.push_back({now, done, in_flight_.load(std::memory_order_relaxed)});
+    }
   }
 
   /// This rank's share of the updates the phase may run before it ends early (--sync-every,
@@ -981,6 +991,8 @@ class LockingEngine final {
   std::unique_ptr<WorkerStats[]> worker_stats_;
   std::vector<TimelineSample> timeline_;  ///< worker 0 only
   double next_sample_ = 0;
+  ProgressLine* progress_ = nullptr;             ///< during run(); refreshed by worker 0
+  std::atomic<std::uint64_t> current_phase_{0};  ///< written between phases, read by worker 0
 
   std::vector<Slot> slots_;
   SpinLock free_lock_;

@@ -190,7 +190,7 @@ class PregelEngine {
       stats.lower_bound += record.lower_bound;
       stats.log.push_back(record);
       ++stats.supersteps;
-      progress.report({record.superstep, record.active, record.seconds});
+      progress.report({record.superstep, record.active, record.seconds}, stats.bytes_sent);
       if (stop) {
         stats.stopped_by_master = true;
         break;

@@ -54,4 +54,9 @@ inline constexpr const char* kEnvListenFd = "ATOLL_COORDINATOR_FD";
 ///    listening socket (else rank 0 binds the coordinator port itself).
 JobInfo detect_job(const JobOverrides& overrides);
 
+/// How many ranks of job share this machine: all of them under atoll launch, the launcher's
+/// count under mpirun (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS) or srun
+/// (SLURM_NTASKS_PER_NODE), else 1. A rank's fair share of the cores is the cores divided by it.
+int local_job_ranks(const JobInfo& job);
+
 }  // namespace atl
