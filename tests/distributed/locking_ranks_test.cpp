@@ -225,9 +225,11 @@ TEST_P(LockingRanks, LibraryAppsRunOnTheLockingEngine) {
                       "--density 0.1 --out " + train + " --test-out " + test_mtx)
                 .code,
             0);
+  // Asynchronous ALS converges at a rate that depends on the update order: 10 phases reached
+  // a train RMSE of 0.12 once under load, 30 leave a wide margin below the noise.
   Pair als = run_both(
       dir, "als",
-      "--graph " + train + " --test " + test_mtx + " --rank 3 --lambda 0.005 --iterations 10",
+      "--graph " + train + " --test " + test_mtx + " --rank 3 --lambda 0.005 --iterations 30",
       opts);
   const auto at = als.log.find("train RMSE ");
   ASSERT_NE(at, std::string::npos) << als.log;
