@@ -113,6 +113,9 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
                   "Checkpoint after every N iterations (sweeps, supersteps)");
   cmd->add_option("--checkpoint-interval", o.checkpoint.interval,
                   "Checkpoint once this many seconds passed since the last one");
+  cmd->add_option("--snapshot-every", o.checkpoint.snapshot_every,
+                  "Locking engine: an asynchronous snapshot every this many seconds, taken "
+                  "while updates run");
   cmd->add_option("--checkpoint-keep", o.checkpoint.keep, "Valid epochs kept")
       ->capture_default_str();
   cmd->add_option(
@@ -247,14 +250,23 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   e.checkpoint = o.checkpoint;
   e.checkpoint.run_identity = o.identity;
   const CheckpointOptions& c = o.checkpoint;
-  if (c.dir.empty() && (c.every > 0 || c.interval > 0)) {
-    usage_fail("--checkpoint-every and --checkpoint-interval need --checkpoint-dir");
+  if (c.dir.empty() && (c.every > 0 || c.interval > 0 || c.snapshot_every > 0)) {
+    usage_fail("--checkpoint-every, --checkpoint-interval and --snapshot-every need ",
+               "--checkpoint-dir");
   }
-  if (!c.dir.empty() && c.every == 0 && c.interval == 0) {
-    usage_fail("--checkpoint-dir needs --checkpoint-every N or --checkpoint-interval SECONDS");
+  if (!c.dir.empty() && !c.writes()) {
+    usage_fail("--checkpoint-dir needs --checkpoint-every N, --checkpoint-interval SECONDS or ",
+               "--snapshot-every SECONDS");
   }
   if (!(c.interval >= 0) || std::isinf(c.interval)) {
     usage_fail("--checkpoint-interval must be a non-negative number of seconds, got ", c.interval);
+  }
+  if (!(c.snapshot_every >= 0) || std::isinf(c.snapshot_every)) {
+    usage_fail("--snapshot-every must be a non-negative number of seconds, got ", c.snapshot_every);
+  }
+  if (c.snapshot_every > 0 && e.engine != EngineKind::kLocking) {
+    usage_fail("--snapshot-every is the locking engine's asynchronous snapshot (the ",
+               engine_name(e.engine), " engine checkpoints with --checkpoint-every N)");
   }
   if (c.keep == 0) usage_fail("--checkpoint-keep must be at least 1");
   if (o.restarts < 0) usage_fail("--restarts must be at least 0, got ", o.restarts);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <numeric>
 #include <sstream>
 
@@ -163,6 +164,7 @@ struct CheckpointStore::State {
   Cluster* cluster;
   int rank = 0;
   int ranks = 1;
+  std::mutex lock;  ///< next_epoch, since_last, stats (the asynchronous snapshot's thread)
   std::uint64_t next_epoch = 1;
   Timer since_last;
   CheckpointRecordSizes sizes;
@@ -255,24 +257,68 @@ bool CheckpointStore::due(std::uint64_t iterations) {
   bool due = s.options.every > 0 && iterations % s.options.every == 0;
   if (s.options.interval > 0) {
     // Rank 0's clock decides, so that every rank agrees.
-    std::string by_time = s.rank == 0 && s.since_last.seconds() >= s.options.interval ? "1" : "";
+    std::string by_time;
+    if (s.rank == 0) {
+      std::lock_guard guard(s.lock);
+      if (s.since_last.seconds() >= s.options.interval) by_time = "1";
+    }
     if (!s.from_root(by_time).empty()) due = true;
   }
   return due;
 }
 
+std::uint64_t CheckpointStore::reserve_epoch() {
+  std::lock_guard guard(state_->lock);
+  return state_->next_epoch++;
+}
+
+CheckpointFileInfo CheckpointStore::write_part(std::uint64_t epoch, const CheckpointPart& part) {
+  State& s = *state_;
+  const std::string dir = epoch_dir(s.options.dir, epoch);
+  make_dir(dir);
+  const WrittenFile written =
+      detail::write_checkpoint_file(rank_file(dir, static_cast<std::size_t>(s.rank)), epoch, s.rank,
+                                    s.ranks, s.sizes, {part.vertices, part.edges, part.messages});
+  return {written.bytes, written.crc};
+}
+
+void CheckpointStore::write_manifest(std::uint64_t epoch, std::uint64_t iteration,
+                                     const std::map<std::string, std::string>& state,
+                                     std::span<const CheckpointFileInfo> files, double seconds,
+                                     bool asynchronous) {
+  State& s = *state_;
+  const std::string dir = epoch_dir(s.options.dir, epoch);
+  Manifest m;
+  m.epoch = epoch;
+  m.iteration = iteration;
+  m.shape = s.shape;
+  m.state = state;
+  std::uint64_t bytes = 0;
+  for (const CheckpointFileInfo& f : files) {
+    m.files.push_back({f.bytes, f.crc});
+    bytes += f.bytes;
+  }
+  sync_directory(dir);
+  TempFile manifest((fs::path(dir) / "MANIFEST").string(), "checkpoint manifest");
+  manifest.write(detail::format_manifest(m));
+  manifest.commit(true);
+  std::lock_guard guard(s.lock);
+  s.prune();
+  s.since_last.reset();
+  stats_.written.push_back({epoch, iteration, seconds, bytes, asynchronous});
+  log_info(str_cat("checkpoint: ", asynchronous ? "snapshot " : "", "epoch ", epoch,
+                   asynchronous ? " during iteration " : " after iteration ", iteration, " in ",
+                   dir, " (", bytes, " bytes, ", seconds, " s)"));
+}
+
 void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part) {
   State& s = *state_;
   Timer timer;
-  const std::uint64_t epoch = s.next_epoch;
-  const std::string dir = epoch_dir(s.options.dir, epoch);
+  const std::uint64_t epoch = reserve_epoch();
   std::string error;
-  WrittenFile written;
+  CheckpointFileInfo written;
   try {
-    make_dir(dir);
-    written = detail::write_checkpoint_file(rank_file(dir, static_cast<std::size_t>(s.rank)), epoch,
-                                            s.rank, s.ranks, s.sizes,
-                                            {part.vertices, part.edges, part.messages});
+    written = write_part(epoch, part);
   } catch (const std::exception& e) {
     error = e.what();
   }
@@ -285,41 +331,26 @@ void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part)
   }
   s.agree(error, context);
   std::string manifest_error;
-  std::uint64_t bytes = 0;
   if (s.rank == 0) {
-    Manifest m;
-    m.epoch = epoch;
-    m.iteration = iteration;
-    m.shape = s.shape;
-    m.state = part.state;
+    std::vector<CheckpointFileInfo> files;
     for (const std::string& line : all) {
-      WrittenFile f;
       unsigned long long b = 0;
       unsigned c = 0;
       std::sscanf(line.c_str(), "%llu %u", &b, &c);
-      f.bytes = b;
-      f.crc = c;
-      bytes += f.bytes;
-      m.files.push_back(f);
+      files.push_back({b, c});
     }
     try {
-      sync_directory(dir);
-      TempFile manifest((fs::path(dir) / "MANIFEST").string(), "checkpoint manifest");
-      manifest.write(detail::format_manifest(m));
-      manifest.commit(true);
-      s.prune();
+      write_manifest(epoch, iteration, part.state, files, timer.seconds(), false);
     } catch (const std::exception& e) {
       manifest_error = e.what();
     }
   }
   manifest_error = s.from_root(manifest_error);
   if (!manifest_error.empty()) fail(context, manifest_error);
-  ++s.next_epoch;
-  s.since_last.reset();
-  stats_.written.push_back({epoch, iteration, timer.seconds(), bytes});
-  if (s.rank == 0) {
-    log_info(str_cat("checkpoint: epoch ", epoch, " after iteration ", iteration, " in ", dir, " (",
-                     bytes, " bytes, ", timer.seconds(), " s)"));
+  if (s.rank != 0) {
+    std::lock_guard guard(s.lock);
+    s.since_last.reset();
+    stats_.written.push_back({epoch, iteration, timer.seconds(), 0, false});
   }
 }
 

@@ -272,6 +272,10 @@ class Continuous final : public ContinuousScheduler {
   void import_pending(std::span<const PendingVertex> vertices) override {
     sched::import_into(*this, vertices);
   }
+  bool scheduled(std::uint32_t i, double& priority) const override {
+    if (i >= size()) sched::index_out_of_range(i, size());
+    return states_.scheduled(i, priority);
+  }
 
  private:
   struct alignas(kCacheLine) Counters {

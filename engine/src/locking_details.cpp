@@ -47,6 +47,7 @@ void LockingDetails::write_json(JsonWriter& j) const {
       .field("grant_data", grant_data)
       .field("grant_data_skipped", grant_data_skipped);
   if (serializable_updates > 0) j.field("serializable_updates", serializable_updates);
+  if (snapshots > 0) j.field("snapshots", snapshots);
   j.field("bytes_per_update_rank0", bytes_per_update);
   j.key("lock_wait_ns_rank0")
       .begin_object()

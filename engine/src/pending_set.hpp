@@ -305,6 +305,19 @@ class RunStateSet {
                            [](std::uint8_t state) { return state == kPending || state == kRerun; });
   }
 
+  /// Whether i is pending, running or being scheduled (waits out a transition), with the
+  /// priority it was last scheduled with.
+  bool scheduled(std::uint32_t i, double& p) const noexcept {
+    unsigned spins = 0;
+    std::uint8_t seen = state_[i].load(std::memory_order_acquire);
+    while (seen == kBusy) {
+      spin_wait(spins);
+      seen = state_[i].load(std::memory_order_acquire);
+    }
+    p = priority_[i].load(std::memory_order_relaxed);
+    return seen != kIdle;
+  }
+
  private:
   static constexpr std::uint8_t kIdle = 0;
   static constexpr std::uint8_t kPending = 1;

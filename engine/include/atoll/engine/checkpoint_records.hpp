@@ -70,6 +70,17 @@ void save_vertex_records(const LocalGraph<VD, ED>& graph, std::vector<std::byte>
   }
 }
 
+/// Appends one edge record (ED not empty).
+template <typename ED>
+void append_edge_record(std::vector<std::byte>& out, Gid src, Gid dst, const ED& data) {
+  static_assert(checkpoint_bytes<ED>() > 0);
+  const CheckpointEdgeHeader h{src, dst};
+  const std::size_t at = out.size();
+  out.resize(at + sizeof h + sizeof(ED));
+  std::memcpy(out.data() + at, &h, sizeof h);
+  std::memcpy(out.data() + at + sizeof h, &data, sizeof(ED));
+}
+
 /// Appends one record per out-edge of an owned vertex (none when ED is empty).
 template <typename VD, typename ED>
 void save_edge_records(const LocalGraph<VD, ED>& graph, std::vector<std::byte>& out) {

@@ -72,6 +72,12 @@ struct RestoredEpoch {
   std::vector<std::byte> messages;
 };
 
+/// A rank file's size and CRC32C, as the manifest records them.
+struct CheckpointFileInfo {
+  std::uint64_t bytes = 0;
+  std::uint32_t crc = 0;
+};
+
 class CheckpointStore {
  public:
   /// Collective. A fresh run (no options.resume) refuses a directory that already holds valid
@@ -86,6 +92,17 @@ class CheckpointStore {
   /// Collective: writes this rank's part; rank 0 then writes the manifest and deletes epochs
   /// beyond options.keep. A rank that cannot write makes every rank fail, naming it.
   void write(std::uint64_t iteration, const CheckpointPart& part);
+  // The asynchronous snapshot writes the same epochs without collectives, on its own thread:
+  /// Takes the next epoch number; every rank must take the same numbers in the same order.
+  std::uint64_t reserve_epoch();
+  /// Writes this rank's file of `epoch`; throws an Error naming the path.
+  CheckpointFileInfo write_part(std::uint64_t epoch, const CheckpointPart& part);
+  /// Rank 0, once every rank's file of `epoch` is on disk (files by rank): writes the
+  /// MANIFEST, deletes epochs beyond options.keep and records the epoch. Throws an Error.
+  void write_manifest(std::uint64_t epoch, std::uint64_t iteration,
+                      const std::map<std::string, std::string>& state,
+                      std::span<const CheckpointFileInfo> files, double seconds, bool asynchronous);
+
   /// Collective: the newest valid epoch of options.resume (older ones when newer ones are
   /// damaged, saying so on rank 0), with the records of `vertices` (vertex and message
   /// records) and of `edge_sources` (edge records). Fails when no epoch is usable or the

@@ -42,6 +42,7 @@ class LockingDetails final : public EngineDetails {
   std::size_t pipeline = 0;              ///< --pipeline: scopes in flight per rank at most
   std::uint64_t phases = 0;              ///< runs to termination (sync points in between)
   std::uint64_t token_rounds = 0;        ///< termination token rounds rank 0 started
+  std::uint64_t snapshots = 0;           ///< asynchronous snapshots taken (--snapshot-every)
   std::uint64_t scopes = 0;              ///< scopes that took locks (edge, full consistency)
   std::uint64_t optimistic = 0;          ///< ... over several ranks, granted by the first try
   std::uint64_t fallbacks = 0;           ///< ... refused somewhere, then taken rank by rank

@@ -40,6 +40,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/spin_lock.hpp"
 #include "atoll/common/timer.hpp"
+#include "atoll/engine/async_snapshot.hpp"
 #include "atoll/engine/context.hpp"
 #include "atoll/engine/engine_core.hpp"
 #include "atoll/engine/iteration_hook.hpp"
@@ -74,6 +75,12 @@ class LockingEngine final {
         pipeline_(options.pipeline) {
     Timer setup;
     if (pipeline_ == 0) usage_fail("--pipeline must be at least 1");
+    if (options.checkpoint.snapshot_every > 0 && consistency() != Consistency::kEdge) {
+      usage_fail("--snapshot-every needs edge consistency: the snapshot's cut relies on the ",
+                 "locks of edge-consistent updates, as in GraphLab (this run has ",
+                 consistency_name(consistency()),
+                 "; use --consistency edge, or --checkpoint-every N with --sync-every)");
+    }
     const Topology& t = topology();
     const Lid owned = t.num_owned();
     scheduler_ = make_continuous_scheduler(options.scheduler, owned,
@@ -122,6 +129,7 @@ class LockingEngine final {
     }
     new_detector();
     core_.open_checkpoints(EngineKind::kLocking);
+    if (options.checkpoint.snapshot_every > 0) open_snapshot(options.checkpoint.snapshot_every);
     setup_seconds_ = setup.seconds();
   }
 
@@ -209,6 +217,7 @@ class LockingEngine final {
       const std::uint64_t before = updates_;
       set_phase_quota();
       run_phase(phase, *details);
+      if (snapshot_) settle_snapshot();
       if (cluster != nullptr && locks_) {
         // Edge and full consistency refresh ghosts only on grants: make every copy current
         // for the aggregators and the hook, which may read ghosts (ALS's RMSE does).
@@ -238,6 +247,7 @@ class LockingEngine final {
       if (core_.checkpoints() && core_.checkpoints()->due(phase + 1)) write_checkpoint(phase + 1);
     }
     if (core_.checkpoints()) stats.checkpoints = core_.checkpoints()->stats();
+    if (snapshot_) details->snapshots = snapshot_->finished();
     if (locks_) {
       const LockStats ls = locks_->stats();
       details->scopes = ls.scopes;
@@ -273,7 +283,8 @@ class LockingEngine final {
     Lid v = 0;
     double priority = 0;
     ScopeId scope = 0;
-    bool locked = false;  ///< holds locks in the lock manager (edge, full)
+    bool locked = false;    ///< holds locks in the lock manager (edge, full)
+    bool snapshot = false;  ///< a snapshot update: captures v, runs no program
     std::chrono::steady_clock::time_point requested;  ///< when its locks were requested
     std::vector<Lid> written_ghosts;                  ///< full consistency: ghosts the update wrote
   };
@@ -294,7 +305,9 @@ class LockingEngine final {
     std::vector<VersionedAccess> reads, writes;
     std::uint64_t updates = 0;
     std::uint64_t since_flush = 0;
-    bool dirty = false;  ///< `out` holds entries (counted in unsent_)
+    bool dirty = false;              ///< `out` holds entries (counted in unsent_)
+    std::uint32_t out_tag = 0;       ///< the snapshot epoch the entries in `out` are stamped with
+    std::uint32_t update_epoch = 0;  ///< the snapshot epoch of the running update
     void schedule(Lid v, double priority) override {
       engine->schedule_from_update(*this, v, priority);
     }
@@ -369,6 +382,7 @@ class LockingEngine final {
     };
     h.grant_data = [this](int, std::span<const LockItem> locks, std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
+      if (snapshot_) append_captured(locks, out);
       for (const LockItem& l : locks) {
         if (versions_.needs_data(l.lid, l.cached_version)) {
           locking::append_versioned(out, l.lid, versions_.get(l.lid), &data[l.lid],
@@ -381,6 +395,7 @@ class LockingEngine final {
     };
     h.receive_grant_data = [this](std::uint64_t, int owner, std::span<const std::byte> bytes) {
       VertexData* data = core_.graph().vertex_data().data();
+      if (snapshot_) bytes = read_captured(owner, bytes);
       locking::read_versioned(bytes, sizeof(VertexData), owner, "grant data",
                               [&](Lid owner_lid, std::uint64_t version, auto d) {
                                 const Lid g = ghost_of(owner, owner_lid);
@@ -472,6 +487,377 @@ class LockingEngine final {
     return h;
   }
 
+  // ---- the asynchronous snapshot (async_snapshot.hpp has the protocol) ----
+
+  static constexpr std::uint32_t kNoStamp = ~std::uint32_t{0};
+
+  void open_snapshot(double every) {
+    snapshot_every_ = every;
+    const auto threads = static_cast<unsigned>(pool().threads());
+    low_stamp_ = std::make_unique<std::atomic<std::uint32_t>[]>(threads);
+    for (unsigned i = 0; i < threads; ++i) low_stamp_[i].store(kNoStamp);
+    snapshot_ = std::make_unique<AsyncSnapshot>(
+        *core_.checkpoints(), rank(), ranks(), topology().num_owned(), topology().num_vertices(),
+        sizeof(CheckpointVertexHeader) + checkpoint_bytes<VertexData>(),
+        threads + 1,  // one edge buffer per worker and one for the capture at rest
+        [this](std::uint32_t k, const CheckpointFileInfo& file, const std::string& error) {
+          report_written(k, file, error);
+        });
+  }
+
+  /// Idle until the sweep is done (or a limit stops new scopes) and the counts went out.
+  bool snapshot_idle() const {
+    return snapshot_->counts_sent() &&
+           (draining_.load(std::memory_order_acquire) || snapshot_->sweep_done());
+  }
+
+  /// A worker's part in each loop: entries stamped before the current snapshot go out, the
+  /// counts go to the peers once no worker can still send such entries, and rank 0's worker 0
+  /// starts the next snapshot when it is due.
+  void snapshot_duties(Worker& w) {
+    const std::uint32_t e = snapshot_->epoch();
+    if (w.dirty && w.out_tag < e) flush_worker(w);
+    if (e != 0 && !snapshot_->counts_sent()) send_counts(e);
+    if (rank() == 0 && w.index == 0) maybe_start_snapshot();
+  }
+
+  void send_counts(std::uint32_t k) {
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with begin_snapshot_update
+    for (int i = 0; i < pool().threads(); ++i) {
+      if (low_stamp_[i].load(std::memory_order_seq_cst) < k) return;
+    }
+    if (!snapshot_->claim_counts(k)) return;
+    for (int peer = 0; peer < ranks(); ++peer) {
+      if (peer == rank()) continue;
+      std::vector<std::byte> record;
+      snapshot_record(record, locking::SnapshotMessage::kCount, k);
+      const std::uint64_t n = snapshot_->sent_before(peer, k);
+      append_raw(record, &n, 8);
+      detector().sent();
+      transport_->send(peer, lock_handler_, record);
+    }
+    snapshot_->submit_if_complete();
+  }
+
+  void maybe_start_snapshot() {
+    const double now = run_timer_.seconds();
+    if (now < next_snapshot_check_) return;
+    next_snapshot_check_ = now + 0.001;
+    const std::uint32_t k = snapshot_->epoch();
+    if (snapshot_->finished() < k) return;  // the last one is still being written
+    if (std::string failure = snapshot_->failure(); !failure.empty()) fail(failure);
+    if (draining_.load(std::memory_order_acquire) ||
+        snapshot_->since_finished() < snapshot_every_) {
+      return;
+    }
+    {
+      // Only an active rank may send the start (termination counts it); the start makes this
+      // rank busy until its counts are out.
+      std::lock_guard guard(activity_);
+      if (passive_) return;
+      snapshot_->start(k + 1, phase_, core_.shared_state({{"updates", updates_}}));
+    }
+    for (int peer = 1; peer < ranks(); ++peer) {
+      std::vector<std::byte> record;
+      snapshot_record(record, locking::SnapshotMessage::kStart, k + 1);
+      detector().sent();
+      transport_->send(peer, lock_handler_, record);
+    }
+  }
+
+  /// The marker rule: a record stamped with a newer snapshot starts it here first.
+  void observe_stamp(int source, std::uint32_t stamp) {
+    if (!snapshot_) {
+      if (stamp != 0) {
+        fail("locking engine: rank ", source, " sent snapshot epoch ", stamp,
+             ", but this run takes no snapshots");
+      }
+      return;
+    }
+    const std::uint32_t e = snapshot_->epoch();
+    if (stamp <= e) return;
+    if (stamp != e + 1 || rank() == 0) {
+      fail("locking engine: rank ", source, " sent snapshot epoch ", stamp, ", this rank is at ",
+           e);
+    }
+    snapshot_->start(stamp);
+  }
+
+  /// Start and count messages (under activity_, counted for termination).
+  void on_snapshot_message(int source, std::span<const std::byte> payload) {
+    if (!snapshot_) fail("locking engine: rank ", source, " sent a snapshot message, none here");
+    if (payload.size() < 5) fail("locking engine: rank ", source, " sent a short snapshot message");
+    const auto type = static_cast<locking::SnapshotMessage>(payload[0]);
+    std::uint32_t k;
+    std::memcpy(&k, payload.data() + 1, 4);
+    if (type == locking::SnapshotMessage::kStart && payload.size() == 5 && source == 0) {
+      observe_stamp(source, k);
+    } else if (type == locking::SnapshotMessage::kCount && payload.size() == 13) {
+      std::uint64_t n;
+      std::memcpy(&n, payload.data() + 5, 8);
+      observe_stamp(source, k);
+      snapshot_->expect(source, k, n);
+      snapshot_->submit_if_complete();
+    } else {
+      fail("locking engine: rank ", source, " sent a malformed snapshot message (type ",
+           static_cast<int>(payload[0]), ", ", payload.size(), " bytes)");
+    }
+  }
+
+  /// The writer thread: this rank's file of snapshot k is written (or not); rank 0 hears it.
+  void report_written(std::uint32_t k, const CheckpointFileInfo& file, const std::string& error) {
+    if (rank() == 0) {
+      snapshot_->file_written(0, k, file, error);
+      return;
+    }
+    std::vector<std::byte> record;
+    snapshot_record(record, locking::SnapshotMessage::kWritten, k);
+    append_raw(record, &file.bytes, 8);
+    append_raw(record, &file.crc, 4);
+    append_raw(record, error.data(), error.size());
+    transport_->send(0, lock_handler_, record);
+  }
+
+  /// Rank 0: a rank's kWritten message (outside the termination count).
+  void on_written(int source, std::span<const std::byte> payload) {
+    if (!snapshot_ || rank() != 0 || payload.size() < 17) {
+      fail("locking engine: rank ", source, " sent an unexpected snapshot report");
+    }
+    std::uint32_t k;
+    CheckpointFileInfo file;
+    std::memcpy(&k, payload.data() + 1, 4);
+    std::memcpy(&file.bytes, payload.data() + 5, 8);
+    std::memcpy(&file.crc, payload.data() + 13, 4);
+    const auto text = payload.subspan(17);
+    snapshot_->file_written(source, k, file,
+                            std::string(reinterpret_cast<const char*>(text.data()), text.size()));
+  }
+
+  static void snapshot_record(std::vector<std::byte>& out, locking::SnapshotMessage type,
+                              std::uint32_t k) {
+    out.push_back(std::byte{static_cast<std::uint8_t>(locking::RecordKind::kSnapshot)});
+    out.push_back(std::byte{static_cast<std::uint8_t>(type)});
+    append_raw(out, &k, 4);
+  }
+  static void append_raw(std::vector<std::byte>& out, const void* bytes, std::size_t n) {
+    const std::size_t at = out.size();
+    out.resize(at + n);
+    if (n != 0) std::memcpy(out.data() + at, bytes, n);
+  }
+
+  /// Grant data (owner): u32 epoch, u32 count, the granted lids captured in that snapshot.
+  void append_captured(std::span<const LockItem> locks, std::vector<std::byte>& out) {
+    const std::uint32_t e = snapshot_->epoch();
+    const std::size_t at = out.size();
+    append_raw(out, &e, 4);
+    out.resize(at + 8);
+    std::uint32_t count = 0;
+    for (const LockItem& l : locks) {
+      if (e != 0 && snapshot_->captured_in(l.lid) == e) {
+        append_raw(out, &l.lid, 4);
+        ++count;
+      }
+    }
+    std::memcpy(out.data() + at + 4, &count, 4);
+  }
+  /// Grant data (requester): records which ghosts are captured; returns the rest.
+  std::span<const std::byte> read_captured(int owner, std::span<const std::byte> bytes) {
+    std::uint32_t e = 0, count = 0;
+    if (bytes.size() >= 8) {
+      std::memcpy(&e, bytes.data(), 4);
+      std::memcpy(&count, bytes.data() + 4, 4);
+    }
+    if (bytes.size() < 8 || count > (bytes.size() - 8) / 4 || e > snapshot_->epoch()) {
+      fail("locking engine: rank ", owner, " sent a malformed snapshot status with a grant");
+    }
+    for (std::uint32_t i = 0; i < count; ++i) {
+      Lid lid;
+      std::memcpy(&lid, bytes.data() + 8 + 4 * i, 4);
+      snapshot_->set_ghost_captured(ghost_of(owner, lid), e);
+    }
+    return bytes.subspan(8 + 4 * std::size_t{count});
+  }
+
+  /// Up to batch.size() vertices of the current snapshot's sweep not yet captured.
+  std::size_t take_sweep(std::span<PendingVertex> batch) {
+    if (snapshot_->epoch() == 0 || draining_.load(std::memory_order_acquire)) return 0;
+    const Lid owned = topology().num_owned();
+    std::size_t n = 0;
+    while (n < batch.size() && !snapshot_->sweep_done()) {
+      const Lid v = snapshot_->next_in_sweep();
+      // The epoch read after the cursor: a cursor reset by start() belongs to the new one.
+      if (v >= owned || snapshot_->captured_in(v) == snapshot_->epoch()) continue;
+      batch[n++] = {v, 0.0};
+    }
+    return n;
+  }
+
+  /// Before an update of v (its locks held): the snapshot epoch the update belongs to, read
+  /// stably against a concurrent start (a peer's count of earlier records must include this
+  /// update's), and v's capture if this is its first update since the snapshot began.
+  void begin_snapshot_update(Worker& w, Lid v) {
+    std::uint32_t e = snapshot_->epoch();
+    std::atomic<std::uint32_t>& low = low_stamp_[w.index];
+    for (;;) {
+      if (w.dirty && w.out_tag != e) flush_worker(w);
+      low.store(e, std::memory_order_seq_cst);
+      std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with send_counts
+      const std::uint32_t again = snapshot_->epoch();
+      if (again == e) break;
+      e = again;
+    }
+    w.out_tag = e;
+    w.update_epoch = e;
+    if (e != 0 && snapshot_->captured_in(v) != e) capture(w.index, v);
+  }
+  void end_snapshot_update(Worker& w) {
+    low_stamp_[w.index].store(w.dirty ? w.out_tag : kNoStamp, std::memory_order_release);
+  }
+
+  /// A snapshot update's scope is locked: capture its centre unless done.
+  void run_capture(Worker& w, std::uint32_t s) {
+    Slot& slot = slots_[s];
+    if (snapshot_->captured_in(slot.v) != snapshot_->epoch()) capture(w.index, slot.v);
+    locks_->release(slot.scope);
+    {
+      std::lock_guard guard(free_lock_);
+      free_slots_.push_back(s);
+    }
+    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  /// Saves owned v (locks of its edge-consistent scope held) and each edge to a neighbour not
+  /// yet captured: every edge is saved by whichever end is captured first.
+  void capture(unsigned buffer, Lid v) {
+    const Topology& t = topology();
+    std::byte* data = snapshot_->begin_capture(v, *scheduler_, t.gid(v));
+    if constexpr (checkpoint_bytes<VertexData>() > 0) {
+      std::memcpy(data, &core_.graph().vertex_data()[v], sizeof(VertexData));
+    }
+    if constexpr (checkpoint_bytes<EdgeData>() > 0) {
+      const std::uint32_t e = snapshot_->epoch();
+      std::vector<std::byte>& out = snapshot_->edge_buffer(buffer);
+      const EdgeData* edges = core_.graph().edge_data().data();
+      for (EdgeId x = t.out_begin(v); x < t.out_end(v); ++x) {
+        const Lid y = t.out_targets()[x];
+        if (y == v || snapshot_->captured_in(y) != e) {
+          append_edge_record(out, t.gid(v), t.gid(y), edges[x]);
+        }
+      }
+      const auto from = t.in_neighbors(v);
+      const auto ids = t.in_edges(v);
+      for (std::size_t i = 0; i < from.size(); ++i) {
+        if (from[i] != v && snapshot_->captured_in(from[i]) != e) {
+          append_edge_record(out, t.gid(from[i]), t.gid(v), edges[ids[i]]);
+        }
+      }
+    }
+    snapshot_->end_capture();
+    if (snapshot_->uncaptured() == 0) snapshot_->submit_if_complete();
+  }
+
+  /// Between phases, collective: a snapshot still open is completed at rest (nothing runs,
+  /// nothing is in flight), every rank's file is written, and rank 0 writes the manifest if
+  /// the asynchronous path has not. A failure stops the run on every rank.
+  void settle_snapshot() {
+    Cluster* cluster = core_.cluster();
+    std::uint64_t k = snapshot_->epoch();
+    if (cluster != nullptr) k = cluster->collectives.allreduce<std::uint64_t>(k, ReduceOp::kMax);
+    if (k == settled_) return;
+    // Starts are counted messages, so every rank has started k by the end of the phase.
+    if (snapshot_->epoch() != k)
+      fail("locking engine: snapshot ", k, " never reached rank ", rank());
+    const auto epoch = static_cast<std::uint32_t>(k);
+    if (!snapshot_->submitted()) {
+      if (cluster != nullptr) exchange_captured(epoch);
+      capture_at_rest(epoch);
+      snapshot_->submit_if_complete(true);
+    }
+    CheckpointFileInfo file;
+    const std::string error = snapshot_->wait_written(file);
+    const std::string mine = error.empty() ? str_cat(file.bytes, " ", file.crc) : "!" + error;
+    std::vector<std::string> all =
+        cluster != nullptr ? cluster->collectives.allgather(mine) : std::vector<std::string>{mine};
+    std::string failure;
+    std::vector<CheckpointFileInfo> files(all.size());
+    for (std::size_t r = 0; r < all.size() && failure.empty(); ++r) {
+      if (all[r].empty() || all[r][0] == '!') {
+        failure = str_cat("rank ", r, ": ", all[r].empty() ? "no file" : all[r].substr(1));
+        continue;
+      }
+      unsigned long long bytes = 0;
+      unsigned crc = 0;
+      std::sscanf(all[r].c_str(), "%llu %u", &bytes, &crc);
+      files[r] = {bytes, crc};
+    }
+    if (rank() == 0 && failure.empty()) failure = snapshot_->failure();
+    if (rank() == 0 && failure.empty()) {
+      try {
+        snapshot_->write_manifest(files);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+    }
+    if (cluster != nullptr) cluster->collectives.broadcast(0, failure);
+    if (!failure.empty()) {
+      fail("checkpoint snapshot not written (earlier epochs stay valid): ", failure);
+    }
+    settled_ = k;
+  }
+
+  /// Tells every replica's rank which of its ghosts are captured in snapshot k.
+  void exchange_captured(std::uint32_t k) {
+    const Topology& t = topology();
+    std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(ranks()));
+    for (Lid v = 0; v < t.num_owned(); ++v) {
+      if (snapshot_->captured_in(v) != k) continue;
+      for (const Replica& r : t.replicas(v)) append_raw(out[r.rank], &r.lid, 4);
+    }
+    std::vector<std::vector<std::byte>> in = core_.cluster()->exchange.all_to_all(std::move(out));
+    for (std::size_t p = 0; p < in.size(); ++p) {
+      if (in[p].size() % 4 != 0)
+        fail("locking engine: rank ", p, " sent malformed snapshot status");
+      const auto [begin, end] =
+          p < ranges_by_owner_.size() ? ranges_by_owner_[p] : std::pair<Lid, Lid>{0, 0};
+      for (std::size_t at = 0; at < in[p].size(); at += 4) {
+        Lid lid;
+        std::memcpy(&lid, in[p].data() + at, 4);
+        if (lid < begin || lid >= end) {
+          fail("locking engine: rank ", p, " says lid ", lid, " is captured; not its ghost here");
+        }
+        snapshot_->set_ghost_captured(lid, k);
+      }
+    }
+  }
+
+  /// Between phases: captures every owned vertex the snapshot has not reached. Both ends of
+  /// an edge may be uncaptured now; its source's owner saves it (as a synchronous epoch does).
+  void capture_at_rest(std::uint32_t k) {
+    const Topology& t = topology();
+    std::vector<Lid> rest;
+    for (Lid v = 0; v < t.num_owned(); ++v) {
+      if (snapshot_->captured_in(v) != k) rest.push_back(v);
+    }
+    if constexpr (checkpoint_bytes<EdgeData>() > 0) {
+      std::vector<std::byte>& out = snapshot_->edge_buffer(static_cast<unsigned>(pool().threads()));
+      const EdgeData* edges = core_.graph().edge_data().data();
+      for (Lid v : rest) {  // before any of them is marked
+        for (EdgeId x = t.out_begin(v); x < t.out_end(v); ++x) {
+          const Lid y = t.out_targets()[x];
+          if (snapshot_->captured_in(y) != k) append_edge_record(out, t.gid(v), t.gid(y), edges[x]);
+        }
+      }
+    }
+    for (Lid v : rest) {
+      std::byte* data = snapshot_->begin_capture(v, *scheduler_, t.gid(v));
+      if constexpr (checkpoint_bytes<VertexData>() > 0) {
+        std::memcpy(data, &core_.graph().vertex_data()[v], sizeof(VertexData));
+      }
+      snapshot_->end_capture();
+    }
+  }
+
   /// The local lid of the ghost `owner` calls owner_lid (validated).
   Lid ghost_of(int owner, Lid owner_lid) const {
     if (owner < 0 || static_cast<std::size_t>(owner) >= ranges_by_owner_.size()) {
@@ -501,6 +887,11 @@ class LockingEngine final {
       send_tokens();
       return;
     }
+    if (kind == locking::RecordKind::kSnapshot && !payload.empty() &&
+        static_cast<locking::SnapshotMessage>(payload[0]) == locking::SnapshotMessage::kWritten) {
+      on_written(source, payload);  // outside the termination count: it may cross phases
+      return;
+    }
     apply_record(source, kind, payload);
     send_lock_batches(true);  // grants and refusals leave at once
   }
@@ -512,19 +903,30 @@ class LockingEngine final {
       passive_ = false;
       detector().set_passive(false);
     }
+    if (kind == locking::RecordKind::kSnapshot) {
+      on_snapshot_message(source, payload);
+      return;
+    }
+    // Every lock batch and update record is stamped with its sender's snapshot epoch: a newer
+    // one is the snapshot's marker, and this rank starts that snapshot before it applies it.
+    const std::uint32_t stamp = locking::read_stamp(payload, source);
+    observe_stamp(source, stamp);
+    payload = payload.subspan(4);
     if (kind == locking::RecordKind::kLocks) {
       if (!locks_)
         fail("locking engine: rank ", source, " sent lock requests under vertex consistency");
       locks_->deliver(source, payload);
     } else if (kind == locking::RecordKind::kUpdates) {
-      apply_updates(source, payload);
+      if (snapshot_) snapshot_->count_received(source, stamp);
+      apply_updates(source, payload, stamp);
+      if (snapshot_) snapshot_->submit_if_complete();
     } else {
       fail("locking engine: rank ", source, " sent a record of unknown kind ",
            static_cast<int>(kind));
     }
   }
 
-  void apply_updates(int source, std::span<const std::byte> payload) {
+  void apply_updates(int source, std::span<const std::byte> payload, std::uint32_t stamp) {
     VertexData* data = core_.graph().vertex_data().data();
     const Lid owned = topology().num_owned();
     // (plain variables: clang before 16 cannot capture structured bindings)
@@ -545,6 +947,7 @@ class LockingEngine final {
             fail("locking engine: rank ", source, " scheduled lid ", lid, ", not owned here");
           }
           scheduler_->schedule(lid, priority);
+          if (snapshot_) snapshot_->note_schedule(lid, priority, stamp);
         });
   }
 
@@ -565,6 +968,7 @@ class LockingEngine final {
     // Requests for ghosts made between phases.
     pending_remote();
     if (!between_phases_.empty()) {
+      workers[0].out_tag = snapshot_ ? snapshot_->epoch() : 0;
       for (const ScheduleRequest& r : between_phases_) {
         const Lid g = r.lid - topology().num_owned();
         locking::append_schedule(workers[0].out[ghost_owner_[g]], owner_lids_[g], r.priority);
@@ -642,12 +1046,17 @@ class LockingEngine final {
       if (timeout > 0 && run_timer_.seconds() >= timeout) {
         draining_.store(true, std::memory_order_release);
       }
+      if (snapshot_) snapshot_duties(w);
       bool worked = false;
       std::uint32_t slot;
       while (pop_ready(slot)) {
         worker_stats_[w.index].lock_wait.add(std::chrono::steady_clock::now() -
                                              slots_[slot].requested);
-        run_update(w, context, slots_[slot], slot);
+        if (slots_[slot].snapshot) {
+          run_capture(w, slot);
+        } else {
+          run_update(w, context, slots_[slot], slot);
+        }
         worked = true;
       }
       if (w.index == 0) sample_timeline();
@@ -723,13 +1132,16 @@ class LockingEngine final {
         in_flight_.fetch_sub(want, std::memory_order_acq_rel);
         return started;
       }
-      const std::size_t n = scheduler_->pop(std::span<PendingVertex>(batch, want));
+      // The snapshot's sweep goes first (GraphLab's snapshot update has the highest priority).
+      const std::size_t swept = snapshot_ ? take_sweep(std::span<PendingVertex>(batch, want)) : 0;
+      const std::size_t n =
+          swept + scheduler_->pop(std::span<PendingVertex>(batch + swept, want - swept));
       in_flight_.fetch_sub(want - n, std::memory_order_acq_rel);
       if (n == 0) return started;
       unfinished_.fetch_add(n, std::memory_order_acq_rel);
       for (std::size_t i = 0; i < n; ++i) {
         if (locks_) {
-          start_scope(w, batch[i]);
+          start_scope(w, batch[i], i < swept);
         } else {
           w.own.v = batch[i].index;
           w.own.priority = batch[i].priority;
@@ -740,7 +1152,7 @@ class LockingEngine final {
     }
   }
 
-  void start_scope(Worker& w, const PendingVertex& pv) {
+  void start_scope(Worker& w, const PendingVertex& pv, bool snapshot = false) {
     std::uint32_t s;
     {
       std::lock_guard guard(free_lock_);
@@ -751,6 +1163,7 @@ class LockingEngine final {
     slot.v = pv.index;
     slot.priority = pv.priority;
     slot.locked = true;
+    slot.snapshot = snapshot;
     slot.requested = std::chrono::steady_clock::now();
     scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
     const Topology& t = topology();
@@ -767,6 +1180,7 @@ class LockingEngine final {
     constexpr bool kTrackWrites = P::kConsistency == Consistency::kFull;
     w.written.clear();
     w.remote.clear();
+    if (snapshot_) begin_snapshot_update(w, slot.v);
     Scope<P> scope(topology(), vertices, static_cast<NeighborData*>(vertices), edges, slot.v,
                    kTrackWrites ? &w.written : nullptr);
     context.set_priority(slot.priority);
@@ -804,6 +1218,7 @@ class LockingEngine final {
         unsent_.fetch_add(1, std::memory_order_acq_rel);
       }
     }
+    if (snapshot_) end_snapshot_update(w);
     if (slot.locked) locks_->release(slot.scope);
     scheduler_->finish(slot.v);
     if (s != kNoSlot) {
@@ -880,6 +1295,7 @@ class LockingEngine final {
     const Lid owned = topology().num_owned();
     if (v < owned) {
       scheduler_->schedule(v, priority);
+      if (snapshot_) snapshot_->note_schedule(v, priority, w.update_epoch);
       return;
     }
     if (core_.cluster() == nullptr || v >= topology().num_vertices()) {
@@ -895,7 +1311,8 @@ class LockingEngine final {
     for (int peer = 0; peer < ranks(); ++peer) {
       std::vector<std::byte>& out = w.out[peer];
       if (out.empty()) continue;
-      out.insert(out.begin(), std::byte{static_cast<std::uint8_t>(locking::RecordKind::kUpdates)});
+      locking::prepend_header(out, locking::RecordKind::kUpdates, w.out_tag);
+      if (snapshot_) snapshot_->count_sent(peer, w.out_tag);
       detector().sent();
       appended_.fetch_add(1, std::memory_order_acq_rel);
       update_bytes_.fetch_add(out.size(), std::memory_order_relaxed);
@@ -904,6 +1321,7 @@ class LockingEngine final {
     }
     w.dirty = false;
     unsent_.fetch_sub(1, std::memory_order_acq_rel);
+    if (snapshot_) low_stamp_[w.index].store(kNoStamp, std::memory_order_release);
   }
 
   /// Takes the lock manager's batches and sends them, in the order taken (one message per
@@ -923,7 +1341,10 @@ class LockingEngine final {
     for (int peer = 0; peer < ranks(); ++peer) {
       if (!lock_dirty_[peer].exchange(false, std::memory_order_acq_rel)) continue;
       if (!locks_->take_batch(peer, batch_)) continue;
-      record_.assign(1, std::byte{static_cast<std::uint8_t>(locking::RecordKind::kLocks)});
+      // Stamped after the batch was taken: any data in it is at most this epoch's.
+      record_.clear();
+      locking::append_header(record_, locking::RecordKind::kLocks,
+                             snapshot_ ? snapshot_->epoch() : 0);
       record_.insert(record_.end(), batch_.begin(), batch_.end());
       detector().sent();
       transport_->send(peer, lock_handler_, record_);
@@ -949,7 +1370,8 @@ class LockingEngine final {
              unsent_.load(std::memory_order_acquire) == 0 &&
              (scheduler_->idle() || draining_.load(std::memory_order_acquire)) &&
              (!locks_ || (!any_lock_dirty_.load(std::memory_order_acquire) &&
-                          !locks_->has_outgoing() && locks_->active_scopes() == 0));
+                          !locks_->has_outgoing() && locks_->active_scopes() == 0)) &&
+             (!snapshot_ || snapshot_idle());
     };
     {
       std::lock_guard guard(activity_);
@@ -1027,6 +1449,13 @@ class LockingEngine final {
 
   std::uint64_t phase_ = 0;
   std::uint64_t updates_ = 0;
+
+  // --snapshot-every (last member: destroyed first, its writer thread joined)
+  double snapshot_every_ = 0;
+  double next_snapshot_check_ = 0;  ///< rank 0's worker 0
+  std::uint64_t settled_ = 0;       ///< the last snapshot settled between phases
+  std::unique_ptr<std::atomic<std::uint32_t>[]> low_stamp_;  ///< per worker, see send_counts
+  std::unique_ptr<AsyncSnapshot> snapshot_;
   std::atomic<std::uint64_t> refreshes_{0}, remote_schedules_{0}, grant_data_{0}, grant_skipped_{0},
       update_bytes_{0};
 };

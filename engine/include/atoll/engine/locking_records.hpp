@@ -1,11 +1,14 @@
 // The records the locking engine sends between ranks on its channel, and their validated
 // decoding. A record is one kind byte and a payload:
-//   kLocks:   a lock manager batch (LockManager::take_batch);
-//   kUpdates: entries, each a type byte then
+//   kLocks:   u32 stamp (the sender's snapshot epoch), a lock manager batch
+//             (LockManager::take_batch);
+//   kUpdates: u32 stamp, then entries, each a type byte then
 //               kRefresh  (u32 lid at the receiver, u64 version, data_bytes of vertex data):
 //                         an owner's new data for a replica (vertex consistency);
 //               kSchedule (u32 lid at the receiver, f64 priority): schedule an owned vertex;
-//   kToken:   a termination token (TerminationDetector).
+//   kToken:   a termination token (TerminationDetector);
+//   kSnapshot: the asynchronous snapshot's own messages (SnapshotMessage, u32 snapshot, then
+//             kCount: u64 records stamped before it; kWritten: u64 bytes, u32 CRC, error text).
 // Untrusted bytes: every length and lid is checked before use and an Error names the source.
 #pragma once
 
@@ -20,7 +23,30 @@
 
 namespace atl::locking {
 
-enum class RecordKind : std::uint8_t { kLocks = 1, kUpdates = 2, kToken = 3 };
+enum class RecordKind : std::uint8_t { kLocks = 1, kUpdates = 2, kToken = 3, kSnapshot = 4 };
+enum class SnapshotMessage : std::uint8_t { kStart = 1, kCount = 2, kWritten = 3 };
+
+/// Appends a record's kind and stamp.
+inline void append_header(std::vector<std::byte>& out, RecordKind kind, std::uint32_t stamp) {
+  const std::size_t at = out.size();
+  out.resize(at + 5);
+  out[at] = std::byte{static_cast<std::uint8_t>(kind)};
+  std::memcpy(out.data() + at + 1, &stamp, 4);
+}
+/// Inserts a record's kind and stamp before the entries already in `out`.
+inline void prepend_header(std::vector<std::byte>& out, RecordKind kind, std::uint32_t stamp) {
+  std::byte header[5];
+  header[0] = std::byte{static_cast<std::uint8_t>(kind)};
+  std::memcpy(header + 1, &stamp, 4);
+  out.insert(out.begin(), header, header + 5);
+}
+/// The stamp at the start of a kLocks or kUpdates payload.
+inline std::uint32_t read_stamp(std::span<const std::byte> payload, int source) {
+  if (payload.size() < 4) fail("locking engine: rank ", source, " sent a record without its stamp");
+  std::uint32_t stamp;
+  std::memcpy(&stamp, payload.data(), 4);
+  return stamp;
+}
 enum class EntryType : std::uint8_t { kRefresh = 1, kSchedule = 2 };
 
 /// Appends one refresh entry (vertex data of `bytes` bytes) to an update record.

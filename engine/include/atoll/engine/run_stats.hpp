@@ -37,8 +37,10 @@ class EngineDetails {
 struct CheckpointRecord {
   std::uint64_t epoch = 0;
   std::uint64_t iteration = 0;  ///< iterations done when it was taken
-  double seconds = 0;           ///< writing it, slowest rank, manifest included
-  std::uint64_t bytes = 0;      ///< all ranks' files
+  double seconds =
+      0;  ///< writing it, slowest rank, manifest included (snapshot: start to manifest)
+  std::uint64_t bytes = 0;    ///< all ranks' files
+  bool asynchronous = false;  ///< the locking engine's snapshot, taken while updates ran
 };
 
 /// Checkpoints of a run: the epochs written and the one it resumed from.

@@ -119,6 +119,9 @@ class ContinuousScheduler {
   /// Quiescent only: schedules every listed vertex (max-combined). Throws std::out_of_range
   /// naming the first index >= size(), importing nothing.
   virtual void import_pending(std::span<const PendingVertex> vertices) = 0;
+  /// Whether i is pending or running (popped, not finished), with the priority it was last
+  /// scheduled with (thread-safe; the asynchronous snapshot's capture).
+  virtual bool scheduled(std::uint32_t i, double& priority) const = 0;
 };
 
 /// A continuous scheduler of the given kind over indices 0..size-1, for up to `workers` threads.
