@@ -20,6 +20,7 @@
 #include "atoll/engine/cluster.hpp"
 #include "checkpoint_file.hpp"
 #include "checkpoint_manifest.hpp"
+#include "checkpoint_topology.hpp"
 
 namespace atl {
 namespace {
@@ -270,8 +271,10 @@ void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part)
   WrittenFile written;
   try {
     make_dir(dir);
+    CheckpointRecordSizes sizes = s.sizes;  // a saved topology's edges carry their weight
+    sizes.edge += part.topology.weight_bytes;
     written = detail::write_checkpoint_file(rank_file(dir, static_cast<std::size_t>(s.rank)), epoch,
-                                            s.rank, s.ranks, s.sizes,
+                                            s.rank, s.ranks, sizes,
                                             {part.vertices, part.edges, part.messages});
   } catch (const std::exception& e) {
     error = e.what();
@@ -292,6 +295,7 @@ void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part)
     m.iteration = iteration;
     m.shape = s.shape;
     m.state = part.state;
+    m.topology = part.topology;
     for (const std::string& line : all) {
       WrittenFile f;
       unsigned long long b = 0;
@@ -375,10 +379,12 @@ RestoredEpoch CheckpointStore::resume(std::span<const Gid> vertices,
     if (!error.empty() && error[0] == '!') fail(error.substr(1));
     if (error.empty()) {
       CheckpointSections sections;
+      CheckpointRecordSizes sizes = s.sizes;  // a saved topology's edges carry their weight
+      sizes.edge += m.topology.weight_bytes;
       try {
         for (std::size_t f = static_cast<std::size_t>(s.rank); f < m.files.size();
              f += static_cast<std::size_t>(s.ranks)) {
-          detail::read_checkpoint_file(rank_file(dir, f), epoch, s.sizes, m.files[f], sections);
+          detail::read_checkpoint_file(rank_file(dir, f), epoch, sizes, m.files[f], sections);
         }
       } catch (const std::exception& e) {
         error = e.what();
@@ -395,6 +401,23 @@ RestoredEpoch CheckpointStore::resume(std::span<const Gid> vertices,
         out.epoch = epoch;
         out.iteration = m.iteration;
         out.state = std::move(m.state);
+        if (m.topology.saved) {  // the records are the graph: placed anew (checkpoint_topology)
+          detail::route_saved_topology(std::move(sections), sizes, m.topology, dir, vertices,
+                                       s.cluster, out);
+          s.next_epoch = candidates.front() + 1;
+          stats_.resumed_from = dir;
+          stats_.resumed_iteration = out.iteration;
+          stats_.resume_seconds = timer.seconds();
+          if (s.rank == 0) {
+            if (!rejected.empty())
+              log_warn(str_cat("checkpoint: resuming from the older epoch ", dir));
+            log_info(str_cat("checkpoint: resumed from ", dir, " (iteration ", out.iteration,
+                             ", its own topology of ", m.topology.vertices, " vertices and ",
+                             m.topology.edges, " edges, written by ", m.files.size(), " ranks) in ",
+                             timer.seconds(), " s"));
+          }
+          return out;
+        }
         // Records to their directory ranks, with this rank's requests.
         const auto n = static_cast<std::size_t>(s.ranks);
         std::vector<std::vector<std::byte>> vbuf(n), ebuf(n), mbuf(n), qv(n), qe(n);
