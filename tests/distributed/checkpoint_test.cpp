@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -125,6 +127,8 @@ TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
       {"pagerank --engine pregel --tol 0 --iterations 12", "--max-supersteps 5", false},
       {"sssp --engine pregel --source 0", "--max-supersteps 3", true},  // messages in flight
       {"cc --engine pregel", "--max-supersteps 2", true},
+      // Peeling by vertex removal: the epochs carry the shrunken graph and removed values.
+      {"kcore --engine pregel", "--max-supersteps 7", true},
       // The locking engine between phases (a phase every 300 updates).
       {"pagerank --engine locking --tol 1e-10 --dynamic --sync-every 300", "--max-iterations 3",
        false, 1e-6},
@@ -361,6 +365,23 @@ TEST_F(DamagedCheckpoints, AnEpochThatCannotBeWrittenStopsTheRunAndLeavesTheLast
   r = run(app_ + " --checkpoint-dir " + graph_ + "/sub --checkpoint-every 2");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("cannot create checkpoint directory"), std::string::npos) << r.output;
+}
+
+// A full disk, simulated: no file may grow past 4 KiB (RLIMIT_FSIZE; with SIGXFSZ ignored a
+// write fails with EFBIG where a full disk fails it with ENOSPC). Two ranks over TCP.
+TEST_F(DamagedCheckpoints, AFullDiskStopsTheRunNamingTheFileAndTheLastEpochStaysValid) {
+  const std::string ck = dir_.file("full");
+  const std::string ranks = " --ranks 2 --transport tcp";
+  Result r = run(app_ + " --iterations 4 --checkpoint-dir " + ck + " --checkpoint-every 2" + ranks);
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = run("trap '' XFSZ; ulimit -f 8; exec " + app_ + " --iterations 9 --resume " + ck +
+          " --checkpoint-dir " + ck + " --checkpoint-every 2" + ranks);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("checkpoint epoch 3 not written"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch-00000003/rank-0000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::strerror(EFBIG)), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(ck + "/epoch-00000003/MANIFEST"));
+  resume_and_check(ck, 4);
 }
 
 TEST_F(DamagedCheckpoints, CheckpointFlagsAreChecked) {
