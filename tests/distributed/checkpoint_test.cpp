@@ -384,6 +384,48 @@ TEST_F(DamagedCheckpoints, AFullDiskStopsTheRunNamingTheFileAndTheLastEpochStays
   resume_and_check(ck, 4);
 }
 
+// A real full, then read-only, file system: a tmpfs sized for one epoch, mounted in a private
+// mount namespace (needs unshare and mount, so root; skipped otherwise).
+TEST_F(DamagedCheckpoints, AFullOrReadOnlyFileSystemStopsTheRunAndTheLastEpochStaysValid) {
+  // How big an epoch is: the tmpfs gets room for one and a half.
+  const std::string sized = dir_.file("sized");
+  ASSERT_EQ(run(app_ + " --iterations 2 --checkpoint-dir " + sized + " --checkpoint-every 2").code,
+            0);
+  std::uintmax_t epoch_bytes = 0;
+  for (const auto& f : fs::directory_iterator(epochs(sized).at(0))) epoch_bytes += f.file_size();
+  const std::string mnt = dir_.file("mnt");
+  fs::create_directories(mnt);
+  const std::string mount =
+      "mount -t tmpfs -o size=" + std::to_string(epoch_bytes * 3 / 2048) + "k tmpfs " + mnt;
+  Result probe = run("unshare --mount --propagation private sh -c '" + mount + "'");
+  if (probe.code != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace: " << probe.output;
+  }
+  const std::string ck = mnt + "/ck", out = dir_.file("fs-");
+  // One script in one namespace: the tmpfs lives as long as it does.
+  const std::string script =
+      mount + "\n" + app_ + " --iterations 4 --checkpoint-dir " + ck + " --checkpoint-every 2 > " +
+      out + "full.log 2>&1; echo $? > " + out + "full.rc\n" + app_ + " --iterations 9 --resume " +
+      ck + " --out " + out + "r.tsv > " + out + "r.log 2>&1\n" + "mount -o remount,ro " + mnt +
+      "\n" + app_ + " --iterations 9 --resume " + ck + " --checkpoint-dir " + ck +
+      " --checkpoint-every 2 > " + out + "ro.log 2>&1; echo $? > " + out + "ro.rc\n";
+  std::ofstream(out + "script.sh") << script;
+  Result r = run("unshare --mount --propagation private sh " + out + "script.sh");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string full = read_text(out + "full.log");
+  EXPECT_EQ(read_text(out + "full.rc"), "1\n") << full;
+  EXPECT_NE(full.find("checkpoint epoch 2 not written"), std::string::npos) << full;
+  EXPECT_NE(full.find(ck + "/epoch-00000002/rank-00000.ckpt"), std::string::npos) << full;
+  EXPECT_NE(full.find(std::strerror(ENOSPC)), std::string::npos) << full;
+  const std::string resumed = read_text(out + "r.log");
+  EXPECT_EQ(resumed_iteration(resumed), 2) << resumed;
+  expect_same_values(dir_.file("full.tsv"), out + "r.tsv", false, 1e-12);
+  const std::string ro = read_text(out + "ro.log");
+  EXPECT_EQ(read_text(out + "ro.rc"), "1\n") << ro;
+  EXPECT_NE(ro.find("epoch-00000003"), std::string::npos) << ro;
+  EXPECT_NE(ro.find(std::strerror(EROFS)), std::string::npos) << ro;
+}
+
 TEST_F(DamagedCheckpoints, CheckpointFlagsAreChecked) {
   const std::string d = " --checkpoint-dir " + dir_.file("flags");
   for (const std::string& bad :
