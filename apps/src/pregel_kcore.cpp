@@ -3,11 +3,10 @@
 // its neighbours with a message and removes itself (remove_vertex): from the next superstep on
 // the graph no longer has it or its edges, so a woken vertex recounts its neighbours in the
 // smaller graph. When a superstep removes nothing the master raises k to the smallest count
-// left, as no vertex can be removed below it. The run ends with an empty graph; the coreness
-// of every input vertex is kept beside the graph as vertices leave it.
+// left, as no vertex can be removed below it. The run ends with an empty graph; a vertex's
+// coreness is in its value when it leaves, and the engine keeps removed vertices' values
+// (keep_removed_values), which checkpoints carry too.
 #include "atoll/apps/pregel_kcore.hpp"
-
-#include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
 #include <limits>
@@ -21,6 +20,7 @@ namespace {
 
 struct CoreVertex {
   std::uint64_t left;  ///< neighbours in the graph as of the last count
+  std::uint64_t core;  ///< set when the vertex leaves the graph
 };
 
 struct CorePregel {
@@ -31,8 +31,6 @@ struct CorePregel {
   PregelAggregator<std::uint64_t> level = {};    ///< k (set by the master)
   PregelAggregator<std::uint64_t> removed = {};  ///< removals in the superstep
   PregelAggregator<std::uint64_t> least = {};    ///< smallest count left among the others
-  /// (gid, coreness) of the vertices removed, per worker thread.
-  mutable tbb::enumerable_thread_specific<std::vector<std::pair<Gid, std::uint64_t>>> cores;
 
   std::uint32_t combine(std::uint32_t a, std::uint32_t b) const { return a + b; }
 
@@ -57,7 +55,7 @@ struct CorePregel {
       vertex.aggregate(least, v.left);
       return;  // stays active: a higher level may remove it
     }
-    cores.local().emplace_back(vertex.gid(), k);
+    v.core = k;
     for (Gid u : neighbors(vertex)) vertex.send(u, 1);
     vertex.remove_vertex(vertex.gid());
     vertex.aggregate(removed, std::uint64_t{1});
@@ -80,6 +78,7 @@ PregelVertexValues<std::uint64_t> pregel_kcore(Topology graph, const EngineOptio
   LocalGraph<CoreVertex, EmptyData> local(std::move(graph));
   CorePregel program;
   PregelEngine<CorePregel> engine(local, program, options, cluster);
+  engine.keep_removed_values();
   program.level = engine.add_aggregator(
       "level", std::uint64_t{0}, [](std::uint64_t a, std::uint64_t b) { return std::max(a, b); },
       Persistence::kPersistent);
@@ -91,7 +90,7 @@ PregelVertexValues<std::uint64_t> pregel_kcore(Topology graph, const EngineOptio
   // Removed vertices with their coreness; a run cut short (--max-supersteps) leaves the others
   // in the graph, reported with the level reached.
   std::vector<std::pair<Gid, std::uint64_t>> all;
-  for (auto& list : program.cores) all.insert(all.end(), list.begin(), list.end());
+  for (const auto& [gid, value] : engine.removed_values()) all.emplace_back(gid, value.core);
   const Topology& left = local.topology();
   for (Lid v = 0; v < left.num_owned(); ++v) {
     all.emplace_back(left.gid(v), engine.aggregated(program.level));

@@ -83,6 +83,10 @@ std::string format_manifest(const Manifest& m) {
       << "graph " << std::hex << s.graph_digest << std::dec << ' ' << s.vertices << ' ' << s.edges
       << '\n'
       << "records " << s.vertex_bytes << ' ' << s.edge_bytes << ' ' << s.message_bytes << '\n';
+  if (m.topology.saved) {
+    out << "topology " << m.topology.vertices << ' ' << m.topology.edges << ' '
+        << m.topology.weight_bytes << '\n';
+  }
   for (std::size_t r = 0; r < m.files.size(); ++r) {
     out << "file " << r << ' ' << m.files[r].bytes << ' ' << std::hex << m.files[r].crc << std::dec
         << '\n';
@@ -152,6 +156,11 @@ Manifest parse_manifest(std::string_view text, const std::string& what) {
       ok = w.size() == 3 && number(w[0], m.shape.vertex_bytes) &&
            number(w[1], m.shape.edge_bytes) && number(w[2], m.shape.message_bytes);
       seen_records = true;
+    } else if (key == "topology") {
+      CheckpointTopology& t = m.topology;
+      ok = !t.saved && w.size() == 3 && number(w[0], t.vertices) && number(w[1], t.edges) &&
+           number(w[2], t.weight_bytes) && (t.weight_bytes == 0 || t.weight_bytes == 8);
+      t.saved = true;
     } else if (key == "file") {
       std::size_t r = 0;
       WrittenFile f;

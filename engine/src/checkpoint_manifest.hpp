@@ -20,6 +20,7 @@ struct Manifest {
   CheckpointShape shape;
   std::vector<WrittenFile> files;  ///< by rank; its size is the rank count
   std::map<std::string, std::string> state;
+  CheckpointTopology topology;  ///< the line "topology V E W" when saved
 };
 
 std::string format_manifest(const Manifest& m);

@@ -21,6 +21,7 @@
 #include "atoll/engine/cluster.hpp"
 #include "checkpoint_file.hpp"
 #include "checkpoint_manifest.hpp"
+#include "checkpoint_topology.hpp"
 
 namespace atl {
 namespace {
@@ -276,16 +277,18 @@ CheckpointFileInfo CheckpointStore::write_part(std::uint64_t epoch, const Checkp
   State& s = *state_;
   const std::string dir = epoch_dir(s.options.dir, epoch);
   make_dir(dir);
+  CheckpointRecordSizes sizes = s.sizes;  // a saved topology's edges carry their weight
+  sizes.edge += part.topology.weight_bytes;
   const WrittenFile written =
       detail::write_checkpoint_file(rank_file(dir, static_cast<std::size_t>(s.rank)), epoch, s.rank,
-                                    s.ranks, s.sizes, {part.vertices, part.edges, part.messages});
+                                    s.ranks, sizes, {part.vertices, part.edges, part.messages});
   return {written.bytes, written.crc};
 }
 
 void CheckpointStore::write_manifest(std::uint64_t epoch, std::uint64_t iteration,
                                      const std::map<std::string, std::string>& state,
                                      std::span<const CheckpointFileInfo> files, double seconds,
-                                     bool asynchronous) {
+                                     bool asynchronous, const CheckpointTopology& topology) {
   State& s = *state_;
   const std::string dir = epoch_dir(s.options.dir, epoch);
   Manifest m;
@@ -293,6 +296,7 @@ void CheckpointStore::write_manifest(std::uint64_t epoch, std::uint64_t iteratio
   m.iteration = iteration;
   m.shape = s.shape;
   m.state = state;
+  m.topology = topology;
   std::uint64_t bytes = 0;
   for (const CheckpointFileInfo& f : files) {
     m.files.push_back({f.bytes, f.crc});
@@ -340,7 +344,7 @@ void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part)
       files.push_back({b, c});
     }
     try {
-      write_manifest(epoch, iteration, part.state, files, timer.seconds(), false);
+      write_manifest(epoch, iteration, part.state, files, timer.seconds(), false, part.topology);
     } catch (const std::exception& e) {
       manifest_error = e.what();
     }
@@ -406,10 +410,12 @@ RestoredEpoch CheckpointStore::resume(std::span<const Gid> vertices,
     if (!error.empty() && error[0] == '!') fail(error.substr(1));
     if (error.empty()) {
       CheckpointSections sections;
+      CheckpointRecordSizes sizes = s.sizes;  // a saved topology's edges carry their weight
+      sizes.edge += m.topology.weight_bytes;
       try {
         for (std::size_t f = static_cast<std::size_t>(s.rank); f < m.files.size();
              f += static_cast<std::size_t>(s.ranks)) {
-          detail::read_checkpoint_file(rank_file(dir, f), epoch, s.sizes, m.files[f], sections);
+          detail::read_checkpoint_file(rank_file(dir, f), epoch, sizes, m.files[f], sections);
         }
       } catch (const std::exception& e) {
         error = e.what();
@@ -426,6 +432,23 @@ RestoredEpoch CheckpointStore::resume(std::span<const Gid> vertices,
         out.epoch = epoch;
         out.iteration = m.iteration;
         out.state = std::move(m.state);
+        if (m.topology.saved) {  // the records are the graph: placed anew (checkpoint_topology)
+          detail::route_saved_topology(std::move(sections), sizes, m.topology, dir, vertices,
+                                       s.cluster, out);
+          s.next_epoch = candidates.front() + 1;
+          stats_.resumed_from = dir;
+          stats_.resumed_iteration = out.iteration;
+          stats_.resume_seconds = timer.seconds();
+          if (s.rank == 0) {
+            if (!rejected.empty())
+              log_warn(str_cat("checkpoint: resuming from the older epoch ", dir));
+            log_info(str_cat("checkpoint: resumed from ", dir, " (iteration ", out.iteration,
+                             ", its own topology of ", m.topology.vertices, " vertices and ",
+                             m.topology.edges, " edges, written by ", m.files.size(), " ranks) in ",
+                             timer.seconds(), " s"));
+          }
+          return out;
+        }
         // Records to their directory ranks, with this rank's requests.
         const auto n = static_cast<std::size_t>(s.ranks);
         std::vector<std::vector<std::byte>> vbuf(n), ebuf(n), mbuf(n), qv(n), qe(n);

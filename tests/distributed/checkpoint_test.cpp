@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -125,6 +127,8 @@ TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
       {"pagerank --engine pregel --tol 0 --iterations 12", "--max-supersteps 5", false},
       {"sssp --engine pregel --source 0", "--max-supersteps 3", true},  // messages in flight
       {"cc --engine pregel", "--max-supersteps 2", true},
+      // Peeling by vertex removal: the epochs carry the shrunken graph and removed values.
+      {"kcore --engine pregel", "--max-supersteps 7", true},
       // The locking engine between phases (a phase every 300 updates).
       {"pagerank --engine locking --tol 1e-10 --dynamic --sync-every 300", "--max-iterations 3",
        false, 1e-6},
@@ -361,6 +365,65 @@ TEST_F(DamagedCheckpoints, AnEpochThatCannotBeWrittenStopsTheRunAndLeavesTheLast
   r = run(app_ + " --checkpoint-dir " + graph_ + "/sub --checkpoint-every 2");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("cannot create checkpoint directory"), std::string::npos) << r.output;
+}
+
+// A full disk, simulated: no file may grow past 4 KiB (RLIMIT_FSIZE; with SIGXFSZ ignored a
+// write fails with EFBIG where a full disk fails it with ENOSPC). Two ranks over TCP.
+TEST_F(DamagedCheckpoints, AFullDiskStopsTheRunNamingTheFileAndTheLastEpochStaysValid) {
+  const std::string ck = dir_.file("full");
+  const std::string ranks = " --ranks 2 --transport tcp";
+  Result r = run(app_ + " --iterations 4 --checkpoint-dir " + ck + " --checkpoint-every 2" + ranks);
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = run("trap '' XFSZ; ulimit -f 8; exec " + app_ + " --iterations 9 --resume " + ck +
+          " --checkpoint-dir " + ck + " --checkpoint-every 2" + ranks);
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_NE(r.output.find("checkpoint epoch 3 not written"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("epoch-00000003/rank-0000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::strerror(EFBIG)), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(ck + "/epoch-00000003/MANIFEST"));
+  resume_and_check(ck, 4);
+}
+
+// A real full, then read-only, file system: a tmpfs sized for one epoch, mounted in a private
+// mount namespace (needs unshare and mount, so root; skipped otherwise).
+TEST_F(DamagedCheckpoints, AFullOrReadOnlyFileSystemStopsTheRunAndTheLastEpochStaysValid) {
+  // How big an epoch is: the tmpfs gets room for one and a half.
+  const std::string sized = dir_.file("sized");
+  ASSERT_EQ(run(app_ + " --iterations 2 --checkpoint-dir " + sized + " --checkpoint-every 2").code,
+            0);
+  std::uintmax_t epoch_bytes = 0;
+  for (const auto& f : fs::directory_iterator(epochs(sized).at(0))) epoch_bytes += f.file_size();
+  const std::string mnt = dir_.file("mnt");
+  fs::create_directories(mnt);
+  const std::string mount =
+      "mount -t tmpfs -o size=" + std::to_string(epoch_bytes * 3 / 2048) + "k tmpfs " + mnt;
+  Result probe = run("unshare --mount --propagation private sh -c '" + mount + "'");
+  if (probe.code != 0) {
+    GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace: " << probe.output;
+  }
+  const std::string ck = mnt + "/ck", out = dir_.file("fs-");
+  // One script in one namespace: the tmpfs lives as long as it does.
+  const std::string script =
+      mount + "\n" + app_ + " --iterations 4 --checkpoint-dir " + ck + " --checkpoint-every 2 > " +
+      out + "full.log 2>&1; echo $? > " + out + "full.rc\n" + app_ + " --iterations 9 --resume " +
+      ck + " --out " + out + "r.tsv > " + out + "r.log 2>&1\n" + "mount -o remount,ro " + mnt +
+      "\n" + app_ + " --iterations 9 --resume " + ck + " --checkpoint-dir " + ck +
+      " --checkpoint-every 2 > " + out + "ro.log 2>&1; echo $? > " + out + "ro.rc\n";
+  std::ofstream(out + "script.sh") << script;
+  Result r = run("unshare --mount --propagation private sh " + out + "script.sh");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string full = read_text(out + "full.log");
+  EXPECT_EQ(read_text(out + "full.rc"), "1\n") << full;
+  EXPECT_NE(full.find("checkpoint epoch 2 not written"), std::string::npos) << full;
+  EXPECT_NE(full.find(ck + "/epoch-00000002/rank-00000.ckpt"), std::string::npos) << full;
+  EXPECT_NE(full.find(std::strerror(ENOSPC)), std::string::npos) << full;
+  const std::string resumed = read_text(out + "r.log");
+  EXPECT_EQ(resumed_iteration(resumed), 2) << resumed;
+  expect_same_values(dir_.file("full.tsv"), out + "r.tsv", false, 1e-12);
+  const std::string ro = read_text(out + "ro.log");
+  EXPECT_EQ(read_text(out + "ro.rc"), "1\n") << ro;
+  EXPECT_NE(ro.find("epoch-00000003"), std::string::npos) << ro;
+  EXPECT_NE(ro.find(std::strerror(EROFS)), std::string::npos) << ro;
 }
 
 TEST_F(DamagedCheckpoints, CheckpointFlagsAreChecked) {

@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "checkpoint_file.hpp"
 #include "checkpoint_manifest.hpp"
+#include "checkpoint_topology.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -132,6 +134,99 @@ TEST(CheckpointManifest, EveryDamageIsAnError) {
     }
     EXPECT_THROW(parse_manifest(bad, "MANIFEST"), atl::Error) << "trial " << trial;
   }
+}
+
+/// `text` (a manifest without its end line) with a correct end line.
+std::string sealed(const std::string& text) {
+  char end[32];
+  std::snprintf(end, sizeof end, "end %08x\n", atl::crc32c(0, text.data(), text.size()));
+  return text + end;
+}
+
+TEST(CheckpointManifest, ASavedTopologyRoundTripsAndIsChecked) {
+  Manifest m = sample_manifest();
+  EXPECT_FALSE(parse_manifest(format_manifest(m), "MANIFEST").topology.saved);
+  EXPECT_EQ(format_manifest(m).find("topology"), std::string::npos);
+  m.topology = {true, 900, 4100, 8};
+  const std::string text = format_manifest(m);
+  const Manifest back = parse_manifest(text, "MANIFEST");
+  EXPECT_TRUE(back.topology.saved);
+  EXPECT_EQ(back.topology.vertices, 900u);
+  EXPECT_EQ(back.topology.edges, 4100u);
+  EXPECT_EQ(back.topology.weight_bytes, 8u);
+  const std::string body = text.substr(0, text.rfind("end "));
+  const std::size_t at = body.find("topology 900 4100 8\n");
+  ASSERT_NE(at, std::string::npos);
+  for (const std::string bad : {"topology 900 4100 5\n", "topology 900 4100\n",
+                                "topology 900 x 8\n", "topology 900 4100 8\ntopology 1 1 0\n"}) {
+    std::string damaged = body;
+    damaged.replace(at, std::string("topology 900 4100 8\n").size(), bad);
+    try {
+      parse_manifest(sealed(damaged), "MANIFEST");
+      ADD_FAILURE() << bad;
+    } catch (const atl::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("malformed 'topology' line"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// Records of an epoch that carries its topology, placed on one rank: the graph comes back
+// sorted; records that do not make a graph are errors naming the epoch.
+TEST(CheckpointTopology, RecordsThatDoNotMakeAGraphAreNamed) {
+  const CheckpointRecordSizes sizes{24, 16, 12};
+  auto vertex = [](std::vector<std::byte>& out, atl::Gid g, std::uint32_t flags) {
+    const atl::CheckpointVertexHeader h{g, 0.0, flags, 0};
+    const auto* p = reinterpret_cast<const std::byte*>(&h);
+    out.insert(out.end(), p, p + sizeof h);
+  };
+  auto edge = [](std::vector<std::byte>& out, atl::Gid s, atl::Gid d) {
+    const atl::CheckpointEdgeHeader h{s, d};
+    const auto* p = reinterpret_cast<const std::byte*>(&h);
+    out.insert(out.end(), p, p + sizeof h);
+  };
+  auto graph = [&] {
+    CheckpointSections s;
+    vertex(s.vertices, 9, 0);
+    vertex(s.vertices, 4, atl::kCheckpointHalted);
+    vertex(s.vertices, 7, atl::kCheckpointRemoved);
+    edge(s.edges, 9, 4);
+    edge(s.edges, 4, 9);
+    return s;
+  };
+  const atl::CheckpointTopology topology{true, 2, 2, 0};
+  atl::RestoredEpoch out;
+  route_saved_topology(graph(), sizes, topology, "ck/epoch-1", std::vector<atl::Gid>{4}, nullptr,
+                       out);
+  ASSERT_EQ(out.vertices.size(), 3 * sizes.vertex);
+  atl::Gid first;
+  std::memcpy(&first, out.vertices.data(), sizeof first);
+  EXPECT_EQ(first, 4u);
+  EXPECT_EQ(out.edges.size(), 2 * sizes.edge);
+  EXPECT_TRUE(out.ghost_owners.empty());
+  EXPECT_TRUE(out.topology.saved);
+
+  auto expect_error = [&](CheckpointSections s, const atl::CheckpointTopology& t,
+                          const std::string& why) {
+    atl::RestoredEpoch r;
+    try {
+      route_saved_topology(std::move(s), sizes, t, "ck/epoch-1", {}, nullptr, r);
+      ADD_FAILURE() << why;
+    } catch (const atl::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("ck/epoch-1"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  CheckpointSections s = graph();
+  vertex(s.vertices, 9, 0);
+  expect_error(std::move(s), topology, "two records of vertex 9");
+  s = graph();
+  edge(s.edges, 4, 5);
+  expect_error(std::move(s), topology, "to a vertex it does not hold");
+  s = graph();
+  edge(s.edges, 6, 4);
+  expect_error(std::move(s), topology, "from a vertex it does not hold");
+  expect_error(graph(), {true, 3, 2, 0}, "where its MANIFEST says 3 and 2");
 }
 
 }  // namespace

@@ -101,6 +101,30 @@ void save_edge_records(const LocalGraph<VD, ED>& graph, std::vector<std::byte>& 
   }
 }
 
+/// Appends one record per out-edge of an owned vertex, also without edge data, each followed
+/// by the edge's weight when weight_bytes is 8: an epoch that carries its own topology.
+template <typename VD, typename ED>
+void save_topology_edge_records(const LocalGraph<VD, ED>& graph, std::uint32_t weight_bytes,
+                                std::vector<std::byte>& out) {
+  constexpr std::size_t kData = checkpoint_bytes<ED>();
+  const std::size_t record = sizeof(CheckpointEdgeHeader) + kData + weight_bytes;
+  const Topology& t = graph.topology();
+  const std::size_t at = out.size();
+  out.resize(at + t.owned_edges() * record);
+  for (Lid v = 0; v < t.num_owned(); ++v) {
+    for (EdgeId e = t.out_begin(v); e < t.out_end(v); ++e) {
+      CheckpointEdgeHeader h{t.gid(v), t.gid(t.out_targets()[e])};
+      std::byte* r = out.data() + at + e * record;
+      std::memcpy(r, &h, sizeof h);
+      if constexpr (kData > 0) std::memcpy(r + sizeof h, &graph.edge_data()[e], kData);
+      if (weight_bytes > 0) {
+        const double w = t.weighted() ? t.weights()[e] : 1.0;
+        std::memcpy(r + sizeof h + kData, &w, sizeof w);
+      }
+    }
+  }
+}
+
 /// The gids this rank asks for on resume: its owned vertices, and the sources of its edges
 /// (owned vertices with out-edges, and ghosts with cut edges from them).
 inline std::vector<Gid> owned_gids(const Topology& t) {
@@ -123,6 +147,7 @@ void restore_vertex_records(LocalGraph<VD, ED>& graph, const RestoredEpoch& epoc
   constexpr std::size_t kData = checkpoint_bytes<VD>();
   constexpr std::size_t kRecord = sizeof(CheckpointVertexHeader) + kData;
   const Topology& t = graph.topology();
+  if (epoch.topology.saved) fail(epoch.dir, ": carries its own topology, which only Pregel reads");
   const std::size_t count = epoch.vertices.size() / kRecord;
   auto gid_of = [&](std::size_t i) {
     Gid g;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "atoll/engine/checkpoint_options.hpp"
@@ -37,6 +38,20 @@ struct CheckpointMessageHeader {
 };
 inline constexpr std::uint32_t kCheckpointScheduled = 1;  ///< pending, with its priority
 inline constexpr std::uint32_t kCheckpointHalted = 2;     ///< Pregel: voted to halt
+/// Pregel: not a vertex of the graph but the last value of one removed by a mutation (kept
+/// for the app, PregelEngine::keep_removed_values); only in an epoch that saved its topology.
+inline constexpr std::uint32_t kCheckpointRemoved = 4;
+
+/// An epoch that carries its own topology (Pregel after a mutation): its vertex records are
+/// every vertex of the graph as it is now and its edge records every edge (also without edge
+/// data), each followed by the edge's weight when the graph is weighted. The input graph
+/// (CheckpointShape::graph_digest) still identifies the run.
+struct CheckpointTopology {
+  bool saved = false;
+  std::uint64_t vertices = 0;      ///< over all ranks, removed-value records not counted
+  std::uint64_t edges = 0;         ///< over all ranks
+  std::uint32_t weight_bytes = 0;  ///< after each edge record's data: 0, or 8 (a double)
+};
 
 /// What an epoch must match to be resumed from.
 struct CheckpointShape {
@@ -58,6 +73,7 @@ struct CheckpointPart {
   std::vector<std::byte> edges;
   std::vector<std::byte> messages;
   std::map<std::string, std::string> state;
+  CheckpointTopology topology;  ///< saved: the records are the graph (the same on every rank)
 };
 
 /// What resume hands this rank: the records of the vertices it asked for, sorted by gid
@@ -70,6 +86,12 @@ struct RestoredEpoch {
   std::vector<std::byte> vertices;
   std::vector<std::byte> edges;
   std::vector<std::byte> messages;
+  /// The epoch carries its own topology: `vertices` are the vertices this rank owns now (the
+  /// ones it claimed that still exist, and new ones placed by new_vertex_owner), with removed
+  /// values (kCheckpointRemoved) among them; `edges` every edge with an endpoint it owns, each
+  /// once; ghost_owners the owner of every other endpoint, sorted by gid.
+  CheckpointTopology topology;
+  std::vector<std::pair<Gid, int>> ghost_owners;
 };
 
 /// A rank file's size and CRC32C, as the manifest records them.
@@ -106,7 +128,9 @@ class CheckpointStore {
   /// Collective: the newest valid epoch of options.resume (older ones when newer ones are
   /// damaged, saying so on rank 0), with the records of `vertices` (vertex and message
   /// records) and of `edge_sources` (edge records). Fails when no epoch is usable or the
-  /// newest valid one belongs to another graph, app, option set or program.
+  /// newest valid one belongs to another graph, app, option set or program. From an epoch
+  /// that carries its topology, `vertices` are the input vertices this rank owns (its claim
+  /// on them where they still exist) and edge_sources is not used: see RestoredEpoch.
   RestoredEpoch resume(std::span<const Gid> vertices, std::span<const Gid> edge_sources);
 
   /// The epochs written so far (and the one resumed from), for RunStats.

@@ -42,6 +42,7 @@
 #include "atoll/engine/pregel_mutation_phase.hpp"
 #include "atoll/engine/pregel_mutations.hpp"
 #include "atoll/engine/pregel_program.hpp"
+#include "atoll/engine/pregel_saved_topology.hpp"
 #include "atoll/engine/pregel_stats.hpp"
 #include "atoll/engine/pregel_vertex.hpp"
 #include "atoll/engine/progress_line.hpp"
@@ -126,6 +127,13 @@ class PregelEngine {
   const T& aggregated(PregelAggregator<T> h) const {
     return aggregators_.value(h);
   }
+
+  /// Keeps the value every owned vertex had when a mutation removed it (call before run()):
+  /// an app whose answer leaves the graph with its vertices (kcore) reads them afterwards in
+  /// removed_values(), and checkpoints carry them. A vertex removed twice is listed twice.
+  void keep_removed_values() { keep_removed_ = true; }
+  /// This rank's removed vertices with their last values, in no particular order.
+  std::span<const std::pair<Gid, VertexValue>> removed_values() const { return removed_; }
 
   /// Runs supersteps until every vertex has halted and no message is in flight, the master
   /// stops the run, or options.max_iterations supersteps.
@@ -254,6 +262,17 @@ class PregelEngine {
     }
     PregelMutationOutcome<P> outcome = apply_pregel_mutations<P>(
         graph_, halted_, std::move(inbox), mutations_.take(), program_, cluster_);
+    if (keep_removed_) {  // owned vertices are in gid order before and after
+      const Topology& before = topology();
+      const Topology& after = outcome.graph.topology();
+      Lid w = 0;
+      for (Lid v = 0; v < before.num_owned(); ++v) {
+        while (w < after.num_owned() && after.gid(w) < before.gid(v)) ++w;
+        if (w == after.num_owned() || after.gid(w) != before.gid(v)) {
+          removed_.emplace_back(before.gid(v), graph_.vertex_data()[v]);
+        }
+      }
+    }
     messages_.reset();  // collective: frees the mailboxes sized for the old part
     graph_ = std::move(outcome.graph);
     halted_ = std::move(outcome.halted);
@@ -272,17 +291,37 @@ class PregelEngine {
   }
 
   /// After superstep_ (so before superstep_ + 1): values, halted flags, edges, the messages
-  /// the next superstep reads, aggregator values and the compute count.
+  /// the next superstep reads, aggregator values and the compute count. Once the topology has
+  /// changed the epoch carries it (every vertex and edge, the removed vertices' values).
   void write_checkpoint(std::uint64_t computes) {
-    if (mutated_) {  // every rank mutated together, so every rank stops here
-      fail("checkpoints of a Pregel run whose topology changed are not supported yet (the ",
-           "epoch would not match the input graph on resume); run without --checkpoint-dir");
-    }
     CheckpointPart part;
     save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
       if (halted_[v] != 0) h.flags = kCheckpointHalted;
     });
-    save_edge_records(graph_, part.edges);
+    if (mutated_) {  // every rank mutated together, so every rank is here
+      constexpr std::size_t kRecord =
+          sizeof(CheckpointVertexHeader) + checkpoint_bytes<VertexValue>();
+      for (const auto& [g, value] : removed_) {
+        const std::size_t at = part.vertices.size();
+        part.vertices.resize(at + kRecord);
+        const CheckpointVertexHeader h{g, 0.0, kCheckpointRemoved, 0};
+        std::memcpy(part.vertices.data() + at, &h, sizeof h);
+        if constexpr (kRecord > sizeof h) {
+          std::memcpy(part.vertices.data() + at + sizeof h, &value, kRecord - sizeof h);
+        }
+      }
+      CheckpointTopology& saved = part.topology;
+      saved.saved = true;
+      saved.weight_bytes = topology().weighted() ? sizeof(double) : 0;
+      std::uint64_t counts[2] = {topology().num_owned(), topology().owned_edges()};
+      if (cluster_ != nullptr)
+        cluster_->collectives.allreduce(std::span<std::uint64_t>(counts), ReduceOp::kSum);
+      saved.vertices = counts[0];
+      saved.edges = counts[1];
+      save_topology_edge_records(graph_, saved.weight_bytes, part.edges);
+    } else {
+      save_edge_records(graph_, part.edges);
+    }
     constexpr std::size_t kRecord = sizeof(CheckpointMessageHeader) + sizeof(Message);
     for (Lid v = 0; v < topology().num_owned(); ++v) {
       for (const Message& m : messages_->messages(v)) {
@@ -305,24 +344,39 @@ class PregelEngine {
   std::uint64_t resume() {
     const Topology& t = topology();
     RestoredEpoch epoch = checkpoints_->resume(owned_gids(t), edge_source_gids(t));
-    restore_vertex_records(graph_, epoch, [&](Lid v, const CheckpointVertexHeader& h) {
-      halted_[v] = (h.flags & kCheckpointHalted) != 0 ? 1 : 0;
-    });
-    restore_edge_records(graph_, epoch);
-    constexpr std::size_t kRecord = sizeof(CheckpointMessageHeader) + sizeof(Message);
-    std::vector<std::pair<Lid, Message>> inbox(epoch.messages.size() / kRecord);
-    for (std::size_t i = 0; i < inbox.size(); ++i) {
-      CheckpointMessageHeader h;
-      std::memcpy(&h, epoch.messages.data() + i * kRecord, sizeof h);
-      const Lid v = t.lid(h.dst);
-      if (v == kInvalidLid || v >= t.num_owned()) {
-        fail(epoch.dir, ": a message for vertex ", h.dst, ", which this rank does not own");
+    if (epoch.topology.saved) {
+      // The epoch's graph replaces the input graph, like a mutation (collective).
+      PregelSavedGraph<P> saved = build_saved_graph<P>(epoch, t.weighted(), cluster_);
+      messages_.reset();
+      graph_ = std::move(saved.graph);
+      halted_ = std::move(saved.halted);
+      removed_ = std::move(saved.removed);
+      messages_ = std::make_unique<PregelMessages<P>>(topology(), program_, cluster_, pool_,
+                                                      options_.combine, options_.message_buffer);
+      messages_->set_inbox(saved.inbox);
+      mutated_ = true;
+      make_blocks();
+      partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
+    } else {
+      restore_vertex_records(graph_, epoch, [&](Lid v, const CheckpointVertexHeader& h) {
+        halted_[v] = (h.flags & kCheckpointHalted) != 0 ? 1 : 0;
+      });
+      restore_edge_records(graph_, epoch);
+      constexpr std::size_t kRecord = sizeof(CheckpointMessageHeader) + sizeof(Message);
+      std::vector<std::pair<Lid, Message>> inbox(epoch.messages.size() / kRecord);
+      for (std::size_t i = 0; i < inbox.size(); ++i) {
+        CheckpointMessageHeader h;
+        std::memcpy(&h, epoch.messages.data() + i * kRecord, sizeof h);
+        const Lid v = t.lid(h.dst);
+        if (v == kInvalidLid || v >= t.num_owned()) {
+          fail(epoch.dir, ": a message for vertex ", h.dst, ", which this rank does not own");
+        }
+        inbox[i].first = v;
+        std::memcpy(&inbox[i].second, epoch.messages.data() + i * kRecord + sizeof h,
+                    sizeof(Message));
       }
-      inbox[i].first = v;
-      std::memcpy(&inbox[i].second, epoch.messages.data() + i * kRecord + sizeof h,
-                  sizeof(Message));
+      messages_->set_inbox(inbox);
     }
-    messages_->set_inbox(inbox);
     auto it = epoch.state.find("pregel:aggregators");
     if (it == epoch.state.end() || it->second.size() != aggregators_.values().size()) {
       fail(epoch.dir, ": the saved aggregators do not match this program's");
@@ -449,6 +503,8 @@ class PregelEngine {
   double setup_seconds_ = 0;
   std::unique_ptr<CheckpointStore> checkpoints_;  ///< with --checkpoint-dir or --resume
   bool mutated_ = false;                          ///< a superstep changed the topology
+  bool keep_removed_ = false;                     ///< keep_removed_values()
+  std::vector<std::pair<Gid, VertexValue>> removed_;
 };
 
 // ---- PregelVertex members --------------------------------------------------------------
