@@ -254,7 +254,7 @@ TEST(CliTest, GenerateRejectsInputOnlyFormats) {
   std::string out = dir.file("g.gr");
   CommandResult r = atoll("generate grid --rows 2 --cols 2 --format gr --out '" + out + "'");
   EXPECT_EQ(r.exit_code, 2) << describe(r);
-  EXPECT_THAT(r.err, HasSubstr("--format for generate must be snap or bin, got 'gr'"));
+  EXPECT_THAT(r.err, HasSubstr("--format for generate must be snap, bin or mtx, got 'gr'"));
   EXPECT_FALSE(std::filesystem::exists(out));
 }
 
