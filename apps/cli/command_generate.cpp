@@ -10,6 +10,7 @@
 #include "atoll/graph/topology.hpp"
 #include "atoll/graph/write_graph.hpp"
 #include "commands.hpp"
+#include "output_path.hpp"
 #include "thread_limit.hpp"
 
 namespace atl::cli {
@@ -51,7 +52,9 @@ GraphFormat checked_format(const CommonOptions& opt) {
   if (format == GraphFormat::kGr) {
     usage_fail("--format for generate must be snap, bin or mtx, got '", opt.format, "'");
   }
-  return output_format(opt.out, format);
+  const GraphFormat out = output_format(opt.out, format);
+  check_output_path(opt.out, "--out");
+  return out;
 }
 
 void write_result(EdgeList edges, const CommonOptions& opt, double gen_seconds) {

@@ -86,7 +86,9 @@ void add_help_command(CLI::App& app) {
       }
       cmd = sub;
     }
-    std::cout << cmd->help();
+    // App::help() would show the selected subcommand (help itself): format cmd directly.
+    std::cout << cmd->get_formatter()->make_help(cmd, command_path(cmd),
+                                                 CLI::AppFormatMode::Normal);
   });
 }
 

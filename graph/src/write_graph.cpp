@@ -225,11 +225,6 @@ GraphFormat output_format(const std::string& path, GraphFormat format) {
   if (format == GraphFormat::kGr) {
     usage_fail("cannot write format gr; writable formats: snap, bin, mtx");
   }
-  const bool named_bin = ends_with(path, ".bin"), named_mtx = ends_with(path, ".mtx");
-  if ((named_bin && format != GraphFormat::kBin) || (named_mtx && format != GraphFormat::kMtx)) {
-    usage_fail(path, ": the name says ", named_bin ? "bin" : "mtx", " but --format is ",
-               format_name(format), " (rename the file or drop --format)");
-  }
   return format;
 }
 

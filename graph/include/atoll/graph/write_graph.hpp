@@ -11,7 +11,7 @@ namespace atl {
 
 /// The format write_edge_list writes to path: `format`, or for kAuto kBin for a ".bin" name,
 /// kMtx for ".mtx", else kSnap. Throws a usage Error for a compressed name (.gz, .zst: atoll
-/// writes no compressed files), for gr, and for a ".bin"/".mtx" name given another format.
+/// writes no compressed files) and for gr. An explicit format wins over the name.
 GraphFormat output_format(const std::string& path, GraphFormat format = GraphFormat::kAuto);
 
 /// Writes edges to path in output_format(path, format). Matrix Market needs vertex ids from 1
