@@ -159,6 +159,27 @@ struct Loaded {
   bool root() const { return !session || session->rank() == 0; }
 };
 
+/// Several ranks: this rank's part of the graph (collective).
+void load_part(const RunOptions& o, const AppSpec& app, Loaded& g, const Timer& timer) {
+  PartLoadOptions options;
+  options.mtx_layout = app.mtx_layout;
+  options.format = parse_format_name(o.format);
+  options.build = {o.symmetrize, o.dedup};
+  options.atoms = o.atoms;
+  Cluster& c = g.session->cluster();
+  g.part = load_graph_part(o.graph, c.transport, c.collectives, c.exchange, options);
+  g.graph = std::move(g.part.topology);
+  g.shape = str_cat(g.graph.num_owned(), " ", g.graph.num_vertices() - g.graph.num_owned(), " ",
+                    g.graph.owned_edges());
+  g.seconds = c.collectives.allreduce(timer.seconds(), ReduceOp::kMax);
+  if (g.root()) {
+    log_info(str_cat("loaded ", o.graph, " on ", g.session->size(), " ranks (",
+                     g.part.from_atoms ? "atoms" : "plain file", "): ", g.part.global_vertices,
+                     " vertices, ", g.part.global_edges, " edges in ", g.seconds, " s; ",
+                     g.session->describe()));
+  }
+}
+
 Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
   if (in_job()) {
@@ -175,22 +196,11 @@ Loaded load(const RunOptions& o, const AppSpec& app) {
       g.seconds = 0;
       return g;
     }
-    PartLoadOptions options;
-    options.mtx_layout = app.mtx_layout;
-    options.format = parse_format_name(o.format);
-    options.build = {o.symmetrize, o.dedup};
-    options.atoms = o.atoms;
-    Cluster& c = g.session->cluster();
-    g.part = load_graph_part(o.graph, c.transport, c.collectives, c.exchange, options);
-    g.graph = std::move(g.part.topology);
-    g.shape = str_cat(g.graph.num_owned(), " ", g.graph.num_vertices() - g.graph.num_owned(), " ",
-                      g.graph.owned_edges());
-    g.seconds = c.collectives.allreduce(timer.seconds(), ReduceOp::kMax);
-    if (g.root()) {
-      log_info(str_cat("loaded ", o.graph, " on ", g.session->size(), " ranks (",
-                       g.part.from_atoms ? "atoms" : "plain file", "): ", g.part.global_vertices,
-                       " vertices, ", g.part.global_edges, " edges in ", g.seconds, " s; ",
-                       g.session->describe()));
+    try {
+      load_part(o, app, g, timer);
+    } catch (const std::exception& e) {
+      g.session->abort(e.what());  // the other ranks report this error, not a generic one
+      throw;
     }
     return g;
   }
@@ -451,19 +461,25 @@ void run_app(const AppSpec& app, RunOptions& o, const AppRunner& runner) {
   check_flags(o, app, runner);
   note_unused_options(o);
   Loaded g = load(o, app);
-  EngineOptions eo = engine_options(o, app);
-  eo.progress = g.root();
-  if (g.root()) print_config(app, o, eo, g);
-  AppInput input{std::move(g.graph), eo, g.cluster(), o.out};
-  AppOutput r = runner.run(input);
-  std::vector<std::string> ranks = rank_lines(g, r.stats);
-  gather_values(r, g, o);
-  if (g.session) g.session->stop();
-  if (!g.root()) return;
-  print_summary(app, r.stats, ranks);
-  if (r.summarize) r.summarize(r);
-  if (!o.out.empty() && !app.writes_out) write_app_output(o.out, r);
-  write_metrics(o.metrics, app, o, g.seconds, r, ranks);
+  try {
+    EngineOptions eo = engine_options(o, app);
+    eo.progress = g.root();
+    if (g.root()) print_config(app, o, eo, g);
+    AppInput input{std::move(g.graph), eo, g.cluster(), o.out};
+    AppOutput r = runner.run(input);
+    std::vector<std::string> ranks = rank_lines(g, r.stats);
+    gather_values(r, g, o);
+    if (g.session) g.session->stop();
+    if (!g.root()) return;
+    print_summary(app, r.stats, ranks);
+    if (r.summarize) r.summarize(r);
+    if (!o.out.empty() && !app.writes_out) write_app_output(o.out, r);
+    write_metrics(o.metrics, app, o, g.seconds, r, ranks);
+  } catch (const std::exception& e) {
+    // Several ranks: the others stop at once with this rank's error, not a timeout's.
+    if (g.session) g.session->abort(e.what());
+    throw;
+  }
 }
 
 /// The option group of an app's own options (its --help lists them under this title).

@@ -24,6 +24,9 @@ void add_launch_command(CLI::App& app);
 /// `atoll doctor [--transport ucx|tcp]`
 void add_doctor_command(CLI::App& app);
 
+/// `atoll completion bash`: a completion script generated from the commands added before it.
+void add_completion_command(CLI::App& app);
+
 /// `atoll plot METRICS.json ... --out FILE.png [--label L ...]` (python3 + matplotlib)
 void add_plot_command(CLI::App& app);
 

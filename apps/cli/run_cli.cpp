@@ -110,6 +110,7 @@ int run_cli(int argc, char** argv, std::string_view version) {
   add_launch_command(app);
   add_doctor_command(app);
   add_plot_command(app);
+  add_completion_command(app);
   reject_negative_unsigned(&app);
   try {
     app.parse(argc, argv);

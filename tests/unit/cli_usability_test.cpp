@@ -255,4 +255,44 @@ TEST(CliUsability, PageRankSaysWhenItDidNotConverge) {
   EXPECT_THAT(done.out, Not(HasSubstr("did not converge")));
 }
 
+TEST(CliUsability, LauncherReportsTheErrorThatStoppedARank) {
+  TempDir dir;
+  std::string text;
+  for (int i = 1; i <= 200; ++i) text += std::to_string(i) + " " + std::to_string(i + 1) + "\n";
+  write_file(dir.file("bad.el"), text + "5 x\n");  // in the second rank's half
+  CommandResult r = atoll("run cc " + quoted(dir.file("bad.el")) + " --ranks 2 --transport tcp");
+  EXPECT_EQ(r.exit_code, 1) << describe(r);
+  const std::string error = "bad.el:201: expected a destination vertex id";
+  EXPECT_THAT(r.err, HasSubstr("atoll launch: rank 0 exited with code 1: error: "));
+  EXPECT_THAT(r.err, HasSubstr("atoll launch: rank 1 exited with code 1: error: "));
+  EXPECT_THAT(r.err, HasSubstr(error));
+  EXPECT_THAT(r.err, Not(HasSubstr("stopping after an error"))) << describe(r);
+  // Any program: the launcher names the rank and the error it printed last.
+  write_file(dir.file("fail.sh"),
+             "echo \"atoll: error: boom on rank $ATOLL_RANK\" >&2\n"
+             "[ \"$ATOLL_RANK\" = 1 ] && exit 3\nexit 0\n");
+  CommandResult s = atoll("launch -n 2 -- sh " + quoted(dir.file("fail.sh")));
+  EXPECT_EQ(s.exit_code, 3) << describe(s);
+  EXPECT_THAT(s.err, HasSubstr("atoll launch: rank 1 exited with code 3: error: boom on rank 1"));
+}
+
+TEST(CliUsability, BashCompletionFromTheDefinitions) {
+  TempDir dir;
+  CommandResult r = atoll("completion bash > " + quoted(dir.file("atoll.bash")));
+  ASSERT_EQ(r.exit_code, 0) << describe(r);
+  auto complete = [&](const std::string& words, int cword) {
+    return run_command("bash -c 'source " + dir.file("atoll.bash") + "; COMP_WORDS=(" + words +
+                       "); COMP_CWORD=" + std::to_string(cword) +
+                       "; _atoll; echo \"${COMPREPLY[*]}\"'")
+        .out;
+  };
+  EXPECT_EQ(complete("atoll run pag", 2), "pagerank\n");
+  EXPECT_EQ(complete("atoll run pagerank g.el --damp", 4), "--damping\n");
+  EXPECT_EQ(complete("atoll conv", 1), "convert\n");
+  EXPECT_THAT(complete("atoll run sssp --", 3), HasSubstr("--source"));
+  CommandResult zsh = atoll("completion zsh");
+  EXPECT_EQ(zsh.exit_code, 2) << describe(zsh);
+  EXPECT_THAT(zsh.err, HasSubstr("valid: bash"));
+}
+
 }  // namespace
