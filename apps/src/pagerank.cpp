@@ -277,7 +277,7 @@ void register_pagerank_app() {
                    "pagerank: did not converge: stopped after %llu iterations with %s "
                    "(%s)\n",
                    static_cast<unsigned long long>(s.iterations), why.c_str(),
-                   s.stopped_by.empty() ? "the --iterations limit; raise it for more"
+                   s.stopped_by.empty() ? "an iteration limit: --iterations or --max-sweeps"
                                         : ("stopped by " + s.stopped_by).c_str());
              }
              std::vector<std::size_t> order(ranks.size());
