@@ -27,6 +27,16 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string closest_word(std::string_view word, const std::vector<std::string>& candidates) {
+  for (const std::string& c : candidates) {
+    if (c == word) return c;
+  }
+  // A word cut short ("--iter" for "--iterations", "--out-g" for "--out-graph").
+  const std::size_t stem = word.starts_with("--") ? 2 : 0;
+  if (word.size() >= stem + 3) {
+    for (const std::string& c : candidates) {
+      if (c.starts_with(word)) return c;
+    }
+  }
   const std::size_t limit = std::clamp<std::size_t>(word.size() / 3, 1, 3);
   std::string best;
   std::size_t best_distance = limit + 1;
@@ -37,15 +47,7 @@ std::string closest_word(std::string_view word, const std::vector<std::string>& 
       best_distance = distance;
     }
   }
-  if (!best.empty()) return best;
-  // A unique-looking prefix ("--iter" for "--iterations").
-  const std::size_t stem = word.starts_with("--") ? 2 : 0;
-  if (word.size() >= stem + 3) {
-    for (const std::string& c : candidates) {
-      if (c.starts_with(word)) return c;
-    }
-  }
-  return {};
+  return best;
 }
 
 }  // namespace atl::cli

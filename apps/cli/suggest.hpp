@@ -7,10 +7,11 @@
 
 namespace atl::cli {
 
-/// The candidate nearest to `word` by edit distance (insertions, deletions, substitutions
-/// and swaps of adjacent characters), if it is near enough to be a likely typo (at most a
-/// third of the word's length, at least 1 and at most 3 edits) or starts with `word` (a
-/// prefix of at least 3 characters); else empty. Ties go to the earlier candidate.
+/// What `word` most likely meant: the candidate equal to it, else the first that starts with
+/// it (a prefix of at least 3 characters after any "--"), else the nearest by edit distance
+/// (insertions, deletions, substitutions and swaps of adjacent characters) when near enough
+/// to be a typo (at most a third of the word's length, at least 1 and at most 3 edits; ties
+/// go to the earlier candidate); else empty.
 std::string closest_word(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace atl::cli
