@@ -10,6 +10,7 @@
 #include "atoll/graph/topology.hpp"
 #include "atoll/graph/write_graph.hpp"
 #include "commands.hpp"
+#include "output_path.hpp"
 #include "thread_limit.hpp"
 
 namespace atl::cli {
@@ -44,23 +45,44 @@ std::optional<WeightRange> parse_weights(const std::string& text) {
   return range;
 }
 
+/// The format --out and --format name (checked before generating: a compressed name or a
+/// format that cannot be written is refused at once).
+GraphFormat checked_format(const CommonOptions& opt) {
+  const GraphFormat format = parse_format_name(opt.format);
+  if (format == GraphFormat::kGr) {
+    usage_fail("--format for generate must be snap, bin or mtx, got '", opt.format, "'");
+  }
+  const GraphFormat out = output_format(opt.out, format);
+  check_output_path(opt.out, "--out");
+  return out;
+}
+
 void write_result(EdgeList edges, const CommonOptions& opt, double gen_seconds) {
+  const GraphFormat format = checked_format(opt);
   if (opt.symmetrize || opt.dedup) {
     edges = to_edge_list(Topology::build(edges, {opt.symmetrize, opt.dedup}));
   }
-  GraphFormat format = parse_format_name(opt.format);
-  if (format != GraphFormat::kAuto && format != GraphFormat::kSnap && format != GraphFormat::kBin) {
-    usage_fail("--format for generate must be snap or bin, got '", opt.format, "'");
+  // Matrix Market numbers vertices from 1: generated vertex v is written as v + 1.
+  const bool shifted = format == GraphFormat::kMtx;
+  if (shifted) {
+    for (Edge& e : edges.edges) e = {e.src + 1, e.dst + 1};
+    if (edges.declared) edges.declared->first += 1;
   }
   Timer timer;
   write_edge_list(edges, opt.out, format);
-  std::printf("wrote %zu edges%s to %s (generate %.3f s, write %.3f s)\n", edges.size(),
-              edges.weighted ? " with weights" : "", opt.out.c_str(), gen_seconds, timer.seconds());
+  std::printf("wrote %zu edges%s to %s (%s%s; generate %.3f s, write %.3f s)\n", edges.size(),
+              edges.weighted ? " with weights" : "", opt.out.c_str(),
+              std::string(format_name(format)).c_str(), shifted ? ", vertex v written as v+1" : "",
+              gen_seconds, timer.seconds());
 }
 
 void add_common(CLI::App* cmd, CommonOptions& opt) {
-  cmd->add_option("--out", opt.out, "Output file (.bin: binary edge list, else text)")->required();
-  cmd->add_option("--format", opt.format, "Output format: auto, snap, bin")->capture_default_str();
+  cmd->add_option("--out", opt.out,
+                  "Output file (.bin: binary edge list, .mtx: Matrix Market with vertex v as "
+                  "v+1, else a text edge list; .gz/.zst are refused)")
+      ->required();
+  cmd->add_option("--format", opt.format, "Output format: auto (from the name), snap, bin, mtx")
+      ->capture_default_str();
   cmd->add_option("--seed", opt.seed, "Random seed (same seed, same graph)")->capture_default_str();
   cmd->add_option("--weights", opt.weights, "Integer edge weights drawn from MIN:MAX");
   cmd->add_option("--threads", opt.threads, "Worker threads (default: all cores)");
@@ -86,6 +108,7 @@ void add_generate_command(CLI::App& app) {
   k->add_option("--edge-factor", kron->edge_factor, "Edges per vertex")->capture_default_str();
   add_common(k, kron->common);
   k->callback([kron] {
+    (void)checked_format(kron->common);
     ThreadLimit limit(kron->common.threads);
     Timer timer;
     EdgeList edges = generate_kronecker(
@@ -104,6 +127,7 @@ void add_generate_command(CLI::App& app) {
   u->add_option("--edges", uni->edges, "Edge count m")->required();
   add_common(u, uni->common);
   u->callback([uni] {
+    (void)checked_format(uni->common);
     ThreadLimit limit(uni->common.threads);
     Timer timer;
     EdgeList edges = generate_uniform(
@@ -122,6 +146,7 @@ void add_generate_command(CLI::App& app) {
   g->add_option("--cols", grid->cols, "Columns")->required();
   add_common(g, grid->common);
   g->callback([grid] {
+    (void)checked_format(grid->common);
     ThreadLimit limit(grid->common.threads);
     Timer timer;
     EdgeList edges = generate_grid(
@@ -149,6 +174,7 @@ void add_generate_command(CLI::App& app) {
       ->capture_default_str();
   add_common(p, planted->common);
   p->callback([planted] {
+    (void)checked_format(planted->common);
     ThreadLimit limit(planted->common.threads);
     Timer timer;
     EdgeList edges = generate_planted(

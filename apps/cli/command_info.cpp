@@ -13,6 +13,7 @@
 #include "atoll/graph/topology.hpp"
 #include "atom_dir_info.hpp"
 #include "commands.hpp"
+#include "graph_argument.hpp"
 #include "thread_limit.hpp"
 
 namespace atl::cli {
@@ -20,6 +21,7 @@ namespace {
 
 struct InfoOptions {
   std::string graph;
+  std::string graph_flag;  ///< --graph (the same as the positional GRAPH)
   std::string format = "auto";
   bool symmetrize = false;
   bool dedup = false;
@@ -137,8 +139,8 @@ void add_info_command(CLI::App& app) {
   auto opt = std::make_shared<InfoOptions>();
   CLI::App* cmd = app.add_subcommand("info", "Print a graph's size and degree statistics");
   cmd->add_option("graph", opt->graph,
-                  "Graph file (edge list, .gr, .mtx or .bin; zstd/gzip ok) or atom directory")
-      ->required();
+                  "Graph file (edge list, .gr, .mtx or .bin; zstd/gzip ok) or atom directory");
+  cmd->add_option("--graph", opt->graph_flag, "The same as GRAPH");
   cmd->add_option("--format", opt->format, "Input format: auto, snap, gr, mtx, bin")
       ->capture_default_str();
   cmd->add_flag("--symmetrize", opt->symmetrize, "Add the reverse of every edge");
@@ -150,7 +152,10 @@ void add_info_command(CLI::App& app) {
                   "Atom directory: show the placement over N ranks (owned vertices, edges, "
                   "ghosts, replication factor)")
       ->check(CLI::Range(1, 1 << 20));
-  cmd->callback([opt] { run_info(*opt); });
+  cmd->callback([opt] {
+    opt->graph = one_graph("info", opt->graph, opt->graph_flag);
+    run_info(*opt);
+  });
 }
 
 }  // namespace atl::cli

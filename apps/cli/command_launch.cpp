@@ -119,8 +119,20 @@ struct Stream {
   Fd fd;         ///< read end of the rank's pipe; closed at EOF
   int out = -1;  ///< STDOUT_FILENO or STDERR_FILENO
   std::string prefix;
-  std::string partial;    ///< bytes after the last '\n' seen
-  bool in_place = false;  ///< stderr on a terminal: show '\r' rewrites in place
+  std::string partial;     ///< bytes after the last '\n' seen
+  bool in_place = false;   ///< stderr on a terminal: show '\r' rewrites in place
+  std::string last_error;  ///< the last "atoll: error: ..." line the rank wrote (without "atoll: ")
+
+  /// Remembers line when it is the error a rank stopped with.
+  void note_error(std::string_view line) {
+    for (std::string_view mark : {"atoll: error: ", "atoll: internal error: "}) {
+      const std::size_t at = line.find(mark);
+      if (at != std::string_view::npos) {
+        last_error = std::string(line.substr(at + 7));  // from "error: "
+        return;
+      }
+    }
+  }
 
   /// Forwards every complete line in partial (and, at EOF or when too long, the rest); with
   /// in_place, a line being rewritten ('\r') is shown as its latest state.
@@ -138,6 +150,7 @@ struct Stream {
       }
       lines += prefix;
       lines.append(partial, from, nl + 1 - from);
+      note_error(std::string_view(partial).substr(from, nl - from));
     }
     partial.erase(0, start);
     std::string status;
@@ -421,7 +434,9 @@ int run_launch(const LaunchOptions& opt) {
         report(str_cat("rank ", r.rank, " killed by signal ", WTERMSIG(status), " (",
                        ::strsignal(WTERMSIG(status)), ")"));
       } else {
-        report(str_cat("rank ", r.rank, " exited with code ", r.code));
+        if (r.err.fd.get() >= 0) r.err.pump();  // it exited: its last words are in the pipe
+        report(str_cat("rank ", r.rank, " exited with code ", r.code,
+                       r.err.last_error.empty() ? "" : ": " + r.err.last_error));
       }
     }
     if (failed_now && set.any_running() && !term_at) {

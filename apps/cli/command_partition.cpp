@@ -1,5 +1,6 @@
 // `atoll partition GRAPH --atoms K --out DIR`: phase 1, cuts a graph into atom files.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -11,6 +12,8 @@
 #include "atoll/graph/topology.hpp"
 #include "atom_dir_info.hpp"
 #include "commands.hpp"
+#include "graph_argument.hpp"
+#include "output_path.hpp"
 #include "thread_limit.hpp"
 
 namespace atl::cli {
@@ -18,6 +21,7 @@ namespace {
 
 struct PartitionCommandOptions {
   std::string graph;
+  std::string graph_flag;  ///< --graph (the same as the positional GRAPH)
   std::string out;
   std::string format = "auto";
   std::string method = "hash";
@@ -26,8 +30,34 @@ struct PartitionCommandOptions {
   bool symmetrize = false;
   bool dedup = false;
   bool json = false;
+  bool force = false;  ///< replace an existing atom directory
   int threads = 0;
 };
+
+/// --out must be a new or empty directory, or an atom directory with --force (checked before
+/// the graph is read).
+void check_partition_out(const PartitionCommandOptions& opt) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(opt.out, ec)) {
+    check_output_path(opt.out, "--out");  // its parent must exist and be writable
+    return;
+  }
+  if (!fs::is_directory(opt.out, ec)) usage_fail("--out ", opt.out, ": is a file, not a directory");
+  if (is_atom_directory(opt.out)) {
+    if (!opt.force) {
+      usage_fail("--out ", opt.out, ": is an atom directory already (add --force to replace it)");
+    }
+    if (fs::equivalent(opt.out, opt.graph, ec)) {
+      usage_fail("--out ", opt.out, ": is the input graph; write the new atoms elsewhere");
+    }
+    return;
+  }
+  if (!fs::is_empty(opt.out, ec) && !opt.force) {
+    usage_fail("--out ", opt.out, ": directory exists and holds other files (add --force to ",
+               "write the atoms there anyway)");
+  }
+}
 
 void run_partition(const PartitionCommandOptions& opt) {
   PartitionOptions options;
@@ -38,6 +68,7 @@ void run_partition(const PartitionCommandOptions& opt) {
     usage_fail("--atoms must be between 1 and ", kMaxAtoms, ", got ", opt.atoms);
   }
   const GraphFormat format = parse_format_name(opt.format);
+  check_partition_out(opt);
   ThreadLimit limit(opt.threads);
 
   Timer timer;
@@ -92,9 +123,11 @@ void run_partition(const PartitionCommandOptions& opt) {
 void add_partition_command(CLI::App& app) {
   auto opt = std::make_shared<PartitionCommandOptions>();
   CLI::App* cmd = app.add_subcommand("partition", "Cut a graph into atom files (phase 1)");
-  cmd->add_option("graph", opt->graph, "Graph file (edge list, .gr, .mtx or .bin; zstd/gzip ok)")
-      ->required();
+  cmd->add_option("graph", opt->graph,
+                  "Graph file (edge list, .gr, .mtx or .bin; zstd/gzip ok) or atom directory");
+  cmd->add_option("--graph", opt->graph_flag, "The same as GRAPH");
   cmd->add_option("--out", opt->out, "Atom directory to write (created if missing)")->required();
+  cmd->add_flag("--force", opt->force, "Replace the atom directory --out if it exists");
   cmd->add_option("--atoms", opt->atoms, "Number of atoms K")->capture_default_str();
   cmd->add_option("--method", opt->method, "Partitioner: hash or metis")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "Seed of the hash or of METIS")->capture_default_str();
@@ -104,7 +137,10 @@ void add_partition_command(CLI::App& app) {
   cmd->add_flag("--dedup", opt->dedup, "Drop duplicate edges and self-loops first");
   cmd->add_option("--threads", opt->threads, "Worker threads (default: all cores)");
   cmd->add_flag("--json", opt->json, "Print one JSON object instead of text");
-  cmd->callback([opt] { run_partition(*opt); });
+  cmd->callback([opt] {
+    opt->graph = one_graph("partition", opt->graph, opt->graph_flag);
+    run_partition(*opt);
+  });
 }
 
 }  // namespace atl::cli

@@ -19,6 +19,8 @@
 #include "atoll/graph/atoms.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "commands.hpp"
+#include "graph_argument.hpp"
+#include "output_path.hpp"
 #include "rank_session.hpp"
 
 namespace atl::cli {
@@ -26,7 +28,8 @@ namespace {
 
 /// Options every app takes.
 struct RunOptions {
-  std::string graph;
+  std::string graph;             ///< --graph
+  std::string graph_positional;  ///< atoll run APP GRAPH
   std::string format = "auto";
   bool symmetrize = false;
   bool dedup = false;
@@ -53,14 +56,19 @@ struct RunOptions {
   bool quiet = false;                   ///< no progress and no configuration line on stderr
   bool verbose = false;                 ///< a plain progress line per iteration, and debug messages
   CheckpointOptions checkpoint;
+  bool transport_given = false;  ///< --transport was on the command line
+  bool atoms_given = false;      ///< --atoms was on the command line
   std::string identity;  ///< the app and the options a resumed run must share (run_identity)
 };
 
 void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_help,
                      bool needs_graph) {
   if (needs_graph) {
-    cmd->add_option("--graph", o.graph, "Graph file (edge list, .gr, .mtx, .bin; zstd/gzip ok)")
-        ->required();
+    const char* what =
+        "Graph file (edge list, .gr, .mtx, .bin; zstd/gzip ok) or atom directory (atoll "
+        "partition)";
+    cmd->add_option("graph", o.graph_positional, what);
+    cmd->add_option("--graph", o.graph, what);
   }
   cmd->add_option("--format", o.format, "Input format: auto, snap, gr, mtx, bin")
       ->capture_default_str();
@@ -154,6 +162,27 @@ struct Loaded {
   bool root() const { return !session || session->rank() == 0; }
 };
 
+/// Several ranks: this rank's part of the graph (collective).
+void load_part(const RunOptions& o, const AppSpec& app, Loaded& g, const Timer& timer) {
+  PartLoadOptions options;
+  options.mtx_layout = app.mtx_layout;
+  options.format = parse_format_name(o.format);
+  options.build = {o.symmetrize, o.dedup};
+  options.atoms = o.atoms;
+  Cluster& c = g.session->cluster();
+  g.part = load_graph_part(o.graph, c.transport, c.collectives, c.exchange, options);
+  g.graph = std::move(g.part.topology);
+  g.shape = str_cat(g.graph.num_owned(), " ", g.graph.num_vertices() - g.graph.num_owned(), " ",
+                    g.graph.owned_edges());
+  g.seconds = c.collectives.allreduce(timer.seconds(), ReduceOp::kMax);
+  if (g.root()) {
+    log_info(str_cat("loaded ", o.graph, " on ", g.session->size(), " ranks (",
+                     g.part.from_atoms ? "atoms" : "plain file", "): ", g.part.global_vertices,
+                     " vertices, ", g.part.global_edges, " edges in ", g.seconds, " s; ",
+                     g.session->describe()));
+  }
+}
+
 Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
   if (in_job()) {
@@ -170,22 +199,11 @@ Loaded load(const RunOptions& o, const AppSpec& app) {
       g.seconds = 0;
       return g;
     }
-    PartLoadOptions options;
-    options.mtx_layout = app.mtx_layout;
-    options.format = parse_format_name(o.format);
-    options.build = {o.symmetrize, o.dedup};
-    options.atoms = o.atoms;
-    Cluster& c = g.session->cluster();
-    g.part = load_graph_part(o.graph, c.transport, c.collectives, c.exchange, options);
-    g.graph = std::move(g.part.topology);
-    g.shape = str_cat(g.graph.num_owned(), " ", g.graph.num_vertices() - g.graph.num_owned(), " ",
-                      g.graph.owned_edges());
-    g.seconds = c.collectives.allreduce(timer.seconds(), ReduceOp::kMax);
-    if (g.root()) {
-      log_info(str_cat("loaded ", o.graph, " on ", g.session->size(), " ranks (",
-                       g.part.from_atoms ? "atoms" : "plain file", "): ", g.part.global_vertices,
-                       " vertices, ", g.part.global_edges, " edges in ", g.seconds, " s; ",
-                       g.session->describe()));
+    try {
+      load_part(o, app, g, timer);
+    } catch (const std::exception& e) {
+      g.session->abort(e.what());  // the other ranks report this error, not a generic one
+      throw;
     }
     return g;
   }
@@ -326,8 +344,27 @@ std::vector<std::string> rank_lines(Loaded& g, const RunStats& s) {
   return g.cluster()->collectives.allgather(mine);
 }
 
+/// The graph named positionally or by --graph (exactly one of them for an app that reads one).
+void resolve_graph(RunOptions& o, const AppSpec& app) {
+  if (app.needs_graph) o.graph = one_graph("run " + app.name, o.graph_positional, o.graph);
+}
+
+/// Options that do nothing in this mode: one warning each.
+void note_unused_options(const RunOptions& o) {
+  if (in_job() || o.ranks > 1) return;
+  auto note = [](const char* flag, const char* what) {
+    log_warn(str_cat(flag, " does nothing on one rank (", what, "; add --ranks N)"));
+  };
+  if (o.transport_given) note("--transport", "it chooses how ranks talk to each other");
+  if (o.out_per_rank) note("--out-per-rank", "it writes each rank's own vertices to FILE.rank-R");
+  if (o.atoms_given) note("--atoms", "it cuts a plain file into atoms to spread over ranks");
+}
+
 /// Validates flags that do not need the graph, before the (possibly long) load.
 void check_flags(const RunOptions& o, const AppSpec& app, const AppRunner& runner) {
+  check_output_path(o.out, "--out");
+  check_output_path(o.metrics, "--metrics");
+  check_output_path(o.out_graph, "--out-graph");
   const EngineOptions e = engine_options(o, app);
   if (e.consistency && app.consistency && *e.consistency < *app.consistency) {
     usage_fail(app.name, " needs ", consistency_name(*app.consistency),
@@ -428,32 +465,84 @@ void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std:
 }
 
 /// One `atoll run APP`: what every app shares around the app's own run.
-void run_app(const AppSpec& app, const RunOptions& o, const AppRunner& runner) {
+void run_app(const AppSpec& app, RunOptions& o, const AppRunner& runner) {
+  resolve_graph(o, app);
   if (o.quiet && o.verbose) usage_fail("--quiet and --verbose exclude each other");
   if (o.quiet) set_log_level(LogLevel::kQuiet);
   if (o.verbose) set_log_level(LogLevel::kDebug);
   check_flags(o, app, runner);
+  note_unused_options(o);
   Loaded g = load(o, app);
-  EngineOptions eo = engine_options(o, app);
-  eo.progress = g.root();
-  if (g.root()) print_config(app, o, eo, g);
-  AppInput input{std::move(g.graph), eo, g.cluster(), o.out};
-  AppOutput r = runner.run(input);
-  std::vector<std::string> ranks = rank_lines(g, r.stats);
-  gather_values(r, g, o);
-  if (g.session) g.session->stop();
-  if (!g.root()) return;
-  print_summary(app, r.stats, ranks);
-  if (r.summarize) r.summarize(r);
-  if (!o.out.empty() && !app.writes_out) write_app_output(o.out, r);
-  write_metrics(o.metrics, app, o, g.seconds, r, ranks);
+  try {
+    EngineOptions eo = engine_options(o, app);
+    eo.progress = g.root();
+    if (g.root()) print_config(app, o, eo, g);
+    AppInput input{std::move(g.graph), eo, g.cluster(), o.out};
+    AppOutput r = runner.run(input);
+    std::vector<std::string> ranks = rank_lines(g, r.stats);
+    gather_values(r, g, o);
+    if (g.session) g.session->stop();
+    if (!g.root()) return;
+    print_summary(app, r.stats, ranks);
+    if (r.summarize) r.summarize(r);
+    if (!o.out.empty() && !app.writes_out) write_app_output(o.out, r);
+    write_metrics(o.metrics, app, o, g.seconds, r, ranks);
+  } catch (const std::exception& e) {
+    // Several ranks: the others stop at once with this rank's error, not a timeout's.
+    if (g.session) g.session->abort(e.what());
+    throw;
+  }
+}
+
+/// The option group of an app's own options (its --help lists them under this title).
+std::string app_group(const std::string& name) {
+  return "Options of " + name;
+}
+
+/// `atoll run --list`: every app with its engines and its own options.
+void print_app_list(CLI::App* run) {
+  for (const AppSpec& spec : registered_apps()) {
+    std::printf("%-12s %s\n", spec.name.c_str(), spec.description.c_str());
+    std::string engines;
+    for (std::size_t i = 0; i < spec.engines.size(); ++i) {
+      engines += str_cat(i > 0 ? ", " : "", engine_name(spec.engines[i]),
+                         i == 0 && spec.engines.size() > 1 ? " (default)" : "");
+    }
+    std::printf("%-12s engines: %s\n", "", engines.c_str());
+    std::string options;
+    for (const CLI::Option* opt : run->get_subcommand(spec.name)->get_options()) {
+      if (opt->get_group() != app_group(spec.name) || opt->get_lnames().empty()) continue;
+      options += str_cat(options.empty() ? "" : " ", "--", opt->get_lnames().front());
+      const std::string type = opt->get_type_name();
+      if (opt->get_type_size() != 0 && !type.empty()) {
+        options += " " + type.substr(0, type.find(' '));
+        if (!opt->get_default_str().empty()) options += "=" + opt->get_default_str();
+      }
+      if (opt->get_required()) options += " (required)";
+    }
+    std::printf("%-12s options: %s\n", "", options.empty() ? "none of its own" : options.c_str());
+  }
+  std::printf("\nEvery app also takes the common options ('atoll run APP --help' lists both).\n");
 }
 
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  CLI::App* run = app.add_subcommand("run", "Run an algorithm on a graph");
-  run->require_subcommand(1);
+  CLI::App* run = app.add_subcommand("run", "Run an algorithm on a graph ('run --list': the apps)");
+  run->require_subcommand(0, 1);
+  auto list = std::make_shared<bool>(false);
+  run->add_flag("--list", *list, "List the apps with their engines and options");
+  run->callback([run, list] {
+    if (*list) {
+      print_app_list(run);
+    } else if (run->get_subcommands().empty()) {
+      std::string names;
+      for (const AppSpec& spec : registered_apps())
+        names += (names.empty() ? "" : ", ") + spec.name;
+      usage_fail("run needs an app: atoll run APP GRAPH [options] (apps: ", names,
+                 "; 'atoll run --list' shows their engines and options)");
+    }
+  });
   for (const AppSpec& spec : registered_apps()) {
     struct Bound {
       RunOptions options;
@@ -461,13 +550,19 @@ void add_run_command(CLI::App& app) {
     };
     auto bound = std::make_shared<Bound>();
     CLI::App* cmd = run->add_subcommand(spec.name, spec.description);
+    cmd->option_defaults()->group("Options every app takes");
     add_run_options(cmd, bound->options,
                     engine_list(spec.engines) + " (default " +
                         std::string(engine_name(spec.engines.front())) + ")",
                     spec.needs_graph);
     const std::size_t first_app_option = cmd->get_options().size();
+    cmd->option_defaults()->group(app_group(spec.name));
     bound->runner = spec.bind(*cmd);
+    cmd->footer("Engines: " + engine_list(spec.engines) + " (default " +
+                std::string(engine_name(spec.engines.front())) + ").");
     cmd->callback([bound, &spec, cmd, first_app_option] {
+      bound->options.transport_given = cmd->count("--transport") > 0;
+      bound->options.atoms_given = cmd->count("--atoms") > 0;
       bound->options.identity = run_identity(*cmd, first_app_option, spec, bound->options);
       run_app(spec, bound->options, bound->runner);
     });

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string_view>
 
 namespace atl::cli {
 
@@ -9,6 +10,8 @@ namespace atl::cli {
 void add_generate_command(CLI::App& app);
 /// `atoll generate ratings|image ...`: inputs of the machine-learning apps (under `gen`).
 void add_generate_ml_commands(CLI::App* gen);
+/// `atoll convert IN OUT [--format bin|snap|mtx] [--symmetrize] [--dedup]`
+void add_convert_command(CLI::App& app);
 /// `atoll info GRAPH|DIR [--json] ...`
 void add_info_command(CLI::App& app);
 /// `atoll partition GRAPH --atoms K --out DIR [--method hash|metis] ...`
@@ -21,10 +24,14 @@ void add_launch_command(CLI::App& app);
 /// `atoll doctor [--transport ucx|tcp]`
 void add_doctor_command(CLI::App& app);
 
+/// `atoll completion bash`: a completion script generated from the commands added before it.
+void add_completion_command(CLI::App& app);
+
 /// `atoll plot METRICS.json ... --out FILE.png [--label L ...]` (python3 + matplotlib)
 void add_plot_command(CLI::App& app);
 
 /// Runs the atoll command line; returns the process exit code (0 ok, 1 runtime, 2 usage).
-int run_cli(int argc, char** argv);
+/// `version` is what `atoll --version` prints after "atoll ".
+int run_cli(int argc, char** argv, std::string_view version = {});
 
 }  // namespace atl::cli

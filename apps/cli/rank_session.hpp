@@ -37,6 +37,8 @@ class RankSession {
   int rank() const { return transport_->rank(); }
   int size() const { return transport_->size(); }
   std::string describe() const { return transport_->describe(); }
+  /// This rank stops with an error: the other ranks fail at once with its message.
+  void abort(const std::string& why) { transport_->abort(why); }
   /// Collective: ends the job cleanly.
   void stop() { transport_->stop(); }
 

@@ -263,6 +263,23 @@ void register_pagerank_app() {
              for (std::size_t i = 0; i < all.size(); ++i) ranks[i] = all.value<double>(i);
              std::printf("pagerank: final L1 change %.3g, rank sum %.15g\n", final_change,
                          std::accumulate(ranks.begin(), ranks.end(), 0.0));
+             // Static: converged once a sweep changed less than --tol. Dynamic: once nothing
+             // was left to propagate (no vertex still scheduled).
+             const RunStats& s = all.stats;
+             const bool converged = o->pr.dynamic ? s.still_scheduled == 0 && s.stopped_by.empty()
+                                                  : final_change < o->pr.tolerance;
+             if (!converged && o->pr.tolerance > 0) {
+               const std::string why =
+                   o->pr.dynamic
+                       ? str_cat(s.still_scheduled, " vertices still scheduled")
+                       : str_cat("L1 change ", final_change, ", above --tol ", o->pr.tolerance);
+               std::printf(
+                   "pagerank: did not converge: stopped after %llu iterations with %s "
+                   "(%s)\n",
+                   static_cast<unsigned long long>(s.iterations), why.c_str(),
+                   s.stopped_by.empty() ? "an iteration limit: --iterations or --max-sweeps"
+                                        : ("stopped by " + s.stopped_by).c_str());
+             }
              std::vector<std::size_t> order(ranks.size());
              std::iota(order.begin(), order.end(), 0);
              const std::size_t k = std::min(o->top, order.size());

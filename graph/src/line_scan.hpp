@@ -34,6 +34,17 @@ class LineCursor {
  public:
   explicit LineCursor(std::string_view line) : p_(line.data()), end_(line.data() + line.size()) {}
 
+  /// Lets a ',' end a field too (comma-separated edge lists); skip_separator() then skips it.
+  void allow_commas() { commas_ = true; }
+  /// Skips blanks, one ',' (when allowed) and the blanks after it.
+  void skip_separator() {
+    skip_blanks();
+    if (commas_ && p_ != end_ && *p_ == ',') {
+      ++p_;
+      skip_blanks();
+    }
+  }
+
   void skip_blanks() {
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t')) ++p_;
   }
@@ -44,7 +55,7 @@ class LineCursor {
   /// The text from here to the next blank, for error messages.
   std::string_view token() const {
     const char* q = p_;
-    while (q != end_ && *q != ' ' && *q != '\t') ++q;
+    while (q != end_ && !ends_field(*q)) ++q;
     return {p_, static_cast<std::size_t>(q - p_)};
   }
 
@@ -67,7 +78,7 @@ class LineCursor {
       value = value * 10 + digit;
       ++p_;
     }
-    if (p_ == start || (p_ != end_ && *p_ != ' ' && *p_ != '\t')) {
+    if (p_ == start || (p_ != end_ && !ends_field(*p_))) {
       p_ = start;
       expected(what);
     }
@@ -86,8 +97,7 @@ class LineCursor {
     }
     double value = 0;
     auto [ptr, ec] = std::from_chars(first, end_, value);
-    if (ec != std::errc() || (ptr != end_ && *ptr != ' ' && *ptr != '\t') ||
-        !std::isfinite(value)) {
+    if (ec != std::errc() || (ptr != end_ && !ends_field(*ptr)) || !std::isfinite(value)) {
       p_ = start;
       if (ec == std::errc::result_out_of_range) {
         throw LineFailure{str_cat(what, " is out of range, got ", quote_excerpt(token()))};
@@ -105,8 +115,11 @@ class LineCursor {
   }
 
  private:
+  bool ends_field(char c) const { return c == ' ' || c == '\t' || (commas_ && c == ','); }
+
   const char* p_;
   const char* end_;
+  bool commas_ = false;
 };
 
 /// What one chunk produced. Extra is parser-specific bookkeeping merged by the caller.

@@ -1,5 +1,6 @@
-// SNAP-style edge lists: "src dst [weight]" per line, '#' or '%' comment lines, blank lines.
-// The first edge line decides whether the file is weighted; every edge line must agree.
+// SNAP-style edge lists: "src dst [weight]" per line (blanks or one comma between fields), '#' or
+// '%' comment lines, blank lines. The first edge line decides whether the file is weighted; every
+// edge line must agree.
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -64,11 +65,14 @@ SnapLines parse_snap_lines(std::string_view bytes, std::string_view name,
       bytes,
       [&](std::string_view line, ChunkOutput<SnapExtra>& out, std::uint64_t line_no) {
         LineCursor cur(line);
+        cur.allow_commas();  // "src,dst[,weight]" (CSV) as well as blanks
         cur.skip_blanks();
         if (cur.at_end() || cur.peek() == '#' || cur.peek() == '%') return;
         Gid src = cur.parse_u64("a source vertex id (non-negative integer)");
+        cur.skip_separator();
         Gid dst = cur.parse_u64("a destination vertex id (non-negative integer)");
         cur.skip_blanks();
+        if (!cur.at_end() && cur.peek() == ',') cur.skip_separator();  // before a weight
         const std::uint64_t at = first_edge[out.index] + out.extra.edges;
         if (at >= first_edge[out.index + 1]) throw detail::LineFailure{"edge count mismatch"};
         edges[at] = {src, dst};

@@ -9,6 +9,7 @@
 
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
+#include "atoll/graph/atoms.hpp"
 #include "atoll/graph/input_file.hpp"
 #include "binary_format.hpp"
 #include "snap_lines.hpp"
@@ -224,6 +225,13 @@ EdgeList parse_edge_list(std::string_view bytes, GraphFormat format, std::string
 }
 
 EdgeList read_edge_list(const std::string& path, GraphFormat format, MtxLayout layout) {
+  if (is_atom_directory(path)) {
+    if (format != GraphFormat::kAuto) {
+      usage_fail(path, ": is an atom directory; --format ", format_name(format),
+                 " applies to a graph file");
+    }
+    return read_atom_graph(path);
+  }
   InputFile file = InputFile::open(path);
   return parse_edge_list(file.bytes(), format, path, layout);
 }

@@ -17,8 +17,8 @@
 
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
-#include "binary_format.hpp"
 #include "atoll/common/temp_file.hpp"
+#include "binary_format.hpp"
 
 namespace atl {
 namespace {
@@ -59,7 +59,10 @@ char* put_weight(char* p, double w) {
   return std::to_chars(p, p + 32, w).ptr;
 }
 
-std::string format_snap_block(const EdgeList& list, std::size_t begin, std::size_t end) {
+/// Lines "src<TAB>dst[<TAB>weight]" of edges [begin, end); column_offset is subtracted from
+/// every dst (a bipartite Matrix Market file numbers its columns from 1).
+std::string format_snap_block(const EdgeList& list, std::size_t begin, std::size_t end,
+                              std::uint64_t column_offset) {
   std::string out;
   out.resize((end - begin) * kMaxLineChars);
   char* p = out.data();
@@ -69,7 +72,7 @@ std::string format_snap_block(const EdgeList& list, std::size_t begin, std::size
     for (std::size_t i = begin; i < end; ++i) {
       p = put_u64(p, edges[i].src);
       *p++ = '\t';
-      p = put_u64(p, edges[i].dst);
+      p = put_u64(p, edges[i].dst - column_offset);
       *p++ = '\t';
       p = put_weight(p, weights[i]);
       *p++ = '\n';
@@ -78,12 +81,29 @@ std::string format_snap_block(const EdgeList& list, std::size_t begin, std::size
     for (std::size_t i = begin; i < end; ++i) {
       p = put_u64(p, edges[i].src);
       *p++ = '\t';
-      p = put_u64(p, edges[i].dst);
+      p = put_u64(p, edges[i].dst - column_offset);
       *p++ = '\n';
     }
   }
   out.resize(static_cast<std::size_t>(p - out.data()));
   return out;
+}
+
+/// The edge lines, formatted in parallel blocks and written in order.
+void write_lines(const EdgeList& list, TempFile& file, std::uint64_t column_offset) {
+  // Waves of blocks: each block formatted by one task, then all written in order.
+  const std::size_t m = list.size();
+  const std::size_t num_blocks = (m + kSnapBlockEdges - 1) / kSnapBlockEdges;
+  std::vector<std::string> blocks(std::min(num_blocks, kSnapBlocksPerWave));
+  for (std::size_t first = 0; first < num_blocks; first += kSnapBlocksPerWave) {
+    const std::size_t count = std::min(kSnapBlocksPerWave, num_blocks - first);
+    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t k) {
+      const std::size_t begin = (first + k) * kSnapBlockEdges;
+      blocks[k] =
+          format_snap_block(list, begin, std::min(m, begin + kSnapBlockEdges), column_offset);
+    });
+    for (std::size_t k = 0; k < count; ++k) file.write(blocks[k]);
+  }
 }
 
 void write_snap(const EdgeList& list, TempFile& file) {
@@ -98,19 +118,42 @@ void write_snap(const EdgeList& list, TempFile& file) {
     }
   }
   file.write(header);
+  write_lines(list, file, 0);
+}
 
-  // Waves of blocks: each block formatted by one task, then all written in order.
-  const std::size_t m = list.size();
-  const std::size_t num_blocks = (m + kSnapBlockEdges - 1) / kSnapBlockEdges;
-  std::vector<std::string> blocks(std::min(num_blocks, kSnapBlocksPerWave));
-  for (std::size_t first = 0; first < num_blocks; first += kSnapBlocksPerWave) {
-    const std::size_t count = std::min(kSnapBlocksPerWave, num_blocks - first);
-    tbb::parallel_for(std::size_t{0}, count, [&](std::size_t k) {
-      const std::size_t begin = (first + k) * kSnapBlockEdges;
-      blocks[k] = format_snap_block(list, begin, std::min(m, begin + kSnapBlockEdges));
-    });
-    for (std::size_t k = 0; k < count; ++k) file.write(blocks[k]);
+// ---- Matrix Market --------------------------------------------------------------------------
+
+/// A coordinate matrix: entry (src, dst), or (row, column) of a bipartite list; vertex ids
+/// must be 1..n (Matrix Market numbers rows and columns from 1).
+void write_mtx(const EdgeList& list, TempFile& file, const std::string& path) {
+  std::uint64_t lowest = ~std::uint64_t{0}, highest = 0;
+  for (const Edge& e : list.edges) {
+    lowest = std::min({lowest, e.src, e.dst});
+    highest = std::max({highest, e.src, e.dst});
   }
+  if (list.declared && list.declared->count > 0) {
+    lowest = std::min(lowest, list.declared->first);
+    highest = std::max(highest, list.declared->first + (list.declared->count - 1));
+  }
+  if (lowest == 0) {
+    fail(path, ": Matrix Market numbers vertices from 1 and this graph has vertex 0 (write an ",
+         "edge list, .el or .bin, instead)");
+  }
+  std::uint64_t rows = highest, columns = highest, offset = 0;
+  if (list.bipartite_rows > 0) {
+    rows = list.bipartite_rows;
+    columns = highest > rows ? highest - rows : 0;
+    offset = rows;
+    for (const Edge& e : list.edges) {
+      if (e.src > rows || e.dst <= rows) {
+        fail(path, ": edge ", e.src, " -> ", e.dst, " does not go from a row (1..", rows,
+             ") to a column of the bipartite graph");
+      }
+    }
+  }
+  file.write(str_cat("%%MatrixMarket matrix coordinate ", list.weighted ? "real" : "pattern",
+                     " general\n% written by atoll\n", rows, " ", columns, " ", list.size(), "\n"));
+  write_lines(list, file, offset);
 }
 
 // ---- binary ----------------------------------------------------------------------------------
@@ -165,18 +208,34 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 }  // namespace
 
-void write_edge_list(const EdgeList& edges, const std::string& path, GraphFormat format) {
+GraphFormat output_format(const std::string& path, GraphFormat format) {
+  for (const char* suffix : {".gz", ".zst", ".zstd", ".bz2", ".xz"}) {
+    if (ends_with(path, suffix)) {
+      usage_fail(path, ": atoll writes no compressed files; write '",
+                 path.substr(0, path.size() - std::strlen(suffix)), "' and compress it (",
+                 suffix == std::string_view(".gz") ? "gzip" : "zstd",
+                 "); atoll reads zstd and gzip files as they are");
+    }
+  }
   if (format == GraphFormat::kAuto) {
-    format = ends_with(path, ".bin") ? GraphFormat::kBin : GraphFormat::kSnap;
+    if (ends_with(path, ".bin")) return GraphFormat::kBin;
+    if (ends_with(path, ".mtx")) return GraphFormat::kMtx;
+    return GraphFormat::kSnap;
   }
-  if (format != GraphFormat::kSnap && format != GraphFormat::kBin) {
-    usage_fail("cannot write format ", format == GraphFormat::kGr ? "gr" : "mtx",
-               "; writable formats: snap, bin");
+  if (format == GraphFormat::kGr) {
+    usage_fail("cannot write format gr; writable formats: snap, bin, mtx");
   }
+  return format;
+}
+
+void write_edge_list(const EdgeList& edges, const std::string& path, GraphFormat format) {
+  format = output_format(path, format);
   check_invariants(edges);
   TempFile file(path);
   if (format == GraphFormat::kBin) {
     write_bin(edges, file);
+  } else if (format == GraphFormat::kMtx) {
+    write_mtx(edges, file, path);
   } else {
     write_snap(edges, file);
   }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -424,6 +425,36 @@ TEST(AtomsRoundTrip, EmptyAndEdgelessGraphs) {
       atl::write_atoms(*g, dir.path(), options_of(4, method));
       expect_directory_matches(*g, dir.path(), options_of(4, method));
     }
+  }
+}
+
+/// The edges of g as a sorted multiset (with weights), for comparing edge orders.
+std::vector<std::pair<Edge, double>> sorted_edges(const EdgeList& g) {
+  std::vector<std::pair<Edge, double>> out;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    out.emplace_back(g.edges[i], g.weighted ? g.weights[i] : 0.0);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.src, a.first.dst, a.second) <
+           std::tie(b.first.src, b.first.dst, b.second);
+  });
+  return out;
+}
+
+TEST(AtomsRoundTrip, WholeGraphOnOneProcess) {
+  for (bool weighted : {false, true}) {
+    SCOPED_TRACE(weighted ? "weighted" : "unweighted");
+    const EdgeList g = messy_graph(weighted, true);  // 500..619 isolated
+    TempDir dir;
+    atl::write_atoms(g, dir.path(), options_of(7, AtomMethod::kHash, 3));
+    const EdgeList back = atl::read_atom_graph(dir.path());
+    EXPECT_EQ(back.weighted, weighted);
+    EXPECT_EQ(back.declared, g.declared);  // the vertex set, isolated vertices included
+    EXPECT_EQ(sorted_edges(back), sorted_edges(g));
+    // read_edge_list takes the directory too (format auto only).
+    EXPECT_EQ(sorted_edges(atl::read_edge_list(dir.path())), sorted_edges(g));
+    EXPECT_THAT(error_of([&] { atl::read_edge_list(dir.path(), atl::GraphFormat::kSnap); }),
+                HasSubstr("is an atom directory"));
   }
 }
 

@@ -76,6 +76,18 @@ TEST(ParseSnap, TabsAndMultipleSpaces) {
   EXPECT_EQ(w.weights, (std::vector<double>{0.25, -8}));
 }
 
+TEST(ParseSnap, CommaSeparated) {
+  EdgeList g = snap("1,2\n3 ,4\n5, 6\n7\t8\n");
+  EXPECT_EQ(g.edges, (std::vector<Edge>{{1, 2}, {3, 4}, {5, 6}, {7, 8}}));
+  EdgeList w = snap("1,2,0.5\r\n2, 3, -7\n");
+  EXPECT_EQ(w.edges, (std::vector<Edge>{{1, 2}, {2, 3}}));
+  EXPECT_EQ(w.weights, (std::vector<double>{0.5, -7}));
+  // One comma between fields, not two; a header line is an error naming its line.
+  EXPECT_THAT(snap_error("1,,2\n"), HasSubstr("g.txt:1: expected a destination vertex id"));
+  EXPECT_THAT(snap_error("1,2\nsrc,dst\n"), HasSubstr("g.txt:2: expected a source vertex id"));
+  EXPECT_THAT(snap_error("1;2\n"), HasSubstr("g.txt:1:"));
+}
+
 TEST(ParseSnap, LastLineWithoutNewline) {
   EXPECT_EQ(snap("1 2\n3 4").edges, (std::vector<Edge>{{1, 2}, {3, 4}}));
   EXPECT_EQ(snap("1 2\r\n3 4\r").edges, (std::vector<Edge>{{1, 2}, {3, 4}}));

@@ -17,6 +17,7 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/graph/generators.hpp"
+#include "atoll/graph/read_graph.hpp"
 
 namespace {
 
@@ -242,14 +243,51 @@ TEST_F(WriteGraph, FailedRenameLeavesNoTempFile) {
 }
 
 TEST_F(WriteGraph, UnwritableFormatsAreUsageErrors) {
-  for (GraphFormat f : {GraphFormat::kGr, GraphFormat::kMtx}) {
+  try {
+    atl::write_edge_list(tiny_unweighted(), path("g.out"), GraphFormat::kGr);
+    ADD_FAILURE() << "expected atl::Error";
+  } catch (const atl::Error& e) {
+    EXPECT_EQ(e.kind(), atl::ErrorKind::kUsage);
+    EXPECT_NE(std::string(e.what()).find("snap, bin, mtx"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(listing().empty());
+}
+
+TEST_F(WriteGraph, CompressedNamesAreRefused) {
+  for (const char* name : {"g.el.gz", "g.el.zst", "g.bin.zst"}) {
     try {
-      atl::write_edge_list(tiny_unweighted(), path("g.out"), f);
-      ADD_FAILURE() << "expected atl::Error";
+      atl::write_edge_list(tiny_unweighted(), path(name));
+      ADD_FAILURE() << "expected atl::Error for " << name;
     } catch (const atl::Error& e) {
       EXPECT_EQ(e.kind(), atl::ErrorKind::kUsage);
-      EXPECT_NE(std::string(e.what()).find("snap, bin"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("writes no compressed files"), std::string::npos)
+          << e.what();
     }
+  }
+  EXPECT_TRUE(listing().empty());
+}
+
+TEST_F(WriteGraph, MatrixMarketRoundTrip) {
+  EdgeList g;
+  g.edges = {{1, 2}, {2, 3}, {3, 1}};
+  g.weights = {0.5, 2, 3.25};
+  g.weighted = true;
+  atl::write_edge_list(g, path("g.mtx"));
+  const std::string text = read(path("g.mtx"));
+  EXPECT_TRUE(text.starts_with("%%MatrixMarket matrix coordinate real general\n")) << text;
+  EdgeList back = atl::read_edge_list(path("g.mtx"));
+  EXPECT_EQ(back.edges, g.edges);
+  EXPECT_EQ(back.weights, g.weights);
+  ASSERT_TRUE(back.declared.has_value());
+  EXPECT_EQ(back.declared->count, 3u);
+}
+
+TEST_F(WriteGraph, MatrixMarketRefusesVertexZero) {
+  try {
+    atl::write_edge_list(tiny_unweighted(), path("g.mtx"));  // has vertex 0
+    ADD_FAILURE() << "expected atl::Error";
+  } catch (const atl::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("numbers vertices from 1"), std::string::npos) << e.what();
   }
   EXPECT_TRUE(listing().empty());
 }

@@ -185,7 +185,12 @@ struct Transport::State {
       failure_reason = why;
       failed.store(true);
     }
-    log_info(str_cat("rank ", job.rank, ": ", why));
+    // This rank's own error is reported by whoever catches it; a peer's failure is news.
+    if (culprit == -1) {
+      log_debug(str_cat("rank ", job.rank, ": ", why));
+    } else {
+      log_info(str_cat("rank ", job.rank, ": ", why));
+    }
     failed_rank.store(culprit);
     abort_pending.store(true);  // the progress loop tells the survivors
     wake_all();
@@ -606,6 +611,10 @@ Transport::~Transport() {
   } catch (const std::exception& e) {
     log_info(str_cat("transport shutdown: ", e.what()));
   }
+}
+
+void Transport::abort(const std::string& why) {
+  if (state_->started) state_->fail(why, -1);
 }
 
 int Transport::rank() const {

@@ -107,5 +107,9 @@ AtomIndex read_atom_index(const std::filesystem::path& dir);
 /// Reads and verifies one atom against the index (size, checksum, header, every block);
 /// errors name the atom's file and the block.
 Atom read_atom(const std::filesystem::path& dir, const AtomIndex& index, std::uint32_t id);
+/// The whole graph of an atom directory on one process (every atom read and verified): the
+/// atoms' edges in atom order, weighted as the index says, with the input's declared vertex
+/// range, so its vertex set is the input's. read_edge_list uses it for a directory.
+EdgeList read_atom_graph(const std::filesystem::path& dir);
 
 }  // namespace atl

@@ -11,7 +11,8 @@
 
 namespace atl {
 
-/// Reads path (compressed or not) in the given format (kAuto detects it).
+/// Reads path (compressed or not) in the given format (kAuto detects it). An atom directory
+/// (format kAuto) is read whole with read_atom_graph.
 EdgeList read_edge_list(const std::string& path, GraphFormat format = GraphFormat::kAuto,
                         MtxLayout layout = MtxLayout::kAuto);
 

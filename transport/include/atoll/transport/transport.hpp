@@ -149,6 +149,10 @@ class Transport {
   /// transport's internal lock held, so it sees everything handlers did before. Throws
   /// PeerFailure when a peer fails first.
   void wait_for(const std::function<bool()>& ready);
+  /// This rank is stopping because of `why` (an error it raised): the peers fail at once
+  /// with "rank R reported a failure: why" instead of waiting for a timeout. No-op after a
+  /// failure was already recorded.
+  void abort(const std::string& why);
   /// Called once (from the progress thread) when the first peer failure is detected.
   void on_failure(std::function<void(const std::string& why)> callback);
 
