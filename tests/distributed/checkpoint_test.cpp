@@ -205,6 +205,46 @@ TEST_P(Checkpoints, AJobKilledMidRunResumesOnMoreRanks) {
   }
 }
 
+// The locking engine's asynchronous snapshots (--snapshot-every): a rank killed mid-run leaves
+// epochs taken while updates ran, and a job on more ranks resumes one to the uninterrupted
+// answer (snapshot_test.cpp checks that each snapshot is a consistent cut).
+TEST_P(Checkpoints, AsynchronousSnapshotsOfAKilledLockingJobResume) {
+  const std::string ck = dir_.file("snapshots");
+  const std::string log = dir_.file("snapshot-log");
+  const std::string app = atoll() + " run pagerank --engine locking --consistency edge --dynamic " +
+                          "--tol 1e-12 --threads 1 --graph " + graph_;
+  const std::string cmd =
+      app + " --checkpoint-dir " + ck + " --snapshot-every 0.02" + ranks(2) + " > " + log + " 2>&1";
+  pid_t job = fork();
+  ASSERT_GE(job, 0);
+  if (job == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool killed = false;
+  for (int i = 0; i < 3000 && !killed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!fs::exists(ck)) continue;
+    int complete = 0;
+    for (const std::string& e : epochs(ck)) complete += fs::exists(e + "/MANIFEST");
+    if (complete < 2) continue;
+    const pid_t victim = atl::test::find_rank("snapshots", 1);
+    killed = victim > 0 && kill(victim, SIGKILL) == 0;
+  }
+  int status = 0;
+  const bool ended = wait_for_job(job, 60, status);
+  const std::string text = read_text(log);
+  ASSERT_TRUE(killed) << "the job ended before a rank could be killed: " << text;
+  ASSERT_TRUE(ended) << "the job did not stop after a rank was killed: " << text;
+  EXPECT_NE(text.find("checkpoint: snapshot epoch"), std::string::npos) << text;
+  Result resumed = run(app + " --resume " + ck + " --out " + dir_.file("r.tsv") + ranks(3));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_GE(resumed_iteration(resumed.output), 0) << resumed.output;
+  Result straight = run(app + " --out " + dir_.file("s.tsv"));
+  ASSERT_EQ(straight.code, 0) << straight.output;
+  expect_same_values(dir_.file("s.tsv"), dir_.file("r.tsv"), false, 1e-6);
+}
+
 // --restarts: the launcher itself starts the job again from its last epoch.
 TEST_P(Checkpoints, RestartsRecoverFromAKilledRankByThemselves) {
   const std::string ck = dir_.file("restarted");
@@ -320,6 +360,23 @@ TEST_F(DamagedCheckpoints, ACorruptOrIncompleteEpochIsNamedAndAnOlderOneUsed) {
   r = run(app_ + " --resume " + dir_.file("nowhere"));
   EXPECT_EQ(r.code, 1) << r.output;
   EXPECT_NE(r.output.find("no such directory"), std::string::npos) << r.output;
+}
+
+TEST_F(DamagedCheckpoints, SnapshotFlagsNeedTheLockingEngineWithEdgeConsistency) {
+  const std::string ck = " --checkpoint-dir " + dir_.file("flags");
+  Result r = run(app_ + ck + " --snapshot-every 1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--snapshot-every is the locking engine's"), std::string::npos)
+      << r.output;
+  r = run(app_ + " --engine locking --dynamic --consistency vertex" + ck + " --snapshot-every 1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--snapshot-every needs edge consistency"), std::string::npos)
+      << r.output;
+  r = run(app_ + " --engine locking --snapshot-every 1");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("need --checkpoint-dir"), std::string::npos) << r.output;
+  r = run(app_ + " --engine locking" + ck + " --snapshot-every -1");
+  EXPECT_EQ(r.code, 2) << r.output;
 }
 
 TEST_F(DamagedCheckpoints, AnEpochOfAnotherGraphAppOrOptionIsRefused) {

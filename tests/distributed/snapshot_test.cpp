@@ -137,10 +137,10 @@ class Snapshots : public testing::TestWithParam<std::string> {
   Totals job(int ranks, const std::string& args) {
     const std::string dump = dir_.file("dump");
     for (int r = 0; r < 8; ++r) fs::remove(dump + "-" + std::to_string(r));
-    test::Result result = test::run(std::string(ATOLL_BINARY) + " launch -n " +
-                                    std::to_string(ranks) + " -- " + test::self_path() +
-                                    " --rank-mode --graph " + graph_ + " --dump " + dump +
-                                    " --transport " + GetParam() + " " + args);
+    test::Result result =
+        test::run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                  test::self_path() + " --rank-mode --graph " + graph_ + " --dump " + dump +
+                  " --transport " + GetParam() + " " + args);
     EXPECT_EQ(result.code, 0) << result.output;
     Totals totals;
     for (int r = 0; r < ranks; ++r) {
@@ -163,8 +163,8 @@ TEST_P(Snapshots, EverySnapshotTakenWhileTokensMoveHoldsTheirTotal) {
   constexpr std::uint64_t kRounds = 40;
   constexpr std::int64_t kTotal = 3000 * kStartTokens;
   const std::string ck = dir_.file("ck");
-  const Totals run = job(3, "--dir " + ck + " --snapshot-every 0.01 --rounds " +
-                                std::to_string(kRounds));
+  const Totals run =
+      job(3, "--dir " + ck + " --snapshot-every 0.01 --rounds " + std::to_string(kRounds));
   ASSERT_EQ(run.tokens, kTotal);
   ASSERT_EQ(run.runs, 3000 * kRounds);
   std::vector<std::string> epochs;
@@ -183,8 +183,8 @@ TEST_P(Snapshots, EverySnapshotTakenWhileTokensMoveHoldsTheirTotal) {
     fs::create_directories(one);
     fs::copy(epochs[i], one + "/" + fs::path(epochs[i]).filename().string(),
              fs::copy_options::recursive);
-    const Totals saved = job(2, "--resume " + one + " --stop-at-resume --rounds " +
-                                    std::to_string(kRounds));
+    const Totals saved =
+        job(2, "--resume " + one + " --stop-at-resume --rounds " + std::to_string(kRounds));
     EXPECT_EQ(saved.tokens, kTotal) << "the snapshot is not a consistent cut";
     if (saved.runs < 3000 * kRounds) mid_run = true;
     if (i == epochs.size() / 2) {  // and it runs on to the end from there

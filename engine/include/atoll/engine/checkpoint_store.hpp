@@ -123,7 +123,8 @@ class CheckpointStore {
   /// MANIFEST, deletes epochs beyond options.keep and records the epoch. Throws an Error.
   void write_manifest(std::uint64_t epoch, std::uint64_t iteration,
                       const std::map<std::string, std::string>& state,
-                      std::span<const CheckpointFileInfo> files, double seconds, bool asynchronous);
+                      std::span<const CheckpointFileInfo> files, double seconds, bool asynchronous,
+                      const CheckpointTopology& topology = {});
 
   /// Collective: the newest valid epoch of options.resume (older ones when newer ones are
   /// damaged, saying so on rank 0), with the records of `vertices` (vertex and message

@@ -76,10 +76,11 @@ class LockingEngine final {
     Timer setup;
     if (pipeline_ == 0) usage_fail("--pipeline must be at least 1");
     if (options.checkpoint.snapshot_every > 0 && consistency() != Consistency::kEdge) {
-      usage_fail("--snapshot-every needs edge consistency: the snapshot's cut relies on the ",
-                 "locks of edge-consistent updates, as in GraphLab (this run has ",
-                 consistency_name(consistency()),
-                 "; use --consistency edge, or --checkpoint-every N with --sync-every)");
+      usage_fail(
+          "--snapshot-every needs edge consistency: the snapshot's cut relies on the ",
+          "locks of edge-consistent updates, as in GraphLab (this run has ",
+          consistency_name(consistency()),
+          " consistency; use --consistency edge, or --checkpoint-every N with --sync-every)");
     }
     const Topology& t = topology();
     const Lid owned = t.num_owned();
