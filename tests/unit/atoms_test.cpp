@@ -733,7 +733,7 @@ TEST(PartitionCli, PartitionThenInfo) {
     EXPECT_THAT(json.out, HasSubstr(want));
   }
   auto sym = atoll("partition '" + graph + "' --atoms 2 --out '" + out +
-                   "' --symmetrize --dedup --threads 1 --json");
+                   "' --symmetrize --dedup --threads 1 --json --force");
   ASSERT_EQ(sym.exit_code, 0) << describe(sym);
   EXPECT_THAT(sym.out, HasSubstr("\"edges\":12"));
   EXPECT_THAT(sym.out, HasSubstr("\"input_edges\":6"));
