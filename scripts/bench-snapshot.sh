@@ -46,12 +46,12 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 t = m["engine_details"]["timeline_rank0"]
 window, rates = 0.25, []
-start = 0
-for i, s in enumerate(t):  # rank 0's updates per second over windows of 0.25 s
-    while t[start]["seconds"] < s["seconds"] - window:
-        start += 1
-    if s["seconds"] - t[start]["seconds"] >= window * 0.9:
-        rates.append((s["updates"] - t[start]["updates"]) / (s["seconds"] - t[start]["seconds"]))
+j = 0
+for s in t:  # rank 0's updates per second over the last >= 0.25 s before each sample
+    while j + 1 < len(t) and t[j + 1]["seconds"] <= s["seconds"] - window:
+        j += 1
+    if s["seconds"] - t[j]["seconds"] >= window:
+        rates.append((s["updates"] - t[j]["updates"]) / (s["seconds"] - t[j]["seconds"]))
 epochs = m.get("checkpoints", {}).get("epochs", [])
 print(json.dumps({
     "mode": sys.argv[2], "run_seconds": m["run_seconds"], "updates": m["updates"],

@@ -23,6 +23,7 @@ AsyncSnapshot::AsyncSnapshot(CheckpointStore& store, int rank, int ranks, Lid ow
       expected_(static_cast<std::size_t>(ranks), -1),
       reported_(static_cast<std::size_t>(ranks), 0),
       files_(static_cast<std::size_t>(ranks)) {
+  sweep_.store(owned_);  // no sweep before the first snapshot
   writer_ = std::thread([this] { run_writer(); });
 }
 
@@ -53,7 +54,6 @@ bool AsyncSnapshot::start(std::uint32_t k, std::uint64_t iteration,
     expected_[static_cast<std::size_t>(rank_)] = 0;
   }
   uncaptured_.store(owned_, std::memory_order_release);
-  sweep_.store(0, std::memory_order_relaxed);
   if (rank_ == 0) {
     std::lock_guard m(manifest_lock_);
     iteration_ = iteration;
@@ -61,7 +61,10 @@ bool AsyncSnapshot::start(std::uint32_t k, std::uint64_t iteration,
     started_.reset();
     std::fill(reported_.begin(), reported_.end(), 0);
   }
-  epoch_.store(k, std::memory_order_release);  // last: the state above is the new snapshot's
+  epoch_.store(k, std::memory_order_release);  // the state above is the new snapshot's
+  // Then the sweep restarts: whoever takes a vertex from it reads the new epoch after it (a
+  // cursor reset before the epoch would let a worker skip vertices captured in the old one).
+  sweep_.store(0, std::memory_order_release);
   return true;
 }
 
@@ -157,6 +160,21 @@ bool AsyncSnapshot::submit_if_complete(bool at_rest) {
     write_part(k, epoch, *part, late);
   });
   return true;
+}
+
+std::string AsyncSnapshot::describe() const {
+  const std::uint32_t k = epoch();
+  std::string text = str_cat("snapshot ", k, ": ", uncaptured(), " owned vertices not captured");
+  std::lock_guard guard(count_lock_);
+  for (int p = 0; p < ranks_; ++p) {
+    if (p == rank_) continue;
+    const auto& by_tag = received_[static_cast<std::size_t>(p)];
+    std::uint64_t got = 0;
+    for (std::size_t t = 0; t < by_tag.size() && t < k; ++t) got += by_tag[t];
+    text += str_cat("; rank ", p, ": ", got, " earlier records in, ",
+                    expected_[static_cast<std::size_t>(p)], " announced");
+  }
+  return text;
 }
 
 void AsyncSnapshot::write_part(std::uint32_t k, std::uint64_t epoch, CheckpointPart& part,

@@ -377,6 +377,11 @@ TEST_F(DamagedCheckpoints, SnapshotFlagsNeedTheLockingEngineWithEdgeConsistency)
   EXPECT_NE(r.output.find("need --checkpoint-dir"), std::string::npos) << r.output;
   r = run(app_ + " --engine locking" + ck + " --snapshot-every -1");
   EXPECT_EQ(r.code, 2) << r.output;
+  // A run that ends before its first snapshot is due ends as usual, with no epoch.
+  r = run(atoll() + " run pagerank --tol 1e-6 --graph " + graph_ +
+          " --engine locking --dynamic --consistency edge" + ck + " --snapshot-every 1000");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_FALSE(fs::exists(dir_.file("flags")) && has_manifest(dir_.file("flags")));
 }
 
 TEST_F(DamagedCheckpoints, AnEpochOfAnotherGraphAppOrOptionIsRefused) {

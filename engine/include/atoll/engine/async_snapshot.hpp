@@ -74,8 +74,8 @@ class AsyncSnapshot {
   /// state when v was captured before it in a later snapshot. Call after scheduling v.
   void note_schedule(Lid v, double priority, std::uint32_t tag);
   /// The next owned vertex for the snapshot sweep (owned when it returns < owned).
-  Lid next_in_sweep() { return sweep_.fetch_add(1, std::memory_order_relaxed); }
-  bool sweep_done() const { return sweep_.load(std::memory_order_relaxed) >= owned_; }
+  Lid next_in_sweep() { return sweep_.fetch_add(1, std::memory_order_acq_rel); }
+  bool sweep_done() const { return sweep_.load(std::memory_order_acquire) >= owned_; }
 
   // ---- channel state: update records, stamped with their sender's epoch ----
   void count_sent(int peer, std::uint32_t tag);
@@ -93,6 +93,8 @@ class AsyncSnapshot {
   /// vertex captured and (unless `at_rest`: nothing is in flight) every channel's records
   /// stamped before it received. True when this call handed it over.
   bool submit_if_complete(bool at_rest = false);
+  /// Why the current part is not complete yet (uncaptured vertices, records from each peer).
+  std::string describe() const;
   /// True when the current snapshot's part was handed over (or no snapshot was started).
   bool submitted() const { return submitted_.load(std::memory_order_acquire) >= epoch(); }
   /// Blocks until the writer thread has nothing to do; returns this rank's result for the

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
 #include "atoll/common/spin_lock.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/engine/async_snapshot.hpp"
@@ -770,10 +771,18 @@ class LockingEngine final {
     if (snapshot_->epoch() != k)
       fail("locking engine: snapshot ", k, " never reached rank ", rank());
     const auto epoch = static_cast<std::uint32_t>(k);
-    if (!snapshot_->submitted()) {
+    // Ranks whose part is still open complete it at rest; the ghost states they need come
+    // from every rank (a collective, whether or not this rank's part is done).
+    std::uint64_t open = snapshot_->submitted() ? 0 : 1;
+    if (cluster != nullptr)
+      open = cluster->collectives.allreduce<std::uint64_t>(open, ReduceOp::kSum);
+    if (open > 0) {
+      if (!snapshot_->submitted()) log_warn(snapshot_->describe());
       if (cluster != nullptr) exchange_captured(epoch);
-      capture_at_rest(epoch);
-      snapshot_->submit_if_complete(true);
+      if (!snapshot_->submitted()) {
+        capture_at_rest(epoch);
+        snapshot_->submit_if_complete(true);
+      }
     }
     CheckpointFileInfo file;
     const std::string error = snapshot_->wait_written(file);
@@ -1166,7 +1175,13 @@ class LockingEngine final {
     slot.locked = true;
     slot.snapshot = snapshot;
     slot.requested = std::chrono::steady_clock::now();
-    scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
+    if (snapshot && std::is_empty_v<EdgeData>) {
+      // A snapshot update with no edge data to save reads v alone: a read lock on v keeps v's
+      // updates out while it is captured (the neighbours' locks only matter for their edges).
+      w.locks.assign(1, where_->lock_of(slot.v, LockMode::kRead));
+    } else {
+      scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
+    }
     const Topology& t = topology();
     const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
     locks_->request(w.locks, s, hub);
