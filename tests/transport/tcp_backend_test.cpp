@@ -1221,7 +1221,8 @@ TEST(TcpUntrusted, PeerWithAnotherTokenIsRejectedAndBothFailCleanly) {
                 quote_excerpt(what, 400));
       } else {
         // Rank 0 closes the connection after the hello: rank 1 reads either the close
-        // ("rejected") or, when the close races its own writes, a reset.
+        // ("rejected") or, when the close races its own writes, a reset. Its last attempt may
+        // be refused (rank 0 gave up first), so the handshake failure is named as well.
         REQUIRE(contains(what, "rank 0 at") &&
                     (contains(what, "rejected") || contains(what, "Connection reset")),
                 quote_excerpt(what, 400));

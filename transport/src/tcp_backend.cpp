@@ -685,6 +685,8 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
     std::vector<std::byte> reply = std::vector<std::byte>(kHelloHeader);
     Clock::time_point retry_at{};
     std::string last_error = "no answer yet";
+    std::string handshake_error;  // the last failure after the peer accepted us, kept
+                                  // because a later "refused" (it gave up) says less
     std::size_t poll_index = 0;
   };
   struct Incoming {
@@ -717,6 +719,7 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
   // An outgoing attempt that failed in a way a retry may fix (refused, reset, closed).
   auto retry_later = [&](Outgoing& o, std::string why) {
     o.fd.reset();
+    if (o.stage == Stage::kSendHello || o.stage == Stage::kReadReply) o.handshake_error = why;
     o.stage = Stage::kIdle;
     o.last_error = std::move(why);
     o.retry_at = Clock::now() + kRetryDelay;
@@ -732,8 +735,10 @@ void TcpBackend::connect(int rank, const std::vector<std::string>& addresses) {
       std::string missing;
       for (const Outgoing& o : outgoing) {
         if (o.stage == Stage::kDone) continue;
-        missing += str_cat(missing.empty() ? "" : "; ", "rank ", o.peer, " at ",
-                           format_address(o.addr), " (", o.last_error, ")");
+        const bool earlier = !o.handshake_error.empty() && o.handshake_error != o.last_error;
+        missing +=
+            str_cat(missing.empty() ? "" : "; ", "rank ", o.peer, " at ", format_address(o.addr),
+                    " (", o.last_error, earlier ? "; before that: " + o.handshake_error : "", ")");
       }
       for (int j = rank + 1; j < size; ++j) {
         if (claimed[static_cast<std::size_t>(j)]) continue;
