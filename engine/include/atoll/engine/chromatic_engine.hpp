@@ -6,7 +6,12 @@
 // Memory and threads: one scheduler per (colour, NUMA node); every vertex range of a node is
 // first touched and updated by that node's arena. Under vertex consistency neighbours are read
 // from a snapshot taken at the end of the previous step (exactly what a remote rank's ghost
-// holds), so a step never reads data that another thread is writing.
+// holds), so a step never reads data that another thread is writing. The snapshot holds the
+// program's NeighborView when it has one (and ghosts then receive only that).
+//
+// A dense sweep (one colour, every owned vertex scheduled: the power iteration) is one pass:
+// each block of vertices is updated, its new view written to the next snapshot (swapped in
+// after the step) and folded into the aggregators due every iteration, while it is in cache.
 //
 // Across ranks (a Cluster given): the colouring is agreed by all ranks; every rank takes part
 // in every colour step that has work anywhere; after a step each rank pushes the data of the
@@ -70,7 +75,7 @@ class ChromaticEngine final : private ScheduleSink {
     dense_.assign(static_cast<std::size_t>(pool().nodes()), 0);
     build_schedulers();
     if (consistency() == Consistency::kVertex) {
-      snapshot_ = std::make_unique_for_overwrite<VertexData[]>(topology().num_vertices());
+      snapshot_ = std::make_unique_for_overwrite<Copy[]>(topology().num_vertices());
       deferred_.resize(topology().num_owned());
     }
     core_.open_checkpoints(EngineKind::kChromatic);
@@ -146,12 +151,11 @@ class ChromaticEngine final : private ScheduleSink {
     const std::uint64_t first_sweep = core_.resuming() ? resume() : 0;
     if (snapshot_) {  // neighbours first read the initial data
       const VertexData* data = core_.graph().vertex_data().data();
-      core_.for_each_owned([&](Lid v) { snapshot_[v] = data[v]; });
+      core_.for_each_owned([&](Lid v) { snapshot_[v] = neighbor_copy<P>(data[v]); });
     }
     if (cluster != nullptr) {  // ghosts start as their owners' initial data
       std::vector<ScheduleRequest> requests = core_.take_remote_requests();
-      for (const ScheduleRequest& r :
-           core_.ghosts()->push_all(core_.vertex_arrays(snapshot_.get()), requests)) {
+      for (const ScheduleRequest& r : core_.ghosts()->push_all(ghost_arrays(), requests)) {
         schedule(r.lid, r.priority);
       }
     }
@@ -228,7 +232,21 @@ class ChromaticEngine final : private ScheduleSink {
   /// may hold only a few dozen vertices, and the schedulers steal per slot, not per vertex).
   static constexpr std::size_t kPopBatch = 16;
 
+  /// What the snapshot holds per vertex: the program's NeighborView, or its whole data.
+  using Copy = NeighborCopy<P>;
+
   WorkerPool& pool() { return core_.pool(); }
+
+  /// What ghost pushes move: the snapshot's views alone when the program has a view (the
+  /// ghosts' full data is then never read), else the data, mirrored into the snapshot.
+  GhostSync::Arrays ghost_arrays() {
+    if constexpr (HasNeighborView<P>) {
+      if (snapshot_) return {reinterpret_cast<std::byte*>(snapshot_.get()), nullptr, sizeof(Copy)};
+      return core_.vertex_arrays();
+    } else {
+      return core_.vertex_arrays(snapshot_.get());
+    }
+  }
 
   /// Between sweeps: owned data, pending vertices with priorities, aggregators, counters.
   void write_checkpoint(std::uint64_t sweeps) {
@@ -287,8 +305,7 @@ class ChromaticEngine final : private ScheduleSink {
     }
     core_.push_cut_edges(changed);
     if (core_.edge_sync() != nullptr) last_bytes_sent_ += core_.edge_sync()->last_bytes_sent();
-    std::vector<ScheduleRequest> incoming =
-        ghosts.push(core_.vertex_arrays(snapshot_.get()), changed, requests);
+    std::vector<ScheduleRequest> incoming = ghosts.push(ghost_arrays(), changed, requests);
     last_bytes_sent_ += ghosts.last_bytes_sent();
     return incoming;
   }
@@ -328,31 +345,62 @@ class ChromaticEngine final : private ScheduleSink {
     using NeighborData = typename Scope<P>::NeighborData;
     using AdjacentEdgeData = typename Scope<P>::AdjacentEdgeData;
     VertexData* vertices = core_.graph().vertex_data().data();
-    NeighborData* neighbors = snapshot_ ? snapshot_.get() : vertices;
+    const Copy* copies = nullptr;
+    NeighborData* neighbors = vertices;
+    if constexpr (HasNeighborView<P>) {
+      copies = snapshot_.get();
+    } else if (snapshot_) {
+      neighbors = snapshot_.get();
+    }
     AdjacentEdgeData* edges = core_.graph().edge_data().data();
     const Topology& t = topology();
     std::atomic<std::uint64_t> updates{0};
     defer_schedules_ = snapshot_ != nullptr;
     const bool record_changed = snapshot_ != nullptr || core_.cluster() != nullptr;
+    // Every owned vertex runs in this step, once: the pass folds the aggregators, and a
+    // program's views go straight to the next snapshot.
+    const bool whole_pass = coloring_.num_colors == 1 && !track_neighbor_writes() &&
+                            std::all_of(dense_.begin(), dense_.end(), [](char d) { return d; });
+    Copy* next = nullptr;
+    if (whole_pass && HasNeighborView<P> && snapshot_) {
+      if (!next_snapshot_) {
+        next_snapshot_ = std::make_unique_for_overwrite<Copy[]>(t.num_vertices());
+      }
+      next = next_snapshot_.get();
+    }
     pool().run_on_nodes([&](int node) {
       Scheduler& sched = scheduler(c, node);
       const std::vector<Lid>& members = members_[c * pool().nodes() + node];
       auto update = [&](Context& context, Lid v) {
         Scope<P> scope(t, vertices, neighbors, edges, v,
-                       track_neighbor_writes() ? &neighbor_writes_.local() : nullptr);
+                       track_neighbor_writes() ? &neighbor_writes_.local() : nullptr, copies);
         core_.program().update(scope, context);
       };
       if (dense_[node]) {
-        const std::size_t grain = std::clamp<std::size_t>(
-            members.size() / (8 * static_cast<std::size_t>(pool().node_threads(node))), 1, 512);
-        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, members.size(), grain),
-                          [&](const tbb::blocked_range<std::size_t>& r) {
-                            Context context(*this, core_.aggregators(), sweep);
-                            for (std::size_t i = r.begin(); i < r.end(); ++i) {
-                              context.set_priority(sched.priority(static_cast<std::uint32_t>(i)));
-                              update(context, members[i]);
-                            }
-                          });
+        // Blocks of the node's members; in a whole pass, block b is EngineCore's fold block
+        // first + b (the members are then the node's whole range, in lid order).
+        const std::size_t first = core_.fold_blocks_of_node(node).first;
+        const std::size_t block = core_.fold_block_size();
+        const std::size_t blocks = (members.size() + block - 1) / block;
+        tbb::parallel_for(
+            tbb::blocked_range<std::size_t>(0, blocks, 1),
+            [&](const tbb::blocked_range<std::size_t>& r) {
+              Context context(*this, core_.aggregators(), sweep);
+              for (std::size_t b = r.begin(); b < r.end(); ++b) {
+                const std::size_t begin = b * block;
+                const std::size_t end = std::min(begin + block, members.size());
+                for (std::size_t i = begin; i < end; ++i) {
+                  context.set_priority_slot(&sched, static_cast<std::uint32_t>(i));
+                  update(context, members[i]);
+                  if (next != nullptr) {
+                    next[members[i]] = neighbor_copy<P>(vertices[members[i]]);
+                  }
+                }
+                if (whole_pass) {
+                  core_.fold_block_in_pass(first + b, {members[begin], members[end - 1] + 1});
+                }
+              }
+            });
         updates.fetch_add(members.size(), std::memory_order_relaxed);
         return;
       }
@@ -366,7 +414,7 @@ class ChromaticEngine final : private ScheduleSink {
             while (const std::size_t n = sched.pop_batch(batch)) {
               for (std::size_t i = 0; i < n; ++i) {
                 const Lid v = members[batch[i]];
-                context.set_priority(sched.priority(batch[i]));
+                context.set_priority_slot(&sched, batch[i]);
                 update(context, v);
                 if (record_changed) changed.push_back(v);
               }
@@ -376,22 +424,25 @@ class ChromaticEngine final : private ScheduleSink {
           },
           tbb::simple_partitioner());
     });
+    if (whole_pass) core_.folded_all();
+    // The snapshot first (ghost pushes of a program's views read it), then the pushes.
+    if (next != nullptr) {  // owned views are all new; ghosts keep theirs until the push
+      std::copy(snapshot_.get() + t.num_owned(), snapshot_.get() + t.num_vertices(),
+                next + t.num_owned());
+      std::swap(snapshot_, next_snapshot_);
+    } else if (snapshot_) {
+      publish_snapshot(c);
+    }
     std::vector<ScheduleRequest> incoming;
     if (core_.cluster() != nullptr) {
       Timer sync;
       incoming = sync_ghosts(c);
       last_sync_seconds_ = sync.seconds();
     }
-    if (!snapshot_) {
-      for (auto& list : changed_) list.clear();
-      for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
-    }
-    if (snapshot_) {
-      publish_snapshot(c);
-      defer_schedules_ = false;
-      for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
-      deferred_.take_parallel([&](Lid v, double priority) { schedule(v, priority); });
-    }
+    for (auto& list : changed_) list.clear();
+    defer_schedules_ = false;
+    for (const ScheduleRequest& r : incoming) schedule(r.lid, r.priority);
+    if (snapshot_) deferred_.take_parallel([&](Lid v, double priority) { schedule(v, priority); });
     return updates.load();
   }
 
@@ -405,14 +456,13 @@ class ChromaticEngine final : private ScheduleSink {
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, members.size(), 4096),
                         [&](const tbb::blocked_range<std::size_t>& r) {
                           for (std::size_t i = r.begin(); i < r.end(); ++i) {
-                            snapshot_[members[i]] = vertices[members[i]];
+                            snapshot_[members[i]] = neighbor_copy<P>(vertices[members[i]]);
                           }
                         });
     });
     tbb::parallel_for(changed_.range(), [&](auto& range) {
-      for (std::vector<Lid>& list : range) {
-        for (Lid v : list) snapshot_[v] = vertices[v];
-        list.clear();
+      for (const std::vector<Lid>& list : range) {
+        for (Lid v : list) snapshot_[v] = neighbor_copy<P>(vertices[v]);
       }
     });
   }
@@ -425,7 +475,8 @@ class ChromaticEngine final : private ScheduleSink {
   std::vector<std::vector<Lid>> members_;  ///< per (colour, node): vertices in lid order
   std::vector<Slot> where_;                ///< per owned vertex
   std::vector<std::unique_ptr<Scheduler>> schedulers_;
-  std::unique_ptr<VertexData[]> snapshot_;  ///< vertex consistency: neighbour view
+  std::unique_ptr<Copy[]> snapshot_;       ///< vertex consistency: what neighbours read
+  std::unique_ptr<Copy[]> next_snapshot_;  ///< a program's views, written by a whole pass
   tbb::enumerable_thread_specific<std::vector<Lid>> changed_;
   tbb::enumerable_thread_specific<std::vector<Lid>> neighbor_writes_;  ///< see Scope
   /// Vertex consistency: schedule requests made during a step, applied after it.

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "atoll/engine/aggregator.hpp"
+#include "atoll/engine/scheduler.hpp"
 #include "atoll/graph/ids.hpp"
 
 namespace atl {
@@ -51,15 +52,24 @@ class Context {
   /// asynchronous engine: sync points passed).
   std::uint64_t iteration() const { return iteration_; }
   /// The priority this update's vertex was scheduled with.
-  double priority() const { return priority_; }
+  double priority() const {
+    return scheduler_ != nullptr ? scheduler_->priority(index_) : priority_;
+  }
 
   void set_priority(double p) { priority_ = p; }  ///< engine use
+  /// Engine use: the priority is read from the scheduler only if the update asks for it.
+  void set_priority_slot(const Scheduler* scheduler, std::uint32_t index) {
+    scheduler_ = scheduler;
+    index_ = index;
+  }
 
  private:
   ScheduleSink* sink_;
   const AggregatorTable* aggregators_;
   std::uint64_t iteration_;
   double priority_ = 0.0;
+  const Scheduler* scheduler_ = nullptr;
+  std::uint32_t index_ = 0;
 };
 
 }  // namespace atl

@@ -7,16 +7,17 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
-#include <tbb/parallel_reduce.h>
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "atoll/common/error.hpp"
@@ -63,6 +64,13 @@ class EngineCore {
         consistency_(resolve_consistency<P>(options)),
         pool_(options.threads),
         cluster_(cluster) {
+    fold_ranges_ = pool_.split(topology().num_owned());
+    fold_block_ = std::clamp<Lid>((topology().num_owned() + 255) / 256, 1, 2048);
+    fold_first_block_.push_back(0);
+    for (const LidRange& r : fold_ranges_) {
+      fold_first_block_.push_back(fold_first_block_.back() +
+                                  (r.end - r.begin + fold_block_ - 1) / fold_block_);
+    }
     if (cluster_ == nullptr) return;
     remote_.resize(topology().num_vertices() - topology().num_owned());
     ghosts_ = std::make_unique<GhostSync>(topology(), *cluster_);
@@ -118,35 +126,85 @@ class EngineCore {
 
   /// Registers an aggregator: fold(const VertexData&, const VertexInfo&) -> T over owned
   /// vertices, merge(T, T) -> T, finalize(T) -> T; the engine runs it at `when`. The result
-  /// is deterministic: the same splits and merge order for any thread count, and ranks'
-  /// totals merged in rank order.
+  /// is deterministic: owned vertices fold in fixed blocks (fold_block_count()) whose partials
+  /// merge left to right, for any thread count, and ranks' totals merge in rank order. An
+  /// aggregator due every iteration may be folded by the engine's update pass instead of a
+  /// pass of its own (fold_block, folded_all): the same blocks, so the same value.
   template <typename T, typename Fold, typename Merge, typename Finalize>
   AggregatorHandle<T> add_aggregator(std::string name, T zero, Fold fold, Merge merge,
                                      Finalize finalize, SyncInterval when) {
-    auto compute = [this, zero, fold, merge, finalize](void* out) {
+    struct Partials {
+      std::vector<T> blocks;
+      bool ready = false;  ///< the update pass folded every block since the last run
+    };
+    auto partials = std::make_shared<Partials>();
+    partials->blocks.assign(fold_block_count(), zero);
+    auto fold_range = [this, zero, fold, merge](LidRange r) {
       const VertexData* data = graph_.vertex_data().data();
       const Topology& t = topology();
-      std::vector<LidRange> ranges = pool_.split(t.num_owned());
-      std::vector<T> partial(ranges.size(), zero);
-      pool_.run_on_nodes([&](int node) {
-        partial[node] = tbb::parallel_deterministic_reduce(
-            tbb::blocked_range<Lid>(ranges[node].begin, ranges[node].end, 2048), zero,
-            [&](const tbb::blocked_range<Lid>& r, T acc) {
-              for (Lid v = r.begin(); v < r.end(); ++v) {
-                acc = merge(
-                    acc, fold(data[v], VertexInfo{v, t.gid(v), t.in_degree(v), t.out_degree(v)}));
-              }
-              return acc;
-            },
-            merge, tbb::simple_partitioner());
-      });
+      T acc = zero;
+      for (Lid v = r.begin; v < r.end; ++v) {
+        acc = merge(acc, fold(data[v], VertexInfo{v, t.gid(v), t.in_degree(v), t.out_degree(v)}));
+      }
+      return acc;
+    };
+    auto compute = [this, partials, fold_range, zero, merge, finalize](void* out) {
+      std::vector<T>& blocks = partials->blocks;
+      if (!partials->ready) {
+        pool_.run_on_nodes([&](int node) {
+          const auto [first, last] = fold_blocks_of_node(node);
+          tbb::parallel_for(tbb::blocked_range<std::size_t>(first, last, 1),
+                            [&](const tbb::blocked_range<std::size_t>& r) {
+                              for (std::size_t b = r.begin(); b < r.end(); ++b) {
+                                blocks[b] = fold_range(fold_block(b));
+                              }
+                            });
+        });
+      }
+      partials->ready = false;
       T total = zero;
-      for (const T& p : partial) total = merge(total, p);
+      for (const T& p : blocks) total = merge(total, p);
       if (cluster_ != nullptr) total = reduce_over_ranks(total, zero, merge);
       T result = finalize(total);
       std::memcpy(out, &result, sizeof(T));
     };
+    if (when.updates == 0) {
+      pass_folds_.push_back({[partials, fold_range](std::size_t b, LidRange r) {
+                               partials->blocks[b] = fold_range(r);
+                             },
+                             [partials] { partials->ready = true; }});
+    }
     return aggregators_.add<T>(std::move(name), zero, when, std::move(compute));
+  }
+
+  /// Owned vertices fold in blocks of this many (up to 2048; small graphs get about 256
+  /// blocks, so that an engine's pass over them still spreads over threads), each node's range
+  /// split from its start. It depends on the vertex count alone, never on the threads.
+  Lid fold_block_size() const { return fold_block_; }
+  std::size_t fold_block_count() const { return fold_first_block_.back(); }
+  /// The blocks [first, last) of node `node`'s vertex range.
+  std::pair<std::size_t, std::size_t> fold_blocks_of_node(int node) const {
+    return {fold_first_block_[node], fold_first_block_[node + 1]};
+  }
+  /// The vertices of block b.
+  LidRange fold_block(std::size_t b) const {
+    const auto node = static_cast<std::size_t>(
+        std::upper_bound(fold_first_block_.begin(), fold_first_block_.end(), b) -
+        fold_first_block_.begin() - 1);
+    const Lid begin =
+        fold_ranges_[node].begin + static_cast<Lid>((b - fold_first_block_[node]) * fold_block_);
+    return {begin, std::min<Lid>(begin + fold_block_, fold_ranges_[node].end)};
+  }
+  /// For an engine whose update pass covers every owned vertex once (in any order of blocks):
+  /// folds block b, whose vertices' updates are done, into every aggregator due each
+  /// iteration. Thread-safe for distinct blocks.
+  void fold_block_in_pass(std::size_t b, LidRange r) {
+    for (const PassFold& f : pass_folds_) f.fold(b, r);
+  }
+  /// Every block was folded by fold_block_in_pass and no vertex changes before the aggregators
+  /// run: they use those partials instead of a pass of their own.
+  void folded_all() {
+    for (const PassFold& f : pass_folds_) f.done();
   }
   AggregatorTable& aggregators() { return aggregators_; }
   const AggregatorTable& aggregators() const { return aggregators_; }
@@ -336,6 +394,14 @@ class EngineCore {
   WorkerPool pool_;
   Cluster* cluster_;
   AggregatorTable aggregators_;
+  std::vector<LidRange> fold_ranges_;  ///< per node: its owned vertices
+  Lid fold_block_ = 1;
+  std::vector<std::size_t> fold_first_block_;  ///< per node: its first fold block; then the count
+  struct PassFold {
+    std::function<void(std::size_t, LidRange)> fold;
+    std::function<void()> done;
+  };
+  std::vector<PassFold> pass_folds_;  ///< the aggregators due every iteration
   std::unique_ptr<GhostSync> ghosts_;
   std::unique_ptr<EdgeSync> edge_sync_;
   RequestSet remote_;  ///< requests for ghosts, by lid - num_owned

@@ -6,6 +6,8 @@
 //   full:   everything in the scope is writable; the scope records which neighbours an update
 //           took for writing (neighbor_data()), so that the engine can bring every copy of them
 //           up to date before the next reader (read-only access: neighbor_value()).
+// A program with a NeighborView (program.hpp) sees only that of its neighbours, by value: from
+// the engine's copies when it keeps them, else computed from the neighbour's data.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +32,9 @@ class Scope {
   /// Adjacent edge data: read-only under vertex consistency.
   using AdjacentEdgeData =
       std::conditional_t<kConsistency == Consistency::kVertex, const EdgeData, EdgeData>;
+  /// What neighbour_data() and neighbor_value() return: the view by value, or a reference.
+  using NeighborRead = std::conditional_t<HasNeighborView<P>, NeighborCopy<P>, const VertexData&>;
+  using NeighborWrite = std::conditional_t<HasNeighborView<P>, NeighborCopy<P>, NeighborData&>;
 
   /// One adjacent edge seen from the scope's vertex.
   class Edge {
@@ -40,14 +45,25 @@ class Scope {
     Gid neighbor_gid() const { return s_->topology_->gid(neighbor_); }
     /// The neighbour's data; under full consistency, writable, and the neighbour counts as
     /// written by this update.
-    NeighborData& neighbor_data() const {
-      if constexpr (kConsistency == Consistency::kFull) {
-        if (s_->written_ != nullptr) s_->written_->push_back(neighbor_);
+    NeighborWrite neighbor_data() const {
+      if constexpr (HasNeighborView<P>) {
+        return neighbor_value();
+      } else {
+        if constexpr (kConsistency == Consistency::kFull) {
+          if (s_->written_ != nullptr) s_->written_->push_back(neighbor_);
+        }
+        return s_->neighbors_[neighbor_];
       }
-      return s_->neighbors_[neighbor_];
     }
     /// The neighbour's data, read-only (never counts as a write).
-    const VertexData& neighbor_value() const { return s_->neighbors_[neighbor_]; }
+    NeighborRead neighbor_value() const {
+      if constexpr (HasNeighborView<P>) {
+        return s_->copies_ != nullptr ? s_->copies_[neighbor_]
+                                      : P::neighbor_view(s_->neighbors_[neighbor_]);
+      } else {
+        return s_->neighbors_[neighbor_];
+      }
+    }
     AdjacentEdgeData& data() const {
       if constexpr (std::is_empty_v<EdgeData>) {
         static EdgeData empty;  // no state: reads and writes are no-ops
@@ -107,15 +123,19 @@ class Scope {
     EdgeId end_;
   };
 
-  /// `written` (full consistency; may be null) collects the neighbours taken for writing.
+  /// `written` (full consistency; may be null) collects the neighbours taken for writing;
+  /// `copies` (may be null) are the engine's copies of neighbours' views, read instead of
+  /// `neighbors` by a program with a NeighborView.
   Scope(const Topology& topology, VertexData* vertices, NeighborData* neighbors,
-        AdjacentEdgeData* edges, Lid v, std::vector<Lid>* written = nullptr)
+        AdjacentEdgeData* edges, Lid v, std::vector<Lid>* written = nullptr,
+        const NeighborCopy<P>* copies = nullptr)
       : topology_(&topology),
         vertices_(vertices),
         neighbors_(neighbors),
         edges_(edges),
         v_(v),
-        written_(written) {}
+        written_(written),
+        copies_(copies) {}
 
   Lid lid() const { return v_; }
   Gid gid() const { return topology_->gid(v_); }
@@ -138,6 +158,7 @@ class Scope {
   AdjacentEdgeData* edges_;
   Lid v_;
   std::vector<Lid>* written_;
+  const NeighborCopy<P>* copies_;
 };
 
 }  // namespace atl
