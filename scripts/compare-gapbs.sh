@@ -8,6 +8,7 @@
 #   scripts/compare-gapbs.sh GRAPH [--json FILE]        GRAPH: any graph atoll reads
 #   scripts/compare-gapbs.sh --scale N [--json FILE]    a Kronecker graph from GAPBS's converter
 #   env: THREADS=2 RUNS=5 PR_ITERATIONS=20 SSSP_DELTA=2 SOURCE=(first vertex of the graph)
+#        KERNELS="pr cc sssp" (a subset to run)
 #        WORK=build/compare-gapbs (converted graphs, kept between runs) ATOLL=build/apps/atoll
 #        GAPBS_DIR=(a built GAPBS copy; default: ../shared/peers/gapbs copied to build/gapbs)
 #
@@ -36,6 +37,11 @@ done
 [[ -z $scale || $scale =~ ^[0-9]+$ ]] || { echo "compare-gapbs: --scale $scale is not a number" >&2; exit 2; }
 [[ -z $graph || -r $graph ]] || { echo "compare-gapbs: cannot read $graph" >&2; exit 2; }
 threads=${THREADS:-2} runs=${RUNS:-5} iterations=${PR_ITERATIONS:-20} delta=${SSSP_DELTA:-2}
+kernels=${KERNELS:-pr cc sssp}
+for kernel in $kernels; do
+  [[ $kernel == pr || $kernel == cc || $kernel == sssp ]] ||
+    { echo "compare-gapbs: KERNELS: '$kernel' is not pr, cc or sssp" >&2; exit 2; }
+done
 for n in "$threads" "$runs" "$iterations"; do
   [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "compare-gapbs: THREADS, RUNS, PR_ITERATIONS must be positive" >&2; exit 2; }
 done
@@ -80,7 +86,7 @@ if [[ ! -s $base.bin || ! -s $base.sg ]]; then
   "$atoll" convert "$base.el" "$base.bin" --threads "$threads" >&2
   "$gapbs/converter" -f "$base.el" -s -b "$base.sg" >&2
 fi
-if [[ ! -s $base.w.bin || ! -s $base.wsg ]]; then
+if [[ $kernels == *sssp* && ( ! -s $base.w.bin || ! -s $base.wsg ) ]]; then
   # Weight of {u, v}: a hash of (min, max) into 1..255, the same in both directions.
   awk '{ a = $1 < $2 ? $1 : $2; b = $1 < $2 ? $2 : $1;
          printf "%s %s %d\n", $1, $2, (a * 2654435761 + b * 40503) % 255 + 1 }' \
@@ -134,7 +140,7 @@ echo "machine: $(date -u '+%F %T UTC'); $(nproc) cores;" \
   "shared with other jobs: compare ratios, not absolute times"
 echo "uptime before: $(uptime)"
 for ((run = 1; run <= runs; ++run)); do
-  for kernel in pr cc sssp; do
+  for kernel in $kernels; do
     if ((run % 2 == 1)); then gapbs_run $kernel; atoll_run $kernel
     else atoll_run $kernel; gapbs_run $kernel; fi
   done
@@ -152,7 +158,7 @@ for line in open(path):
 print("%-5s %-26s %-26s %s" % ("", "GAPBS median (min-max)", "Atoll median (min-max)",
                                "ratio Atoll/GAPBS"))
 kernels = {}
-for kernel in ("pr", "cc", "sssp"):
+for kernel in [k for k in ("pr", "cc", "sssp") if k in samples]:
     g = [s for s, _ in samples[kernel]["gapbs"]]
     a = [s for s, _ in samples[kernel]["atoll"]]
     setup = statistics.median(u for _, u in samples[kernel]["atoll"])
