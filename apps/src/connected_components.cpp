@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
+#include <string>
 
 #include "atoll/apps/app.hpp"
 #include "atoll/apps/pregel_connected_components.hpp"
@@ -78,13 +80,21 @@ VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOpt
 void register_cc_app() {
   register_app(
       {"cc", "Weakly connected components (label = smallest gid)", graphlab_and_pregel_engines(),
-       ComponentsProgram::kConsistency, [](CLI::App&) {
+       ComponentsProgram::kConsistency, [](CLI::App& cmd) {
+         auto start = std::make_shared<std::string>("local");
+         cmd.add_option("--start", *start,
+                        "Labels before propagation: local (each rank's components, by "
+                        "union-find) or gids (plain label propagation)")
+             ->check(CLI::IsMember({"local", "gids"}))
+             ->capture_default_str();
          AppRunner runner;
-         runner.run = [](AppInput& in) {
+         runner.run = [start](AppInput& in) {
+           const ComponentsStart how =
+               *start == "gids" ? ComponentsStart::kOwnGid : ComponentsStart::kLocalComponents;
            AppOutput out = make_output(
                in.options.engine == EngineKind::kPregel
-                   ? pregel_connected_components(std::move(in.graph), in.options, in.cluster)
-                   : connected_components(std::move(in.graph), in.options, in.cluster));
+                   ? pregel_connected_components(std::move(in.graph), in.options, in.cluster, how)
+                   : connected_components(std::move(in.graph), in.options, in.cluster, how));
            out.summarize = [](const AppOutput& all) {
              std::vector<std::uint64_t> labels(all.size());
              for (std::size_t i = 0; i < all.size(); ++i) {
