@@ -161,7 +161,7 @@ samples = {}
 for line in open(path):
     kernel, side, seconds, setup = line.split("\t")
     samples.setdefault(kernel, {}).setdefault(side, []).append((float(seconds), float(setup)))
-print("%-5s %-26s %-26s %s" % ("", "GAPBS median (min-max)", "Atoll median (min-max)",
+print("%-5s %-32s %-32s %s" % ("", "GAPBS median (min-max)", "Atoll median (min-max)",
                                "ratio Atoll/GAPBS"))
 kernels = {}
 for kernel in [k for k in ("pr", "cc", "sssp") if k in samples]:
@@ -170,7 +170,7 @@ for kernel in [k for k in ("pr", "cc", "sssp") if k in samples]:
     setup = statistics.median(u for _, u in samples[kernel]["atoll"])
     mg, ma = statistics.median(g), statistics.median(a)
     unit = "s/iteration" if kernel == "pr" else "s"
-    print("%-5s %-26s %-26s %.3gx   (%s; Atoll engine set-up %.3g s, not included)" % (
+    print("%-5s %-32s %-32s %.3gx   (%s; Atoll engine set-up %.3g s, not included)" % (
         kernel, "%.4g (%.4g-%.4g)" % (mg, min(g), max(g)),
         "%.4g (%.4g-%.4g)" % (ma, min(a), max(a)), ma / mg, unit, setup))
     kernels[kernel] = {"unit": unit, "gapbs_seconds": g, "atoll_seconds": a,
