@@ -1,18 +1,23 @@
 // Label propagation over the undirected view: a vertex takes the smallest label among itself
 // and its in- and out-neighbours and, when its label dropped, schedules the neighbours whose
-// label is larger. Labels start as gids, so the fixpoint labels each component with its
-// smallest gid.
+// label is larger. Labels start as the smallest gid of the vertex's component in its rank's
+// part (local_components.hpp), or as gids; either way the fixpoint labels each component
+// with its smallest gid.
 #include "atoll/apps/connected_components.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
+#include <string>
 
 #include "atoll/apps/app.hpp"
 #include "atoll/apps/pregel_connected_components.hpp"
+#include "atoll/common/timer.hpp"
 #include "atoll/engine/graphlab_engines.hpp"
 #include "builtin_apps.hpp"
+#include "local_components.hpp"
 
 namespace atl {
 namespace {
@@ -40,7 +45,7 @@ struct ComponentsProgram {
 }  // namespace
 
 VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& eo,
-                                                 Cluster* cluster) {
+                                                 Cluster* cluster, ComponentsStart start) {
   VertexValues<std::uint64_t> result;
   const Lid n = graph.num_owned();
   result.gids.resize(n);
@@ -48,10 +53,25 @@ VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOpt
   if (cluster == nullptr && n == 0) return result;
   LocalGraph<Gid, EmptyData> local(std::move(graph));
   ComponentsProgram program;
+  // A resumed run's epoch replaces the start's labels and schedule.
+  const bool local_phase =
+      start == ComponentsStart::kLocalComponents && eo.checkpoint.resume.empty();
   result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    Timer local_timer;
     engine.init_vertices([&](Lid v, Gid& label) { label = local.topology().gid(v); });
-    engine.schedule_all();
-    return engine.run();
+    if (!local_phase) {
+      engine.schedule_all();
+      return engine.run();
+    }
+    detail::label_local_components(local.topology(), eo.threads, local.vertex_data());
+    const std::vector<std::uint8_t> boundary = detail::boundary_flags(local.topology(), eo.threads);
+    for (Lid v = 0; v < boundary.size(); ++v) {
+      if (boundary[v] != 0) engine.schedule(v);
+    }
+    const double local_seconds = local_timer.seconds();
+    RunStats stats = engine.run();
+    stats.seconds += local_seconds;  // the kernel is both phases
+    return stats;
   });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   return result;
@@ -60,13 +80,21 @@ VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOpt
 void register_cc_app() {
   register_app(
       {"cc", "Weakly connected components (label = smallest gid)", graphlab_and_pregel_engines(),
-       ComponentsProgram::kConsistency, [](CLI::App&) {
+       ComponentsProgram::kConsistency, [](CLI::App& cmd) {
+         auto start = std::make_shared<std::string>("local");
+         cmd.add_option("--start", *start,
+                        "Labels before propagation: local (each rank's components, by "
+                        "union-find) or gids (plain label propagation)")
+             ->check(CLI::IsMember({"local", "gids"}))
+             ->capture_default_str();
          AppRunner runner;
-         runner.run = [](AppInput& in) {
+         runner.run = [start](AppInput& in) {
+           const ComponentsStart how =
+               *start == "gids" ? ComponentsStart::kOwnGid : ComponentsStart::kLocalComponents;
            AppOutput out = make_output(
                in.options.engine == EngineKind::kPregel
-                   ? pregel_connected_components(std::move(in.graph), in.options, in.cluster)
-                   : connected_components(std::move(in.graph), in.options, in.cluster));
+                   ? pregel_connected_components(std::move(in.graph), in.options, in.cluster, how)
+                   : connected_components(std::move(in.graph), in.options, in.cluster, how));
            out.summarize = [](const AppOutput& all) {
              std::vector<std::uint64_t> labels(all.size());
              for (std::size_t i = 0; i < all.size(); ++i) {

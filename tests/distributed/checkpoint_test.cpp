@@ -123,10 +123,12 @@ TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
   const Case cases[] = {
       {"pagerank --tol 0 --iterations 12", "--max-sweeps 5", false},
       {"sssp --source 0", "--max-sweeps 2", true},  // weights are edge data: cut edges too
-      {"cc", "--max-sweeps 2", true},
+      // From gids: labels take several sweeps and supersteps (from each rank's local components,
+      // kron11 on two ranks is done in one, before a checkpoint is due).
+      {"cc --start gids", "--max-sweeps 2", true},
       {"pagerank --engine pregel --tol 0 --iterations 12", "--max-supersteps 5", false},
       {"sssp --engine pregel --source 0", "--max-supersteps 3", true},  // messages in flight
-      {"cc --engine pregel", "--max-supersteps 2", true},
+      {"cc --engine pregel --start gids", "--max-supersteps 2", true},
       // Peeling by vertex removal: the epochs carry the shrunken graph and removed values.
       {"kcore --engine pregel", "--max-supersteps 7", true},
       // The locking engine between phases (a phase every 300 updates).
@@ -152,6 +154,33 @@ TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
     ASSERT_EQ(resumed.code, 0) << resumed.output;
     EXPECT_GT(resumed_iteration(resumed.output), 0) << resumed.output;
     expect_same_values(dir_.file("full.tsv"), dir_.file("resumed.tsv"), c.exact, c.tolerance);
+  }
+}
+
+// cc from each rank's local components (the default start) on long paths split over the ranks:
+// propagation takes hundreds of sweeps; stopped after three with checkpoints on two ranks, a run
+// on three ranks resumes it (from the epoch's labels, no local phase) to the same answer.
+TEST_P(Checkpoints, ComponentsFromLocalLabelsResumeOnAnotherRankCount) {
+  const std::string paths = dir_.file("paths.txt");
+  {
+    std::ofstream out(paths);
+    for (int v = 600; v > 0; --v) out << v << ' ' << v - 1 << '\n';
+  }
+  for (const std::string engine : {"chromatic", "pregel"}) {
+    SCOPED_TRACE(engine);
+    const std::string ck = dir_.file("ck-paths-" + engine);
+    const std::string base = atoll() + " run cc --engine " + engine + " --graph " + paths;
+    Result full = run(base + " --out " + dir_.file("full.tsv"));
+    ASSERT_EQ(full.code, 0) << full.output;
+    Result first = run(base + (engine == "pregel" ? " --max-supersteps 3" : " --max-sweeps 3") +
+                       " --checkpoint-dir " + ck + " --checkpoint-every 1" + ranks(2));
+    ASSERT_EQ(first.code, 0) << first.output;
+    ASSERT_EQ(epochs(ck).size(), 2u) << first.output;
+    Result resumed =
+        run(base + " --resume " + ck + " --out " + dir_.file("resumed.tsv") + ranks(3));
+    ASSERT_EQ(resumed.code, 0) << resumed.output;
+    EXPECT_GT(resumed_iteration(resumed.output), 0) << resumed.output;
+    expect_same_values(dir_.file("full.tsv"), dir_.file("resumed.tsv"), true, 0);
   }
 }
 

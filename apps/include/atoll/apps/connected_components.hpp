@@ -11,8 +11,21 @@ namespace atl {
 
 struct Cluster;
 
-/// With a cluster, graph is this rank's part and the result holds its owned vertices.
-VertexValues<std::uint64_t> connected_components(Topology graph, const EngineOptions& engine,
-                                                 Cluster* cluster = nullptr);
+/// How labels start before label propagation.
+enum class ComponentsStart {
+  /// Each rank first labels the components of the part it holds (a parallel union-find; its
+  /// time is part of the run's) and propagation starts from the vertices with a ghost
+  /// neighbour: on one rank there is nothing left to propagate.
+  kLocalComponents,
+  /// Every vertex starts with its own gid and every vertex is scheduled (plain label
+  /// propagation; for tests and to measure propagation alone).
+  kOwnGid,
+};
+
+/// With a cluster, graph is this rank's part and the result holds its owned vertices. A run
+/// resumed from a checkpoint starts from the epoch whatever `start` says.
+VertexValues<std::uint64_t> connected_components(
+    Topology graph, const EngineOptions& engine, Cluster* cluster = nullptr,
+    ComponentsStart start = ComponentsStart::kLocalComponents);
 
 }  // namespace atl

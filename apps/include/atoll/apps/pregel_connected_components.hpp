@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "atoll/apps/connected_components.hpp"
 #include "atoll/apps/pregel_values.hpp"
 #include "atoll/engine/engine_options.hpp"
 
@@ -11,8 +12,10 @@ namespace atl {
 
 struct Cluster;
 
-PregelVertexValues<std::uint64_t> pregel_connected_components(Topology graph,
-                                                              const EngineOptions& engine,
-                                                              Cluster* cluster = nullptr);
+/// `start` as for connected_components(): from the local components, only vertices with a
+/// ghost neighbour send in superstep 0.
+PregelVertexValues<std::uint64_t> pregel_connected_components(
+    Topology graph, const EngineOptions& engine, Cluster* cluster = nullptr,
+    ComponentsStart start = ComponentsStart::kLocalComponents);
 
 }  // namespace atl

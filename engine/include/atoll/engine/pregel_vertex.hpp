@@ -57,6 +57,9 @@ class PregelVertex {
   };
 
   Gid gid() const;
+  /// Its local id on this rank (owned vertices are 0..n-1 in gid order), to index arrays the
+  /// program keeps per local vertex; valid until the next topology mutation.
+  Lid lid() const { return lid_; }
   VertexValue& value();
   std::uint64_t superstep() const;
   std::size_t num_out_edges() const;
