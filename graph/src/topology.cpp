@@ -108,6 +108,46 @@ IdSpan id_span(const std::vector<Edge>& edges) {
       });
 }
 
+/// The id (out-CSR position) of every in-CSR entry. In-lists are in (source, edge id) order and
+/// a source's out-list is sorted by target, so visiting the in-lists in target order meets a
+/// source's out-edges in edge id order: the k-th in-edge from u is edge out_begin(u) + k. The
+/// in-CSR is cut into chunks, each with a cursor per source (so few chunks that the cursors
+/// take at most a quarter of the ids' memory): count, then number each source's in-edges.
+std::vector<EdgeId> derive_in_edge_ids(const std::vector<EdgeId>& out_off,
+                                       const std::vector<Lid>& in_src) {
+  const std::size_t n = out_off.size() - 1;
+  const std::size_t arcs = in_src.size();
+  std::vector<EdgeId> ids(arcs);
+  if (arcs == 0) return ids;
+  const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
+  const std::size_t chunk = chunk_of(arcs, chunks);
+  std::vector<EdgeId> cursor(chunks * n, 0);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    EdgeId* count = cursor.data() + c * n;
+    for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+      ++count[in_src[i]];
+    }
+  });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+    for (std::size_t u = r.begin(); u < r.end(); ++u) {
+      EdgeId next = out_off[u];
+      for (std::size_t c = 0; c < chunks; ++c) {
+        EdgeId count = cursor[c * n + u];
+        cursor[c * n + u] = next;
+        next += count;
+      }
+    }
+  });
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    EdgeId* next = cursor.data() + c * n;
+    for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+      ids[i] = next[in_src[i]]++;
+    }
+  });
+  return ids;
+}
+
 }  // namespace
 
 class TopologyBuilder {
@@ -393,8 +433,69 @@ class TopologyBuilder {
     if (weighted_) {
       build_out_csr_with<WeightedArc>();
     } else {
-      build_out_csr_with<std::uint64_t>();
+      build_out_csr_counting();
     }
+  }
+
+  /// Unweighted: repeats of a neighbour are indistinguishable, so the arcs are counted per
+  /// source, scattered straight into the out-CSR and each list sorted in place: 4 bytes an arc
+  /// beside the input's lids, where sorting records needs 16.
+  void build_out_csr_counting() {
+    const std::size_t m = m_;
+    const std::size_t n = g_.lid_to_gid_.size();
+    const bool sym = options_.symmetrize;
+    Timer t;
+    std::vector<EdgeId>& off = g_.out_offsets_;
+    off.assign(n + 1, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        std::atomic_ref<EdgeId>(off[src_[i] + 1]).fetch_add(1, std::memory_order_relaxed);
+        if (sym && src_[i] != dst_[i]) {
+          std::atomic_ref<EdgeId>(off[dst_[i] + 1]).fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+    for (std::size_t v = 0; v < n; ++v) off[v + 1] += off[v];
+    std::vector<EdgeId> cursor(off.begin(), off.end() - 1);
+    g_.out_targets_.resize(off[n]);
+    Lid* const targets = g_.out_targets_.data();
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        const Lid u = src_[i];
+        const Lid v = dst_[i];
+        targets[std::atomic_ref<EdgeId>(cursor[u]).fetch_add(1, std::memory_order_relaxed)] = v;
+        if (sym && u != v) {
+          targets[std::atomic_ref<EdgeId>(cursor[v]).fetch_add(1, std::memory_order_relaxed)] = u;
+        }
+      }
+    });
+    std::vector<EdgeId>().swap(cursor);
+    std::vector<Lid>().swap(src_);
+    std::vector<Lid>().swap(dst_);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t v = r.begin(); v < r.end(); ++v) {
+        std::sort(targets + off[v], targets + off[v + 1]);
+      }
+    });
+    log_debug(str_cat("  out: counted and sorted ", t.seconds()));
+    if (!options_.dedup) return;
+    // Drop self-loops and repeats, compacting in place in vertex order (a list never moves
+    // right, so reading it after the earlier lists were written is safe).
+    EdgeId out = 0;
+    for (std::size_t v = 0; v < n; ++v) {
+      const EdgeId begin = off[v];
+      const EdgeId end = off[v + 1];
+      off[v] = out;
+      Lid prev = kInvalidLid;  // lists are sorted: a repeat follows its first
+      for (EdgeId e = begin; e < end; ++e) {
+        const Lid w = targets[e];
+        if (w != v && w != prev) targets[out++] = w;
+        prev = w;
+      }
+    }
+    off[n] = out;
+    g_.out_targets_.resize(out);
+    g_.out_targets_.shrink_to_fit();
   }
 
   template <typename Rec>
@@ -485,10 +586,14 @@ class TopologyBuilder {
 
   /// In-edges come from the out-CSR, which is in (src, edge id) order; a stable sort by
   /// destination gives each in-list in (src, edge id) order. Records are (dst, src) packed in
-  /// 8 bytes (lids have at most 32 bits) without the edge id: a source's out-edges, in edge id
-  /// order, go to ascending destinations, so they appear in the in-CSR in that same order and
-  /// the k-th in-edge from source u is edge out_begin(u) + k.
+  /// 8 bytes (lids have at most 32 bits). A symmetric structure needs no in-CSR: v's in-list
+  /// is its out-list (both sorted by neighbour, with the same multiplicities).
   void build_in_csr() {
+    if (options_.symmetrize || is_symmetric()) {
+      g_.symmetric_ = true;
+      g_.in_offsets_ = {};
+      return;
+    }
     const std::size_t n = g_.lid_to_gid_.size();
     const std::size_t arcs = g_.out_targets_.size();
     const unsigned bits = lid_bits(n);
@@ -508,37 +613,52 @@ class TopologyBuilder {
     }
     g_.in_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return records[i] >> bits; });
     g_.in_sources_.resize(arcs);
-    g_.in_edge_ids_.resize(arcs);
-    // Chunks of the in-CSR, each with a cursor per source (so few that the cursors take at
-    // most a quarter of the records' memory): count, then number each source's in-edges.
-    const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-    const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
-    const std::size_t chunk = chunk_of(arcs, chunks);
-    std::vector<EdgeId> cursor(chunks * n, 0);
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* count = cursor.data() + c * n;
-      for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
-        ++count[records[i] & mask];
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        g_.in_sources_[i] = static_cast<Lid>(records[i] & mask);
       }
     });
+  }
+
+  /// Whether every arc u->v is matched by as many arcs v->u (adjacency lists are sorted by
+  /// neighbour): in-degrees equal out-degrees, then each run of a neighbour is looked up.
+  bool is_symmetric() const {
+    const std::size_t n = g_.lid_to_gid_.size();
+    const auto& off = g_.out_offsets_;
+    const auto& tgt = g_.out_targets_;
+    std::vector<EdgeId> in_degree(n, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, tgt.size()), [&](const auto& r) {
+      for (std::size_t e = r.begin(); e < r.end(); ++e) {
+        std::atomic_ref<EdgeId>(in_degree[tgt[e]]).fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+    std::atomic<bool> symmetric = true;
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      for (std::size_t u = r.begin(); u < r.end(); ++u) {
-        EdgeId next = out_off[u];
-        for (std::size_t c = 0; c < chunks; ++c) {
-          EdgeId count = cursor[c * n + u];
-          cursor[c * n + u] = next;
-          next += count;
+      for (std::size_t v = r.begin(); v < r.end() && symmetric.load(std::memory_order_relaxed);
+           ++v) {
+        if (in_degree[v] != off[v + 1] - off[v]) symmetric = false;
+      }
+    });
+    std::vector<EdgeId>().swap(in_degree);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t u = r.begin(); u < r.end() && symmetric.load(std::memory_order_relaxed);
+           ++u) {
+        for (EdgeId e = off[u]; e < off[u + 1];) {
+          const Lid v = tgt[e];
+          EdgeId run = e;
+          while (run < off[u + 1] && tgt[run] == v) ++run;
+          const auto first = tgt.begin() + static_cast<std::ptrdiff_t>(off[v]);
+          const auto last = tgt.begin() + static_cast<std::ptrdiff_t>(off[v + 1]);
+          const auto [lo, hi] = std::equal_range(first, last, static_cast<Lid>(u));
+          if (hi - lo != static_cast<std::ptrdiff_t>(run - e)) {
+            symmetric = false;
+            return;
+          }
+          e = run;
         }
       }
     });
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* next = cursor.data() + c * n;
-      for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
-        const std::size_t u = records[i] & mask;
-        g_.in_sources_[i] = static_cast<Lid>(u);
-        g_.in_edge_ids_[i] = next[u]++;
-      }
-    });
+    return symmetric.load();
   }
 
   const EdgeList& in_;
@@ -595,10 +715,14 @@ Lid Topology::lid(Gid g) const {
   return kInvalidLid;
 }
 
+std::span<const EdgeId> Topology::in_edge_ids() const {
+  return in_edge_ids_.get([this] { return derive_in_edge_ids(out_offsets_, in_src()); });
+}
+
 std::size_t Topology::memory_bytes() const {
   return lid_to_gid_.capacity() * sizeof(Gid) + out_offsets_.capacity() * sizeof(EdgeId) +
          out_targets_.capacity() * sizeof(Lid) + in_offsets_.capacity() * sizeof(EdgeId) +
-         in_sources_.capacity() * sizeof(Lid) + in_edge_ids_.capacity() * sizeof(EdgeId) +
+         in_sources_.capacity() * sizeof(Lid) + in_edge_ids_.capacity_bytes() +
          weights_.capacity() * sizeof(double) + ghost_ranges_.capacity() * sizeof(GhostRange) +
          replica_offsets_.capacity() * sizeof(std::uint64_t) +
          replicas_.capacity() * sizeof(Replica);
