@@ -14,6 +14,7 @@
 #include <atomic>
 #include <bit>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <type_traits>
 
@@ -93,7 +94,7 @@ struct IdSpan {
   Gid lo = ~Gid{0};
   Gid hi = 0;
 };
-IdSpan id_span(const std::vector<Edge>& edges) {
+IdSpan id_span(std::span<const Edge> edges) {
   return tbb::parallel_reduce(
       tbb::blocked_range<std::size_t>(0, edges.size()), IdSpan{},
       [&](const auto& r, IdSpan acc) {
@@ -152,10 +153,15 @@ std::vector<EdgeId> derive_in_edge_ids(const std::vector<EdgeId>& out_off,
 
 class TopologyBuilder {
  public:
-  /// consume: the caller's input (the same object as `input`), released once it is used up.
-  TopologyBuilder(const EdgeList& input, const BuildOptions& options, const GraphPart* part,
+  /// consume: the caller's input (what `input` views), released once it is used up.
+  TopologyBuilder(EdgeView input, const BuildOptions& options, const GraphPart* part,
                   EdgeList* consume = nullptr)
-      : in_(input), m_(input.edges.size()), options_(options), part_(part), consume_(consume) {}
+      : in_(std::move(input)),
+        m_(in_.edges.size()),
+        options_(options),
+        part_(part),
+        consume_(consume),
+        lazy_lids_((in_.release || consume != nullptr) && part == nullptr && !in_.weighted) {}
 
   Topology build() {
     if (in_.weighted && in_.weights.size() != in_.edges.size()) {
@@ -167,7 +173,11 @@ class TopologyBuilder {
     } else {
       map_ids();
     }
-    if (consume_ != nullptr) std::vector<Edge>().swap(consume_->edges);  // src_/dst_ hold them
+    if (consume_ != nullptr && !lazy_lids_) {
+      std::vector<Edge>().swap(consume_->edges);  // src_/dst_ hold them
+      in_.edges = {};
+    }
+    if (in_.release && !lazy_lids_) in_.release(0, m_);
     log_debug(str_cat("build: map ids ", timer.seconds(), " s"));
     timer.reset();
     build_out_csr();
@@ -179,23 +189,63 @@ class TopologyBuilder {
                                      : static_cast<Lid>(g_.lid_to_gid_.size());
     g_.weighted_ = weighted_;
     if (consume_ != nullptr) *consume_ = EdgeList{};
+    if (in_.release) in_.release(0, m_);
     return std::move(g_);
   }
 
  private:
-  /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge).
+  /// Runs fn(blocked_range) over all input edges: in parallel, and when the input can drop
+  /// pages, in slices of 4M edges, each released once done.
+  template <typename Fn>
+  void over_edges(Fn&& fn) const {
+    const std::size_t step = in_.release ? std::size_t{1} << 22 : std::max<std::size_t>(m_, 1);
+    for (std::size_t lo = 0; lo < m_; lo += step) {
+      const std::size_t hi = std::min(m_, lo + step);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(lo, hi), fn);
+      if (in_.release) in_.release(lo, hi);
+    }
+  }
+
+  /// Lid of an input edge's endpoint: from src_/dst_, or (lazy_lids_) from the gid by table.
+  Lid lid_of_gid(Gid g) const {
+    return lid_table_.empty() ? static_cast<Lid>(g - lid_lo_) : lid_table_[g - lid_lo_];
+  }
+  Lid src_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].src) : src_[i]; }
+  Lid dst_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].dst) : dst_[i]; }
+
+  /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge), or with lazy_lids_
+  /// (an unweighted input that is mapped or consumed) only the table that maps gids to lids
+  /// when ids are dense: the counting build then reads the edges twice instead of holding
+  /// 8 bytes of lids per edge beside them.
   void map_ids() {
     const std::size_t m = in_.edges.size();
-    src_.resize(m);
-    dst_.resize(m);
     if (in_.declared) {
+      if (!lazy_lids_) {
+        src_.resize(m);
+        dst_.resize(m);
+      }
       map_declared(*in_.declared);
       return;
     }
-    if (m == 0) return;
-    IdSpan mm = id_span(in_.edges);
+    if (m == 0) {
+      lazy_lids_ = false;
+      return;
+    }
+    IdSpan mm;
+    std::mutex merge;
+    over_edges([&](const auto& r) {
+      IdSpan part = id_span(in_.edges.subspan(r.begin(), r.size()));
+      std::scoped_lock lock(merge);
+      mm = IdSpan{std::min(mm.lo, part.lo), std::max(mm.hi, part.hi)};
+    });
     Gid span = mm.hi - mm.lo;  // ids - lo lie in [0, span]
-    if (span < (Gid{1} << 32) - 1 && span <= 4 * m + (1u << 20)) {
+    const bool dense = span < (Gid{1} << 32) - 1 && span <= 4 * m + (1u << 20);
+    if (!dense) lazy_lids_ = false;
+    if (!lazy_lids_) {
+      src_.resize(m);
+      dst_.resize(m);
+    }
+    if (dense) {
       map_dense(mm.lo, span + 1);
     } else {
       map_sparse();
@@ -208,7 +258,7 @@ class TopologyBuilder {
     }
     const std::size_t m = in_.edges.size();
     std::atomic<std::size_t> bad{m};
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         Gid s = in_.edges[i].src - range.first;
         Gid d = in_.edges[i].dst - range.first;
@@ -218,10 +268,12 @@ class TopologyBuilder {
           }
           return;
         }
+        if (lazy_lids_) continue;
         src_[i] = static_cast<Lid>(s);
         dst_[i] = static_cast<Lid>(d);
       }
     });
+    lid_lo_ = range.first;
     if (bad.load() != m) {
       const Edge& e = in_.edges[bad.load()];
       fail("edge ", bad.load(), " (", e.src, " -> ", e.dst,
@@ -235,9 +287,8 @@ class TopologyBuilder {
 
   /// Ids span a small range: mark present ids, number them by a prefix sum, map by table.
   void map_dense(Gid lo, std::size_t span) {
-    const std::size_t m = in_.edges.size();
     std::vector<Lid> table(span, 0);  // 1 = present, then the lid
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         std::atomic_ref<Lid>(table[in_.edges[i].src - lo]).store(1, std::memory_order_relaxed);
         std::atomic_ref<Lid>(table[in_.edges[i].dst - lo]).store(1, std::memory_order_relaxed);
@@ -257,13 +308,18 @@ class TopologyBuilder {
         if (next != table[x]) g_.lid_to_gid_[table[x]] = lo + x;
       }
     });
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    g_.gids_contiguous_ = n == span;
+    if (lazy_lids_) {
+      lid_lo_ = lo;
+      lid_table_ = std::move(table);
+      return;
+    }
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         src_[i] = table[in_.edges[i].src - lo];
         dst_[i] = table[in_.edges[i].dst - lo];
       }
     });
-    g_.gids_contiguous_ = n == span;
   }
 
   /// Ids are spread over a huge range: sort the distinct ids and map by binary search.
@@ -441,17 +497,18 @@ class TopologyBuilder {
   /// source, scattered straight into the out-CSR and each list sorted in place: 4 bytes an arc
   /// beside the input's lids, where sorting records needs 16.
   void build_out_csr_counting() {
-    const std::size_t m = m_;
     const std::size_t n = g_.lid_to_gid_.size();
     const bool sym = options_.symmetrize;
     Timer t;
     std::vector<EdgeId>& off = g_.out_offsets_;
     off.assign(n + 1, 0);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        std::atomic_ref<EdgeId>(off[src_[i] + 1]).fetch_add(1, std::memory_order_relaxed);
-        if (sym && src_[i] != dst_[i]) {
-          std::atomic_ref<EdgeId>(off[dst_[i] + 1]).fetch_add(1, std::memory_order_relaxed);
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        std::atomic_ref<EdgeId>(off[u + 1]).fetch_add(1, std::memory_order_relaxed);
+        if (sym && u != v) {
+          std::atomic_ref<EdgeId>(off[v + 1]).fetch_add(1, std::memory_order_relaxed);
         }
       }
     });
@@ -459,10 +516,10 @@ class TopologyBuilder {
     std::vector<EdgeId> cursor(off.begin(), off.end() - 1);
     g_.out_targets_.resize(off[n]);
     Lid* const targets = g_.out_targets_.data();
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        const Lid u = src_[i];
-        const Lid v = dst_[i];
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
         targets[std::atomic_ref<EdgeId>(cursor[u]).fetch_add(1, std::memory_order_relaxed)] = v;
         if (sym && u != v) {
           targets[std::atomic_ref<EdgeId>(cursor[v]).fetch_add(1, std::memory_order_relaxed)] = u;
@@ -472,6 +529,12 @@ class TopologyBuilder {
     std::vector<EdgeId>().swap(cursor);
     std::vector<Lid>().swap(src_);
     std::vector<Lid>().swap(dst_);
+    std::vector<Lid>().swap(lid_table_);
+    if (in_.release) in_.release(0, m_);
+    if (consume_ != nullptr) {
+      std::vector<Edge>().swap(consume_->edges);
+      in_.edges = {};
+    }
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
         std::sort(targets + off[v], targets + off[v + 1]);
@@ -661,7 +724,7 @@ class TopologyBuilder {
     return symmetric.load();
   }
 
-  const EdgeList& in_;
+  EdgeView in_;
   std::size_t m_;  ///< input edges (in_.edges is emptied when consumed)
   bool weighted_ = in_.weighted;
   BuildOptions options_;
@@ -670,19 +733,26 @@ class TopologyBuilder {
   Topology g_;
   std::vector<Lid> src_;
   std::vector<Lid> dst_;
+  bool lazy_lids_;              ///< src_/dst_ stay empty; lids come from the gids by table
+  Gid lid_lo_ = 0;              ///< lazy_lids_: the smallest gid (declared: the range's first)
+  std::vector<Lid> lid_table_;  ///< lazy_lids_: lid of gid lid_lo_ + x (empty: declared)
 };
 
 Topology Topology::build(const EdgeList& edges, const BuildOptions& options) {
-  return TopologyBuilder(edges, options, nullptr).build();
+  return TopologyBuilder(EdgeView(edges), options, nullptr).build();
 }
 
 Topology Topology::build(EdgeList&& edges, const BuildOptions& options) {
-  return TopologyBuilder(edges, options, nullptr, &edges).build();
+  return TopologyBuilder(EdgeView(edges), options, nullptr, &edges).build();
+}
+
+Topology Topology::build(const EdgeView& edges, const BuildOptions& options) {
+  return TopologyBuilder(edges, options, nullptr).build();
 }
 
 Topology Topology::build_part(const GraphPart& part, const BuildOptions& options) {
   if (!part.owner_of) fail("graph part: no owner function");
-  return TopologyBuilder(part.edges, options, &part).build();
+  return TopologyBuilder(EdgeView(part.edges), options, &part).build();
 }
 
 void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas) {

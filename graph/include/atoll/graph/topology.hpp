@@ -57,6 +57,9 @@ class Topology {
   /// turned into local ids (weights once they are in the out-CSR), which lowers the peak
   /// memory of a load by 16 bytes an edge. `edges` is left empty.
   static Topology build(EdgeList&& edges, const BuildOptions& options = {});
+  /// The same graph from borrowed edges (a mapped file); edges.release, when set, is told of
+  /// the ranges each pass has finished with, so the mapping's pages can be dropped as it goes.
+  static Topology build(const EdgeView& edges, const BuildOptions& options = {});
   /// Builds one rank's part: its owned vertices (lids 0..num_owned-1, in gid order), then the
   /// other endpoints of its edges as ghosts grouped by owner rank (ascending), each group in
   /// gid order. Every local edge is in both CSRs, so ghosts have the edges to owned vertices.
