@@ -684,7 +684,7 @@ class TopologyBuilder {
   }
 
   /// Whether every arc u->v is matched by as many arcs v->u (adjacency lists are sorted by
-  /// neighbour): in-degrees equal out-degrees, then each run of a neighbour is looked up.
+  /// neighbour): in-degrees equal out-degrees, then one ordered pass matches every arc.
   bool is_symmetric() const {
     const std::size_t n = g_.lid_to_gid_.size();
     const auto& off = g_.out_offsets_;
@@ -702,25 +702,19 @@ class TopologyBuilder {
         if (in_degree[v] != off[v + 1] - off[v]) symmetric = false;
       }
     });
-    std::vector<EdgeId>().swap(in_degree);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      for (std::size_t u = r.begin(); u < r.end() && symmetric.load(std::memory_order_relaxed);
-           ++u) {
-        for (EdgeId e = off[u]; e < off[u + 1];) {
-          const Lid v = tgt[e];
-          EdgeId run = e;
-          while (run < off[u + 1] && tgt[run] == v) ++run;
-          const auto first = tgt.begin() + static_cast<std::ptrdiff_t>(off[v]);
-          const auto last = tgt.begin() + static_cast<std::ptrdiff_t>(off[v + 1]);
-          const auto [lo, hi] = std::equal_range(first, last, static_cast<Lid>(u));
-          if (hi - lo != static_cast<std::ptrdiff_t>(run - e)) {
-            symmetric = false;
-            return;
-          }
-          e = run;
-        }
+    if (!symmetric.load()) return false;
+    // Visiting the vertices v in order, v's out-list (ascending) must consume, for each u in
+    // it, the next entry of u's out-list, which must be v: sorted lists meet their reverses in
+    // order, so one cursor per vertex checks every arc and its multiplicity in O(arcs).
+    std::vector<EdgeId>& cursor = in_degree;
+    cursor.assign(off.begin(), off.end() - 1);
+    for (std::size_t v = 0; v < n; ++v) {
+      for (EdgeId e = off[v]; e < off[v + 1]; ++e) {
+        const Lid u = tgt[e];
+        if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) return false;
+        ++cursor[u];
       }
-    });
+    }
     return symmetric.load();
   }
 
