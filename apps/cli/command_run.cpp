@@ -17,6 +17,7 @@
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/atoms.hpp"
+#include "atoll/graph/load_topology.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "commands.hpp"
 #include "graph_argument.hpp"
@@ -209,8 +210,8 @@ Loaded load(const RunOptions& o, const AppSpec& app) {
   }
   if (o.ranks > 1 || o.restarts > 0) relaunch_as_ranks(std::max(o.ranks, 1), o.restarts);
   if (!app.needs_graph) return {Topology(), 0, nullptr, {}, {}};
-  EdgeList edges = read_edge_list(o.graph, parse_format_name(o.format), app.mtx_layout);
-  Topology graph = Topology::build(std::move(edges), {o.symmetrize, o.dedup});
+  Topology graph =
+      load_topology(o.graph, parse_format_name(o.format), app.mtx_layout, {o.symmetrize, o.dedup});
   log_info(str_cat("loaded ", o.graph, ": ", graph.num_owned(), " vertices, ", graph.num_edges(),
                    " edges in ", timer.seconds(), " s"));
   return {std::move(graph), timer.seconds(), nullptr, {}, {}};

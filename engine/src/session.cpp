@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "atoll/graph/read_graph.hpp"
+#include "atoll/graph/load_topology.hpp"
 #include "atoll/transport/collectives.hpp"
 #include "atoll/transport/exchange.hpp"
 
@@ -35,7 +35,7 @@ int Session::threads_per_rank() const {
 
 Topology Session::load_graph(const std::string& path, const PartLoadOptions& options) {
   if (!cluster_) {
-    return Topology::build(read_edge_list(path, options.format, options.mtx_layout), options.build);
+    return load_topology(path, options.format, options.mtx_layout, options.build);
   }
   return load_graph_part(path, *transport_, *collectives_, *exchange_, options).topology;
 }

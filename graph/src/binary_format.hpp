@@ -3,6 +3,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <string_view>
+
+#include "atoll/graph/edge_list.hpp"
 
 namespace atl::detail {
 
@@ -13,5 +18,18 @@ inline constexpr std::uint32_t kBinaryFlagDeclared = 1u << 1;
 inline constexpr std::size_t kBinaryHeaderSize = 48;
 inline constexpr std::size_t kBinaryTrailerSize = 8;
 inline constexpr std::size_t kBinaryHeaderCrcOffset = 40;  // crc32c of bytes [0, 40)
+
+/// What a valid binary edge list holds: its edge count, whether weighted, its declared range.
+/// Edges start at byte kBinaryHeaderSize; weights (f64) follow the edges.
+struct BinaryLayout {
+  std::uint64_t m = 0;
+  bool weighted = false;
+  std::optional<VertexRange> declared;
+};
+
+/// Checks a binary edge list's header, size and checksums, or throws naming `name`. release
+/// (when set) is called with the byte ranges of the payload once their checksum is summed.
+BinaryLayout check_binary(std::string_view bytes, std::string_view name,
+                          const std::function<void(std::size_t, std::size_t)>& release);
 
 }  // namespace atl::detail

@@ -107,9 +107,31 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
     if (out.atom_rank[a] == rank) mine.push_back(a);
   }
   std::vector<Atom> atoms(mine.size());
+  // Per atom, in parallel, as soon as it is read: which cut in-edges come from another rank
+  // (none when every ghost of the atom is local), checked against the atom's ghost list; the
+  // others are dropped at once (they are out-edges of an atom on this rank), so the atoms held
+  // while reading take about the memory of the part they make.
   collectively(coll, rank, [&] {
-    tbb::parallel_for(std::size_t{0}, mine.size(),
-                      [&](std::size_t i) { atoms[i] = read_atom(dir, index, mine[i]); });
+    tbb::parallel_for(std::size_t{0}, mine.size(), [&](std::size_t k) {
+      atoms[k] = read_atom(dir, index, mine[k]);
+      Atom& a = atoms[k];
+      bool any_remote = false;
+      for (std::uint32_t ga : a.ghost_atoms) any_remote = any_remote || out.atom_rank[ga] != rank;
+      EdgeList remote;
+      remote.weighted = a.in_cut_edges.weighted;
+      for (std::size_t i = 0; any_remote && i < a.in_cut_edges.size(); ++i) {
+        const Gid src = a.in_cut_edges.edges[i].src;
+        auto it = std::lower_bound(a.ghosts.begin(), a.ghosts.end(), src);
+        if (it == a.ghosts.end() || *it != src) {
+          fail(dir, ": atom ", a.id, " has a cut in-edge from ", src, ", which is not its ghost");
+        }
+        if (out.atom_rank[a.ghost_atoms[static_cast<std::size_t>(it - a.ghosts.begin())]] != rank) {
+          remote.edges.push_back(a.in_cut_edges.edges[i]);
+          if (remote.weighted) remote.weights.push_back(a.in_cut_edges.weights[i]);
+        }
+      }
+      a.in_cut_edges = std::move(remote);
+    });
   });
 
   // Replay: owned vertices, the out-edges of owned vertices, and the cut in-edges whose
@@ -117,7 +139,7 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
   std::size_t vertices = 0, edges = 0, ghosts = 0;
   for (const Atom& a : atoms) {
     vertices += a.vertices.size();
-    edges += a.out_edges.size() + a.in_cut_edges.size();
+    edges += a.out_edges.size() + a.in_cut_edges.size();  // cut in-edges: the remote ones
     ghosts += a.ghosts.size();
   }
   part.owned.reserve(vertices);
@@ -126,27 +148,6 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
   if (index.weighted) part.edges.weights.reserve(edges);
   OwnerTable owners;
   owners.entries.reserve(ghosts);
-  // Per atom, in parallel: which cut in-edges come from another rank (none when every ghost
-  // of the atom is local), checked against the atom's ghost list.
-  std::vector<std::vector<std::uint32_t>> remote_in(atoms.size());
-  collectively(coll, rank, [&] {
-    tbb::parallel_for(std::size_t{0}, atoms.size(), [&](std::size_t k) {
-      const Atom& a = atoms[k];
-      bool any_remote = false;
-      for (std::uint32_t ga : a.ghost_atoms) any_remote = any_remote || out.atom_rank[ga] != rank;
-      if (!any_remote) return;
-      for (std::size_t i = 0; i < a.in_cut_edges.size(); ++i) {
-        const Gid src = a.in_cut_edges.edges[i].src;
-        auto it = std::lower_bound(a.ghosts.begin(), a.ghosts.end(), src);
-        if (it == a.ghosts.end() || *it != src) {
-          fail(dir, ": atom ", a.id, " has a cut in-edge from ", src, ", which is not its ghost");
-        }
-        if (out.atom_rank[a.ghost_atoms[static_cast<std::size_t>(it - a.ghosts.begin())]] != rank) {
-          remote_in[k].push_back(static_cast<std::uint32_t>(i));
-        }
-      }
-    });
-  });
   for (std::size_t k = 0; k < atoms.size(); ++k) {
     Atom& a = atoms[k];
     part.owned.insert(part.owned.end(), a.vertices.begin(), a.vertices.end());
@@ -162,12 +163,14 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
     }
     a.out_edges = EdgeList{};  // the part holds them now
   }
-  for (std::size_t k = 0; k < atoms.size(); ++k) {
-    const Atom& a = atoms[k];
-    for (std::uint32_t i : remote_in[k]) {
-      part.edges.edges.push_back(a.in_cut_edges.edges[i]);
-      if (index.weighted) part.edges.weights.push_back(a.in_cut_edges.weights[i]);
+  for (Atom& a : atoms) {
+    part.edges.edges.insert(part.edges.edges.end(), a.in_cut_edges.edges.begin(),
+                            a.in_cut_edges.edges.end());
+    if (index.weighted) {
+      part.edges.weights.insert(part.edges.weights.end(), a.in_cut_edges.weights.begin(),
+                                a.in_cut_edges.weights.end());
     }
+    a = Atom{};
   }
   atoms.clear();
   tbb::parallel_sort(part.owned.begin(), part.owned.end());

@@ -7,7 +7,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <variant>
 
@@ -174,6 +176,18 @@ InputFile InputFile::open(const std::string& path) {
     file.bytes_ = std::get<std::string>(file.storage_->data);
   }
   return file;
+}
+
+void InputFile::release(std::size_t offset, std::size_t length) const {
+  if (compression_ != Compression::kNone || bytes_.empty()) return;
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<std::uintptr_t>(bytes_.data());
+  const std::size_t end = std::min(bytes_.size(), offset + length);
+  // Whole pages inside the range; the file's last page may be partial.
+  std::uintptr_t lo = (base + offset + page - 1) / page * page;
+  std::uintptr_t hi =
+      end == bytes_.size() ? (base + end + page - 1) / page * page : (base + end) / page * page;
+  if (hi > lo) ::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 }  // namespace atl

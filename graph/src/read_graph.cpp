@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <functional>
 
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
@@ -108,11 +109,10 @@ EdgeList parse_binary(std::string_view bytes, std::string_view name) {
   return parse_binary_range(bytes, name, 0, ~std::uint64_t{0});
 }
 
-namespace {
+namespace detail {
 
-EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::uint64_t begin,
-                            std::uint64_t end) {
-  using namespace detail;
+BinaryLayout check_binary(std::string_view bytes, std::string_view name,
+                          const std::function<void(std::size_t, std::size_t)>& release) {
   if (bytes.size() < sizeof kBinaryMagic ||
       std::memcmp(bytes.data(), kBinaryMagic, sizeof kBinaryMagic) != 0) {
     fail(name, ": not an Atoll binary edge list (bad magic; expected 'ATOLLEL1')");
@@ -159,10 +159,38 @@ EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::
   if (bytes.size() > expected) {
     fail(name, ": binary edge list has ", bytes.size() - expected, " unexpected trailing bytes");
   }
-  if (crc32c(0, bytes.data() + kBinaryHeaderSize, payload) !=
-      load<std::uint32_t>(bytes, kBinaryHeaderSize + payload)) {
+  // In 64 MiB slices, each released once summed when the caller asks for it.
+  std::uint32_t crc = 0;
+  constexpr std::size_t kSlice = std::size_t{64} << 20;
+  for (std::size_t at = 0; at < payload; at += kSlice) {
+    const std::size_t len = std::min(kSlice, payload - at);
+    crc = crc32c(crc, bytes.data() + kBinaryHeaderSize + at, len);
+    if (release) release(kBinaryHeaderSize + at, len);
+  }
+  if (crc != load<std::uint32_t>(bytes, kBinaryHeaderSize + payload)) {
     fail(name, ": binary edge list payload checksum mismatch (corrupt file)");
   }
+
+  BinaryLayout layout;
+  layout.m = m;
+  layout.weighted = weighted;
+  if (declared) layout.declared = VertexRange{first, count};
+  return layout;
+}
+
+}  // namespace detail
+
+namespace {
+
+EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::uint64_t begin,
+                            std::uint64_t end) {
+  using namespace detail;
+  const BinaryLayout layout = check_binary(bytes, name, {});
+  const std::uint64_t m = layout.m;
+  const bool weighted = layout.weighted;
+  const bool declared = layout.declared.has_value();
+  const std::uint64_t first = declared ? layout.declared->first : 0;
+  const std::uint64_t count = declared ? layout.declared->count : 0;
 
   // The slice [lo, hi) of the (validated) edges.
   const std::uint64_t lo = std::min(begin, m);

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <bit>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <type_traits>
 
@@ -93,7 +94,7 @@ struct IdSpan {
   Gid lo = ~Gid{0};
   Gid hi = 0;
 };
-IdSpan id_span(const std::vector<Edge>& edges) {
+IdSpan id_span(std::span<const Edge> edges) {
   return tbb::parallel_reduce(
       tbb::blocked_range<std::size_t>(0, edges.size()), IdSpan{},
       [&](const auto& r, IdSpan acc) {
@@ -108,14 +109,59 @@ IdSpan id_span(const std::vector<Edge>& edges) {
       });
 }
 
+/// The id (out-CSR position) of every in-CSR entry. In-lists are in (source, edge id) order and
+/// a source's out-list is sorted by target, so visiting the in-lists in target order meets a
+/// source's out-edges in edge id order: the k-th in-edge from u is edge out_begin(u) + k. The
+/// in-CSR is cut into chunks, each with a cursor per source (so few chunks that the cursors
+/// take at most a quarter of the ids' memory): count, then number each source's in-edges.
+std::vector<EdgeId> derive_in_edge_ids(const std::vector<EdgeId>& out_off,
+                                       const std::vector<Lid>& in_src) {
+  const std::size_t n = out_off.size() - 1;
+  const std::size_t arcs = in_src.size();
+  std::vector<EdgeId> ids(arcs);
+  if (arcs == 0) return ids;
+  const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+  const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
+  const std::size_t chunk = chunk_of(arcs, chunks);
+  std::vector<EdgeId> cursor(chunks * n, 0);
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    EdgeId* count = cursor.data() + c * n;
+    for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+      ++count[in_src[i]];
+    }
+  });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+    for (std::size_t u = r.begin(); u < r.end(); ++u) {
+      EdgeId next = out_off[u];
+      for (std::size_t c = 0; c < chunks; ++c) {
+        EdgeId count = cursor[c * n + u];
+        cursor[c * n + u] = next;
+        next += count;
+      }
+    }
+  });
+  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+    EdgeId* next = cursor.data() + c * n;
+    for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
+      ids[i] = next[in_src[i]]++;
+    }
+  });
+  return ids;
+}
+
 }  // namespace
 
 class TopologyBuilder {
  public:
-  /// consume: the caller's input (the same object as `input`), released once it is used up.
-  TopologyBuilder(const EdgeList& input, const BuildOptions& options, const GraphPart* part,
+  /// consume: the caller's input (what `input` views), released once it is used up.
+  TopologyBuilder(EdgeView input, const BuildOptions& options, const GraphPart* part,
                   EdgeList* consume = nullptr)
-      : in_(input), m_(input.edges.size()), options_(options), part_(part), consume_(consume) {}
+      : in_(std::move(input)),
+        m_(in_.edges.size()),
+        options_(options),
+        part_(part),
+        consume_(consume),
+        lazy_lids_((in_.release || consume != nullptr) && part == nullptr && !in_.weighted) {}
 
   Topology build() {
     if (in_.weighted && in_.weights.size() != in_.edges.size()) {
@@ -127,7 +173,11 @@ class TopologyBuilder {
     } else {
       map_ids();
     }
-    if (consume_ != nullptr) std::vector<Edge>().swap(consume_->edges);  // src_/dst_ hold them
+    if (consume_ != nullptr && !lazy_lids_) {
+      std::vector<Edge>().swap(consume_->edges);  // src_/dst_ hold them
+      in_.edges = {};
+    }
+    if (in_.release && !lazy_lids_) in_.release(0, m_);
     log_debug(str_cat("build: map ids ", timer.seconds(), " s"));
     timer.reset();
     build_out_csr();
@@ -139,23 +189,63 @@ class TopologyBuilder {
                                      : static_cast<Lid>(g_.lid_to_gid_.size());
     g_.weighted_ = weighted_;
     if (consume_ != nullptr) *consume_ = EdgeList{};
+    if (in_.release) in_.release(0, m_);
     return std::move(g_);
   }
 
  private:
-  /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge).
+  /// Runs fn(blocked_range) over all input edges: in parallel, and when the input can drop
+  /// pages, in slices of 4M edges, each released once done.
+  template <typename Fn>
+  void over_edges(Fn&& fn) const {
+    const std::size_t step = in_.release ? std::size_t{1} << 22 : std::max<std::size_t>(m_, 1);
+    for (std::size_t lo = 0; lo < m_; lo += step) {
+      const std::size_t hi = std::min(m_, lo + step);
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(lo, hi), fn);
+      if (in_.release) in_.release(lo, hi);
+    }
+  }
+
+  /// Lid of an input edge's endpoint: from src_/dst_, or (lazy_lids_) from the gid by table.
+  Lid lid_of_gid(Gid g) const {
+    return lid_table_.empty() ? static_cast<Lid>(g - lid_lo_) : lid_table_[g - lid_lo_];
+  }
+  Lid src_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].src) : src_[i]; }
+  Lid dst_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].dst) : dst_[i]; }
+
+  /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge), or with lazy_lids_
+  /// (an unweighted input that is mapped or consumed) only the table that maps gids to lids
+  /// when ids are dense: the counting build then reads the edges twice instead of holding
+  /// 8 bytes of lids per edge beside them.
   void map_ids() {
     const std::size_t m = in_.edges.size();
-    src_.resize(m);
-    dst_.resize(m);
     if (in_.declared) {
+      if (!lazy_lids_) {
+        src_.resize(m);
+        dst_.resize(m);
+      }
       map_declared(*in_.declared);
       return;
     }
-    if (m == 0) return;
-    IdSpan mm = id_span(in_.edges);
+    if (m == 0) {
+      lazy_lids_ = false;
+      return;
+    }
+    IdSpan mm;
+    std::mutex merge;
+    over_edges([&](const auto& r) {
+      IdSpan part = id_span(in_.edges.subspan(r.begin(), r.size()));
+      std::scoped_lock lock(merge);
+      mm = IdSpan{std::min(mm.lo, part.lo), std::max(mm.hi, part.hi)};
+    });
     Gid span = mm.hi - mm.lo;  // ids - lo lie in [0, span]
-    if (span < (Gid{1} << 32) - 1 && span <= 4 * m + (1u << 20)) {
+    const bool dense = span < (Gid{1} << 32) - 1 && span <= 4 * m + (1u << 20);
+    if (!dense) lazy_lids_ = false;
+    if (!lazy_lids_) {
+      src_.resize(m);
+      dst_.resize(m);
+    }
+    if (dense) {
       map_dense(mm.lo, span + 1);
     } else {
       map_sparse();
@@ -168,7 +258,7 @@ class TopologyBuilder {
     }
     const std::size_t m = in_.edges.size();
     std::atomic<std::size_t> bad{m};
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         Gid s = in_.edges[i].src - range.first;
         Gid d = in_.edges[i].dst - range.first;
@@ -178,10 +268,12 @@ class TopologyBuilder {
           }
           return;
         }
+        if (lazy_lids_) continue;
         src_[i] = static_cast<Lid>(s);
         dst_[i] = static_cast<Lid>(d);
       }
     });
+    lid_lo_ = range.first;
     if (bad.load() != m) {
       const Edge& e = in_.edges[bad.load()];
       fail("edge ", bad.load(), " (", e.src, " -> ", e.dst,
@@ -195,9 +287,8 @@ class TopologyBuilder {
 
   /// Ids span a small range: mark present ids, number them by a prefix sum, map by table.
   void map_dense(Gid lo, std::size_t span) {
-    const std::size_t m = in_.edges.size();
     std::vector<Lid> table(span, 0);  // 1 = present, then the lid
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         std::atomic_ref<Lid>(table[in_.edges[i].src - lo]).store(1, std::memory_order_relaxed);
         std::atomic_ref<Lid>(table[in_.edges[i].dst - lo]).store(1, std::memory_order_relaxed);
@@ -217,13 +308,18 @@ class TopologyBuilder {
         if (next != table[x]) g_.lid_to_gid_[table[x]] = lo + x;
       }
     });
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
+    g_.gids_contiguous_ = n == span;
+    if (lazy_lids_) {
+      lid_lo_ = lo;
+      lid_table_ = std::move(table);
+      return;
+    }
+    over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         src_[i] = table[in_.edges[i].src - lo];
         dst_[i] = table[in_.edges[i].dst - lo];
       }
     });
-    g_.gids_contiguous_ = n == span;
   }
 
   /// Ids are spread over a huge range: sort the distinct ids and map by binary search.
@@ -393,8 +489,136 @@ class TopologyBuilder {
     if (weighted_) {
       build_out_csr_with<WeightedArc>();
     } else {
-      build_out_csr_with<std::uint64_t>();
+      build_out_csr_counting();
     }
+  }
+
+  /// Out-offsets and unsorted out-lists, by atomic counters: slice by slice over a mapped
+  /// input (whose pages each slice drops); arcs are in file order there, so two threads
+  /// rarely share a counter.
+  void place_arcs_atomic(std::size_t n, bool sym) {
+    std::vector<EdgeId>& off = g_.out_offsets_;
+    off.assign(n + 1, 0);
+    over_edges([&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        std::atomic_ref<EdgeId>(off[u + 1]).fetch_add(1, std::memory_order_relaxed);
+        if (sym && u != v) {
+          std::atomic_ref<EdgeId>(off[v + 1]).fetch_add(1, std::memory_order_relaxed);
+        }
+      }
+    });
+    for (std::size_t v = 0; v < n; ++v) off[v + 1] += off[v];
+    std::vector<EdgeId> cursor(off.begin(), off.end() - 1);
+    g_.out_targets_.resize(off[n]);
+    Lid* const targets = g_.out_targets_.data();
+    over_edges([&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        targets[std::atomic_ref<EdgeId>(cursor[u]).fetch_add(1, std::memory_order_relaxed)] = v;
+        if (sym && u != v) {
+          targets[std::atomic_ref<EdgeId>(cursor[v]).fetch_add(1, std::memory_order_relaxed)] = u;
+        }
+      }
+    });
+  }
+
+  /// The same with a counter per chunk of the input and vertex (so few chunks that they take
+  /// at most a quarter of the input's lids): no shared counter, for inputs in any order.
+  void place_arcs_chunked(std::size_t n, bool sym) {
+    const std::size_t m = m_;
+    const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
+    const std::size_t chunks = std::clamp<std::size_t>(m / (4 * n + 1), 1, 2 * threads);
+    const std::size_t chunk = chunk_of(m, chunks);
+    std::vector<EdgeId> cursor(chunks * n, 0);
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+      EdgeId* count = cursor.data() + c * n;
+      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        ++count[u];
+        if (sym && u != v) ++count[v];
+      }
+    });
+    std::vector<EdgeId>& off = g_.out_offsets_;
+    off.assign(n + 1, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t u = r.begin(); u < r.end(); ++u) {
+        for (std::size_t c = 0; c < chunks; ++c) off[u + 1] += cursor[c * n + u];
+      }
+    });
+    for (std::size_t v = 0; v < n; ++v) off[v + 1] += off[v];
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t u = r.begin(); u < r.end(); ++u) {
+        EdgeId next = off[u];
+        for (std::size_t c = 0; c < chunks; ++c) {
+          const EdgeId count = cursor[c * n + u];
+          cursor[c * n + u] = next;
+          next += count;
+        }
+      }
+    });
+    g_.out_targets_.resize(off[n]);
+    Lid* const targets = g_.out_targets_.data();
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+      EdgeId* next = cursor.data() + c * n;
+      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        targets[next[u]++] = v;
+        if (sym && u != v) targets[next[v]++] = u;
+      }
+    });
+  }
+
+  /// Unweighted: repeats of a neighbour are indistinguishable, so the arcs are counted per
+  /// source, scattered straight into the out-CSR and each list sorted in place: 4 bytes an arc
+  /// beside the input's lids, where sorting records needs 16.
+  void build_out_csr_counting() {
+    const std::size_t n = g_.lid_to_gid_.size();
+    const bool sym = options_.symmetrize;
+    Timer t;
+    std::vector<EdgeId>& off = g_.out_offsets_;
+    if (in_.release) {
+      place_arcs_atomic(n, sym);
+    } else {
+      place_arcs_chunked(n, sym);
+    }
+    Lid* const targets = g_.out_targets_.data();
+    std::vector<Lid>().swap(src_);
+    std::vector<Lid>().swap(dst_);
+    std::vector<Lid>().swap(lid_table_);
+    if (in_.release) in_.release(0, m_);
+    if (consume_ != nullptr) {
+      std::vector<Edge>().swap(consume_->edges);
+      in_.edges = {};
+    }
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t v = r.begin(); v < r.end(); ++v) {
+        std::sort(targets + off[v], targets + off[v + 1]);
+      }
+    });
+    log_debug(str_cat("  out: counted and sorted ", t.seconds()));
+    if (!options_.dedup) return;
+    // Drop self-loops and repeats, compacting in place in vertex order (a list never moves
+    // right, so reading it after the earlier lists were written is safe).
+    EdgeId out = 0;
+    for (std::size_t v = 0; v < n; ++v) {
+      const EdgeId begin = off[v];
+      const EdgeId end = off[v + 1];
+      off[v] = out;
+      Lid prev = kInvalidLid;  // lists are sorted: a repeat follows its first
+      for (EdgeId e = begin; e < end; ++e) {
+        const Lid w = targets[e];
+        if (w != v && w != prev) targets[out++] = w;
+        prev = w;
+      }
+    }
+    off[n] = out;
+    g_.out_targets_.resize(out);
+    g_.out_targets_.shrink_to_fit();
   }
 
   template <typename Rec>
@@ -485,10 +709,14 @@ class TopologyBuilder {
 
   /// In-edges come from the out-CSR, which is in (src, edge id) order; a stable sort by
   /// destination gives each in-list in (src, edge id) order. Records are (dst, src) packed in
-  /// 8 bytes (lids have at most 32 bits) without the edge id: a source's out-edges, in edge id
-  /// order, go to ascending destinations, so they appear in the in-CSR in that same order and
-  /// the k-th in-edge from source u is edge out_begin(u) + k.
+  /// 8 bytes (lids have at most 32 bits). A symmetric structure needs no in-CSR: v's in-list
+  /// is its out-list (both sorted by neighbour, with the same multiplicities).
   void build_in_csr() {
+    if (options_.symmetrize || is_symmetric()) {
+      g_.symmetric_ = true;
+      g_.in_offsets_ = {};
+      return;
+    }
     const std::size_t n = g_.lid_to_gid_.size();
     const std::size_t arcs = g_.out_targets_.size();
     const unsigned bits = lid_bits(n);
@@ -508,40 +736,49 @@ class TopologyBuilder {
     }
     g_.in_offsets_ = offsets_of_sorted(arcs, n, [&](std::size_t i) { return records[i] >> bits; });
     g_.in_sources_.resize(arcs);
-    g_.in_edge_ids_.resize(arcs);
-    // Chunks of the in-CSR, each with a cursor per source (so few that the cursors take at
-    // most a quarter of the records' memory): count, then number each source's in-edges.
-    const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-    const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
-    const std::size_t chunk = chunk_of(arcs, chunks);
-    std::vector<EdgeId> cursor(chunks * n, 0);
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* count = cursor.data() + c * n;
-      for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
-        ++count[records[i] & mask];
-      }
-    });
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      for (std::size_t u = r.begin(); u < r.end(); ++u) {
-        EdgeId next = out_off[u];
-        for (std::size_t c = 0; c < chunks; ++c) {
-          EdgeId count = cursor[c * n + u];
-          cursor[c * n + u] = next;
-          next += count;
-        }
-      }
-    });
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* next = cursor.data() + c * n;
-      for (std::size_t i = c * chunk, end = std::min(arcs, i + chunk); i < end; ++i) {
-        const std::size_t u = records[i] & mask;
-        g_.in_sources_[i] = static_cast<Lid>(u);
-        g_.in_edge_ids_[i] = next[u]++;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, arcs), [&](const auto& r) {
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        g_.in_sources_[i] = static_cast<Lid>(records[i] & mask);
       }
     });
   }
 
-  const EdgeList& in_;
+  /// Whether every arc u->v is matched by as many arcs v->u (adjacency lists are sorted by
+  /// neighbour): in-degrees equal out-degrees, then one ordered pass matches every arc.
+  bool is_symmetric() const {
+    const std::size_t n = g_.lid_to_gid_.size();
+    const auto& off = g_.out_offsets_;
+    const auto& tgt = g_.out_targets_;
+    std::vector<EdgeId> in_degree(n, 0);
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, tgt.size()), [&](const auto& r) {
+      for (std::size_t e = r.begin(); e < r.end(); ++e) {
+        std::atomic_ref<EdgeId>(in_degree[tgt[e]]).fetch_add(1, std::memory_order_relaxed);
+      }
+    });
+    std::atomic<bool> symmetric = true;
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
+      for (std::size_t v = r.begin(); v < r.end() && symmetric.load(std::memory_order_relaxed);
+           ++v) {
+        if (in_degree[v] != off[v + 1] - off[v]) symmetric = false;
+      }
+    });
+    if (!symmetric.load()) return false;
+    // Visiting the vertices v in order, v's out-list (ascending) must consume, for each u in
+    // it, the next entry of u's out-list, which must be v: sorted lists meet their reverses in
+    // order, so one cursor per vertex checks every arc and its multiplicity in O(arcs).
+    std::vector<EdgeId>& cursor = in_degree;
+    cursor.assign(off.begin(), off.end() - 1);
+    for (std::size_t v = 0; v < n; ++v) {
+      for (EdgeId e = off[v]; e < off[v + 1]; ++e) {
+        const Lid u = tgt[e];
+        if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) return false;
+        ++cursor[u];
+      }
+    }
+    return symmetric.load();
+  }
+
+  EdgeView in_;
   std::size_t m_;  ///< input edges (in_.edges is emptied when consumed)
   bool weighted_ = in_.weighted;
   BuildOptions options_;
@@ -550,19 +787,26 @@ class TopologyBuilder {
   Topology g_;
   std::vector<Lid> src_;
   std::vector<Lid> dst_;
+  bool lazy_lids_;              ///< src_/dst_ stay empty; lids come from the gids by table
+  Gid lid_lo_ = 0;              ///< lazy_lids_: the smallest gid (declared: the range's first)
+  std::vector<Lid> lid_table_;  ///< lazy_lids_: lid of gid lid_lo_ + x (empty: declared)
 };
 
 Topology Topology::build(const EdgeList& edges, const BuildOptions& options) {
-  return TopologyBuilder(edges, options, nullptr).build();
+  return TopologyBuilder(EdgeView(edges), options, nullptr).build();
 }
 
 Topology Topology::build(EdgeList&& edges, const BuildOptions& options) {
-  return TopologyBuilder(edges, options, nullptr, &edges).build();
+  return TopologyBuilder(EdgeView(edges), options, nullptr, &edges).build();
+}
+
+Topology Topology::build(const EdgeView& edges, const BuildOptions& options) {
+  return TopologyBuilder(edges, options, nullptr).build();
 }
 
 Topology Topology::build_part(const GraphPart& part, const BuildOptions& options) {
   if (!part.owner_of) fail("graph part: no owner function");
-  return TopologyBuilder(part.edges, options, &part).build();
+  return TopologyBuilder(EdgeView(part.edges), options, &part).build();
 }
 
 void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas) {
@@ -595,10 +839,14 @@ Lid Topology::lid(Gid g) const {
   return kInvalidLid;
 }
 
+std::span<const EdgeId> Topology::in_edge_ids() const {
+  return in_edge_ids_.get([this] { return derive_in_edge_ids(out_offsets_, in_src()); });
+}
+
 std::size_t Topology::memory_bytes() const {
   return lid_to_gid_.capacity() * sizeof(Gid) + out_offsets_.capacity() * sizeof(EdgeId) +
          out_targets_.capacity() * sizeof(Lid) + in_offsets_.capacity() * sizeof(EdgeId) +
-         in_sources_.capacity() * sizeof(Lid) + in_edge_ids_.capacity() * sizeof(EdgeId) +
+         in_sources_.capacity() * sizeof(Lid) + in_edge_ids_.capacity_bytes() +
          weights_.capacity() * sizeof(double) + ghost_ranges_.capacity() * sizeof(GhostRange) +
          replica_offsets_.capacity() * sizeof(std::uint64_t) +
          replicas_.capacity() * sizeof(Replica);

@@ -63,14 +63,16 @@ Topology Topology::without(const Topology& g, std::span<const std::uint8_t> drop
     }
     t.out_offsets_.push_back(t.out_targets_.size());
   }
+  // A separate in-CSR (what remains need not be symmetric); its edge ids are derived on use.
+  const auto in_offsets = g.in_offsets();
+  const auto in_sources = g.in_sources();
+  const auto in_ids = g.in_edge_ids();
   t.in_offsets_.assign(1, 0);
   for (Lid v = 0; v < n; ++v) {
     if (keep[v] == 0) continue;
-    for (EdgeId i = g.in_offsets_[v]; i < g.in_offsets_[v + 1]; ++i) {
-      const EdgeId e = g.in_edge_ids_[i];
-      if (edge_map[e] == ~EdgeId{0}) continue;
-      t.in_sources_.push_back(map[g.in_sources_[i]]);
-      t.in_edge_ids_.push_back(edge_map[e]);
+    for (EdgeId i = in_offsets[v]; i < in_offsets[v + 1]; ++i) {
+      if (edge_map[in_ids[i]] == ~EdgeId{0}) continue;
+      t.in_sources_.push_back(map[in_sources[i]]);
     }
     t.in_offsets_.push_back(t.in_sources_.size());
   }

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/graph/graph_format.hpp"
+#include "atoll/graph/load_topology.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "test_util.hpp"
 
@@ -229,6 +231,54 @@ TEST(ParseBinaryLarge, FirstOutOfRangeEdgeDeepInFile) {
     EdgeList back = with_threads(threads, [&] { return atl::parse_binary(good, "g.bin"); });
     EXPECT_TRUE(back == g) << "threads=" << threads;
   }
+}
+
+}  // namespace
+
+namespace {
+
+/// Every array of t, for comparing two builds.
+std::vector<std::vector<std::uint64_t>> arrays_of(const atl::Topology& t) {
+  std::vector<std::vector<std::uint64_t>> a(6);
+  for (atl::Lid v = 0; v < t.num_vertices(); ++v) a[0].push_back(t.gid(v));
+  a[1].assign(t.out_offsets().begin(), t.out_offsets().end());
+  a[2].assign(t.out_targets().begin(), t.out_targets().end());
+  a[3].assign(t.in_sources().begin(), t.in_sources().end());
+  a[4].assign(t.in_edge_ids().begin(), t.in_edge_ids().end());
+  for (double w : t.weights()) a[5].push_back(std::bit_cast<std::uint64_t>(w));
+  return a;
+}
+
+TEST(LoadTopology, MappedBinaryBuildsTheSameGraph) {
+  atl::test::TempDir dir;
+  for (bool weighted : {false, true}) {
+    for (bool declared : {false, true}) {
+      EdgeList g = sample(weighted, declared);
+      atl::test::write_file(dir.file("g.bin"), encode(g));
+      for (atl::BuildOptions opt : {atl::BuildOptions{}, atl::BuildOptions{true, true}}) {
+        SCOPED_TRACE(testing::Message() << "weighted " << weighted << " declared " << declared
+                                        << " symmetrize " << opt.symmetrize);
+        atl::Topology loaded = atl::load_topology(dir.file("g.bin"), atl::GraphFormat::kAuto,
+                                                  atl::MtxLayout::kAuto, opt);
+        EXPECT_EQ(arrays_of(loaded), arrays_of(atl::Topology::build(g, opt)));
+      }
+    }
+  }
+}
+
+TEST(LoadTopology, MappedBinaryErrorsNameTheFile) {
+  atl::test::TempDir dir;
+  std::string bytes = encode(sample(false, false));
+  bytes[48 + 3] ^= 1;  // a payload byte
+  atl::test::write_file(dir.file("bad.bin"), bytes);
+  EXPECT_EQ(error_of([&] { atl::load_topology(dir.file("bad.bin")); }),
+            dir.file("bad.bin") + ": binary edge list payload checksum mismatch (corrupt file)");
+  EdgeList out_of_range = sample(false, true);
+  out_of_range.edges[1] = {9, 1};
+  atl::test::write_file(dir.file("range.bin"), encode(out_of_range));
+  EXPECT_EQ(
+      error_of([&] { atl::load_topology(dir.file("range.bin")); }),
+      dir.file("range.bin") + ": edge 1 (9 -> 1) lies outside the declared vertex range 1..5");
 }
 
 }  // namespace

@@ -509,3 +509,102 @@ TEST(GraphStatsTest, HandMadeGraph) {
 }
 
 }  // namespace
+
+// ---- memory: borrowed edges, one CSR for a symmetric structure --------------------------------
+
+TEST(TopologyTest, BuildFromAViewReleasingAsItGoesIsTheSame) {
+  for (Ids ids : {Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    for (bool weighted : {false, true}) {
+      EdgeList g = random_graph(6, 500, 20'000, ids, weighted);
+      for (BuildOptions opt : {BuildOptions{false, false}, BuildOptions{true, true}}) {
+        SCOPED_TRACE(testing::Message() << ids_name(ids) << " weighted " << weighted
+                                        << " symmetrize " << opt.symmetrize);
+        atl::EdgeView view(g);
+        std::size_t released = 0;
+        bool whole = false;
+        view.release = [&](std::size_t begin, std::size_t end) {
+          ASSERT_LE(begin, end);
+          ASSERT_LE(end, g.size());
+          released += end - begin;
+          whole = whole || (begin == 0 && end == g.size());
+        };
+        Topology t = Topology::build(view, opt);
+        expect_matches(t, g, opt);
+        EXPECT_TRUE(arrays_of(t) == arrays_of(Topology::build(g, opt)));
+        EXPECT_TRUE(whole);  // told when the edges are no longer needed
+        EXPECT_GE(released, g.size());
+      }
+    }
+  }
+}
+
+/// g with the reverse of every edge added as input edges (self-loops once): symmetric.
+EdgeList with_reverses(const EdgeList& g) {
+  EdgeList s = g;
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    const Edge& e = g.edges[i];
+    if (e.src == e.dst) continue;
+    s.edges.push_back({e.dst, e.src});
+    if (g.weighted) s.weights.push_back(g.weights[i]);
+  }
+  return s;
+}
+
+TEST(TopologyTest, SymmetricStructureIsStoredOnceWithTheSameInEdges) {
+  for (Ids ids : {Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    for (bool weighted : {false, true}) {
+      const EdgeList g = random_graph(8, 300, 3000, ids, weighted);
+      const EdgeList sym = with_reverses(g);
+      SCOPED_TRACE(testing::Message() << ids_name(ids) << " weighted " << weighted);
+      // Detected (both directions in the input) and made (--symmetrize): one CSR.
+      Topology detected = Topology::build(sym);
+      EXPECT_TRUE(detected.symmetric());
+      expect_matches(detected, sym, {});
+      EXPECT_EQ(detected.in_sources().data(), detected.out_targets().data());
+      EXPECT_EQ(detected.in_offsets().data(), detected.out_offsets().data());
+      Topology made = Topology::build(g, {.symmetrize = true});
+      EXPECT_TRUE(made.symmetric());
+      expect_matches(made, g, {.symmetrize = true});
+      Topology simple = Topology::build(g, {.symmetrize = true, .dedup = true});
+      EXPECT_TRUE(simple.symmetric());
+      expect_matches(simple, g, {.symmetrize = true, .dedup = true});
+      if (testing::Test::HasFatalFailure()) return;
+      // The aliased in-CSR has the in-neighbours and in-edge ids a separate one would have.
+      Topology separate =
+          Topology::without(detected, std::vector<std::uint8_t>(detected.num_vertices(), 0),
+                            std::vector<std::uint8_t>(detected.num_edges(), 0));
+      EXPECT_FALSE(separate.symmetric());
+      EXPECT_TRUE(arrays_of(separate) == arrays_of(detected));
+    }
+  }
+}
+
+TEST(TopologyTest, AlmostSymmetricStructureKeepsTwoCsrs) {
+  // Every arc has its reverse except that 1 -> 2 occurs twice and 2 -> 1 once.
+  EdgeList g;
+  g.edges = {{1, 2}, {2, 1}, {1, 2}, {2, 3}, {3, 2}, {3, 3}};
+  Topology t = Topology::build(g);
+  EXPECT_FALSE(t.symmetric());
+  expect_matches(t, g, {});
+  g.edges.push_back({2, 1});
+  Topology fixed = Topology::build(g);
+  EXPECT_TRUE(fixed.symmetric());
+  expect_matches(fixed, g, {});
+  // Same degrees everywhere but not symmetric: a directed triangle.
+  EdgeList cycle;
+  cycle.edges = {{1, 2}, {2, 3}, {3, 1}};
+  Topology c = Topology::build(cycle);
+  EXPECT_FALSE(c.symmetric());
+  expect_matches(c, cycle, {});
+}
+
+TEST(TopologyTest, InEdgeIdsAreMadeOnlyWhenAskedFor) {
+  EdgeList g = random_graph(9, 200, 4000, Ids::kDenseGaps, false);
+  Topology t = Topology::build(g);
+  const std::size_t before = t.memory_bytes();
+  auto ids = t.in_edge_ids();
+  EXPECT_EQ(ids.size(), t.num_edges());
+  EXPECT_EQ(t.memory_bytes(), before + t.num_edges() * sizeof(EdgeId));
+  Topology copy = t;  // a copy keeps them
+  EXPECT_TRUE(arrays_of(copy) == arrays_of(t));
+}

@@ -39,7 +39,10 @@ class Scope {
   /// One adjacent edge seen from the scope's vertex.
   class Edge {
    public:
-    Edge(const Scope* scope, Lid neighbor, EdgeId id) : s_(scope), neighbor_(neighbor), id_(id) {}
+    /// `in`: `id` is a position in the in-CSR, resolved to the edge id only when asked for
+    /// (programs without edge data never make the topology derive its in-edge ids).
+    Edge(const Scope* scope, Lid neighbor, EdgeId id, bool in = false)
+        : s_(scope), neighbor_(neighbor), id_(id), in_(in) {}
     /// The vertex at the other end (local id).
     Lid neighbor() const { return neighbor_; }
     Gid neighbor_gid() const { return s_->topology_->gid(neighbor_); }
@@ -69,15 +72,16 @@ class Scope {
         static EdgeData empty;  // no state: reads and writes are no-ops
         return empty;
       } else {
-        return s_->edges_[id_];
+        return s_->edges_[id()];
       }
     }
-    EdgeId id() const { return id_; }
+    EdgeId id() const { return in_ ? s_->topology_->in_edge_ids()[id_] : id_; }
 
    private:
     const Scope* s_;
     Lid neighbor_;
     EdgeId id_;
+    bool in_;
   };
 
   /// The in- or out-edges of the scope's vertex, iterable with range-for.
@@ -92,7 +96,7 @@ class Scope {
       Edge operator*() const {
         const Topology& t = *s_->topology_;
         if constexpr (kIn) {
-          return Edge(s_, t.in_sources()[i_], t.in_edge_ids()[i_]);
+          return Edge(s_, t.in_sources()[i_], i_, true);
         } else {
           return Edge(s_, t.out_targets()[i_], i_);
         }

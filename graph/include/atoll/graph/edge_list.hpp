@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "atoll/graph/ids.hpp"
@@ -36,6 +38,25 @@ struct EdgeList {
 
   std::size_t size() const { return edges.size(); }
   friend bool operator==(const EdgeList&, const EdgeList&) = default;
+};
+
+/// Edges borrowed from elsewhere (a mapped binary file), as Topology::build reads them.
+struct EdgeView {
+  std::span<const Edge> edges;
+  std::span<const double> weights;  ///< weights[i] belongs to edges[i] when weighted
+  bool weighted = false;
+  std::optional<VertexRange> declared;
+  /// Called (when set) with each range [begin, end) of edges a pass of the build has finished,
+  /// so that their pages can be dropped (a mapping reads them again when a later pass needs
+  /// them), and with [0, size) once the edges are no longer needed at all.
+  std::function<void(std::size_t, std::size_t)> release;
+
+  EdgeView() = default;
+  explicit EdgeView(const EdgeList& list)
+      : edges(list.edges),
+        weights(list.weights),
+        weighted(list.weighted),
+        declared(list.declared) {}
 };
 
 }  // namespace atl

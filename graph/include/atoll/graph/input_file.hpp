@@ -19,6 +19,10 @@ class InputFile {
   std::string_view bytes() const { return bytes_; }
   const std::string& path() const { return path_; }
   Compression compression() const { return compression_; }
+  /// Drops the resident pages of bytes [offset, offset + length) of a mapped (uncompressed)
+  /// file: whole pages only, read again from the page cache on the next access, so a reader
+  /// that has finished a range can keep the process's memory down. No-op when decompressed.
+  void release(std::size_t offset, std::size_t length) const;
 
   // Defined in input_file.cpp, where Storage is complete (so callers can move an InputFile).
   InputFile(InputFile&&) noexcept;

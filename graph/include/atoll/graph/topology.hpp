@@ -1,7 +1,9 @@
 // The local graph's structure on one rank: dense local ids, out- and in-CSR, gid <-> lid maps
 // and ghost ranges. Owned vertices come first (in gid order), then ghosts grouped by owner
 // rank, each owner's ghosts contiguous. An edge's id is its position in the out-CSR; the
-// in-CSR refers to edges by that id, so edge data is stored once.
+// in-CSR refers to edges by that id, so edge data is stored once. A symmetric structure (every
+// arc u->v matched by v->u as often) keeps one CSR: the in-CSR is the out-CSR. In-edge ids
+// are derived on first use, so programs that never ask for them never hold them.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 
 #include "atoll/graph/edge_list.hpp"
 #include "atoll/graph/ids.hpp"
+#include "atoll/graph/once_vector.hpp"
 
 namespace atl {
 
@@ -54,6 +57,9 @@ class Topology {
   /// turned into local ids (weights once they are in the out-CSR), which lowers the peak
   /// memory of a load by 16 bytes an edge. `edges` is left empty.
   static Topology build(EdgeList&& edges, const BuildOptions& options = {});
+  /// The same graph from borrowed edges (a mapped file); edges.release, when set, is told of
+  /// the ranges each pass has finished with, so the mapping's pages can be dropped as it goes.
+  static Topology build(const EdgeView& edges, const BuildOptions& options = {});
   /// Builds one rank's part: its owned vertices (lids 0..num_owned-1, in gid order), then the
   /// other endpoints of its edges as ghosts grouped by owner rank (ascending), each group in
   /// gid order. Every local edge is in both CSRs, so ghosts have the edges to owned vertices.
@@ -81,13 +87,15 @@ class Topology {
   }
 
   /// In-edges of v: neighbours and the ids of the edges (into the out-CSR) that reach v.
-  std::size_t in_degree(Lid v) const { return in_offsets_[v + 1] - in_offsets_[v]; }
+  std::size_t in_degree(Lid v) const { return in_off()[v + 1] - in_off()[v]; }
   std::span<const Lid> in_neighbors(Lid v) const {
-    return {in_sources_.data() + in_offsets_[v], in_degree(v)};
+    return {in_src().data() + in_off()[v], in_degree(v)};
   }
   std::span<const EdgeId> in_edges(Lid v) const {
-    return {in_edge_ids_.data() + in_offsets_[v], in_degree(v)};
+    return {in_edge_ids().data() + in_off()[v], in_degree(v)};
   }
+  /// True when the structure is symmetric and stored once (in_sources() is out_targets()).
+  bool symmetric() const { return symmetric_; }
 
   Gid gid(Lid v) const { return lid_to_gid_[v]; }
   /// The local id of gid, or kInvalidLid when this rank does not hold it.
@@ -111,11 +119,12 @@ class Topology {
   /// Raw CSR arrays, for engines that sweep them directly.
   std::span<const EdgeId> out_offsets() const { return out_offsets_; }
   std::span<const Lid> out_targets() const { return out_targets_; }
-  std::span<const EdgeId> in_offsets() const { return in_offsets_; }
-  std::span<const Lid> in_sources() const { return in_sources_; }
-  std::span<const EdgeId> in_edge_ids() const { return in_edge_ids_; }
+  std::span<const EdgeId> in_offsets() const { return in_off(); }
+  std::span<const Lid> in_sources() const { return in_src(); }
+  /// Made on the first call (thread-safe; 8 bytes an edge), then kept.
+  std::span<const EdgeId> in_edge_ids() const;
 
-  /// Bytes held by the arrays above.
+  /// Bytes held by the arrays above (the in-edge ids only once made).
   std::size_t memory_bytes() const;
 
  private:
@@ -125,13 +134,17 @@ class Topology {
   std::vector<Gid> lid_to_gid_;
   std::vector<EdgeId> out_offsets_{0};
   std::vector<Lid> out_targets_;
+  bool symmetric_ = false;  ///< the in-CSR is the out-CSR; in_offsets_/in_sources_ are empty
   std::vector<EdgeId> in_offsets_{0};
   std::vector<Lid> in_sources_;
-  std::vector<EdgeId> in_edge_ids_;
+  OnceVector<EdgeId> in_edge_ids_;
   std::vector<double> weights_;
   std::vector<GhostRange> ghost_ranges_;
   std::vector<std::uint64_t> replica_offsets_;
   std::vector<Replica> replicas_;
+
+  const std::vector<EdgeId>& in_off() const { return symmetric_ ? out_offsets_ : in_offsets_; }
+  const std::vector<Lid>& in_src() const { return symmetric_ ? out_targets_ : in_sources_; }
 
   friend class TopologyBuilder;
 };

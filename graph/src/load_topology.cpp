@@ -1,0 +1,47 @@
+#include "atoll/graph/load_topology.hpp"
+
+#include "atoll/common/error.hpp"
+#include "atoll/graph/atoms.hpp"
+#include "atoll/graph/input_file.hpp"
+#include "atoll/graph/read_graph.hpp"
+#include "binary_format.hpp"
+
+namespace atl {
+
+Topology load_topology(const std::string& path, GraphFormat format, MtxLayout layout,
+                       const BuildOptions& options) {
+  if (is_atom_directory(path)) return Topology::build(read_edge_list(path, format), options);
+  EdgeList edges;
+  {
+    InputFile file = InputFile::open(path);
+    const GraphFormat detected =
+        format == GraphFormat::kAuto ? detect_format(file.bytes()) : format;
+    if (detected == GraphFormat::kBin && file.compression() == Compression::kNone) {
+      auto release = [&file](std::size_t offset, std::size_t length) {
+        file.release(offset, length);
+      };
+      const std::string_view bytes = file.bytes();
+      const detail::BinaryLayout layout_of = detail::check_binary(bytes, path, release);
+      EdgeView view;
+      const auto* first = reinterpret_cast<const Edge*>(bytes.data() + detail::kBinaryHeaderSize);
+      view.edges = {first, layout_of.m};
+      if (layout_of.weighted) {
+        view.weights = {reinterpret_cast<const double*>(first + layout_of.m), layout_of.m};
+      }
+      view.weighted = layout_of.weighted;
+      view.declared = layout_of.declared;
+      view.release = [&release](std::size_t begin, std::size_t end) {
+        release(detail::kBinaryHeaderSize + begin * sizeof(Edge), (end - begin) * sizeof(Edge));
+      };
+      try {
+        return Topology::build(view, options);
+      } catch (const Error& e) {
+        fail(path, ": ", e.what());
+      }
+    }
+    edges = parse_edge_list(file.bytes(), detected, path, layout);
+  }  // the file's mapping is gone before the build
+  return Topology::build(std::move(edges), options);
+}
+
+}  // namespace atl
