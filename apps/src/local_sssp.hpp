@@ -10,8 +10,8 @@
 
 namespace atl::detail {
 
-/// A bucket width for delta-stepping on `graph`: 1 unweighted, else a fraction of the mean
-/// positive weight (never 0).
+/// A bucket width for delta-stepping on `graph`: 1 unweighted, else 1/64 of the mean positive
+/// weight but at least the smallest positive weight (1 when every weight is 0).
 double default_delta(const Topology& graph);
 
 /// Lowers dist (one entry per local vertex, +inf for unreached) to the shortest distances
