@@ -7,12 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "../unit/components_inputs.hpp"
 #include "../unit/reference_algorithms.hpp"
+#include "../unit/weighted_inputs.hpp"
 #include "atoll/graph/generators.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "atoll/graph/write_graph.hpp"
@@ -25,14 +25,6 @@ using test::TempDir;
 
 std::string atoll() {
   return ATOLL_BINARY;
-}
-
-EdgeList weighted(EdgeList list, std::uint64_t lo, std::uint64_t hi, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  list.weighted = true;
-  list.weights.resize(list.size());
-  for (double& w : list.weights) w = static_cast<double>(lo + rng() % (hi - lo + 1));
-  return list;
 }
 
 /// gid -> distance from the reference.
@@ -62,14 +54,14 @@ TEST_P(SsspRanks, EveryEngineFromBothStartsGivesTheReference) {
   };
   const std::vector<Input> inputs = {
       {dir.file("paths.txt"), 2 * 400 + 199}, {dir.file("many.txt"), 0}, {dir.file("kron.txt"), 0}};
-  write_edge_list(weighted(test::paths(400), 1, 100, 1), inputs[0].path);
-  EdgeList many = weighted(test::many_components(300, 30, 7), 0, 5, 2);
+  write_edge_list(test::with_weights(test::paths(400), 1, 100, 1), inputs[0].path);
+  EdgeList many = test::with_weights(test::many_components(300, 30, 7), 0, 5, 2);
   many.declared.reset();
   write_edge_list(many, inputs[1].path);
   KroneckerParams k;
   k.scale = 10;
   k.edge_factor = 4;
-  EdgeList kron = weighted(generate_kronecker(k), 1, 255, 3);
+  EdgeList kron = test::with_weights(generate_kronecker(k), 1, 255, 3);
   write_edge_list(kron, inputs[2].path);
   const std::vector<Input> sourced = {inputs[0],
                                       {inputs[1].path, many.edges.front().src},

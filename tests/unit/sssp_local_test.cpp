@@ -9,7 +9,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -18,7 +17,9 @@
 #include "atoll/graph/generators.hpp"
 #include "components_inputs.hpp"
 #include "local_sssp.hpp"
+#include "modulo_parts.hpp"
 #include "reference_algorithms.hpp"
+#include "weighted_inputs.hpp"
 
 namespace atl {
 namespace {
@@ -27,6 +28,7 @@ using test::many_components;
 using test::paths;
 using test::reference_sssp;
 using test::reference_vertices;
+using test::with_weights;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -35,15 +37,6 @@ struct Named {
   EdgeList list;
   Gid source;
 };
-
-/// list with integer weights drawn uniformly from [lo, hi].
-EdgeList weighted(EdgeList list, std::uint64_t lo, std::uint64_t hi, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  list.weighted = true;
-  list.weights.resize(list.size());
-  for (double& w : list.weights) w = static_cast<double>(lo + rng() % (hi - lo + 1));
-  return list;
-}
 
 std::vector<Named> graphs() {
   KroneckerParams k;
@@ -60,13 +53,13 @@ std::vector<Named> graphs() {
   const EdgeList long_paths = paths(700);
   const Gid kron_source = kron.edges.front().src;
   return {{"kron11", kron, kron_source},
-          {"kron11_w1_9", weighted(kron, 1, 9, 1), kron_source},
-          {"kron11_w0_2", weighted(kron, 0, 2, 2), kron_source},  // a third of them zero
-          {"kron11_huge", weighted(kron, 1'000'000'000, 1'000'000'000'000, 3), kron_source},
-          {"uniform_sparse_w1_255", weighted(uniform, 1, 255, 4), uniform.edges.front().src},
-          {"many_w0_5", weighted(many, 0, 5, 5), many.edges.front().src},
+          {"kron11_w1_9", with_weights(kron, 1, 9, 1), kron_source},
+          {"kron11_w0_2", with_weights(kron, 0, 2, 2), kron_source},  // a third of them zero
+          {"kron11_huge", with_weights(kron, 1'000'000'000, 1'000'000'000'000, 3), kron_source},
+          {"uniform_sparse_w1_255", with_weights(uniform, 1, 255, 4), uniform.edges.front().src},
+          {"many_w0_5", with_weights(many, 0, 5, 5), many.edges.front().src},
           {"paths", long_paths, 699},
-          {"paths_w1_100", weighted(long_paths, 1, 100, 6), 2 * 700 + 349}};
+          {"paths_w1_100", with_weights(long_paths, 1, 100, 6), 2 * 700 + 349}};
 }
 
 std::size_t reached(const std::vector<double>& dist) {
@@ -108,25 +101,6 @@ TEST(LocalSssp, NoSourcesOrUnreachedSourcesLeaveDistancesAlone) {
   EXPECT_EQ(reached(dist), 0u);
 }
 
-/// Rank r's part when vertex g belongs to rank g % ranks (weights kept with their edges).
-GraphPart part_of(const EdgeList& list, int rank, int ranks) {
-  GraphPart part;
-  part.rank = rank;
-  part.owner_of = [ranks](Gid g) { return static_cast<int>(g % static_cast<Gid>(ranks)); };
-  for (Gid g : reference_vertices(list)) {
-    if (part.owner_of(g) == rank) part.owned.push_back(g);
-  }
-  part.edges.weighted = list.weighted;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const Edge& e = list.edges[i];
-    if (part.owner_of(e.src) == rank || part.owner_of(e.dst) == rank) {
-      part.edges.edges.push_back(e);
-      if (list.weighted) part.edges.weights.push_back(list.weights[i]);
-    }
-  }
-  return part;
-}
-
 TEST(LocalSssp, PartsGiveTheDistancesThroughTheirOwnEdges) {
   for (const Named& g : graphs()) {
     const std::vector<Gid> global_ids = reference_vertices(g.list);
@@ -135,7 +109,7 @@ TEST(LocalSssp, PartsGiveTheDistancesThroughTheirOwnEdges) {
     for (std::size_t i = 0; i < global_ids.size(); ++i) global_dist[global_ids[i]] = global[i];
     for (int rank = 0; rank < 3; ++rank) {
       SCOPED_TRACE(g.name + " rank " + std::to_string(rank));
-      const GraphPart part = part_of(g.list, rank, 3);
+      const GraphPart part = test::modulo_part(g.list, rank, 3);
       const Topology t = Topology::build_part(part);
       // The reference: Dijkstra over the part's own edges, from the source when it is here.
       std::map<Gid, double> expected;
