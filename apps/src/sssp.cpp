@@ -1,6 +1,10 @@
 // Bellman-Ford by pulling: a scheduled vertex takes the best of its in-neighbours' distance
 // plus the edge weight and, when its distance dropped, schedules its out-neighbours. With
-// non-negative weights the fixpoint is the shortest-path distance.
+// non-negative weights the fixpoint is the shortest-path distance. By default each rank first
+// computes the distances through its own part by delta-stepping (local_sssp.hpp): every owned
+// vertex is then at most one relaxation from the fixpoint over its owned in-neighbours, so the
+// engine starts only from the vertices with a ghost in-neighbour (ghosts start as their
+// owners' data) and relaxes on from whatever improves across the cut.
 #include "atoll/apps/sssp.hpp"
 
 #include <CLI/CLI.hpp>
@@ -14,8 +18,10 @@
 #include "atoll/apps/app.hpp"
 #include "atoll/apps/pregel_sssp.hpp"
 #include "atoll/common/error.hpp"
+#include "atoll/common/timer.hpp"
 #include "atoll/engine/graphlab_engines.hpp"
 #include "builtin_apps.hpp"
+#include "local_sssp.hpp"
 
 namespace atl {
 namespace {
@@ -38,7 +44,8 @@ struct SsspProgram {
 
 }  // namespace
 
-VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, Cluster* cluster) {
+VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, Cluster* cluster,
+                          SsspStart start) {
   VertexValues<double> result;
   const Lid n = graph.num_owned();
   Lid src = graph.lid(source);
@@ -70,14 +77,34 @@ VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, C
   const bool weighted = graph.weighted();
   LocalGraph<double, double> local(std::move(graph));
   SsspProgram program;
+  // A resumed run's epoch replaces the start's distances and schedule.
+  const bool local_phase = start == SsspStart::kLocal && eo.checkpoint.resume.empty();
   result.stats = run_graphlab(local, program, eo, cluster, [&](auto& engine) {
+    Timer local_timer;
     engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
     std::span<const double> weights = local.topology().weights();
     engine.init_edges([&](EdgeId e, double& weight) { weight = weighted ? weights[e] : 1.0; });
-    if (src != kInvalidLid) {
-      for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
+    if (!local_phase) {
+      if (src != kInvalidLid) {
+        for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);
+      }
+      return engine.run();
     }
-    return engine.run();
+    const Topology& t = local.topology();
+    std::span<double> dist = local.vertex_data();
+    std::fill(dist.begin() + n, dist.end(), kUnreached);  // ghosts: their owners' data at start
+    if (src != kInvalidLid) {
+      const Lid sources[] = {src};
+      detail::relax_shortest_paths(t, sources, detail::default_delta(t), eo.threads, dist);
+    }
+    for (Lid v = 0; v < n; ++v) {
+      std::span<const Lid> in = t.in_neighbors(v);
+      if (std::ranges::any_of(in, [n](Lid u) { return u >= n; })) engine.schedule(v, -dist[v]);
+    }
+    const double local_seconds = local_timer.seconds();
+    RunStats stats = engine.run();
+    stats.seconds += local_seconds;  // the kernel is both phases
+    return stats;
   });
   result.values.assign(local.vertex_data().begin(), local.vertex_data().begin() + n);
   return result;
@@ -88,12 +115,21 @@ void register_sssp_app() {
                 graphlab_and_pregel_engines(), SsspProgram::kConsistency, [](CLI::App& cmd) {
                   auto source = std::make_shared<Gid>(0);
                   cmd.add_option("--source", *source, "Source vertex gid")->required();
+                  auto start = std::make_shared<std::string>("local");
+                  cmd.add_option("--start", *start,
+                                 "Distances before the engine: local (each rank's part by "
+                                 "delta-stepping; GraphLab engines) or source (plain "
+                                 "Bellman-Ford from the source)")
+                      ->check(CLI::IsMember({"local", "source"}))
+                      ->capture_default_str();
                   AppRunner runner;
-                  runner.run = [source](AppInput& in) {
+                  runner.run = [source, start](AppInput& in) {
+                    const SsspStart how =
+                        *start == "source" ? SsspStart::kSource : SsspStart::kLocal;
                     AppOutput out = make_output(
                         in.options.engine == EngineKind::kPregel
                             ? pregel_sssp(std::move(in.graph), *source, in.options, in.cluster)
-                            : sssp(std::move(in.graph), *source, in.options, in.cluster));
+                            : sssp(std::move(in.graph), *source, in.options, in.cluster, how));
                     out.summarize = [source](const AppOutput& all) {
                       std::size_t reached = 0;
                       for (std::size_t i = 0; i < all.size(); ++i)

@@ -122,7 +122,9 @@ TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
   };
   const Case cases[] = {
       {"pagerank --tol 0 --iterations 12", "--max-sweeps 5", false},
-      {"sssp --source 0", "--max-sweeps 2", true},  // weights are edge data: cut edges too
+      // Weights are edge data: cut edges too. From the source (from each rank's local phase,
+      // kron11 on two ranks is done in a sweep or two).
+      {"sssp --start source --source 0", "--max-sweeps 2", true},
       // From gids: labels take several sweeps and supersteps (from each rank's local components,
       // kron11 on two ranks is done in one, before a checkpoint is due).
       {"cc --start gids", "--max-sweeps 2", true},
@@ -134,8 +136,8 @@ TEST_P(Checkpoints, ResumeOnAnotherRankCountGivesTheUninterruptedAnswer) {
       // The locking engine between phases (a phase every 300 updates).
       {"pagerank --engine locking --tol 1e-10 --dynamic --sync-every 300", "--max-iterations 3",
        false, 1e-6},
-      {"sssp --engine locking --consistency edge --source 0 --sync-every 500", "--max-iterations 2",
-       true},
+      {"sssp --engine locking --consistency edge --start source --source 0 --sync-every 500",
+       "--max-iterations 2", true},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.app);
@@ -182,6 +184,30 @@ TEST_P(Checkpoints, ComponentsFromLocalLabelsResumeOnAnotherRankCount) {
     EXPECT_GT(resumed_iteration(resumed.output), 0) << resumed.output;
     expect_same_values(dir_.file("full.tsv"), dir_.file("resumed.tsv"), true, 0);
   }
+}
+
+// sssp from each rank's local phase on a weighted path split over the ranks: relaxation
+// crosses the cut hundreds of times; stopped after three sweeps with checkpoints on two ranks,
+// a run on three ranks resumes it (from the epoch's distances, no local phase) to the same
+// answer.
+TEST_P(Checkpoints, SsspFromTheLocalPhaseResumesOnAnotherRankCount) {
+  const std::string path = dir_.file("wpath.txt");
+  {
+    std::ofstream out(path);
+    for (int v = 600; v > 0; --v) out << v << ' ' << v - 1 << ' ' << 1 + v % 7 << '\n';
+  }
+  const std::string ck = dir_.file("ck-sssp");
+  const std::string base = atoll() + " run sssp --source 600 --graph " + path;
+  Result full = run(base + " --out " + dir_.file("full.tsv"));
+  ASSERT_EQ(full.code, 0) << full.output;
+  Result first =
+      run(base + " --max-sweeps 3 --checkpoint-dir " + ck + " --checkpoint-every 1" + ranks(2));
+  ASSERT_EQ(first.code, 0) << first.output;
+  ASSERT_EQ(epochs(ck).size(), 2u) << first.output;
+  Result resumed = run(base + " --resume " + ck + " --out " + dir_.file("resumed.tsv") + ranks(3));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_GT(resumed_iteration(resumed.output), 0) << resumed.output;
+  expect_same_values(dir_.file("full.tsv"), dir_.file("resumed.tsv"), true, 0);
 }
 
 // SIGKILL a rank of a checkpointing job; a new job on more ranks resumes from its last epoch.

@@ -16,6 +16,7 @@
 #include "atoll/graph/generators.hpp"
 #include "components_inputs.hpp"
 #include "local_components.hpp"
+#include "modulo_parts.hpp"
 #include "reference_algorithms.hpp"
 
 namespace atl {
@@ -65,20 +66,6 @@ TEST(LocalComponents, OneRankLabelsAreTheComponentsSmallestGids) {
   }
 }
 
-/// Rank r's part when vertex g belongs to rank g % ranks.
-GraphPart part_of(const EdgeList& list, int rank, int ranks) {
-  GraphPart part;
-  part.rank = rank;
-  part.owner_of = [ranks](Gid g) { return static_cast<int>(g % static_cast<Gid>(ranks)); };
-  for (Gid g : reference_vertices(list)) {
-    if (part.owner_of(g) == rank) part.owned.push_back(g);
-  }
-  for (const Edge& e : list.edges) {
-    if (part.owner_of(e.src) == rank || part.owner_of(e.dst) == rank) part.edges.edges.push_back(e);
-  }
-  return part;
-}
-
 TEST(LocalComponents, PartsAreLabelledByTheirOwnComponents) {
   for (const Named& g : graphs()) {
     const std::vector<Gid> global_ids = reference_vertices(g.list);
@@ -87,7 +74,7 @@ TEST(LocalComponents, PartsAreLabelledByTheirOwnComponents) {
     for (std::size_t i = 0; i < global_ids.size(); ++i) global_label[global_ids[i]] = global[i];
     for (int rank = 0; rank < 3; ++rank) {
       SCOPED_TRACE(g.name + " rank " + std::to_string(rank));
-      const GraphPart part = part_of(g.list, rank, 3);
+      const GraphPart part = test::modulo_part(g.list, rank, 3);
       const Topology t = Topology::build_part(part);
       // The reference: components of the part's own edges (isolated owned vertices alone).
       std::map<Gid, Gid> expected;
