@@ -51,11 +51,12 @@ on_terminal() {  # on_terminal PREFIX COMMAND...
 }
 on_terminal "" "${run[@]}"
 on_terminal '\[0\] ' "${run[@]}" --ranks 2 --transport tcp
-# The locking engine's phase can last the whole run: its status line is refreshed during it.
+# The locking engine's phase can last the whole run: its status line is refreshed during it
+# (sssp from the source alone: from local distances one rank has nothing left to run).
 "$atoll" generate grid --rows 700 --cols 700 --weights 1:100 --out "$tmp/grid.el" >/dev/null
 session="live"
 tmux -L "$server" -f /dev/null new-session -d -s "$session" -x 200 -y 40 \
-  "$(printf '%q ' "$atoll" run sssp --graph "$tmp/grid.el" --source 0 --engine locking \
+  "$(printf '%q ' "$atoll" run sssp --graph "$tmp/grid.el" --source 0 --start source --engine locking \
     --scheduler fifo --consistency edge --threads 1) >/dev/null; echo EXIT=\$?; sleep 60"
 seen=0
 for _ in $(seq 1 1200); do
