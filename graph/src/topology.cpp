@@ -34,9 +34,6 @@ struct WeightedArc {
   std::uint64_t key;
   double weight;
 };
-inline std::uint64_t arc_key(std::uint64_t key) {
-  return key;
-}
 inline std::uint64_t arc_key(const WeightedArc& arc) {
   return arc.key;
 }
