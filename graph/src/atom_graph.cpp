@@ -31,8 +31,10 @@ EdgeList read_atom_graph(const std::filesystem::path& dir) {
     }
     std::copy(edges.edges.begin(), edges.edges.end(),
               out.edges.begin() + static_cast<std::ptrdiff_t>(at[a]));
-    std::copy(edges.weights.begin(), edges.weights.end(),
-              out.weights.begin() + static_cast<std::ptrdiff_t>(at[a]));
+    if (index.weighted) {  // an unweighted list has no weight array to offset into
+      std::copy(edges.weights.begin(), edges.weights.end(),
+                out.weights.begin() + static_cast<std::ptrdiff_t>(at[a]));
+    }
   });
   return out;
 }
