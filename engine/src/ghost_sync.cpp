@@ -11,6 +11,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/transport/mailboxes.hpp"
 #include "batch_decode.hpp"
+#include "slot_gather.hpp"
 
 namespace atl {
 using detail::decode_ghost_batch;
@@ -243,12 +244,7 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
                                    dense[p] ? peer.send_lids.size() : count[p]};
     std::memcpy(out, head, sizeof head);
     out += sizeof head;
-    if (dense[p]) {
-      for (Lid v : peer.send_lids) {
-        std::memcpy(out, arrays.data + std::size_t{v} * bytes, bytes);
-        out += bytes;
-      }
-    }
+    if (dense[p]) out = detail::gather_slots(out, arrays.data, bytes, peer.send_lids);
     cursor[p] = out;
     requests_at[p] = out + (dense[p] ? 0 : count[p] * (sizeof(Lid) + bytes));
   }

@@ -151,6 +151,35 @@ TEST_P(EngineRanks, PerRankOutputAndMetrics) {
   EXPECT_NE(r.output.find("rank 1:"), std::string::npos) << r.output;
 }
 
+TEST_P(EngineRanks, FloatViewPageRankSendsHalfTheGhostBytes) {
+  TempDir dir;
+  const std::string g = dir.file("g.txt");
+  ASSERT_EQ(run(atoll() + " generate kronecker --scale 10 --symmetrize --out " + g).code, 0);
+  auto bytes_sent = [&](const std::string& flag, const std::string& out) {
+    const std::string m = dir.file("m" + flag + ".json");
+    Result r = run(atoll() + " run pagerank " + g + " --tol 0 --iterations 8 --ranks 2 " + flag +
+                   " --transport " + GetParam() + " --out " + out + " --metrics " + m);
+    EXPECT_EQ(r.code, 0) << r.output;
+    std::ifstream in(m);
+    std::string json((std::istreambuf_iterator<char>(in)), {});
+    const std::string key = "\"bytes_sent_rank0\":";
+    const std::size_t at = json.find(key);
+    EXPECT_NE(at, std::string::npos) << json.substr(0, 300);
+    return at == std::string::npos ? 0.0 : std::stod(json.substr(at + key.size()));
+  };
+  const double exact = bytes_sent("", dir.file("a.tsv"));
+  const double rounded = bytes_sent("--float", dir.file("b.tsv"));
+  // The pushes carry 4-byte views instead of 8-byte ones (plus small batch headers).
+  EXPECT_GT(exact, 0);
+  EXPECT_LT(rounded, 0.55 * exact) << "double " << exact << " float " << rounded;
+  auto a = read_values(dir.file("a.tsv"));
+  auto b = read_values(dir.file("b.tsv"));
+  ASSERT_EQ(a.size(), b.size());
+  double l1 = 0;
+  for (const auto& [gid, v] : a) l1 += std::abs(std::stod(v) - std::stod(b.at(gid)));
+  EXPECT_LT(l1, 1e-5);
+}
+
 TEST_P(EngineRanks, AKilledRankStopsTheJobNamingIt) {
   TempDir dir;
   const std::string g = dir.file("victim-graph.txt");
