@@ -9,6 +9,7 @@
 #include <tbb/parallel_reduce.h>
 #include <tbb/parallel_scan.h>
 #include <tbb/parallel_sort.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -740,38 +741,49 @@ class TopologyBuilder {
     });
   }
 
-  /// Whether every arc u->v is matched by as many arcs v->u (adjacency lists are sorted by
-  /// neighbour): in-degrees equal out-degrees, then one ordered pass matches every arc.
+  /// Whether every arc v->u is matched by as many arcs u->v (adjacency lists are sorted by
+  /// neighbour). The vertices are cut into chunks of about equal arcs, checked in parallel:
+  /// within a chunk [v0, v1), visiting v in order, each u in v's list must be the next entry of
+  /// u's list at or after v0, which must be v. Every arc is then matched to a distinct entry of
+  /// its reverse (the chunks' entries lie in disjoint ranges of values), and a one-to-one map of
+  /// the arcs into themselves is onto: every arc has its reverse, as often.
   bool is_symmetric() const {
     const std::size_t n = g_.lid_to_gid_.size();
     const auto& off = g_.out_offsets_;
-    const auto& tgt = g_.out_targets_;
-    std::vector<EdgeId> in_degree(n, 0);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, tgt.size()), [&](const auto& r) {
-      for (std::size_t e = r.begin(); e < r.end(); ++e) {
-        std::atomic_ref<EdgeId>(in_degree[tgt[e]]).fetch_add(1, std::memory_order_relaxed);
-      }
-    });
+    const Lid* tgt = g_.out_targets_.data();
+    const std::size_t arcs = g_.out_targets_.size();
+    if (arcs == 0) return true;
+    const std::size_t chunks =
+        std::clamp<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
+                                1, std::max<std::size_t>(1, arcs / 4096));
     std::atomic<bool> symmetric = true;
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      for (std::size_t v = r.begin(); v < r.end() && symmetric.load(std::memory_order_relaxed);
-           ++v) {
-        if (in_degree[v] != off[v + 1] - off[v]) symmetric = false;
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t k) {
+      auto first_vertex = [&](std::size_t c) {  // the first vertex of chunk c
+        if (c == chunks) return n;
+        return static_cast<std::size_t>(
+            std::lower_bound(off.begin(), off.end() - 1, arcs * c / chunks) - off.begin());
+      };
+      const std::size_t v0 = first_vertex(k), v1 = first_vertex(k + 1);
+      std::vector<EdgeId> cursor(n);
+      for (std::size_t u = 0; u < n; ++u) {
+        cursor[u] =
+            k == 0
+                ? off[u]
+                : static_cast<EdgeId>(
+                      std::lower_bound(tgt + off[u], tgt + off[u + 1], static_cast<Lid>(v0)) - tgt);
+      }
+      for (std::size_t v = v0; v < v1; ++v) {
+        if ((v & 1023) == 0 && !symmetric.load(std::memory_order_relaxed)) return;
+        for (EdgeId e = off[v]; e < off[v + 1]; ++e) {
+          const Lid u = tgt[e];
+          if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) {
+            symmetric.store(false, std::memory_order_relaxed);
+            return;
+          }
+          ++cursor[u];
+        }
       }
     });
-    if (!symmetric.load()) return false;
-    // Visiting the vertices v in order, v's out-list (ascending) must consume, for each u in
-    // it, the next entry of u's out-list, which must be v: sorted lists meet their reverses in
-    // order, so one cursor per vertex checks every arc and its multiplicity in O(arcs).
-    std::vector<EdgeId>& cursor = in_degree;
-    cursor.assign(off.begin(), off.end() - 1);
-    for (std::size_t v = 0; v < n; ++v) {
-      for (EdgeId e = off[v]; e < off[v + 1]; ++e) {
-        const Lid u = tgt[e];
-        if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) return false;
-        ++cursor[u];
-      }
-    }
     return symmetric.load();
   }
 

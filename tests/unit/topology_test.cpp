@@ -579,6 +579,38 @@ TEST(TopologyTest, SymmetricStructureIsStoredOnceWithTheSameInEdges) {
   }
 }
 
+TEST(TopologyTest, SymmetryIsFoundExactlyOnAnyThreadCount) {
+  // Large enough for several chunks of the parallel check; repeats make multiplicities count.
+  const EdgeList g = random_graph(13, 3000, 60'000, Ids::kDenseGaps, false);
+  EdgeList sym = with_reverses(g);
+  for (std::size_t i = 0; i < 500; ++i) sym.edges.push_back(sym.edges[i * 97 % g.size()]);
+  sym = with_reverses(sym);  // every arc and its reverse, with repeats, in shuffled order
+  for (int threads : {1, 2, 4, 7}) {
+    SCOPED_TRACE(testing::Message() << threads << " threads");
+    EXPECT_TRUE(with_threads(threads, [&] { return Topology::build(sym).symmetric(); }));
+    // One arc more or less anywhere (first, middle or last vertices) breaks the symmetry.
+    for (std::size_t at : {std::size_t{0}, sym.size() / 2, sym.size() - 1}) {
+      EdgeList extra = sym;
+      const Edge e = extra.edges[at];
+      if (e.src == e.dst) continue;
+      extra.edges.push_back(e);
+      EXPECT_FALSE(with_threads(threads, [&] { return Topology::build(extra).symmetric(); })) << at;
+      EdgeList fewer = sym;
+      fewer.edges.erase(fewer.edges.begin() + static_cast<std::ptrdiff_t>(at));
+      EXPECT_FALSE(with_threads(threads, [&] { return Topology::build(fewer).symmetric(); })) << at;
+    }
+    // Swapping the targets of two arcs (a->b, c->d become a->d, c->b) keeps every in- and
+    // out-degree but not the symmetry.
+    EdgeList moved = sym;
+    Edge& first = moved.edges.front();
+    Edge& last = moved.edges.back();
+    ASSERT_TRUE(first.src != last.src && first.dst != last.dst && first.src != last.dst &&
+                last.src != first.dst);
+    std::swap(first.dst, last.dst);
+    EXPECT_FALSE(with_threads(threads, [&] { return Topology::build(moved).symmetric(); }));
+  }
+}
+
 TEST(TopologyTest, AlmostSymmetricStructureKeepsTwoCsrs) {
   // Every arc has its reverse except that 1 -> 2 occurs twice and 2 -> 1 once.
   EdgeList g;
