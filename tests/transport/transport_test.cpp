@@ -335,9 +335,14 @@ void scenario_collectives(Transport& t, Collectives& coll) {
       CHECK(sum[i] == es && mn[i] == emn && mx[i] == emx, "allreduce result differs from serial");
     }
     double d = coll.allreduce(0.1 * (t.rank() + 1), ReduceOp::kSum);
-    double ed = 0;
-    for (int r = 0; r < n; ++r) ed += 0.1 * (r + 1);  // rank order, as documented
-    CHECK(d == ed, "double sum not in rank order");
+    // The documented order: a binomial tree, rank r adding the partial of ranks
+    // [r + step, r + 2 step) to its own, for step = 1, 2, 4, ...
+    std::vector<double> partial(static_cast<std::size_t>(n));
+    for (int r = 0; r < n; ++r) partial[r] = 0.1 * (r + 1);
+    for (int step = 1; step < n; step *= 2) {
+      for (int r = 0; r + step < n; r += 2 * step) partial[r] = partial[r] + partial[r + step];
+    }
+    CHECK(d == partial[0], "double sum not in the documented tree order");
     std::string mine(static_cast<std::size_t>(t.rank() * 37 + round),
                      static_cast<char>('a' + t.rank()));
     auto all = coll.allgather(mine);
@@ -784,6 +789,15 @@ TEST_P(TransportRanks, AStalledRankIsDeclaredDeadByTheHeartbeatTimeout) {
   // The survivors report soon after the 3 s timeout (well before the 10 s default); then
   // launch stops the stalled rank. The margin covers start-up on a loaded machine (5.3 s seen).
   EXPECT_LT(r.seconds, 3.0 + 4.0) << "peer timeout 3 s plus start-up and reporting";
+}
+
+TEST(TransportTree, CollectivesOnRankCountsThatAreNotPowersOfTwo) {
+  // Incomplete binomial trees: ranks whose children or grandchildren are missing.
+  for (const auto& [ranks, transport] :
+       {std::pair{5, "ucx"}, std::pair{6, "tcp"}, std::pair{7, "ucx"}}) {
+    Result r = run(launch(ranks, "collectives", transport));
+    EXPECT_EQ(r.code, 0) << ranks << " ranks over " << transport << ": " << r.output;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Transport, TransportRanks,

@@ -1,7 +1,9 @@
 // Collectives on active messages. Each call takes the next sequence number (all ranks call in
 // the same order); messages carry (sequence, phase) and wait in a mailbox until the caller
-// takes them. Gathers and reductions go through rank 0, which combines in rank order and
-// sends the result back: O(ranks) at the root, deterministic, and simple to validate.
+// takes them. Gathers and reductions climb a binomial tree to rank 0 (rank r takes the partial
+// of ranks [r + 2^k, r + 2^(k+1)) from rank r + 2^k while bit k of r is clear, then hands its
+// own to r - 2^k) and the result descends the same tree: O(log ranks) steps at every rank, and
+// every partial is combined in one fixed order, so results are the same on every rank and run.
 #include "atoll/transport/collectives.hpp"
 
 #include <map>
@@ -50,21 +52,33 @@ struct Collectives::State {
     return out;
   }
 
-  /// Gathers every rank's bytes at rank 0 (in rank order) and hands rank 0's reply back.
-  std::string exchange(std::string_view mine,
-                       const std::function<std::string(std::vector<std::string>&)>& at_root) {
+  /// Combines every rank's bytes up the tree (merge(acc, child, first, last): `child` holds
+  /// the partial of ranks [first, last), which follow acc's), then rank 0 turns the whole into
+  /// the reply (at_root), which descends the tree to every rank.
+  using Merge = std::function<void(std::string& acc, std::string&& child, int first, int last)>;
+  std::string exchange(std::string_view mine, const Merge& merge,
+                       const std::function<std::string(std::string&&)>& at_root) {
     const std::uint64_t seq = next_seq++;
     const int n = transport.size();
-    if (transport.rank() == 0) {
-      std::vector<std::string> parts(static_cast<std::size_t>(n));
-      parts[0] = std::string(mine);
-      for (int r = 1; r < n; ++r) parts[r] = take(seq, kToRoot, r);
-      std::string reply = at_root(parts);
-      for (int r = 1; r < n; ++r) post(r, seq, kFromRoot, reply);
-      return reply;
+    const int me = transport.rank();
+    std::string acc(mine);
+    int step = 1;  // 2^k
+    for (; step < n && (me & step) == 0; step <<= 1) {
+      if (me + step < n)
+        merge(acc, take(seq, kToRoot, me + step), me + step, std::min(n, me + 2 * step));
     }
-    post(0, seq, kToRoot, mine);
-    return take(seq, kFromRoot, 0);
+    std::string reply;
+    if (me == 0) {
+      reply = at_root(std::move(acc));
+    } else {
+      post(me - step, seq, kToRoot, acc);  // step: the lowest set bit of me
+      reply = take(seq, kFromRoot, me - step);
+    }
+    // Down: to the children, the largest subtree first.
+    for (int child = step >> 1; child >= 1; child >>= 1) {
+      if (me + child < n) post(me + child, seq, kFromRoot, reply);
+    }
+    return reply;
   }
 };
 
@@ -86,15 +100,18 @@ Collectives::Collectives(Transport& transport) : state_(std::make_unique<State>(
 Collectives::~Collectives() = default;
 
 void Collectives::barrier() {
-  state_->exchange({}, [](std::vector<std::string>&) { return std::string(); });
+  state_->exchange(
+      {}, [](std::string&, std::string&&, int, int) {},
+      [](std::string&&) { return std::string(); });
 }
 
 std::vector<std::string> Collectives::allgather(std::string_view mine) {
-  std::string all = state_->exchange(mine, [](std::vector<std::string>& parts) {
-    detail::WireWriter w;
-    for (const std::string& p : parts) w.blob(p);
-    return w.take();
-  });
+  // Partials are the framed contributions of consecutive ranks, in rank order.
+  detail::WireWriter own;
+  own.blob(mine);
+  std::string all = state_->exchange(
+      own.str(), [](std::string& acc, std::string&& child, int, int) { acc += child; },
+      [](std::string&& whole) { return std::move(whole); });
   detail::WireReader in(all, "allgather result");
   std::vector<std::string> out;
   for (int r = 0; r < state_->transport.size(); ++r) out.emplace_back(in.blob());
@@ -104,11 +121,14 @@ std::vector<std::string> Collectives::allgather(std::string_view mine) {
 
 void Collectives::broadcast(int root, std::string& data) {
   if (root < 0 || root >= state_->transport.size()) fail("broadcast from rank ", root, "?");
-  // Through rank 0: the root's bytes travel up with the gather, then down.
+  // The root's bytes climb the tree with empty partials (only its own is kept), then descend.
   const int me = state_->transport.rank();
-  std::string result =
-      state_->exchange(me == root ? std::string_view(data) : std::string_view(),
-                       [root](std::vector<std::string>& parts) { return std::move(parts[root]); });
+  std::string result = state_->exchange(
+      me == root ? std::string_view(data) : std::string_view(),
+      [root](std::string& acc, std::string&& child, int first, int last) {
+        if (root >= first && root < last) acc = std::move(child);
+      },
+      [](std::string&& whole) { return std::move(whole); });
   data = std::move(result);
 }
 
@@ -117,18 +137,17 @@ void Collectives::allreduce_bytes(std::span<std::byte> data, std::size_t element
   if (element_size == 0 || data.size() % element_size != 0) fail("allreduce: bad element size");
   const std::size_t count = data.size() / element_size;
   std::string mine(reinterpret_cast<const char*>(data.data()), data.size());
-  std::string result = state_->exchange(mine, [&](std::vector<std::string>& parts) {
-    std::string acc = parts[0];
-    for (std::size_t r = 1; r < parts.size(); ++r) {
-      if (parts[r].size() != acc.size()) {
-        fail("allreduce: rank ", r, " contributed ", parts[r].size(), " bytes, rank 0 ",
-             acc.size());
-      }
-      combine(reinterpret_cast<std::byte*>(acc.data()),
-              reinterpret_cast<const std::byte*>(parts[r].data()), count);
-    }
-    return acc;
-  });
+  std::string result = state_->exchange(
+      mine,
+      [&](std::string& acc, std::string&& child, int first, int last) {
+        if (child.size() != acc.size()) {
+          fail("allreduce: ranks ", first, " to ", last - 1, " contributed ", child.size(),
+               " bytes, rank ", state_->transport.rank(), " ", acc.size());
+        }
+        combine(reinterpret_cast<std::byte*>(acc.data()),
+                reinterpret_cast<const std::byte*>(child.data()), count);
+      },
+      [](std::string&& whole) { return std::move(whole); });
   if (result.size() != data.size()) fail("allreduce: result of ", result.size(), " bytes");
   std::memcpy(data.data(), result.data(), data.size());
 }

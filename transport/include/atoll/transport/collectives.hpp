@@ -1,7 +1,8 @@
 // Collectives over a started Transport: barrier, allreduce (sum, min, max of any trivially
 // copyable element type, scalars or vectors), allgather and broadcast. Every rank calls the
-// same collectives in the same order. Reductions combine contributions in rank order, so a
-// floating-point result is the same on every rank and in every run.
+// same collectives in the same order. Everything travels a binomial tree rooted at rank 0
+// (O(log ranks) steps per rank); reductions combine partials of consecutive rank ranges in a
+// fixed tree order, so a floating-point result is the same on every rank and in every run.
 #pragma once
 
 #include <algorithm>
