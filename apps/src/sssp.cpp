@@ -118,8 +118,8 @@ void register_sssp_app() {
                   auto start = std::make_shared<std::string>("local");
                   cmd.add_option("--start", *start,
                                  "Distances before the engine: local (each rank's part by "
-                                 "delta-stepping; GraphLab engines) or source (plain "
-                                 "Bellman-Ford from the source)")
+                                 "delta-stepping) or source (plain Bellman-Ford from the "
+                                 "source)")
                       ->check(CLI::IsMember({"local", "source"}))
                       ->capture_default_str();
                   AppRunner runner;
@@ -128,7 +128,7 @@ void register_sssp_app() {
                         *start == "source" ? SsspStart::kSource : SsspStart::kLocal;
                     AppOutput out = make_output(
                         in.options.engine == EngineKind::kPregel
-                            ? pregel_sssp(std::move(in.graph), *source, in.options, in.cluster)
+                            ? pregel_sssp(std::move(in.graph), *source, in.options, in.cluster, how)
                             : sssp(std::move(in.graph), *source, in.options, in.cluster, how));
                     out.summarize = [source](const AppOutput& all) {
                       std::size_t reached = 0;

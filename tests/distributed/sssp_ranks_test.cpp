@@ -1,5 +1,5 @@
 // SSSP through the command line on 1, 2 and 3 ranks over UCX and TCP, on each engine that runs
-// sssp (chromatic and locking from both starts, pregel), against the serial Dijkstra of
+// sssp (chromatic, locking and pregel from both starts), against the serial Dijkstra of
 // tests/unit/reference_algorithms.hpp: weighted long paths whose consecutive vertices sit on
 // different ranks (distances must cross the cut hundreds of times after each rank's local
 // phase), many components with zero weights (most vertices unreachable), and a weighted
@@ -72,8 +72,9 @@ TEST_P(SsspRanks, EveryEngineFromBothStartsGivesTheReference) {
     std::size_t reached = 0;
     for (const auto& [gid, d] : expected) reached += d < 1e308;
     ASSERT_GT(reached, 1u) << in.path;
-    for (const char* engine : {"chromatic --start local", "chromatic --start source",
-                               "locking --start local", "locking --start source", "pregel"}) {
+    for (const char* engine :
+         {"chromatic --start local", "chromatic --start source", "locking --start local",
+          "locking --start source", "pregel --start local", "pregel --start source"}) {
       for (int ranks : {1, 2, 3}) {
         SCOPED_TRACE(in.path + " " + engine + " on " + std::to_string(ranks) + " ranks over " + t);
         const std::string out = dir.file("dist.tsv");
