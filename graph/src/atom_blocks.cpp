@@ -178,6 +178,10 @@ void check_identity(std::span<const unsigned char> bytes, const char (&magic)[8]
     fail(what, ": written by a newer Atoll (", kind_name, " version ", id.version,
          ", this build reads ", version, ")");
   }
+  if (id.version >= 1 && id.version < version) {
+    fail(what, ": written by an older Atoll (", kind_name, " version ", id.version,
+         ", this build reads ", version, "): partition the graph again with `atoll partition`");
+  }
   if (id.version != version) fail(what, ": invalid ", kind_name, " version ", id.version);
   if (bytes.size() < header_size) {
     fail(what, ": truncated: ", bytes.size(), " bytes, the header alone is ", header_size);

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "atom_format.hpp"
 #include "atoll/common/temp_file.hpp"
+#include "atom_format.hpp"
 
 namespace atl::detail {
 
@@ -38,6 +38,18 @@ class BlockWriter {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(per_block, count - first));
       fill(buffer_.data() + sizeof(BlockHeader), first, n);
       emit(kind, n, n * record_size);
+    }
+  }
+
+  /// Writes count records as blocks of `kind` in a variable-length encoding: encode(dst, first)
+  /// encodes records from `first` on into at most kMaxBlockPayload bytes at dst and returns
+  /// what it wrote (an EncodedBlock: at least one record while any are left).
+  template <typename Encode>
+  void write_encoded(BlockKind kind, std::uint64_t count, Encode&& encode) {
+    for (std::uint64_t first = 0; first < count;) {
+      const auto block = encode(buffer_.data() + sizeof(BlockHeader), first);
+      emit(kind, block.records, block.bytes);
+      first += block.records;
     }
   }
 

@@ -1,6 +1,7 @@
-// One atom file: a header, then blocks of vertex, edge, cut in-edge and ghost records, then
-// an end block (docs/atoms.md). The reader checks the file against the index, every block's
-// checksum (in parallel), and that the records make sense before returning anything.
+// One atom file: a header, then blocks of vertex, edge, cut in-edge and ghost records in the
+// compact encoding of atom_codec.hpp, then an end block (docs/atoms.md). The reader checks the
+// file against the index, every block's checksum and encoding (in parallel), and that the
+// records make sense before returning anything.
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
@@ -13,33 +14,14 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atom_blocks.hpp"
+#include "atom_codec.hpp"
 #include "atom_io.hpp"
 
 namespace atl {
 namespace detail {
 namespace {
 
-static_assert(sizeof(Edge) == kEdgeRecordBase && sizeof(double) == 8);
-
 constexpr std::size_t kHeaderCrcBytes = offsetof(AtomFileHeader, header_crc);
-
-std::size_t edge_record_size(bool weighted) {
-  return kEdgeRecordBase + (weighted ? sizeof(double) : 0);
-}
-
-/// Serializes edges[first, first + n) of `positions` as edge records.
-void put_edges(unsigned char* dst, const EdgeList& graph, const EdgePositions& positions,
-               std::uint64_t first, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t e = positions[first + i];
-    std::memcpy(dst, &graph.edges[e], sizeof(Edge));
-    dst += sizeof(Edge);
-    if (graph.weighted) {
-      std::memcpy(dst, &graph.weights[e], sizeof(double));
-      dst += sizeof(double);
-    }
-  }
-}
 
 std::string hex(std::uint64_t value) {
   return str_cat("0x", std::hex, value);
@@ -101,13 +83,15 @@ class AtomReader {
     check_header(entry);
     blocks_ = scan_blocks(file_.span(), sizeof(AtomFileHeader), what_);
     layout_blocks();
-    decode();
+    allocate();
+    decode(false);
+    validate();
+    decode(true);
     const std::uint32_t crc = crc32c(0, file_.data.get(), file_.size);
     if (crc != entry.crc) {
       fail(what_, ": file checksum ", hex(crc), " differs from the index's ", hex(entry.crc),
            " (corrupt file or index)");
     }
-    validate();
     return std::move(atom_);
   }
 
@@ -182,20 +166,8 @@ class AtomReader {
     }
   }
 
-  std::size_t record_size(int slot) const {
-    switch (slot) {
-      case 0:
-        return kVertexRecordBase + header_.vertex_data_bytes;
-      case 1:
-      case 2:
-        return edge_record_size(weighted_);
-      default:
-        return sizeof(GhostRecord);
-    }
-  }
-
-  /// Checks kinds, order and sizes of the blocks; first_record_[b] = index of block b's first
-  /// record among those of its kind.
+  /// Checks kinds, order and sizes of the blocks and their record counts against the header;
+  /// first_record_[b] = index of block b's first record among those of its kind.
   void layout_blocks() {
     std::uint64_t counts[kKinds] = {};
     int last = 0;
@@ -209,10 +181,14 @@ class AtomReader {
              " after ", block_kind_name(blocks_[b - 1].kind), ")");
       }
       last = slot;
-      if (block.records == 0 ||
-          block.payload_bytes != std::uint64_t{block.records} * record_size(slot)) {
-        fail(what_, ": ", describe(block), ": ", block.payload_bytes, " payload bytes for ",
-             block.records, " records of ", record_size(slot), " bytes");
+      // Every record takes at least a byte (a ghost two, a weighted edge nine), which bounds
+      // what the decoder allocates by the file's size.
+      const std::uint64_t least = std::uint64_t{block.records} * (slot == 3                 ? 2
+                                                                  : slot == 0 || !weighted_ ? 1
+                                                                                            : 9);
+      if (block.records == 0 || block.payload_bytes < least) {
+        fail(what_, ": ", describe(block), ": ", block.payload_bytes, " payload bytes cannot hold ",
+             block.records, " records");
       }
       first_record_[b] = counts[slot];
       counts[slot] += block.records;
@@ -228,8 +204,8 @@ class AtomReader {
     }
   }
 
-  /// Verifies every block's payload checksum and decodes its records, in parallel.
-  void decode() {
+  /// Sizes the atom's arrays from the header (whose counts layout_blocks checked).
+  void allocate() {
     atom_.id = id_;
     atom_.vertices.resize(header_.vertices);
     for (EdgeList* list : {&atom_.out_edges, &atom_.in_cut_edges}) {
@@ -239,48 +215,49 @@ class AtomReader {
     }
     atom_.ghosts.resize(header_.ghosts);
     atom_.ghost_atoms.resize(header_.ghosts);
-    std::atomic<std::size_t> bad{blocks_.size()};
-    tbb::parallel_for(std::size_t{0}, blocks_.size(), [&](std::size_t b) {
-      const Block& block = blocks_[b];
-      if (crc32c(0, block.payload, block.payload_bytes) != block.payload_crc) {
-        std::size_t cur = bad.load();
-        while (b < cur && !bad.compare_exchange_weak(cur, b)) {
-        }
-        return;
-      }
-      decode_block(block, first_record_[b]);
-    });
-    if (bad.load() != blocks_.size()) verify_payload(blocks_[bad.load()], what_);  // throws
   }
 
-  void decode_block(const Block& block, std::uint64_t first) {
-    const unsigned char* p = block.payload;
-    switch (kind_slot(block.kind)) {
-      case 0:
-        std::memcpy(atom_.vertices.data() + first, p, block.payload_bytes);
-        return;
-      case 1:
-      case 2: {
-        EdgeList& list = kind_slot(block.kind) == 1 ? atom_.out_edges : atom_.in_cut_edges;
-        if (!weighted_) {
-          std::memcpy(list.edges.data() + first, p, block.payload_bytes);
-          return;
-        }
-        for (std::uint32_t i = 0; i < block.records; ++i, p += kEdgeRecordBase + 8) {
-          std::memcpy(&list.edges[first + i], p, sizeof(Edge));
-          std::memcpy(&list.weights[first + i], p + sizeof(Edge), sizeof(double));
-        }
+  /// Verifies the payload checksums of the vertex and ghost blocks (edges == false) or the
+  /// edge blocks and decodes their records, in parallel. Edge blocks come second: their local
+  /// ids refer to the vertices and ghosts. The first failing block in file order is reported.
+  void decode(bool edges) {
+    if (edges && header_.edges > 0) {  // out-edge targets: vertices and ghosts by gid
+      merged_.resize(atom_.vertices.size() + atom_.ghosts.size());
+      std::merge(atom_.vertices.begin(), atom_.vertices.end(), atom_.ghosts.begin(),
+                 atom_.ghosts.end(), merged_.begin());
+    }
+    std::vector<std::string> errors(blocks_.size());
+    tbb::parallel_for(std::size_t{0}, blocks_.size(), [&](std::size_t b) {
+      const Block& block = blocks_[b];
+      const int slot = kind_slot(block.kind);
+      if ((slot == 1 || slot == 2) != edges) return;
+      if (crc32c(0, block.payload, block.payload_bytes) != block.payload_crc) {
+        errors[b] = "payload checksum mismatch (corrupt file)";
         return;
       }
+      errors[b] = decode_block(block, first_record_[b]);
+    });
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      if (!errors[b].empty()) fail(what_, ": ", describe(blocks_[b]), ": ", errors[b]);
+    }
+  }
+
+  std::string decode_block(const Block& block, std::uint64_t first) {
+    const std::span<const unsigned char> payload(block.payload, block.payload_bytes);
+    switch (kind_slot(block.kind)) {
+      case 0:
+        return decode_id_block(payload, block.records, atom_.vertices.data() + first, nullptr);
+      case 1:
+      case 2: {
+        const bool out = kind_slot(block.kind) == 1;
+        EdgeList& list = out ? atom_.out_edges : atom_.in_cut_edges;
+        return decode_edge_block(payload, block.records, out ? atom_.vertices : atom_.ghosts,
+                                 out ? merged_ : atom_.vertices, list.edges.data() + first,
+                                 weighted_ ? list.weights.data() + first : nullptr);
+      }
       default:
-        for (std::uint32_t i = 0; i < block.records; ++i, p += sizeof(GhostRecord)) {
-          GhostRecord g;
-          std::memcpy(&g, p, sizeof g);
-          atom_.ghosts[first + i] = g.gid;
-          // A nonzero reserved field makes the atom invalid; validate() reports it.
-          atom_.ghost_atoms[first + i] = g.reserved == 0 ? g.atom : kBadGhostAtom;
-        }
-        return;
+        return decode_id_block(payload, block.records, atom_.ghosts.data() + first,
+                               atom_.ghost_atoms.data() + first);
     }
   }
 
@@ -298,16 +275,15 @@ class AtomReader {
     return !index_.declared || v - index_.declared->first < index_.declared->count;
   }
 
-  /// Record sanity: ordering, ownership, ghost atoms, the hash of every id under hash atoms.
+  /// Vertex and ghost sanity: ordering, ownership, ghost atoms, the hash of every id under hash
+  /// atoms. (Edges need no check: their local ids resolve in these tables, see decode_block.)
   void validate() const {
     const auto& vertices = atom_.vertices;
     const auto& ghosts = atom_.ghosts;
     const std::uint32_t k = header_.num_atoms;
     const bool hashed = index_.method == AtomMethod::kHash;
     const IdSet owned_set(vertices);
-    const IdSet ghost_set(ghosts);
     auto owned = [&](Gid v) { return owned_set.contains(v); };
-    auto ghost = [&](Gid v) { return ghost_set.contains(v); };
 
     std::size_t i = first_bad(vertices.size(), [&](std::size_t j) {
       return (j > 0 && vertices[j] <= vertices[j - 1]) || !in_declared(vertices[j]) ||
@@ -326,28 +302,10 @@ class AtomReader {
     });
     if (i != ghosts.size()) {
       fail(what_, ": ", where(3, i), ": ghost ", ghosts[i], " with owner atom ",
-           atom_.ghost_atoms[i] == kBadGhostAtom ? std::string("(reserved field set)")
-                                                 : std::to_string(atom_.ghost_atoms[i]),
+           atom_.ghost_atoms[i],
            " is invalid (out of order, owned here, outside the range, or wrong owner)");
     }
-    const auto& out = atom_.out_edges.edges;
-    i = first_bad(out.size(), [&](std::size_t j) {
-      return !owned(out[j].src) || !(owned(out[j].dst) || ghost(out[j].dst));
-    });
-    if (i != out.size()) {
-      fail(what_, ": ", where(1, i), ": edge ", out[i].src, " -> ", out[i].dst,
-           !owned(out[i].src) ? ": its source is not owned by this atom"
-                              : ": its target is neither owned nor a ghost");
-    }
-    const auto& in = atom_.in_cut_edges.edges;
-    i = first_bad(in.size(), [&](std::size_t j) { return !ghost(in[j].src) || !owned(in[j].dst); });
-    if (i != in.size()) {
-      fail(what_, ": ", where(2, i), ": cut in-edge ", in[i].src, " -> ", in[i].dst,
-           !ghost(in[i].src) ? ": its source is not a ghost" : ": its target is not owned here");
-    }
   }
-
-  static constexpr std::uint32_t kBadGhostAtom = 0xffffffffu;
 
   const std::filesystem::path& dir_;
   const AtomIndex& index_;
@@ -358,22 +316,22 @@ class AtomReader {
   bool weighted_ = false;
   std::vector<Block> blocks_;
   std::vector<std::uint64_t> first_record_;
+  std::vector<Gid> merged_;  ///< vertices and ghosts, ascending: out-edge targets
   Atom atom_;
 };
 
 }  // namespace
 
 FileStamp write_atom_file(const std::string& path, const AtomJournal& journal) {
-  const EdgeList& graph = *journal.graph;
   AtomFileHeader header{};
   std::memcpy(header.magic, kAtomMagic, sizeof header.magic);
   header.version = kAtomFormatVersion;
-  header.flags = graph.weighted ? kFlagWeighted : 0;
+  header.flags = journal.weighted ? kFlagWeighted : 0;
   header.graph_id = journal.graph_id;
   header.atom = journal.atom;
   header.num_atoms = journal.num_atoms;
   header.vertex_data_bytes = 0;
-  header.edge_data_bytes = graph.weighted ? sizeof(double) : 0;
+  header.edge_data_bytes = journal.weighted ? sizeof(double) : 0;
   header.vertices = journal.vertices.size();
   header.edges = journal.out_edges.size();
   header.in_cut_edges = journal.in_cut_edges.size();
@@ -383,22 +341,22 @@ FileStamp write_atom_file(const std::string& path, const AtomJournal& journal) {
   TempFile file(path, "atom file");
   BlockWriter out(file);
   out.write_raw(&header, sizeof header);
-  out.write_records(BlockKind::kVertices, journal.vertices.size(), kVertexRecordBase,
-                    [&](unsigned char* dst, std::uint64_t first, std::size_t n) {
-                      std::memcpy(dst, journal.vertices.data() + first, n * sizeof(Gid));
+  out.write_encoded(BlockKind::kVertices, journal.vertices.size(),
+                    [&](unsigned char* dst, std::uint64_t first) {
+                      return encode_vertex_block(journal.vertices, first, dst);
                     });
-  const std::size_t edge_size = edge_record_size(graph.weighted);
-  out.write_records(BlockKind::kEdges, journal.out_edges.size(), edge_size,
-                    [&](unsigned char* dst, std::uint64_t first, std::size_t n) {
-                      put_edges(dst, graph, journal.out_edges, first, n);
+  out.write_encoded(BlockKind::kEdges, journal.out_edges.size(),
+                    [&](unsigned char* dst, std::uint64_t first) {
+                      return encode_edge_block(journal.out_edges, journal.out_weights, first, dst);
                     });
-  out.write_records(BlockKind::kInCutEdges, journal.in_cut_edges.size(), edge_size,
-                    [&](unsigned char* dst, std::uint64_t first, std::size_t n) {
-                      put_edges(dst, graph, journal.in_cut_edges, first, n);
+  out.write_encoded(BlockKind::kInCutEdges, journal.in_cut_edges.size(),
+                    [&](unsigned char* dst, std::uint64_t first) {
+                      return encode_edge_block(journal.in_cut_edges, journal.in_cut_weights, first,
+                                               dst);
                     });
-  out.write_records(BlockKind::kGhosts, journal.ghosts.size(), sizeof(GhostRecord),
-                    [&](unsigned char* dst, std::uint64_t first, std::size_t n) {
-                      std::memcpy(dst, journal.ghosts.data() + first, n * sizeof(GhostRecord));
+  out.write_encoded(BlockKind::kGhosts, journal.ghosts.size(),
+                    [&](unsigned char* dst, std::uint64_t first) {
+                      return encode_ghost_block(journal.ghosts, first, dst);
                     });
   out.finish();
   file.commit(false);

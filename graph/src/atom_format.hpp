@@ -1,5 +1,6 @@
-// On-disk layout of atom files and the atom index, version 1 (docs/atoms.md). Every struct is
-// written as it is in memory: little-endian, naturally aligned, no implicit padding.
+// On-disk layout of atom files and the atom index, version 2 (docs/atoms.md). The headers and
+// the index's records are written as they are in memory: little-endian, naturally aligned, no
+// implicit padding. Atom file payloads are varint-coded (atom_codec.hpp).
 #pragma once
 
 #include <bit>
@@ -21,10 +22,10 @@ inline constexpr std::size_t kBlockAlign = 8;
 
 /// The kinds of block, in the order they appear in a file.
 enum class BlockKind : std::uint32_t {
-  kVertices = 1,      ///< atom: owned vertices (gid, vertex data), ascending
-  kEdges = 2,         ///< atom: out-edges of owned vertices (src, dst, edge data), input order
+  kVertices = 1,      ///< atom: owned vertices (gid gaps), ascending
+  kEdges = 2,         ///< atom: out-edges of owned vertices (runs of local ids), input order
   kInCutEdges = 3,    ///< atom: edges from other atoms into owned vertices, input order
-  kGhosts = 4,        ///< atom: ghosts (gid, owning atom), ascending
+  kGhosts = 4,        ///< atom: ghosts (gid gap, owning atom), ascending
   kAtomEntries = 16,  ///< index: one entry per atom, by atom id
   kCuts = 17,         ///< index: the meta-graph's cut counts, by (from, to)
   kEnd = 255,         ///< both: the last block; payload = u64 number of blocks before it
@@ -75,7 +76,7 @@ struct IndexHeader {
 struct BlockHeader {
   std::uint32_t kind;
   std::uint32_t records;
-  std::uint64_t payload_bytes;  ///< records * record size, at most kMaxBlockPayload
+  std::uint64_t payload_bytes;  ///< at most kMaxBlockPayload
   std::uint32_t payload_crc;    ///< CRC32C of the payload (not the padding)
   std::uint32_t header_crc;     ///< CRC32C of the 20 bytes before it
 };
@@ -99,6 +100,7 @@ struct CutRecord {
   std::uint64_t edges;
 };
 
+/// A ghost and its owner atom (in memory; an atom file codes it as two varints).
 struct GhostRecord {
   std::uint64_t gid;
   std::uint32_t atom;
@@ -114,8 +116,5 @@ static_assert(sizeof(BlockHeader) == 24 && kPlainRecord<BlockHeader>);
 static_assert(sizeof(AtomEntryRecord) == 80 && kPlainRecord<AtomEntryRecord>);
 static_assert(sizeof(CutRecord) == 16 && kPlainRecord<CutRecord>);
 static_assert(sizeof(GhostRecord) == 16 && kPlainRecord<GhostRecord>);
-
-inline constexpr std::size_t kVertexRecordBase = 8;  ///< gid, then vertex_data_bytes
-inline constexpr std::size_t kEdgeRecordBase = 16;   ///< src, dst, then edge_data_bytes
 
 }  // namespace atl::detail

@@ -18,24 +18,20 @@ std::string atom_file_name(std::uint32_t id);
 /// True for names atom_file_name could have produced; sets *id.
 bool parse_atom_file_name(std::string_view name, std::uint32_t* id);
 
-/// Positions of edges in a graph's edge list, 32- or 64-bit (one of the spans is empty).
-struct EdgePositions {
-  std::span<const std::uint32_t> narrow;
-  std::span<const std::uint64_t> wide;
-  std::size_t size() const { return narrow.size() + wide.size(); }
-  std::uint64_t operator[](std::size_t i) const { return wide.empty() ? narrow[i] : wide[i]; }
-};
-
-/// Everything one atom file holds.
+/// Everything one atom file holds. Edges are given as local ids (docs/atoms.md): an out-edge's
+/// source is a position in `vertices`, its target a position in the merged table (vertices and
+/// ghosts by gid); a cut in-edge's source is a position in `ghosts`, its target in `vertices`.
 struct AtomJournal {
   std::uint64_t graph_id = 0;
   std::uint32_t atom = 0;
   std::uint32_t num_atoms = 0;
-  const EdgeList* graph = nullptr;      ///< the edges (and weights) positions refer to
-  std::span<const Gid> vertices;        ///< owned, ascending
-  EdgePositions out_edges;              ///< input order
-  EdgePositions in_cut_edges;           ///< input order
-  std::span<const GhostRecord> ghosts;  ///< ascending by gid
+  bool weighted = false;
+  std::span<const Gid> vertices;           ///< owned, ascending
+  std::span<const GhostRecord> ghosts;     ///< ascending by gid
+  std::span<const Edge> out_edges;         ///< input order, local ids
+  std::span<const double> out_weights;     ///< one per out-edge when weighted, else empty
+  std::span<const Edge> in_cut_edges;      ///< input order, local ids
+  std::span<const double> in_cut_weights;  ///< one per cut in-edge when weighted, else empty
 };
 
 struct FileStamp {

@@ -106,19 +106,55 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
   for (std::uint32_t a = 0; a < index.atoms.size(); ++a) {
     if (out.atom_rank[a] == rank) mine.push_back(a);
   }
-  std::vector<Atom> atoms(mine.size());
-  // Per atom, in parallel, as soon as it is read: which cut in-edges come from another rank
-  // (none when every ghost of the atom is local), checked against the atom's ghost list; the
-  // others are dropped at once (they are out-edges of an atom on this rank), so the atoms held
-  // while reading take about the memory of the part they make.
+  // Each atom's vertices and out-edges go to their place in the part as soon as it is read
+  // (the index gives every atom's counts), so besides the part only the atoms being decoded
+  // (one a thread) are held. Its cut in-edges from another rank are kept (checked against its
+  // ghost list); the others are dropped (they are out-edges of an atom on this rank).
+  std::vector<std::size_t> vertex_at(mine.size() + 1, 0), edge_at(mine.size() + 1, 0);
+  std::size_t in_cut_bound = 0;
+  for (std::size_t k = 0; k < mine.size(); ++k) {
+    const AtomEntry& e = index.atoms[mine[k]];
+    vertex_at[k + 1] = vertex_at[k] + e.vertices;
+    edge_at[k + 1] = edge_at[k] + e.edges;
+    in_cut_bound += e.in_cut_edges;
+  }
+  part.owned.resize(vertex_at.back());
+  part.edges.weighted = index.weighted;
+  // Room for every cut in-edge too: the remote ones are appended without moving the rest
+  // (pages never written take no memory).
+  part.edges.edges.reserve(edge_at.back() + in_cut_bound);
+  part.edges.edges.resize(edge_at.back());
+  if (index.weighted) {
+    part.edges.weights.reserve(edge_at.back() + in_cut_bound);
+    part.edges.weights.resize(edge_at.back());
+  }
+  std::vector<EdgeList> remote(mine.size());
+  std::vector<std::vector<std::pair<Gid, int>>> remote_ghosts(mine.size());
   collectively(coll, rank, [&] {
     tbb::parallel_for(std::size_t{0}, mine.size(), [&](std::size_t k) {
-      atoms[k] = read_atom(dir, index, mine[k]);
-      Atom& a = atoms[k];
+      const Atom a = read_atom(dir, index, mine[k]);
+      if (a.vertices.size() != vertex_at[k + 1] - vertex_at[k] ||
+          a.out_edges.size() != edge_at[k + 1] - edge_at[k]) {  // read_atom checks this
+        fail(dir, ": atom ", a.id, " disagrees with its index entry");
+      }
+      std::copy(a.vertices.begin(), a.vertices.end(),
+                part.owned.begin() + static_cast<std::ptrdiff_t>(vertex_at[k]));
+      std::copy(a.out_edges.edges.begin(), a.out_edges.edges.end(),
+                part.edges.edges.begin() + static_cast<std::ptrdiff_t>(edge_at[k]));
+      if (index.weighted) {
+        std::copy(a.out_edges.weights.begin(), a.out_edges.weights.end(),
+                  part.edges.weights.begin() + static_cast<std::ptrdiff_t>(edge_at[k]));
+      }
       bool any_remote = false;
-      for (std::uint32_t ga : a.ghost_atoms) any_remote = any_remote || out.atom_rank[ga] != rank;
-      EdgeList remote;
-      remote.weighted = a.in_cut_edges.weighted;
+      for (std::size_t i = 0; i < a.ghosts.size(); ++i) {
+        const int owner = out.atom_rank[a.ghost_atoms[i]];
+        if (owner != rank) {
+          any_remote = true;
+          remote_ghosts[k].emplace_back(a.ghosts[i], owner);
+        }
+      }
+      EdgeList& kept = remote[k];
+      kept.weighted = a.in_cut_edges.weighted;
       for (std::size_t i = 0; any_remote && i < a.in_cut_edges.size(); ++i) {
         const Gid src = a.in_cut_edges.edges[i].src;
         auto it = std::lower_bound(a.ghosts.begin(), a.ghosts.end(), src);
@@ -126,53 +162,28 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
           fail(dir, ": atom ", a.id, " has a cut in-edge from ", src, ", which is not its ghost");
         }
         if (out.atom_rank[a.ghost_atoms[static_cast<std::size_t>(it - a.ghosts.begin())]] != rank) {
-          remote.edges.push_back(a.in_cut_edges.edges[i]);
-          if (remote.weighted) remote.weights.push_back(a.in_cut_edges.weights[i]);
+          kept.edges.push_back(a.in_cut_edges.edges[i]);
+          if (kept.weighted) kept.weights.push_back(a.in_cut_edges.weights[i]);
         }
       }
-      a.in_cut_edges = std::move(remote);
     });
   });
 
-  // Replay: owned vertices, the out-edges of owned vertices, and the cut in-edges whose
-  // source lives on another rank (an in-edge from an atom on this rank is already an out-edge).
-  std::size_t vertices = 0, edges = 0, ghosts = 0;
-  for (const Atom& a : atoms) {
-    vertices += a.vertices.size();
-    edges += a.out_edges.size() + a.in_cut_edges.size();  // cut in-edges: the remote ones
-    ghosts += a.ghosts.size();
-  }
-  part.owned.reserve(vertices);
-  part.edges.weighted = index.weighted;
-  part.edges.edges.reserve(edges);
-  if (index.weighted) part.edges.weights.reserve(edges);
+  // The cut in-edges whose source lives on another rank follow the out-edges, in atom order.
+  std::size_t ghosts = 0;
+  for (const auto& g : remote_ghosts) ghosts += g.size();
   OwnerTable owners;
   owners.entries.reserve(ghosts);
-  for (std::size_t k = 0; k < atoms.size(); ++k) {
-    Atom& a = atoms[k];
-    part.owned.insert(part.owned.end(), a.vertices.begin(), a.vertices.end());
-    part.edges.edges.insert(part.edges.edges.end(), a.out_edges.edges.begin(),
-                            a.out_edges.edges.end());
+  for (std::size_t k = 0; k < mine.size(); ++k) {
+    part.edges.edges.insert(part.edges.edges.end(), remote[k].edges.begin(), remote[k].edges.end());
     if (index.weighted) {
-      part.edges.weights.insert(part.edges.weights.end(), a.out_edges.weights.begin(),
-                                a.out_edges.weights.end());
+      part.edges.weights.insert(part.edges.weights.end(), remote[k].weights.begin(),
+                                remote[k].weights.end());
     }
-    for (std::size_t i = 0; i < a.ghosts.size(); ++i) {
-      const int owner = out.atom_rank[a.ghost_atoms[i]];
-      if (owner != rank) owners.entries.emplace_back(a.ghosts[i], owner);
-    }
-    a.out_edges = EdgeList{};  // the part holds them now
+    remote[k] = EdgeList{};
+    owners.entries.insert(owners.entries.end(), remote_ghosts[k].begin(), remote_ghosts[k].end());
+    std::vector<std::pair<Gid, int>>().swap(remote_ghosts[k]);
   }
-  for (Atom& a : atoms) {
-    part.edges.edges.insert(part.edges.edges.end(), a.in_cut_edges.edges.begin(),
-                            a.in_cut_edges.edges.end());
-    if (index.weighted) {
-      part.edges.weights.insert(part.edges.weights.end(), a.in_cut_edges.weights.begin(),
-                                a.in_cut_edges.weights.end());
-    }
-    a = Atom{};
-  }
-  atoms.clear();
   tbb::parallel_sort(part.owned.begin(), part.owned.end());
   tbb::parallel_sort(owners.entries.begin(), owners.entries.end());
   owners.entries.erase(std::unique(owners.entries.begin(), owners.entries.end()),

@@ -16,12 +16,12 @@
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
+#include "atoll/common/mix64.hpp"
+#include "atoll/common/temp_file.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/atoms.hpp"
 #include "atom_io.hpp"
-#include "atoll/common/mix64.hpp"
 #include "radix_sort.hpp"
-#include "atoll/common/temp_file.hpp"
 #include "vertex_index.hpp"
 
 namespace atl {
@@ -148,11 +148,56 @@ class GhostBuffer {
   Gid hi_ = 0;
 };
 
-detail::EdgePositions positions_of(std::span<const std::uint32_t> p) {
-  return {p, {}};
+/// A vertex's local ids in the atom being written: its position among the atom's vertices or
+/// among its ghosts (`own`), and among both merged by gid (`merged`).
+struct LocalSlot {
+  std::uint64_t own = 0;
+  std::uint64_t merged = 0;
+};
+
+/// Per thread: the local ids of the atom it writes, indexed by vertex position (only the
+/// atom's vertices and ghosts are current), and the atom's edges in local ids.
+struct LocalScratch {
+  std::vector<LocalSlot> slots;
+  std::vector<Edge> out, in;
+  std::vector<double> out_weights, in_weights;
+};
+
+/// Fills scratch.slots for an atom's vertices (positions `mine` in the vertex set) and ghosts.
+void assign_local_ids(const std::vector<Gid>& vertices, const detail::VertexIndex& index,
+                      std::span<const std::uint64_t> mine, std::span<const GhostRecord> ghosts,
+                      std::vector<LocalSlot>& slots) {
+  std::size_t i = 0, j = 0;
+  for (std::uint64_t m = 0; m < mine.size() + ghosts.size(); ++m) {
+    if (j == ghosts.size() || (i < mine.size() && vertices[mine[i]] < ghosts[j].gid)) {
+      slots[mine[i]] = {i, m};
+      ++i;
+    } else {
+      slots[index.find(ghosts[j].gid)] = {j, m};
+      ++j;
+    }
+  }
 }
-detail::EdgePositions positions_of(std::span<const std::uint64_t> p) {
-  return {{}, p};
+
+/// An atom's edges (positions into graph) in local ids: source and target slot fields chosen
+/// by `ids`; weights copied alongside when the graph is weighted.
+template <typename I, typename Ids>
+void localize(const EdgeList& graph, const detail::VertexIndex& index,
+              const std::vector<LocalSlot>& slots, std::span<const I> positions, Ids ids,
+              std::vector<Edge>& out, std::vector<double>& weights) {
+  out.resize(positions.size());
+  weights.resize(graph.weighted ? positions.size() : 0);
+  Gid src = 0;
+  LocalSlot src_slot;
+  for (std::size_t k = 0; k < positions.size(); ++k) {
+    const Edge& e = graph.edges[positions[k]];
+    if (k == 0 || e.src != src) {  // edges come in runs of one source
+      src = e.src;
+      src_slot = slots[index.find(src)];
+    }
+    out[k] = ids(src_slot, slots[index.find(e.dst)]);
+    if (graph.weighted) weights[k] = graph.weights[positions[k]];
+  }
 }
 
 /// Fails on the first edge (in input order) outside the declared vertex range.
@@ -209,6 +254,7 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
   const std::size_t m = graph.size();
   const std::uint32_t k = options.atoms;
   Timer timer;
+  const detail::VertexIndex index(vertices);
   std::vector<std::uint32_t> src_atom(m);
   std::vector<std::uint32_t> dst_atom(m);
   if (options.method == AtomMethod::kHash) {
@@ -219,7 +265,6 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
       }
     });
   } else {
-    const detail::VertexIndex index(vertices);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         src_atom[i] = vertex_atoms[index.find(graph.edges[i].src)];
@@ -236,20 +281,23 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
       str_cat("partition: grouped ", m, " edges into ", k, " atoms in ", timer.seconds(), " s"));
 
   timer.reset();
-  AtomIndex index;
-  index.graph_id = graph_id;
-  index.method = options.method;
-  index.seed = options.seed;
-  index.weighted = graph.weighted;
-  index.num_vertices = vertices.size();
-  index.num_edges = m;
-  index.declared = graph.declared;
-  index.atoms.resize(k);
+  AtomIndex result;
+  result.graph_id = graph_id;
+  result.method = options.method;
+  result.seed = options.seed;
+  result.weighted = graph.weighted;
+  result.num_vertices = vertices.size();
+  result.num_edges = m;
+  result.declared = graph.declared;
+  result.atoms.resize(k);
   std::vector<std::vector<AtomCut>> cuts(k);
   tbb::enumerable_thread_specific<std::vector<std::uint64_t>> cut_counts(
       [k] { return std::vector<std::uint64_t>(k, 0); });
+  tbb::enumerable_thread_specific<LocalScratch> scratches;
   tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, k, 1), [&](const auto& r) {
     std::vector<std::uint64_t>& counts = cut_counts.local();
+    LocalScratch& local = scratches.local();
+    if (local.slots.size() != vertices.size()) local.slots.resize(vertices.size());
     std::vector<std::uint32_t> touched;
     std::vector<Gid> owned_gids;
     for (std::uint32_t a = r.begin(); a < r.end(); ++a) {
@@ -275,16 +323,32 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
       owned_gids.resize(mine.size());
       for (std::size_t i = 0; i < mine.size(); ++i) owned_gids[i] = vertices[mine[i]];
 
+      assign_local_ids(vertices, index, mine, ghosts.span(), local.slots);
+      localize(
+          graph, index, local.slots, out_edges,
+          [](const LocalSlot& src, const LocalSlot& dst) {
+            return Edge{src.own, dst.merged};
+          },
+          local.out, local.out_weights);
+      localize(
+          graph, index, local.slots, in_edges,
+          [](const LocalSlot& src, const LocalSlot& dst) {
+            return Edge{src.own, dst.own};
+          },
+          local.in, local.in_weights);
+
       detail::AtomJournal journal;
       journal.graph_id = graph_id;
       journal.atom = a;
       journal.num_atoms = k;
-      journal.graph = &graph;
+      journal.weighted = graph.weighted;
       journal.vertices = owned_gids;
-      journal.out_edges = positions_of(out_edges);
-      journal.in_cut_edges = positions_of(in_edges);
       journal.ghosts = ghosts.span();
-      AtomEntry& entry = index.atoms[a];
+      journal.out_edges = local.out;
+      journal.out_weights = local.out_weights;
+      journal.in_cut_edges = local.in;
+      journal.in_cut_weights = local.in_weights;
+      AtomEntry& entry = result.atoms[a];
       entry.file = detail::atom_file_name(a);
       const detail::FileStamp stamp = detail::write_atom_file((dir / entry.file).string(), journal);
       entry.bytes = stamp.bytes;
@@ -295,9 +359,9 @@ AtomIndex cut_and_write(const EdgeList& graph, const std::vector<Gid>& vertices,
       entry.ghosts = ghosts.span().size();
     }
   });
-  for (auto& c : cuts) index.cuts.insert(index.cuts.end(), c.begin(), c.end());
+  for (auto& c : cuts) result.cuts.insert(result.cuts.end(), c.begin(), c.end());
   log_debug(str_cat("partition: wrote ", k, " atom files in ", timer.seconds(), " s"));
-  return index;
+  return result;
 }
 
 }  // namespace

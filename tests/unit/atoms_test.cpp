@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/graph/generators.hpp"
 #include "atoll/graph/read_graph.hpp"
@@ -459,10 +460,11 @@ TEST(AtomsRoundTrip, WholeGraphOnOneProcess) {
 }
 
 TEST(AtomsRoundTrip, LargeAtomsSpanSeveralBlocks) {
-  // Weighted edge records are 24 bytes, 43690 to a 1 MiB block; atom 0 gets ~75k edges.
+  // In random order a weighted edge takes about 15 bytes (varints and the weight); atom 0
+  // gets ~200k edges, about 3 MiB: at least three 1 MiB blocks.
   atl::UniformParams p;
   p.vertices = 100000;
-  p.edges = 150000;
+  p.edges = 400000;
   p.weights = atl::WeightRange{1, 9};
   const EdgeList g = atl::generate_uniform(p);
   TempDir dir;
@@ -472,7 +474,7 @@ TEST(AtomsRoundTrip, LargeAtomsSpanSeveralBlocks) {
   for (const BlockAt& b : blocks_of(dir.file("atom-00000.atom"), kAtomHeaderBytes)) {
     edge_blocks += b.kind == 2;
   }
-  EXPECT_EQ(edge_blocks, 2u);
+  EXPECT_GE(edge_blocks, 3u);
   expect_directory_matches(g, dir.path(), o);
 }
 
@@ -639,11 +641,139 @@ TEST_F(AtomCorruption, IndexDisagreesWithAtomHeader) {
 TEST_F(AtomCorruption, VersionFromTheFuture) {
   put<std::uint32_t>(atom_path(0), 8, 7);
   EXPECT_THAT(read_error(0), HasSubstr("written by a newer Atoll (atom file version 7, this "
-                                       "build reads 1)"));
-  put<std::uint32_t>(index_path(), 8, 2);
+                                       "build reads 2)"));
+  put<std::uint32_t>(index_path(), 8, 3);
   const std::string e = index_error();
   EXPECT_THAT(e, HasSubstr(index_path().string()));
-  EXPECT_THAT(e, HasSubstr("written by a newer Atoll (atom index version 2"));
+  EXPECT_THAT(e, HasSubstr("written by a newer Atoll (atom index version 3"));
+}
+
+TEST_F(AtomCorruption, VersionOneIsNotReadAnyMore) {
+  // Version 1 stored records as in memory; this build reads only the compact version 2.
+  put<std::uint32_t>(atom_path(0), 8, 1);
+  const std::string a = read_error(0);
+  EXPECT_THAT(a, HasSubstr("atom file '" + atom_path(0).string() + "'"));
+  EXPECT_THAT(a, HasSubstr("written by an older Atoll (atom file version 1, this build reads 2)"));
+  EXPECT_THAT(a, HasSubstr("atoll partition"));
+  put<std::uint32_t>(index_path(), 8, 1);
+  const std::string e = index_error();
+  EXPECT_THAT(e, HasSubstr("atom index '" + index_path().string() + "'"));
+  EXPECT_THAT(e, HasSubstr("written by an older Atoll (atom index version 1, this build reads 2)"));
+}
+
+/// Replaces the payload (and record count) of block `block` of an atom file, with fresh
+/// checksums for the block, so that only the decoder can object; returns the new file size.
+std::size_t rewrite_block(const fs::path& path, const BlockAt& block, const std::string& payload,
+                          std::uint32_t records) {
+  std::string bytes = atl::test::read_file(path.string());
+  const std::size_t old_body = (block.payload_bytes + 7) / 8 * 8;
+  std::string body = payload;
+  body.resize((payload.size() + 7) / 8 * 8, '\0');
+  std::string header = bytes.substr(block.offset, kBlockHeaderBytes);
+  const std::uint64_t size = payload.size();
+  const std::uint32_t payload_crc = atl::crc32c(0, payload.data(), payload.size());
+  std::memcpy(header.data() + 4, &records, 4);
+  std::memcpy(header.data() + 8, &size, 8);
+  std::memcpy(header.data() + 16, &payload_crc, 4);
+  const std::uint32_t header_crc = atl::crc32c(0, header.data(), 20);
+  std::memcpy(header.data() + 20, &header_crc, 4);
+  bytes.replace(block.offset, kBlockHeaderBytes + old_body, header + body);
+  atl::test::write_file(path.string(), bytes);
+  return bytes.size();
+}
+
+std::uint32_t records_of(const fs::path& path, const BlockAt& block) {
+  std::uint32_t records = 0;
+  std::memcpy(&records, atl::test::read_file(path.string()).data() + block.offset + 4, 4);
+  return records;
+}
+
+std::string varint(std::uint64_t v) {
+  std::string out;
+  for (; v >= 0x80; v >>= 7) out += static_cast<char>((v & 0x7f) | 0x80);
+  out += static_cast<char>(v);
+  return out;
+}
+
+TEST_F(AtomCorruption, MalformedPayloadsWithValidChecksums) {
+  // Each case: the kind of block to rewrite, its payload given the block's record count, and
+  // the error expected. The checksums are right, so the decoder itself must catch each one.
+  const struct {
+    std::uint32_t kind;
+    const char* name;
+    std::string (*payload)(std::uint32_t records);
+    std::string error;
+  } cases[] = {
+      {1, "truncated varint", [](std::uint32_t n) { return std::string(n - 1, '\1') + "\x80"; },
+       "bad or truncated varint"},
+      {1, "varint longer than 64 bits",
+       [](std::uint32_t n) { return std::string(10, '\xff') + "\x01" + std::string(n, '\0'); },
+       "record 0: bad or truncated varint"},
+      {1, "gap that overflows",
+       [](std::uint32_t n) { return varint(~std::uint64_t{0} - 1) + std::string(n - 1, '\0'); },
+       "record 2: id gap overflows 64 bits"},
+      {1, "bytes left over", [](std::uint32_t n) { return std::string(n + 3, '\0'); },
+       "3 bytes left after the"},
+      {4, "owner beyond 32 bits",
+       [](std::uint32_t n) {
+         return varint(5) + varint(std::uint64_t{1} << 40) + std::string(2 * n, '\0');
+       },
+       "record 0: owner atom 1099511627776 out of range"},
+      {2, "target out of range",
+       [](std::uint32_t n) {
+         return varint(0) + varint(std::uint64_t{n - 1} << 1 | 1) + varint(1000000) +
+                std::string(n - 1, '\0') + std::string(8 * n, '\0');
+       },
+       "record 0: target 1000000 out of range"},
+      {2, "sorted gap past the table",
+       [](std::uint32_t n) {
+         return varint(0) + varint(std::uint64_t{n - 1} << 1 | 1) + varint(0) +
+                varint(~std::uint64_t{0}) + std::string(n - 2, '\0') + std::string(8 * n, '\0');
+       },
+       "record 1: target gap 18446744073709551615 runs past the table"},
+      {3, "run longer than the block",
+       [](std::uint32_t n) {
+         return varint(0) + varint(std::uint64_t{n} << 1) + varint(0) + std::string(n, '\0') +
+                std::string(8 * n, '\0');
+       },
+       "record 0: a run of "},
+      {3, "source out of range",
+       [](std::uint32_t n) {
+         return varint(2 * 7777777) + varint(std::uint64_t{n - 1} << 1) +  // zigzag(7777777)
+                std::string(n, '\0') + std::string(8 * n, '\0');
+       },
+       "record 0: source 7777777 out of range"},
+      {2, "weights column cut short",
+       [](std::uint32_t n) { return std::string(n, '\0') + std::string(8 * n - 8, '\0'); },
+       "payload bytes cannot hold"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    atl::write_atoms(graph_, dir(), options_);  // fresh files
+    const BlockAt block = first_block(atom_path(2), c.kind);
+    const std::uint32_t records = records_of(atom_path(2), block);
+    ASSERT_GE(records, 3u);
+    AtomIndex index = index_;
+    index.atoms[2].bytes = rewrite_block(atom_path(2), block, c.payload(records), records);
+    const std::string e = error_of([&] { atl::read_atom(dir(), index, 2); });
+    EXPECT_THAT(e, HasSubstr("atom file '" + atom_path(2).string() + "'"));
+    EXPECT_THAT(e, HasSubstr(") at byte " + std::to_string(block.offset)));
+    EXPECT_THAT(e, HasSubstr(c.error));
+  }
+}
+
+TEST_F(AtomCorruption, BlockCountsDisagreeWithTheHeader) {
+  const BlockAt block = first_block(atom_path(2), 2);
+  const std::uint32_t records = records_of(atom_path(2), block);
+  std::string payload = atl::test::read_file(atom_path(2).string())
+                            .substr(block.offset + kBlockHeaderBytes, block.payload_bytes);
+  AtomIndex index = index_;
+  index.atoms[2].bytes = rewrite_block(atom_path(2), block, payload, records - 1);
+  const std::string e = error_of([&] { atl::read_atom(dir(), index, 2); });
+  EXPECT_THAT(e, HasSubstr("atom file '" + atom_path(2).string() + "'"));
+  EXPECT_THAT(
+      e, HasSubstr("the blocks hold " + std::to_string(index_.atoms[2].edges - 1) +
+                   " edges records, the header says " + std::to_string(index_.atoms[2].edges)));
 }
 
 TEST_F(AtomCorruption, AtomFromAnotherGraphsDirectory) {

@@ -15,7 +15,8 @@
 
 namespace atl {
 
-inline constexpr std::uint32_t kAtomFormatVersion = 1;
+/// Version of atom files and the atom index; version 1 (records as in memory) is not read.
+inline constexpr std::uint32_t kAtomFormatVersion = 2;
 inline constexpr std::uint32_t kDefaultAtoms = 64;
 inline constexpr std::uint32_t kMaxAtoms = 1u << 20;  ///< atoms (files) in one directory
 /// Above these sizes (of the symmetrized simple graph) METIS runs on a coarsened graph.
