@@ -27,6 +27,7 @@ void PregelDetails::write_json(JsonWriter& j) const {
         .field("rounds", static_cast<std::uint64_t>(r.rounds))
         .field("seconds", r.seconds)
         .field("mutations", r.mutations)
+        .field("mutation_rounds", static_cast<std::uint64_t>(r.mutation_rounds))
         .end_object();
   }
   j.end_array();

@@ -141,7 +141,15 @@ struct RankArgs {
   bool combine = true;
   std::string checkpoint_dir, resume;  ///< --checkpoint-dir (an epoch every superstep), --resume
   std::uint64_t max_supersteps = 0;    ///< 0: no limit
+  std::size_t message_buffer = 0;      ///< 0: the default
 };
+
+/// The most exchange rounds one superstep's mutations took.
+std::uint32_t most_mutation_rounds(const PregelStats& stats) {
+  std::uint32_t most = 0;
+  for (const SuperstepRecord& r : stats.log) most = std::max(most, r.mutation_rounds);
+  return most;
+}
 
 template <bool kHandlers>
 void run_mutator(const RankArgs& a, Topology topology, Cluster& cluster, EngineOptions po) {
@@ -155,7 +163,8 @@ void run_mutator(const RankArgs& a, Topology topology, Cluster& cluster, EngineO
   const Topology& t = local.topology();
   for (Lid v = 0; v < t.num_owned(); ++v) out << t.gid(v) << '\t' << local.vertex_data()[v] << '\n';
   std::ofstream s(a.dump + "/stats-" + std::to_string(cluster.rank()));
-  s << "supersteps " << stats.supersteps << "\nmutations " << stats.mutations << "\n";
+  s << "supersteps " << stats.supersteps << "\nmutations " << stats.mutations
+    << "\nmutation_rounds " << most_mutation_rounds(stats) << "\n";
 }
 
 int run_rank(const RankArgs& a) {
@@ -175,6 +184,7 @@ int run_rank(const RankArgs& a) {
   po.checkpoint.every = a.checkpoint_dir.empty() ? 0 : 1;
   po.checkpoint.resume = a.resume;
   if (a.max_supersteps > 0) po.max_iterations = a.max_supersteps;
+  if (a.message_buffer > 0) po.message_buffer = a.message_buffer;
   if (a.app == "mutate") {
     run_mutator<false>(a, std::move(part.topology), cluster, po);
   } else if (a.app == "mutate-handlers") {
@@ -194,6 +204,8 @@ int run_rank(const RankArgs& a) {
     auto p = pregel_kcore(std::move(part.topology), po, &cluster);
     std::ofstream out(a.dump + "/values-" + std::to_string(t.rank()));
     for (std::size_t i = 0; i < p.gids.size(); ++i) out << p.gids[i] << '\t' << p.values[i] << '\n';
+    std::ofstream s(a.dump + "/stats-" + std::to_string(t.rank()));
+    s << "mutation_rounds " << most_mutation_rounds(p.pregel) << "\n";
   } else {
     fail("unknown app ", a.app);
   }
@@ -380,15 +392,21 @@ std::vector<std::string> read_graph_lines(const std::string& path,
   return lines;
 }
 
+/// Generates a graph with `atoll generate ARGS` as dir/name; returns its path.
+std::string generated(const TempDir& dir, const std::string& name, const std::string& args) {
+  const std::string path = dir.file(name);
+  const test::Result r = test::run(atoll() + " generate " + args + " --out " + path);
+  EXPECT_EQ(r.code, 0) << r.output;
+  return path;
+}
+/// The graph of the mutating program's tests.
+constexpr const char* kUniform = "uniform --vertices 600 --edges 2400 --weights 1:30 --seed 5";
+
 class PregelMutationRanks : public testing::TestWithParam<std::string> {};
 
 TEST_P(PregelMutationRanks, FinalGraphAndValuesFollowTheDocumentedOrderAndDefaults) {
   TempDir dir;
-  const std::string g = dir.file("uni.txt");
-  ASSERT_EQ(test::run(atoll() + " generate uniform --vertices 600 --edges 2400 --weights 1:30 " +
-                      "--seed 5 --out " + g)
-                .code,
-            0);
+  const std::string g = generated(dir, "uni.txt", kUniform);
   const EdgeList input = read_edge_list(g);
   for (bool handlers : {false, true}) {
     const Expected expected = simulate(input, handlers);
@@ -469,11 +487,7 @@ TEST_P(PregelMutationRanks, KcoreByVertexRemovalEqualsSerialPeeling) {
 // uninterrupted one does, edge by edge.
 TEST_P(PregelMutationRanks, ACheckpointAfterMutationsResumesOnAnotherRankCount) {
   TempDir dir;
-  const std::string g = dir.file("uni.txt");
-  ASSERT_EQ(test::run(atoll() + " generate uniform --vertices 600 --edges 2400 --weights 1:30 " +
-                      "--seed 5 --out " + g)
-                .code,
-            0);
+  const std::string g = generated(dir, "uni.txt", kUniform);
   const Expected expected = simulate(read_edge_list(g), false);
   const std::string ck = dir.file("ck");
   const std::string first = dir.file("first");
@@ -496,6 +510,54 @@ TEST_P(PregelMutationRanks, ACheckpointAfterMutationsResumesOnAnotherRankCount) 
     EXPECT_NE(r.output.find("its own topology"), std::string::npos) << r.output;
     EXPECT_EQ(read_values(dump, ranks), expected.values);
     EXPECT_EQ(read_graph_lines(dump + "/graph.el", nullptr), expected.edges);
+  }
+}
+
+/// The most mutation rounds a rank's stats file reports.
+std::uint32_t read_mutation_rounds(const std::string& dir, int ranks) {
+  std::uint32_t most = 0;
+  for (int r = 0; r < ranks; ++r) {
+    std::ifstream in(dir + "/stats-" + std::to_string(r));
+    std::string key;
+    std::uint64_t value;
+    while (in >> key >> value) {
+      if (key == "mutation_rounds") most = std::max(most, static_cast<std::uint32_t>(value));
+    }
+  }
+  return most;
+}
+
+// Mutation batches under a small --message-buffer (1 KiB per peer and round) travel in many
+// rounds and still give the exact answer: the mixed program against the serial simulation
+// (with and without a combiner) and kcore against serial peeling, on 2 and 3 ranks.
+TEST_P(PregelMutationRanks, SmallBuffersSendMutationsInManyRoundsWithTheSameAnswer) {
+  TempDir dir;
+  const std::string g = generated(dir, "uni.txt", kUniform);
+  const Expected expected = simulate(read_edge_list(g), false);
+  const std::string kron =
+      generated(dir, "kron.txt", "kronecker --scale 9 --edge-factor 8 --seed 3");
+  const std::map<Gid, std::uint64_t> cores = test::reference_coreness(read_edge_list(kron));
+  for (int ranks : {2, 3}) {
+    for (const char* combine : {"", " --no-combine"}) {
+      SCOPED_TRACE(std::to_string(ranks) + " ranks" + combine);
+      const std::string dump = dir.file("b" + std::to_string(ranks) + (*combine ? "n" : ""));
+      std::filesystem::create_directories(dump);
+      test::Result r =
+          launch(ranks, "--app mutate --graph " + g + " --dump " + dump + " --transport " +
+                            GetParam() + " --message-buffer 1024" + combine);
+      ASSERT_EQ(r.code, 0) << r.output;
+      EXPECT_EQ(read_values(dump, ranks), expected.values);
+      EXPECT_EQ(read_graph_lines(dump + "/graph.el", nullptr), expected.edges);
+      EXPECT_GE(read_mutation_rounds(dump, ranks), 4u);
+    }
+    SCOPED_TRACE("kcore on " + std::to_string(ranks) + " ranks");
+    const std::string dump = dir.file("bk" + std::to_string(ranks));
+    std::filesystem::create_directories(dump);
+    test::Result r = launch(ranks, "--app kcore --graph " + kron + " --dump " + dump +
+                                       " --transport " + GetParam() + " --message-buffer 1024");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_EQ(read_values(dump, ranks), cores);
+    EXPECT_GE(read_mutation_rounds(dump, ranks), 1u);
   }
 }
 
@@ -562,6 +624,7 @@ int main(int argc, char** argv) {
     if (arg == "--checkpoint-dir") a.checkpoint_dir = argv[++i];
     if (arg == "--resume") a.resume = argv[++i];
     if (arg == "--max-supersteps") a.max_supersteps = std::stoull(argv[++i]);
+    if (arg == "--message-buffer") a.message_buffer = std::stoull(argv[++i]);
   }
   if (rank_mode) {
     try {

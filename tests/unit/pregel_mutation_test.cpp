@@ -161,5 +161,39 @@ TEST(PregelMutation, DecoderRejectsMalformedBatches) {
   EXPECT_FALSE(rejects({}, 3));
 }
 
+// Batches cut into rounds: every round within the budget (or one record when a record alone
+// is larger), and the rounds decode to exactly the records of the whole batch, in order.
+TEST(PregelMutation, BatchesCutIntoBoundedRoundsDecodeToTheWholeBatch) {
+  using Batch = PregelMutationBatch<Order>;
+  Batch b;
+  for (Gid g = 0; g < 100; ++g) {
+    b.remove_edges.push_back({g, g + 1});
+    if (g % 3 == 0) b.remove_vertices.push_back(g);
+    if (g % 4 == 0) b.add_vertices.push_back({g, g * 11});
+    b.add_edges.push_back({g, g + 2, 0, 1, g * 7});
+    if (g % 5 == 0) b.messages.push_back({g, g + 9});
+  }
+  const std::vector<std::byte> whole = b.encode();
+  for (std::size_t budget :
+       {std::size_t{1}, std::size_t{40}, std::size_t{100}, std::size_t{1000}, whole.size()}) {
+    SCOPED_TRACE(budget);
+    Batch back;
+    Batch::Cursor c;
+    std::size_t rounds = 0;
+    while (!b.done(c)) {
+      std::vector<std::byte> round;
+      const std::size_t bytes = b.encode_some(c, budget, &round);
+      EXPECT_EQ(bytes, round.size());
+      EXPECT_LE(round.size(), std::max<std::size_t>(budget, 8 + 40));
+      back.decode(round, 1, 2);
+      ++rounds;
+    }
+    EXPECT_EQ(back.encode(), whole);
+    if (budget < whole.size()) {
+      EXPECT_GT(rounds, 1u);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace atl

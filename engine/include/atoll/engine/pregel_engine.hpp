@@ -11,10 +11,12 @@
 // max_iterations (supersteps). With a Cluster every call that changes the run is collective.
 //
 // Topology mutations requested in superstep S (pregel_mutations.hpp) are applied between S and
-// S+1 when any rank made one (pregel_mutation_phase.hpp): the part is rebuilt and the values,
-// halt flags and waiting messages move to it. A superstep without requests costs one counter
-// per worker thread. EngineOptions::out_graph names a file for the final graph (rank 0 writes
-// it, pregel_graph_output.hpp).
+// S+1 when any rank made one (pregel_mutation_phase.hpp): removals mark tombstones
+// (pregel_tombstones.hpp) that every walk over edges skips; the part is rebuilt, with the
+// values, halt flags and waiting messages moved to it, when something is added, when half of
+// it is removed, before a checkpoint and at the end of the run. A superstep without requests
+// costs one counter per worker thread. EngineOptions::out_graph names a file for the final graph
+// (rank 0 writes it, pregel_graph_output.hpp).
 #pragma once
 
 #include <tbb/blocked_range.h>
@@ -44,6 +46,7 @@
 #include "atoll/engine/pregel_program.hpp"
 #include "atoll/engine/pregel_saved_topology.hpp"
 #include "atoll/engine/pregel_stats.hpp"
+#include "atoll/engine/pregel_tombstones.hpp"
 #include "atoll/engine/pregel_vertex.hpp"
 #include "atoll/engine/progress_line.hpp"
 #include "atoll/engine/run_limits.hpp"
@@ -71,7 +74,8 @@ class PregelEngine {
         pool_(options.threads),
         cluster_(cluster) {
     Timer setup;
-    messages_ = std::make_unique<PregelMessages<P>>(topology(), program, cluster, pool_,
+    dead_.reset(topology());
+    messages_ = std::make_unique<PregelMessages<P>>(topology(), dead_, program, cluster, pool_,
                                                     options.combine, options.message_buffer);
     halted_.assign(topology().num_owned(), 0);
     make_blocks();
@@ -174,8 +178,9 @@ class PregelEngine {
                                    partials_.data() + b * aggregators_.partial_bytes());
       }
       Totals all = reduce(mine, partial);
+      std::uint32_t mutation_rounds = 0;
       if (all.requests > 0) {
-        const std::pair<std::uint64_t, std::uint64_t> left = mutate(stats);
+        const std::pair<std::uint64_t, std::uint64_t> left = mutate(stats, mutation_rounds);
         all.not_halted = left.first;
         all.receivers = left.second;
       }
@@ -189,7 +194,8 @@ class PregelEngine {
                              delivery.remote * sizeof(Message),
                              delivery.rounds,
                              0.0,
-                             all.requests};
+                             all.requests,
+                             mutation_rounds};
       stats.mutations += all.requests;
       const bool stop = run_master(record, all.not_halted);
       record.seconds = timer.seconds();
@@ -209,8 +215,12 @@ class PregelEngine {
         stats.still_active = all.not_halted + all.receivers;
         break;
       }
-      if (checkpoints_ && checkpoints_->due(superstep_ + 1)) write_checkpoint(stats.computes);
+      if (checkpoints_ && checkpoints_->due(superstep_ + 1)) {
+        compact(stats);
+        write_checkpoint(stats.computes);
+      }
     }
+    compact(stats);  // the graph leaves the engine exactly as mutated
     stats.seconds = total.seconds();
     stats.combined = messages_->combining();
     if (!options_.out_graph.empty()) write_pregel_graph(topology(), cluster_, options_.out_graph);
@@ -254,40 +264,59 @@ class PregelEngine {
   }
 
   /// Applies this superstep's topology mutations (collective); returns the vertices not halted
-  /// and the vertices with messages afterwards, over all ranks.
-  std::pair<std::uint64_t, std::uint64_t> mutate(PregelStats& stats) {
-    std::vector<std::pair<Gid, Message>> inbox;
-    for (Lid v = 0; v < topology().num_owned(); ++v) {
-      for (const Message& m : messages_->messages(v)) inbox.emplace_back(topology().gid(v), m);
-    }
-    PregelMutationOutcome<P> outcome = apply_pregel_mutations<P>(
-        graph_, halted_, std::move(inbox), mutations_.take(), program_, cluster_);
-    if (keep_removed_) {  // owned vertices are in gid order before and after
-      const Topology& before = topology();
-      const Topology& after = outcome.graph.topology();
-      Lid w = 0;
-      for (Lid v = 0; v < before.num_owned(); ++v) {
-        while (w < after.num_owned() && after.gid(w) < before.gid(v)) ++w;
-        if (w == after.num_owned() || after.gid(w) != before.gid(v)) {
-          removed_.emplace_back(before.gid(v), graph_.vertex_data()[v]);
-        }
-      }
-    }
-    messages_.reset();  // collective: frees the mailboxes sized for the old part
-    graph_ = std::move(outcome.graph);
-    halted_ = std::move(outcome.halted);
-    messages_ = std::make_unique<PregelMessages<P>>(topology(), program_, cluster_, pool_,
-                                                    options_.combine, options_.message_buffer);
-    messages_->set_inbox(outcome.inbox);
-    mutated_ = true;
-    make_blocks();
-    partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
-    stats.dropped += outcome.dropped;
+  /// and the vertices with messages afterwards, over all ranks, and sets the exchange rounds.
+  std::pair<std::uint64_t, std::uint64_t> mutate(PregelStats& stats, std::uint32_t& rounds) {
+    rounds = apply(mutations_.take(), false, stats);
     std::uint64_t left[2] = {0, messages_->receivers()};
     for (std::uint8_t h : halted_) left[0] += h == 0 ? 1 : 0;
     if (cluster_ != nullptr)
       cluster_->collectives.allreduce(std::span<std::uint64_t>(left), ReduceOp::kSum);
     return {left[0], left[1]};
+  }
+
+  /// Collective: rebuilds the part without its tombstones when any rank has some.
+  void compact(PregelStats& stats) {
+    std::uint32_t dirty = dead_.clean() ? 0 : 1;
+    if (cluster_ != nullptr) dirty = cluster_->collectives.allreduce(dirty, ReduceOp::kMax);
+    if (dirty != 0) apply({}, true, stats);
+  }
+
+  /// Applies requests (collective), compacting the part when the phase decides to or `force`;
+  /// returns the exchange rounds.
+  std::uint32_t apply(typename PregelMutationRequests<P>::Lists requests, bool force,
+                      PregelStats& stats) {
+    auto inbox = [this] {
+      std::vector<std::pair<Gid, Message>> all;
+      for (Lid v = 0; v < topology().num_owned(); ++v) {
+        for (const Message& m : messages_->messages(v)) all.emplace_back(topology().gid(v), m);
+      }
+      return all;
+    };
+    PregelMutationOutcome<P> outcome =
+        apply_pregel_mutations<P>(graph_, halted_, dead_, std::move(requests), program_, cluster_,
+                                  options_.message_buffer, force, inbox);
+    if (keep_removed_) {
+      for (Lid v : outcome.removed)
+        removed_.emplace_back(topology().gid(v), graph_.vertex_data()[v]);
+    }
+    stats.dropped += outcome.dropped;
+    mutated_ = true;
+    if (!outcome.graph) {  // tombstones: a removed vertex is halted and has no messages
+      for (Lid v : outcome.removed) halted_[v] = 1;
+      stats.dropped += messages_->drop(outcome.removed);
+      messages_->add(outcome.inbox);
+      return outcome.rounds;
+    }
+    messages_.reset();  // collective: frees the mailboxes sized for the old part
+    graph_ = std::move(*outcome.graph);
+    halted_ = std::move(outcome.halted);
+    dead_.reset(topology());
+    messages_ = std::make_unique<PregelMessages<P>>(topology(), dead_, program_, cluster_, pool_,
+                                                    options_.combine, options_.message_buffer);
+    messages_->set_inbox(outcome.inbox);
+    make_blocks();
+    partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
+    return outcome.rounds;
   }
 
   /// After superstep_ (so before superstep_ + 1): values, halted flags, edges, the messages
@@ -351,7 +380,8 @@ class PregelEngine {
       graph_ = std::move(saved.graph);
       halted_ = std::move(saved.halted);
       removed_ = std::move(saved.removed);
-      messages_ = std::make_unique<PregelMessages<P>>(topology(), program_, cluster_, pool_,
+      dead_.reset(topology());
+      messages_ = std::make_unique<PregelMessages<P>>(topology(), dead_, program_, cluster_, pool_,
                                                       options_.combine, options_.message_buffer);
       messages_->set_inbox(saved.inbox);
       mutated_ = true;
@@ -490,6 +520,7 @@ class PregelEngine {
   EngineOptions options_;
   WorkerPool pool_;
   Cluster* cluster_;
+  PregelTombstones dead_;  ///< removed but not compacted yet; messages_ walks skip them
   std::unique_ptr<PregelMessages<P>> messages_;
   PregelMutationRequests<P> mutations_;
   PregelAggregatorTable aggregators_;
@@ -523,11 +554,25 @@ std::uint64_t PregelVertex<P>::superstep() const {
 }
 template <typename P>
 std::size_t PregelVertex<P>::num_out_edges() const {
-  return engine_.topology().out_degree(lid_);
+  return engine_.dead_.out_degree(lid_);
+}
+template <typename P>
+EdgeId PregelVertex<P>::live_from(EdgeId e) const {
+  const PregelTombstones& dead = engine_.dead_;
+  if (dead.clean()) return e;
+  const Topology& t = engine_.topology();
+  const EdgeId end = t.out_end(lid_);
+  while (e < end && !dead.live_out(e, t.out_targets()[e])) ++e;
+  return e;
+}
+template <typename P>
+typename PregelVertex<P>::EdgeIterator& PregelVertex<P>::EdgeIterator::operator++() {
+  edge_ = vertex_->live_from(edge_ + 1);
+  return *this;
 }
 template <typename P>
 typename PregelVertex<P>::EdgeIterator PregelVertex<P>::Edges::begin() const {
-  return {vertex, vertex.engine_.topology().out_begin(vertex.lid_)};
+  return {vertex, vertex.live_from(vertex.engine_.topology().out_begin(vertex.lid_))};
 }
 template <typename P>
 typename PregelVertex<P>::EdgeIterator PregelVertex<P>::Edges::end() const {
@@ -552,7 +597,7 @@ void PregelVertex<P>::send(Gid target, const Message& m) {
   const Topology& t = engine_.topology();
   const Lid to = t.lid(target);
   ++sent_;
-  if (to == kInvalidLid) {  // not held here: routed with the mutation requests
+  if (to == kInvalidLid || engine_.dead_.dead(to)) {  // not held: goes with the mutations
     engine_.mutations_.local().messages.push_back({target, m});
     return;
   }
@@ -576,29 +621,27 @@ void PregelVertex<P>::remove_edge(Gid src, Gid dst) {
 }
 template <typename P>
 void PregelVertex<P>::send_to_neighbors(const Message& m) {
-  const std::size_t edges = engine_.topology().out_degree(lid_);
+  const std::size_t edges = num_out_edges();
   sent_ += edges;
   cast_edges_ += edges;
   engine_.messages_->broadcast(lid_, m, edges);
 }
 template <typename P>
-void PregelVertex<P>::send_to_all(std::span<const Lid> targets, const Message& m) {
-  sent_ += targets.size();
-  for (Lid t : targets) engine_.messages_->send(t, m);
-}
-template <typename P>
 std::size_t PregelVertex<P>::num_in_edges() const {
-  return engine_.topology().in_degree(lid_);
+  return engine_.dead_.in_degree(lid_);
 }
 template <typename P>
 template <typename F>
 void PregelVertex<P>::for_each_in_neighbor(F&& f) const {
   const Topology& t = engine_.topology();
-  for (Lid u : t.in_neighbors(lid_)) f(t.gid(u));
+  engine_.dead_.for_each_in(lid_, [&](Lid u) { f(t.gid(u)); });
 }
 template <typename P>
 void PregelVertex<P>::send_to_in_neighbors(const Message& m) {
-  send_to_all(engine_.topology().in_neighbors(lid_), m);
+  engine_.dead_.for_each_in(lid_, [&](Lid u) {
+    ++sent_;
+    engine_.messages_->send(u, m);
+  });
 }
 template <typename P>
 template <typename T>

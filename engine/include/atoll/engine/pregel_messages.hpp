@@ -19,6 +19,9 @@
 //   cast:   kind 2, positions [first, first + count) of this rank's ghost range for the
 //           sender, in groups of 64 like dense: the values those vertices broadcast.
 //
+// Edges and vertices removed by topology mutations but not compacted yet (PregelTombstones)
+// are skipped by every walk here: they neither send nor receive.
+//
 // Broadcasts (send_to_neighbors with a combiner) are recorded per vertex. When they cover many
 // edges (dense) a rank sends each broadcasting vertex's value once to every rank holding it as
 // a ghost and every rank gathers over its vertices' in-edges, as the chromatic engine pulls:
@@ -44,6 +47,7 @@
 #include "atoll/engine/cluster.hpp"
 #include "atoll/engine/pregel_program.hpp"
 #include "atoll/engine/pregel_routes.hpp"
+#include "atoll/engine/pregel_tombstones.hpp"
 #include "atoll/engine/worker_pool.hpp"
 #include "atoll/graph/topology.hpp"
 #include "atoll/transport/mailboxes.hpp"
@@ -68,10 +72,12 @@ class PregelMessages {
   static constexpr std::size_t kSection = 16;
   static constexpr std::size_t kRecord = sizeof(std::uint32_t) + sizeof(Message);
 
-  /// Collective with a cluster (creates the mailboxes).
-  PregelMessages(const Topology& graph, const P& program, Cluster* cluster, WorkerPool& pool,
-                 bool combine, std::size_t buffer_bytes)
+  /// Collective with a cluster (creates the mailboxes). Walks over edges skip what `dead`
+  /// marks removed.
+  PregelMessages(const Topology& graph, const PregelTombstones& dead, const P& program,
+                 Cluster* cluster, WorkerPool& pool, bool combine, std::size_t buffer_bytes)
       : graph_(graph),
+        dead_(dead),
         program_(program),
         cluster_(cluster),
         pool_(pool),
@@ -138,7 +144,7 @@ class PregelMessages {
   /// only the thread computing v calls this for v.
   void broadcast(Lid v, const Message& m, std::size_t edges) {
     if (!combining_) {
-      for (Lid t : graph_.out_neighbors(v)) send(t, m);
+      dead_.for_each_out(v, [&](EdgeId, Lid t) { send(t, m); });
       return;
     }
     cast_[v] = m;
@@ -186,6 +192,52 @@ class PregelMessages {
     all_.resize(offsets_[owned_]);
     fill_.assign(offsets_.begin(), offsets_.end() - 1);
     for (const auto& [v, m] : inbox) all_[fill_[v]++] = m;
+  }
+
+  /// After a mutation phase that kept the part: drops the messages of `removed` owned
+  /// vertices; returns how many there were.
+  std::uint64_t drop(std::span<const Lid> removed) {
+    std::uint64_t dropped = 0;
+    for (Lid v : removed) dropped += messages(v).size();
+    if (dropped == 0) return 0;
+    if (combining_) {
+      for (Lid v : removed) {
+        receivers_ -= has_[v];
+        has_[v] = 0;
+      }
+      return dropped;
+    }
+    std::vector<std::uint8_t> gone(owned_, 0);
+    for (Lid v : removed) gone[v] = 1;
+    std::vector<std::pair<Lid, Message>> kept;
+    kept.reserve(all_.size() - dropped);
+    for (Lid v = 0; v < owned_; ++v) {
+      if (gone[v] != 0) continue;
+      for (const Message& m : messages(v)) kept.emplace_back(v, m);
+    }
+    set_inbox(kept);
+    return dropped;
+  }
+  /// Adds `extra` (owned vertex, message) to the next superstep's messages.
+  void add(std::span<const std::pair<Lid, Message>> extra) {
+    if (extra.empty()) return;
+    if (combining_) {
+      for (const auto& [v, m] : extra) {
+        if constexpr (PregelCombiner<P>) {
+          current_[v] = has_[v] != 0 ? program_.combine(current_[v], m) : m;
+        }
+        receivers_ += has_[v] == 0;
+        has_[v] = 1;
+      }
+      return;
+    }
+    std::vector<std::pair<Lid, Message>> all;
+    all.reserve(all_.size() + extra.size());
+    for (Lid v = 0; v < owned_; ++v) {
+      for (const Message& m : messages(v)) all.emplace_back(v, m);
+    }
+    all.insert(all.end(), extra.begin(), extra.end());
+    set_inbox(all);
   }
 
   /// Runs the sending side of a superstep: computes every vertex through compute_more (in
@@ -407,14 +459,14 @@ class PregelMessages {
   void push_casts() {
     pool_.run_on_nodes([&](int node) {
       if (node != 0) return;
-      tbb::parallel_for(tbb::blocked_range<Lid>(0, owned_, 4096),
-                        [&](const tbb::blocked_range<Lid>& r) {
-                          for (Lid v = r.begin(); v < r.end(); ++v) {
-                            if (casting_[v] == 0) continue;
-                            casting_[v] = 0;
-                            for (Lid t : graph_.out_neighbors(v)) combine_into(t, cast_[v]);
-                          }
-                        });
+      tbb::parallel_for(
+          tbb::blocked_range<Lid>(0, owned_, 4096), [&](const tbb::blocked_range<Lid>& r) {
+            for (Lid v = r.begin(); v < r.end(); ++v) {
+              if (casting_[v] == 0) continue;
+              casting_[v] = 0;
+              dead_.for_each_out(v, [&](EdgeId, Lid t) { combine_into(t, cast_[v]); });
+            }
+          });
     });
   }
 
@@ -428,15 +480,16 @@ class PregelMessages {
                         [&](const tbb::blocked_range<Lid>& r) {
                           std::uint64_t count = 0;
                           for (Lid v = r.begin(); v < r.end(); ++v) {
+                            if (dead_.dead(v)) continue;
                             bool any = false;
                             Message m{};
-                            for (Lid u : graph_.in_neighbors(v)) {
-                              if (casting_[u] == 0) continue;
+                            dead_.for_each_in(v, [&](Lid u) {
+                              if (casting_[u] == 0) return;
                               if constexpr (PregelCombiner<P>) {
                                 m = any ? program_.combine(m, cast_[u]) : cast_[u];
                               }
                               any = true;
-                            }
+                            });
                             if (!any) continue;
                             combine_into(v, m);
                             ++count;
@@ -649,6 +702,7 @@ class PregelMessages {
   }
 
   const Topology& graph_;
+  const PregelTombstones& dead_;
   const P& program_;
   Cluster* cluster_;
   WorkerPool& pool_;

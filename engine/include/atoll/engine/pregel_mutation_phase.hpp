@@ -4,10 +4,11 @@
 // 1. Owners. A vertex this rank holds (owned or ghost) has a known owner. The gids no rank
 //    here holds are gathered from every rank; each rank names those it owns; a gid no rank
 //    owns is new and belongs to new_vertex_owner(gid) (a hash of the gid modulo the ranks).
-// 2. Routing, one bulk exchange: a vertex request goes to the vertex's owner, an edge request
-//    to the owners of its source (which keeps the edge's value) and of its target (which holds
-//    the edge as an in-edge); vertex removals go to every rank, since every rank holding an
-//    edge of the vertex drops it.
+//    The gids travel in rounds of at most `budget` bytes per rank.
+// 2. Routing, one batch per peer in bounded rounds (pregel_mutation_rounds.hpp): a vertex
+//    request goes to the vertex's owner, an edge request to the owners of its source (which
+//    keeps the edge's value) and of its target (which holds the edge as an in-edge); vertex
+//    removals go to every rank, since every rank holding an edge of the vertex drops it.
 // 3. Applying, in Pregel's partial order: edge removals (every edge src -> dst), vertex
 //    removals (with every in- and out-edge), vertex additions (an existing vertex is left as
 //    it is; several additions of an absent one: resolve_vertex_additions, else the value with
@@ -17,8 +18,11 @@
 //    the addition wins unless resolve_edge_removal_and_addition says no; an absent endpoint is
 //    created with a value-initialised value). Messages sent in the superstep to a vertex
 //    removed in it are dropped: they neither reach a re-added vertex nor create one.
-// 4. Compaction: the part is rebuilt (owned vertices, then ghosts, replica lists) and values,
-//    edge values, halt flags and the coming superstep's messages move to the new local ids;
+// 4. Removals only mark tombstones (pregel_tombstones.hpp): cost proportional to the requests
+//    and the removed vertices' degrees. The part is compacted, collectively, when any rank
+//    added something, when the removed share of any rank's part passed half, or when the
+//    engine asks (force): rebuilt (owned vertices, then ghosts, replica lists) with values,
+//    edge values, halt flags and the coming superstep's messages moved to the new local ids;
 //    when nothing was added, by filtering the old part in one pass (Topology::without).
 //    New vertices (added or created) are active in the next superstep.
 #pragma once
@@ -26,6 +30,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -36,8 +41,10 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/engine/cluster.hpp"
+#include "atoll/engine/pregel_mutation_rounds.hpp"
 #include "atoll/engine/pregel_mutation_wire.hpp"
 #include "atoll/engine/pregel_mutations.hpp"
+#include "atoll/engine/pregel_tombstones.hpp"
 #include "atoll/graph/graph_part_load.hpp"
 #include "atoll/graph/local_graph.hpp"
 
@@ -46,10 +53,14 @@ namespace atl {
 template <typename P>
 struct PregelMutationOutcome {
   using Graph = LocalGraph<typename P::VertexValue, typename P::EdgeValue>;
-  Graph graph;                                             ///< the new part
-  std::vector<std::uint8_t> halted;                        ///< by new owned lid
-  std::vector<std::pair<Lid, typename P::Message>> inbox;  ///< the next superstep's messages
-  std::uint64_t dropped = 0;  ///< messages to vertices removed in the superstep
+  std::optional<Graph> graph;        ///< the compacted part (none: tombstones mark the changes)
+  std::vector<std::uint8_t> halted;  ///< compacted: by new owned lid
+  /// Compacted: every message of the next superstep; else only those that came with the
+  /// requests (to vertices the sender did not hold), by owned lid.
+  std::vector<std::pair<Lid, typename P::Message>> inbox;
+  std::vector<Lid> removed;   ///< owned vertices removed in this superstep (old lids)
+  std::uint64_t dropped = 0;  ///< messages to vertices removed in the superstep, or refused
+  std::uint32_t rounds = 0;   ///< exchange rounds (owner queries and batches)
 };
 
 namespace pregel_detail {
@@ -61,13 +72,16 @@ bool bytes_less(const T& a, const T& b) {
 
 }  // namespace pregel_detail
 
-/// Applies `requests` (this rank's, from every thread) to `graph`; `inbox` holds the
-/// delivered messages of owned vertices by gid. Collective with a cluster.
-template <typename P>
+/// Applies `requests` (this rank's, from every thread) to `graph`, whose removed parts `dead`
+/// marks. make_inbox() gives the delivered messages of owned vertices by gid (asked only when
+/// compacting); `budget` bounds the bytes per peer and round; force compacts whatever
+/// happened. Collective with a cluster.
+template <typename P, typename MakeInbox>
 PregelMutationOutcome<P> apply_pregel_mutations(
     const LocalGraph<typename P::VertexValue, typename P::EdgeValue>& graph,
-    const std::vector<std::uint8_t>& halted, std::vector<std::pair<Gid, typename P::Message>> inbox,
-    typename PregelMutationRequests<P>::Lists requests, const P& program, Cluster* cluster) {
+    const std::vector<std::uint8_t>& halted, PregelTombstones& dead,
+    typename PregelMutationRequests<P>::Lists requests, const P& program, Cluster* cluster,
+    std::size_t budget, bool force, const MakeInbox& make_inbox) {
   using VertexValue = typename P::VertexValue;
   using EdgeValue = typename P::EdgeValue;
   using Message = typename P::Message;
@@ -80,10 +94,13 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   const int ranks = cluster != nullptr ? cluster->size() : 1;
   const Lid owned = t.num_owned();
 
+  PregelMutationOutcome<P> result;
+
   // ---- 1. owners -------------------------------------------------------------------------
+  // Held: in the part and not removed before this superstep.
   auto held_owner = [&](Gid g) -> int {
     const Lid l = t.lid(g);
-    if (l == kInvalidLid) return -1;
+    if (l == kInvalidLid || dead.gone_before(l)) return -1;
     if (l < owned) return rank;
     for (const GhostRange& r : t.ghost_ranges()) {
       if (l >= r.begin && l < r.end) return r.owner_rank;
@@ -101,10 +118,18 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   std::sort(unknown.begin(), unknown.end());
   unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
   std::unordered_map<Gid, int> resolved;
-  if (cluster != nullptr &&
-      cluster->collectives.allreduce<std::uint32_t>(unknown.empty() ? 0 : 1, ReduceOp::kMax) != 0) {
-    std::string mine(unknown.size() * sizeof(Gid), '\0');
-    if (!unknown.empty()) std::memcpy(mine.data(), unknown.data(), mine.size());
+  const std::size_t per_round = std::max<std::size_t>(budget / sizeof(Gid), 1);
+  const std::uint32_t query_rounds =
+      cluster == nullptr
+          ? 0
+          : cluster->collectives.allreduce<std::uint32_t>(
+                static_cast<std::uint32_t>((unknown.size() + per_round - 1) / per_round),
+                ReduceOp::kMax);
+  for (std::uint32_t round = 0; round < query_rounds; ++round) {
+    const std::size_t lo = std::min(unknown.size(), round * per_round);
+    const std::size_t hi = std::min(unknown.size(), lo + per_round);
+    std::string mine((hi - lo) * sizeof(Gid), '\0');
+    if (hi > lo) std::memcpy(mine.data(), unknown.data() + lo, mine.size());
     std::vector<std::string> lists = cluster->collectives.allgather(mine);
     std::vector<std::vector<std::byte>> answers(static_cast<std::size_t>(ranks));
     for (int s = 0; s < ranks && s < static_cast<int>(lists.size()); ++s) {
@@ -115,7 +140,7 @@ PregelMutationOutcome<P> apply_pregel_mutations(
         Gid g;
         std::memcpy(&g, list.data() + i * sizeof(Gid), sizeof g);
         const Lid l = t.lid(g);
-        if (l == kInvalidLid || l >= owned) continue;
+        if (l == kInvalidLid || l >= owned || dead.gone_before(l)) continue;
         const auto* b = reinterpret_cast<const std::byte*>(&i);
         answers[static_cast<std::size_t>(s)].insert(answers[static_cast<std::size_t>(s)].end(), b,
                                                     b + sizeof i);
@@ -128,14 +153,15 @@ PregelMutationOutcome<P> apply_pregel_mutations(
       for (std::size_t k = 0; k < c.size(); k += sizeof(std::uint32_t)) {
         std::uint32_t i;
         std::memcpy(&i, c.data() + k, sizeof i);
-        if (i >= unknown.size()) fail("rank ", r, " claimed a vertex id it was not asked about");
-        if (!resolved.emplace(unknown[i], r).second) {
-          fail("vertex ", unknown[i], " is claimed by two ranks (", resolved[unknown[i]], " and ",
-               r, ")");
+        if (i >= hi - lo) fail("rank ", r, " claimed a vertex id it was not asked about");
+        const Gid g = unknown[lo + i];
+        if (!resolved.emplace(g, r).second) {
+          fail("vertex ", g, " is claimed by two ranks (", resolved[g], " and ", r, ")");
         }
       }
     }
   }
+  result.rounds = query_rounds;
   auto owner = [&](Gid g) -> int {
     const int o = held_owner(g);
     if (o >= 0) return o;
@@ -167,17 +193,8 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   for (const auto& m : requests.messages) to(owner(m.gid)).messages.push_back(m);
   requests = {};
   Batch in = std::move(to(rank));
-  if (cluster != nullptr) {
-    std::vector<std::vector<std::byte>> bytes(static_cast<std::size_t>(ranks));
-    for (int r = 0; r < ranks; ++r) {
-      if (r != rank) bytes[static_cast<std::size_t>(r)] = to(r).encode();
-    }
-    out.clear();
-    std::vector<std::vector<std::byte>> received = cluster->exchange.all_to_all(std::move(bytes));
-    for (int r = 0; r < ranks && r < static_cast<int>(received.size()); ++r) {
-      if (r != rank) in.decode(received[static_cast<std::size_t>(r)], r, ranks);
-    }
-  }
+  if (cluster != nullptr) result.rounds += exchange_mutation_batches<P>(*cluster, out, in, budget);
+  out = {};
 
   // ---- 3. applying -----------------------------------------------------------------------
   auto owned_lid = [&](Gid g) -> Lid {
@@ -190,16 +207,27 @@ PregelMutationOutcome<P> apply_pregel_mutations(
       fail("a ", what, " for vertex ", g, " reached rank ", rank, ", but rank ", o, " owns it");
     }
   };
-  std::unordered_set<Gid> removed(in.remove_vertices.begin(), in.remove_vertices.end());
-  std::vector<std::uint8_t> gone(t.num_vertices(), 0);
+  // Edge removals, then vertex removals: tombstones, and the vertices removed now (kFresh).
+  const std::set<EdgeKey> removed_edges(in.remove_edges.begin(), in.remove_edges.end());
+  for (const EdgeKey& e : removed_edges) {
+    const Lid s = t.lid(e.src), d = t.lid(e.dst);
+    if (s != kInvalidLid && d != kInvalidLid && !dead.dead(s) && !dead.dead(d)) {
+      dead.remove_edges(s, d);
+    }
+  }
+  const std::unordered_set<Gid> removed(in.remove_vertices.begin(), in.remove_vertices.end());
+  std::vector<Lid> fresh;
   for (Gid g : removed) {
     const Lid l = t.lid(g);
-    if (l != kInvalidLid) gone[l] = 1;
+    if (l != kInvalidLid && dead.remove_vertex(l)) fresh.push_back(l);
   }
-  const std::set<EdgeKey> removed_edges(in.remove_edges.begin(), in.remove_edges.end());
+  std::sort(fresh.begin(), fresh.end());
+  for (Lid l : fresh) {
+    if (l < owned) result.removed.push_back(l);
+  }
   auto exists = [&](Gid g) {
     const Lid l = owned_lid(g);
-    return l != kInvalidLid && gone[l] == 0;
+    return l != kInvalidLid && !dead.dead(l);
   };
   std::map<Gid, VertexValue> created;
 
@@ -220,7 +248,7 @@ PregelMutationOutcome<P> apply_pregel_mutations(
     if constexpr (PregelResolvesVertexAdditions<P>) {
       if (values.size() > 1) value = program.resolve_vertex_additions(g, values);
     }
-    if (owned_lid(g) != kInvalidLid) {  // removed in this superstep
+    if (owned_lid(g) != kInvalidLid && !dead.gone_before(owned_lid(g))) {  // removed now
       if constexpr (PregelResolvesVertexRemovalAndAddition<P>) {
         if (!program.resolve_vertex_removal_and_addition(g)) continue;
       }
@@ -228,19 +256,9 @@ PregelMutationOutcome<P> apply_pregel_mutations(
     created.emplace(g, value);
   }
 
-  // Messages: delivered ones to removed vertices are dropped; ones to absent vertices create
-  // them unless the program refuses.
-  PregelMutationOutcome<P> result{LocalGraph<VertexValue, EdgeValue>(Topology{}), {}, {}, 0};
+  // Messages that came with the requests: ones to absent vertices create them unless the
+  // program refuses (delivered ones to removed vertices are dropped below).
   std::vector<std::pair<Gid, Message>> kept;
-  kept.reserve(inbox.size() + in.messages.size());
-  for (const auto& [g, m] : inbox) {
-    if (removed.contains(g)) {
-      ++result.dropped;
-    } else {
-      kept.emplace_back(g, m);
-    }
-  }
-  inbox = {};
   std::sort(in.messages.begin(), in.messages.end(),
             [](const auto& a, const auto& b) { return a.gid < b.gid; });
   for (std::size_t i = 0; i < in.messages.size();) {
@@ -298,23 +316,42 @@ PregelMutationOutcome<P> apply_pregel_mutations(
     new_edges.push_back(e);
   }
 
-  // ---- 4. compaction ---------------------------------------------------------------------
-  if (created.empty() && new_edges.empty()) {
-    // Only removals: filter the part in one linear pass (Topology::without).
-    std::vector<std::uint8_t> drop_edge(t.num_edges(), 0);
-    if (!removed_edges.empty()) {
-      for (Lid u = 0; u < t.num_vertices(); ++u) {
-        for (EdgeId e = t.out_begin(u); e < t.out_end(u); ++e) {
-          drop_edge[e] = removed_edges.contains(EdgeKey{t.gid(u), t.gid(t.out_targets()[e])});
-        }
+  // ---- 4. tombstones, or compaction ------------------------------------------------------
+  bool compact = force || !created.empty() || !new_edges.empty() || dead.due();
+  if (cluster != nullptr) {
+    compact = cluster->collectives.allreduce<std::uint32_t>(compact ? 1 : 0, ReduceOp::kMax) != 0;
+  }
+  if (!compact) {
+    // Every kept message is for a vertex that exists (none was created).
+    result.inbox.reserve(kept.size());
+    for (const auto& [g, m] : kept) result.inbox.emplace_back(owned_lid(g), m);
+    dead.settle(fresh);
+    return result;
+  }
+  {
+    std::vector<std::pair<Gid, Message>> inbox = make_inbox();
+    const std::size_t routed = kept.size();
+    for (const auto& [g, m] : inbox) {
+      if (removed.contains(g)) {
+        ++result.dropped;
+      } else {
+        kept.emplace_back(g, m);
       }
     }
+    std::rotate(kept.begin(), kept.begin() + static_cast<std::ptrdiff_t>(routed), kept.end());
+  }
+  const std::vector<std::uint8_t> drop_edge = dead.edge_flags();
+  auto live = [&](Lid u, EdgeId e) {
+    return drop_edge[e] == 0 && !dead.dead(u) && !dead.dead(t.out_targets()[e]);
+  };
+  if (created.empty() && new_edges.empty()) {
+    // Only removals: filter the part in one linear pass (Topology::without).
     std::vector<Lid> map;
-    Topology next = Topology::without(t, gone, drop_edge, &map);
+    Topology next = Topology::without(t, dead.vertex_flags(), drop_edge, &map);
     if (cluster != nullptr) install_replicas(next, cluster->exchange, rank, ranks);
-    result.graph = LocalGraph<VertexValue, EdgeValue>(std::move(next));
-    const Topology& n = result.graph.topology();
-    std::span<VertexValue> new_values = result.graph.vertex_data();
+    result.graph.emplace(std::move(next));
+    const Topology& n = result.graph->topology();
+    std::span<VertexValue> new_values = result.graph->vertex_data();
     result.halted.assign(n.num_owned(), 0);
     for (Lid v = 0; v < owned; ++v) {
       if (map[v] == kInvalidLid) continue;
@@ -323,11 +360,11 @@ PregelMutationOutcome<P> apply_pregel_mutations(
     }
     for (Lid v = n.num_owned(); v < n.num_vertices(); ++v) new_values[v] = VertexValue{};
     if constexpr (!std::is_empty_v<EdgeValue>) {
-      std::span<EdgeValue> ev = result.graph.edge_data();
+      std::span<EdgeValue> ev = result.graph->edge_data();
       EdgeId next_edge = 0;
       for (Lid u = 0; u < owned; ++u) {
         for (EdgeId e = t.out_begin(u); e < t.out_end(u); ++e) {
-          if (drop_edge[e] != 0 || gone[u] != 0 || gone[t.out_targets()[e]] != 0) continue;
+          if (!live(u, e)) continue;
           ev[next_edge++] = graph.edge_data()[e];
         }
       }
@@ -347,7 +384,7 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   GraphPart part;
   part.rank = rank;
   for (Lid v = 0; v < owned; ++v) {
-    if (gone[v] == 0) part.owned.push_back(t.gid(v));
+    if (!dead.dead(v)) part.owned.push_back(t.gid(v));
   }
   for (const auto& [g, value] : created) part.owned.push_back(g);
   std::sort(part.owned.begin(), part.owned.end());
@@ -363,11 +400,10 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   std::vector<OwnedEdge> owned_edges;
   const std::span<const EdgeValue> old_edge_values = graph.edge_data();
   for (Lid u = 0; u < t.num_vertices(); ++u) {
-    if (gone[u] != 0) continue;
+    if (dead.dead(u)) continue;
     for (EdgeId e = t.out_begin(u); e < t.out_end(u); ++e) {
       const Lid v = t.out_targets()[e];
-      if (gone[v] != 0) continue;
-      if (!removed_edges.empty() && removed_edges.contains(EdgeKey{t.gid(u), t.gid(v)})) continue;
+      if (!live(u, e)) continue;
       if constexpr (kEdgeValues) {
         if (u < owned)
           owned_edges.push_back({t.gid(u), t.gid(v), edges.size(), old_edge_values[e]});
@@ -394,9 +430,9 @@ PregelMutationOutcome<P> apply_pregel_mutations(
   Topology next = cluster != nullptr ? build_known_part(part, cluster->exchange, ranks)
                                      : Topology::build_part(part);
   part = GraphPart{};
-  result.graph = LocalGraph<VertexValue, EdgeValue>(std::move(next));
-  const Topology& n = result.graph.topology();
-  std::span<VertexValue> new_values = result.graph.vertex_data();
+  result.graph.emplace(std::move(next));
+  const Topology& n = result.graph->topology();
+  std::span<VertexValue> new_values = result.graph->vertex_data();
   result.halted.assign(n.num_owned(), 0);
   for (Lid v = 0; v < n.num_owned(); ++v) {
     const auto it = created.find(n.gid(v));
@@ -423,7 +459,7 @@ PregelMutationOutcome<P> apply_pregel_mutations(
       fail("internal error: ", order.size(), " owned edges kept, the rebuilt part has ",
            n.owned_edges());
     }
-    std::span<EdgeValue> ev = result.graph.edge_data();
+    std::span<EdgeValue> ev = result.graph->edge_data();
     for (EdgeId e = 0; e < order.size(); ++e) {
       if (n.out_targets()[e] != order[e].first.second) {
         fail("internal error: edge values out of step after mutations");

@@ -1,5 +1,6 @@
-// Mutation requests on their way to the ranks that apply them: one batch per destination rank
-// and superstep (one bulk exchange, never a network operation per request). A batch is a
+// Mutation requests on their way to the ranks that apply them: per destination rank and
+// superstep one batch, cut into rounds of bounded size (pregel_mutation_rounds.hpp), never a
+// network operation per request. A batch is a
 // sequence of sections, each "u32 kind, u32 count" and then count fixed-size records:
 //   0 remove edge:   u64 src, u64 dst
 //   1 remove vertex: u64 gid
@@ -9,6 +10,7 @@
 // Bytes from a peer are untrusted: decode checks every header, count and owner rank first.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -51,37 +53,37 @@ struct PregelMutationBatch {
            add_edges.empty() && messages.empty();
   }
 
+  /// Where encoding stopped: the section kind and the record within it.
+  struct Cursor {
+    std::uint32_t kind = 0;
+    std::size_t index = 0;
+  };
+  bool done(const Cursor& c) const { return c.kind >= kKinds; }
+
+  /// Encodes the records from `c` on, whole sections of up to `budget` bytes in all (at least
+  /// one record, however large), into `out` (or only counts them when out is null); advances
+  /// c and returns the bytes.
+  std::size_t encode_some(Cursor& c, std::size_t budget, std::vector<std::byte>* out) const {
+    std::size_t used = 0;
+    for (; c.kind < kKinds; ++c.kind, c.index = 0) {
+      while (c.index < size(c.kind)) {
+        const std::size_t room = budget > used + 8 ? (budget - used - 8) / kRecord[c.kind] : 0;
+        std::size_t n = std::min({size(c.kind) - c.index, room, std::size_t{UINT32_MAX}});
+        if (n == 0 && used == 0) n = 1;  // one record always goes
+        if (n == 0) return used;         // the budget is spent
+        used += 8 + n * kRecord[c.kind];
+        if (out != nullptr) write(*out, c.kind, c.index, n);
+        c.index += n;
+      }
+    }
+    return used;
+  }
+
+  /// Every record in one buffer.
   std::vector<std::byte> encode() const {
     std::vector<std::byte> out;
-    auto section = [&](std::uint32_t kind, std::size_t count, auto&& write) {
-      if (count == 0) return;
-      if (count > UINT32_MAX) fail("too many mutation requests for one rank in one superstep");
-      const std::uint32_t header[2] = {kind, static_cast<std::uint32_t>(count)};
-      put(out, header, sizeof header);
-      for (std::size_t i = 0; i < count; ++i) write(i);
-    };
-    section(kRemoveEdge, remove_edges.size(), [&](std::size_t i) {
-      put(out, &remove_edges[i].src, 8);
-      put(out, &remove_edges[i].dst, 8);
-    });
-    section(kRemoveVertex, remove_vertices.size(),
-            [&](std::size_t i) { put(out, &remove_vertices[i], 8); });
-    section(kAddVertex, add_vertices.size(), [&](std::size_t i) {
-      put(out, &add_vertices[i].gid, 8);
-      put(out, &add_vertices[i].value, sizeof(VertexValue));
-    });
-    section(kAddEdge, add_edges.size(), [&](std::size_t i) {
-      const RoutedEdge& e = add_edges[i];
-      put(out, &e.src, 8);
-      put(out, &e.dst, 8);
-      put(out, &e.src_owner, 4);
-      put(out, &e.dst_owner, 4);
-      put(out, &e.value, sizeof(EdgeValue));
-    });
-    section(kMessage, messages.size(), [&](std::size_t i) {
-      put(out, &messages[i].gid, 8);
-      put(out, &messages[i].message, sizeof(Message));
-    });
+    Cursor c;
+    encode_some(c, SIZE_MAX, &out);
     return out;
   }
 
@@ -132,6 +134,54 @@ struct PregelMutationBatch {
   }
 
  private:
+  std::size_t size(std::uint32_t kind) const {
+    switch (kind) {
+      case kRemoveEdge:
+        return remove_edges.size();
+      case kRemoveVertex:
+        return remove_vertices.size();
+      case kAddVertex:
+        return add_vertices.size();
+      case kAddEdge:
+        return add_edges.size();
+      default:
+        return messages.size();
+    }
+  }
+  /// Appends one section: records [first, first + n) of `kind`.
+  void write(std::vector<std::byte>& out, std::uint32_t kind, std::size_t first,
+             std::size_t n) const {
+    const std::uint32_t header[2] = {kind, static_cast<std::uint32_t>(n)};
+    put(out, header, sizeof header);
+    for (std::size_t i = first; i < first + n; ++i) {
+      switch (kind) {
+        case kRemoveEdge:
+          put(out, &remove_edges[i].src, 8);
+          put(out, &remove_edges[i].dst, 8);
+          break;
+        case kRemoveVertex:
+          put(out, &remove_vertices[i], 8);
+          break;
+        case kAddVertex:
+          put(out, &add_vertices[i].gid, 8);
+          put(out, &add_vertices[i].value, sizeof(VertexValue));
+          break;
+        case kAddEdge: {
+          const RoutedEdge& e = add_edges[i];
+          put(out, &e.src, 8);
+          put(out, &e.dst, 8);
+          put(out, &e.src_owner, 4);
+          put(out, &e.dst_owner, 4);
+          put(out, &e.value, sizeof(EdgeValue));
+          break;
+        }
+        default:
+          put(out, &messages[i].gid, 8);
+          put(out, &messages[i].message, sizeof(Message));
+          break;
+      }
+    }
+  }
   static void put(std::vector<std::byte>& out, const void* p, std::size_t n) {
     const auto* b = static_cast<const std::byte*>(p);
     out.insert(out.end(), b, b + n);

@@ -22,7 +22,8 @@ struct SuperstepRecord {
   std::uint64_t lower_bound = 0;  ///< this rank: its remote messages x message size (no index)
   std::uint32_t rounds = 0;       ///< batch rounds (more than one: buffers were full)
   double seconds = 0;
-  std::uint64_t mutations = 0;  ///< topology mutation requests (applied before the next)
+  std::uint64_t mutations = 0;        ///< topology mutation requests (applied before the next)
+  std::uint32_t mutation_rounds = 0;  ///< exchange rounds that moved them (bounded batches)
 };
 
 struct PregelStats {

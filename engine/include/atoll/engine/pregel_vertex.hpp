@@ -40,10 +40,7 @@ class PregelVertex {
    public:
     EdgeIterator(PregelVertex& v, EdgeId e) : vertex_(&v), edge_(e) {}
     Edge operator*() const { return Edge(*vertex_, edge_); }
-    EdgeIterator& operator++() {
-      ++edge_;
-      return *this;
-    }
+    EdgeIterator& operator++();  ///< to the next edge still in the graph
     bool operator!=(const EdgeIterator& o) const { return edge_ != o.edge_; }
 
    private:
@@ -100,7 +97,8 @@ class PregelVertex {
   friend class PregelEngine<P>;
   PregelVertex(PregelEngine<P>& engine, Lid lid, std::byte* partial)
       : engine_(engine), lid_(lid), partial_(partial) {}
-  void send_to_all(std::span<const Lid> targets, const Message& m);
+  /// The first out-edge from e on that mutations have not removed (or the end).
+  EdgeId live_from(EdgeId e) const;
   PregelEngine<P>& engine_;
   Lid lid_;
   std::byte* partial_;  ///< this block's aggregator partials
