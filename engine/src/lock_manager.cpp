@@ -1,6 +1,8 @@
-// The lock manager: the owner's lock table (a reader count, a writer flag and an intrusive
-// FIFO of waiting groups per owned vertex) and the requester's scope state machine, under one
-// mutex. A "group" is the part of a scope's locks owned by one rank.
+// The lock manager: the owner's lock table (an atomic lock word and an intrusive FIFO of
+// waiting groups per owned vertex) and the requester's scope state machine, under one mutex.
+// A "group" is the part of a scope's locks owned by one rank. A scope whose locks are all here
+// may skip the mutex: try_lock_local takes every lock word or none and never queues, so it
+// cannot take part in a cycle of waits either (the invariant at VertexLock keeps it fair).
 //
 // Why no run can deadlock, and why a scope over k ranks costs one round trip. A scope first
 // sends a *try* to each of its k owner ranks at once (one rank only: it queues directly). A
@@ -20,6 +22,7 @@
 #include "atoll/engine/lock_manager.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <utility>
 
@@ -31,13 +34,48 @@ namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 
+// A lock's state in one atomic word, so that a scope whose locks are all owned here can take
+// and release them without the mutex (try_lock_local). The queue fields beside it are only
+// touched under the mutex. Invariant: kWaiters is set exactly while the queue is non-empty.
+// A lock-free take fails when it is set, and a lock-free release that sees it takes the mutex
+// to wake the queue; a group sets it only by a CAS that also sees the lock still taken, so a
+// release either comes first (and the group takes the lock) or sees the bit (and wakes it).
+constexpr std::uint32_t kWriter = 1u << 31;
+constexpr std::uint32_t kWaiters = 1u << 30;
+constexpr std::uint32_t kReaders = kWaiters - 1;
+
+bool compatible(std::uint32_t word, LockMode m) {
+  return m == LockMode::kWrite ? (word & (kWriter | kReaders)) == 0 : (word & kWriter) == 0;
+}
+
+std::uint32_t taken(std::uint32_t word, LockMode m) {
+  return m == LockMode::kWrite ? word | kWriter : word + 1;
+}
+
 struct VertexLock {
-  std::uint32_t readers = 0;
+  std::atomic<std::uint32_t> word{0};
   std::uint32_t head = kNone;           ///< first waiting group
   std::uint32_t tail = kNone;           ///< last waiting group
   std::uint32_t priority_tail = kNone;  ///< last waiting priority group (they come first)
-  bool writer = false;
 };
+
+/// Takes l in mode m if it is compatible and nobody waits; never waits (no mutex needed).
+bool try_take(VertexLock& l, LockMode m) {
+  std::uint32_t w = l.word.load(std::memory_order_relaxed);
+  while ((w & kWaiters) == 0 && compatible(w, m)) {
+    if (l.word.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Drops a lock held in mode m; returns the word before, so the caller sees kWaiters.
+std::uint32_t drop(VertexLock& l, LockMode m) {
+  return m == LockMode::kWrite ? l.word.fetch_and(~kWriter, std::memory_order_release)
+                               : l.word.fetch_sub(1, std::memory_order_release);
+}
 
 /// Owner side: a queued group, taking its locks here one by one (waiting on one at a time).
 struct Group {
@@ -70,18 +108,6 @@ struct ScopeState {
   int owner(std::uint32_t g) const { return locks[group_begin[g]].owner; }
 };
 
-bool compatible(const VertexLock& l, LockMode m) {
-  return m == LockMode::kWrite ? !l.writer && l.readers == 0 : !l.writer;
-}
-
-void take(VertexLock& l, LockMode m) {
-  if (m == LockMode::kWrite) {
-    l.writer = true;
-  } else {
-    ++l.readers;
-  }
-}
-
 }  // namespace
 
 struct LockManager::Impl {
@@ -112,17 +138,38 @@ struct LockManager::Impl {
 
   // ---- owner side ----
 
-  /// A lock can be taken without waiting: compatible, and nobody it must not overtake waits.
-  bool free_now(const VertexLock& l, LockMode m, bool priority) const {
-    return compatible(l, m) && (priority ? l.priority_tail == kNone : l.head == kNone);
+  /// Takes all of `locks` (lids here) if each is free and has an empty queue, else none.
+  bool try_locks(std::span<const LockItem> locks) {
+    for (std::size_t i = 0; i < locks.size(); ++i) {
+      if (!try_take(table[locks[i].lid], locks[i].mode)) {
+        release_locks(rank, locks.first(i));
+        return false;
+      }
+    }
+    return true;
   }
 
-  bool try_locks(std::span<const LockItem> locks) {
-    for (const LockItem& it : locks) {
-      if (!free_now(table[it.lid], it.mode, false)) return false;
+  /// Takes lid for group g unless a group it must not overtake waits (ordinary groups need an
+  /// empty queue, priority groups no earlier priority group) or it is taken; then queues g.
+  bool take_or_queue(Lid lid, std::uint32_t g) {
+    VertexLock& l = table[lid];
+    const LockMode m = groups[g].locks[groups[g].next_lock].mode;
+    if (groups[g].priority ? l.priority_tail == kNone : l.head == kNone) {
+      std::uint32_t w = l.word.load(std::memory_order_relaxed);
+      for (;;) {
+        if (compatible(w, m)) {
+          if (l.word.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
+                                           std::memory_order_relaxed)) {
+            return true;
+          }
+        } else if ((w & kWaiters) != 0 ||
+                   l.word.compare_exchange_weak(w, w | kWaiters, std::memory_order_relaxed)) {
+          break;
+        }
+      }
     }
-    for (const LockItem& it : locks) take(table[it.lid], it.mode);
-    return true;
+    enqueue(lid, g);
+    return false;
   }
 
   void enqueue(Lid lid, std::uint32_t g) {
@@ -174,13 +221,7 @@ struct LockManager::Impl {
     for (;;) {
       Group& gr = groups[g];
       if (gr.next_lock == gr.locks.size()) break;
-      const LockItem& it = gr.locks[gr.next_lock];
-      VertexLock& l = table[it.lid];
-      if (!free_now(l, it.mode, gr.priority)) {
-        enqueue(it.lid, g);
-        return;
-      }
-      take(l, it.mode);
+      if (!take_or_queue(gr.locks[gr.next_lock].lid, g)) return;
       ++gr.next_lock;
     }
     const int requester = groups[g].requester;
@@ -202,18 +243,20 @@ struct LockManager::Impl {
   }
 
   /// Grants waiting groups at the head of lid's queue while they are compatible (so readers
-  /// at the head go together).
+  /// at the head go together); the last one out of the queue clears kWaiters.
   void wake(Lid lid) {
-    for (;;) {
-      VertexLock& l = table[lid];
-      const std::uint32_t g = l.head;
-      if (g == kNone) return;
+    VertexLock& l = table[lid];
+    for (std::uint32_t g = l.head; g != kNone; g = l.head) {
       const LockMode m = groups[g].locks[groups[g].next_lock].mode;
-      if (!compatible(l, m)) return;
+      const bool last = groups[g].next_waiter == kNone;
+      std::uint32_t w = l.word.load(std::memory_order_relaxed);
+      do {
+        if (!compatible(w, m)) return;
+      } while (!l.word.compare_exchange_weak(w, taken(w, m) & (last ? ~kWaiters : ~0u),
+                                             std::memory_order_acquire, std::memory_order_relaxed));
       l.head = groups[g].next_waiter;
       if (l.head == kNone) l.tail = kNone;
       if (l.priority_tail == g) l.priority_tail = kNone;
-      take(l, m);
       ++groups[g].next_lock;
       advance(g);
     }
@@ -222,13 +265,14 @@ struct LockManager::Impl {
   void release_locks(int requester, std::span<const LockItem> locks) {
     for (const LockItem& it : locks) {
       VertexLock& l = table[it.lid];
-      if (it.mode == LockMode::kWrite) {
-        if (!l.writer) fail("rank ", requester, " released lid ", it.lid, ", not write-locked");
-        l.writer = false;
-      } else {
-        if (l.readers == 0) fail("rank ", requester, " released lid ", it.lid, ", not read-locked");
-        --l.readers;
+      const std::uint32_t w = l.word.load(std::memory_order_relaxed);
+      if (it.mode == LockMode::kWrite && (w & kWriter) == 0) {
+        fail("rank ", requester, " released lid ", it.lid, ", not write-locked");
       }
+      if (it.mode == LockMode::kRead && (w & kReaders) == 0) {
+        fail("rank ", requester, " released lid ", it.lid, ", not read-locked");
+      }
+      drop(l, it.mode);
     }
     for (const LockItem& it : locks) wake(it.lid);
   }
@@ -431,6 +475,31 @@ void LockManager::deliver(int source, std::span<const std::byte> batch) {
   std::unique_lock lock(m.mutex);
   Visitor v{m, source};
   detail::decode_lock_batch(batch, source, m.rank, m.owned, m.scratch, v);
+  m.notify(lock);
+}
+
+bool LockManager::try_lock_local(std::span<const LockItem> locks) {
+  Impl& m = *impl_;
+  for (std::size_t i = 0; i < locks.size(); ++i) {
+    const LockItem& it = locks[i];
+    if (it.owner != m.rank || it.lid >= m.owned) {
+      fail("lock manager: local lock of rank ", it.owner, " lid ", it.lid);
+    }
+    if (!try_take(m.table[it.lid], it.mode)) {
+      unlock_local(locks.first(i));
+      return false;
+    }
+  }
+  return true;
+}
+
+void LockManager::unlock_local(std::span<const LockItem> locks) {
+  Impl& m = *impl_;
+  bool waiters = false;
+  for (const LockItem& it : locks) waiters |= (drop(m.table[it.lid], it.mode) & kWaiters) != 0;
+  if (!waiters) return;
+  std::unique_lock lock(m.mutex);
+  for (const LockItem& it : locks) m.wake(it.lid);
   m.notify(lock);
 }
 

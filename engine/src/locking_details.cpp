@@ -39,6 +39,7 @@ void LockingDetails::write_json(JsonWriter& j) const {
       .field("phases", phases)
       .field("token_rounds", token_rounds)
       .field("scopes", scopes)
+      .field("local_scopes", local_scopes)
       .field("optimistic", optimistic)
       .field("fallbacks", fallbacks)
       .field("lock_waits", lock_waits)
@@ -69,8 +70,9 @@ void LockingDetails::write_json(JsonWriter& j) const {
 }
 
 std::string LockingDetails::summary() const {
-  std::string s = str_cat(phases, phases == 1 ? " phase" : " phases", ", pipeline ", pipeline, ", ",
-                          scopes, " locked scopes, ", lock_waits, " lock waits");
+  std::string s =
+      str_cat(phases, phases == 1 ? " phase" : " phases", ", pipeline ", pipeline, ", ", scopes,
+              " locked scopes (", local_scopes, " local), ", lock_waits, " lock waits");
   if (lock_wait.count() > 0) {
     s += str_cat(" (wait p50 ", lock_wait.quantile_ns(0.5) / 1000, " us, p99 ",
                  lock_wait.quantile_ns(0.99) / 1000, " us)");

@@ -18,6 +18,10 @@ LockAddresses::LockAddresses(const Topology& graph, int rank, std::vector<Lid> g
   for (const GhostRange& r : graph.ghost_ranges()) {
     for (Lid g = r.begin; g < r.end; ++g) ghost_owner_[g - owned_] = r.owner_rank;
   }
+  higher_ghosts_begin_ = graph.num_vertices();
+  for (const GhostRange& r : graph.ghost_ranges()) {
+    if (r.owner_rank > rank && r.begin < higher_ghosts_begin_) higher_ghosts_begin_ = r.begin;
+  }
   for (std::size_t g = 0; g < ghost_owner_.size(); ++g) {
     if (ghost_owner_[g] < 0) fail("lock addresses: ghost lid ", owned_ + g, " has no owner");
   }
@@ -26,27 +30,53 @@ LockAddresses::LockAddresses(const Topology& graph, int rank, std::vector<Lid> g
 void scope_locks(const Topology& graph, Lid v, Consistency c, const LockAddresses& where,
                  const VertexVersions* versions, std::vector<LockItem>& out) {
   out.clear();
+  std::span<const Lid> in;
+  std::span<const Lid> outn;
+  if (c != Consistency::kVertex) {
+    in = graph.in_neighbors(v);
+    if (!graph.symmetric()) outn = graph.out_neighbors(v);  // else the same list
+  }
+  const LockMode mode = c == Consistency::kFull ? LockMode::kWrite : LockMode::kRead;
+  // Merge the centre and the two sorted neighbour lists in local-lid order, each vertex once
+  // with its stronger mode. Local order is the global lock order except that the owned lids
+  // come first: they belong after the ghosts of lower ranks, which one rotation fixes.
   const Lid owned = graph.num_owned();
-  auto add = [&](Lid u, LockMode mode) {
-    LockItem item = where.lock_of(u, mode);
+  const Lid split = where.higher_ghosts_begin();
+  std::size_t first_ghost = SIZE_MAX;
+  std::size_t first_higher = SIZE_MAX;
+  Lid last = kInvalidLid;
+  auto add = [&](Lid u, LockMode m) {
+    if (u == last) {
+      out.back().mode = std::max(out.back().mode, m);
+      return;
+    }
+    if (u >= owned && first_ghost == SIZE_MAX) first_ghost = out.size();
+    if (u >= split && first_higher == SIZE_MAX) first_higher = out.size();
+    LockItem item = where.lock_of(u, m);
     if (versions != nullptr && u >= owned) item.cached_version = versions->get(u);
     out.push_back(item);
+    last = u;
   };
-  add(v, LockMode::kWrite);
-  if (c != Consistency::kVertex) {
-    const LockMode mode = c == Consistency::kFull ? LockMode::kWrite : LockMode::kRead;
-    for (Lid u : graph.in_neighbors(v)) add(u, mode);
-    for (Lid u : graph.out_neighbors(v)) add(u, mode);
+  std::size_t i = 0;
+  std::size_t j = 0;
+  bool centre = false;
+  for (;;) {
+    const Lid a = i < in.size() ? in[i] : kInvalidLid;
+    const Lid b = j < outn.size() ? outn[j] : kInvalidLid;
+    const Lid n = std::min(a, b);
+    if (!centre && v <= n) {
+      add(v, LockMode::kWrite);
+      centre = true;
+    }
+    if (n == kInvalidLid) break;
+    add(n, mode);
+    i += a == n;
+    j += b == n;
   }
-  std::sort(out.begin(), out.end(), [](const LockItem& a, const LockItem& b) {
-    return lock_order_less(a, b) || (!lock_order_less(b, a) && a.mode > b.mode);
-  });
-  // Equal locks are adjacent with the write first: keep the first of each.
-  out.erase(std::unique(out.begin(), out.end(),
-                        [](const LockItem& a, const LockItem& b) {
-                          return a.owner == b.owner && a.lid == b.lid;
-                        }),
-            out.end());
+  const std::size_t q = std::min(first_ghost, out.size());
+  const std::size_t r = std::min(first_higher, out.size());
+  std::rotate(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(q),
+              out.begin() + static_cast<std::ptrdiff_t>(r));
 }
 
 }  // namespace atl

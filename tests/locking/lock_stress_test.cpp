@@ -35,6 +35,7 @@ struct Config {
   int scopes;   // per worker
   int pipeline;
   int max_scope;
+  bool local_path = false;  // scopes owned wholly here try try_lock_local first
 };
 
 /// One simulated rank: its lock manager, its owned data and its ghost cache of every vertex
@@ -145,6 +146,7 @@ class StressRun {
   }
   std::uint64_t data_sent() const { return data_sent_.load(); }
   std::uint64_t data_skipped() const { return data_skipped_.load(); }
+  std::uint64_t local() const { return local_.load(); }
 
  private:
   std::size_t index(int owner, Lid lid) const {
@@ -289,6 +291,20 @@ class StressRun {
         }
         std::sort(locks.begin(), locks.end(), lock_order_less);
         ++issued;
+        const bool here = std::all_of(locks.begin(), locks.end(),
+                                      [r](const LockItem& l) { return l.owner == r; });
+        if (c_.local_path && here && me.manager->try_lock_local(locks)) {
+          local_.fetch_add(1);
+          hold(locks, true);
+          update(r, locks);
+          std::this_thread::yield();
+          hold(locks, false);
+          me.manager->unlock_local(locks);
+          free_slots.push_back(slot);
+          ++done;
+          done_.fetch_add(1);
+          continue;
+        }
         me.manager->request(locks, (std::uint64_t(w) << 32) | slot, big);
       }
       {
@@ -318,6 +334,7 @@ class StressRun {
   std::vector<std::atomic<std::uint64_t>> expected_;  ///< per lock: writes made so far
   std::atomic<std::uint64_t> overlaps_{0};
   std::atomic<std::uint64_t> stale_{0};
+  std::atomic<std::uint64_t> local_{0};
   std::atomic<std::uint64_t> done_{0};
   std::atomic<int> finished_{0};
   std::atomic<bool> abort_{false};
@@ -332,6 +349,21 @@ TEST(LockStress, ThreadsOnOneRank) {
   run.run();
   run.check();
   EXPECT_GT(run.stats().waits, 0u);
+}
+
+// The lock-free local path and the manager's queues on the same locks: a queued scope must
+// block local takes (no starvation) and a local release must wake it (no lost wake-up).
+TEST(LockStress, LocalPathMixedWithQueuedScopes) {
+  StressRun one({1, 4, 12, 3000, 6, 4, true});
+  one.run();
+  one.check();
+  EXPECT_GT(one.local(), 0u);
+  EXPECT_GT(one.stats().waits, 0u);
+  StressRun three({3, 2, 8, 2000, 8, 3, true});
+  three.run();
+  three.check();
+  EXPECT_GT(three.local(), 0u);
+  EXPECT_GT(three.stats().fallbacks, 0u);
 }
 
 TEST(LockStress, SimulatedRanksExchangingBatches) {

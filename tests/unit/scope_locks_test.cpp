@@ -20,10 +20,14 @@ int owner(Gid g) {
   return static_cast<int>(g % kRanks);
 }
 
-TEST(ScopeLocks, MatchTheEdgeListOnEveryRank) {
+EdgeList example_edges() {
   EdgeList all;
   all.edges = {{0, 1}, {1, 2}, {2, 0}, {3, 4}, {4, 5}, {5, 6}, {6, 0}, {0, 4},
                {7, 7}, {7, 1}, {1, 7}, {2, 5}, {2, 5}, {8, 3}, {3, 6}, {9, 9}};
+  return all;
+}
+
+void expect_scopes_match(const EdgeList& all, bool symmetric) {
   std::set<Gid> vertices;
   for (const Edge& e : all.edges) vertices.insert({e.src, e.dst});
   std::vector<Topology> parts;
@@ -48,6 +52,9 @@ TEST(ScopeLocks, MatchTheEdgeListOnEveryRank) {
     VertexVersions versions(t.num_vertices());
     for (Lid g = t.num_owned(); g < t.num_vertices(); ++g) {
       for (Lid i = 0; i < g; ++i) versions.bump(g);  // ghost g's cached version is g
+    }
+    if (symmetric) {
+      EXPECT_TRUE(t.symmetric()) << "rank " << r;
     }
     const LockAddresses where(t, r, ghost_owner_lid);
     std::vector<LockItem> got;
@@ -81,6 +88,21 @@ TEST(ScopeLocks, MatchTheEdgeListOnEveryRank) {
       }
     }
   }
+}
+
+TEST(ScopeLocks, MatchTheEdgeListOnEveryRank) {
+  expect_scopes_match(example_edges(), false);
+}
+
+// A symmetric part stores one adjacency list for in and out edges: the same scopes.
+TEST(ScopeLocks, MatchTheEdgeListOnASymmetricGraph) {
+  EdgeList all = example_edges();
+  const std::size_t n = all.edges.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Edge e = all.edges[i];
+    all.edges.push_back({e.dst, e.src});
+  }
+  expect_scopes_match(all, true);
 }
 
 TEST(ScopeLocks, AddressesNeedOneOwnerLidPerGhost) {

@@ -83,6 +83,13 @@ class LockManager {
   /// Releases every lock of a granted scope; its id may be reused afterwards.
   void release(ScopeId scope);
 
+  /// Takes all of `locks` (each owned here) at once without the manager's mutex, or none:
+  /// never waits, and fails while any of them is taken in a conflicting mode or has waiters.
+  /// The fast path for a scope with no remote vertex; such a scope has no ScopeId.
+  bool try_lock_local(std::span<const LockItem> locks);
+  /// Releases what try_lock_local took (waking the waiters it finds, under the mutex).
+  void unlock_local(std::span<const LockItem> locks);
+
   /// Applies a batch from `source`; malformed bytes are an Error naming the source.
   void deliver(int source, std::span<const std::byte> batch);
   /// Moves `peer`'s pending batch into `out` (cleared first); false when there is none.

@@ -44,6 +44,7 @@ class LockingDetails final : public EngineDetails {
   std::uint64_t token_rounds = 0;        ///< termination token rounds rank 0 started
   std::uint64_t snapshots = 0;           ///< asynchronous snapshots taken (--snapshot-every)
   std::uint64_t scopes = 0;              ///< scopes that took locks (edge, full consistency)
+  std::uint64_t local_scopes = 0;        ///< ... all owned here, locked without the manager
   std::uint64_t optimistic = 0;          ///< ... over several ranks, granted by the first try
   std::uint64_t fallbacks = 0;           ///< ... refused somewhere, then taken rank by rank
   std::uint64_t lock_waits = 0;          ///< lock requests that joined a queue

@@ -252,7 +252,10 @@ class LockingEngine final {
     if (snapshot_) details->snapshots = snapshot_->finished();
     if (locks_) {
       const LockStats ls = locks_->stats();
-      details->scopes = ls.scopes;
+      std::uint64_t local_scopes = 0;
+      for (int i = 0; i < pool().threads(); ++i) local_scopes += worker_stats_[i].local_scopes;
+      details->scopes = ls.scopes + local_scopes;
+      details->local_scopes = local_scopes;
       details->optimistic = ls.optimistic;
       details->fallbacks = ls.fallbacks;
       details->lock_waits = ls.waits;
@@ -286,6 +289,7 @@ class LockingEngine final {
     double priority = 0;
     ScopeId scope = 0;
     bool locked = false;    ///< holds locks in the lock manager (edge, full)
+    bool local = false;     ///< holds the worker's `locks` by try_lock_local instead
     bool snapshot = false;  ///< a snapshot update: captures v, runs no program
     std::chrono::steady_clock::time_point requested;  ///< when its locks were requested
     std::vector<Lid> written_ghosts;                  ///< full consistency: ghosts the update wrote
@@ -1151,7 +1155,7 @@ class LockingEngine final {
       unfinished_.fetch_add(n, std::memory_order_acq_rel);
       for (std::size_t i = 0; i < n; ++i) {
         if (locks_) {
-          start_scope(w, batch[i], i < swept);
+          start_scope(w, context, batch[i], i < swept);
         } else {
           w.own.v = batch[i].index;
           w.own.priority = batch[i].priority;
@@ -1162,7 +1166,32 @@ class LockingEngine final {
     }
   }
 
-  void start_scope(Worker& w, const PendingVertex& pv, bool snapshot = false) {
+  /// Asks for the locks of pv's scope. A scope with every vertex owned here whose locks are
+  /// free is taken without the lock manager's mutex and run at once on this worker (no slot,
+  /// no grant); any other goes into a pipeline slot and runs when the manager grants it.
+  void start_scope(Worker& w, Context& context, const PendingVertex& pv, bool snapshot) {
+    if (snapshot && std::is_empty_v<EdgeData>) {
+      // A snapshot update with no edge data to save reads v alone: a read lock on v keeps v's
+      // updates out while it is captured (the neighbours' locks only matter for their edges).
+      w.locks.assign(1, where_->lock_of(pv.index, LockMode::kRead));
+    } else {
+      scope_locks(topology(), pv.index, consistency(), *where_, &versions_, w.locks);
+    }
+    const int here = rank();
+    if (!snapshot &&
+        std::all_of(w.locks.begin(), w.locks.end(),
+                    [here](const LockItem& it) { return it.owner == here; }) &&
+        locks_->try_lock_local(w.locks)) {
+      w.own.v = pv.index;
+      w.own.priority = pv.priority;
+      w.own.locked = false;
+      w.own.local = true;
+      worker_stats_[w.index].lock_wait.add(std::chrono::nanoseconds(0));
+      ++worker_stats_[w.index].local_scopes;
+      run_update(w, context, w.own, kNoSlot);
+      w.own.local = false;
+      return;
+    }
     std::uint32_t s;
     {
       std::lock_guard guard(free_lock_);
@@ -1175,13 +1204,6 @@ class LockingEngine final {
     slot.locked = true;
     slot.snapshot = snapshot;
     slot.requested = std::chrono::steady_clock::now();
-    if (snapshot && std::is_empty_v<EdgeData>) {
-      // A snapshot update with no edge data to save reads v alone: a read lock on v keeps v's
-      // updates out while it is captured (the neighbours' locks only matter for their edges).
-      w.locks.assign(1, where_->lock_of(slot.v, LockMode::kRead));
-    } else {
-      scope_locks(topology(), slot.v, consistency(), *where_, &versions_, w.locks);
-    }
     const Topology& t = topology();
     const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
     locks_->request(w.locks, s, hub);
@@ -1235,7 +1257,11 @@ class LockingEngine final {
       }
     }
     if (snapshot_) end_snapshot_update(w);
-    if (slot.locked) locks_->release(slot.scope);
+    if (slot.locked) {
+      locks_->release(slot.scope);
+    } else if (slot.local) {
+      locks_->unlock_local(w.locks);  // still the scope's locks: nothing in between changes them
+    }
     scheduler_->finish(slot.v);
     if (s != kNoSlot) {
       std::lock_guard guard(free_lock_);
@@ -1423,6 +1449,7 @@ class LockingEngine final {
   struct alignas(64) WorkerStats {
     std::atomic<std::uint64_t> updates{0};
     LatencyHistogram lock_wait;
+    std::uint64_t local_scopes = 0;  ///< scopes locked by try_lock_local (read after the run)
   };
   static constexpr double kSampleSeconds = 0.05;
   static constexpr std::size_t kMaxSamples = 100000;

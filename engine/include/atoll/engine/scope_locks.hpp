@@ -24,10 +24,13 @@ class LockAddresses {
     if (v < owned_) return {rank_, v, mode, 0};
     return {ghost_owner_[v - owned_], ghost_owner_lid_[v - owned_], mode, 0};
   }
+  /// The first ghost lid owned by a rank above this one (ghosts are grouped by owner rank).
+  Lid higher_ghosts_begin() const { return higher_ghosts_begin_; }
 
  private:
   int rank_;
   Lid owned_;
+  Lid higher_ghosts_begin_ = 0;
   std::vector<int> ghost_owner_;
   std::vector<Lid> ghost_owner_lid_;
 };
