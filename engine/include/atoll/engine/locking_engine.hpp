@@ -105,6 +105,10 @@ class LockingEngine final {
                          core_.ghosts()->ghost_owner_lids().end());
     }
     if (consistency() != Consistency::kVertex) {
+      if (cluster != nullptr && owned > 0) {
+        sent_version_.assign(
+            t.replicas(owned - 1).data() + t.replicas(owned - 1).size() - t.replicas(0).data(), 0);
+      }
       where_ = std::make_unique<LockAddresses>(t, rank(), owner_lids_);
       locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks());
     }
@@ -386,13 +390,20 @@ class LockingEngine final {
       lock_dirty_[peer].store(true, std::memory_order_release);
       any_lock_dirty_.store(true, std::memory_order_release);
     };
-    h.grant_data = [this](int, std::span<const LockItem> locks, std::vector<std::byte>& out) {
+    // The requester's copy is at least the newer of the version its request names and the
+    // last one sent it: grants to a peer arrive in the order they were made (one ordered
+    // lock batch stream per pair), so that one is installed before this grant is seen. So a
+    // version goes to each peer once, however many of its requests are in flight.
+    h.grant_data = [this](int requester, std::span<const LockItem> locks,
+                          std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
       if (snapshot_) append_captured(locks, out);
       for (const LockItem& l : locks) {
-        if (versions_.needs_data(l.lid, l.cached_version)) {
-          locking::append_versioned(out, l.lid, versions_.get(l.lid), &data[l.lid],
-                                    sizeof(VertexData));
+        std::uint64_t* sent = sent_version_of(l.lid, requester);
+        const std::uint64_t now = versions_.get(l.lid);
+        if (now > std::max(l.cached_version, sent != nullptr ? *sent : 0)) {
+          if (sent != nullptr) *sent = now;
+          locking::append_versioned(out, l.lid, now, &data[l.lid], sizeof(VertexData));
           grant_data_.fetch_add(1, std::memory_order_relaxed);
         } else {
           grant_skipped_.fetch_add(1, std::memory_order_relaxed);
@@ -1123,6 +1134,17 @@ class LockingEngine final {
     }
   }
 
+  /// The last version of owned v sent to `peer` with a grant (under the lock manager's mutex);
+  /// null when peer holds no replica of v.
+  std::uint64_t* sent_version_of(Lid v, int peer) {
+    if (sent_version_.empty()) return nullptr;
+    const std::span<const Replica> replicas = topology().replicas(v);
+    for (const Replica& r : replicas) {
+      if (r.rank == peer) return &sent_version_[&r - topology().replicas(0).data()];
+    }
+    return nullptr;
+  }
+
   bool pop_ready(std::uint32_t& slot) {
     std::lock_guard guard(ready_lock_);
     if (ready_.empty()) return false;
@@ -1433,6 +1455,7 @@ class LockingEngine final {
 
   EngineCore<P> core_;
   VertexVersions versions_;
+  std::vector<std::uint64_t> sent_version_;  ///< per replica of an owned vertex (grant_data)
   std::size_t pipeline_;
   std::size_t hub_degree_ = 0;
   double setup_seconds_ = 0;
