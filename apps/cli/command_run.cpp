@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <string>
 #include <thread>
@@ -46,6 +47,7 @@ struct RunOptions {
   double timeout = 0;                                 ///< seconds; 0: none
   std::uint64_t max_updates = 0;                      ///< 0: none
   std::uint64_t sync_every = 0;                       ///< locking: updates per phase; 0: none
+  double run_ahead = std::numeric_limits<double>::quiet_NaN();  ///< NaN: the app's choice
   std::string out;
   std::string out_graph;  ///< Pregel: the final graph (after mutations) as an edge list
   std::string metrics;
@@ -101,6 +103,10 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
                   "Stop after this many updates over all ranks (Pregel: compute calls)");
   cmd->add_option("--sync-every", o.sync_every,
                   "Locking: run the aggregators and the app's hook every N updates");
+  cmd->add_option("--run-ahead", o.run_ahead,
+                  "Locking, priority scheduler: run only vertices within this much of the best "
+                  "priority pending on any rank (0: no bound; default: sssp twice its mean "
+                  "weight, other apps none)");
   cmd->add_option("--out", o.out, "Write one 'gid<TAB>value' line per vertex, by gid");
   cmd->add_option("--out-graph", o.out_graph,
                   "Pregel: write the final graph (after topology mutations) as an edge list");
@@ -266,6 +272,16 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
                e.engine == EngineKind::kPregel ? "superstep" : "sweep", ")");
   }
   e.sync_every = o.sync_every;
+  const bool run_ahead_set = !std::isnan(o.run_ahead);
+  if (run_ahead_set && (!(o.run_ahead >= 0) || std::isinf(o.run_ahead))) {
+    usage_fail("--run-ahead must be a non-negative number, got ", o.run_ahead);
+  }
+  if (run_ahead_set && o.run_ahead > 0 &&
+      (e.engine != EngineKind::kLocking || e.scheduler != SchedulerKind::kPriority)) {
+    usage_fail("--run-ahead is for the locking engine with --scheduler priority (got the ",
+               engine_name(e.engine), " engine, scheduler ", o.scheduler, ")");
+  }
+  e.run_ahead = run_ahead_set ? o.run_ahead : -1;
   e.checkpoint = o.checkpoint;
   e.checkpoint.run_identity = o.identity;
   const CheckpointOptions& c = o.checkpoint;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "atoll/common/error.hpp"
@@ -179,14 +180,19 @@ class PriorityHeaps {
   void raised(std::size_t slot, std::uint32_t i, double priority) { push(slot, i, priority); }
 
   template <typename Take>
-  std::size_t pop(std::size_t own, std::span<PendingVertex> out, Take take) {
+  std::size_t pop(std::size_t own, std::span<PendingVertex> out, Take take,
+                  double floor = -std::numeric_limits<double>::infinity()) {
     std::size_t got = 0;
-    return heaps_.pop(own, out.size(), [&](std::uint32_t i) {
-      if (!take(i, out[got].priority)) return false;
-      out[got++].index = i;
-      return true;
-    });
+    return heaps_.pop(
+        own, out.size(),
+        [&](std::uint32_t i) {
+          if (!take(i, out[got].priority)) return false;
+          out[got++].index = i;
+          return true;
+        },
+        floor);
   }
+  double best() const { return heaps_.best(); }
 
  private:
   sched::StealingHeaps heaps_;
@@ -235,6 +241,35 @@ class Continuous final : public ContinuousScheduler {
       // was queued where this pop had already looked).
       if (empty()) return 0;
       sched::spin_wait(spins);
+    }
+  }
+
+  std::size_t pop_at_least(std::span<PendingVertex> out, double floor) override {
+    if constexpr (std::is_same_v<Queue, PriorityHeaps>) {
+      if (out.empty()) return 0;
+      const std::size_t slot = slot_index();
+      auto take = [this](std::uint32_t i, double& p) { return states_.take(i, p); };
+      unsigned spins = 0;
+      for (;;) {
+        if (std::size_t got = queue_.pop(slot, out, take, floor)) {
+          counters_[slot].removed.fetch_add(got);
+          return got;
+        }
+        // As pop(), but also done when what is queued lies below the floor.
+        if (empty() || queue_.best() < floor) return 0;
+        sched::spin_wait(spins);
+      }
+    } else {
+      (void)floor;
+      return pop(out);
+    }
+  }
+
+  double best_priority() const override {
+    if constexpr (std::is_same_v<Queue, PriorityHeaps>) {
+      return queue_.best();
+    } else {
+      return std::numeric_limits<double>::infinity();
     }
   }
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -71,11 +72,12 @@ class StealingHeaps {
 
   /// Pops entries in priority order until `max` of them passed take(index) (which stores
   /// them), from the own slot's heap, else from the best other one; returns that count, 0
-  /// when every heap ran empty.
+  /// when every heap ran empty. Entries below `floor` stay where they are.
   template <typename Take>
-  std::size_t pop(std::size_t own, std::size_t max, Take take) {
+  std::size_t pop(std::size_t own, std::size_t max, Take take,
+                  double floor = -std::numeric_limits<double>::infinity()) {
     if (max == 0) return 0;
-    if (std::size_t got = pop_from(slots_[own], max, take)) return got;
+    if (std::size_t got = pop_from(slots_[own], max, take, floor)) return got;
     const std::size_t n = slots_.size();
     for (;;) {
       Slot* best = nullptr;
@@ -85,14 +87,26 @@ class StealingHeaps {
         Slot& s = slots_[v];
         if (!s.nonempty.load(std::memory_order_relaxed)) continue;
         double top = s.top.load(std::memory_order_relaxed);
+        if (top < floor) continue;
         if (best == nullptr || top > best_top) {
           best = &s;
           best_top = top;
         }
       }
       if (best == nullptr) return 0;
-      if (std::size_t got = pop_from(*best, max, take)) return got;  // else it ran empty
+      if (std::size_t got = pop_from(*best, max, take, floor)) return got;  // else ran dry
     }
+  }
+
+  /// The best published top of any heap (stale entries included); -infinity when all are empty.
+  double best() const noexcept {
+    double b = -std::numeric_limits<double>::infinity();
+    for (const Slot& s : slots_) {
+      if (s.nonempty.load(std::memory_order_relaxed)) {
+        b = std::max(b, s.top.load(std::memory_order_relaxed));
+      }
+    }
+    return b;
   }
 
  private:
@@ -109,10 +123,10 @@ class StealingHeaps {
   }
 
   template <typename Take>
-  static std::size_t pop_from(Slot& s, std::size_t max, Take& take) {
+  static std::size_t pop_from(Slot& s, std::size_t max, Take& take, double floor) {
     std::size_t got = 0;
     std::lock_guard guard(s.lock);
-    while (got < max && !s.heap.empty()) {
+    while (got < max && !s.heap.empty() && s.heap.front().priority >= floor) {
       std::pop_heap(s.heap.begin(), s.heap.end(), HeapLower{});
       std::uint32_t index = s.heap.back().index;
       s.heap.pop_back();

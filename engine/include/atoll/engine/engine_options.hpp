@@ -59,6 +59,11 @@ struct EngineOptions {
   /// Locking: end a phase (run the aggregators and the hook) every this many updates over all
   /// ranks (0: only when nothing is scheduled).
   std::uint64_t sync_every = 0;
+  /// Locking, priority scheduler: a rank runs only vertices whose priority is within this of
+  /// the best one pending on any rank, as far as it has heard (0: no bound). Keeps a rank from
+  /// running far ahead of the global frontier (label-correcting blow-up in SSSP). Negative:
+  /// the app's choice (sssp: twice its mean edge weight; other apps: no bound).
+  double run_ahead = -1;
   /// Checkpoints to write, and the epoch to resume from.
   CheckpointOptions checkpoint;
 };

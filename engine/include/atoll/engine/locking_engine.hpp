@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -93,6 +94,11 @@ class LockingEngine final {
     // Hubs jump lock queues (GraphLab did so that a hub's scope is not starved).
     const double mean = owned > 0 ? static_cast<double>(t.num_edges()) / owned : 0;
     hub_degree_ = std::max<std::size_t>(256, static_cast<std::size_t>(16 * mean));
+    if (core_.options().scheduler == SchedulerKind::kPriority) {
+      run_ahead_ = std::max(0.0, core_.options().run_ahead);
+    }
+    peer_frontier_.assign(static_cast<std::size_t>(ranks()),
+                          {0, -std::numeric_limits<double>::infinity()});
     if (cluster != nullptr) {
       ghost_owner_.resize(t.num_vertices() - owned);
       for (const GhostRange& r : t.ghost_ranges()) {
@@ -510,6 +516,8 @@ class LockingEngine final {
 
   void open_snapshot(double every) {
     snapshot_every_ = every;
+    if (run_ahead_ > 0) log_info("locking engine: --run-ahead is off while snapshots are taken");
+    run_ahead_ = 0;
     const auto threads = static_cast<unsigned>(pool().threads());
     low_stamp_ = std::make_unique<std::atomic<std::uint32_t>[]>(threads);
     for (unsigned i = 0; i < threads; ++i) low_stamp_[i].store(kNoStamp);
@@ -973,7 +981,89 @@ class LockingEngine final {
           }
           scheduler_->schedule(lid, priority);
           if (snapshot_) snapshot_->note_schedule(lid, priority, stamp);
-        });
+        },
+        [&](std::uint64_t sequence, double best) { heard_frontier(source, sequence, best); });
+  }
+
+  // ---- the run-ahead window (--run-ahead) ----
+  //
+  // Each rank tells its peers the best priority it has pending whenever that changes (at most
+  // every kFrontierEvery while it runs updates), and pops only vertices within run_ahead_ of
+  // the best it knows of. Liveness: once the latest values have arrived, the rank holding the
+  // global best has it inside its own window; a rank whose best changed publishes again before
+  // it idles, so the latest values always do arrive. A sequence number orders values sent
+  // from different workers' batches.
+
+  bool run_ahead_on() const { return run_ahead_ > 0; }
+
+  // Work in flight counts too: a schedule sent to a peer is in nobody's scheduler until it
+  // arrives, so for kInFlight after sending one a rank counts its priority as its own (else a
+  // peer that just ran dry would publish "nothing" and let this rank run ahead alone).
+  static constexpr std::int64_t kInFlight =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::microseconds(500))
+          .count();
+
+  static std::int64_t ticks() {
+    return std::chrono::steady_clock::now().time_since_epoch().count();
+  }
+
+  void note_sent(double priority) {
+    const std::int64_t now = ticks();
+    double seen = sent_best_.load(std::memory_order_relaxed);
+    if (now - sent_at_.load(std::memory_order_relaxed) >= kInFlight)
+      seen = -std::numeric_limits<double>::infinity();
+    sent_best_.store(std::max(seen, priority), std::memory_order_relaxed);
+    sent_at_.store(now, std::memory_order_relaxed);
+  }
+
+  /// This rank's frontier: its best pending priority, or a recently sent one if better.
+  double own_frontier() const {
+    double best = scheduler_->best_priority();
+    if (ticks() - sent_at_.load(std::memory_order_relaxed) < kInFlight) {
+      best = std::max(best, sent_best_.load(std::memory_order_relaxed));
+    }
+    return best;
+  }
+
+  double window_floor() const {
+    return std::max(own_frontier(), peers_best_.load(std::memory_order_acquire)) - run_ahead_;
+  }
+
+  void heard_frontier(int source, std::uint64_t sequence, double best) {
+    std::lock_guard guard(frontier_lock_);
+    auto& [seen, value] = peer_frontier_.at(static_cast<std::size_t>(source));
+    if (sequence <= seen) return;
+    seen = sequence;
+    value = best;
+    double all = -std::numeric_limits<double>::infinity();
+    for (const auto& f : peer_frontier_) all = std::max(all, f.second);
+    peers_best_.store(all, std::memory_order_release);
+  }
+
+  /// Appends this rank's best pending priority to every peer's entries when it changed since
+  /// it was last published (`idle`: now; else at most every kFrontierEvery).
+  void publish_frontier(Worker& w, bool idle) {
+    if (!run_ahead_on() || !channel_ || ranks() == 1) return;
+    const std::int64_t now = ticks();
+    if (!idle && now - frontier_at_.load(std::memory_order_relaxed) < kFrontierEvery) return;
+    std::uint64_t sequence;
+    double best;
+    {
+      std::lock_guard guard(frontier_lock_);
+      best = own_frontier();
+      if (best == published_best_) return;
+      published_best_ = best;
+      sequence = ++frontier_sequence_;
+      frontier_at_.store(now, std::memory_order_relaxed);
+    }
+    for (int peer = 0; peer < ranks(); ++peer) {
+      if (peer != rank()) locking::append_frontier(w.out[peer], sequence, best);
+    }
+    if (!w.dirty) {
+      w.dirty = true;
+      unsent_.fetch_add(1, std::memory_order_acq_rel);
+    }
   }
 
   // ---- the workers ----
@@ -1086,6 +1176,7 @@ class LockingEngine final {
       }
       if (w.index == 0) sample_timeline();
       worked |= start_scopes(w, context);
+      publish_frontier(w, !worked);
       send_lock_batches();
       if (worked) {
         idle = 0;
@@ -1170,8 +1261,9 @@ class LockingEngine final {
       }
       // The snapshot's sweep goes first (GraphLab's snapshot update has the highest priority).
       const std::size_t swept = snapshot_ ? take_sweep(std::span<PendingVertex>(batch, want)) : 0;
-      const std::size_t n =
-          swept + scheduler_->pop(std::span<PendingVertex>(batch + swept, want - swept));
+      const std::span<PendingVertex> rest(batch + swept, want - swept);
+      const std::size_t n = swept + (run_ahead_on() ? scheduler_->pop_at_least(rest, window_floor())
+                                                    : scheduler_->pop(rest));
       in_flight_.fetch_sub(want - n, std::memory_order_acq_rel);
       if (n == 0) return started;
       unfinished_.fetch_add(n, std::memory_order_acq_rel);
@@ -1269,9 +1361,12 @@ class LockingEngine final {
           refreshes_.fetch_add(1, std::memory_order_relaxed);
         }
       }
+      double sent_best = -std::numeric_limits<double>::infinity();
       for (const auto& [g, priority] : w.remote) {
         locking::append_schedule(w.out[ghost_owner_[g - owned]], owner_lids_[g - owned], priority);
+        sent_best = std::max(sent_best, priority);
       }
+      if (run_ahead_on() && !w.remote.empty()) note_sent(sent_best);
       remote_schedules_.fetch_add(w.remote.size(), std::memory_order_relaxed);
       if (!w.dirty && (!w.remote.empty() || (!locks_ && !topology().replicas(slot.v).empty()))) {
         w.dirty = true;
@@ -1455,6 +1550,19 @@ class LockingEngine final {
 
   EngineCore<P> core_;
   VertexVersions versions_;
+  double run_ahead_ = 0;  ///< --run-ahead (0 also with snapshots, whose stamps it would skip)
+  std::mutex frontier_lock_;
+  double published_best_ = std::numeric_limits<double>::quiet_NaN();  ///< under frontier_lock_
+  std::uint64_t frontier_sequence_ = 0;                               ///< under frontier_lock_
+  std::vector<std::pair<std::uint64_t, double>> peer_frontier_;       ///< under frontier_lock_
+  std::atomic<double> peers_best_{-std::numeric_limits<double>::infinity()};
+  std::atomic<std::int64_t> frontier_at_{0};  ///< steady_clock ticks of the last publication
+  std::atomic<double> sent_best_{-std::numeric_limits<double>::infinity()};  ///< note_sent
+  std::atomic<std::int64_t> sent_at_{std::numeric_limits<std::int64_t>::min() / 2};
+  static constexpr std::int64_t kFrontierEvery =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::microseconds(100))
+          .count();
   std::vector<std::uint64_t> sent_version_;  ///< per replica of an owned vertex (grant_data)
   std::size_t pipeline_;
   std::size_t hub_degree_ = 0;

@@ -6,12 +6,15 @@
 //               kRefresh  (u32 lid at the receiver, u64 version, data_bytes of vertex data):
 //                         an owner's new data for a replica (vertex consistency);
 //               kSchedule (u32 lid at the receiver, f64 priority): schedule an owned vertex;
+//               kFrontier (u64 sequence, f64 priority): the best priority pending at the
+//                         sender (--run-ahead); a higher sequence replaces a lower one;
 //   kToken:   a termination token (TerminationDetector);
 //   kSnapshot: the asynchronous snapshot's own messages (SnapshotMessage, u32 snapshot, then
 //             kCount: u64 records stamped before it; kWritten: u64 bytes, u32 CRC, error text).
 // Untrusted bytes: every length and lid is checked before use and an Error names the source.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -47,7 +50,7 @@ inline std::uint32_t read_stamp(std::span<const std::byte> payload, int source) 
   std::memcpy(&stamp, payload.data(), 4);
   return stamp;
 }
-enum class EntryType : std::uint8_t { kRefresh = 1, kSchedule = 2 };
+enum class EntryType : std::uint8_t { kRefresh = 1, kSchedule = 2, kFrontier = 3 };
 
 /// Appends one refresh entry (vertex data of `bytes` bytes) to an update record.
 inline void append_refresh(std::vector<std::byte>& out, Lid lid, std::uint64_t version,
@@ -69,11 +72,21 @@ inline void append_schedule(std::vector<std::byte>& out, Lid lid, double priorit
   std::memcpy(out.data() + at + 5, &priority, 8);
 }
 
-/// Calls refresh(lid, version, data) and schedule(lid, priority) for each entry of an update
-/// record's payload, in order; lids are not range-checked here (the callbacks do).
-template <typename Refresh, typename Schedule>
+/// Appends one frontier entry to an update record.
+inline void append_frontier(std::vector<std::byte>& out, std::uint64_t sequence, double best) {
+  const std::size_t at = out.size();
+  out.resize(at + 1 + 8 + 8);
+  out[at] = std::byte{static_cast<std::uint8_t>(EntryType::kFrontier)};
+  std::memcpy(out.data() + at + 1, &sequence, 8);
+  std::memcpy(out.data() + at + 9, &best, 8);
+}
+
+/// Calls refresh(lid, version, data), schedule(lid, priority) and frontier(sequence, best) for
+/// each entry of an update record's payload, in order; lids are not range-checked here (the
+/// callbacks do).
+template <typename Refresh, typename Schedule, typename Frontier>
 void read_update_entries(std::span<const std::byte> p, std::size_t data_bytes, int source,
-                         Refresh&& refresh, Schedule&& schedule) {
+                         Refresh&& refresh, Schedule&& schedule, Frontier&& frontier) {
   std::size_t at = 0;
   while (at < p.size()) {
     const auto type = static_cast<std::uint8_t>(p[at]);
@@ -96,6 +109,17 @@ void read_update_entries(std::span<const std::byte> p, std::size_t data_bytes, i
       std::memcpy(&priority, p.data() + at + 5, 8);
       schedule(lid, priority);
       at += 13;
+    } else if (type == static_cast<std::uint8_t>(EntryType::kFrontier)) {
+      if (p.size() - at < 17) {
+        fail("locking engine: rank ", source, " sent a truncated frontier entry at byte ", at);
+      }
+      std::uint64_t sequence;
+      double best;
+      std::memcpy(&sequence, p.data() + at + 1, 8);
+      std::memcpy(&best, p.data() + at + 9, 8);
+      if (std::isnan(best)) fail("locking engine: rank ", source, " sent a NaN frontier");
+      frontier(sequence, best);
+      at += 17;
     } else {
       fail("locking engine: rank ", source, " sent an update entry of unknown type ", int{type},
            " at byte ", at);

@@ -102,6 +102,12 @@ class ContinuousScheduler {
   /// Takes up to out.size() pending vertices (with their priorities) for the caller, who runs
   /// each and then calls finish() on it; returns the count, 0 only when nothing was pending.
   virtual std::size_t pop(std::span<PendingVertex> out) = 0;
+  /// Priority kind: pop() of the vertices whose priority is at least `floor` only (0 when
+  /// none is). Other kinds have no order to bound and pop() as usual.
+  virtual std::size_t pop_at_least(std::span<PendingVertex> out, double floor) = 0;
+  /// Priority kind: the highest priority queued (stale entries may overstate it; -infinity:
+  /// none). Other kinds: +infinity.
+  virtual double best_priority() const = 0;
   /// One vertex at a time: pop() of a batch of one.
   bool pop(PendingVertex& out) { return pop(std::span<PendingVertex>(&out, 1)) == 1; }
   /// Ends the update of popped vertex i; requeues it when it was scheduled meanwhile. Throws
