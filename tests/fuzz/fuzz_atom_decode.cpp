@@ -10,19 +10,9 @@
 #include <vector>
 
 #include "atom_codec.hpp"
+#include "fuzz_input.hpp"
 
-namespace {
-
-std::uint32_t take_u32(const std::uint8_t*& data, std::size_t& size) {
-  std::uint32_t v = 0;
-  const std::size_t n = size < 4 ? size : 4;
-  std::memcpy(&v, data, n);
-  data += n;
-  size -= n;
-  return v;
-}
-
-}  // namespace
+using atl::fuzz::take_u32;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;

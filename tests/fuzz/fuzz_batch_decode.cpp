@@ -1,5 +1,6 @@
 // libFuzzer target for the decoders of the batches peers put into mailboxes (ghost pushes,
-// write-backs, cut-edge pushes, the lock manager's batches). Any bytes must either decode within
+// write-backs, cut-edge pushes, the lock manager's batches, the locking engine's update
+// records). Any bytes must either decode within
 // the limits given or raise atl::Error; the callbacks check that nothing outside the limits is ever
 // handed out.
 #include <cstddef>
@@ -10,25 +11,16 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
+#include "atoll/engine/locking_records.hpp"
 #include "batch_decode.hpp"
+#include "fuzz_input.hpp"
 #include "lock_batch.hpp"
 
-namespace {
-
-std::uint32_t take_u32(const std::uint8_t*& data, std::size_t& size) {
-  std::uint32_t v = 0;
-  const std::size_t n = size < 4 ? size : 4;
-  std::memcpy(&v, data, n);
-  data += n;
-  size -= n;
-  return v;
-}
-
-}  // namespace
+using atl::fuzz::take_u32;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
-  const std::uint8_t which = data[0] % 4;
+  const std::uint8_t which = data[0] % 5;
   ++data;
   --size;
   // Limits come from the input too, kept small so that records can hit them.
@@ -94,6 +86,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         atl::detail::decode_lock_batch(batch, 1, 0, owned, scratch, v);
         break;
       }
+      case 4:
+        atl::locking::read_update_entries(
+            batch, value_bytes, 1,
+            [&](atl::Lid, std::uint64_t, std::span<const std::byte> d) {
+              check(d.size() == value_bytes && d.data() + d.size() <= batch.data() + size);
+            },
+            [&](atl::Lid, double) {}, [&](std::uint64_t, double best) { check(best == best); });
+        break;
       default:
         atl::detail::decode_cut_edge_batch(batch, 1, owned, value_bytes,
                                            [&](std::uint32_t index, const std::byte* src) {
