@@ -132,23 +132,27 @@ class DeltaStepping {
 
 }  // namespace
 
-double default_delta(const Topology& graph) {
-  std::span<const double> w = graph.weights();
-  if (w.empty()) return 1.0;
+PositiveWeights positive_weights(const Topology& graph) {
   double sum = 0;
   double smallest = std::numeric_limits<double>::infinity();
   std::size_t positive = 0;
-  for (double x : w) {
+  for (double x : graph.weights()) {
     if (x > 0) {
       sum += x;
       smallest = std::min(smallest, x);
       ++positive;
     }
   }
-  if (positive == 0) return 1.0;
+  if (positive == 0) return {};
+  return {sum / static_cast<double>(positive), smallest};
+}
+
+double default_delta(const Topology& graph) {
+  if (graph.weights().empty()) return 1.0;
+  const PositiveWeights w = positive_weights(graph);
   // Narrow buckets expand few vertices twice (GAPBS's delta 2 for weights 1..255 is about
   // mean / 64); never narrower than the lightest edge, below which buckets only add rounds.
-  return std::max(smallest, sum / static_cast<double>(positive) / 64);
+  return std::max(w.smallest, w.mean / 64);
 }
 
 void relax_shortest_paths(const Topology& graph, std::span<const Lid> sources, double delta,

@@ -10,6 +10,13 @@
 
 namespace atl::detail {
 
+/// The mean and the smallest of `graph`'s positive edge weights (both 1 when it has none).
+struct PositiveWeights {
+  double mean = 1;
+  double smallest = 1;
+};
+PositiveWeights positive_weights(const Topology& graph);
+
 /// A bucket width for delta-stepping on `graph`: 1 unweighted, else 1/64 of the mean positive
 /// weight but at least the smallest positive weight (1 when every weight is 0).
 double default_delta(const Topology& graph);

@@ -80,19 +80,14 @@ VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, C
   // A resumed run's epoch replaces the start's distances and schedule.
   const bool local_phase = start == SsspStart::kLocal && eo.checkpoint.resume.empty();
   EngineOptions options = eo;
-  if (options.run_ahead < 0) {
+  if (options.run_ahead < 0 && options.engine == EngineKind::kLocking &&
+      options.scheduler == SchedulerKind::kPriority) {
     // The locking engine's priority window: twice the mean weight lets a rank run a little
     // ahead of the global frontier without relaxing far-off vertices many times (a 2-D grid
     // with weights 1..100 on 2-3 ranks: about 1.1x the updates of one rank; unbounded, 40x).
-    std::span<const double> w = local.topology().weights();
-    double sum = 0;
-    std::size_t positive = 0;
-    for (double x : w) {
-      sum += x > 0 ? x : 0;
-      positive += x > 0;
-    }
-    options.run_ahead = 2 * (positive > 0 ? sum / static_cast<double>(positive) : 1.0);
+    options.run_ahead = 2 * detail::positive_weights(local.topology()).mean;
   }
+
   result.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
     Timer local_timer;
     engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
