@@ -4,9 +4,11 @@
 #   2. clang build with AddressSanitizer + UndefinedBehaviorSanitizer: the same suites again,
 #      plus the libFuzzer targets for each parser, each run for a bounded time;
 #   3. ThreadSanitizer build of the transport and its multi-process tests, of the scheduler
-#      tests (scheduler_tsan_test) and of the locking engine's components with simulated ranks
-#      as std::threads (none uses TBB, whose uninstrumented internals would drown TSan in false
-#      reports).
+#      tests (scheduler_tsan_test), of the locking engine's components with simulated ranks
+#      as std::threads, and of the engines themselves on several threads and real ranks
+#      (engine_threads_test). In this build the engines' workers are std::threads and TBB runs
+#      on its caller (worker_pool.hpp): oneTBB is not instrumented, so its hand-offs would read
+#      as races, and every synchronisation left is Atoll's own.
 # Environment: JOBS (default 2), FUZZ_SECONDS (default 20 per target), SKIP_SANITIZERS=1.
 #
 # scripts/test.sh --quick: the edit-compile-test loop: the Release build, the unit tests and the
@@ -54,7 +56,7 @@ if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
 fi
 
 if [[ "${SKIP_SANITIZERS:-0}" != 1 ]]; then
-  echo "== thread sanitizer build: transport, scheduler and locking tests (clang)"
+  echo "== thread sanitizer build: transport, scheduler, locking and engine-thread tests (clang)"
   CC=clang CXX=clang++ bash "$root/scripts/build.sh" "$root/build-tsan" \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DATOLL_SANITIZE=thread -DATOLL_BUILD_BENCH=OFF -DATOLL_TRANSPORT_TESTS_ONLY=ON

@@ -13,8 +13,13 @@ WorkerPool::WorkerPool(int threads) {
   if (threads < 0) usage_fail("--threads must be at least 1, got ", threads);
   int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads_ = threads == 0 ? hw : threads;
+#if defined(ATOLL_STD_THREAD_WORKERS)
+  const std::size_t tbb_threads = 1;  // see worker_pool.hpp: TBB work stays on its caller
+#else
+  const std::size_t tbb_threads = static_cast<std::size_t>(threads_);
+#endif
   limit_ = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
-                                                 static_cast<std::size_t>(threads_));
+                                                 tbb_threads);
 #if defined(ATOLL_NO_NUMA_BINDING)
   std::vector<tbb::numa_node_id> ids = {-1};  // sanitizer build: tbbbind cannot be loaded
 #else

@@ -24,7 +24,6 @@
 #pragma once
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
@@ -1093,19 +1092,13 @@ class LockingEngine final {
       unsent_.fetch_add(1, std::memory_order_acq_rel);
       flush_worker(workers[0]);
     }
-    std::atomic<std::size_t> next_worker{0};
-    pool().run_on_nodes([&](int node) {
-      tbb::parallel_for(
-          tbb::blocked_range<int>(0, pool().node_threads(node), 1),
-          [&](const tbb::blocked_range<int>&) {
-            try {
-              worker_loop(workers[next_worker.fetch_add(1) % workers.size()]);
-            } catch (...) {  // every worker stops; run_on_nodes rethrows the first error
-              aborted_.store(true, std::memory_order_release);
-              throw;
-            }
-          },
-          tbb::simple_partitioner());
+    pool().run_workers([&](int i) {
+      try {
+        worker_loop(workers[static_cast<std::size_t>(i)]);
+      } catch (...) {  // every worker stops; run_workers rethrows the first error
+        aborted_.store(true, std::memory_order_release);
+        throw;
+      }
     });
     // Every rank has ended the phase here; what is still queued are end tokens.
     if (transport_ != nullptr) send_tokens();  // an end token a worker did not send
