@@ -404,8 +404,9 @@ class LockingEngine final {
       const VertexData* data = core_.graph().vertex_data().data();
       if (snapshot_) append_captured(locks, out);
       for (const LockItem& l : locks) {
-        std::uint64_t* sent = sent_version_of(l.lid, requester);
         const std::uint64_t now = versions_.get(l.lid);
+        // The requester's own copy is current in most grants: no replica lookup then.
+        std::uint64_t* sent = now > l.cached_version ? sent_version_of(l.lid, requester) : nullptr;
         if (now > std::max(l.cached_version, sent != nullptr ? *sent : 0)) {
           if (sent != nullptr) *sent = now;
           locking::append_versioned(out, l.lid, now, &data[l.lid], sizeof(VertexData));
