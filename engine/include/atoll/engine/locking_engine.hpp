@@ -323,6 +323,10 @@ class LockingEngine final {
     bool dirty = false;              ///< `out` holds entries (counted in unsent_)
     std::uint32_t out_tag = 0;       ///< the snapshot epoch the entries in `out` are stamped with
     std::uint32_t update_epoch = 0;  ///< the snapshot epoch of the running update
+    /// Edge and full consistency: by ghost, the record (`batch`) holding a schedule entry for
+    /// it and the entry's offset in out[owner], so a repeated request raises that entry.
+    std::vector<std::uint32_t> scheduled_in, scheduled_at;
+    std::uint32_t batch = 1;  ///< changes whenever `out` is sent
     void schedule(Lid v, double priority) override {
       engine->schedule_from_update(*this, v, priority);
     }
@@ -1078,6 +1082,10 @@ class LockingEngine final {
       if (!histories_.empty()) w.history = &histories_[i];
       w.out.resize(static_cast<std::size_t>(ranks()));
       if (cluster != nullptr) w.writer = &channel_->add_writer();
+      if (cluster != nullptr && locks_) {
+        w.scheduled_in.assign(topology().num_vertices() - topology().num_owned(), 0);
+        w.scheduled_at.resize(w.scheduled_in.size());
+      }
     }
     phase_ = phase;
     // Requests for ghosts made between phases.
@@ -1356,12 +1364,29 @@ class LockingEngine final {
         }
       }
       double sent_best = -std::numeric_limits<double>::infinity();
+      std::size_t appended = 0;
       for (const auto& [g, priority] : w.remote) {
-        locking::append_schedule(w.out[ghost_owner_[g - owned]], owner_lids_[g - owned], priority);
         sent_best = std::max(sent_best, priority);
+        const Lid k = g - owned;
+        std::vector<std::byte>& out = w.out[ghost_owner_[k]];
+        if (!w.scheduled_in.empty()) {
+          // A ghost already scheduled in this record: the owner applies the whole record at
+          // once, so one entry with the higher priority does what two would. Its update takes
+          // its locks after the record arrives, so it reads every write that caused either
+          // request (the writers held those locks when they asked). Not under vertex
+          // consistency, where a refresh between the two entries must precede the request.
+          if (w.scheduled_in[k] == w.batch) {
+            locking::raise_schedule(out, w.scheduled_at[k], priority);
+            continue;
+          }
+          w.scheduled_in[k] = w.batch;
+          w.scheduled_at[k] = static_cast<std::uint32_t>(out.size());
+        }
+        locking::append_schedule(out, owner_lids_[k], priority);
+        ++appended;
       }
       if (run_ahead_on() && !w.remote.empty()) note_sent(sent_best);
-      remote_schedules_.fetch_add(w.remote.size(), std::memory_order_relaxed);
+      remote_schedules_.fetch_add(appended, std::memory_order_relaxed);
       if (!w.dirty && (!w.remote.empty() || (!locks_ && !topology().replicas(slot.v).empty()))) {
         w.dirty = true;
         unsent_.fetch_add(1, std::memory_order_acq_rel);
@@ -1471,6 +1496,10 @@ class LockingEngine final {
       update_bytes_.fetch_add(out.size(), std::memory_order_relaxed);
       w.writer->append(peer, out);
       out.clear();
+    }
+    if (++w.batch == 0) {  // wrapped: forget every stamp
+      std::fill(w.scheduled_in.begin(), w.scheduled_in.end(), 0);
+      w.batch = 1;
     }
     w.dirty = false;
     unsent_.fetch_sub(1, std::memory_order_acq_rel);

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -70,6 +71,15 @@ inline void append_schedule(std::vector<std::byte>& out, Lid lid, double priorit
   out[at] = std::byte{static_cast<std::uint8_t>(EntryType::kSchedule)};
   std::memcpy(out.data() + at + 1, &lid, 4);
   std::memcpy(out.data() + at + 5, &priority, 8);
+}
+
+/// Raises the priority of the schedule entry at offset `at` of a record being built to
+/// `priority` when that is higher (NaN counts as -infinity, as in the schedulers).
+inline void raise_schedule(std::vector<std::byte>& out, std::size_t at, double priority) {
+  auto rank = [](double p) { return std::isnan(p) ? -std::numeric_limits<double>::infinity() : p; };
+  double old;
+  std::memcpy(&old, out.data() + at + 5, 8);
+  if (rank(priority) > rank(old)) std::memcpy(out.data() + at + 5, &priority, 8);
 }
 
 /// Appends one frontier entry to an update record.
