@@ -604,7 +604,8 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
     load_from_file(path, options, out, part, coll, exchange, rank, ranks);
   }
   Timer timer;
-  collectively(coll, rank, [&] { out.topology = Topology::build_part(part, options.build); });
+  collectively(coll, rank,
+               [&] { out.topology = Topology::build_part(std::move(part), options.build); });
   part = GraphPart{};
   install_replicas(out.topology, exchange, rank, ranks);
   out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);

@@ -159,7 +159,7 @@ class TopologyBuilder {
         options_(options),
         part_(part),
         consume_(consume),
-        lazy_lids_((in_.release || consume != nullptr) && part == nullptr && !in_.weighted) {}
+        lazy_lids_((in_.release || consume != nullptr) && !in_.weighted) {}
 
   Topology build() {
     if (in_.weighted && in_.weights.size() != in_.edges.size()) {
@@ -361,16 +361,21 @@ class TopologyBuilder {
       if (owned[i - 1] >= owned[i])
         fail("graph part: owned vertices are not ascending and distinct");
     }
-    src_.resize(m);
-    dst_.resize(m);
     IdSpan mm = id_span(in_.edges);
     if (o > 0) {
       mm.lo = std::min(mm.lo, owned.front());
       mm.hi = std::max(mm.hi, owned.back());
     }
+    const bool dense =
+        mm.hi - mm.lo < (Gid{1} << 32) - 2 && mm.hi - mm.lo <= 4 * (m + o) + (1u << 20);
+    if (m + o == 0 || !dense) lazy_lids_ = false;
+    if (!lazy_lids_) {
+      src_.resize(m);
+      dst_.resize(m);
+    }
     if (m + o == 0) {
       finish_part({});
-    } else if (mm.hi - mm.lo < (Gid{1} << 32) - 2 && mm.hi - mm.lo <= 4 * (m + o) + (1u << 20)) {
+    } else if (dense) {
       part_dense(mm.lo, static_cast<std::size_t>(mm.hi - mm.lo) + 1);
     } else {
       part_sparse();
@@ -444,6 +449,11 @@ class TopologyBuilder {
     }
     std::vector<Lid> lids = finish_part(ghosts);
     for (std::size_t i = 0; i < ghosts.size(); ++i) table[ghosts[i] - lo] = lids[i];
+    if (lazy_lids_) {
+      lid_lo_ = lo;
+      lid_table_ = std::move(table);
+      return;
+    }
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         src_[i] = table[in_.edges[i].src - lo];
@@ -816,6 +826,11 @@ Topology Topology::build(const EdgeView& edges, const BuildOptions& options) {
 Topology Topology::build_part(const GraphPart& part, const BuildOptions& options) {
   if (!part.owner_of) fail("graph part: no owner function");
   return TopologyBuilder(EdgeView(part.edges), options, &part).build();
+}
+
+Topology Topology::build_part(GraphPart&& part, const BuildOptions& options) {
+  if (!part.owner_of) fail("graph part: no owner function");
+  return TopologyBuilder(EdgeView(part.edges), options, &part, &part.edges).build();
 }
 
 void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas) {
