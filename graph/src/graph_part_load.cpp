@@ -1,7 +1,10 @@
 // Loading one rank's part of a graph (see graph_part_load.hpp). The steps, on every rank:
 //   atoms:  read index -> rank 0 places, broadcasts -> read own atoms in parallel -> replay
-//   plain:  parse own share -> count the hash meta-graph (allreduce) -> rank 0 places,
-//           broadcasts -> send each edge to its endpoints' owners (one all-to-all)
+//   plain:  own share (an uncompressed .bin in place from its mapping, else parsed) -> count
+//           the hash meta-graph (allreduce) -> rank 0 places, broadcasts -> announce record
+//           counts, allocate the part once -> send each edge to its endpoints' owners in
+//           rounds of route_edges (own records written straight into the part; ends kept as
+//           32-bit offsets when the graph's ids span less than 2^32)
 //   both:   build the local CSR (owned, then ghosts by owner) -> exchange ghost lists so each
 //           owner learns where its replicas live.
 // Edges keep file order within each source rank's share, and shares arrive in rank order,
@@ -211,23 +214,35 @@ void over_slices(const EdgeView& view, std::size_t slice, Fn&& fn) {
   }
 }
 
+/// The smallest and largest id among the ends of some edges (lo > hi when there are none).
+struct IdSpan {
+  Gid lo = ~Gid{0};
+  Gid hi = 0;
+};
+
 /// Counts of the hash meta-graph over this rank's edges (and its share of a declared vertex
-/// range): [vertices per atom | edges per atom | cut in-edges per atom | k x k cut matrix].
+/// range): [vertices per atom | edges per atom | cut in-edges per atom | k x k cut matrix];
+/// `span` gets the edges' id span.
 std::vector<std::uint64_t> count_meta_graph(const EdgeView& edges,
                                             const std::optional<VertexRange>& declared,
                                             std::uint32_t k, std::uint64_t seed, int rank,
-                                            int ranks, std::size_t slice) {
+                                            int ranks, std::size_t slice, IdSpan& span) {
   const detail::AtomHash atom_of(k, seed);
   const std::size_t kk = k;
   const std::size_t size = 3 * kk + kk * kk;
   tbb::combinable<std::vector<std::uint64_t>> local(
       [size] { return std::vector<std::uint64_t>(size, 0); });
+  tbb::combinable<IdSpan> spans;
   over_slices(edges, slice, [&](std::size_t lo, std::size_t hi) {
     tbb::parallel_for(tbb::blocked_range<std::size_t>(lo, hi, 1 << 14), [&](const auto& r) {
       std::vector<std::uint64_t>& c = local.local();
+      IdSpan& ids = spans.local();
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        std::uint32_t a = atom_of(edges.edges[i].src);
-        std::uint32_t b = atom_of(edges.edges[i].dst);
+        const Edge e = edges.edges[i];
+        ids.lo = std::min({ids.lo, e.src, e.dst});
+        ids.hi = std::max({ids.hi, e.src, e.dst});
+        std::uint32_t a = atom_of(e.src);
+        std::uint32_t b = atom_of(e.dst);
         ++c[kk + a];
         if (a != b) {
           ++c[2 * kk + b];
@@ -248,14 +263,19 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeView& edges,
   local.combine_each([&](const std::vector<std::uint64_t>& c) {
     for (std::size_t i = 0; i < size; ++i) counts[i] += c[i];
   });
+  span = IdSpan{};
+  spans.combine_each([&](const IdSpan& ids) {
+    span = IdSpan{std::min(span.lo, ids.lo), std::max(span.hi, ids.hi)};
+  });
   return counts;
 }
 
-/// The vertices this rank owns: its share of a declared range, else the endpoints of its edges
-/// that it owns (a marking table over the id span when dense, else a parallel sort).
-template <typename OwnerOf>
-std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<VertexRange>& declared,
-                                const OwnerOf& owner_of, int rank) {
+/// The vertices this rank owns: its share of a declared range, else the ends of its m edges
+/// (edge(i)) that it owns (a marking table over the id span when dense, else a parallel sort).
+template <typename EdgeAt, typename OwnerOf>
+std::vector<Gid> owned_vertices(std::size_t m, const EdgeAt& edge,
+                                const std::optional<VertexRange>& declared, const OwnerOf& owner_of,
+                                int rank) {
   std::vector<Gid> owned;
   if (declared) {
     // Chunks in order: collect per chunk, then concatenate in chunk order.
@@ -272,10 +292,10 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
     for (auto& v : per) owned.insert(owned.end(), v.begin(), v.end());
     return owned;
   }
-  const std::size_t m = edges.size();
   if (m == 0) return owned;
   Gid lo = ~Gid{0}, hi = 0;
-  for (const Edge& e : edges.edges) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const Edge e = edge(i);
     lo = std::min({lo, e.src, e.dst});
     hi = std::max({hi, e.src, e.dst});
   }
@@ -283,7 +303,8 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
     std::vector<std::uint8_t> mark(static_cast<std::size_t>(hi - lo) + 1, 0);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        for (Gid g : {edges.edges[i].src, edges.edges[i].dst}) {
+        const Edge e = edge(i);
+        for (Gid g : {e.src, e.dst}) {
           std::atomic_ref<std::uint8_t>(mark[g - lo]).store(1, std::memory_order_relaxed);
         }
       }
@@ -296,8 +317,9 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
   owned.resize(2 * m);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
     for (std::size_t i = r.begin(); i < r.end(); ++i) {
-      owned[2 * i] = edges.edges[i].src;
-      owned[2 * i + 1] = edges.edges[i].dst;
+      const Edge e = edge(i);
+      owned[2 * i] = e.src;
+      owned[2 * i + 1] = e.dst;
     }
   });
   tbb::parallel_sort(owned.begin(), owned.end());
@@ -381,8 +403,12 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   const std::uint64_t seed = options.seed;
   const std::size_t kk = static_cast<std::size_t>(k);
   const std::size_t m = mine.edges.size();
-  std::vector<std::uint64_t> counts = count_meta_graph(mine, declared, k, seed, rank, ranks, round);
+  IdSpan ids;
+  std::vector<std::uint64_t> counts =
+      count_meta_graph(mine, declared, k, seed, rank, ranks, round, ids);
   coll.allreduce(std::span<std::uint64_t>(counts), ReduceOp::kSum);
+  ids.lo = coll.allreduce<std::uint64_t>(ids.lo, ReduceOp::kMin);
+  ids.hi = coll.allreduce<std::uint64_t>(ids.hi, ReduceOp::kMax);
   std::vector<AtomEntry> atoms(kk);
   std::vector<AtomCut> cuts;
   for (std::uint32_t a = 0; a < k; ++a) {
@@ -454,11 +480,31 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     }
     first[s + 1] = first[s] + expected[s];
   }
+  // Every id lies in the span of the whole graph's: when it is under 2^32 wide, the part
+  // keeps each end as a 32-bit offset (8 bytes an edge, not 16).
+  const bool compact = ids.lo <= ids.hi && ids.hi - ids.lo <= 0xffffffffu;
+  CompactEdges& small = part.compact;
   part.edges.weighted = weighted;
-  part.edges.edges.resize(first[nr]);
-  if (weighted) part.edges.weights.resize(first[nr]);
-  Edge* const kept = part.edges.edges.data();
-  double* const kept_weights = part.edges.weights.data();
+  small.weighted = weighted;
+  small.base = ids.lo;
+  if (compact) {
+    small.src.resize(first[nr]);
+    small.dst.resize(first[nr]);
+  } else {
+    part.edges.edges.resize(first[nr]);
+  }
+  std::vector<double>& weights = compact ? small.weights : part.edges.weights;
+  if (weighted) weights.resize(first[nr]);
+  auto keep = [&, kept = part.edges.edges.data(), kept_weights = weights.data()](
+                  std::uint64_t at, const Edge& e, const double* w) {
+    if (compact) {
+      small.src[at] = static_cast<std::uint32_t>(e.src - ids.lo);
+      small.dst[at] = static_cast<std::uint32_t>(e.dst - ids.lo);
+    } else {
+      kept[at] = e;
+    }
+    if (w != nullptr) kept_weights[at] = *w;
+  };
 
   // Rounds: this rank's records for itself go straight into the part, the others' into one
   // buffer per rank; every rank takes part in every round (possibly with nothing to send).
@@ -482,8 +528,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
         for_targets(i, [&](std::size_t r) {
           const std::uint64_t pos = at[c * nr + r]++;
           if (r == me) {
-            kept[first[me] + pos] = e;
-            if (w != nullptr) kept_weights[first[me] + pos] = *w;
+            keep(first[me] + pos, e, w);
             return;
           }
           std::byte* dst = send[r].data() + (pos - base[r]) * rec;
@@ -510,18 +555,28 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
              " edges it announced");
       }
       const std::uint64_t into = first[s] + got[s];
-      std::atomic<bool> stray{false};
+      std::atomic<bool> stray{false}, outside{false};
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
         for (std::size_t j = range.begin(); j < range.end(); ++j) {
           Edge e;
+          double w = 0;
           std::memcpy(&e, buf.data() + j * rec, 16);
-          if (owner_of(e.src) != rank && owner_of(e.dst) != rank) stray = true;
-          kept[into + j] = e;
-          if (weighted) std::memcpy(&kept_weights[into + j], buf.data() + j * rec + 16, 8);
+          if (weighted) std::memcpy(&w, buf.data() + j * rec + 16, 8);
+          if (e.src - ids.lo > ids.hi - ids.lo || e.dst - ids.lo > ids.hi - ids.lo) {
+            outside = true;
+          } else if (owner_of(e.src) != rank && owner_of(e.dst) != rank) {
+            stray = true;
+          } else {
+            keep(into + j, e, weighted ? &w : nullptr);
+          }
         }
       });
       got[s] += n;
       std::vector<std::byte>().swap(received[s]);
+      if (outside) {
+        fail("rank ", s, " sent rank ", rank, " an edge with an end outside the graph's ids ",
+             ids.lo, "..", ids.hi);
+      }
       if (stray) fail("rank ", s, " sent rank ", rank, " an edge whose ends it does not own");
     }
   }
@@ -536,7 +591,14 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   share.parsed = EdgeListPart{};
 
   // Owned vertices: the declared range's (isolated ones included), else the endpoints seen.
-  part.owned = owned_vertices(part.edges, declared, owner_of, rank);
+  if (compact) {
+    part.owned = owned_vertices(
+        small.size(), [&small](std::size_t i) { return small[i]; }, declared, owner_of, rank);
+  } else {
+    const std::vector<Edge>& kept = part.edges.edges;
+    part.owned = owned_vertices(
+        kept.size(), [&kept](std::size_t i) { return kept[i]; }, declared, owner_of, rank);
+  }
   part.owner_of = owner_of;
   out.global_vertices = coll.allreduce<std::uint64_t>(part.owned.size(), ReduceOp::kSum);
   out.exchange_seconds = timer.seconds();

@@ -273,14 +273,23 @@ TEST_P(GraphLoad, BinaryFilesRoutedInRoundsGiveTheSameParts) {
     g.weights.push_back(g.weights[i] + 0.5);
   }
   g.declared = VertexRange{0, 310};
-  std::string bin = dir.file("uniform.bin");
-  write_edge_list(g, bin);
-  for (int ranks : {2, 3}) {
-    check_load(bin, g, ranks, GetParam(), false, " --route-edges 100");
-    const std::string whole = dumps(bin, ranks, GetParam(), "");
-    EXPECT_FALSE(whole.empty());
-    EXPECT_TRUE(whole == dumps(bin, ranks, GetParam(), " --route-edges 100"));
-    EXPECT_TRUE(whole == dumps(bin, ranks, GetParam(), " --route-edges 777"));
+  // Ids spread over more than 2^32 too (each part keeps whole ids, not 32-bit offsets).
+  EdgeList wide = g;
+  wide.declared.reset();
+  for (Edge& e : wide.edges) {
+    e.src = e.src << 33;
+    e.dst = e.dst << 33;
+  }
+  for (const auto& [name, input] : {std::pair{"uniform.bin", g}, std::pair{"wide.bin", wide}}) {
+    std::string bin = dir.file(name);
+    write_edge_list(input, bin);
+    for (int ranks : {2, 3}) {
+      check_load(bin, input, ranks, GetParam(), false, " --route-edges 100");
+      const std::string whole = dumps(bin, ranks, GetParam(), "");
+      EXPECT_FALSE(whole.empty());
+      EXPECT_TRUE(whole == dumps(bin, ranks, GetParam(), " --route-edges 100"));
+      EXPECT_TRUE(whole == dumps(bin, ranks, GetParam(), " --route-edges 777"));
+    }
   }
 }
 

@@ -504,6 +504,26 @@ TEST(TopologyTest, BuildPartFromMovedPartIsTheSameAndEmptiesIt) {
           EXPECT_EQ(moved.ghost_ranges()[r].end, kept.ghost_ranges()[r].end);
         }
         EXPECT_TRUE(copy.edges.edges.empty() && copy.edges.weights.empty());
+        if (ids == Ids::kSparse) continue;  // ids span more than 2^32
+        // The same edges kept compact (32-bit offsets from the smallest id), read or consumed.
+        GraphPart compact = part;
+        compact.edges = EdgeList{};
+        compact.compact.weighted = weighted;
+        compact.compact.weights = part.edges.weights;
+        compact.compact.base = ~Gid{0};
+        for (const Edge& e : part.edges.edges) {
+          compact.compact.base = std::min({compact.compact.base, e.src, e.dst});
+        }
+        for (const Edge& e : part.edges.edges) {
+          compact.compact.src.push_back(static_cast<std::uint32_t>(e.src - compact.compact.base));
+          compact.compact.dst.push_back(static_cast<std::uint32_t>(e.dst - compact.compact.base));
+        }
+        EXPECT_TRUE(arrays_of(Topology::build_part(compact, opt)) == arrays_of(kept));
+        const Topology from_compact = Topology::build_part(std::move(compact), opt);
+        EXPECT_TRUE(arrays_of(from_compact) == arrays_of(kept));
+        EXPECT_EQ(from_compact.weighted(), weighted);
+        EXPECT_EQ(from_compact.ghost_ranges().size(), kept.ghost_ranges().size());
+        EXPECT_TRUE(compact.compact.size() == 0 && compact.compact.weights.empty());
       }
     }
   }

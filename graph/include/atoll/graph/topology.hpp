@@ -43,6 +43,7 @@ struct Replica {
 /// an out-edge of an owned vertex), and pushed to the destination's rank when it changes.
 struct GraphPart {
   EdgeList edges;                    ///< every edge with an owned endpoint, each once
+  CompactEdges compact;              ///< the same, 8 bytes an edge, when `edges` is empty
   std::vector<Gid> owned;            ///< the owned vertices, ascending, isolated ones included
   std::function<int(Gid)> owner_of;  ///< the rank owning a vertex this rank does not own
   int rank = 0;                      ///< this rank
