@@ -395,8 +395,13 @@ class TopologyBuilder {
         fail("graph part: owned vertices are not ascending and distinct");
     }
     if (compact_ != nullptr) {  // the offsets, mapped to lids in place
-      src_ = consume_compact_ != nullptr ? std::move(consume_compact_->src) : compact_->src;
-      dst_ = consume_compact_ != nullptr ? std::move(consume_compact_->dst) : compact_->dst;
+      if (consume_compact_ != nullptr) {  // (a conditional expression would copy them)
+        src_ = std::move(consume_compact_->src);
+        dst_ = std::move(consume_compact_->dst);
+      } else {
+        src_ = compact_->src;
+        dst_ = compact_->dst;
+      }
       if (src_.size() != m || dst_.size() != m) fail("graph part: compact edges of two sizes");
     }
     IdSpan mm = id_span(m, [this](std::size_t i) { return Edge{src_gid(i), dst_gid(i)}; });
