@@ -394,8 +394,10 @@ class TopologyBuilder {
       if (owned[i - 1] >= owned[i])
         fail("graph part: owned vertices are not ascending and distinct");
     }
-    if (compact_ != nullptr) {  // the offsets, mapped to lids in place
-      if (consume_compact_ != nullptr) {  // (a conditional expression would copy them)
+    // A compact part's offsets, mapped to lids in place (moved with an if: a conditional
+    // expression mixing them with the const ones would copy).
+    if (compact_ != nullptr) {
+      if (consume_compact_ != nullptr) {
         src_ = std::move(consume_compact_->src);
         dst_ = std::move(consume_compact_->dst);
       } else {
