@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "atoll/graph/edge_list.hpp"
@@ -31,5 +32,16 @@ struct BinaryLayout {
 /// (when set) is called with the byte ranges of the payload once their checksum is summed.
 BinaryLayout check_binary(std::string_view bytes, std::string_view name,
                           const std::function<void(std::size_t, std::size_t)>& release);
+
+/// Throws naming `name` when an edge lies outside `range`: the first such in `edges`, whose
+/// first is edge `first_index` of the file.
+void check_declared(std::span<const Edge> edges, std::uint64_t first_index,
+                    const VertexRange& range, std::string_view name);
+
+/// Edges [begin, end) (clamped to m) of a checked binary edge list, borrowed from `bytes`
+/// (which must be 8-byte aligned, as a mapping is) with their weights and declared range,
+/// which they are checked against.
+EdgeView binary_slice(std::string_view bytes, const BinaryLayout& layout, std::string_view name,
+                      std::uint64_t begin, std::uint64_t end);
 
 }  // namespace atl::detail

@@ -1,7 +1,10 @@
 // Loading one rank's part of a graph (see graph_part_load.hpp). The steps, on every rank:
 //   atoms:  read index -> rank 0 places, broadcasts -> read own atoms in parallel -> replay
-//   plain:  parse own share -> count the hash meta-graph (allreduce) -> rank 0 places,
-//           broadcasts -> send each edge to its endpoints' owners (one all-to-all)
+//   plain:  own share (an uncompressed .bin in place from its mapping, else parsed) -> count
+//           the hash meta-graph (allreduce) -> rank 0 places, broadcasts -> announce record
+//           counts, allocate the part once -> send each edge to its endpoints' owners in
+//           rounds of route_edges (own records written straight into the part; ends kept as
+//           32-bit offsets when the graph's ids span less than 2^32)
 //   both:   build the local CSR (owned, then ghosts by owner) -> exchange ghost lists so each
 //           owner learns where its replicas live.
 // Edges keep file order within each source rank's share, and shares arrive in rank order,
@@ -25,6 +28,7 @@
 #include "atoll/graph/placement.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "atom_hash.hpp"
+#include "binary_format.hpp"
 
 namespace atl {
 namespace {
@@ -197,28 +201,55 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
   out.read_seconds = timer.seconds();
 }
 
+/// Runs fn(lo, hi) over the edges of a view in slices of `slice` edges, in order, telling the
+/// view's release (when set) of each slice once done: a mapped share's pages are dropped as
+/// they are used.
+template <typename Fn>
+void over_slices(const EdgeView& view, std::size_t slice, Fn&& fn) {
+  const std::size_t m = view.edges.size();
+  for (std::size_t lo = 0; lo < m; lo += slice) {
+    const std::size_t hi = std::min(m, lo + slice);
+    fn(lo, hi);
+    if (view.release) view.release(lo, hi);
+  }
+}
+
+/// The smallest and largest id among the ends of some edges (lo > hi when there are none).
+struct IdSpan {
+  Gid lo = ~Gid{0};
+  Gid hi = 0;
+};
+
 /// Counts of the hash meta-graph over this rank's edges (and its share of a declared vertex
-/// range): [vertices per atom | edges per atom | cut in-edges per atom | k x k cut matrix].
-std::vector<std::uint64_t> count_meta_graph(const EdgeList& edges,
+/// range): [vertices per atom | edges per atom | cut in-edges per atom | k x k cut matrix];
+/// `span` gets the edges' id span.
+std::vector<std::uint64_t> count_meta_graph(const EdgeView& edges,
                                             const std::optional<VertexRange>& declared,
                                             std::uint32_t k, std::uint64_t seed, int rank,
-                                            int ranks) {
+                                            int ranks, std::size_t slice, IdSpan& span) {
   const detail::AtomHash atom_of(k, seed);
   const std::size_t kk = k;
   const std::size_t size = 3 * kk + kk * kk;
   tbb::combinable<std::vector<std::uint64_t>> local(
       [size] { return std::vector<std::uint64_t>(size, 0); });
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, edges.size(), 1 << 14), [&](const auto& r) {
-    std::vector<std::uint64_t>& c = local.local();
-    for (std::size_t i = r.begin(); i < r.end(); ++i) {
-      std::uint32_t a = atom_of(edges.edges[i].src);
-      std::uint32_t b = atom_of(edges.edges[i].dst);
-      ++c[kk + a];
-      if (a != b) {
-        ++c[2 * kk + b];
-        ++c[3 * kk + a * kk + b];
+  tbb::combinable<IdSpan> spans;
+  over_slices(edges, slice, [&](std::size_t lo, std::size_t hi) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(lo, hi, 1 << 14), [&](const auto& r) {
+      std::vector<std::uint64_t>& c = local.local();
+      IdSpan& ids = spans.local();
+      for (std::size_t i = r.begin(); i < r.end(); ++i) {
+        const Edge e = edges.edges[i];
+        ids.lo = std::min({ids.lo, e.src, e.dst});
+        ids.hi = std::max({ids.hi, e.src, e.dst});
+        std::uint32_t a = atom_of(e.src);
+        std::uint32_t b = atom_of(e.dst);
+        ++c[kk + a];
+        if (a != b) {
+          ++c[2 * kk + b];
+          ++c[3 * kk + a * kk + b];
+        }
       }
-    }
+    });
   });
   if (declared) {
     const Gid lo = declared->first + declared->count * static_cast<Gid>(rank) / ranks;
@@ -232,14 +263,19 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeList& edges,
   local.combine_each([&](const std::vector<std::uint64_t>& c) {
     for (std::size_t i = 0; i < size; ++i) counts[i] += c[i];
   });
+  span = IdSpan{};
+  spans.combine_each([&](const IdSpan& ids) {
+    span = IdSpan{std::min(span.lo, ids.lo), std::max(span.hi, ids.hi)};
+  });
   return counts;
 }
 
-/// The vertices this rank owns: its share of a declared range, else the endpoints of its edges
-/// that it owns (a marking table over the id span when dense, else a parallel sort).
-template <typename OwnerOf>
-std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<VertexRange>& declared,
-                                const OwnerOf& owner_of, int rank) {
+/// The vertices this rank owns: its share of a declared range, else the ends of its m edges
+/// (edge(i)) that it owns (a marking table over the id span when dense, else a parallel sort).
+template <typename EdgeAt, typename OwnerOf>
+std::vector<Gid> owned_vertices(std::size_t m, const EdgeAt& edge,
+                                const std::optional<VertexRange>& declared, const OwnerOf& owner_of,
+                                int rank) {
   std::vector<Gid> owned;
   if (declared) {
     // Chunks in order: collect per chunk, then concatenate in chunk order.
@@ -256,10 +292,10 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
     for (auto& v : per) owned.insert(owned.end(), v.begin(), v.end());
     return owned;
   }
-  const std::size_t m = edges.size();
   if (m == 0) return owned;
   Gid lo = ~Gid{0}, hi = 0;
-  for (const Edge& e : edges.edges) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const Edge e = edge(i);
     lo = std::min({lo, e.src, e.dst});
     hi = std::max({hi, e.src, e.dst});
   }
@@ -267,7 +303,8 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
     std::vector<std::uint8_t> mark(static_cast<std::size_t>(hi - lo) + 1, 0);
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        for (Gid g : {edges.edges[i].src, edges.edges[i].dst}) {
+        const Edge e = edge(i);
+        for (Gid g : {e.src, e.dst}) {
           std::atomic_ref<std::uint8_t>(mark[g - lo]).store(1, std::memory_order_relaxed);
         }
       }
@@ -280,8 +317,9 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
   owned.resize(2 * m);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
     for (std::size_t i = r.begin(); i < r.end(); ++i) {
-      owned[2 * i] = edges.edges[i].src;
-      owned[2 * i + 1] = edges.edges[i].dst;
+      const Edge e = edge(i);
+      owned[2 * i] = e.src;
+      owned[2 * i + 1] = e.dst;
     }
   });
   tbb::parallel_sort(owned.begin(), owned.end());
@@ -290,33 +328,87 @@ std::vector<Gid> owned_vertices(const EdgeList& edges, const std::optional<Verte
   return owned;
 }
 
+/// A rank's share of a plain graph file, in file order: borrowed from the mapping of an
+/// uncompressed binary edge list (its pages dropped as each pass is done with them), else
+/// parsed into memory.
+struct FileShare {
+  std::optional<InputFile> file;  ///< open while `view` borrows from it
+  EdgeListPart parsed;
+  EdgeView view;
+  FileShare() = default;
+  FileShare(const FileShare&) = delete;  // view.release refers to file
+  FileShare& operator=(const FileShare&) = delete;
+};
+
+void open_share(FileShare& share, const std::string& path, const PartLoadOptions& options, int rank,
+                int ranks) {
+  share.file.emplace(InputFile::open(path));
+  const InputFile& file = *share.file;
+  const std::string_view bytes = file.bytes();
+  const GraphFormat format =
+      options.format == GraphFormat::kAuto ? detect_format(bytes) : options.format;
+  if (format != GraphFormat::kBin || file.compression() != Compression::kNone) {
+    share.parsed =
+        parse_edge_list_part(bytes, options.format, path, rank, ranks, options.mtx_layout);
+    share.file.reset();
+    share.view = EdgeView(share.parsed.list);
+    return;
+  }
+  const detail::BinaryLayout layout = detail::check_binary(
+      bytes, path,
+      [&file](std::size_t offset, std::size_t length) { file.release(offset, length); });
+  const std::uint64_t m = layout.m;
+  const std::uint64_t lo = m * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
+  const std::uint64_t hi =
+      m * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
+  share.view = detail::binary_slice(bytes, layout, path, lo, hi);
+  const bool weighted = layout.weighted;
+  share.view.release = [&file, m, lo, weighted](std::size_t begin, std::size_t end) {
+    const std::size_t edges = detail::kBinaryHeaderSize;
+    file.release(edges + (lo + begin) * sizeof(Edge), (end - begin) * sizeof(Edge));
+    if (weighted) {
+      file.release(edges + m * sizeof(Edge) + (lo + begin) * sizeof(double),
+                   (end - begin) * sizeof(double));
+    }
+  };
+  share.view.release(0, share.view.edges.size());  // binary_slice read them
+  (weighted ? share.parsed.first_weighted_line : share.parsed.first_unweighted_line) = 0;
+}
+
 void load_from_file(const std::string& path, const PartLoadOptions& options, GraphPartLoad& out,
                     GraphPart& part, Collectives& coll, Exchange& exchange, int rank, int ranks) {
   Timer timer;
   const std::uint32_t k = options.atoms;
   if (k == 0) usage_fail("--atoms must be at least 1");
-  EdgeListPart share;
-  collectively(coll, rank, [&] {
-    InputFile file = InputFile::open(path);
-    share =
-        parse_edge_list_part(file.bytes(), options.format, path, rank, ranks, options.mtx_layout);
-  });
-  std::uint64_t lines[2] = {share.first_weighted_line, share.first_unweighted_line};
+  if (options.route_edges == 0) usage_fail("route_edges must be at least 1");
+  FileShare share;
+  collectively(coll, rank, [&] { open_share(share, path, options, rank, ranks); });
+  std::uint64_t lines[2] = {share.parsed.first_weighted_line, share.parsed.first_unweighted_line};
   coll.allreduce(std::span<std::uint64_t>(lines), ReduceOp::kMin);
   const bool weighted = check_part_weights(lines[0], lines[1], path);
-  if (share.list.edges.empty()) share.list.weighted = weighted;  // an empty share knows nothing
-  const EdgeList& mine = share.list;
+  EdgeView& mine = share.view;
+  if (mine.edges.empty()) mine.weighted = weighted;  // an empty share knows nothing
   const std::optional<VertexRange> declared = mine.declared;
   out.read_seconds = timer.seconds();
   timer.reset();
+
+  // Edges are routed in rounds of `round` edges of the share, each a chunk of `chunk` edges
+  // a task: the send and receive buffers hold one round's records at a time.
+  const std::size_t chunk = static_cast<std::size_t>(
+      std::min<std::uint64_t>(options.route_edges, std::uint64_t{1} << 16));
+  const std::size_t round = static_cast<std::size_t>(options.route_edges) / chunk * chunk;
 
   // The hash meta-graph: per atom vertices (declared range only), edges and cut in-edges,
   // and the cut matrix, counted in parallel and summed over ranks.
   const std::uint64_t seed = options.seed;
   const std::size_t kk = static_cast<std::size_t>(k);
   const std::size_t m = mine.edges.size();
-  std::vector<std::uint64_t> counts = count_meta_graph(mine, declared, k, seed, rank, ranks);
+  IdSpan ids;
+  std::vector<std::uint64_t> counts =
+      count_meta_graph(mine, declared, k, seed, rank, ranks, round, ids);
   coll.allreduce(std::span<std::uint64_t>(counts), ReduceOp::kSum);
+  ids.lo = coll.allreduce<std::uint64_t>(ids.lo, ReduceOp::kMin);
+  ids.hi = coll.allreduce<std::uint64_t>(ids.hi, ReduceOp::kMax);
   std::vector<AtomEntry> atoms(kk);
   std::vector<AtomCut> cuts;
   for (std::uint32_t a = 0; a < k; ++a) {
@@ -334,79 +426,179 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     return atom_rank[atom_of(g)];
   };
 
-  // Route: each edge to its source's owner, and to its destination's when that differs. Two
-  // passes over fixed chunks (count, then fill at prefix offsets) keep file order per target.
-  const std::size_t rec = record_bytes(weighted);
-  const std::size_t chunks = std::max<std::size_t>(1, std::min<std::size_t>(m / 65536 + 1, 256));
-  const std::size_t chunk = (m + chunks - 1) / chunks;
+  // Route: each edge to its source's owner, and to its destination's when that differs.
+  // First count the records of every chunk to every rank; their prefix sums are where each
+  // record goes in its rank's stream (file order per target).
   const std::size_t nr = static_cast<std::size_t>(ranks);
+  const std::size_t me = static_cast<std::size_t>(rank);
+  const std::size_t chunks = (m + chunk - 1) / chunk;
+  auto for_targets = [&](std::size_t i, auto&& visit) {
+    const int rs = owner_of(mine.edges[i].src);
+    const int rd = owner_of(mine.edges[i].dst);
+    visit(static_cast<std::size_t>(rs));
+    if (rd != rs) visit(static_cast<std::size_t>(rd));
+  };
   std::vector<std::uint64_t> at(chunks * nr + nr, 0);  // at[c * nr + r]: chunk c's records to r
-  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-    for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-      int rs = owner_of(mine.edges[i].src);
-      int rd = owner_of(mine.edges[i].dst);
-      ++at[c * nr + static_cast<std::size_t>(rs)];
-      if (rd != rs) ++at[c * nr + static_cast<std::size_t>(rd)];
-    }
+  over_slices(mine, round, [&](std::size_t lo, std::size_t hi) {
+    tbb::parallel_for(lo / chunk, (hi + chunk - 1) / chunk, [&](std::size_t c) {
+      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+        for_targets(i, [&](std::size_t r) { ++at[c * nr + r]; });
+      }
+    });
   });
-  std::vector<std::vector<std::byte>> send(nr);
   for (std::size_t r = 0; r < nr; ++r) {
     std::uint64_t total = 0;
-    for (std::size_t c = 0; c < chunks; ++c) {
+    for (std::size_t c = 0; c <= chunks; ++c) {  // at[chunks * nr + r]: r's total
       std::uint64_t n = at[c * nr + r];
       at[c * nr + r] = total;
       total += n;
     }
-    send[r].resize(total * rec);
-  }
-  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-    for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-      const Edge& e = mine.edges[i];
-      const double* w = weighted ? &mine.weights[i] : nullptr;
-      int rs = owner_of(e.src);
-      int rd = owner_of(e.dst);
-      for (int r : {rs, rd}) {
-        std::byte* dst = send[static_cast<std::size_t>(r)].data() + at[c * nr + r]++ * rec;
-        std::memcpy(dst, &e, 16);
-        if (w != nullptr) std::memcpy(dst + 16, w, 8);
-        if (rd == rs) break;
-      }
-    }
-  });
-  share = EdgeListPart{};
-  for (int r = 0; r < ranks; ++r) {
-    if (r != rank) out.bytes_sent += send[static_cast<std::size_t>(r)].size();
-  }
-  std::vector<std::vector<std::byte>> received = exchange.all_to_all(std::move(send));
-  std::vector<std::size_t> first(nr + 1, 0);
-  for (std::size_t s = 0; s < nr; ++s) {
-    if (received[s].size() % rec != 0) {
-      fail("rank ", s, " sent ", received[s].size(), " bytes of edges (not whole ", rec,
-           "-byte records)");
-    }
-    first[s + 1] = first[s] + received[s].size() / rec;
-  }
-  part.edges.weighted = weighted;
-  part.edges.edges.resize(first[nr]);
-  if (weighted) part.edges.weights.resize(first[nr]);
-  std::atomic<bool> stray{false};
-  for (std::size_t s = 0; s < nr; ++s) {
-    const std::vector<std::byte>& buf = received[s];
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, buf.size() / rec), [&](const auto& range) {
-      for (std::size_t j = range.begin(); j < range.end(); ++j) {
-        Edge e;
-        std::memcpy(&e, buf.data() + j * rec, 16);
-        if (owner_of(e.src) != rank && owner_of(e.dst) != rank) stray = true;
-        part.edges.edges[first[s] + j] = e;
-        if (weighted) std::memcpy(&part.edges.weights[first[s] + j], buf.data() + j * rec + 16, 8);
-      }
-    });
-    std::vector<std::byte>().swap(received[s]);
-    if (stray) fail("rank ", s, " sent rank ", rank, " an edge whose ends it does not own");
   }
 
+  // Every rank announces how many records it sends each rank, so the part's edges are
+  // allocated once and filled in place: sources in rank order, each in its file order.
+  std::vector<std::vector<std::byte>> announce(nr);
+  for (std::size_t r = 0; r < nr; ++r) {
+    if (r == me) continue;
+    announce[r].resize(sizeof(std::uint64_t));
+    std::memcpy(announce[r].data(), &at[chunks * nr + r], sizeof(std::uint64_t));
+  }
+  std::vector<std::vector<std::byte>> heard = exchange.all_to_all(std::move(announce));
+  const std::size_t rec = record_bytes(weighted);
+  std::vector<std::uint64_t> expected(nr, 0);
+  std::vector<std::uint64_t> first(nr + 1, 0);
+  for (std::size_t s = 0; s < nr; ++s) {
+    if (s == me) {
+      expected[s] = at[chunks * nr + me];
+    } else if (heard[s].size() != sizeof(std::uint64_t)) {
+      fail("rank ", s, " sent ", heard[s].size(), " bytes of edge counts (not 8)");
+    } else {
+      std::memcpy(&expected[s], heard[s].data(), sizeof(std::uint64_t));
+    }
+    if (expected[s] > (std::uint64_t{1} << 56) / rec - first[s]) {
+      fail("rank ", s, " announces ", expected[s], " edges for rank ", rank);
+    }
+    first[s + 1] = first[s] + expected[s];
+  }
+  // Every id lies in the span of the whole graph's: when it is under 2^32 wide, the part
+  // keeps each end as a 32-bit offset (8 bytes an edge, not 16).
+  const bool compact = ids.lo <= ids.hi && ids.hi - ids.lo <= 0xffffffffu;
+  CompactEdges& small = part.compact;
+  part.edges.weighted = weighted;
+  small.weighted = weighted;
+  small.base = ids.lo;
+  if (compact) {
+    small.src.resize(first[nr]);
+    small.dst.resize(first[nr]);
+  } else {
+    part.edges.edges.resize(first[nr]);
+  }
+  std::vector<double>& weights = compact ? small.weights : part.edges.weights;
+  if (weighted) weights.resize(first[nr]);
+  auto keep = [&, kept = part.edges.edges.data(), kept_weights = weights.data()](
+                  std::uint64_t at, const Edge& e, const double* w) {
+    if (compact) {
+      small.src[at] = static_cast<std::uint32_t>(e.src - ids.lo);
+      small.dst[at] = static_cast<std::uint32_t>(e.dst - ids.lo);
+    } else {
+      kept[at] = e;
+    }
+    if (w != nullptr) kept_weights[at] = *w;
+  };
+
+  // Rounds: this rank's records for itself go straight into the part, the others' into one
+  // buffer per rank; every rank takes part in every round (possibly with nothing to send).
+  const std::uint64_t rounds =
+      coll.allreduce<std::uint64_t>((m + round - 1) / round, ReduceOp::kMax);
+  const std::size_t round_chunks = round / chunk;
+  std::vector<std::uint64_t> got(nr, 0);  // records received from each rank so far
+  for (std::uint64_t t = 0; t < rounds; ++t) {
+    const std::size_t c0 = std::min<std::size_t>(chunks, t * round_chunks);
+    const std::size_t c1 = std::min(chunks, c0 + round_chunks);
+    std::vector<std::uint64_t> base(nr);  // stream position of this round's first record to r
+    std::vector<std::vector<std::byte>> send(nr);
+    for (std::size_t r = 0; r < nr; ++r) {
+      base[r] = at[c0 * nr + r];
+      if (r != me) send[r].resize((at[c1 * nr + r] - base[r]) * rec);
+    }
+    tbb::parallel_for(c0, c1, [&](std::size_t c) {
+      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+        const Edge& e = mine.edges[i];
+        const double* w = weighted ? &mine.weights[i] : nullptr;
+        for_targets(i, [&](std::size_t r) {
+          const std::uint64_t pos = at[c * nr + r]++;
+          if (r == me) {
+            keep(first[me] + pos, e, w);
+            return;
+          }
+          std::byte* dst = send[r].data() + (pos - base[r]) * rec;
+          std::memcpy(dst, &e, 16);
+          if (w != nullptr) std::memcpy(dst + 16, w, 8);
+        });
+      }
+    });
+    if (mine.release && c1 > c0) mine.release(c0 * chunk, std::min(m, c1 * chunk));
+    for (std::size_t r = 0; r < nr; ++r) {
+      if (r != me) out.bytes_sent += send[r].size();
+    }
+    std::vector<std::vector<std::byte>> received = exchange.all_to_all(std::move(send));
+    for (std::size_t s = 0; s < nr; ++s) {
+      if (s == me) continue;
+      const std::vector<std::byte>& buf = received[s];
+      if (buf.size() % rec != 0) {
+        fail("rank ", s, " sent ", buf.size(), " bytes of edges (not whole ", rec,
+             "-byte records)");
+      }
+      const std::size_t n = buf.size() / rec;
+      if (n > expected[s] - got[s]) {
+        fail("rank ", s, " sent ", buf.size(), " bytes of edges, past the ", expected[s],
+             " edges it announced");
+      }
+      const std::uint64_t into = first[s] + got[s];
+      std::atomic<bool> stray{false}, outside{false};
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+        for (std::size_t j = range.begin(); j < range.end(); ++j) {
+          Edge e;
+          double w = 0;
+          std::memcpy(&e, buf.data() + j * rec, 16);
+          if (weighted) std::memcpy(&w, buf.data() + j * rec + 16, 8);
+          if (e.src - ids.lo > ids.hi - ids.lo || e.dst - ids.lo > ids.hi - ids.lo) {
+            outside = true;
+          } else if (owner_of(e.src) != rank && owner_of(e.dst) != rank) {
+            stray = true;
+          } else {
+            keep(into + j, e, weighted ? &w : nullptr);
+          }
+        }
+      });
+      got[s] += n;
+      std::vector<std::byte>().swap(received[s]);
+      if (outside) {
+        fail("rank ", s, " sent rank ", rank, " an edge with an end outside the graph's ids ",
+             ids.lo, "..", ids.hi);
+      }
+      if (stray) fail("rank ", s, " sent rank ", rank, " an edge whose ends it does not own");
+    }
+  }
+  for (std::size_t s = 0; s < nr; ++s) {
+    if (s != me && got[s] != expected[s]) {
+      fail("rank ", s, " sent ", got[s] * rec, " bytes of edges, not the ", expected[s],
+           " edges it announced");
+    }
+  }
+  share.view = EdgeView{};
+  share.file.reset();  // unmaps the file
+  share.parsed = EdgeListPart{};
+
   // Owned vertices: the declared range's (isolated ones included), else the endpoints seen.
-  part.owned = owned_vertices(part.edges, declared, owner_of, rank);
+  if (compact) {
+    part.owned = owned_vertices(
+        small.size(), [&small](std::size_t i) { return small[i]; }, declared, owner_of, rank);
+  } else {
+    const std::vector<Edge>& kept = part.edges.edges;
+    part.owned = owned_vertices(
+        kept.size(), [&kept](std::size_t i) { return kept[i]; }, declared, owner_of, rank);
+  }
   part.owner_of = owner_of;
   out.global_vertices = coll.allreduce<std::uint64_t>(part.owned.size(), ReduceOp::kSum);
   out.exchange_seconds = timer.seconds();
@@ -474,7 +666,8 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
     load_from_file(path, options, out, part, coll, exchange, rank, ranks);
   }
   Timer timer;
-  collectively(coll, rank, [&] { out.topology = Topology::build_part(part, options.build); });
+  collectively(coll, rank,
+               [&] { out.topology = Topology::build_part(std::move(part), options.build); });
   part = GraphPart{};
   install_replicas(out.topology, exchange, rank, ranks);
   out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);

@@ -81,8 +81,7 @@ EdgeListPart parse_edge_list_part(std::string_view bytes, GraphFormat format, st
       return out;
     }
     case GraphFormat::kBin: {
-      parse_binary_range(bytes, name, 0, 0);  // validates the header and checksums
-      const std::uint64_t m = load<std::uint64_t>(bytes, 16);
+      const std::uint64_t m = detail::check_binary(bytes, name, {}).m;
       out.list = parse_binary_range(bytes, name, m * static_cast<std::uint64_t>(part) / parts,
                                     m * static_cast<std::uint64_t>(part + 1) / parts);
       break;
@@ -178,6 +177,47 @@ BinaryLayout check_binary(std::string_view bytes, std::string_view name,
   return layout;
 }
 
+void check_declared(std::span<const Edge> edges, std::uint64_t first_index,
+                    const VertexRange& range, std::string_view name) {
+  const std::size_t k = edges.size();
+  // First edge (in file order) outside the range, or k.
+  const std::size_t bad = tbb::parallel_reduce(
+      tbb::blocked_range<std::size_t>(0, k), k,
+      [&](const tbb::blocked_range<std::size_t>& r, std::size_t found) {
+        for (std::size_t i = r.begin(); i < r.end() && i < found; ++i) {
+          const Edge& e = edges[i];
+          if (e.src - range.first >= range.count || e.dst - range.first >= range.count) return i;
+        }
+        return found;
+      },
+      [](std::size_t a, std::size_t b) { return std::min(a, b); });
+  if (bad != k) {
+    fail(name, ": edge ", first_index + bad, " (", edges[bad].src, " -> ", edges[bad].dst,
+         ") lies outside the declared vertex range ", range.first, "..",
+         range.first + range.count - 1);
+  }
+}
+
+EdgeView binary_slice(std::string_view bytes, const BinaryLayout& layout, std::string_view name,
+                      std::uint64_t begin, std::uint64_t end) {
+  static_assert(sizeof(Edge) == 16 && alignof(Edge) <= 8 && kBinaryHeaderSize % 8 == 0);
+  if (reinterpret_cast<std::uintptr_t>(bytes.data()) % 8 != 0) {
+    fail(name, ": binary edge list is not 8-byte aligned in memory");
+  }
+  const std::uint64_t m = layout.m;
+  const std::uint64_t lo = std::min(begin, m);
+  const std::uint64_t hi = std::max(lo, std::min(end, m));
+  const std::size_t k = hi - lo;
+  const auto* edges = reinterpret_cast<const Edge*>(bytes.data() + kBinaryHeaderSize);
+  EdgeView view;
+  view.weighted = layout.weighted;
+  view.declared = layout.declared;
+  view.edges = {edges + lo, k};
+  if (layout.weighted) view.weights = {reinterpret_cast<const double*>(edges + m) + lo, k};
+  if (layout.declared) check_declared(view.edges, lo, *layout.declared, name);
+  return view;
+}
+
 }  // namespace detail
 
 namespace {
@@ -212,21 +252,7 @@ EdgeList parse_binary_range(std::string_view bytes, std::string_view name, std::
   }
   if (declared) {
     list.declared = VertexRange{first, count};
-    // First edge (in file order) outside the declared range, or k.
-    std::size_t bad = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, k), k,
-        [&](const tbb::blocked_range<std::size_t>& r, std::size_t found) {
-          for (std::size_t i = r.begin(); i < r.end() && i < found; ++i) {
-            const Edge& e = list.edges[i];
-            if (e.src - first >= count || e.dst - first >= count) return i;
-          }
-          return found;
-        },
-        [](std::size_t a, std::size_t b) { return std::min(a, b); });
-    if (bad != k) {
-      fail(name, ": edge ", lo + bad, " (", list.edges[bad].src, " -> ", list.edges[bad].dst,
-           ") lies outside the declared vertex range ", first, "..", first + count - 1);
-    }
+    check_declared(list.edges, lo, *list.declared, name);
   }
   static_assert(sizeof(Edge) == 16);
   return list;

@@ -92,19 +92,39 @@ struct IdSpan {
   Gid lo = ~Gid{0};
   Gid hi = 0;
 };
-IdSpan id_span(std::span<const Edge> edges) {
+/// The same over m edges given by edge(i).
+template <typename EdgeAt>
+IdSpan id_span(std::size_t m, const EdgeAt& edge) {
   return tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, edges.size()), IdSpan{},
+      tbb::blocked_range<std::size_t>(0, m), IdSpan{},
       [&](const auto& r, IdSpan acc) {
         for (std::size_t i = r.begin(); i < r.end(); ++i) {
-          acc.lo = std::min({acc.lo, edges[i].src, edges[i].dst});
-          acc.hi = std::max({acc.hi, edges[i].src, edges[i].dst});
+          const Edge e = edge(i);
+          acc.lo = std::min({acc.lo, e.src, e.dst});
+          acc.hi = std::max({acc.hi, e.src, e.dst});
         }
         return acc;
       },
       [](IdSpan a, IdSpan b) {
         return IdSpan{std::min(a.lo, b.lo), std::max(a.hi, b.hi)};
       });
+}
+IdSpan id_span(std::span<const Edge> edges) {
+  return id_span(edges.size(), [edges](std::size_t i) { return edges[i]; });
+}
+
+/// Whether a part's edges are its compact ones.
+bool uses_compact(const GraphPart& part) {
+  return part.edges.edges.empty() && part.compact.size() > 0;
+}
+
+/// What the builder reads of a part's edges (a compact part's ends are read from src_/dst_).
+EdgeView input_of(const GraphPart& part) {
+  if (!uses_compact(part)) return EdgeView(part.edges);
+  EdgeView view;
+  view.weights = part.compact.weights;
+  view.weighted = part.compact.weighted;
+  return view;
 }
 
 /// The id (out-CSR position) of every in-CSR entry. In-lists are in (source, edge id) order and
@@ -151,19 +171,23 @@ std::vector<EdgeId> derive_in_edge_ids(const std::vector<EdgeId>& out_off,
 
 class TopologyBuilder {
  public:
-  /// consume: the caller's input (what `input` views), released once it is used up.
+  /// consume: the caller's input (what `input` views), released once it is used up. A part
+  /// whose edges are compact (uses_compact) is read from part->compact, consumed when
+  /// consume_compact is set.
   TopologyBuilder(EdgeView input, const BuildOptions& options, const GraphPart* part,
-                  EdgeList* consume = nullptr)
+                  EdgeList* consume = nullptr, CompactEdges* consume_compact = nullptr)
       : in_(std::move(input)),
-        m_(in_.edges.size()),
+        compact_(part != nullptr && uses_compact(*part) ? &part->compact : nullptr),
+        m_(compact_ != nullptr ? compact_->size() : in_.edges.size()),
         options_(options),
         part_(part),
         consume_(consume),
-        lazy_lids_((in_.release || consume != nullptr) && part == nullptr && !in_.weighted) {}
+        consume_compact_(consume_compact),
+        lazy_lids_((in_.release || consume != nullptr) && !in_.weighted && compact_ == nullptr) {}
 
   Topology build() {
-    if (in_.weighted && in_.weights.size() != in_.edges.size()) {
-      fail("edge list has ", in_.edges.size(), " edges but ", in_.weights.size(), " weights");
+    if (in_.weighted && in_.weights.size() != m_) {
+      fail("edge list has ", m_, " edges but ", in_.weights.size(), " weights");
     }
     Timer timer;
     if (part_ != nullptr) {
@@ -187,6 +211,7 @@ class TopologyBuilder {
                                      : static_cast<Lid>(g_.lid_to_gid_.size());
     g_.weighted_ = weighted_;
     if (consume_ != nullptr) *consume_ = EdgeList{};
+    if (consume_compact_ != nullptr) *consume_compact_ = CompactEdges{};
     if (in_.release) in_.release(0, m_);
     return std::move(g_);
   }
@@ -207,6 +232,14 @@ class TopologyBuilder {
   /// Lid of an input edge's endpoint: from src_/dst_, or (lazy_lids_) from the gid by table.
   Lid lid_of_gid(Gid g) const {
     return lid_table_.empty() ? static_cast<Lid>(g - lid_lo_) : lid_table_[g - lid_lo_];
+  }
+  /// Gids of input edge i's ends, before the lids are mapped (a compact part's offsets from its
+  /// base are in src_/dst_ until then).
+  Gid src_gid(std::size_t i) const {
+    return compact_ != nullptr ? compact_->base + src_[i] : in_.edges[i].src;
+  }
+  Gid dst_gid(std::size_t i) const {
+    return compact_ != nullptr ? compact_->base + dst_[i] : in_.edges[i].dst;
   }
   Lid src_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].src) : src_[i]; }
   Lid dst_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].dst) : dst_[i]; }
@@ -355,22 +388,39 @@ class TopologyBuilder {
   void map_part() {
     const GraphPart& part = *part_;
     const std::vector<Gid>& owned = part.owned;
-    const std::size_t m = in_.edges.size();
+    const std::size_t m = m_;
     const std::size_t o = owned.size();
     for (std::size_t i = 1; i < o; ++i) {
       if (owned[i - 1] >= owned[i])
         fail("graph part: owned vertices are not ascending and distinct");
     }
-    src_.resize(m);
-    dst_.resize(m);
-    IdSpan mm = id_span(in_.edges);
+    // A compact part's offsets, mapped to lids in place (moved with an if: a conditional
+    // expression mixing them with the const ones would copy).
+    if (compact_ != nullptr) {
+      if (consume_compact_ != nullptr) {
+        src_ = std::move(consume_compact_->src);
+        dst_ = std::move(consume_compact_->dst);
+      } else {
+        src_ = compact_->src;
+        dst_ = compact_->dst;
+      }
+      if (src_.size() != m || dst_.size() != m) fail("graph part: compact edges of two sizes");
+    }
+    IdSpan mm = id_span(m, [this](std::size_t i) { return Edge{src_gid(i), dst_gid(i)}; });
     if (o > 0) {
       mm.lo = std::min(mm.lo, owned.front());
       mm.hi = std::max(mm.hi, owned.back());
     }
+    const bool dense =
+        mm.hi - mm.lo < (Gid{1} << 32) - 2 && mm.hi - mm.lo <= 4 * (m + o) + (1u << 20);
+    if (m + o == 0 || !dense) lazy_lids_ = false;
+    if (!lazy_lids_ && compact_ == nullptr) {
+      src_.resize(m);
+      dst_.resize(m);
+    }
     if (m + o == 0) {
       finish_part({});
-    } else if (mm.hi - mm.lo < (Gid{1} << 32) - 2 && mm.hi - mm.lo <= 4 * (m + o) + (1u << 20)) {
+    } else if (dense) {
       part_dense(mm.lo, static_cast<std::size_t>(mm.hi - mm.lo) + 1);
     } else {
       part_sparse();
@@ -419,7 +469,7 @@ class TopologyBuilder {
 
   void part_dense(Gid lo, std::size_t span) {
     const GraphPart& part = *part_;
-    const std::size_t m = in_.edges.size();
+    const std::size_t m = m_;
     constexpr Lid kAbsent = kInvalidLid;
     constexpr Lid kGhost = kInvalidLid - 1;
     std::vector<Lid> table(span, kAbsent);
@@ -430,7 +480,7 @@ class TopologyBuilder {
     });
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        for (Gid g : {in_.edges[i].src, in_.edges[i].dst}) {
+        for (Gid g : {src_gid(i), dst_gid(i)}) {
           std::atomic_ref<Lid> slot(table[g - lo]);
           if (slot.load(std::memory_order_relaxed) == kAbsent) {
             slot.store(kGhost, std::memory_order_relaxed);
@@ -444,24 +494,30 @@ class TopologyBuilder {
     }
     std::vector<Lid> lids = finish_part(ghosts);
     for (std::size_t i = 0; i < ghosts.size(); ++i) table[ghosts[i] - lo] = lids[i];
+    if (lazy_lids_) {
+      lid_lo_ = lo;
+      lid_table_ = std::move(table);
+      return;
+    }
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        src_[i] = table[in_.edges[i].src - lo];
-        dst_[i] = table[in_.edges[i].dst - lo];
+        src_[i] = table[src_gid(i) - lo];
+        dst_[i] = table[dst_gid(i) - lo];
       }
     });
   }
 
   void part_sparse() {
     const GraphPart& part = *part_;
-    const std::size_t m = in_.edges.size();
+    const std::size_t m = m_;
     auto is_owned = [&](Gid g) {
       return std::binary_search(part.owned.begin(), part.owned.end(), g);
     };
     std::vector<Gid> ghosts;
-    for (const Edge& e : in_.edges) {
-      if (!is_owned(e.src)) ghosts.push_back(e.src);
-      if (!is_owned(e.dst)) ghosts.push_back(e.dst);
+    for (std::size_t i = 0; i < m; ++i) {
+      for (Gid g : {src_gid(i), dst_gid(i)}) {
+        if (!is_owned(g)) ghosts.push_back(g);
+      }
     }
     tbb::parallel_sort(ghosts.begin(), ghosts.end());
     ghosts.erase(std::unique(ghosts.begin(), ghosts.end()), ghosts.end());
@@ -474,8 +530,8 @@ class TopologyBuilder {
     };
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, m), [&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        src_[i] = lid_of(in_.edges[i].src);
-        dst_[i] = lid_of(in_.edges[i].dst);
+        src_[i] = lid_of(src_gid(i));
+        dst_[i] = lid_of(dst_gid(i));
       }
     });
   }
@@ -655,6 +711,7 @@ class TopologyBuilder {
     std::vector<Lid>().swap(src_);
     std::vector<Lid>().swap(dst_);
     if (consume_ != nullptr) std::vector<double>().swap(consume_->weights);  // in the records
+    if (consume_compact_ != nullptr) std::vector<double>().swap(consume_compact_->weights);
     log_debug(str_cat("  out: records ", t.seconds()));
     {
       RecordBuffer<Rec> scratch(arcs);
@@ -788,11 +845,13 @@ class TopologyBuilder {
   }
 
   EdgeView in_;
-  std::size_t m_;  ///< input edges (in_.edges is emptied when consumed)
+  const CompactEdges* compact_;  ///< a compact part's edges (else null)
+  std::size_t m_;                ///< input edges (in_.edges is emptied when consumed)
   bool weighted_ = in_.weighted;
   BuildOptions options_;
   const GraphPart* part_;
   EdgeList* consume_;
+  CompactEdges* consume_compact_;
   Topology g_;
   std::vector<Lid> src_;
   std::vector<Lid> dst_;
@@ -815,7 +874,12 @@ Topology Topology::build(const EdgeView& edges, const BuildOptions& options) {
 
 Topology Topology::build_part(const GraphPart& part, const BuildOptions& options) {
   if (!part.owner_of) fail("graph part: no owner function");
-  return TopologyBuilder(EdgeView(part.edges), options, &part).build();
+  return TopologyBuilder(input_of(part), options, &part).build();
+}
+
+Topology Topology::build_part(GraphPart&& part, const BuildOptions& options) {
+  if (!part.owner_of) fail("graph part: no owner function");
+  return TopologyBuilder(input_of(part), options, &part, &part.edges, &part.compact).build();
 }
 
 void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas) {

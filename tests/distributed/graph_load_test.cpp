@@ -62,7 +62,7 @@ void dump(const Topology& g, const std::string& path) {
 }
 
 int run_rank(const std::string& graph, const std::string& dump_dir, TransportKind kind,
-             bool symmetrize) {
+             bool symmetrize, std::uint64_t route_edges) {
   JobInfo job = detect_job({});
   TransportOptions options;
   options.kind = kind;
@@ -73,6 +73,7 @@ int run_rank(const std::string& graph, const std::string& dump_dir, TransportKin
   PartLoadOptions load;
   load.build.symmetrize = symmetrize;
   load.atoms = 16;
+  if (route_edges > 0) load.route_edges = route_edges;
   GraphPartLoad part = load_graph_part(graph, t, coll, exchange, load);
   dump(part.topology, dump_dir + "/rank-" + std::to_string(t.rank()));
   t.stop();
@@ -133,7 +134,7 @@ RankPart read_part(const std::string& path) {
 /// Loads `graph` on `ranks` ranks and checks the parts against `input` (the same graph read
 /// serially, with symmetrize applied when asked).
 void check_load(const std::string& graph, EdgeList input, int ranks, const std::string& transport,
-                bool symmetrize = false) {
+                bool symmetrize = false, const std::string& extra = "") {
   SCOPED_TRACE(graph + " on " + std::to_string(ranks) + " ranks over " + transport);
   if (symmetrize) {
     const std::size_t m = input.size();
@@ -146,7 +147,7 @@ void check_load(const std::string& graph, EdgeList input, int ranks, const std::
   TempDir out;
   Result r = run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
                  self_path() + " --graph " + graph + " --dump " + out.file("") + " --transport " +
-                 transport + (symmetrize ? " --symmetrize" : ""));
+                 transport + (symmetrize ? " --symmetrize" : "") + extra);
   ASSERT_EQ(r.code, 0) << r.output;
 
   std::vector<RankPart> parts;
@@ -243,6 +244,53 @@ TEST_P(GraphLoad, PlainFilesOnOneToFourRanks) {
     check_load(bin, read_edge_list(bin), ranks, GetParam());
   }
   check_load(snap, read_edge_list(snap), 3, GetParam(), /*symmetrize=*/true);
+}
+
+/// Every rank's dump of `graph` loaded on `ranks` ranks, concatenated in rank order.
+std::string dumps(const std::string& graph, int ranks, const std::string& transport,
+                  const std::string& extra) {
+  TempDir out;
+  Result r =
+      run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " + self_path() +
+          " --graph " + graph + " --dump " + out.file("") + " --transport " + transport + extra);
+  EXPECT_EQ(r.code, 0) << r.output;
+  std::string all;
+  for (int k = 0; k < ranks; ++k) {
+    std::ifstream in(out.file("rank-" + std::to_string(k)));
+    all += std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return all;
+}
+
+TEST_P(GraphLoad, BinaryFilesRoutedInRoundsGiveTheSameParts) {
+  // Weighted, with repeats (whose weights tell their order apart) and isolated vertices.
+  TempDir dir;
+  EdgeList g = generate_uniform(
+      {.vertices = 300, .edges = 6000, .seed = 5, .weights = WeightRange{1, 1000}});
+  const std::size_t m = g.size();
+  for (std::size_t i = 0; i < m; i += 7) {
+    g.edges.push_back(g.edges[i]);
+    g.weights.push_back(g.weights[i] + 0.5);
+  }
+  g.declared = VertexRange{0, 310};
+  // Ids spread over more than 2^32 too (each part keeps whole ids, not 32-bit offsets).
+  EdgeList wide = g;
+  wide.declared.reset();
+  for (Edge& e : wide.edges) {
+    e.src = e.src << 33;
+    e.dst = e.dst << 33;
+  }
+  for (const auto& [name, input] : {std::pair{"uniform.bin", g}, std::pair{"wide.bin", wide}}) {
+    std::string bin = dir.file(name);
+    write_edge_list(input, bin);
+    for (int ranks : {2, 3}) {
+      check_load(bin, input, ranks, GetParam(), false, " --route-edges 100");
+      const std::string whole = dumps(bin, ranks, GetParam(), "");
+      EXPECT_FALSE(whole.empty());
+      EXPECT_TRUE(whole == dumps(bin, ranks, GetParam(), " --route-edges 100"));
+      EXPECT_TRUE(whole == dumps(bin, ranks, GetParam(), " --route-edges 777"));
+    }
+  }
 }
 
 TEST_P(GraphLoad, AtomDirectoriesOnOneToFourRanks) {
@@ -351,6 +399,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, GraphLoad, testing::Values("ucx", "tcp"));
 int main(int argc, char** argv) {
   std::string graph, dump_dir, transport = "ucx";
   bool symmetrize = false;
+  std::uint64_t route_edges = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--graph" && i + 1 < argc) {
@@ -361,11 +410,13 @@ int main(int argc, char** argv) {
       transport = argv[++i];
     } else if (a == "--symmetrize") {
       symmetrize = true;
+    } else if (a == "--route-edges" && i + 1 < argc) {
+      route_edges = std::stoull(argv[++i]);
     }
   }
   if (!dump_dir.empty()) {
     try {
-      return run_rank(graph, dump_dir, parse_transport(transport), symmetrize);
+      return run_rank(graph, dump_dir, parse_transport(transport), symmetrize, route_edges);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "load error: %s\n", e.what());
       return 1;

@@ -26,6 +26,7 @@ using atl::Edge;
 using atl::EdgeId;
 using atl::EdgeList;
 using atl::Gid;
+using atl::GraphPart;
 using atl::kInvalidLid;
 using atl::Lid;
 using atl::Topology;
@@ -464,6 +465,65 @@ TEST(TopologyTest, BuildFromMovedInputIsTheSameAndEmptiesIt) {
         EXPECT_TRUE(arrays_of(moved) == arrays_of(Topology::build(g, opt)));
         EXPECT_EQ(moved.weighted(), weighted);
         EXPECT_TRUE(copy.edges.empty() && copy.weights.empty() && !copy.weighted);
+      }
+    }
+  }
+}
+
+TEST(TopologyTest, BuildPartFromMovedPartIsTheSameAndEmptiesIt) {
+  for (Ids ids : {Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    for (bool weighted : {false, true}) {
+      const EdgeList g = random_graph(7, 500, 20'000, ids, weighted);
+      auto owner = [](Gid v) { return static_cast<int>((v * 0x9e3779b97f4a7c15ull >> 40) % 3); };
+      GraphPart part;
+      part.rank = 1;
+      part.owner_of = owner;
+      part.edges.weighted = weighted;
+      std::set<Gid> owned;
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        const Edge& e = g.edges[i];
+        if (owner(e.src) != 1 && owner(e.dst) != 1) continue;
+        part.edges.edges.push_back(e);
+        if (weighted) part.edges.weights.push_back(g.weights[i]);
+        for (Gid v : {e.src, e.dst}) {
+          if (owner(v) == 1) owned.insert(v);
+        }
+      }
+      part.owned.assign(owned.begin(), owned.end());
+      for (BuildOptions opt : {BuildOptions{false, false}, BuildOptions{true, true}}) {
+        SCOPED_TRACE(testing::Message() << ids_name(ids) << " weighted " << weighted
+                                        << " symmetrize " << opt.symmetrize);
+        GraphPart copy = part;
+        const Topology moved = Topology::build_part(std::move(copy), opt);
+        const Topology kept = Topology::build_part(part, opt);
+        EXPECT_TRUE(arrays_of(moved) == arrays_of(kept));
+        EXPECT_EQ(moved.num_owned(), kept.num_owned());
+        ASSERT_EQ(moved.ghost_ranges().size(), kept.ghost_ranges().size());
+        for (std::size_t r = 0; r < kept.ghost_ranges().size(); ++r) {
+          EXPECT_EQ(moved.ghost_ranges()[r].owner_rank, kept.ghost_ranges()[r].owner_rank);
+          EXPECT_EQ(moved.ghost_ranges()[r].end, kept.ghost_ranges()[r].end);
+        }
+        EXPECT_TRUE(copy.edges.edges.empty() && copy.edges.weights.empty());
+        if (ids == Ids::kSparse) continue;  // ids span more than 2^32
+        // The same edges kept compact (32-bit offsets from the smallest id), read or consumed.
+        GraphPart compact = part;
+        compact.edges = EdgeList{};
+        compact.compact.weighted = weighted;
+        compact.compact.weights = part.edges.weights;
+        compact.compact.base = ~Gid{0};
+        for (const Edge& e : part.edges.edges) {
+          compact.compact.base = std::min({compact.compact.base, e.src, e.dst});
+        }
+        for (const Edge& e : part.edges.edges) {
+          compact.compact.src.push_back(static_cast<std::uint32_t>(e.src - compact.compact.base));
+          compact.compact.dst.push_back(static_cast<std::uint32_t>(e.dst - compact.compact.base));
+        }
+        EXPECT_TRUE(arrays_of(Topology::build_part(compact, opt)) == arrays_of(kept));
+        const Topology from_compact = Topology::build_part(std::move(compact), opt);
+        EXPECT_TRUE(arrays_of(from_compact) == arrays_of(kept));
+        EXPECT_EQ(from_compact.weighted(), weighted);
+        EXPECT_EQ(from_compact.ghost_ranges().size(), kept.ghost_ranges().size());
+        EXPECT_TRUE(compact.compact.size() == 0 && compact.compact.weights.empty());
       }
     }
   }

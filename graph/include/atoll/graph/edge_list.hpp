@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
@@ -38,6 +39,19 @@ struct EdgeList {
 
   std::size_t size() const { return edges.size(); }
   friend bool operator==(const EdgeList&, const EdgeList&) = default;
+};
+
+/// Edges whose ends all lie in [base, base + 2^32): each end kept as its 32-bit offset from
+/// base, 8 bytes an edge where Edge takes 16 (how the loader gathers a rank's part).
+struct CompactEdges {
+  Gid base = 0;
+  std::vector<std::uint32_t> src;  ///< edge i runs from base + src[i] to base + dst[i]
+  std::vector<std::uint32_t> dst;
+  std::vector<double> weights;  ///< weights[i] belongs to edge i when weighted
+  bool weighted = false;
+
+  std::size_t size() const { return src.size(); }
+  Edge operator[](std::size_t i) const { return {base + src[i], base + dst[i]}; }
 };
 
 /// Edges borrowed from elsewhere (a mapped binary file), as Topology::build reads them.

@@ -25,6 +25,9 @@ struct PartLoadOptions {
   BuildOptions build;                       ///< symmetrize / dedup, applied on every rank
   std::uint32_t atoms = kDefaultAtoms;      ///< in-memory hash atoms of a plain file
   std::uint64_t seed = 0;                   ///< hash seed of those atoms
+  /// Edges of a rank's share of a plain file routed to their owners per exchange: the send
+  /// and receive buffers hold one such round's records at a time.
+  std::uint64_t route_edges = std::uint64_t{1} << 20;
 };
 
 /// This rank's part of the graph and how it got there.

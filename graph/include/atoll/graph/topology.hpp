@@ -43,6 +43,7 @@ struct Replica {
 /// an out-edge of an owned vertex), and pushed to the destination's rank when it changes.
 struct GraphPart {
   EdgeList edges;                    ///< every edge with an owned endpoint, each once
+  CompactEdges compact;              ///< the same, 8 bytes an edge, when `edges` is empty
   std::vector<Gid> owned;            ///< the owned vertices, ascending, isolated ones included
   std::function<int(Gid)> owner_of;  ///< the rank owning a vertex this rank does not own
   int rank = 0;                      ///< this rank
@@ -64,6 +65,8 @@ class Topology {
   /// other endpoints of its edges as ghosts grouped by owner rank (ascending), each group in
   /// gid order. Every local edge is in both CSRs, so ghosts have the edges to owned vertices.
   static Topology build_part(const GraphPart& part, const BuildOptions& options = {});
+  /// The same part, consuming part.edges as build(EdgeList&&) does (left empty).
+  static Topology build_part(GraphPart&& part, const BuildOptions& options = {});
   /// This part without some vertices and edges (flags by lid and by edge id; an edge with a
   /// dropped endpoint is dropped too, and so is a ghost left without edges). Local ids keep
   /// their order, so the result is what build_part gives for what remains, in one linear
