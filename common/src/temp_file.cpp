@@ -51,7 +51,17 @@ void TempFile::write(const void* data, std::size_t size) {
     }
     p += n;
     size -= static_cast<std::size_t>(n);
+    written_ += static_cast<std::size_t>(n);
   }
+}
+
+void TempFile::start_writeback() {
+#if defined(__linux__)
+  if (direct_ || written_ == flushed_) return;
+  ::sync_file_range(file_.get(), static_cast<off_t>(flushed_),
+                    static_cast<off_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
+  flushed_ = written_;  // errors show in commit()'s fsync
+#endif
 }
 
 void TempFile::commit(bool sync_dir) {

@@ -12,14 +12,22 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/fd.hpp"
 #include "atoll/common/temp_file.hpp"
+#include "atoll/engine/checkpoint_store.hpp"
 
 namespace atl::detail {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'T', 'L', 'C', 'K', 'P', 'T', '\0'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 constexpr std::uint32_t kEndKind = 255;
 constexpr std::size_t kMaxPayload = std::size_t{1} << 20;
+// A compact vertex block (version 2) holds records whose headers differ only in the gid (all
+// scheduled at one priority, or none; all halted): the rest of CheckpointVertexHeader, the
+// tail, is stored once at the start of the payload and the records follow without it.
+constexpr std::uint32_t kCompactVerticesKind = 4;
+constexpr std::size_t kHeaderTailAt = offsetof(CheckpointVertexHeader, priority);
+constexpr std::size_t kHeaderTail = sizeof(CheckpointVertexHeader) - kHeaderTailAt;
+static_assert(kHeaderTailAt == sizeof(Gid));
 
 struct FileHeader {
   char magic[8];
@@ -52,6 +60,8 @@ const char* section_name(std::uint32_t kind) {
       return "edges";
     case 3:
       return "messages";
+    case kCompactVerticesKind:
+      return "compact vertices";
     case kEndKind:
       return "end";
     default:
@@ -67,6 +77,8 @@ std::uint32_t record_size(const CheckpointRecordSizes& sizes, std::uint32_t kind
       return sizes.edge;
     case 3:
       return sizes.message;
+    case kCompactVerticesKind:
+      return sizes.vertex >= sizeof(CheckpointVertexHeader) ? sizes.vertex - kHeaderTail : 0;
     default:
       return 0;
   }
@@ -86,7 +98,12 @@ class Writer {
     BlockHeader h{kind, records, bytes, crc32c(0, payload, bytes), 0};
     h.header_crc = crc32c(0, &h, offsetof(BlockHeader, header_crc));
     raw(&h, sizeof h);
-    if (bytes > 0) raw(payload, bytes);
+    if (bytes > 0) {  // the payload is read once: the file's CRC takes the block's
+      file_.write(payload, bytes);
+      crc_ = crc32c_combine(crc_, h.payload_crc, bytes);
+      bytes_ += bytes;
+      file_.start_writeback();  // the disk writes this block while the next one is made
+    }
     ++blocks_;
   }
   void section(CheckpointSection kind, std::span<const std::byte> records, std::size_t size) {
@@ -96,6 +113,40 @@ class Writer {
       const std::size_t n = std::min(per_block * size, records.size() - first);
       block(static_cast<std::uint32_t>(kind), static_cast<std::uint32_t>(n / size),
             records.data() + first, n);
+    }
+  }
+  /// Vertex records: a run of records whose headers differ only in the gid goes into a compact
+  /// block, any other run as it is.
+  void vertices(std::span<const std::byte> records, std::size_t size) {
+    if (size < sizeof(CheckpointVertexHeader)) {
+      return section(CheckpointSection::kVertices, records, size);
+    }
+    const std::size_t per_block = std::max<std::size_t>(1, kMaxPayload / size);
+    const std::size_t compact = size - kHeaderTail;
+    for (std::size_t first = 0; first < records.size(); first += per_block * size) {
+      const std::span<const std::byte> run =
+          records.subspan(first, std::min(per_block * size, records.size() - first));
+      const std::size_t n = run.size() / size;
+      const std::byte* tail = run.data() + kHeaderTailAt;
+      bool same = true;
+      for (std::size_t i = 1; i < n && same; ++i) {
+        same = std::memcmp(run.data() + i * size + kHeaderTailAt, tail, kHeaderTail) == 0;
+      }
+      if (!same) {
+        block(static_cast<std::uint32_t>(CheckpointSection::kVertices),
+              static_cast<std::uint32_t>(n), run.data(), run.size());
+        continue;
+      }
+      scratch_.resize(kHeaderTail + n * compact);
+      std::memcpy(scratch_.data(), tail, kHeaderTail);
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::byte* r = run.data() + i * size;
+        std::byte* c = scratch_.data() + kHeaderTail + i * compact;
+        std::memcpy(c, r, kHeaderTailAt);
+        std::memcpy(c + kHeaderTailAt, r + sizeof(CheckpointVertexHeader),
+                    size - sizeof(CheckpointVertexHeader));
+      }
+      block(kCompactVerticesKind, static_cast<std::uint32_t>(n), scratch_.data(), scratch_.size());
     }
   }
   void end() {
@@ -109,6 +160,7 @@ class Writer {
   std::uint64_t bytes_ = 0;
   std::uint32_t crc_ = 0;
   std::uint64_t blocks_ = 0;
+  std::vector<std::byte> scratch_;
 };
 
 std::vector<std::byte> read_all(const std::string& path, const std::string& what) {
@@ -146,7 +198,7 @@ WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, 
   h.epoch = epoch;
   h.header_crc = crc32c(0, &h, offsetof(FileHeader, header_crc));
   w.raw(&h, sizeof h);
-  w.section(CheckpointSection::kVertices, sections.vertices, sizes.vertex);
+  w.vertices(sections.vertices, sizes.vertex);
   w.section(CheckpointSection::kEdges, sections.edges, sizes.edge);
   w.section(CheckpointSection::kMessages, sections.messages, sizes.message);
   w.end();
@@ -215,9 +267,23 @@ void read_checkpoint_file(const std::string& path, std::uint64_t epoch,
     }
     const std::uint32_t size = record_size(sizes, b.kind);
     if (size == 0) fail(where, ": unknown block kind ", b.kind);
-    if (b.payload_bytes != std::uint64_t{b.records} * size) {
+    const std::uint64_t prefix = b.kind == kCompactVerticesKind ? kHeaderTail : 0;
+    if (b.payload_bytes != prefix + std::uint64_t{b.records} * size) {
       fail(where, ": ", b.records, " records of ", size, " bytes in a payload of ",
            b.payload_bytes);
+    }
+    if (b.kind == kCompactVerticesKind) {  // back to whole records, each with the tail
+      const std::size_t at_out = into.vertices.size();
+      into.vertices.resize(at_out + std::size_t{b.records} * sizes.vertex);
+      for (std::uint32_t i = 0; i < b.records; ++i) {
+        const std::byte* c = payload + kHeaderTail + std::size_t{i} * size;
+        std::byte* r = into.vertices.data() + at_out + std::size_t{i} * sizes.vertex;
+        std::memcpy(r, c, kHeaderTailAt);
+        std::memcpy(r + kHeaderTailAt, payload, kHeaderTail);
+        std::memcpy(r + sizeof(CheckpointVertexHeader), c + kHeaderTailAt, size - kHeaderTailAt);
+      }
+      ++blocks;
+      continue;
     }
     std::vector<std::byte>& out = b.kind == 1   ? into.vertices
                                   : b.kind == 2 ? into.edges

@@ -1,6 +1,8 @@
 // One rank's file of a checkpoint epoch: a 48-byte header, then blocks of fixed-size records
 // (vertices, edges, messages), each with a 24-byte header carrying the CRC32C of its payload,
 // then an end block. Corruption is located to a block; a truncated file has no end block.
+// Vertex records begin with a CheckpointVertexHeader; a block of them whose headers differ only
+// in the gid stores the rest of the header once.
 #pragma once
 
 #include <cstddef>

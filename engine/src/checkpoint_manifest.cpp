@@ -10,7 +10,10 @@
 namespace atl::detail {
 namespace {
 
-constexpr std::string_view kFirstLine = "atoll-checkpoint 1";
+// Version 2: compact vertex blocks in the rank files, and the graph digest of graph_digest.cpp.
+constexpr std::string_view kFormat = "atoll-checkpoint ";
+constexpr int kVersion = 2;
+const std::string kFirstLine = str_cat(kFormat, kVersion);
 
 /// Newlines would end a field early.
 std::string one_line(std::string s) {
@@ -125,7 +128,13 @@ Manifest parse_manifest(std::string_view text, const std::string& what) {
     at = nl + 1;
     const std::string where = str_cat(what, ": line ", line_no);
     if (first) {
-      if (line != kFirstLine) fail(what, ": not an Atoll checkpoint manifest (version 1)");
+      if (line.starts_with(kFormat) && line != kFirstLine) {
+        fail(what, ": written by another Atoll (checkpoint version ", line.substr(kFormat.size()),
+             ", this build reads ", kVersion, ")");
+      }
+      if (line != kFirstLine) {
+        fail(what, ": not an Atoll checkpoint manifest (version ", kVersion, ")");
+      }
       first = false;
       continue;
     }

@@ -25,6 +25,10 @@ class TempFile {
   void write(const void* data, std::size_t size);
   void write(std::string_view s) { write(s.data(), s.size()); }
 
+  /// Best effort: starts writing what has been written so far to disk without waiting, so that
+  /// the device works while the caller prepares more and commit() waits less.
+  void start_writeback();
+
   /// Flushes to disk, closes and renames the temporary file over path; then syncs the parent
   /// directory (best effort) when sync_dir is set.
   void commit(bool sync_dir = true);
@@ -38,6 +42,8 @@ class TempFile {
   std::string tmp_;
   std::string what_;
   Fd file_;
+  std::size_t written_ = 0;  ///< bytes written
+  std::size_t flushed_ = 0;  ///< bytes handed to start_writeback
   bool committed_ = false;
   bool direct_ = false;  ///< writing straight to a device or FIFO
 };

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "atoll/common/error.hpp"
-#include "atoll/common/mix64.hpp"
 #include "atoll/engine/checkpoint_store.hpp"
 #include "atoll/engine/cluster.hpp"
 #include "atoll/graph/local_graph.hpp"
@@ -32,24 +31,7 @@ std::string checkpoint_type_name() {
 
 /// Collective: an order-independent digest of the graph (gids and out-edges by gid), the same
 /// for any partition of it, with its vertex and edge counts.
-inline void digest_graph(const Topology& t, Cluster* cluster, CheckpointShape& shape) {
-  std::uint64_t digest = 0;
-  for (Lid v = 0; v < t.num_owned(); ++v) {
-    const Gid g = t.gid(v);
-    std::uint64_t h = detail::mix64(g + detail::kGolden);
-    for (Lid w : t.out_neighbors(v)) h += detail::mix64(detail::mix64(g) ^ t.gid(w));
-    digest += detail::mix64(h);
-  }
-  std::uint64_t vertices = t.num_owned(), edges = t.owned_edges();
-  if (cluster != nullptr) {
-    digest = cluster->collectives.allreduce<std::uint64_t>(digest, ReduceOp::kSum);
-    vertices = cluster->collectives.allreduce<std::uint64_t>(vertices, ReduceOp::kSum);
-    edges = cluster->collectives.allreduce<std::uint64_t>(edges, ReduceOp::kSum);
-  }
-  shape.graph_digest = digest;
-  shape.vertices = vertices;
-  shape.edges = edges;
-}
+void digest_graph(const Topology& t, Cluster* cluster, CheckpointShape& shape);
 
 /// Appends one record per owned vertex: header(lid, h) sets flags and priority, the data
 /// follows.

@@ -294,9 +294,13 @@ class EngineCore {
   /// the update count.
   void write_checkpoint(std::vector<PendingVertex> pending, std::uint64_t iteration,
                         std::uint64_t updates) {
-    std::sort(pending.begin(), pending.end(),
-              [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+    auto by_lid = [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; };
+    if (!std::is_sorted(pending.begin(), pending.end(), by_lid)) {
+      std::sort(pending.begin(), pending.end(), by_lid);
+    }
     CheckpointPart part;
+    part.vertices.swap(checkpoint_buffer_);  // its pages stay mapped from one epoch to the next
+    part.vertices.clear();
     auto next = pending.begin();
     save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
       if (next != pending.end() && next->index == v) {
@@ -308,6 +312,7 @@ class EngineCore {
     save_edge_records(graph_, part.edges);
     part.state = shared_state({{"updates", updates}});
     checkpoints_->write(iteration, part);
+    checkpoint_buffer_.swap(part.vertices);
   }
 
   /// Collective: loads the newest valid epoch of --resume into the data, calls
@@ -406,6 +411,7 @@ class EngineCore {
   std::unique_ptr<EdgeSync> edge_sync_;
   RequestSet remote_;  ///< requests for ghosts, by lid - num_owned
   std::unique_ptr<CheckpointStore> checkpoints_;
+  std::vector<std::byte> checkpoint_buffer_;  ///< the vertex records of the last epoch
   struct Persisted {
     std::string name;
     void* value;
