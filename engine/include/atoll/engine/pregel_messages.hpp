@@ -480,6 +480,31 @@ class PregelMessages {
     });
   }
 
+  /// Combines the values cast to live owned vertex v by its in-neighbours into m; false when
+  /// none cast. `all`: every in-neighbour cast and nothing is removed (no flags to read).
+  bool gather_one(Lid v, bool all, Message& m) const {
+    if (all) {
+      const std::span<const Lid> in = graph_.in_neighbors(v);
+      if (in.empty()) return false;
+      m = cast_[in[0]];
+      if constexpr (PregelCombiner<P>) {
+        for (std::size_t i = 1; i < in.size(); ++i) m = program_.combine(m, cast_[in[i]]);
+      }
+      return true;
+    }
+    bool any = false;
+    dead_.for_each_in(v, [&](Lid u) {
+      if (casting_[u] == 0) return;
+      if constexpr (PregelCombiner<P>) {
+        m = any ? program_.combine(m, cast_[u]) : cast_[u];
+      } else {
+        m = cast_[u];
+      }
+      any = true;
+    });
+    return any;
+  }
+
   /// Ends a superstep's slots (the only writer now): with `gather`, every owned vertex first
   /// combines the values cast by its in-neighbours (owned ones and ghosts) into its slot (the
   /// dense broadcasts). Then has_ says which owned slots hold a message and every slot is
@@ -497,36 +522,13 @@ class PregelMessages {
                           std::uint64_t count = 0, full = 0;
                           for (Lid v = r.begin(); v < r.end(); ++v) {
                             std::uint8_t s = state_[v].load(std::memory_order_relaxed);
-                            if (gather && !dead_.dead(v)) {
-                              bool any = false;
-                              Message m{};
-                              if (all) {
-                                const std::span<const Lid> in = graph_.in_neighbors(v);
-                                if (!in.empty()) {
-                                  any = true;
-                                  m = cast_[in[0]];
-                                  if constexpr (PregelCombiner<P>) {
-                                    for (std::size_t i = 1; i < in.size(); ++i) {
-                                      m = program_.combine(m, cast_[in[i]]);
-                                    }
-                                  }
-                                }
-                              } else {
-                                dead_.for_each_in(v, [&](Lid u) {
-                                  if (casting_[u] == 0) return;
-                                  if constexpr (PregelCombiner<P>) {
-                                    m = any ? program_.combine(m, cast_[u]) : cast_[u];
-                                  }
-                                  any = true;
-                                });
+                            Message m{};
+                            if (gather && !dead_.dead(v) && gather_one(v, all, m)) {
+                              if constexpr (PregelCombiner<P>) {
+                                next_[v] = s == kFull ? program_.combine(next_[v], m) : m;
                               }
-                              if (any) {
-                                if constexpr (PregelCombiner<P>) {
-                                  next_[v] = s == kFull ? program_.combine(next_[v], m) : m;
-                                }
-                                s = kFull;
-                                ++count;
-                              }
+                              s = kFull;
+                              ++count;
                             }
                             has_[v] = s == kFull ? 1 : 0;
                             full += has_[v];
