@@ -157,6 +157,40 @@ TEST(Pregel, HaltedVerticesWakeOnMessagesAndTheRunEndsWhenNoneIsInFlight) {
   EXPECT_EQ(values[4], 1u);  // would have woken in superstep 4
 }
 
+/// Broadcasts in every form the engine takes them: from every vertex (the gather that reads
+/// no flags), from two thirds (the gather that checks them), twice from one vertex in a
+/// superstep (both count), and from a few (pushed edge by edge). Each vertex sums what it
+/// received; the combiner must give what delivering every message gives.
+struct CastSums {
+  using VertexValue = std::uint64_t;
+  using EdgeValue = EmptyData;
+  using Message = std::uint64_t;
+  std::uint64_t combine(std::uint64_t a, std::uint64_t b) const { return a + b; }
+  void compute(PregelVertex<CastSums>& vertex, std::span<const std::uint64_t> messages) const {
+    const std::uint64_t s = vertex.superstep();
+    const Gid g = vertex.gid();
+    if (s == 0) vertex.value() = 0;
+    for (std::uint64_t m : messages) vertex.value() += m;
+    if (s < 4) {
+      if (s % 2 == 1 || g % 3 != 0) vertex.send_to_neighbors(g + s);
+      if (g % 5 == 0) vertex.send_to_neighbors(1000 * g);
+    } else if (s == 4 && g % 50 == 0) {
+      vertex.send_to_neighbors(g);
+    } else if (s > 4) {
+      vertex.vote_to_halt();
+    }
+  }
+};
+
+TEST(Pregel, BroadcastsCombineAsIfDeliveredOneByOne) {
+  EdgeList list = kronecker(9, 3);
+  CastSums program;
+  std::map<Gid, std::uint64_t> expected = run_program(list, program, pregel(1, false));
+  for (int threads : {1, 3}) {
+    EXPECT_EQ(run_program(list, program, pregel(threads)), expected) << threads << " threads";
+  }
+}
+
 /// Each vertex's value halves every superstep; a reset aggregator sums them, a persistent one
 /// counts computes; the master stops once the sum falls below a threshold. Vertices check
 /// what they read against the closed forms and count mismatches.

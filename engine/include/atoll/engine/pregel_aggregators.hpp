@@ -58,18 +58,28 @@ class PregelAggregatorTable {
   template <typename T>
   PregelAggregator<T> add(std::string name, const T& zero, AggregateOp op,
                           Persistence persistence) {
+    PregelAggregator<T> h;
     switch (op) {
       case AggregateOp::kSum:
-        return add(
+        h = add(
             std::move(name), zero, [](T a, T b) { return T(a + b); }, persistence);
+        break;
       case AggregateOp::kMin:
-        return add(
+        h = add(
             std::move(name), zero, [](T a, T b) { return b < a ? b : a; }, persistence);
+        break;
       case AggregateOp::kMax:
-        return add(
+        h = add(
             std::move(name), zero, [](T a, T b) { return a < b ? b : a; }, persistence);
+        break;
+      default:
+        fail("unknown aggregate operation");
     }
-    fail("unknown aggregate operation");
+    if constexpr (std::is_arithmetic_v<T>) {  // contribute() applies it inline
+      slots_.back().builtin = true;
+      slots_.back().op = op;
+    }
+    return h;
   }
 
   /// The value vertices read in this superstep.
@@ -82,9 +92,29 @@ class PregelAggregatorTable {
     std::memcpy(values_.data() + checked(h.index, sizeof(T)).offset, &v, sizeof(T));
   }
   /// Folds v into a partial (a buffer of partial_bytes() laid out like the values).
+  /// A built-in operation on a number is applied inline (no indirect call per vertex).
   template <typename T>
   void contribute(std::byte* partial, PregelAggregator<T> h, const T& v) const {
     const Slot& slot = slots_[h.index];
+    if constexpr (std::is_arithmetic_v<T>) {
+      if (slot.builtin && slot.size == sizeof(T)) {
+        T a;
+        std::memcpy(&a, partial + slot.offset, sizeof(T));
+        switch (slot.op) {
+          case AggregateOp::kSum:
+            a = T(a + v);
+            break;
+          case AggregateOp::kMin:
+            a = v < a ? v : a;
+            break;
+          case AggregateOp::kMax:
+            a = a < v ? v : a;
+            break;
+        }
+        std::memcpy(partial + slot.offset, &a, sizeof(T));
+        return;
+      }
+    }
     slot.merge(partial + slot.offset, reinterpret_cast<const std::byte*>(&v));
   }
 
@@ -107,6 +137,8 @@ class PregelAggregatorTable {
     std::size_t offset = 0;
     std::size_t size = 0;
     bool persistent = false;
+    bool builtin = false;  ///< op on an arithmetic type, applied inline by contribute()
+    AggregateOp op = AggregateOp::kSum;
     std::vector<std::byte> zero;
     std::function<void(std::byte*, const std::byte*)> merge;
   };

@@ -241,6 +241,7 @@ class PregelEngine {
     std::uint64_t not_halted = 0;
     std::uint64_t sent = 0;
     std::uint64_t cast_edges = 0;  ///< out-edges covered by send_to_neighbors
+    std::uint64_t casts = 0;       ///< vertices with out-edges that called it
   };
   struct Totals {
     std::uint64_t active = 0, not_halted = 0, sent = 0, combined = 0, remote = 0, receivers = 0;
@@ -451,11 +452,15 @@ class PregelEngine {
         tally.not_halted += vertex.halted_ ? 0 : 1;
         tally.sent += vertex.sent_;
         tally.cast_edges += vertex.cast_edges_;
+        tally.casts += vertex.casts_;
       }
     });
-    std::uint64_t cast_edges = 0;
-    for (std::size_t b = first; b < next_block_; ++b) cast_edges += tallies_[b].cast_edges;
-    messages_->add_cast_edges(cast_edges);
+    std::uint64_t cast_edges = 0, casts = 0;
+    for (std::size_t b = first; b < next_block_; ++b) {
+      cast_edges += tallies_[b].cast_edges;
+      casts += tallies_[b].casts;
+    }
+    messages_->add_casts(cast_edges, casts);
     return covered;
   }
 
@@ -624,7 +629,7 @@ void PregelVertex<P>::send_to_neighbors(const Message& m) {
   const std::size_t edges = num_out_edges();
   sent_ += edges;
   cast_edges_ += edges;
-  engine_.messages_->broadcast(lid_, m, edges);
+  casts_ += engine_.messages_->broadcast(lid_, m, edges) ? 1 : 0;
 }
 template <typename P>
 std::size_t PregelVertex<P>::num_in_edges() const {

@@ -93,6 +93,7 @@ class PregelMessages {
       has_.assign(owned_, 0);
       cast_ = std::make_unique_for_overwrite<Message[]>(n);
       casting_.assign(n, 0);
+      for (Lid v = 0; v < n; ++v) sources_ += graph.out_degree(v) > 0 ? 1 : 0;
     } else {
       offsets_.assign(std::size_t{owned_} + 1, 0);
     }
@@ -141,18 +142,27 @@ class PregelMessages {
   }
 
   /// Sends m along every out-edge of owned vertex v (`edges` of them) for the next superstep;
-  /// only the thread computing v calls this for v.
-  void broadcast(Lid v, const Message& m, std::size_t edges) {
+  /// only the thread computing v calls this for v. Returns whether v now casts for the first
+  /// time this superstep and has out-edges (the engine counts these, add_casts).
+  bool broadcast(Lid v, const Message& m, std::size_t edges) {
     if (!combining_) {
       dead_.for_each_out(v, [&](EdgeId, Lid t) { send(t, m); });
-      return;
+      return false;
+    }
+    if (casting_[v] != 0) {  // a second broadcast in one superstep combines with the first
+      if constexpr (PregelCombiner<P>) cast_[v] = program_.combine(cast_[v], m);
+      return false;
     }
     cast_[v] = m;
     casting_[v] = 1;
-    (void)edges;
+    return edges > 0;
   }
-  /// Out-edges covered by broadcasts in the waves computed so far (the engine adds them).
-  void add_cast_edges(std::uint64_t edges) { cast_edges_ += edges; }
+  /// Out-edges covered by broadcasts in the waves computed so far, and the broadcasting
+  /// vertices with out-edges (the engine adds them).
+  void add_casts(std::uint64_t edges, std::uint64_t vertices) {
+    cast_edges_ += edges;
+    owned_casts_ += vertices;
+  }
 
   /// This superstep's messages for owned vertex v.
   bool has_messages(Lid v) const {
@@ -470,34 +480,73 @@ class PregelMessages {
     });
   }
 
-  /// Dense broadcasts: every owned vertex combines the values cast by its in-neighbours
-  /// (owned ones and ghosts) into its slot, then the cast flags are cleared.
-  std::uint64_t gather_casts() {
-    std::atomic<std::uint64_t> gathered{0};
+  /// Combines the values cast to live owned vertex v by its in-neighbours into m; false when
+  /// none cast. `all`: every in-neighbour cast and nothing is removed (no flags to read).
+  bool gather_one(Lid v, bool all, Message& m) const {
+    if (all) {
+      const std::span<const Lid> in = graph_.in_neighbors(v);
+      if (in.empty()) return false;
+      m = cast_[in[0]];
+      if constexpr (PregelCombiner<P>) {
+        for (std::size_t i = 1; i < in.size(); ++i) m = program_.combine(m, cast_[in[i]]);
+      }
+      return true;
+    }
+    bool any = false;
+    dead_.for_each_in(v, [&](Lid u) {
+      if (casting_[u] == 0) return;
+      if constexpr (PregelCombiner<P>) {
+        m = any ? program_.combine(m, cast_[u]) : cast_[u];
+      } else {
+        m = cast_[u];
+      }
+      any = true;
+    });
+    return any;
+  }
+
+  /// Ends a superstep's slots (the only writer now): with `gather`, every owned vertex first
+  /// combines the values cast by its in-neighbours (owned ones and ghosts) into its slot (the
+  /// dense broadcasts). Then has_ says which owned slots hold a message and every slot is
+  /// emptied for the next superstep. Returns how many owned vertices gathered something.
+  std::uint64_t settle_slots(bool gather) {
+    // When every local vertex with out-edges cast a value (PageRank, a first superstep) and
+    // nothing is removed, no in-neighbour needs its flag read: the plain pull loop.
+    const std::uint64_t casts = (dense_casts_ ? owned_casts_ : 0) + ghost_casts_.load();
+    const bool all = gather && dead_.clean() && casts == sources_;
+    std::atomic<std::uint64_t> gathered{0}, receivers{0};
     pool_.run_on_nodes([&](int node) {
       if (node != 0) return;
       tbb::parallel_for(tbb::blocked_range<Lid>(0, owned_, 2048),
                         [&](const tbb::blocked_range<Lid>& r) {
-                          std::uint64_t count = 0;
+                          std::uint64_t count = 0, full = 0;
                           for (Lid v = r.begin(); v < r.end(); ++v) {
-                            if (dead_.dead(v)) continue;
-                            bool any = false;
+                            std::uint8_t s = state_[v].load(std::memory_order_relaxed);
                             Message m{};
-                            dead_.for_each_in(v, [&](Lid u) {
-                              if (casting_[u] == 0) return;
+                            if (gather && !dead_.dead(v) && gather_one(v, all, m)) {
                               if constexpr (PregelCombiner<P>) {
-                                m = any ? program_.combine(m, cast_[u]) : cast_[u];
+                                next_[v] = s == kFull ? program_.combine(next_[v], m) : m;
                               }
-                              any = true;
-                            });
-                            if (!any) continue;
-                            combine_into(v, m);
-                            ++count;
+                              s = kFull;
+                              ++count;
+                            }
+                            has_[v] = s == kFull ? 1 : 0;
+                            full += has_[v];
+                            state_[v].store(kEmpty, std::memory_order_relaxed);
                           }
                           gathered.fetch_add(count, std::memory_order_relaxed);
+                          receivers.fetch_add(full, std::memory_order_relaxed);
+                        });
+      // Ghost slots went out in this superstep's batches.
+      tbb::parallel_for(tbb::blocked_range<Lid>(owned_, graph_.num_vertices(), 1 << 14),
+                        [&](const tbb::blocked_range<Lid>& r) {
+                          for (Lid v = r.begin(); v < r.end(); ++v) {
+                            state_[v].store(kEmpty, std::memory_order_relaxed);
+                          }
                         });
     });
-    std::fill(casting_.begin(), casting_.end(), 0);
+    if (gather) std::fill(casting_.begin(), casting_.end(), 0);
+    receivers_ = receivers.load();
     return gathered.load();
   }
 
@@ -607,11 +656,15 @@ class PregelMessages {
         const Lid begin = routes_.ghost_begin(source);
         const Lid ghosts = routes_.ghost_end(source) - begin;
         if (first > ghosts || count > ghosts - first) bad("cast range too long");
+        std::uint64_t casts = 0, sources = 0;
         at = read_groups(batch, at, first, count, bad, [&](std::uint32_t pos, const Message& m) {
           cast_[begin + pos] = m;
           casting_[begin + pos] = 1;
-          received_any_cast_.store(true, std::memory_order_relaxed);
+          ++casts;
+          sources += graph_.out_degree(begin + pos) > 0 ? 1 : 0;
         });
+        if (casts > 0) received_any_cast_.store(true, std::memory_order_relaxed);
+        ghost_casts_.fetch_add(sources, std::memory_order_relaxed);
       } else {
         bad("unknown section kind");
       }
@@ -659,22 +712,13 @@ class PregelMessages {
     receivers_ = 0;
     std::uint64_t gathered = 0;
     if (combining_) {
-      if (received_casts_ || received_any_cast_.load(std::memory_order_relaxed)) {
-        gathered = gather_casts();
-      }
+      gathered =
+          settle_slots(received_casts_ || received_any_cast_.load(std::memory_order_relaxed));
       received_any_cast_.store(false, std::memory_order_relaxed);
       cast_edges_ = 0;
+      owned_casts_ = 0;
+      ghost_casts_.store(0, std::memory_order_relaxed);
       std::swap(current_, next_);
-      for (Lid v = 0; v < owned_; ++v) {
-        has_[v] = state_[v].load(std::memory_order_relaxed) == kFull;
-        receivers_ += has_[v];
-      }
-      tbb::parallel_for(tbb::blocked_range<Lid>(0, graph_.num_vertices(), 1 << 14),
-                        [&](const tbb::blocked_range<Lid>& r) {
-                          for (Lid v = r.begin(); v < r.end(); ++v) {
-                            state_[v].store(kEmpty, std::memory_order_relaxed);
-                          }
-                        });
       return gathered;
     }
     // Gather the local lists and what arrived into one array by vertex.
@@ -713,13 +757,16 @@ class PregelMessages {
   std::unique_ptr<Message[]> next_;
   std::unique_ptr<Message[]> current_;
   std::unique_ptr<std::atomic<std::uint8_t>[]> state_;
-  std::vector<std::uint8_t> has_;      ///< by owned vertex: current_ holds a message
-  std::vector<char> dense_;            ///< by peer, this superstep
-  std::unique_ptr<Message[]> cast_;    ///< by local vertex: the value it broadcast
-  std::vector<std::uint8_t> casting_;  ///< by local vertex: cast_ is this superstep's
-  std::uint64_t cast_edges_ = 0;       ///< out-edges covered by this superstep's broadcasts
-  bool dense_casts_ = false;           ///< this rank sends casts (else pushed them)
-  bool received_casts_ = false;        ///< this rank has casts to gather
+  std::vector<std::uint8_t> has_;              ///< by owned vertex: current_ holds a message
+  std::vector<char> dense_;                    ///< by peer, this superstep
+  std::unique_ptr<Message[]> cast_;            ///< by local vertex: the value it broadcast
+  std::vector<std::uint8_t> casting_;          ///< by local vertex: cast_ is this superstep's
+  std::uint64_t cast_edges_ = 0;               ///< out-edges covered by this superstep's broadcasts
+  std::uint64_t sources_ = 0;                  ///< local vertices with out-edges
+  std::uint64_t owned_casts_ = 0;              ///< of them, owned ones broadcasting this superstep
+  std::atomic<std::uint64_t> ghost_casts_{0};  ///< ghosts with out-edges that cast to us
+  bool dense_casts_ = false;                   ///< this rank sends casts (else pushed them)
+  bool received_casts_ = false;                ///< this rank has casts to gather
   std::atomic<bool> received_any_cast_{false};
   std::vector<std::size_t> cast_cursor_;  ///< by peer: next position of ours to cast
   // Without: per-thread lists, and the inbox as one array by vertex.

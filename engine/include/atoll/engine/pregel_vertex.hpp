@@ -105,6 +105,7 @@ class PregelVertex {
   bool halted_ = false;
   std::uint64_t sent_ = 0;
   std::uint64_t cast_edges_ = 0;
+  std::uint32_t casts_ = 0;  ///< 1 once a broadcast made this vertex a cast source
 };
 
 }  // namespace atl
