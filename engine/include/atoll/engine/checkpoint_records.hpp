@@ -33,16 +33,16 @@ std::string checkpoint_type_name() {
 /// for any partition of it, with its vertex and edge counts.
 void digest_graph(const Topology& t, Cluster* cluster, CheckpointShape& shape);
 
-/// Appends one record per owned vertex: header(lid, h) sets flags and priority, the data
-/// follows.
+/// Writes one record per owned vertex into out from byte `at` (default: appends), resizing out
+/// to end there: header(lid, h) sets flags and priority, the data follows.
 template <typename VD, typename ED, typename Header>
 void save_vertex_records(const LocalGraph<VD, ED>& graph, std::vector<std::byte>& out,
-                         Header&& header) {
+                         Header&& header, std::size_t at = ~std::size_t{0}) {
   constexpr std::size_t kData = checkpoint_bytes<VD>();
   constexpr std::size_t kRecord = sizeof(CheckpointVertexHeader) + kData;
   const Topology& t = graph.topology();
-  const std::size_t at = out.size();
-  out.resize(at + t.num_owned() * kRecord);
+  if (at > out.size()) at = out.size();
+  out.resize(at + t.num_owned() * kRecord);  // a buffer of the right size is not cleared
   for (Lid v = 0; v < t.num_owned(); ++v) {
     CheckpointVertexHeader h{t.gid(v), 0.0, 0, 0};
     header(v, h);

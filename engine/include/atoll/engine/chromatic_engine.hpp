@@ -252,8 +252,12 @@ class ChromaticEngine final : private ScheduleSink {
   void write_checkpoint(std::uint64_t sweeps) {
     std::vector<PendingVertex> pending;  // by lid
     for (std::size_t s = 0; s < schedulers_.size(); ++s) {
-      for (const PendingVertex& p : schedulers_[s]->export_pending()) {
-        pending.push_back({members_[s][p.index], p.priority});
+      std::vector<PendingVertex> colour = schedulers_[s]->export_pending();
+      for (PendingVertex& p : colour) p.index = members_[s][p.index];
+      if (pending.empty()) {
+        pending = std::move(colour);
+      } else {
+        pending.insert(pending.end(), colour.begin(), colour.end());
       }
     }
     core_.write_checkpoint(std::move(pending), sweeps, updates_);

@@ -299,16 +299,18 @@ class EngineCore {
       std::sort(pending.begin(), pending.end(), by_lid);
     }
     CheckpointPart part;
-    part.vertices.swap(checkpoint_buffer_);  // its pages stay mapped from one epoch to the next
-    part.vertices.clear();
+    part.vertices.swap(checkpoint_buffer_);  // last epoch's records, overwritten in place
     auto next = pending.begin();
-    save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
-      if (next != pending.end() && next->index == v) {
-        h.flags = kCheckpointScheduled;
-        h.priority = next->priority;  // any value: priorities may be negative
-        ++next;
-      }
-    });
+    save_vertex_records(
+        graph_, part.vertices,
+        [&](Lid v, CheckpointVertexHeader& h) {
+          if (next != pending.end() && next->index == v) {
+            h.flags = kCheckpointScheduled;
+            h.priority = next->priority;  // any value: priorities may be negative
+            ++next;
+          }
+        },
+        0);
     save_edge_records(graph_, part.edges);
     part.state = shared_state({{"updates", updates}});
     checkpoints_->write(iteration, part);
