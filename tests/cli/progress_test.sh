@@ -52,12 +52,14 @@ on_terminal() {  # on_terminal PREFIX COMMAND...
 on_terminal "" "${run[@]}"
 on_terminal '\[0\] ' "${run[@]}" --ranks 2 --transport tcp
 # The locking engine's phase can last the whole run: its status line is refreshed during it
-# (sssp from the source alone: from local distances one rank has nothing left to run).
-"$atoll" generate grid --rows 700 --cols 700 --weights 1:100 --out "$tmp/grid.el" >/dev/null
+# (sssp from the source alone: from local distances one rank has nothing left to run). Two
+# ranks, so that the phase lasts seconds however fast the machine (one rank ran it in 0.1 s,
+# less than one refresh).
+"$atoll" generate grid --rows 300 --cols 300 --weights 1:100 --out "$tmp/grid.el" >/dev/null
 session="live"
 tmux -L "$server" -f /dev/null new-session -d -s "$session" -x 200 -y 40 \
   "$(printf '%q ' "$atoll" run sssp --graph "$tmp/grid.el" --source 0 --start source --engine locking \
-    --scheduler fifo --consistency edge --threads 1) >/dev/null; echo EXIT=\$?; sleep 60"
+    --scheduler fifo --consistency edge --threads 1 --ranks 2) >/dev/null; echo EXIT=\$?; sleep 60"
 seen=0
 for _ in $(seq 1 1200); do
   tmux -L "$server" capture-pane -p -t "$session" >"$tmp/screen"
