@@ -1057,6 +1057,12 @@ class LockingEngine final {
       std::lock_guard guard(frontier_lock_);
       best = own_frontier();
       if (best == published_best_) return;
+      // Counted unsent before the value counts as published: a concurrent try_passive sees
+      // one or the other, so the rank never goes passive with this entry still to send.
+      if (!w.dirty) {
+        w.dirty = true;
+        unsent_.fetch_add(1, std::memory_order_acq_rel);
+      }
       published_best_ = best;
       sequence = ++frontier_sequence_;
       frontier_at_.store(now, std::memory_order_relaxed);
@@ -1064,10 +1070,16 @@ class LockingEngine final {
     for (int peer = 0; peer < ranks(); ++peer) {
       if (peer != rank()) locking::append_frontier(w.out[peer], sequence, best);
     }
-    if (!w.dirty) {
-      w.dirty = true;
-      unsent_.fetch_add(1, std::memory_order_acq_rel);
-    }
+  }
+
+  /// Whether the peers know this rank's frontier and it cannot change without a new event (a
+  /// record, a schedule). A rank goes passive only then: else a worker would publish it while
+  /// the rank is passive, a send the termination algorithm does not allow. Caller holds
+  /// frontier_lock_ (so a publication is either wholly before, counted in unsent_, or after).
+  bool frontier_settled_locked() const {
+    if (!run_ahead_on() || !channel_ || ranks() == 1) return true;
+    if (ticks() - sent_at_.load(std::memory_order_relaxed) < kInFlight) return false;
+    return own_frontier() == published_best_;
   }
 
   // ---- the workers ----
@@ -1547,8 +1559,11 @@ class LockingEngine final {
   /// it made appended and flushed. Under `activity_`, which a receipt also takes, so no
   /// record is being applied while the test runs.
   void try_passive() {
+    // Under frontier_lock_: a frontier publication counts itself in unsent_ before it counts as
+    // published, so the test sees it either pending or settled, never neither.
     auto no_work = [&] {
-      return unfinished_.load(std::memory_order_acquire) == 0 &&
+      std::lock_guard frontier(frontier_lock_);
+      return frontier_settled_locked() && unfinished_.load(std::memory_order_acquire) == 0 &&
              unsent_.load(std::memory_order_acquire) == 0 &&
              (scheduler_->idle() || draining_.load(std::memory_order_acquire)) &&
              (!locks_ || (!any_lock_dirty_.load(std::memory_order_acquire) &&
@@ -1563,7 +1578,7 @@ class LockingEngine final {
     const std::uint64_t appended = appended_.load(std::memory_order_acquire);
     if (channel_) channel_->flush_all();
     {
-      std::lock_guard guard(activity_);
+      std::lock_guard guard(activity_);  // lock order: activity_, then frontier_lock_
       if (passive_ || !no_work() || appended_.load(std::memory_order_acquire) != appended) return;
       passive_ = true;
       detector().set_passive(true);
