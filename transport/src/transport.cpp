@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <limits>
 #include <list>
@@ -145,9 +146,12 @@ struct Transport::State {
   int stop_arrivals = 0;  // rank 0: ranks that reached stop(); guarded by the backend lock
   bool stop_released = false;
 
+  /// steady_clock's time at the kernel's tick resolution (a few ms): what heartbeats and peer
+  /// timeouts need, read per delivered message and per progress round, so it must be cheap.
   static std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
-        .count();
+    timespec t{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec;
   }
 
   /// Runs f with the backend lock held. Reentrant on one thread: handlers run inside
@@ -298,7 +302,7 @@ struct Transport::State {
   }
 
   void heartbeat() {
-    const auto now = Clock::now();
+    const Clock::time_point now{std::chrono::nanoseconds(now_ns())};
     if (now - last_heartbeat < heartbeat_interval()) return;
     last_heartbeat = now;
     if (failed.load() || stopping.load()) return;
