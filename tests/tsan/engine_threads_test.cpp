@@ -79,6 +79,11 @@ TEST_P(EngineThreads, LockingEngineUnderEveryModel) {
   expect_reference(
       "sssp", sssp,
       "--engine locking --threads 2 --ranks 2 --scheduler priority --consistency edge");
+  // A narrow priority window on 3 ranks: frontier publications cross every rank while ranks go
+  // passive and wake (a rank that published after going passive once broke termination).
+  expect_reference("sssp", sssp,
+                   "--engine locking --threads 2 --ranks 3 --scheduler priority --run-ahead 5 "
+                   "--consistency edge");
   // One rank: every scope takes the lock-free local path, several threads on the same words.
   expect_reference("cc", cc, "--engine locking --threads 3 --ranks 1 --consistency edge");
 }
