@@ -406,7 +406,7 @@ class LockingEngine final {
     h.grant_data = [this](int requester, std::span<const LockItem> locks,
                           std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
-      if (snapshot_) append_captured(locks, out);
+      if (kSnapshotsEdges && snapshot_) append_captured(locks, out);
       for (const LockItem& l : locks) {
         const std::uint64_t now = versions_.get(l.lid);
         // The requester's own copy is current in most grants: no replica lookup then.
@@ -422,7 +422,7 @@ class LockingEngine final {
     };
     h.receive_grant_data = [this](std::uint64_t, int owner, std::span<const std::byte> bytes) {
       VertexData* data = core_.graph().vertex_data().data();
-      if (snapshot_) bytes = read_captured(owner, bytes);
+      if (kSnapshotsEdges && snapshot_) bytes = read_captured(owner, bytes);
       locking::read_versioned(bytes, sizeof(VertexData), owner, "grant data",
                               [&](Lid owner_lid, std::uint64_t version, auto d) {
                                 const Lid g = ghost_of(owner, owner_lid);
@@ -674,6 +674,10 @@ class LockingEngine final {
     if (n != 0) std::memcpy(out.data() + at, bytes, n);
   }
 
+  /// Whether a snapshot saves edges, and so needs to know which ghosts are captured (an edge
+  /// is saved by whichever end is captured first). Without edge data, grants carry no status.
+  static constexpr bool kSnapshotsEdges = checkpoint_bytes<EdgeData>() > 0;
+
   /// Grant data (owner): u32 epoch, u32 count, the granted lids captured in that snapshot.
   void append_captured(std::span<const LockItem> locks, std::vector<std::byte>& out) {
     const std::uint32_t e = snapshot_->epoch();
@@ -805,7 +809,7 @@ class LockingEngine final {
       open = cluster->collectives.allreduce<std::uint64_t>(open, ReduceOp::kSum);
     if (open > 0) {
       if (!snapshot_->submitted()) log_warn(snapshot_->describe());
-      if (cluster != nullptr) exchange_captured(epoch);
+      if (kSnapshotsEdges && cluster != nullptr) exchange_captured(epoch);
       if (!snapshot_->submitted()) {
         capture_at_rest(epoch);
         snapshot_->submit_if_complete(true);
@@ -1307,10 +1311,17 @@ class LockingEngine final {
       scope_locks(topology(), pv.index, consistency(), *where_, &versions_, w.locks);
     }
     const int here = rank();
-    if (!snapshot &&
-        std::all_of(w.locks.begin(), w.locks.end(),
+    if (std::all_of(w.locks.begin(), w.locks.end(),
                     [here](const LockItem& it) { return it.owner == here; }) &&
         locks_->try_lock_local(w.locks)) {
+      if (snapshot) {  // the same locks as through a slot, so the same cut; no round trip
+        if (snapshot_->captured_in(pv.index) != snapshot_->epoch()) capture(w.index, pv.index);
+        locks_->unlock_local(w.locks);
+        ++worker_stats_[w.index].local_scopes;
+        in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+        unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+        return;
+      }
       w.own.v = pv.index;
       w.own.priority = pv.priority;
       w.own.locked = false;
