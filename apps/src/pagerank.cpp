@@ -216,7 +216,12 @@ PageRankResult run_pagerank(Topology graph, const PageRankOptions& opt, const En
       return true;
     };
     engine.schedule_all(1.0);
-    return engine.run(hook);
+    auto stats = engine.run(hook);
+    // Resumed from an epoch written after the last sweep: no sweep ran, and the change to
+    // report is the last one, restored with the aggregators.
+    if (std::isinf(result.final_change) && !eo.checkpoint.resume.empty())
+      result.final_change = engine.aggregate(l1);
+    return stats;
   });
   result.values.resize(n);
   double total = 0;

@@ -335,6 +335,24 @@ TEST_P(Checkpoints, RestartsRecoverFromAKilledRankByThemselves) {
   expect_same_values(dir_.file("s.tsv"), dir_.file("r.tsv"), false);
 }
 
+// An epoch written after the last sweep: resuming runs no sweep, and still reports the last
+// sweep's change (restored with the aggregators), not an unknown one.
+TEST_P(Checkpoints, AResumeAfterTheLastSweepReportsItsChange) {
+  const std::string ck = dir_.file("ck-last");
+  const std::string base = atoll() + " run pagerank --tol 0 --iterations 6 --graph " + graph_;
+  Result first = run(base + " --checkpoint-dir " + ck + " --checkpoint-every 3" + ranks(2));
+  ASSERT_EQ(first.code, 0) << first.output;
+  Result resumed = run(base + " --resume " + ck + ranks(1));
+  ASSERT_EQ(resumed.code, 0) << resumed.output;
+  EXPECT_EQ(resumed_iteration(resumed.output), 6) << resumed.output;
+  const std::regex change("final L1 change (\\S+),");
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(first.output, a, change)) << first.output;
+  ASSERT_TRUE(std::regex_search(resumed.output, b, change)) << resumed.output;
+  EXPECT_NE(b[1].str(), "inf") << resumed.output;
+  EXPECT_EQ(a[1].str(), b[1].str()) << resumed.output;
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Checkpoints, testing::Values("ucx", "tcp"));
 
 /// One rank: damaged and mismatched epochs.
