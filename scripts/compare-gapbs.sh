@@ -5,12 +5,14 @@
 # "Trial Time" of its second trial in each process (the first includes starting OpenMP's
 # threads; pr: divided by its iterations), Atoll the run_seconds of `atoll run --metrics` (its
 # worker threads start in the engine's set-up, reported apart; pr: divided by its iterations;
-# cc includes its local union-find). Loading is not timed on either side.
+# cc includes its local union-find). Loading is not timed on either side. Atoll's pr relabels
+# the vertices by descending degree as it loads (--degree-order; DEGREE_ORDER=0: as numbered),
+# GAPBS's pr runs on its graph as converted.
 #
 #   scripts/compare-gapbs.sh GRAPH [--json FILE]        GRAPH: any graph atoll reads
 #   scripts/compare-gapbs.sh --scale N [--json FILE]    a Kronecker graph from GAPBS's converter
 #   env: THREADS=2 RUNS=5 PR_ITERATIONS=20 SSSP_DELTA=2 SOURCE=(first vertex of the graph)
-#        KERNELS="pr cc sssp" (a subset to run)
+#        KERNELS="pr cc sssp" (a subset to run) DEGREE_ORDER=1 (Atoll's pr: --degree-order)
 #        WORK=build/compare-gapbs (converted graphs, kept between runs) ATOLL=build/apps/atoll
 #        GAPBS_DIR=(a built GAPBS copy; default: ../shared/peers/gapbs copied to build/gapbs)
 #
@@ -39,6 +41,9 @@ done
 [[ -z $scale || $scale =~ ^[0-9]+$ ]] || { echo "compare-gapbs: --scale $scale is not a number" >&2; exit 2; }
 [[ -z $graph || -r $graph ]] || { echo "compare-gapbs: cannot read $graph" >&2; exit 2; }
 threads=${THREADS:-2} runs=${RUNS:-5} iterations=${PR_ITERATIONS:-20} delta=${SSSP_DELTA:-2}
+degree_order=${DEGREE_ORDER:-1}
+pr_order=()
+[[ $degree_order == 0 ]] || pr_order=(--degree-order)
 kernels=${KERNELS:-pr cc sssp}
 for kernel in $kernels; do
   [[ $kernel == pr || $kernel == cc || $kernel == sssp ]] ||
@@ -125,7 +130,7 @@ gapbs_run() {  # kernel
 atoll_run() {  # kernel
   local args
   case $1 in
-    pr) args=(pagerank --graph "$base.bin" --iterations "$iterations" --tol 0) ;;
+    pr) args=(pagerank --graph "$base.bin" --iterations "$iterations" --tol 0 "${pr_order[@]}") ;;
     cc) args=(cc --graph "$base.bin") ;;
     sssp) args=(sssp --graph "$base.w.bin" --source "$source_vertex") ;;
   esac
@@ -140,7 +145,7 @@ PY
 }
 
 echo "compare-gapbs: $name, $threads threads, $runs runs alternating, pr $iterations iterations," \
-  "sssp from $source_vertex (delta $delta)"
+  "sssp from $source_vertex (delta $delta), Atoll pr ${pr_order[*]:-in input order}"
 echo "machine: $(date -u '+%F %T UTC'); $(nproc) cores;" \
   "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo);" \
   "shared with other jobs: compare ratios, not absolute times"
@@ -154,9 +159,10 @@ for ((run = 1; run <= runs; ++run)); do
 done
 echo "uptime after:  $(uptime)"
 python3 - "$results" "$name" "$threads" "$runs" "$iterations" "$source_vertex" "$json" \
-  "$(uptime)" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" <<'PY'
+  "$(uptime)" "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
+  "${pr_order[*]:-}" <<'PY'
 import json, statistics, sys
-path, name, threads, runs, iterations, source, out, uptime, cpu = sys.argv[1:10]
+path, name, threads, runs, iterations, source, out, uptime, cpu, pr_args = sys.argv[1:11]
 samples = {}
 for line in open(path):
     kernel, side, seconds, setup = line.split("\t")
@@ -180,6 +186,7 @@ if out:
     with open(out, "w") as f:
         json.dump({"graph": name, "threads": int(threads), "runs": int(runs),
                    "pr_iterations": int(iterations), "sssp_source": int(source), "cpu": cpu,
-                   "uptime_after": uptime, "kernels": kernels}, f, indent=1)
+                   "uptime_after": uptime, "atoll_pr_args": pr_args, "kernels": kernels}, f,
+                  indent=1)
     print("wrote " + out)
 PY

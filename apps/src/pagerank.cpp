@@ -252,7 +252,8 @@ void register_pagerank_app() {
   };
   register_app(
       {"pagerank", "PageRank (static power iteration or --dynamic)", graphlab_and_pregel_engines(),
-       PageRankProgram<double>::kConsistency, [](CLI::App& cmd) {
+       PageRankProgram<double>::kConsistency,
+       [](CLI::App& cmd) {
          auto o = std::make_shared<Options>();
          cmd.add_option("--damping", o->pr.damping, "Damping factor")->capture_default_str();
          cmd.add_option("--tol", o->pr.tolerance,
@@ -329,7 +330,8 @@ void register_pagerank_app() {
            return out;
          };
          return runner;
-       }});
+       },
+       /*needs_graph=*/true, /*writes_out=*/false, MtxLayout::kAuto, /*any_vertex_order=*/true});
 }
 
 }  // namespace atl

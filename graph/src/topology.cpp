@@ -892,7 +892,11 @@ void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Repl
 }
 
 Lid Topology::lid(Gid g) const {
-  if (num_owned_ > 0) {
+  if (!owned_by_gid_.empty()) {  // relabelled: the owned lids sorted by gid
+    auto it = std::lower_bound(owned_by_gid_.begin(), owned_by_gid_.end(), g,
+                               [this](Lid v, Gid x) { return lid_to_gid_[v] < x; });
+    if (it != owned_by_gid_.end() && lid_to_gid_[*it] == g) return *it;
+  } else if (num_owned_ > 0) {
     if (gids_contiguous_) {
       Gid offset = g - lid_to_gid_[0];
       if (offset < num_owned_) return static_cast<Lid>(offset);
@@ -922,7 +926,7 @@ std::size_t Topology::memory_bytes() const {
          in_sources_.capacity() * sizeof(Lid) + in_edge_ids_.capacity_bytes() +
          weights_.capacity() * sizeof(double) + ghost_ranges_.capacity() * sizeof(GhostRange) +
          replica_offsets_.capacity() * sizeof(std::uint64_t) +
-         replicas_.capacity() * sizeof(Replica);
+         replicas_.capacity() * sizeof(Replica) + owned_by_gid_.capacity() * sizeof(Lid);
 }
 
 EdgeList to_edge_list(const Topology& g) {
@@ -939,8 +943,15 @@ EdgeList to_edge_list(const Topology& g) {
       for (Lid u : g.out_neighbors(v)) list.edges[e++] = Edge{g.gid(v), g.gid(u)};
     }
   });
-  if (g.num_owned() > 0 && g.gid(g.num_owned() - 1) - g.gid(0) == g.num_owned() - 1) {
-    list.declared = VertexRange{g.gid(0), g.num_owned()};
+  if (g.num_owned() > 0) {  // the owned gids' span (lids are in gid order unless by_degree)
+    Gid low = g.gid(0), high = g.gid(g.num_owned() - 1);
+    if (!g.by_gid_order()) {
+      for (Lid v = 0; v < g.num_owned(); ++v) {
+        low = std::min(low, g.gid(v));
+        high = std::max(high, g.gid(v));
+      }
+    }
+    if (high - low == g.num_owned() - 1) list.declared = VertexRange{low, g.num_owned()};
   }
   return list;
 }

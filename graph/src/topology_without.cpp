@@ -41,6 +41,12 @@ Topology Topology::without(const Topology& g, std::span<const std::uint8_t> drop
   }
   const Lid o = t.num_owned_;
   t.gids_contiguous_ = o > 0 && t.lid_to_gid_[o - 1] - t.lid_to_gid_[0] == o - 1;
+  if (!g.owned_by_gid_.empty()) {  // relabelled by_degree: the kept owned lids by gid
+    t.gids_contiguous_ = false;
+    for (Lid v : g.owned_by_gid_) {
+      if (map[v] != kInvalidLid) t.owned_by_gid_.push_back(map[v]);
+    }
+  }
   for (const GhostRange& r : g.ghost_ranges_) {
     GhostRange nr{r.owner_rank, kInvalidLid, kInvalidLid};
     for (Lid v = r.begin; v < r.end; ++v) {

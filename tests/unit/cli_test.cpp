@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "test_util.hpp"
 
@@ -226,6 +229,54 @@ TEST(CliTest, GenerateKroneckerAndUniform) {
   EXPECT_THAT(u.out, HasSubstr("wrote 30 edges with weights"));
   CommandResult info = atoll("info '" + dir.file("u.bin") + "' --json");
   EXPECT_THAT(info.out, HasSubstr("\"input_edges\":30"));
+}
+
+/// The "gid<TAB>value" lines of an --out file.
+std::vector<std::pair<std::string, double>> out_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::pair<std::string, double>> lines;
+  std::string gid;
+  double value = 0;
+  while (in >> gid >> value) lines.emplace_back(gid, value);
+  return lines;
+}
+
+TEST(CliTest, DegreeOrderGivesTheSamePageRankInGidOrder) {
+  TempDir dir;
+  const std::string g = dir.file("k.el");  // a mkdtemp path: no quotes needed
+  ASSERT_EQ(atoll("generate kronecker --scale 9 --edge-factor 8 --seed 5 --symmetrize --dedup "
+                  "--out " +
+                  g)
+                .exit_code,
+            0);
+  const std::string run = "run pagerank " + g + " --iterations 30 --tol 0 --threads 2 --top 3 ";
+  CommandResult plain = atoll(run + "--out " + dir.file("plain.tsv"));
+  ASSERT_EQ(plain.exit_code, 0) << describe(plain);
+  CommandResult relabelled = atoll(run + "--degree-order --out " + dir.file("deg.tsv"));
+  ASSERT_EQ(relabelled.exit_code, 0) << describe(relabelled);
+  EXPECT_THAT(relabelled.err, HasSubstr("relabelled by degree"));
+  const auto a = out_lines(dir.file("plain.tsv"));
+  const auto b = out_lines(dir.file("deg.tsv"));
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GT(a.size(), 100u);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].first, b[i].first) << "line " << i;  // both in gid order
+    ASSERT_NEAR(a[i].second, b[i].second, 1e-12 * a[i].second) << "gid " << a[i].first;
+  }
+  // The top list names the same vertices.
+  auto top = [](const std::string& out) { return out.substr(out.find("  #1 ")); };
+  EXPECT_EQ(top(plain.out), top(relabelled.out));
+  // Apps that number labels by lid order refuse it; so do several ranks and checkpoints.
+  CommandResult cc = atoll("run cc " + g + " --degree-order");
+  EXPECT_EQ(cc.exit_code, 2) << describe(cc);
+  EXPECT_THAT(cc.err, HasSubstr("relies on vertices numbered in gid order"));
+  CommandResult ranks = atoll(run + "--degree-order --ranks 2");
+  EXPECT_EQ(ranks.exit_code, 2) << describe(ranks);
+  EXPECT_THAT(ranks.err, HasSubstr("--degree-order is for one rank"));
+  CommandResult ck =
+      atoll(run + "--degree-order --checkpoint-dir '" + dir.file("ck") + "' --checkpoint-every 5");
+  EXPECT_EQ(ck.exit_code, 2) << describe(ck);
+  EXPECT_THAT(ck.err, HasSubstr("does not combine with checkpoints"));
 }
 
 TEST(CliTest, GenerateBadWeights) {

@@ -162,7 +162,9 @@ RefGraph reference(const EdgeList& g, const BuildOptions& opt) {
 }
 
 /// Checks every structural property of t against the reference; stops at the first mismatch.
-void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& opt) {
+/// by_gid false (Topology::by_degree): lids are by descending out-degree, ties by gid.
+void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& opt,
+                    bool by_gid = true) {
   RefGraph ref = reference(g, opt);
   const Lid n = t.num_vertices();
   ASSERT_EQ(n, ref.gids.size());
@@ -178,11 +180,25 @@ void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& op
   ASSERT_EQ(t.in_offsets().back(), t.num_edges());
   ASSERT_EQ(t.in_edge_ids().size(), t.num_edges());
 
-  // Ids: lids in gid order, both maps inverse to each other.
+  // Ids: lids in gid order (or by degree), both maps inverse to each other.
+  ASSERT_EQ(t.by_gid_order(), by_gid);
+  std::vector<Gid> gids;
   for (Lid v = 0; v < n; ++v) {
-    ASSERT_EQ(t.gid(v), ref.gids[v]) << "lid " << v;
+    gids.push_back(t.gid(v));
+    if (by_gid) {
+      ASSERT_EQ(t.gid(v), ref.gids[v]) << "lid " << v;
+    } else if (v > 0) {
+      auto degree = [&](Gid x) {
+        auto it = ref.out.find(x);
+        return it == ref.out.end() ? std::size_t{0} : it->second.size();
+      };
+      const Gid a = t.gid(v - 1), b = t.gid(v);
+      ASSERT_TRUE(degree(a) > degree(b) || (degree(a) == degree(b) && a < b)) << "lid " << v;
+    }
     ASSERT_EQ(t.lid(t.gid(v)), v) << "lid " << v;
   }
+  std::sort(gids.begin(), gids.end());
+  ASSERT_EQ(gids, ref.gids);
   // Unknown gids: just outside the set and inside its gaps.
   std::vector<Gid> probes;
   if (!ref.gids.empty()) {
@@ -205,10 +221,15 @@ void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& op
 
   // Out-adjacency: exactly the reference sequence (sorted by neighbour, ties in input order,
   // reverse arcs after the input's own), with each weight following its edge.
+  // Relabelled: the same arcs sorted by the neighbour's new lid.
   for (Lid v = 0; v < n; ++v) {
     auto it = ref.out.find(t.gid(v));
-    const std::vector<RefArc> none;
-    const std::vector<RefArc>& want = it == ref.out.end() ? none : it->second;
+    std::vector<RefArc> want = it == ref.out.end() ? std::vector<RefArc>{} : it->second;
+    if (!by_gid) {  // by neighbour lid, repeats still in input order
+      std::stable_sort(want.begin(), want.end(), [&t](const RefArc& a, const RefArc& b) {
+        return t.lid(a.nbr) < t.lid(b.nbr);
+      });
+    }
     ASSERT_EQ(t.out_degree(v), want.size()) << "gid " << t.gid(v);
     ASSERT_EQ(t.out_end(v) - t.out_begin(v), want.size());
     auto nbrs = t.out_neighbors(v);
@@ -688,6 +709,46 @@ TEST(TopologyTest, AlmostSymmetricStructureKeepsTwoCsrs) {
   Topology c = Topology::build(cycle);
   EXPECT_FALSE(c.symmetric());
   expect_matches(c, cycle, {});
+}
+
+TEST(TopologyTest, ByDegreeRelabelsEveryVertexAndKeepsEveryEdge) {
+  const BuildOptions options[] = {{false, false}, {true, false}, {true, true}};
+  for (Ids ids : {Ids::kDenseContiguous, Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    for (bool weighted : {false, true}) {
+      const EdgeList g = random_graph(21, 300, 3000, ids, weighted);
+      for (const BuildOptions& opt : options) {
+        SCOPED_TRACE(testing::Message() << ids_name(ids) << " weighted " << weighted
+                                        << " symmetrize " << opt.symmetrize);
+        const Topology built = Topology::build(g, opt);
+        std::vector<Lid> new_lid;
+        Topology t =
+            with_threads(3, [&] { return Topology::by_degree(Topology(built), &new_lid); });
+        EXPECT_EQ(t.symmetric(), built.symmetric());
+        expect_matches(t, g, opt, false);
+        if (testing::Test::HasFatalFailure()) return;
+        ASSERT_EQ(new_lid.size(), built.num_vertices());
+        for (Lid v = 0; v < built.num_vertices(); ++v) ASSERT_EQ(t.gid(new_lid[v]), built.gid(v));
+        // Deterministic, and a relabelled graph relabels again (already in degree order).
+        Topology again = Topology::by_degree(Topology(built));
+        EXPECT_TRUE(arrays_of(again) == arrays_of(t));
+        Topology twice = Topology::by_degree(Topology(t));
+        EXPECT_TRUE(arrays_of(twice) == arrays_of(t));
+        expect_matches(twice, g, opt, false);
+        // without() keeps the gid lookup of a relabelled graph.
+        Topology same = Topology::without(t, std::vector<std::uint8_t>(t.num_vertices(), 0),
+                                          std::vector<std::uint8_t>(t.num_edges(), 0));
+        expect_matches(same, g, opt, false);
+        if (testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+  // A part with ghosts is refused.
+  GraphPart part;
+  part.edges.edges = {{0, 1}, {1, 2}};
+  part.owned = {0, 1};
+  part.owner_of = [](Gid) { return 1; };
+  EXPECT_NE(error_of([&] { Topology::by_degree(Topology::build_part(part)); }).find("ghosts"),
+            std::string::npos);
 }
 
 TEST(TopologyTest, InEdgeIdsAreMadeOnlyWhenAskedFor) {

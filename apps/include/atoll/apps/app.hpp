@@ -95,6 +95,9 @@ struct AppSpec {
   bool writes_out = false;
   /// How a Matrix Market --graph is read (als: rows and columns are two vertex sets).
   MtxLayout mtx_layout = MtxLayout::kAuto;
+  /// True: the app's results do not depend on owned lids following gid order, so `atoll run
+  /// --degree-order` may relabel its graph (Topology::by_degree).
+  bool any_vertex_order = false;
 };
 
 /// Adds an app to the registry (at start-up, from register_builtin_apps or a user's main).

@@ -1,5 +1,6 @@
 // The local graph's structure on one rank: dense local ids, out- and in-CSR, gid <-> lid maps
-// and ghost ranges. Owned vertices come first (in gid order), then ghosts grouped by owner
+// and ghost ranges. Owned vertices come first (in gid order, unless relabelled by_degree),
+// then ghosts grouped by owner
 // rank, each owner's ghosts contiguous. An edge's id is its position in the out-CSR; the
 // in-CSR refers to edges by that id, so edge data is stored once. A symmetric structure (every
 // arc u->v matched by v->u as often) keeps one CSR: the in-CSR is the out-CSR. In-edge ids
@@ -75,6 +76,15 @@ class Topology {
   static Topology without(const Topology& g, std::span<const std::uint8_t> drop_vertex,
                           std::span<const std::uint8_t> drop_edge,
                           std::vector<Lid>* new_lid = nullptr);
+  /// A whole graph on one rank (no ghosts) with its vertices relabelled by descending
+  /// out-degree, ties in the old order; adjacency lists stay sorted by neighbour (ties in the
+  /// old edge order, weights carried along). A pull gather then reads the shares of the
+  /// vertices it reads most from a few cache lines near the start of the array. Owned lids no
+  /// longer follow gid order (by_gid_order() is false); gid() and lid() still map both ways.
+  /// new_lid (when given) maps old lids to new ones.
+  static Topology by_degree(Topology&& g, std::vector<Lid>* new_lid = nullptr);
+  /// False after by_degree: owned lids are then not in gid order.
+  bool by_gid_order() const { return owned_by_gid_.empty(); }
 
   Lid num_owned() const { return num_owned_; }
   Lid num_vertices() const { return static_cast<Lid>(lid_to_gid_.size()); }  ///< owned+ghosts
@@ -145,6 +155,8 @@ class Topology {
   std::vector<GhostRange> ghost_ranges_;
   std::vector<std::uint64_t> replica_offsets_;
   std::vector<Replica> replicas_;
+  /// Empty when owned lids follow gid order; else the owned lids sorted by gid (by_degree).
+  std::vector<Lid> owned_by_gid_;
 
   const std::vector<EdgeId>& in_off() const { return symmetric_ ? out_offsets_ : in_offsets_; }
   const std::vector<Lid>& in_src() const { return symmetric_ ? out_targets_ : in_sources_; }
