@@ -148,7 +148,7 @@ std::string run_identity(const CLI::App& cmd, std::size_t first_app_option, cons
                          const RunOptions& o) {
   std::string id =
       str_cat("app=", app.name, " consistency=", o.consistency, " scheduler=", o.scheduler,
-              " symmetrize=", o.symmetrize, " dedup=", o.dedup, " degree_order=", o.degree_order);
+              " symmetrize=", o.symmetrize, " dedup=", o.dedup);
   const std::vector<const CLI::Option*> options = cmd.get_options();
   for (std::size_t i = first_app_option; i < options.size(); ++i) {
     const CLI::Option* opt = options[i];
