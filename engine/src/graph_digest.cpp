@@ -1,4 +1,5 @@
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "atoll/common/mix64.hpp"
@@ -17,15 +18,12 @@ void digest_graph(const Topology& t, Cluster* cluster, CheckpointShape& shape) {
     for (Lid w : t.out_neighbors(v)) neighbours += hashed[w];
     digest += detail::mix64(hashed[v] ^ detail::mix64(neighbours));
   }
-  std::uint64_t vertices = t.num_owned(), edges = t.owned_edges();
-  if (cluster != nullptr) {
-    digest = cluster->collectives.allreduce<std::uint64_t>(digest, ReduceOp::kSum);
-    vertices = cluster->collectives.allreduce<std::uint64_t>(vertices, ReduceOp::kSum);
-    edges = cluster->collectives.allreduce<std::uint64_t>(edges, ReduceOp::kSum);
-  }
-  shape.graph_digest = digest;
-  shape.vertices = vertices;
-  shape.edges = edges;
+  std::uint64_t sums[3] = {digest, t.num_owned(), t.owned_edges()};
+  if (cluster != nullptr)
+    cluster->collectives.allreduce(std::span<std::uint64_t>(sums), ReduceOp::kSum);
+  shape.graph_digest = sums[0];
+  shape.vertices = sums[1];
+  shape.edges = sums[2];
 }
 
 }  // namespace atl
