@@ -3,11 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <thread>
 #include <type_traits>
-#include <vector>
 
 #include "atoll/engine/chromatic_engine.hpp"
 #include "atoll/graph/generators.hpp"
@@ -347,36 +345,6 @@ TEST(WorkerPool, SplitsVerticesOverNodesAndDescribesItself) {
   EXPECT_EQ(ranges.back().end, 1001u);
   EXPECT_NE(pool.describe().find("NUMA"), std::string::npos);
   EXPECT_NE(test::error_of([] { WorkerPool bad(-1); }).find("--threads"), std::string::npos);
-}
-
-// run_workers is for loops that wait on each other (the locking engine's workers): every
-// worker must be running at once, each knows its index, and a worker's error comes back.
-TEST(WorkerPool, RunWorkersRunsEveryWorkerAtOnce) {
-  for (int threads : {1, 3}) {
-    WorkerPool pool(threads);
-    for (int round = 0; round < 3; ++round) {
-      std::atomic<int> arrived{0};
-      std::vector<int> seen(static_cast<std::size_t>(threads), -1);
-      pool.run_workers([&](int i) {
-        seen[static_cast<std::size_t>(i)] = current_worker_index;
-        arrived.fetch_add(1);
-        // Waits for every other worker: run one after another, they would never all arrive.
-        const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-        while (arrived.load() < threads && std::chrono::steady_clock::now() < give_up) {
-          std::this_thread::yield();
-        }
-      });
-      EXPECT_EQ(arrived.load(), threads);
-      for (int i = 0; i < threads; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], i);
-    }
-    EXPECT_EQ(current_worker_index, -1);
-    EXPECT_NE(test::error_of([&] {
-                pool.run_workers([threads](int i) {
-                  if (i == threads - 1) fail("worker ", i, " failed");
-                });
-              }).find("failed"),
-              std::string::npos);
-  }
 }
 
 }  // namespace
