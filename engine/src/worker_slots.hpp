@@ -7,8 +7,6 @@
 #include <cstddef>
 #include <thread>
 
-#include "atoll/engine/worker_index.hpp"
-
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -44,11 +42,9 @@ class SlotLock {
   std::atomic_flag flag_;  // clear on construction (C++20)
 };
 
-/// An engine worker's index (run_workers), else a process-wide ordinal of the calling thread,
-/// assigned on its first call. Unlike tbb::this_task_arena::current_thread_index() it is
-/// unique across task arenas.
+/// A process-wide ordinal of the calling thread, assigned on its first call. Unlike
+/// tbb::this_task_arena::current_thread_index() it is unique across task arenas.
 inline unsigned thread_ordinal() noexcept {
-  if (current_worker_index >= 0) return static_cast<unsigned>(current_worker_index);
   static std::atomic<unsigned> next{0};
   thread_local const unsigned ordinal = next.fetch_add(1, std::memory_order_relaxed);
   return ordinal;

@@ -1,10 +1,9 @@
 // Worker threads: one tbb::task_arena per NUMA node, pinned to that node through
 // task_arena::constraints (TBB's hwloc binding), each owning a contiguous range of vertices.
 //
-// run_workers (the locking engine's long-lived workers) starts one std::thread per worker,
-// each inside its node's arena. ThreadSanitizer builds (ATOLL_STD_THREAD_WORKERS) keep TBB to
-// the calling thread (oneTBB is not instrumented, so its hand-offs would read as races) and
-// run those workers outside any arena: every synchronisation between them is then Atoll's own.
+// ThreadSanitizer builds (ATOLL_STD_THREAD_WORKERS) keep TBB to the calling thread (oneTBB is
+// not instrumented, so its hand-offs would read as races) and run_workers starts std::threads:
+// every synchronisation between the engine's long-lived workers is then Atoll's own, checked.
 #pragma once
 
 #include <tbb/global_control.h>
@@ -19,7 +18,6 @@
 #include <utility>
 #include <vector>
 
-#include "atoll/engine/worker_index.hpp"
 #include "atoll/graph/ids.hpp"
 
 namespace atl {
@@ -48,39 +46,37 @@ class WorkerPool {
 
   /// Runs body(worker) for every worker in [0, threads()) at once, each on its own thread, and
   /// waits for all; the first exception is rethrown. For loops that run until a distributed
-  /// condition holds (the locking engine's workers), not for data-parallel work: TBB does not
-  /// promise that tasks run concurrently, so each worker is a thread of its own (the caller is
-  /// worker 0) that joins its node's arena, and so runs pinned to that node.
+  /// condition holds (the locking engine's workers), not for data-parallel work.
   template <typename Body>
   void run_workers(Body&& body) {
-    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads_));
-    auto guarded = [&](int node, int i) {
-      auto work = [&] {
-        WorkerIndexScope index(i);
-        body(i);
-      };
-      try {
 #if defined(ATOLL_STD_THREAD_WORKERS)
-        (void)node;
-        work();
-#else
-        arenas_[static_cast<std::size_t>(node)]->execute(work);
-#endif
+    std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads_));
+    auto guarded = [&](int i) {
+      try {
+        body(i);
       } catch (...) {
         errors[static_cast<std::size_t>(i)] = std::current_exception();
       }
     };
     std::vector<std::jthread> others;
-    for (int node = 0, i = 0; node < nodes(); ++node) {
-      for (int t = 0; t < node_threads_[static_cast<std::size_t>(node)]; ++t, ++i) {
-        if (i != 0) others.emplace_back(guarded, node, i);
-      }
-    }
-    guarded(0, 0);
+    for (int i = 1; i < threads_; ++i) others.emplace_back(guarded, i);
+    guarded(0);
     others.clear();  // joins
     for (const std::exception_ptr& e : errors) {
       if (e) std::rethrow_exception(e);
     }
+#else
+    std::vector<int> first(arenas_.size(), 0);  // worker index of each node's first thread
+    for (std::size_t i = 1; i < arenas_.size(); ++i) first[i] = first[i - 1] + node_threads_[i - 1];
+    run_on_nodes([&](int node) {
+      tbb::parallel_for(
+          tbb::blocked_range<int>(0, node_threads_[node], 1),
+          [&](const tbb::blocked_range<int>& r) {
+            for (int t = r.begin(); t < r.end(); ++t) body(first[node] + t);
+          },
+          tbb::simple_partitioner());
+    });
+#endif
   }
 
   /// Runs body(node) inside every node's arena at once and waits for all of them.
