@@ -917,7 +917,12 @@ Lid Topology::lid(Gid g) const {
 }
 
 std::span<const EdgeId> Topology::in_edge_ids() const {
-  return in_edge_ids_.get([this] { return derive_in_edge_ids(out_offsets_, in_src()); });
+  // Made under OnceVector's mutex by a parallel_for, isolated: a thread waiting in it must not
+  // pick up outer tasks (an engine worker's loop, which would wait on this same mutex).
+  return in_edge_ids_.get([this] {
+    return tbb::this_task_arena::isolate(
+        [this] { return derive_in_edge_ids(out_offsets_, in_src()); });
+  });
 }
 
 std::size_t Topology::memory_bytes() const {
