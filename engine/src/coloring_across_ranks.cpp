@@ -20,6 +20,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <atomic>
 #include <compare>
 #include <cstring>
 
@@ -146,28 +147,89 @@ class ColoringRounds {
     return result;
   }
 
+  /// Distance 1, by counting: each owned vertex waits for its uncoloured higher-priority
+  /// neighbours (owned or ghost); a colour that arrives or is chosen releases the lower-priority
+  /// owned neighbours, and a vertex whose count reaches zero is coloured in the next round. A
+  /// round costs O(edges of the vertices coloured in it), not a scan of every uncoloured one.
   Coloring distance1() {
-    return run([](const std::vector<Lid>&) {},
-               [&](const std::vector<Lid>& pending, std::vector<std::uint32_t>& chosen) {
-                 tbb::parallel_for(tbb::blocked_range<std::size_t>(0, pending.size(), 256),
-                                   [&](const auto& r) {
-                                     std::vector<std::uint32_t>& used = scratch_.local();
-                                     for (std::size_t i = r.begin(); i < r.end(); ++i) {
-                                       const Lid v = pending[i];
-                                       const Key kv = key(v);
-                                       bool ready = true;
-                                       for_each_neighbor(g_, v, [&](Lid u) {
-                                         ready = ready && !(color_[u] == kNoColor && key(u) < kv);
-                                       });
-                                       if (!ready) continue;
-                                       used.clear();
-                                       for_each_neighbor(g_, v, [&](Lid u) {
-                                         if (color_[u] != kNoColor) used.push_back(color_[u]);
-                                       });
-                                       chosen[i] = smallest_unused(used);
-                                     }
-                                   });
-               });
+    const Lid owned = g_.num_owned();
+    std::vector<std::uint32_t> waiting(owned, 0);
+    tbb::parallel_for(tbb::blocked_range<Lid>(0, owned, 1024), [&](const auto& r) {
+      for (Lid v = r.begin(); v < r.end(); ++v) {
+        const Key kv = key(v);
+        std::uint32_t n = 0;
+        for_each_neighbor(g_, v, [&](Lid u) { n += key(u) < kv ? 1 : 0; });
+        waiting[v] = n;
+      }
+    });
+    std::vector<Lid> ready;
+    for (Lid v = 0; v < owned; ++v) {
+      if (waiting[v] == 0) ready.push_back(v);
+    }
+    tbb::enumerable_thread_specific<std::vector<Lid>> released;
+    std::uint64_t coloured = 0;
+    std::uint32_t max_color = 0;
+    for (std::uint64_t round = 0;; ++round) {
+      // Two ready vertices are never adjacent (each would wait for the other), so a vertex's
+      // neighbours' colours do not change while it reads them.
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, ready.size(), 64), [&](const auto& r) {
+        std::vector<std::uint32_t>& used = scratch_.local();
+        for (std::size_t i = r.begin(); i < r.end(); ++i) {
+          const Lid v = ready[i];
+          used.clear();
+          for_each_neighbor(g_, v, [&](Lid u) {
+            if (color_[u] != kNoColor) used.push_back(color_[u]);
+          });
+          color_[v] = smallest_unused(used);
+        }
+      });
+      for (Lid v : ready) max_color = std::max(max_color, color_[v] + 1);
+      coloured += ready.size();
+      const std::span<const Lid> changed[1] = {ready};
+      std::vector<Lid> written;
+      (void)ghosts_.push(
+          {reinterpret_cast<std::byte*>(color_.data()), nullptr, sizeof(std::uint32_t)}, changed,
+          {}, &written);
+      // Newly coloured: this round's owned vertices and the ghosts whose colour arrived (a
+      // ghost's colour is written once, so an arrival of an old colour is skipped).
+      std::sort(written.begin(), written.end());
+      written.erase(std::unique(written.begin(), written.end()), written.end());
+      std::erase_if(written,
+                    [&](Lid u) { return color_[u] == kNoColor || ghost_known_[u - owned]; });
+      for (Lid u : written) ghost_known_[u - owned] = 1;
+      auto release = [&](std::span<const Lid> newly) {
+        tbb::parallel_for(tbb::blocked_range<std::size_t>(0, newly.size(), 64), [&](const auto& r) {
+          std::vector<Lid>& out = released.local();
+          for (std::size_t i = r.begin(); i < r.end(); ++i) {
+            const Lid u = newly[i];
+            const Key ku = key(u);
+            for_each_neighbor(g_, u, [&](Lid v) {
+              if (v >= owned || !(ku < key(v))) return;
+              if (std::atomic_ref<std::uint32_t>(waiting[v]).fetch_sub(1) == 1) out.push_back(v);
+            });
+          }
+        });
+      };
+      release(ready);
+      release(written);
+      ready.clear();
+      for (std::vector<Lid>& part : released) {
+        ready.insert(ready.end(), part.begin(), part.end());
+        part.clear();
+      }
+      std::sort(ready.begin(), ready.end());
+      const auto progress = cluster_.collectives.allreduce<std::uint64_t>(
+          static_cast<std::uint64_t>(owned - coloured) | (ready.empty() ? 0 : 1ull << 63),
+          ReduceOp::kMax);
+      if (progress == 0) break;
+      if (progress >> 63 == 0) fail("colouring did not converge: no vertex is ready");
+      if (round > 4 * std::uint64_t{g_.num_vertices()} + 1000) fail("colouring did not converge");
+    }
+    Coloring result;
+    result.num_colors = cluster_.collectives.allreduce<std::uint32_t>(
+        std::max<std::uint32_t>(max_color, 1), ReduceOp::kMax);
+    result.color.assign(color_.begin(), color_.begin() + owned);
+    return result;
   }
 
   Coloring distance2() {
@@ -319,6 +381,7 @@ class ColoringRounds {
   GhostSync& ghosts_;
   std::vector<std::uint32_t> degree_;
   std::vector<std::uint32_t> color_;
+  std::vector<char> ghost_known_ = std::vector<char>(g_.num_vertices() - g_.num_owned(), 0);
   tbb::enumerable_thread_specific<std::vector<std::uint32_t>> scratch_;
 };
 

@@ -190,6 +190,7 @@ struct Check {
   std::uint64_t overlaps = 0;   ///< edges whose two ends were updated in the same step
   std::uint64_t overlaps2 = 0;  ///< vertices with two closed neighbours updated in one step
   std::uint32_t colors = 0;
+  std::map<Gid, std::uint64_t> color;  ///< of every updated vertex
 };
 
 Check check(const std::string& graph, int ranks, const std::string& consistency,
@@ -212,6 +213,7 @@ Check check(const std::string& graph, int ranks, const std::string& consistency,
     std::uint64_t step;
     while (in >> gid >> step) {
       by_step[step].insert(gid);
+      c.color[gid] = step % c.colors;
       ++c.updates;
     }
   }
@@ -247,9 +249,13 @@ TEST_P(Consistency, NoAdjacentUpdatesShareAStepUnderEdgeConsistency) {
                     graph,
                 &out),
             0);
+  // The colouring is the greedy one in priority order, whatever the number of ranks.
+  std::map<Gid, std::uint64_t> edge_coloring;
   std::uint32_t edge_colors = 0;
   for (int ranks : {2, 3}) {
     Check edge = check(graph, ranks, "edge", GetParam());
+    if (ranks == 2) edge_coloring = edge.color;
+    EXPECT_EQ(edge.color, edge_coloring) << ranks << " ranks";
     edge_colors = edge.colors;
     EXPECT_GT(edge.overlaps2, 0u) << "edge consistency allows two-hop pairs in one step";
     EXPECT_GT(edge.updates, 512u);
@@ -257,8 +263,11 @@ TEST_P(Consistency, NoAdjacentUpdatesShareAStepUnderEdgeConsistency) {
     EXPECT_EQ(edge.overlaps, 0u) << ranks << " ranks";
   }
   // Full consistency: not even two vertices two hops apart share a step.
+  std::map<Gid, std::uint64_t> full_coloring;
   for (int ranks : {2, 4}) {
     Check full = check(graph, ranks, "full", GetParam());
+    if (ranks == 2) full_coloring = full.color;
+    EXPECT_EQ(full.color, full_coloring) << ranks << " ranks";
     EXPECT_GT(full.updates, 512u);
     EXPECT_GT(full.colors, edge_colors);
     EXPECT_EQ(full.overlaps2, 0u) << ranks << " ranks";
