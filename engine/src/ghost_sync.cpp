@@ -205,6 +205,15 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
   }
   std::vector<std::uint64_t> count(np, 0);
   last_lower_bound_ = 0;
+  // A dense step lists every owned vertex (a colour step updates each at most once): every
+  // peer then gets its dense batch, without the per-vertex count and sparse pass below.
+  std::size_t listed = 0;
+  for (std::span<const Lid> list : changed) listed += list.size();
+  if (!all && listed >= owned && owned > 0) {
+    all = true;
+    for (const Peer& peer : peers_) last_lower_bound_ += peer.send_lids.size() * bytes;
+  }
+  if (all) changed = {};
   for (std::span<const Lid> list : changed) {
     for (Lid v : list) {
       if (v >= owned) fail("ghost push: lid ", v, " is not owned");
