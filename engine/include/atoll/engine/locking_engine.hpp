@@ -195,7 +195,7 @@ class LockingEngine final {
     scheduler_->schedule(v, priority);
   }
   void schedule_all(double priority = 1.0) {
-    for (Lid v = 0; v < topology().num_owned(); ++v) scheduler_->schedule(v, priority);
+    core_.for_each_owned([&](Lid v) { scheduler_->schedule(v, priority); });
   }
 
   /// Runs phases until nothing is scheduled anywhere, max_iterations phases, or the hook says
@@ -320,6 +320,8 @@ class LockingEngine final {
     std::vector<VersionedAccess> reads, writes;
     std::uint64_t updates = 0;
     std::uint64_t since_flush = 0;
+    std::uint64_t finished = 0;  ///< updates done, not yet taken off in_flight_/unfinished_
+    std::uint64_t refreshes = 0, remote_schedules = 0;  ///< not yet added to the engine's
     bool dirty = false;              ///< `out` holds entries (counted in unsent_)
     std::uint32_t out_tag = 0;       ///< the snapshot epoch the entries in `out` are stamped with
     std::uint32_t update_epoch = 0;  ///< the snapshot epoch of the running update
@@ -1192,6 +1194,7 @@ class LockingEngine final {
         }
         worked = true;
       }
+      settle_finished(w);
       if (w.index == 0) sample_timeline();
       worked |= start_scopes(w, context);
       publish_frontier(w, !worked);
@@ -1213,6 +1216,7 @@ class LockingEngine final {
       }
       backoff(idle);
     }
+    settle_finished(w);
     flush_worker(w);
   }
 
@@ -1295,6 +1299,7 @@ class LockingEngine final {
           run_update(w, context, w.own, kNoSlot);
         }
       }
+      settle_finished(w);
       started = true;
     }
   }
@@ -1384,7 +1389,7 @@ class LockingEngine final {
         for (const Replica& r : topology().replicas(slot.v)) {
           locking::append_refresh(w.out[r.rank], r.lid, version, &vertices[slot.v],
                                   sizeof(VertexData));
-          refreshes_.fetch_add(1, std::memory_order_relaxed);
+          ++w.refreshes;
         }
       }
       double sent_best = -std::numeric_limits<double>::infinity();
@@ -1410,7 +1415,7 @@ class LockingEngine final {
         ++appended;
       }
       if (run_ahead_on() && !w.remote.empty()) note_sent(sent_best);
-      remote_schedules_.fetch_add(appended, std::memory_order_relaxed);
+      w.remote_schedules += appended;
       if (!w.dirty && (!w.remote.empty() || (!locks_ && !topology().replicas(slot.v).empty()))) {
         w.dirty = true;
         unsent_.fetch_add(1, std::memory_order_acq_rel);
@@ -1427,7 +1432,7 @@ class LockingEngine final {
       std::lock_guard guard(free_lock_);
       free_slots_.push_back(s);
     }
-    in_flight_.fetch_sub(1, std::memory_order_acq_rel);
+    ++w.finished;  // settle_finished() takes it off in_flight_ and unfinished_
     ++w.updates;
     ++w.since_flush;
     std::atomic<std::uint64_t>& done = worker_stats_[w.index].updates;  // one writer: no RMW
@@ -1436,8 +1441,18 @@ class LockingEngine final {
         phase_updates_.fetch_add(1, std::memory_order_relaxed) + 1 >= phase_quota_) {
       draining_.store(true, std::memory_order_release);
     }
-    // Last: the update's records are counted as unsent before it stops counting as unfinished.
-    unfinished_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+  /// Takes the worker's finished updates off the shared counters, a batch at a time rather
+  /// than one contended atomic per update. A worker settles before it tests for passivity, so
+  /// a deferred count only ever makes a rank look busy. Unfinished goes last: the updates'
+  /// records were counted as unsent before they stop counting as unfinished.
+  void settle_finished(Worker& w) {
+    if (w.refreshes != 0) refreshes_.fetch_add(std::exchange(w.refreshes, 0));
+    if (w.remote_schedules != 0) remote_schedules_.fetch_add(std::exchange(w.remote_schedules, 0));
+    if (w.finished == 0) return;
+    in_flight_.fetch_sub(w.finished, std::memory_order_acq_rel);
+    unfinished_.fetch_sub(std::exchange(w.finished, 0), std::memory_order_acq_rel);
   }
 
   /// --check-serializable: the versions of the centre and the neighbours an update is about

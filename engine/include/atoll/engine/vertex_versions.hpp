@@ -33,8 +33,13 @@ class VertexVersions {
   std::uint64_t get(Lid v) const { return v_[v].load(std::memory_order_acquire); }
   /// Owner side at grant: whether a requester holding version `cached` needs v's data.
   bool needs_data(Lid v, std::uint64_t cached) const { return get(v) > cached; }
-  /// An update wrote v under its write lock: the new version.
-  std::uint64_t bump(Lid v) { return v_[v].fetch_add(1, std::memory_order_acq_rel) + 1; }
+  /// An update wrote v under its write lock: the new version. One writer at a time (the lock,
+  /// or the scheduler's running state, orders them), so a load and a store, not an RMW.
+  std::uint64_t bump(Lid v) {
+    const std::uint64_t next = v_[v].load(std::memory_order_relaxed) + 1;
+    v_[v].store(next, std::memory_order_release);
+    return next;
+  }
   /// Data of `version` arrived for v: true (and recorded) when newer than the copy here, so
   /// the caller must install the data; false: the copy is current, leave it (a reader may use
   /// it). Called under the lock manager's mutex, so never concurrently for one vertex.
