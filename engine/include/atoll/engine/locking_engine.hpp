@@ -409,6 +409,7 @@ class LockingEngine final {
                           std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
       if (kSnapshotsEdges && snapshot_) append_captured(locks, out);
+      std::uint64_t sent_data = 0;
       for (const LockItem& l : locks) {
         const std::uint64_t now = versions_.get(l.lid);
         // The requester's own copy is current in most grants: no replica lookup then.
@@ -416,11 +417,11 @@ class LockingEngine final {
         if (now > std::max(l.cached_version, sent != nullptr ? *sent : 0)) {
           if (sent != nullptr) *sent = now;
           locking::append_versioned(out, l.lid, now, &data[l.lid], sizeof(VertexData));
-          grant_data_.fetch_add(1, std::memory_order_relaxed);
-        } else {
-          grant_skipped_.fetch_add(1, std::memory_order_relaxed);
+          ++sent_data;
         }
       }
+      grant_data_.fetch_add(sent_data, std::memory_order_relaxed);
+      grant_skipped_.fetch_add(locks.size() - sent_data, std::memory_order_relaxed);
     };
     h.receive_grant_data = [this](std::uint64_t, int owner, std::span<const std::byte> bytes) {
       VertexData* data = core_.graph().vertex_data().data();
