@@ -113,6 +113,9 @@ class Backend {
   /// Before blocking on event_fd(): true when nothing is pending, so the next event makes it
   /// readable; false when progress() has work now (call it, then arm again).
   virtual bool arm() = 0;
+  /// Rounds the progress thread polls an idle network before it sleeps on event_fd(): long
+  /// when a poll is a memory read (UCX shared memory, verbs), short when it is a system call.
+  virtual int idle_polls() const { return 2000; }
 
   /// Closes every endpoint (after the last flush; pending operations are dropped).
   virtual void disconnect() = 0;

@@ -347,8 +347,6 @@ struct Transport::State {
   /// it waits for.
   static constexpr int kWaitSpins = 200;
   static constexpr std::chrono::microseconds kWaitNap{10};
-  /// Rounds of the progress thread without activity before it sleeps on the network.
-  static constexpr int kProgressSpins = 2000;
   /// Sleep of the progress thread while a waiter drives (it takes over when the wait ends).
   static constexpr std::chrono::microseconds kDriverNap{20};
   /// The longest the idle progress thread sleeps on the network in one go.
@@ -499,12 +497,13 @@ struct Transport::State {
   static constexpr std::uint8_t kWindowFreed = 2;
   std::map<std::uint32_t, std::set<int>> freed_by;  // window -> peers done with it (lock)
 
-  /// Drives the network while there is work and for kProgressSpins rounds after it; then
+  /// Drives the network while there is work and for idle_polls rounds after it; then
   /// sleeps on the backend's event descriptor and the wake event (at most kIdleSleep, or
   /// until the next heartbeat). While a waiter drives the network it only keeps the
   /// heartbeats going.
   void progress_loop() {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
+    const int idle_polls = backend->idle_polls();
     int idle = 0;
     while (running.load(std::memory_order_acquire)) {
       if (drivers.load(std::memory_order_relaxed) > 0) {
@@ -523,7 +522,7 @@ struct Transport::State {
       send_abort_notices();
       if (busy || activity.load(std::memory_order_relaxed) != seen) {
         idle = 0;
-      } else if (++idle > kProgressSpins) {
+      } else if (++idle > idle_polls) {
         // Idle: sleep until the network has an event or a thread of this rank posts (so
         // compute threads get the core, and an idle rank costs no core).
         sleep(seen, std::min<Clock::duration>(until_heartbeat(), kIdleSleep), true);
