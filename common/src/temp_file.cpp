@@ -6,11 +6,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "atoll/common/error.hpp"
 
 namespace atl {
+namespace {
+constexpr std::size_t kMaxChunk = std::size_t{1} << 30;  // Linux caps one write at ~2 GiB
+}  // namespace
 
 TempFile::TempFile(std::string path, std::string what)
     : path_(std::move(path)),
@@ -38,8 +42,7 @@ TempFile::~TempFile() {
 void TempFile::write(const void* data, std::size_t size) {
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
-    // Linux caps one write at ~2 GiB; stay well below.
-    const std::size_t chunk = std::min<std::size_t>(size, std::size_t{1} << 30);
+    const std::size_t chunk = std::min(size, kMaxChunk);
     const ssize_t n = ::write(file_.get(), p, chunk);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -53,6 +56,35 @@ void TempFile::write(const void* data, std::size_t size) {
     size -= static_cast<std::size_t>(n);
     written_ += static_cast<std::size_t>(n);
   }
+}
+
+void TempFile::write_uncached(const void* data, std::size_t size) {
+  const auto* p = static_cast<const std::byte*>(data);
+#if defined(__linux__)
+  constexpr std::size_t kBlock = 4096;
+  const std::size_t whole = size / kBlock * kBlock;
+  const int flags = direct_ ? -1 : ::fcntl(file_.get(), F_GETFL);
+  if (flags >= 0 && whole > 0 && written_ % kBlock == 0 &&
+      reinterpret_cast<std::uintptr_t>(p) % kBlock == 0 &&
+      ::fcntl(file_.get(), F_SETFL, flags | O_DIRECT) == 0) {
+    std::size_t done = 0;
+    while (done < whole) {
+      const ssize_t n = ::write(file_.get(), p + done, std::min(whole - done, kMaxChunk));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINVAL) break;  // refused by this file system: buffered below
+      if (n < 0) fail_errno(str_cat("cannot write '", tmp_, "'"));
+      if (n == 0) break;
+      done += static_cast<std::size_t>(n);
+      if (static_cast<std::size_t>(n) % kBlock != 0) break;  // short: finish buffered
+    }
+    ::fcntl(file_.get(), F_SETFL, flags);
+    written_ += done;
+    flushed_ = written_;
+    p += done;
+    size -= done;
+  }
+#endif
+  write(p, size);
 }
 
 void TempFile::start_writeback() {

@@ -84,27 +84,33 @@ std::uint32_t record_size(const CheckpointRecordSizes& sizes, std::uint32_t kind
   }
 }
 
-/// Streams blocks into a TempFile and keeps the whole file's size and CRC.
+/// Lays a file out in memory (4 KiB-aligned, so that it can be written past the page cache)
+/// and keeps its size and CRC.
 class Writer {
  public:
-  explicit Writer(TempFile& file) : file_(file) {}
+  /// `storage` holds the image (grown once to `bound` bytes and reused across files).
+  Writer(std::vector<std::byte>& storage, std::size_t bound) {
+    storage.resize(bound + kAlign);
+    const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+    base_ = storage.data() + (kAlign - address % kAlign) % kAlign;
+    bound_ = bound;
+  }
+  /// Bytes of a file holding `records` bytes of `size`-byte records in blocks (an upper
+  /// bound for compact vertex blocks).
+  static std::size_t section_bound(std::size_t records, std::size_t size) {
+    if (size == 0 || records == 0) return 0;
+    const std::size_t per_block = std::max<std::size_t>(1, kMaxPayload / size) * size;
+    return records + (records / per_block + 1) * (sizeof(BlockHeader) + kHeaderTail);
+  }
   void raw(const void* data, std::size_t size) {
-    file_.write(data, size);
+    std::memcpy(take(size), data, size);
     crc_ = crc32c(crc_, data, size);
-    bytes_ += size;
   }
   void block(std::uint32_t kind, std::uint32_t records, const std::byte* payload,
              std::size_t bytes) {
-    BlockHeader h{kind, records, bytes, crc32c(0, payload, bytes), 0};
-    h.header_crc = crc32c(0, &h, offsetof(BlockHeader, header_crc));
-    raw(&h, sizeof h);
-    if (bytes > 0) {  // the payload is read once: the file's CRC takes the block's
-      file_.write(payload, bytes);
-      crc_ = crc32c_combine(crc_, h.payload_crc, bytes);
-      bytes_ += bytes;
-      file_.start_writeback();  // the disk writes this block while the next one is made
-    }
-    ++blocks_;
+    std::byte* header = take(sizeof(BlockHeader));
+    if (bytes > 0) std::memcpy(take(bytes), payload, bytes);
+    seal(header, kind, records, bytes);
   }
   void section(CheckpointSection kind, std::span<const std::byte> records, std::size_t size) {
     if (size == 0 || records.empty()) return;
@@ -137,30 +143,52 @@ class Writer {
               static_cast<std::uint32_t>(n), run.data(), run.size());
         continue;
       }
-      scratch_.resize(kHeaderTail + n * compact);
-      std::memcpy(scratch_.data(), tail, kHeaderTail);
+      std::byte* header = take(sizeof(BlockHeader));
+      std::byte* out = take(kHeaderTail + n * compact);  // compacted in place
+      std::memcpy(out, tail, kHeaderTail);
       for (std::size_t i = 0; i < n; ++i) {
         const std::byte* r = run.data() + i * size;
-        std::byte* c = scratch_.data() + kHeaderTail + i * compact;
+        std::byte* c = out + kHeaderTail + i * compact;
         std::memcpy(c, r, kHeaderTailAt);
         std::memcpy(c + kHeaderTailAt, r + sizeof(CheckpointVertexHeader),
                     size - sizeof(CheckpointVertexHeader));
       }
-      block(kCompactVerticesKind, static_cast<std::uint32_t>(n), scratch_.data(), scratch_.size());
+      seal(header, kCompactVerticesKind, static_cast<std::uint32_t>(n), kHeaderTail + n * compact);
     }
   }
   void end() {
     const std::uint64_t blocks = blocks_;
     block(kEndKind, 0, reinterpret_cast<const std::byte*>(&blocks), sizeof blocks);
   }
-  WrittenFile written() const { return {bytes_, crc_}; }
+  std::span<const std::byte> image() const { return {base_, size_}; }
+  WrittenFile written() const { return {size_, crc_}; }
+
+  static constexpr std::size_t kAlign = 4096;
 
  private:
-  TempFile& file_;
-  std::uint64_t bytes_ = 0;
+  std::byte* take(std::size_t n) {
+    if (n > bound_ - size_) fail("checkpoint: internal error: file image over its bound");
+    std::byte* p = base_ + size_;
+    size_ += n;
+    return p;
+  }
+  /// Fills the block header at `at` for the `bytes` of payload after it.
+  void seal(std::byte* at, std::uint32_t kind, std::uint32_t records, std::size_t bytes) {
+    const std::byte* payload = at + sizeof(BlockHeader);
+    BlockHeader h{kind, records, bytes, crc32c(0, payload, bytes), 0};
+    h.header_crc = crc32c(0, &h, offsetof(BlockHeader, header_crc));
+    std::memcpy(at, &h, sizeof h);
+    crc_ =
+        crc32c(crc_, &h, sizeof h);  // the payload is read once: the file's CRC takes the block's
+    if (bytes > 0) crc_ = crc32c_combine(crc_, h.payload_crc, bytes);
+    ++blocks_;
+  }
+
+  std::byte* base_ = nullptr;
+  std::size_t bound_ = 0;
+  std::size_t size_ = 0;
   std::uint32_t crc_ = 0;
   std::uint64_t blocks_ = 0;
-  std::vector<std::byte> scratch_;
 };
 
 std::vector<std::byte> read_all(const std::string& path, const std::string& what) {
@@ -184,9 +212,14 @@ std::vector<std::byte> read_all(const std::string& path, const std::string& what
 
 WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
                                   const CheckpointRecordSizes& sizes,
-                                  const CheckpointSections& sections) {
-  TempFile file(path, "checkpoint");
-  Writer w(file);
+                                  const CheckpointSectionViews& sections,
+                                  std::vector<std::byte>& scratch) {
+  const std::size_t bound = sizeof(FileHeader) +
+                            Writer::section_bound(sections.vertices.size(), sizes.vertex) +
+                            Writer::section_bound(sections.edges.size(), sizes.edge) +
+                            Writer::section_bound(sections.messages.size(), sizes.message) +
+                            sizeof(BlockHeader) + sizeof(std::uint64_t);
+  Writer w(scratch, bound);
   FileHeader h{};
   std::memcpy(h.magic, kMagic, sizeof kMagic);
   h.version = kVersion;
@@ -202,8 +235,18 @@ WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, 
   w.section(CheckpointSection::kEdges, sections.edges, sizes.edge);
   w.section(CheckpointSection::kMessages, sections.messages, sizes.message);
   w.end();
+  TempFile file(path, "checkpoint");
+  const std::span<const std::byte> image = w.image();
+  file.write_uncached(image.data(), image.size());
   file.commit(false);  // the epoch directory is synced once, before the manifest
   return w.written();
+}
+
+WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
+                                  const CheckpointRecordSizes& sizes,
+                                  const CheckpointSectionViews& sections) {
+  std::vector<std::byte> scratch;
+  return write_checkpoint_file(path, epoch, rank, ranks, sizes, sections, scratch);
 }
 
 void read_checkpoint_file(const std::string& path, std::uint64_t epoch,

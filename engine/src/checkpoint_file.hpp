@@ -29,16 +29,31 @@ struct CheckpointSections {
   std::vector<std::byte> messages;
 };
 
+/// The three sections to write, viewed in place.
+struct CheckpointSectionViews {
+  std::span<const std::byte> vertices;
+  std::span<const std::byte> edges;
+  std::span<const std::byte> messages;
+};
+inline CheckpointSectionViews views_of(const CheckpointSections& s) {
+  return {s.vertices, s.edges, s.messages};
+}
+
 /// What writing a file produced, for the manifest.
 struct WrittenFile {
   std::uint64_t bytes = 0;
   std::uint32_t crc = 0;  ///< CRC32C of the whole file
 };
 
-/// Writes `sections` to path (temporary name, fsync, rename). Errors name the path.
+/// Writes `sections` to path (temporary name, fsync, rename), laid out in `scratch` first
+/// and written past the page cache where the file system allows it. Errors name the path.
 WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
                                   const CheckpointRecordSizes& sizes,
-                                  const CheckpointSections& sections);
+                                  const CheckpointSectionViews& sections,
+                                  std::vector<std::byte>& scratch);
+WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
+                                  const CheckpointRecordSizes& sizes,
+                                  const CheckpointSectionViews& sections);
 
 /// Reads and checks path: header, every block's checksums and bounds, the record sizes
 /// against `sizes`, the end block, and (when expected.bytes > 0) size and whole-file CRC

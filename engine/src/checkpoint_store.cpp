@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <numeric>
 #include <sstream>
+#include <thread>
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
@@ -157,6 +159,10 @@ std::pair<std::size_t, std::size_t> equal_range(const std::vector<std::byte>& so
   return {lo, end};
 }
 
+std::string not_written(std::uint64_t epoch) {
+  return str_cat("checkpoint epoch ", epoch, " not written (earlier epochs stay valid): ");
+}
+
 }  // namespace
 
 struct CheckpointStore::State {
@@ -169,6 +175,30 @@ struct CheckpointStore::State {
   std::uint64_t next_epoch = 1;
   Timer since_last;
   CheckpointRecordSizes sizes;
+  std::mutex image_lock;         ///< image (one file is laid out at a time)
+  std::vector<std::byte> image;  ///< a rank file laid out in memory, reused
+
+  /// The epoch write_behind started. Stage kFiles: every rank's `thread` writes its file;
+  /// stage kManifest: rank 0's writes the manifest. The thread alone touches the rest until
+  /// it sets `done`.
+  struct Behind {
+    enum Stage { kFiles, kManifest } stage = kFiles;
+    std::uint64_t epoch = 0;
+    std::uint64_t iteration = 0;
+    CheckpointPart part;
+    CheckpointFileInfo info;
+    std::vector<CheckpointFileInfo> files;  ///< rank 0, stage kManifest
+    std::string error;
+    Timer timer;  ///< since the epoch began
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+  std::unique_ptr<Behind> behind;
+  CheckpointPart spare;  ///< the last committed write_behind part's buffers
+
+  ~State() {
+    if (behind && behind->thread.joinable()) behind->thread.join();  // never committed
+  }
 
   /// Every rank's string, in rank order.
   std::vector<std::string> gather(const std::string& mine) {
@@ -279,9 +309,10 @@ CheckpointFileInfo CheckpointStore::write_part(std::uint64_t epoch, const Checkp
   make_dir(dir);
   CheckpointRecordSizes sizes = s.sizes;  // a saved topology's edges carry their weight
   sizes.edge += part.topology.weight_bytes;
-  const WrittenFile written =
-      detail::write_checkpoint_file(rank_file(dir, static_cast<std::size_t>(s.rank)), epoch, s.rank,
-                                    s.ranks, sizes, {part.vertices, part.edges, part.messages});
+  std::lock_guard guard(s.image_lock);
+  const WrittenFile written = detail::write_checkpoint_file(
+      rank_file(dir, static_cast<std::size_t>(s.rank)), epoch, s.rank, s.ranks, sizes,
+      {part.vertices, part.edges, part.messages}, s.image);
   return {written.bytes, written.crc};
 }
 
@@ -317,6 +348,7 @@ void CheckpointStore::write_manifest(std::uint64_t epoch, std::uint64_t iteratio
 
 void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part) {
   State& s = *state_;
+  settle(true);
   Timer timer;
   const std::uint64_t epoch = reserve_epoch();
   std::string error;
@@ -326,35 +358,110 @@ void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part)
   } catch (const std::exception& e) {
     error = e.what();
   }
-  const std::string context =
-      str_cat("checkpoint epoch ", epoch, " not written (earlier epochs stay valid): ");
-  std::vector<std::string> all =
-      s.gather(error.empty() ? str_cat(written.bytes, " ", written.crc) : std::string());
-  for (std::size_t r = 0; r < all.size(); ++r) {
-    if (all[r].empty()) error = error.empty() ? str_cat("rank ", r, " failed") : error;
-  }
-  s.agree(error, context);
+  const std::vector<CheckpointFileInfo> files = gather_files(epoch, written, error);
   std::string manifest_error;
   if (s.rank == 0) {
-    std::vector<CheckpointFileInfo> files;
-    for (const std::string& line : all) {
-      unsigned long long b = 0;
-      unsigned c = 0;
-      std::sscanf(line.c_str(), "%llu %u", &b, &c);
-      files.push_back({b, c});
-    }
     try {
       write_manifest(epoch, iteration, part.state, files, timer.seconds(), false, part.topology);
     } catch (const std::exception& e) {
       manifest_error = e.what();
     }
   }
+  end_epoch(epoch, iteration, manifest_error, timer.seconds());
+}
+
+void CheckpointStore::write_behind(std::uint64_t iteration, CheckpointPart part) {
+  State& s = *state_;
+  settle(true);
+  auto b = std::make_unique<State::Behind>();
+  b->epoch = reserve_epoch();
+  b->iteration = iteration;
+  b->part = std::move(part);
+  State::Behind* job = b.get();
+  b->thread = std::thread([this, job] {
+    try {
+      job->info = write_part(job->epoch, job->part);
+    } catch (const std::exception& e) {
+      job->error = e.what();
+    }
+    job->done.store(true, std::memory_order_release);
+  });
+  s.behind = std::move(b);
+}
+
+bool CheckpointStore::settle(bool wait) {
+  State& s = *state_;
+  if (!s.behind) return true;  // the same on every rank: they started it together
+  State::Behind& b = *s.behind;
+  if (!wait) {
+    const bool mine = b.stage == State::Behind::kManifest && s.rank != 0
+                          ? true
+                          : b.done.load(std::memory_order_acquire);
+    std::uint32_t done = mine ? 1 : 0;
+    if (s.cluster != nullptr) done = s.cluster->collectives.allreduce(done, ReduceOp::kMin);
+    if (done == 0) return false;
+  }
+  if (b.thread.joinable()) b.thread.join();
+  if (b.stage == State::Behind::kFiles) {
+    std::string error = std::move(b.error);
+    b.error.clear();
+    b.files = gather_files(b.epoch, b.info, error);  // fails every rank on a write error
+    b.stage = State::Behind::kManifest;
+    if (s.rank == 0) {  // rank 0 writes the manifest while the run goes on
+      b.done.store(false, std::memory_order_relaxed);
+      State::Behind* job = &b;
+      b.thread = std::thread([this, job] {
+        try {
+          write_manifest(job->epoch, job->iteration, job->part.state, job->files,
+                         job->timer.seconds(), false, job->part.topology);
+        } catch (const std::exception& e) {
+          job->error = e.what();
+        }
+        job->done.store(true, std::memory_order_release);
+      });
+    }
+    if (!wait) return false;  // every rank: the manifest is awaited at a later settle
+    if (b.thread.joinable()) b.thread.join();
+  }
+  std::unique_ptr<State::Behind> done = std::move(s.behind);
+  end_epoch(done->epoch, done->iteration, done->error, done->timer.seconds());
+  s.spare = std::move(done->part);
+  return true;
+}
+
+CheckpointPart CheckpointStore::take_spare() {
+  return std::exchange(state_->spare, {});
+}
+
+std::vector<CheckpointFileInfo> CheckpointStore::gather_files(std::uint64_t epoch,
+                                                              const CheckpointFileInfo& written,
+                                                              std::string error) {
+  State& s = *state_;
+  std::vector<std::string> all =
+      s.gather(error.empty() ? str_cat(written.bytes, " ", written.crc) : std::string());
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (all[r].empty()) error = error.empty() ? str_cat("rank ", r, " failed") : error;
+  }
+  s.agree(error, not_written(epoch));
+  std::vector<CheckpointFileInfo> files;
+  for (const std::string& line : all) {
+    unsigned long long b = 0;
+    unsigned c = 0;
+    std::sscanf(line.c_str(), "%llu %u", &b, &c);
+    files.push_back({b, c});
+  }
+  return files;
+}
+
+void CheckpointStore::end_epoch(std::uint64_t epoch, std::uint64_t iteration,
+                                std::string manifest_error, double seconds) {
+  State& s = *state_;
   manifest_error = s.from_root(manifest_error);
-  if (!manifest_error.empty()) fail(context, manifest_error);
+  if (!manifest_error.empty()) fail(not_written(epoch), manifest_error);
   if (s.rank != 0) {
     std::lock_guard guard(s.lock);
     s.since_last.reset();
-    stats_.written.push_back({epoch, iteration, timer.seconds(), 0, false});
+    stats_.written.push_back({epoch, iteration, seconds, 0, false});
   }
 }
 

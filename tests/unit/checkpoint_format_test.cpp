@@ -41,7 +41,7 @@ TEST(CheckpointFile, RoundTripsAcrossBlocks) {
   // Enough vertices for several 1 MiB blocks.
   const CheckpointSections in = sample(60000, sizes);
   const std::string path = dir.file("rank-00000.ckpt");
-  const WrittenFile w = write_checkpoint_file(path, 7, 0, 2, sizes, in);
+  const WrittenFile w = write_checkpoint_file(path, 7, 0, 2, sizes, views_of(in));
   EXPECT_EQ(w.bytes, std::filesystem::file_size(path));
   CheckpointSections out;
   read_checkpoint_file(path, 7, sizes, w, out);
@@ -73,7 +73,7 @@ TEST(CheckpointFile, VertexBlocksOfOneScheduleAreStoredCompact) {
     if (i != 70000) std::memset(tail, block, 16);  // the header after the gid
   }
   const std::string path = dir.file("rank-00000.ckpt");
-  const WrittenFile w = write_checkpoint_file(path, 2, 0, 1, sizes, in);
+  const WrittenFile w = write_checkpoint_file(path, 2, 0, 1, sizes, views_of(in));
   static_assert(sizeof(atl::CheckpointVertexHeader) == sizeof(atl::Gid) + 16);
   // Three of the four vertex blocks (all but the one holding record 70000) lose 16 of every 40
   // bytes: 0.705 of the vertex bytes are written.
@@ -93,7 +93,7 @@ TEST(CheckpointFile, EveryDamageIsAnErrorNamingTheFile) {
   for (std::size_t i = 0; i < 50; ++i) {  // a compact vertex block (edges: plain blocks)
     std::memset(sections.vertices.data() + i * sizes.vertex + sizeof(atl::Gid), 3, 16);
   }
-  write_checkpoint_file(path, 1, 1, 2, sizes, sections);
+  write_checkpoint_file(path, 1, 1, 2, sizes, views_of(sections));
   std::ifstream in(path, std::ios::binary);
   const std::string good((std::istreambuf_iterator<char>(in)), {});
   std::mt19937 rng(7);

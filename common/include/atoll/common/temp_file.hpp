@@ -25,6 +25,10 @@ class TempFile {
   void write(const void* data, std::size_t size);
   void write(std::string_view s) { write(s.data(), s.size()); }
 
+  /// Writes all of data like write(), but past the page cache (O_DIRECT) for its whole 4 KiB
+  /// blocks when data and the file offset are 4 KiB-aligned and the file system allows it.
+  void write_uncached(const void* data, std::size_t size);
+
   /// Best effort: starts writing what has been written so far to disk without waiting, so that
   /// the device works while the caller prepares more and commit() waits less.
   void start_writeback();

@@ -114,6 +114,16 @@ class CheckpointStore {
   /// Collective: writes this rank's part; rank 0 then writes the manifest and deletes epochs
   /// beyond options.keep. A rank that cannot write makes every rank fail, naming it.
   void write(std::uint64_t iteration, const CheckpointPart& part);
+  /// Collective: the same epoch, but this rank's file is written by a background thread while
+  /// the run goes on; the epoch becomes valid (its manifest written) at the settle() that
+  /// finds every rank's file written. Settles an earlier one first.
+  void write_behind(std::uint64_t iteration, CheckpointPart part);
+  /// Collective, at a point every rank reaches together: commits the write_behind epoch when
+  /// every rank's file is written (`wait`: waits for them). True when none is pending now;
+  /// a write error fails every rank as write() does.
+  bool settle(bool wait);
+  /// The buffers of the last epoch write_behind committed (contents unspecified), for reuse.
+  CheckpointPart take_spare();
   // The asynchronous snapshot writes the same epochs without collectives, on its own thread:
   /// Takes the next epoch number; every rank must take the same numbers in the same order.
   std::uint64_t reserve_epoch();
@@ -138,6 +148,15 @@ class CheckpointStore {
   const CheckpointStats& stats() const { return stats_; }
 
  private:
+  /// Collective: every rank's file info (rank 0 uses them); fails on every rank, naming the
+  /// rank, when some rank could not write its file.
+  std::vector<CheckpointFileInfo> gather_files(std::uint64_t epoch,
+                                               const CheckpointFileInfo& written,
+                                               std::string error);
+  /// Collective: rank 0's manifest error fails every rank; else the epoch is recorded.
+  void end_epoch(std::uint64_t epoch, std::uint64_t iteration, std::string manifest_error,
+                 double seconds);
+
   struct State;
   std::unique_ptr<State> state_;
   CheckpointStats stats_;

@@ -218,8 +218,12 @@ class ChromaticEngine final : private ScheduleSink {
         }
         break;
       }
-      if (core_.checkpoints() && core_.checkpoints()->due(sweep + 1)) write_checkpoint(sweep + 1);
+      if (core_.checkpoints()) {
+        core_.checkpoints()->settle(false);  // an epoch still being written
+        if (core_.checkpoints()->due(sweep + 1)) write_checkpoint(sweep + 1);
+      }
     }
+    if (core_.checkpoints()) core_.checkpoints()->settle(true);
     stats.updates = updates_;
     stats.seconds = total.seconds();
     stats.details = std::move(details);
@@ -260,7 +264,7 @@ class ChromaticEngine final : private ScheduleSink {
         pending.insert(pending.end(), colour.begin(), colour.end());
       }
     }
-    core_.write_checkpoint(std::move(pending), sweeps, updates_);
+    core_.write_checkpoint(std::move(pending), sweeps, updates_, true);
   }
 
   /// Loads the newest valid epoch of --resume; returns the sweeps it had done.

@@ -291,15 +291,16 @@ class EngineCore {
 
   /// Collective: writes an epoch after `iteration` iterations: the owned data, `pending`
   /// (scheduled vertices by lid, with priorities), edges, aggregators, persisted values and
-  /// the update count.
+  /// the update count. `behind`: the file is written while the run goes on, and the engine
+  /// calls checkpoints()->settle() at its later collective points (CheckpointStore).
   void write_checkpoint(std::vector<PendingVertex> pending, std::uint64_t iteration,
-                        std::uint64_t updates) {
+                        std::uint64_t updates, bool behind = false) {
     auto by_lid = [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; };
     if (!std::is_sorted(pending.begin(), pending.end(), by_lid)) {
       std::sort(pending.begin(), pending.end(), by_lid);
     }
-    CheckpointPart part;
-    part.vertices.swap(checkpoint_buffer_);  // last epoch's records, overwritten in place
+    checkpoints_->settle(true);  // the spare buffers are free only once it is committed
+    CheckpointPart part = checkpoints_->take_spare();  // an earlier epoch's, overwritten
     auto next = pending.begin();
     save_vertex_records(
         graph_, part.vertices,
@@ -311,10 +312,14 @@ class EngineCore {
           }
         },
         0);
+    part.edges.clear();
     save_edge_records(graph_, part.edges);
     part.state = shared_state({{"updates", updates}});
-    checkpoints_->write(iteration, part);
-    checkpoint_buffer_.swap(part.vertices);
+    if (behind) {
+      checkpoints_->write_behind(iteration, std::move(part));
+    } else {
+      checkpoints_->write(iteration, part);
+    }
   }
 
   /// Collective: loads the newest valid epoch of --resume into the data, calls
@@ -413,7 +418,6 @@ class EngineCore {
   std::unique_ptr<EdgeSync> edge_sync_;
   RequestSet remote_;  ///< requests for ghosts, by lid - num_owned
   std::unique_ptr<CheckpointStore> checkpoints_;
-  std::vector<std::byte> checkpoint_buffer_;  ///< the vertex records of the last epoch
   struct Persisted {
     std::string name;
     void* value;

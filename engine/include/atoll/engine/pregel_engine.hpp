@@ -215,11 +215,15 @@ class PregelEngine {
         stats.still_active = all.not_halted + all.receivers;
         break;
       }
-      if (checkpoints_ && checkpoints_->due(superstep_ + 1)) {
-        compact(stats);
-        write_checkpoint(stats.computes);
+      if (checkpoints_) {
+        checkpoints_->settle(false);  // an epoch still being written
+        if (checkpoints_->due(superstep_ + 1)) {
+          compact(stats);
+          write_checkpoint(stats.computes);
+        }
       }
     }
+    if (checkpoints_) checkpoints_->settle(true);
     compact(stats);  // the graph leaves the engine exactly as mutated
     stats.seconds = total.seconds();
     stats.combined = messages_->combining();
@@ -324,7 +328,13 @@ class PregelEngine {
   /// the next superstep reads, aggregator values and the compute count. Once the topology has
   /// changed the epoch carries it (every vertex and edge, the removed vertices' values).
   void write_checkpoint(std::uint64_t computes) {
-    CheckpointPart part;
+    checkpoints_->settle(true);  // the spare buffers are free only once it is committed
+    CheckpointPart part = checkpoints_->take_spare();  // an earlier epoch's, overwritten
+    part.vertices.clear();
+    part.edges.clear();
+    part.messages.clear();
+    part.state.clear();
+    part.topology = {};
     save_vertex_records(graph_, part.vertices, [&](Lid v, CheckpointVertexHeader& h) {
       if (halted_[v] != 0) h.flags = kCheckpointHalted;
     });
@@ -367,7 +377,7 @@ class PregelEngine {
         std::string(reinterpret_cast<const char*>(values.data()), values.size());
     part.state["engine:computes"] =
         std::string(reinterpret_cast<const char*>(&computes), sizeof computes);
-    checkpoints_->write(superstep_ + 1, part);
+    checkpoints_->write_behind(superstep_ + 1, std::move(part));
   }
 
   /// Loads the newest valid epoch of --resume; returns the superstep to run next.
