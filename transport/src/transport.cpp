@@ -137,6 +137,7 @@ struct Transport::State {
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
   std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
+  std::atomic<int> idle_polls{-1};        // set_idle_polls(); -1: the backend's
   // Idle threads sleep here; one of them at a time (the network sleeper) also on the
   // backend's events. Posters wake them.
   detail::WakeEvent wake_event;
@@ -503,7 +504,6 @@ struct Transport::State {
   /// heartbeats going.
   void progress_loop() {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
-    const int idle_polls = backend->idle_polls();
     int idle = 0;
     while (running.load(std::memory_order_acquire)) {
       if (drivers.load(std::memory_order_relaxed) > 0) {
@@ -522,7 +522,8 @@ struct Transport::State {
       send_abort_notices();
       if (busy || activity.load(std::memory_order_relaxed) != seen) {
         idle = 0;
-      } else if (++idle > idle_polls) {
+      } else if (const int limit = idle_polls.load(std::memory_order_relaxed);
+                 ++idle > (limit >= 0 ? limit : backend->idle_polls())) {
         // Idle: sleep until the network has an event or a thread of this rank posts (so
         // compute threads get the core, and an idle rank costs no core).
         sleep(seen, std::min<Clock::duration>(until_heartbeat(), kIdleSleep), true);
@@ -973,6 +974,16 @@ std::span<std::byte> Transport::local_window(WindowId window) const {
                                             : state_->windows.size();
   if (window.index >= count) fail("no local window ", window.index);
   return state_->windows[window.index];
+}
+
+void Transport::set_idle_polls(int polls) {
+  if (polls < 0) fail("transport: idle polls must not be negative, not ", polls);
+  state_->idle_polls.store(polls, std::memory_order_relaxed);
+}
+
+int Transport::idle_polls() const {
+  const int polls = state_->idle_polls.load(std::memory_order_relaxed);
+  return polls >= 0 ? polls : state_->backend->idle_polls();
 }
 
 void Transport::check_peers() const {

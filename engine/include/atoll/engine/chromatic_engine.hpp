@@ -33,6 +33,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "atoll/common/error.hpp"
@@ -145,6 +146,10 @@ class ChromaticEngine final : private ScheduleSink {
     auto details = std::make_shared<ChromaticDetails>();
     details->colors = coloring_.num_colors;
     Cluster* cluster = core_.cluster();
+    // Ghost data arrives while this rank waits in the exchange, driving the network itself:
+    // the progress thread need not poll on after it (the cores are the workers').
+    std::optional<ScopedIdlePolls> quiet;
+    if (cluster != nullptr) quiet.emplace(cluster->transport, kBulkSynchronousIdlePolls);
     ProgressLine progress(core_.options().progress, "sweep");
     Timer total;
     // Resumed: the data, schedule, aggregators and sweep count of the epoch replace the start.

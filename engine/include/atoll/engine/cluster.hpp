@@ -8,6 +8,10 @@
 
 namespace atl {
 
+/// Idle polls (Transport::set_idle_polls) for engines whose ranks receive while they wait:
+/// the chromatic and Pregel engines, during their runs.
+inline constexpr int kBulkSynchronousIdlePolls = 64;
+
 struct Cluster {
   Transport& transport;
   Collectives& collectives;  ///< created on transport before start()

@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -147,6 +148,10 @@ class PregelEngine {
     stats.ranks = cluster_ != nullptr ? cluster_->size() : 1;
     stats.workers = pool_.describe();
     partials_.assign(blocks_.size() * aggregators_.partial_bytes(), std::byte{0});
+    // Messages mostly arrive while this rank waits at the superstep's end, driving the
+    // network itself: the progress thread need not poll on after it.
+    std::optional<ScopedIdlePolls> quiet;
+    if (cluster_ != nullptr) quiet.emplace(cluster_->transport, kBulkSynchronousIdlePolls);
     Timer total;
     ProgressLine progress(options_.progress && (cluster_ == nullptr || cluster_->rank() == 0),
                           "superstep");

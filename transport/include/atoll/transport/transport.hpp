@@ -11,6 +11,7 @@
 // "Progress"). Any thread may send, put, fence and flush; posting never waits for the network.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -142,6 +143,13 @@ class Transport {
   /// Local memory of one of this rank's windows.
   std::span<std::byte> local_window(WindowId window) const;
 
+  /// Rounds the progress thread keeps polling after the last event or post before it sleeps
+  /// on the network's event descriptor (default: the backend's; UCX 2000, TCP 64). Engines
+  /// whose ranks receive mostly while they wait (and then drive the network themselves) set
+  /// it low, so that polls do not take the cores from computation.
+  void set_idle_polls(int polls);
+  int idle_polls() const;
+
   /// Throws PeerFailure if a peer has failed (cheap; for polling loops).
   void check_peers() const;
   bool failed() const;
@@ -166,6 +174,22 @@ class Transport {
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+/// Sets a transport's idle polls (Transport::set_idle_polls) while it lives, at most `polls`.
+class ScopedIdlePolls {
+ public:
+  ScopedIdlePolls(Transport& transport, int polls)
+      : transport_(transport), before_(transport.idle_polls()) {
+    transport.set_idle_polls(std::min(polls, before_));
+  }
+  ~ScopedIdlePolls() { transport_.set_idle_polls(before_); }
+  ScopedIdlePolls(const ScopedIdlePolls&) = delete;
+  ScopedIdlePolls& operator=(const ScopedIdlePolls&) = delete;
+
+ private:
+  Transport& transport_;
+  int before_;
 };
 
 }  // namespace atl
