@@ -20,6 +20,26 @@ TempFile::TempFile(std::string path, std::string what)
     : path_(std::move(path)),
       tmp_(path_ + ".tmp." + std::to_string(::getpid())),
       what_(std::move(what)) {
+  open_new();
+}
+
+TempFile::TempFile(std::string path, std::string what, const std::string& recycled)
+    : path_(std::move(path)),
+      tmp_(path_ + ".tmp." + std::to_string(::getpid())),
+      what_(std::move(what)) {
+  struct stat st;
+  if (!recycled.empty() && ::stat(path_.c_str(), &st) != 0 && ::lstat(recycled.c_str(), &st) == 0 &&
+      S_ISREG(st.st_mode) && ::rename(recycled.c_str(), tmp_.c_str()) == 0) {
+    file_ = Fd(::open(tmp_.c_str(), O_WRONLY | O_CLOEXEC));
+    if (file_) {
+      recycled_ = true;
+      return;
+    }
+  }
+  open_new();
+}
+
+void TempFile::open_new() {
   struct stat st;
   if (::stat(path_.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
     direct_ = true;
@@ -102,6 +122,9 @@ void TempFile::commit(bool sync_dir) {
     committed_ = true;
     if (::close(fd) != 0) fail_errno(str_cat("cannot close '", path_, "'"));
     return;
+  }
+  if (recycled_ && ::ftruncate(file_.get(), static_cast<off_t>(written_)) != 0) {
+    fail_errno(str_cat("cannot cut '", tmp_, "' to its size"));
   }
   if (::fsync(file_.get()) != 0) fail_errno(str_cat("cannot sync '", tmp_, "'"));
   const int fd = file_.release();

@@ -213,7 +213,7 @@ std::vector<std::byte> read_all(const std::string& path, const std::string& what
 WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
                                   const CheckpointRecordSizes& sizes,
                                   const CheckpointSectionViews& sections,
-                                  std::vector<std::byte>& scratch) {
+                                  std::vector<std::byte>& scratch, const std::string& recycled) {
   const std::size_t bound = sizeof(FileHeader) +
                             Writer::section_bound(sections.vertices.size(), sizes.vertex) +
                             Writer::section_bound(sections.edges.size(), sizes.edge) +
@@ -235,7 +235,7 @@ WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, 
   w.section(CheckpointSection::kEdges, sections.edges, sizes.edge);
   w.section(CheckpointSection::kMessages, sections.messages, sizes.message);
   w.end();
-  TempFile file(path, "checkpoint");
+  TempFile file(path, "checkpoint", recycled);
   const std::span<const std::byte> image = w.image();
   file.write_uncached(image.data(), image.size());
   file.commit(false);  // the epoch directory is synced once, before the manifest

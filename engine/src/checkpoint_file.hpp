@@ -46,11 +46,13 @@ struct WrittenFile {
 };
 
 /// Writes `sections` to path (temporary name, fsync, rename), laid out in `scratch` first
-/// and written past the page cache where the file system allows it. Errors name the path.
+/// and written past the page cache where the file system allows it; over the old file
+/// `recycled` when it exists (TempFile). Errors name the path.
 WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
                                   const CheckpointRecordSizes& sizes,
                                   const CheckpointSectionViews& sections,
-                                  std::vector<std::byte>& scratch);
+                                  std::vector<std::byte>& scratch,
+                                  const std::string& recycled = {});
 WrittenFile write_checkpoint_file(const std::string& path, std::uint64_t epoch, int rank, int ranks,
                                   const CheckpointRecordSizes& sizes,
                                   const CheckpointSectionViews& sections);

@@ -65,6 +65,13 @@ std::vector<std::uint64_t> list_epochs(const std::string& dir) {
   return epochs;
 }
 
+/// Where the files of the last deleted epoch wait to be overwritten by the next epoch's: on a
+/// file system that discards freed blocks, deleting and allocating them again each epoch
+/// stalled the run for a sweep.
+std::string recycle_dir(const std::string& dir) {
+  return (fs::path(dir) / "recycle").string();
+}
+
 bool has_manifest(const std::string& dir, std::uint64_t epoch) {
   return fs::exists(fs::path(epoch_dir(dir, epoch)) / "MANIFEST");
 }
@@ -230,11 +237,21 @@ struct CheckpointStore::State {
     }
     if (valid.size() <= options.keep) return;
     const std::uint64_t oldest_kept = valid[valid.size() - options.keep];
+    std::uint64_t newest_deleted = 0;
+    for (auto e : epochs) {
+      if (e < oldest_kept) newest_deleted = e;
+    }
     for (auto e : epochs) {
       if (e >= oldest_kept) continue;
       std::error_code ec;
       // The manifest goes first: an epoch half deleted is never taken for a valid one.
       fs::remove(fs::path(epoch_dir(options.dir, e)) / "MANIFEST", ec);
+      if (e == newest_deleted) {  // its files become the next epoch's (recycle_dir)
+        std::error_code gone;
+        fs::remove_all(recycle_dir(options.dir), gone);  // what the last epoch did not take
+        fs::rename(epoch_dir(options.dir, e), recycle_dir(options.dir), ec);
+        if (!ec) continue;
+      }
       fs::remove_all(epoch_dir(options.dir, e), ec);
       if (ec)
         log_warn(str_cat("checkpoint: cannot delete old epoch ", epoch_dir(options.dir, e), ": ",
@@ -312,7 +329,8 @@ CheckpointFileInfo CheckpointStore::write_part(std::uint64_t epoch, const Checkp
   std::lock_guard guard(s.image_lock);
   const WrittenFile written = detail::write_checkpoint_file(
       rank_file(dir, static_cast<std::size_t>(s.rank)), epoch, s.rank, s.ranks, sizes,
-      {part.vertices, part.edges, part.messages}, s.image);
+      {part.vertices, part.edges, part.messages}, s.image,
+      rank_file(recycle_dir(s.options.dir), static_cast<std::size_t>(s.rank)));
   return {written.bytes, written.crc};
 }
 

@@ -92,6 +92,57 @@ TEST_F(CheckpointStoreTest, AnEpochWrittenBehindIsValidOnlyOnceSettled) {
   EXPECT_EQ(value, 0.25);
 }
 
+TEST_F(CheckpointStoreTest, DeletedEpochsFilesAreOverwrittenByTheNextOnes) {
+  atl::CheckpointOptions options;
+  options.dir = dir_.string();
+  options.every = 1;
+  options.keep = 1;
+  {
+    atl::CheckpointStore store(options, shape(), nullptr);
+    for (std::uint64_t e = 1; e <= 4; ++e) store.write(e, part(1.0 / static_cast<double>(e)));
+  }
+  EXPECT_FALSE(manifest(1));
+  EXPECT_FALSE(manifest(3));
+  EXPECT_TRUE(manifest(4));
+  EXPECT_FALSE(fs::exists(dir_ / "epoch-00000002"));              // its file became epoch 4's
+  EXPECT_TRUE(fs::exists(dir_ / "recycle" / "rank-00000.ckpt"));  // epoch 3's, for epoch 5
+
+  atl::CheckpointOptions resume;
+  resume.resume = dir_.string();
+  atl::CheckpointStore store(resume, shape(), nullptr);
+  const std::vector<atl::Gid> gids{1, 2, 3};
+  const atl::RestoredEpoch epoch = store.resume(gids, {});
+  EXPECT_EQ(epoch.epoch, 4u);
+  double value = 0;
+  std::memcpy(&value, epoch.vertices.data() + sizeof(atl::CheckpointVertexHeader), sizeof value);
+  EXPECT_EQ(value, 0.25);
+}
+
+TEST_F(CheckpointStoreTest, ARecycledFileIsCutToItsNewSize) {
+  const std::string old_file = (dir_ / "old").string();
+  {
+    std::ofstream out(old_file, std::ios::binary);
+    out << std::string(10000, 'x');
+  }
+  const std::string path = (dir_ / "new").string();
+  {
+    atl::TempFile file(path, "test", old_file);
+    file.write(std::string_view("fresh"));
+    file.commit(false);
+  }
+  EXPECT_FALSE(fs::exists(old_file));  // moved, not copied
+  std::ifstream in(path, std::ios::binary);
+  const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(got, "fresh");
+  // No recycled file: a new one.
+  {
+    atl::TempFile file((dir_ / "other").string(), "test", (dir_ / "absent").string());
+    file.write(std::string_view("new"));
+    file.commit(false);
+  }
+  EXPECT_EQ(fs::file_size(dir_ / "other"), 3u);
+}
+
 TEST_F(CheckpointStoreTest, WritesPastThePageCacheKeepEveryByte) {
   std::vector<std::byte> storage(5 * 4096 + 8192);
   auto* base = storage.data() + (4096 - reinterpret_cast<std::uintptr_t>(storage.data()) % 4096);

@@ -17,6 +17,10 @@ class TempFile {
   /// Creates the temporary file. `what` names the content in errors ("cannot write WHAT to
   /// 'PATH': ...").
   explicit TempFile(std::string path, std::string what = "graph");
+  /// The same, but made from the regular file `recycled` when there is one (moved to the
+  /// temporary name and overwritten, its disk blocks reused instead of freed and allocated
+  /// again); else a new file.
+  TempFile(std::string path, std::string what, const std::string& recycled);
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile();
@@ -40,6 +44,7 @@ class TempFile {
   const std::string& path() const { return path_; }
 
  private:
+  void open_new();
   [[noreturn]] void fail_errno(std::string_view action) const;
 
   std::string path_;
@@ -49,7 +54,8 @@ class TempFile {
   std::size_t written_ = 0;  ///< bytes written
   std::size_t flushed_ = 0;  ///< bytes handed to start_writeback
   bool committed_ = false;
-  bool direct_ = false;  ///< writing straight to a device or FIFO
+  bool direct_ = false;    ///< writing straight to a device or FIFO
+  bool recycled_ = false;  ///< overwriting an old file: cut to size at commit
 };
 
 /// Best effort: makes renames inside dir durable. Failure is ignored (the files are complete).
