@@ -7,12 +7,14 @@
 # worker threads start in the engine's set-up, reported apart; pr: divided by its iterations;
 # cc includes its local union-find). Loading is not timed on either side. Atoll's pr relabels
 # the vertices by descending degree as it loads (--degree-order; DEGREE_ORDER=0: as numbered),
-# GAPBS's pr runs on its graph as converted.
+# GAPBS's pr runs on its graph as converted. Both read 4-byte rank shares (GAPBS's ScoreT is a
+# float; Atoll's pr --float; FLOAT=0: Atoll's shares as doubles).
 #
 #   scripts/compare-gapbs.sh GRAPH [--json FILE]        GRAPH: any graph atoll reads
 #   scripts/compare-gapbs.sh --scale N [--json FILE]    a Kronecker graph from GAPBS's converter
 #   env: THREADS=2 RUNS=5 PR_ITERATIONS=20 SSSP_DELTA=2 SOURCE=(first vertex of the graph)
 #        KERNELS="pr cc sssp" (a subset to run) DEGREE_ORDER=1 (Atoll's pr: --degree-order)
+#        FLOAT=1 (Atoll's pr: --float)
 #        WORK=build/compare-gapbs (converted graphs, kept between runs) ATOLL=build/apps/atoll
 #        GAPBS_DIR=(a built GAPBS copy; default: ../shared/peers/gapbs copied to build/gapbs)
 #
@@ -44,6 +46,7 @@ threads=${THREADS:-2} runs=${RUNS:-5} iterations=${PR_ITERATIONS:-20} delta=${SS
 degree_order=${DEGREE_ORDER:-1}
 pr_order=()
 [[ $degree_order == 0 ]] || pr_order=(--degree-order)
+[[ ${FLOAT:-1} == 0 ]] || pr_order+=(--float)
 kernels=${KERNELS:-pr cc sssp}
 for kernel in $kernels; do
   [[ $kernel == pr || $kernel == cc || $kernel == sssp ]] ||
