@@ -35,6 +35,7 @@ TempFile::TempFile(std::string path, std::string what, const std::string& recycl
       recycled_ = true;
       return;
     }
+    ::unlink(tmp_.c_str());  // not writable: a new file instead
   }
   open_new();
 }

@@ -199,13 +199,12 @@ struct CheckpointStore::State {
     Timer timer;  ///< since the epoch began
     std::atomic<bool> done{false};
     std::thread thread;
+    ~Behind() {
+      if (thread.joinable()) thread.join();  // never committed
+    }
   };
   std::unique_ptr<Behind> behind;
   CheckpointPart spare;  ///< the last committed write_behind part's buffers
-
-  ~State() {
-    if (behind && behind->thread.joinable()) behind->thread.join();  // never committed
-  }
 
   /// Every rank's string, in rank order.
   std::vector<std::string> gather(const std::string& mine) {
@@ -257,6 +256,9 @@ struct CheckpointStore::State {
         log_warn(str_cat("checkpoint: cannot delete old epoch ", epoch_dir(options.dir, e), ": ",
                          ec.message()));
     }
+    // Durable before the next epoch overwrites the recycled files in place.
+    sync_directory(recycle_dir(options.dir));
+    sync_directory(options.dir);
   }
 };
 
@@ -297,7 +299,9 @@ CheckpointStore::CheckpointStore(const CheckpointOptions& options, CheckpointSha
   if (!error.empty()) usage_fail(error);
 }
 
-CheckpointStore::~CheckpointStore() = default;
+CheckpointStore::~CheckpointStore() {
+  state_->behind.reset();  // joins a background write before stats_, which it may touch, goes
+}
 
 bool CheckpointStore::due(std::uint64_t iterations) {
   State& s = *state_;
@@ -364,7 +368,7 @@ void CheckpointStore::write_manifest(std::uint64_t epoch, std::uint64_t iteratio
                    dir, " (", bytes, " bytes, ", seconds, " s)"));
 }
 
-void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part) {
+void CheckpointStore::write(std::uint64_t iteration, CheckpointPart part) {
   State& s = *state_;
   settle(true);
   Timer timer;
@@ -386,6 +390,7 @@ void CheckpointStore::write(std::uint64_t iteration, const CheckpointPart& part)
     }
   }
   end_epoch(epoch, iteration, manifest_error, timer.seconds());
+  s.spare = std::move(part);
 }
 
 void CheckpointStore::write_behind(std::uint64_t iteration, CheckpointPart part) {
@@ -410,25 +415,24 @@ void CheckpointStore::write_behind(std::uint64_t iteration, CheckpointPart part)
 bool CheckpointStore::settle(bool wait) {
   State& s = *state_;
   if (!s.behind) return true;  // the same on every rank: they started it together
-  State::Behind& b = *s.behind;
   if (!wait) {
-    const bool mine = b.stage == State::Behind::kManifest && s.rank != 0
+    const bool mine = s.behind->stage == State::Behind::kManifest && s.rank != 0
                           ? true
-                          : b.done.load(std::memory_order_acquire);
+                          : s.behind->done.load(std::memory_order_acquire);
     std::uint32_t done = mine ? 1 : 0;
     if (s.cluster != nullptr) done = s.cluster->collectives.allreduce(done, ReduceOp::kMin);
     if (done == 0) return false;
   }
-  if (b.thread.joinable()) b.thread.join();
-  if (b.stage == State::Behind::kFiles) {
-    std::string error = std::move(b.error);
-    b.error.clear();
-    b.files = gather_files(b.epoch, b.info, error);  // fails every rank on a write error
-    b.stage = State::Behind::kManifest;
+  // Held here while the ranks agree: an error on the way discards the epoch (never committed).
+  std::unique_ptr<State::Behind> b = std::move(s.behind);
+  if (b->thread.joinable()) b->thread.join();
+  if (b->stage == State::Behind::kFiles) {
+    b->files = gather_files(b->epoch, b->info, b->error);  // fails every rank on a write error
+    b->stage = State::Behind::kManifest;
     if (s.rank == 0) {  // rank 0 writes the manifest while the run goes on
-      b.done.store(false, std::memory_order_relaxed);
-      State::Behind* job = &b;
-      b.thread = std::thread([this, job] {
+      b->done.store(false, std::memory_order_relaxed);
+      State::Behind* job = b.get();
+      b->thread = std::thread([this, job] {
         try {
           write_manifest(job->epoch, job->iteration, job->part.state, job->files,
                          job->timer.seconds(), false, job->part.topology);
@@ -438,12 +442,14 @@ bool CheckpointStore::settle(bool wait) {
         job->done.store(true, std::memory_order_release);
       });
     }
-    if (!wait) return false;  // every rank: the manifest is awaited at a later settle
-    if (b.thread.joinable()) b.thread.join();
+    if (!wait) {  // every rank: the manifest is awaited at a later settle
+      s.behind = std::move(b);
+      return false;
+    }
+    if (b->thread.joinable()) b->thread.join();
   }
-  std::unique_ptr<State::Behind> done = std::move(s.behind);
-  end_epoch(done->epoch, done->iteration, done->error, done->timer.seconds());
-  s.spare = std::move(done->part);
+  end_epoch(b->epoch, b->iteration, b->error, b->timer.seconds());  // rank 0: the manifest's
+  s.spare = std::move(b->part);
   return true;
 }
 

@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "atoll/common/temp_file.hpp"
@@ -97,9 +100,19 @@ TEST_F(CheckpointStoreTest, DeletedEpochsFilesAreOverwrittenByTheNextOnes) {
   options.dir = dir_.string();
   options.every = 1;
   options.keep = 1;
+  auto inode = [](const fs::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? st.st_ino : ino_t{0};
+  };
   {
     atl::CheckpointStore store(options, shape(), nullptr);
-    for (std::uint64_t e = 1; e <= 4; ++e) store.write(e, part(1.0 / static_cast<double>(e)));
+    store.write(1, part(1.0));
+    store.write(2, part(0.5));  // epoch 1 deleted: its file waits in DIR/recycle
+    const ino_t recycled = inode(dir_ / "recycle" / "rank-00000.ckpt");
+    ASSERT_NE(recycled, ino_t{0});
+    store.write(3, part(1.0 / 3));
+    EXPECT_EQ(inode(dir_ / "epoch-00000003" / "rank-00000.ckpt"), recycled);  // the same file
+    store.write(4, part(0.25));
   }
   EXPECT_FALSE(manifest(1));
   EXPECT_FALSE(manifest(3));
@@ -116,6 +129,25 @@ TEST_F(CheckpointStoreTest, DeletedEpochsFilesAreOverwrittenByTheNextOnes) {
   double value = 0;
   std::memcpy(&value, epoch.vertices.data() + sizeof(atl::CheckpointVertexHeader), sizeof value);
   EXPECT_EQ(value, 0.25);
+}
+
+// A store destroyed while rank 0's background thread writes the manifest (a run that fails
+// right after a settle) waits for it: no thread outlives the store (ASan, TSan).
+TEST_F(CheckpointStoreTest, AStoreDestroyedWhileTheManifestIsWrittenWaitsForIt) {
+  atl::CheckpointOptions options;
+  options.dir = dir_.string();
+  options.every = 1;
+  for (int round = 0; round < 20; ++round) {
+    const fs::path dir = dir_ / std::to_string(round);
+    options.dir = dir.string();
+    atl::CheckpointStore store(options, shape(), nullptr);
+    store.write_behind(1, part(0.5));
+    while (!fs::exists(dir / "epoch-00000001" / "rank-00000.ckpt")) {  // the file is written
+      std::this_thread::yield();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // and the writer is done
+    EXPECT_FALSE(store.settle(false));  // starts the manifest's thread; destroyed meanwhile
+  }
 }
 
 TEST_F(CheckpointStoreTest, ARecycledFileIsCutToItsNewSize) {

@@ -113,7 +113,7 @@ class CheckpointStore {
   bool due(std::uint64_t iterations);
   /// Collective: writes this rank's part; rank 0 then writes the manifest and deletes epochs
   /// beyond options.keep. A rank that cannot write makes every rank fail, naming it.
-  void write(std::uint64_t iteration, const CheckpointPart& part);
+  void write(std::uint64_t iteration, CheckpointPart part);
   /// Collective: the same epoch, but this rank's file is written by a background thread while
   /// the run goes on; the epoch becomes valid (its manifest written) at the settle() that
   /// finds every rank's file written. Settles an earlier one first.
@@ -122,7 +122,7 @@ class CheckpointStore {
   /// every rank's file is written (`wait`: waits for them). True when none is pending now;
   /// a write error fails every rank as write() does.
   bool settle(bool wait);
-  /// The buffers of the last epoch write_behind committed (contents unspecified), for reuse.
+  /// The buffers of the last epoch written (contents unspecified), for reuse.
   CheckpointPart take_spare();
   // The asynchronous snapshot writes the same epochs without collectives, on its own thread:
   /// Takes the next epoch number; every rank must take the same numbers in the same order.

@@ -318,7 +318,7 @@ class EngineCore {
     if (behind) {
       checkpoints_->write_behind(iteration, std::move(part));
     } else {
-      checkpoints_->write(iteration, part);
+      checkpoints_->write(iteration, std::move(part));
     }
   }
 
