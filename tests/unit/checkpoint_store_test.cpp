@@ -3,7 +3,6 @@
 #include "atoll/engine/checkpoint_store.hpp"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "atoll/common/temp_file.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -23,15 +23,6 @@ namespace fs = std::filesystem;
 
 class CheckpointStoreTest : public testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "atoll-ckpt-store-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << std::strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   static atl::CheckpointShape shape() {
     atl::CheckpointShape s;
     s.engine = "test";
@@ -58,7 +49,8 @@ class CheckpointStoreTest : public testing::Test {
     std::snprintf(name, sizeof name, "epoch-%08d", epoch);
     return fs::exists(dir_ / name / "MANIFEST");
   }
-  fs::path dir_;
+  atl::test::TempDir tmp_;
+  fs::path dir_{tmp_.path()};
 };
 
 TEST_F(CheckpointStoreTest, AnEpochWrittenBehindIsValidOnlyOnceSettled) {
