@@ -100,21 +100,11 @@ void TempFile::write_uncached(const void* data, std::size_t size) {
     }
     ::fcntl(file_.get(), F_SETFL, flags);
     written_ += done;
-    flushed_ = written_;
     p += done;
     size -= done;
   }
 #endif
   write(p, size);
-}
-
-void TempFile::start_writeback() {
-#if defined(__linux__)
-  if (direct_ || written_ == flushed_) return;
-  ::sync_file_range(file_.get(), static_cast<off_t>(flushed_),
-                    static_cast<off_t>(written_ - flushed_), SYNC_FILE_RANGE_WRITE);
-  flushed_ = written_;  // errors show in commit()'s fsync
-#endif
 }
 
 void TempFile::commit(bool sync_dir) {

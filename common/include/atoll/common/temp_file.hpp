@@ -33,9 +33,6 @@ class TempFile {
   /// blocks when data and the file offset are 4 KiB-aligned and the file system allows it.
   void write_uncached(const void* data, std::size_t size);
 
-  /// Best effort: starts writing what has been written so far to disk without waiting, so that
-  /// the device works while the caller prepares more and commit() waits less.
-  void start_writeback();
 
   /// Flushes to disk, closes and renames the temporary file over path; then syncs the parent
   /// directory (best effort) when sync_dir is set.
@@ -52,7 +49,6 @@ class TempFile {
   std::string what_;
   Fd file_;
   std::size_t written_ = 0;  ///< bytes written
-  std::size_t flushed_ = 0;  ///< bytes handed to start_writeback
   bool committed_ = false;
   bool direct_ = false;    ///< writing straight to a device or FIFO
   bool recycled_ = false;  ///< overwriting an old file: cut to size at commit
