@@ -77,6 +77,20 @@ std::uint32_t drop(VertexLock& l, LockMode m) {
                                : l.word.fetch_sub(1, std::memory_order_release);
 }
 
+/// A group's locks here: a list of the requester's own (each with its mode), or the lids an
+/// expanded key named (all in one mode).
+struct LockList {
+  std::span<const LockItem> items;
+  std::span<const Lid> lids;
+  LockMode mode = LockMode::kRead;
+  std::size_t size() const { return items.empty() ? lids.size() : items.size(); }
+  Lid lid(std::size_t i) const { return items.empty() ? lids[i] : items[i].lid; }
+  LockMode mode_of(std::size_t i) const { return items.empty() ? mode : items[i].mode; }
+  LockList first(std::size_t n) const {
+    return items.empty() ? LockList{{}, lids.first(n), mode} : LockList{items.first(n), {}, mode};
+  }
+};
+
 /// Owner side: a queued group, taking its locks here one by one (waiting on one at a time).
 struct Group {
   int requester = 0;
@@ -84,28 +98,24 @@ struct Group {
   bool priority = false;
   std::uint32_t next_lock = 0;        ///< locks[0, next_lock) are held
   std::uint32_t next_waiter = kNone;  ///< in the queue of locks[next_lock]
-  std::vector<LockItem> locks;
+  LockList locks;                     ///< the requester's own list, or the expansion's lids
 };
 
 enum class Phase : std::uint8_t { kFree, kTrying, kOrdered, kHeld };
 enum class Reply : std::uint8_t { kPending, kGranted, kRefused };
 
-/// Requester side: one scope.
+/// Requester side: one scope. Its groups, one per owner rank in rank order: the remote ones
+/// as requested, and this rank's (owner == rank, key unused) for `local`.
 struct ScopeState {
   std::uint64_t tag = 0;
   bool priority = false;
   Phase phase = Phase::kFree;
-  std::vector<LockItem> locks;
-  std::vector<std::uint32_t> group_begin;  ///< per owner rank in the scope, then locks.size()
-  std::vector<Reply> replies;              ///< per group, during the tries
-  std::uint32_t pending = 0;               ///< try replies still expected
-  std::uint32_t ordered_next = 0;          ///< the group queued now, after the tries
-  std::uint32_t groups() const { return static_cast<std::uint32_t>(group_begin.size() - 1); }
-  std::span<const LockItem> group(std::uint32_t g) const {
-    return std::span<const LockItem>(locks).subspan(group_begin[g],
-                                                    group_begin[g + 1] - group_begin[g]);
-  }
-  int owner(std::uint32_t g) const { return locks[group_begin[g]].owner; }
+  std::vector<LockItem> local;
+  std::vector<RemoteGroup> groups;
+  std::vector<Reply> replies;      ///< per group, during the tries
+  std::uint32_t pending = 0;       ///< try replies still expected
+  std::uint32_t ordered_next = 0;  ///< the group queued now, after the tries
+  std::uint32_t count() const { return static_cast<std::uint32_t>(groups.size()); }
 };
 
 }  // namespace
@@ -124,7 +134,6 @@ struct LockManager::Impl {
   std::vector<std::vector<std::byte>> outbox;
   std::vector<std::pair<ScopeId, std::uint64_t>> ready;  ///< granted, callbacks not yet made
   std::vector<int> woken;                                ///< peers whose batch became non-empty
-  std::vector<LockItem> scratch;
   LockStats stats;
   std::size_t active = 0;
 
@@ -138,10 +147,19 @@ struct LockManager::Impl {
 
   // ---- owner side ----
 
-  /// Takes all of `locks` (lids here) if each is free and has an empty queue, else none.
-  bool try_locks(std::span<const LockItem> locks) {
+  /// The locks `requester` names by `key` here, checked (the hook checks the key).
+  LockList expand(int requester, Lid key, LockMode mode) {
+    const std::span<const Lid> lids = hooks.expand(requester, key);
+    if (!lids.empty() && lids.back() >= owned) {
+      fail("lock manager: the group of key ", key, " names lid ", lids.back(), ", not owned");
+    }
+    return {{}, lids, mode};
+  }
+
+  /// Takes all of `locks` if each is free and has an empty queue, else none.
+  bool try_locks(const LockList& locks) {
     for (std::size_t i = 0; i < locks.size(); ++i) {
-      if (!try_take(table[locks[i].lid], locks[i].mode)) {
+      if (!try_take(table[locks.lid(i)], locks.mode_of(i))) {
         release_locks(rank, locks.first(i));
         return false;
       }
@@ -153,7 +171,7 @@ struct LockManager::Impl {
   /// empty queue, priority groups no earlier priority group) or it is taken; then queues g.
   bool take_or_queue(Lid lid, std::uint32_t g) {
     VertexLock& l = table[lid];
-    const LockMode m = groups[g].locks[groups[g].next_lock].mode;
+    const LockMode m = groups[g].locks.mode_of(groups[g].next_lock);
     if (groups[g].priority ? l.priority_tail == kNone : l.head == kNone) {
       std::uint32_t w = l.word.load(std::memory_order_relaxed);
       for (;;) {
@@ -196,8 +214,7 @@ struct LockManager::Impl {
     }
   }
 
-  std::uint32_t new_group(int requester, ScopeId scope, bool priority,
-                          std::span<const LockItem> locks) {
+  std::uint32_t new_group(int requester, ScopeId scope, bool priority, LockList locks) {
     std::uint32_t g;
     if (!free_groups.empty()) {
       g = free_groups.back();
@@ -212,7 +229,7 @@ struct LockManager::Impl {
     gr.priority = priority;
     gr.next_lock = 0;
     gr.next_waiter = kNone;
-    gr.locks.assign(locks.begin(), locks.end());
+    gr.locks = locks;
     return g;
   }
 
@@ -221,24 +238,23 @@ struct LockManager::Impl {
     for (;;) {
       Group& gr = groups[g];
       if (gr.next_lock == gr.locks.size()) break;
-      if (!take_or_queue(gr.locks[gr.next_lock].lid, g)) return;
+      if (!take_or_queue(gr.locks.lid(gr.next_lock), g)) return;
       ++gr.next_lock;
     }
     const int requester = groups[g].requester;
     const ScopeId scope = groups[g].scope;
+    free_groups.push_back(g);
     if (requester == rank) {
-      free_groups.push_back(g);
       on_reply(scope, rank, true, {});
     } else {
-      send_grant(requester, scope, groups[g].locks);
-      free_groups.push_back(g);
+      send_grant(requester, scope, groups[g].locks.lids);
     }
   }
 
-  void send_grant(int requester, ScopeId scope, std::span<const LockItem> locks) {
+  void send_grant(int requester, ScopeId scope, std::span<const Lid> lids) {
     std::vector<std::byte>& out = out_for(requester);
     const std::size_t at = detail::begin_grant(out, scope);
-    if (hooks.grant_data) hooks.grant_data(requester, locks, out);
+    if (hooks.grant_data) hooks.grant_data(requester, lids, out);
     detail::finish_data(out, at);
   }
 
@@ -247,7 +263,7 @@ struct LockManager::Impl {
   void wake(Lid lid) {
     VertexLock& l = table[lid];
     for (std::uint32_t g = l.head; g != kNone; g = l.head) {
-      const LockMode m = groups[g].locks[groups[g].next_lock].mode;
+      const LockMode m = groups[g].locks.mode_of(groups[g].next_lock);
       const bool last = groups[g].next_waiter == kNone;
       std::uint32_t w = l.word.load(std::memory_order_relaxed);
       do {
@@ -262,55 +278,56 @@ struct LockManager::Impl {
     }
   }
 
-  void release_locks(int requester, std::span<const LockItem> locks) {
-    for (const LockItem& it : locks) {
-      VertexLock& l = table[it.lid];
+  void release_locks(int requester, const LockList& locks) {
+    bool waiters = false;
+    for (std::size_t i = 0; i < locks.size(); ++i) {
+      VertexLock& l = table[locks.lid(i)];
       const std::uint32_t w = l.word.load(std::memory_order_relaxed);
-      if (it.mode == LockMode::kWrite && (w & kWriter) == 0) {
-        fail("rank ", requester, " released lid ", it.lid, ", not write-locked");
+      if (locks.mode_of(i) == LockMode::kWrite ? (w & kWriter) == 0 : (w & kReaders) == 0) {
+        fail("rank ", requester, " released lid ", locks.lid(i), ", not ",
+             locks.mode_of(i) == LockMode::kWrite ? "write" : "read", "-locked");
       }
-      if (it.mode == LockMode::kRead && (w & kReaders) == 0) {
-        fail("rank ", requester, " released lid ", it.lid, ", not read-locked");
-      }
-      drop(l, it.mode);
+      waiters |= (drop(l, locks.mode_of(i)) & kWaiters) != 0;
     }
-    for (const LockItem& it : locks) wake(it.lid);
+    if (!waiters) return;
+    for (std::size_t i = 0; i < locks.size(); ++i) wake(locks.lid(i));
   }
 
   // ---- requester side ----
 
   void send_try(ScopeId s, std::uint32_t g) {
     const ScopeState& sc = scopes[s];
-    const int owner = sc.owner(g);
-    if (owner == rank) {
-      on_reply(s, rank, try_locks(sc.group(g)), {});
+    const RemoteGroup& gr = sc.groups[g];
+    if (gr.owner == rank) {
+      on_reply(s, rank, try_locks(LockList{sc.local, {}, gr.mode}), {});
     } else {
-      detail::append_lock_request(out_for(owner), detail::LockRecord::kTry, s, sc.priority,
-                                  sc.group(g));
+      detail::append_lock_request(out_for(gr.owner), detail::LockRecord::kTry, s, sc.priority,
+                                  gr.key, gr.mode);
     }
   }
 
   void send_queue(ScopeId s, std::uint32_t g) {
-    const int owner = scopes[s].owner(g);
-    if (owner == rank) {
-      advance(new_group(rank, s, scopes[s].priority, scopes[s].group(g)));
+    const ScopeState& sc = scopes[s];
+    const RemoteGroup& gr = sc.groups[g];
+    if (gr.owner == rank) {
+      advance(new_group(rank, s, sc.priority, LockList{sc.local, {}, gr.mode}));
     } else {
-      detail::append_lock_request(out_for(owner), detail::LockRecord::kQueue, s, scopes[s].priority,
-                                  scopes[s].group(g));
+      detail::append_lock_request(out_for(gr.owner), detail::LockRecord::kQueue, s, sc.priority,
+                                  gr.key, gr.mode);
     }
   }
 
-  /// Releases group g of scope s (at its owner, or by a release record with the scope's data).
+  /// Releases group g of scope s (here, or by a release record with the scope's data).
   void send_release(ScopeId s, std::uint32_t g, bool with_data) {
     const ScopeState& sc = scopes[s];
-    const int owner = sc.owner(g);
-    if (owner == rank) {
-      release_locks(rank, sc.group(g));
+    const RemoteGroup& gr = sc.groups[g];
+    if (gr.owner == rank) {
+      release_locks(rank, LockList{sc.local, {}, gr.mode});
       return;
     }
-    std::vector<std::byte>& out = out_for(owner);
-    const std::size_t at = detail::begin_release(out, sc.group(g));
-    if (with_data && hooks.release_data) hooks.release_data(sc.tag, owner, sc.group(g), out);
+    std::vector<std::byte>& out = out_for(gr.owner);
+    const std::size_t at = detail::begin_release(out, gr.key, gr.mode);
+    if (with_data && hooks.release_data) hooks.release_data(sc.tag, gr.owner, out);
     detail::finish_data(out, at);
   }
 
@@ -322,14 +339,14 @@ struct LockManager::Impl {
     }
     ScopeState& sc = scopes[s];
     std::uint32_t g = 0;
-    while (g < sc.groups() && sc.owner(g) != owner) ++g;
+    while (g < sc.count() && sc.groups[g].owner != owner) ++g;
     const bool expected =
-        g < sc.groups() && (sc.phase == Phase::kTrying ? sc.replies[g] == Reply::kPending
-                                                       : granted && g == sc.ordered_next);
+        g < sc.count() && (sc.phase == Phase::kTrying ? sc.replies[g] == Reply::kPending
+                                                      : granted && g == sc.ordered_next);
     if (!expected) fail("rank ", owner, " sent an unexpected answer for lock scope ", s);
     if (!data.empty() && hooks.receive_grant_data) hooks.receive_grant_data(sc.tag, owner, data);
     if (sc.phase == Phase::kOrdered) {
-      if (++sc.ordered_next == sc.groups()) {
+      if (++sc.ordered_next == sc.count()) {
         complete(s);
       } else {
         send_queue(s, sc.ordered_next);
@@ -339,8 +356,8 @@ struct LockManager::Impl {
     sc.replies[g] = granted ? Reply::kGranted : Reply::kRefused;
     if (--sc.pending > 0) return;
     std::uint32_t j = 0;
-    while (j < sc.groups() && sc.replies[j] == Reply::kGranted) ++j;
-    if (j == sc.groups()) {
+    while (j < sc.count() && sc.replies[j] == Reply::kGranted) ++j;
+    if (j == sc.count()) {
       ++stats.optimistic;
       complete(s);
       return;
@@ -348,7 +365,7 @@ struct LockManager::Impl {
     ++stats.fallbacks;
     sc.phase = Phase::kOrdered;
     sc.ordered_next = j;
-    for (std::uint32_t h = j + 1; h < sc.groups(); ++h) {
+    for (std::uint32_t h = j + 1; h < sc.count(); ++h) {
       if (scopes[s].replies[h] == Reply::kGranted) send_release(s, h, false);
     }
     send_queue(s, j);
@@ -359,15 +376,22 @@ struct LockManager::Impl {
     ready.emplace_back(s, scopes[s].tag);
   }
 
-  ScopeId new_scope(std::span<const LockItem> locks, std::uint64_t tag, bool priority) {
-    if (locks.empty()) fail("lock request with no locks");
-    for (std::size_t i = 0; i < locks.size(); ++i) {
-      const LockItem& it = locks[i];
-      if (it.owner < 0 || it.owner >= ranks) fail("lock request for rank ", it.owner);
-      if (it.owner == rank && it.lid >= owned) fail("lock request for lid ", it.lid, ", not owned");
-      if (i > 0 && !lock_order_less(locks[i - 1], it)) {
-        fail("lock request out of the global order at entry ", i);
+  ScopeId new_scope(std::span<const LockItem> local, std::span<const RemoteGroup> remote,
+                    std::uint64_t tag, bool priority) {
+    if (local.empty() && remote.empty()) fail("lock request with no locks");
+    for (std::size_t i = 0; i < local.size(); ++i) {
+      const LockItem& it = local[i];
+      if (it.owner != rank || it.lid >= owned) {
+        fail("lock request for rank ", it.owner, " lid ", it.lid, " among this rank's locks");
       }
+      if (i > 0 && local[i - 1].lid >= it.lid) fail("lock request out of order at entry ", i);
+    }
+    for (std::size_t i = 0; i < remote.size(); ++i) {
+      const RemoteGroup& r = remote[i];
+      if (r.owner < 0 || r.owner >= ranks || r.owner == rank) {
+        fail("lock request for a group at rank ", r.owner);
+      }
+      if (i > 0 && remote[i - 1].owner >= r.owner) fail("lock groups out of order at ", i);
     }
     ScopeId s;
     if (!free_scopes.empty()) {
@@ -380,14 +404,19 @@ struct LockManager::Impl {
     ScopeState& sc = scopes[s];
     sc.tag = tag;
     sc.priority = priority;
-    sc.locks.assign(locks.begin(), locks.end());
-    sc.group_begin.clear();
-    for (std::uint32_t i = 0; i < locks.size(); ++i) {
-      if (i == 0 || locks[i].owner != locks[i - 1].owner) sc.group_begin.push_back(i);
+    sc.local.assign(local.begin(), local.end());
+    sc.groups.clear();
+    bool local_placed = local.empty();
+    for (const RemoteGroup& r : remote) {
+      if (!local_placed && r.owner > rank) {
+        sc.groups.push_back({rank, 0, LockMode::kWrite});
+        local_placed = true;
+      }
+      sc.groups.push_back(r);
     }
-    sc.group_begin.push_back(static_cast<std::uint32_t>(locks.size()));
-    sc.replies.assign(sc.groups(), Reply::kPending);
-    sc.pending = sc.groups();
+    if (!local_placed) sc.groups.push_back({rank, 0, LockMode::kWrite});
+    sc.replies.assign(sc.count(), Reply::kPending);
+    sc.pending = sc.count();
     sc.ordered_next = 0;
     ++stats.scopes;
     ++active;
@@ -411,22 +440,24 @@ struct LockManager::Impl {
 LockManager::LockManager(int rank, int ranks, Lid num_owned, LockHooks hooks) {
   if (ranks < 1 || rank < 0 || rank >= ranks) fail("lock manager: rank ", rank, " of ", ranks);
   if (!hooks.granted) fail("lock manager: no granted hook");
+  if (ranks > 1 && !hooks.expand) fail("lock manager: no expand hook for ", ranks, " ranks");
   impl_ = std::make_unique<Impl>(rank, ranks, num_owned, std::move(hooks));
 }
 
 LockManager::~LockManager() = default;
 
-ScopeId LockManager::request(std::span<const LockItem> locks, std::uint64_t tag, bool priority) {
+ScopeId LockManager::request(std::span<const LockItem> local, std::span<const RemoteGroup> remote,
+                             std::uint64_t tag, bool priority) {
   std::unique_lock lock(impl_->mutex);
   Impl& m = *impl_;
-  const ScopeId s = m.new_scope(locks, tag, priority);
+  const ScopeId s = m.new_scope(local, remote, tag, priority);
   ScopeState& sc = m.scopes[s];
-  if (sc.groups() == 1) {
+  if (sc.count() == 1) {
     sc.phase = Phase::kOrdered;
     m.send_queue(s, 0);
   } else {
     sc.phase = Phase::kTrying;
-    for (std::uint32_t g = 0, n = sc.groups(); g < n; ++g) m.send_try(s, g);
+    for (std::uint32_t g = 0, n = sc.count(); g < n; ++g) m.send_try(s, g);
   }
   m.notify(lock);
   return s;
@@ -438,7 +469,7 @@ void LockManager::release(ScopeId s) {
   if (s >= m.scopes.size() || m.scopes[s].phase != Phase::kHeld) {
     fail("lock manager: release of scope ", s, ", which holds no locks");
   }
-  for (std::uint32_t g = 0, n = m.scopes[s].groups(); g < n; ++g) m.send_release(s, g, true);
+  for (std::uint32_t g = 0, n = m.scopes[s].count(); g < n; ++g) m.send_release(s, g, true);
   m.scopes[s].phase = Phase::kFree;
   m.free_scopes.push_back(s);
   --m.active;
@@ -454,11 +485,12 @@ void LockManager::deliver(int source, std::span<const std::byte> batch) {
   struct Visitor {
     Impl& m;
     int source;
-    void request(bool is_try, ScopeId scope, bool priority, std::span<const LockItem> locks) {
+    void request(bool is_try, ScopeId scope, bool priority, Lid key, LockMode mode) {
+      const LockList locks = m.expand(source, key, mode);
       if (!is_try) {
         m.advance(m.new_group(source, scope, priority, locks));
       } else if (m.try_locks(locks)) {
-        m.send_grant(source, scope, locks);
+        m.send_grant(source, scope, locks.lids);
       } else {
         detail::append_refuse(m.out_for(source), scope);
       }
@@ -467,14 +499,15 @@ void LockManager::deliver(int source, std::span<const std::byte> batch) {
       m.on_reply(scope, source, true, data);
     }
     void refuse(ScopeId scope) { m.on_reply(scope, source, false, {}); }
-    void release(std::span<const LockItem> locks, std::span<const std::byte> data) {
+    void release(Lid key, LockMode mode, std::span<const std::byte> data) {
+      const LockList locks = m.expand(source, key, mode);
       if (!data.empty() && m.hooks.receive_release_data) m.hooks.receive_release_data(source, data);
       m.release_locks(source, locks);
     }
   };
   std::unique_lock lock(m.mutex);
   Visitor v{m, source};
-  detail::decode_lock_batch(batch, source, m.rank, m.owned, m.scratch, v);
+  detail::decode_lock_batch(batch, source, v);
   m.notify(lock);
 }
 

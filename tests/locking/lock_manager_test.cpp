@@ -1,11 +1,13 @@
 // The lock manager on one rank (sharing, exclusion, FIFO, reader batching, priority, ordered
 // multi-lock scopes, misuse) and on simulated ranks whose batches the test moves by hand
-// (one round trip for a free scope over several ranks, fallback to ordered acquisition).
+// (one round trip for a free scope over several ranks, fallback to ordered acquisition, groups
+// expanded by their owner).
 #include "atoll/engine/lock_manager.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,14 +21,21 @@ using namespace atl;
 constexpr LockMode R = LockMode::kRead;
 constexpr LockMode W = LockMode::kWrite;
 
-/// Ranks in one thread: requests, and batches moved one hop at a time.
+/// Ranks in one thread: requests, and batches moved one hop at a time. A remote group's key
+/// names the same lids at every rank (`groups`); an unknown key is an Error, as in the engine.
 struct Ranks {
   std::vector<std::unique_ptr<LockManager>> m;
   std::vector<std::uint64_t> granted;  // tags, in grant order
+  std::map<Lid, std::vector<Lid>> groups{{10, {4, 6}}, {11, {3}}, {12, {4}}, {13, {2}}};
   explicit Ranks(int n, Lid owned = 16) {
     for (int r = 0; r < n; ++r) {
       LockHooks hooks;
       hooks.granted = [this](ScopeId, std::uint64_t tag) { granted.push_back(tag); };
+      hooks.expand = [this](int, Lid key) -> std::span<const Lid> {
+        const auto it = groups.find(key);
+        if (it == groups.end()) fail("no lock group ", key);
+        return it->second;
+      };
       m.push_back(std::make_unique<LockManager>(r, n, owned, std::move(hooks)));
     }
   }
@@ -51,8 +60,9 @@ struct Ranks {
     while (hop() > 0) ++hops;
     return hops;
   }
-  ScopeId ask(int rank, std::vector<LockItem> locks, std::uint64_t tag, bool priority = false) {
-    return m[rank]->request(locks, tag, priority);
+  ScopeId ask(int rank, std::vector<LockItem> local, std::uint64_t tag, bool priority = false,
+              std::vector<RemoteGroup> remote = {}) {
+    return m[rank]->request(local, remote, tag, priority);
   }
   bool has(std::uint64_t tag) const {
     return std::find(granted.begin(), granted.end(), tag) != granted.end();
@@ -148,39 +158,55 @@ TEST(LockManager, LocalPathTakesAllOrNoneAndYieldsToQueuedScopes) {
 TEST(LockManager, MisuseIsAnError) {
   Ranks x(2, 4);
   EXPECT_THROW(x.ask(0, {}, 1), Error);
-  EXPECT_THROW(x.ask(0, {{0, 2, W}, {0, 1, R}}, 1), Error);  // out of order
-  EXPECT_THROW(x.ask(0, {{0, 1, W}, {0, 1, R}}, 1), Error);  // twice
-  EXPECT_THROW(x.ask(0, {{0, 4, W}}, 1), Error);             // not owned
-  EXPECT_THROW(x.ask(0, {{2, 0, W}}, 1), Error);             // no such rank
-  const ScopeId s = x.ask(0, {{1, 0, W}}, 1);
+  EXPECT_THROW(x.ask(0, {{0, 2, W}, {0, 1, R}}, 1), Error);               // out of order
+  EXPECT_THROW(x.ask(0, {{0, 1, W}, {0, 1, R}}, 1), Error);               // twice
+  EXPECT_THROW(x.ask(0, {{0, 4, W}}, 1), Error);                          // not owned
+  EXPECT_THROW(x.ask(0, {{1, 0, W}}, 1), Error);                          // another rank's, listed
+  EXPECT_THROW(x.ask(0, {}, 1, false, {{2, 10, R}}), Error);              // no such rank
+  EXPECT_THROW(x.ask(0, {}, 1, false, {{0, 10, R}}), Error);              // this rank, as a group
+  EXPECT_THROW(x.ask(0, {}, 1, false, {{1, 10, R}, {1, 11, R}}), Error);  // one group a rank
+  const ScopeId s = x.ask(0, {}, 1, false, {{1, 13, W}});
   EXPECT_THROW(x.m[0]->release(s), Error);      // not granted yet
   EXPECT_THROW(x.m[0]->deliver(0, {}), Error);  // from itself
-  // A grant nobody waits for, and a release of a lock not held.
+  // A grant nobody waits for, a release of a lock not held, a key the owner does not know.
   std::vector<std::byte> grant{std::byte{3}, std::byte{9}, std::byte{0}, std::byte{0}, std::byte{0},
                                std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}};
   EXPECT_THROW(x.m[0]->deliver(1, grant), Error);
-  std::vector<std::byte> release{std::byte{5}, std::byte{1}, std::byte{0}, std::byte{0},
-                                 std::byte{0}, std::byte{2}, std::byte{0}, std::byte{0},
-                                 std::byte{0}, std::byte{1}, std::byte{0}, std::byte{0},
+  std::vector<std::byte> release{std::byte{5}, std::byte{13}, std::byte{0}, std::byte{0},
+                                 std::byte{0}, std::byte{1},  std::byte{0}, std::byte{0},
                                  std::byte{0}, std::byte{0}};
-  EXPECT_THROW(x.m[0]->deliver(1, release), Error);
+  try {
+    x.m[0]->deliver(1, release);
+    ADD_FAILURE() << "a release of a free lock was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("released lid 2, not write-locked"), std::string::npos)
+        << e.what();
+  }
+  std::vector<std::byte> unknown{std::byte{2}, std::byte{0}, std::byte{0},  std::byte{0},
+                                 std::byte{0}, std::byte{0}, std::byte{99}, std::byte{0},
+                                 std::byte{0}, std::byte{0}};
+  EXPECT_THROW(x.m[0]->deliver(1, unknown), Error);
 }
 
 TEST(LockManager, FreeScopeOverSeveralRanksTakesOneRoundTrip) {
   Ranks x(3);
-  x.ask(0, {{0, 1, W}, {1, 4, R}, {1, 6, R}, {2, 3, R}}, 7);
+  x.ask(0, {{0, 1, W}}, 7, false, {{1, 10, R}, {2, 11, R}});
   EXPECT_TRUE(x.granted.empty());
   EXPECT_EQ(x.hop(), 2);  // tries to ranks 1 and 2 together
   EXPECT_EQ(x.hop(), 2);  // their grants
   EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{7}));
   EXPECT_EQ(x.m[0]->stats().optimistic, 1u);
   EXPECT_EQ(x.hop(), 0);
+  // Rank 1 expanded key 10 into its locks 4 and 6: both are read-locked now.
+  EXPECT_TRUE(x.m[1]->try_lock_local(std::vector<LockItem>{{1, 4, R}, {1, 6, R}}));
+  EXPECT_FALSE(x.m[1]->try_lock_local(std::vector<LockItem>{{1, 6, W}}));
+  EXPECT_TRUE(x.m[1]->try_lock_local(std::vector<LockItem>{{1, 5, W}}));
 }
 
 TEST(LockManager, RefusedTryFallsBackToOrderedAcquisition) {
   Ranks x(3);
   const ScopeId blocker = x.ask(1, {{1, 4, W}}, 1);  // local at rank 1
-  const ScopeId s = x.ask(0, {{0, 1, W}, {1, 4, R}, {2, 3, R}}, 2);
+  const ScopeId s = x.ask(0, {{0, 1, W}}, 2, false, {{1, 12, R}, {2, 11, R}});
   x.settle();  // rank 1 refuses; rank 2's grant is returned; rank 1 queues the scope
   EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1}));
   EXPECT_EQ(x.m[0]->stats().fallbacks, 1u);
@@ -197,29 +223,47 @@ TEST(LockManager, RefusedTryFallsBackToOrderedAcquisition) {
   x.settle();
   for (auto& m : x.m) EXPECT_EQ(m->active_scopes(), 0u);
   // Everything is free again: a writer on every lock is granted in one round trip.
-  x.ask(0, {{0, 1, W}, {1, 4, W}, {2, 3, W}}, 4);
+  x.ask(0, {{0, 1, W}}, 4, false, {{1, 12, W}, {2, 11, W}});
   x.settle();
   EXPECT_EQ(x.granted.back(), 4u);
+}
+
+TEST(LockManager, GroupsBelowTheRequesterComeFirst) {
+  // Rank 1's scope over ranks 0, 1 and 2: rank 0's group precedes its own locks in the order.
+  Ranks x(3);
+  const ScopeId blocker = x.ask(0, {{0, 2, W}}, 1);
+  const ScopeId s = x.ask(1, {{1, 0, W}}, 2, false, {{0, 13, R}, {2, 11, R}});
+  x.settle();  // rank 0 refuses: the scope gives back its own lock and rank 2's
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1}));
+  EXPECT_TRUE(x.m[1]->try_lock_local(std::vector<LockItem>{{1, 0, W}}));
+  x.m[1]->unlock_local(std::vector<LockItem>{{1, 0, W}});
+  x.m[0]->release(blocker);
+  x.settle();
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2}));
+  x.m[1]->release(s);
+  x.settle();
+  for (auto& m : x.m) EXPECT_EQ(m->active_scopes(), 0u);
+  EXPECT_TRUE(x.m[0]->try_lock_local(std::vector<LockItem>{{0, 2, W}}));
 }
 
 TEST(LockManager, DataRidesWithGrantsAndReleases) {
   std::vector<std::unique_ptr<LockManager>> m;
   std::vector<std::string> log;
+  const std::vector<Lid> group{1, 2};
   for (int r = 0; r < 2; ++r) {
     LockHooks h;
     h.granted = [&log, r](ScopeId, std::uint64_t tag) {
       log.push_back(str_cat(r, " granted ", tag));
     };
-    h.grant_data = [&log, r](int to, std::span<const LockItem> locks, std::vector<std::byte>& out) {
-      log.push_back(str_cat(r, " grant data to ", to, " for ", locks.size(), " locks, cached ",
-                            locks[0].cached_version));
+    h.expand = [&group](int, Lid) { return std::span<const Lid>(group); };
+    h.grant_data = [&log, r](int to, std::span<const Lid> lids, std::vector<std::byte>& out) {
+      log.push_back(str_cat(r, " grant data to ", to, " for lids ", lids[0], ",", lids[1]));
       out.push_back(std::byte{42});
     };
     h.receive_grant_data = [&log, r](std::uint64_t tag, int owner, std::span<const std::byte> d) {
       log.push_back(str_cat(r, " data for ", tag, " from ", owner, ": ", int(d[0])));
     };
-    h.release_data = [&log, r](std::uint64_t tag, int owner, std::span<const LockItem>,
-                               std::vector<std::byte>& out) {
+    h.release_data = [&log, r](std::uint64_t tag, int owner, std::vector<std::byte>& out) {
       log.push_back(str_cat(r, " release data of ", tag, " to ", owner));
       out.push_back(std::byte{7});
     };
@@ -233,15 +277,14 @@ TEST(LockManager, DataRidesWithGrantsAndReleases) {
     ASSERT_TRUE(m[from]->take_batch(to, b));
     m[to]->deliver(from, b);
   };
-  const std::vector<LockItem> locks{{1, 2, W, 5}};
-  const ScopeId s = m[0]->request(locks, 9);
+  const ScopeId s = m[0]->request({}, std::vector<RemoteGroup>{{1, 3, W}}, 9);
   move(0, 1);
   move(1, 0);
   m[0]->release(s);
   move(0, 1);
   EXPECT_EQ(log, (std::vector<std::string>{
-                     "1 grant data to 0 for 1 locks, cached 5", "0 data for 9 from 1: 42",
-                     "0 granted 9", "0 release data of 9 to 1", "1 released data from 0: 7"}));
+                     "1 grant data to 0 for lids 1,2", "0 data for 9 from 1: 42", "0 granted 9",
+                     "0 release data of 9 to 1", "1 released data from 0: 7"}));
 }
 
 }  // namespace

@@ -3,7 +3,9 @@
 // threads and decoded). Every scope must be granted (no deadlock, no lost wake-up), no two
 // conflicting scopes may ever hold their locks at once (an overlap detector beside the
 // manager), and the data a scope sees must be current: ghost copies travel with grants only
-// when the requester's version is older, and written ghosts go back with releases.
+// when the requester's copy is stale (StaleCopies, as in the engine), and written ghosts go
+// back with releases. A scope's locks at another rank are one group, named by a key that the
+// owner expands (here a random table of groups per rank).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "atoll/engine/lock_manager.hpp"
+#include "atoll/engine/stale_copies.hpp"
 #include "atoll/engine/vertex_versions.hpp"
 #include "batch_decode.hpp"
 #include "sim_network.hpp"
@@ -44,13 +47,22 @@ struct Rank {
   std::unique_ptr<LockManager> manager;
   VertexVersions owned_versions;
   std::vector<std::uint64_t> owned_data;
+  StaleCopies stale;  ///< which ranks' copies of each owned lock's data are old
   VertexVersions cache_versions;
   std::vector<std::uint64_t> cache_data;
+  std::vector<std::vector<Lid>> groups;  ///< by key: the lids here a remote scope names by it
   Rank(Lid locks, int ranks)
       : owned_versions(locks),
         owned_data(locks, 0),
+        stale(locks, ranks),
         cache_versions(locks * ranks),
         cache_data(static_cast<std::size_t>(locks) * ranks, 0) {}
+};
+
+/// A scope: its locks at the requesting rank and a group at each of some other ranks.
+struct ScopeLocks {
+  std::vector<LockItem> local;
+  std::vector<RemoteGroup> remote;
 };
 
 struct Worker {
@@ -88,10 +100,24 @@ class StressRun {
             },
             [this](int r) { pump(r); }) {
     for (int w = 0; w < c.ranks * c.workers; ++w) workers_.push_back(std::make_unique<Worker>());
+    std::mt19937_64 rng(99);
     for (int r = 0; r < c.ranks; ++r) {
       ranks_.push_back(std::make_unique<Rank>(c.locks, c.ranks));
       ranks_[r]->manager = std::make_unique<LockManager>(r, c.ranks, c.locks, hooks(r));
+      // 2 x locks groups of 1 .. max_scope distinct lids each.
+      for (Lid k = 0; k < 2 * c.locks; ++k) {
+        std::vector<Lid> g;
+        const std::size_t n = 1 + rng() % std::min<std::size_t>(c.max_scope, c.locks);
+        while (g.size() < n) {
+          const Lid l = static_cast<Lid>(rng() % c.locks);
+          if (std::find(g.begin(), g.end(), l) == g.end()) g.push_back(l);
+        }
+        std::sort(g.begin(), g.end());
+        ranks_[r]->groups.push_back(std::move(g));
+      }
     }
+    scopes_.resize(static_cast<std::size_t>(c.ranks) * c.workers,
+                   std::vector<ScopeLocks>(static_cast<std::size_t>(c.pipeline)));
   }
 
   void run() {
@@ -163,16 +189,20 @@ class StressRun {
       (void)r;
     };
     h.outgoing = [this, r](int) { net_.wake(r); };
+    h.expand = [this, r](int, Lid key) -> std::span<const Lid> {
+      if (key >= ranks_[r]->groups.size()) fail("no lock group ", key);
+      return ranks_[r]->groups[key];
+    };
     // Owner: the current data of each lock whose requester holds an older copy.
-    h.grant_data = [this, r](int, std::span<const LockItem> locks, std::vector<std::byte>& out) {
+    h.grant_data = [this, r](int to, std::span<const Lid> lids, std::vector<std::byte>& out) {
       Rank& me = *ranks_[r];
-      for (const LockItem& l : locks) {
-        if (!me.owned_versions.needs_data(l.lid, l.cached_version)) {
+      for (const Lid l : lids) {
+        if (!me.stale.take(l, to)) {
           data_skipped_.fetch_add(1);
           continue;
         }
         data_sent_.fetch_add(1);
-        append_copy(out, l.lid, me.owned_versions.get(l.lid), me.owned_data[l.lid]);
+        append_copy(out, l, me.owned_versions.get(l), me.owned_data[l]);
       }
     };
     h.receive_grant_data = [this, r](std::uint64_t, int owner, std::span<const std::byte> data) {
@@ -185,13 +215,15 @@ class StressRun {
       });
     };
     // Requester: the ghosts the scope wrote go back to their owner with the release.
-    h.release_data = [this, r](std::uint64_t, int owner, std::span<const LockItem> locks,
-                               std::vector<std::byte>& out) {
+    h.release_data = [this, r](std::uint64_t tag, int owner, std::vector<std::byte>& out) {
       Rank& me = *ranks_[r];
-      for (const LockItem& l : locks) {
-        if (l.mode != LockMode::kWrite) continue;
-        const auto ghost = static_cast<Lid>(index(owner, l.lid));
-        append_copy(out, l.lid, me.cache_versions.get(ghost), me.cache_data[ghost]);
+      const ScopeLocks& scope = scopes_[tag >> 32][static_cast<std::uint32_t>(tag)];
+      for (const RemoteGroup& g : scope.remote) {
+        if (g.owner != owner || g.mode != LockMode::kWrite) continue;
+        for (const Lid l : ranks_[owner]->groups[g.key]) {
+          const auto ghost = static_cast<Lid>(index(owner, l));
+          append_copy(out, l, me.cache_versions.get(ghost), me.cache_data[ghost]);
+        }
       }
     };
     h.receive_release_data = [this, r](int from, std::span<const std::byte> data) {
@@ -199,6 +231,7 @@ class StressRun {
       for_each_copy(data, from, [&](Lid lid, std::uint64_t version, std::uint64_t value) {
         if (!me.owned_versions.install(lid, version)) fail("a write-back that is not newer");
         me.owned_data[lid] = value;
+        me.stale.changed(lid, from);
       });
     };
     return h;
@@ -218,9 +251,18 @@ class StressRun {
     }
   }
 
+  /// Calls f(lock) for each lock of the scope (remote groups expanded).
+  template <typename F>
+  void for_each_lock(const ScopeLocks& scope, F&& f) const {
+    for (const LockItem& l : scope.local) f(l);
+    for (const RemoteGroup& g : scope.remote) {
+      for (const Lid l : ranks_[g.owner]->groups[g.key]) f(LockItem{g.owner, l, g.mode});
+    }
+  }
+
   /// Marks the scope's locks held in the overlap detector; counts any conflict.
-  void hold(std::span<const LockItem> locks, bool take) {
-    for (const LockItem& l : locks) {
+  void hold(const ScopeLocks& scope, bool take) {
+    for_each_lock(scope, [&](const LockItem& l) {
       std::atomic<int>& s = state_[index(l.owner, l.lid)];
       if (l.mode == LockMode::kWrite) {
         int expect = take ? 0 : -1;
@@ -229,14 +271,14 @@ class StressRun {
         const int before = s.fetch_add(take ? 1 : -1);
         if (before < 0 || (!take && before == 0)) overlaps_.fetch_add(1);
       }
-    }
+    });
   }
 
   /// The update: reads every vertex of the scope (checking it is current) and writes those
   /// it holds for writing, on the owner's data or this rank's ghost copy.
-  void update(int r, std::span<const LockItem> locks) {
+  void update(int r, const ScopeLocks& scope) {
     Rank& me = *ranks_[r];
-    for (const LockItem& l : locks) {
+    for_each_lock(scope, [&](const LockItem& l) {
       const bool own = l.owner == r;
       const auto ghost = static_cast<Lid>(index(l.owner, l.lid));
       std::uint64_t& value = own ? me.owned_data[l.lid] : me.cache_data[ghost];
@@ -246,12 +288,13 @@ class StressRun {
         ++value;
         if (own) {
           me.owned_versions.bump(l.lid);
+          me.stale.changed(l.lid);
         } else {
           me.cache_versions.bump(ghost);
         }
         expected.fetch_add(1);
       }
-    }
+    });
   }
 
   void work(int w) {
@@ -259,53 +302,56 @@ class StressRun {
     Rank& me = *ranks_[r];
     Worker& self = *workers_[w];
     std::mt19937_64 rng(1234 + w);
-    std::vector<std::vector<LockItem>> slots(c_.pipeline);
+    std::vector<ScopeLocks>& slots = scopes_[static_cast<std::size_t>(w)];
     std::vector<std::uint32_t> free_slots;
     for (int i = c_.pipeline - 1; i >= 0; --i) free_slots.push_back(static_cast<std::uint32_t>(i));
     std::vector<std::pair<ScopeId, std::uint32_t>> granted;
-    const std::size_t all_locks = static_cast<std::size_t>(c_.ranks) * c_.locks;
     int issued = 0;
     int done = 0;
     while (done < c_.scopes && !abort_.load()) {
       while (issued < c_.scopes && !free_slots.empty()) {
         const std::uint32_t slot = free_slots.back();
         free_slots.pop_back();
-        std::vector<LockItem>& locks = slots[slot];
-        // Mostly small scopes; now and then a "high-degree" one with priority.
+        ScopeLocks& scope = slots[slot];
+        // Mostly small scopes; now and then a "high-degree" one with priority, which has
+        // groups at every rank.
         const bool big = rng() % 20 == 0;
         const std::size_t k =
-            big ? std::min<std::size_t>(all_locks, 3 * c_.max_scope) : 1 + rng() % c_.max_scope;
-        locks.clear();
-        while (locks.size() < k) {
-          const std::size_t at = rng() % all_locks;
-          LockItem l;
-          l.owner = static_cast<int>(at / c_.locks);
-          l.lid = static_cast<Lid>(at % c_.locks);
-          const bool dup = std::any_of(locks.begin(), locks.end(), [&](const LockItem& o) {
-            return o.owner == l.owner && o.lid == l.lid;
-          });
+            big ? std::min<std::size_t>(c_.locks, 3 * c_.max_scope) : rng() % (c_.max_scope + 1);
+        scope.local.clear();
+        scope.remote.clear();
+        while (scope.local.size() < k) {
+          const auto lid = static_cast<Lid>(rng() % c_.locks);
+          const bool dup = std::any_of(scope.local.begin(), scope.local.end(),
+                                       [&](const LockItem& o) { return o.lid == lid; });
           if (dup) continue;
-          l.mode = locks.empty() || rng() % 4 == 0 ? LockMode::kWrite : LockMode::kRead;
-          if (l.owner != r) l.cached_version = me.cache_versions.get(static_cast<Lid>(at));
-          locks.push_back(l);
+          const LockMode mode =
+              scope.local.empty() || rng() % 4 == 0 ? LockMode::kWrite : LockMode::kRead;
+          scope.local.push_back({r, lid, mode});
         }
-        std::sort(locks.begin(), locks.end(), lock_order_less);
+        std::sort(scope.local.begin(), scope.local.end(), lock_order_less);
+        for (int owner = 0; owner < c_.ranks; ++owner) {
+          if (owner == r || (!big && rng() % 3 != 0)) continue;
+          const auto key = static_cast<Lid>(rng() % ranks_[owner]->groups.size());
+          scope.remote.push_back({owner, key, rng() % 4 == 0 ? LockMode::kWrite : LockMode::kRead});
+        }
+        if (scope.local.empty() && scope.remote.empty()) {
+          scope.local.push_back({r, static_cast<Lid>(rng() % c_.locks), LockMode::kWrite});
+        }
         ++issued;
-        const bool here = std::all_of(locks.begin(), locks.end(),
-                                      [r](const LockItem& l) { return l.owner == r; });
-        if (c_.local_path && here && me.manager->try_lock_local(locks)) {
+        if (c_.local_path && scope.remote.empty() && me.manager->try_lock_local(scope.local)) {
           local_.fetch_add(1);
-          hold(locks, true);
-          update(r, locks);
+          hold(scope, true);
+          update(r, scope);
           std::this_thread::yield();
-          hold(locks, false);
-          me.manager->unlock_local(locks);
+          hold(scope, false);
+          me.manager->unlock_local(scope.local);
           free_slots.push_back(slot);
           ++done;
           done_.fetch_add(1);
           continue;
         }
-        me.manager->request(locks, (std::uint64_t(w) << 32) | slot, big);
+        me.manager->request(scope.local, scope.remote, (std::uint64_t(w) << 32) | slot, big);
       }
       {
         std::unique_lock lock(self.mutex);
@@ -330,6 +376,7 @@ class StressRun {
   Config c_;
   std::vector<std::unique_ptr<Rank>> ranks_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::vector<ScopeLocks>> scopes_;       ///< per worker, per pipeline slot
   std::vector<std::atomic<int>> state_;               ///< per lock: -1 write-held, n > 0 read-held
   std::vector<std::atomic<std::uint64_t>> expected_;  ///< per lock: writes made so far
   std::atomic<std::uint64_t> overlaps_{0};

@@ -146,7 +146,7 @@ UpdateHistory toy_run(bool locked, int threads, int updates) {
         std::vector<LockItem> scope_locks{
             {0, v, LockMode::kWrite}, {0, prev, LockMode::kRead}, {0, next, LockMode::kRead}};
         std::sort(scope_locks.begin(), scope_locks.end(), lock_order_less);
-        scope = locks.request(scope_locks, static_cast<std::uint64_t>(t));
+        scope = locks.request(scope_locks, {}, static_cast<std::uint64_t>(t));
         std::unique_lock lock(mutex);
         cv.wait(lock, [&] { return granted[t]; });
         granted[t] = false;

@@ -1,10 +1,11 @@
 // Scope lock sets: on a graph split over three ranks (with a self-loop and a repeated edge),
-// every owned vertex's locks under each consistency model match an independent computation
-// from the edge list, in the global order (owner rank, gid), one entry per vertex.
+// every owned vertex's locks under each consistency model, the remote groups expanded by
+// their owners, match an independent computation from the edge list, one entry per vertex.
 #include "atoll/engine/scope_locks.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <vector>
@@ -43,21 +44,29 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
     }
     parts.push_back(Topology::build_part(part));
   }
+  // Replica lists, as the loader makes them: for each owned vertex, the ranks holding it as a
+  // ghost and its lid there.
+  for (int r = 0; r < kRanks; ++r) {
+    std::vector<std::uint64_t> offsets{0};
+    std::vector<Replica> replicas;
+    for (Lid v = 0; v < parts[r].num_owned(); ++v) {
+      for (int q = 0; q < kRanks; ++q) {
+        const Lid there = q == r ? kInvalidLid : parts[q].lid(parts[r].gid(v));
+        if (there != kInvalidLid) replicas.push_back({q, there});
+      }
+      offsets.push_back(replicas.size());
+    }
+    parts[r].set_replicas(std::move(offsets), std::move(replicas));
+  }
+  std::vector<GhostScopes> expansions;
+  for (int r = 0; r < kRanks; ++r) expansions.emplace_back(parts[r]);
   for (int r = 0; r < kRanks; ++r) {
     const Topology& t = parts[r];
-    std::vector<Lid> ghost_owner_lid;
-    for (Lid g = t.num_owned(); g < t.num_vertices(); ++g) {
-      ghost_owner_lid.push_back(parts[owner(t.gid(g))].lid(t.gid(g)));
-    }
-    VertexVersions versions(t.num_vertices());
-    for (Lid g = t.num_owned(); g < t.num_vertices(); ++g) {
-      for (Lid i = 0; i < g; ++i) versions.bump(g);  // ghost g's cached version is g
-    }
     if (symmetric) {
       EXPECT_TRUE(t.symmetric()) << "rank " << r;
     }
-    const LockAddresses where(t, r, ghost_owner_lid);
-    std::vector<LockItem> got;
+    std::vector<LockItem> local;
+    std::vector<RemoteGroup> remote;
     for (Lid v = 0; v < t.num_owned(); ++v) {
       const Gid centre = t.gid(v);
       std::set<Gid> neighbours;
@@ -74,7 +83,19 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
           }
         }
         expected[{owner(centre), centre}] = LockMode::kWrite;
-        scope_locks(t, v, c, where, &versions, got);
+        scope_locks(t, v, c, r, local, remote);
+        // The locks here in lid order; the groups in rank order, expanded by their owners.
+        std::vector<LockItem> got = local;
+        for (std::size_t i = 1; i < local.size(); ++i) EXPECT_LT(local[i - 1].lid, local[i].lid);
+        for (std::size_t i = 1; i < remote.size(); ++i) {
+          EXPECT_LT(remote[i - 1].owner, remote[i].owner);
+        }
+        for (const RemoteGroup& g : remote) {
+          const std::span<const Lid> lids = expansions[g.owner].of(r, g.key);
+          for (std::size_t i = 1; i < lids.size(); ++i) EXPECT_LT(lids[i - 1], lids[i]);
+          for (Lid l : lids) got.push_back({g.owner, l, g.mode});
+        }
+        std::sort(got.begin(), got.end(), lock_order_less);
         ASSERT_EQ(got.size(), expected.size()) << "rank " << r << " gid " << centre;
         std::size_t i = 0;
         for (const auto& [key, mode] : expected) {
@@ -82,8 +103,6 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
           EXPECT_EQ(l.owner, key.first);
           EXPECT_EQ(l.lid, parts[key.first].lid(key.second));
           EXPECT_EQ(l.mode, mode);
-          const Lid local = t.lid(key.second);
-          EXPECT_EQ(l.cached_version, local >= t.num_owned() ? local : 0u);
         }
       }
     }
@@ -105,18 +124,23 @@ TEST(ScopeLocks, MatchTheEdgeListOnASymmetricGraph) {
   expect_scopes_match(all, true);
 }
 
-TEST(ScopeLocks, AddressesNeedOneOwnerLidPerGhost) {
+TEST(ScopeLocks, GroupKeysMustBeTheRequestersGhosts) {
   EdgeList all;
-  all.edges = {{0, 1}};
+  all.edges = {{0, 1}, {2, 0}};
   GraphPart part;
   part.rank = 0;
-  part.owner_of = [](Gid) { return 1; };
+  part.owner_of = [](Gid g) { return static_cast<int>(g); };  // 1 at rank 1, 2 at rank 2
   part.owned = {0};
   part.edges = all;
   const Topology t = Topology::build_part(part);
-  EXPECT_THROW(LockAddresses(t, 0, {}), Error);
-  EXPECT_EQ(LockAddresses(t, 0, {5}).lock_of(1, LockMode::kRead).lid, 5u);
-  EXPECT_EQ(LockAddresses(t, 0, {5}).lock_of(1, LockMode::kRead).owner, 1);
+  const GhostScopes scopes(t);
+  const Lid one = t.lid(1);
+  EXPECT_EQ(std::vector<Lid>(scopes.of(1, one).begin(), scopes.of(1, one).end()),
+            std::vector<Lid>{0});
+  EXPECT_THROW(scopes.of(2, one), Error);  // rank 2 does not own gid 1
+  EXPECT_THROW(scopes.of(1, 0), Error);    // an owned vertex, not a ghost
+  EXPECT_THROW(scopes.of(1, 7), Error);    // no such lid
+  EXPECT_THROW(scopes.of(-1, one), Error);
 }
 
 }  // namespace

@@ -1,9 +1,12 @@
 // Distributed reader-writer locks for the locking engine: one lock per owned vertex, held at
 // its owner. A scope asks for all its locks at once and is told by a callback when it holds
-// them; no thread ever waits. Each lock is FIFO (readers at the head are granted together);
-// scopes marked `priority` (very high degree) jump the queue. Requests, grants and releases for
-// another rank are appended to that rank's batch, which the engine takes and sends; batches
-// from a rank must be delivered in the order they were taken. docs/locking.md has the design.
+// them; no thread ever waits. A scope names its locks at this rank one by one and its locks at
+// each other rank by one key, which that rank expands (for the engine: the ghost whose scope it
+// is), so a request or release costs a few bytes however many vertices it covers. Each lock is
+// FIFO (readers at the head are granted together); scopes marked `priority` (very high degree)
+// jump the queue. Requests, grants and releases for another rank are appended to that rank's
+// batch, which the engine takes and sends; batches from a rank must be delivered in the order
+// they were taken. docs/locking.md has the design.
 #pragma once
 
 #include <cstddef>
@@ -19,14 +22,19 @@ namespace atl {
 
 enum class LockMode : std::uint8_t { kRead = 0, kWrite = 1 };
 
-/// One lock a scope needs: the vertex's owner rank and lid there, the mode, and the version of
-/// the requester's cached copy (0: none, or the vertex is owned here); the owner sends the
-/// vertex's data with the grant only when its own version is newer.
+/// One lock a scope needs at the requesting rank: the vertex's owner (this rank), lid, mode.
 struct LockItem {
   int owner = 0;
   Lid lid = 0;
   LockMode mode = LockMode::kRead;
-  std::uint64_t cached_version = 0;
+};
+
+/// A scope's locks at another rank: `owner` expands `key` into lids there (LockHooks::expand),
+/// each taken in `mode`.
+struct RemoteGroup {
+  int owner = 0;
+  Lid key = 0;
+  LockMode mode = LockMode::kRead;
 };
 
 /// The global lock order: (owner rank, lid at the owner). Owned lids follow gid order, so this
@@ -39,23 +47,24 @@ inline bool lock_order_less(const LockItem& a, const LockItem& b) {
 using ScopeId = std::uint32_t;
 
 /// What the manager calls. `granted` and `outgoing` run on the thread whose call completed
-/// them, outside the manager's mutex; the data hooks run under it and must not call the
-/// manager. All but `granted` are optional.
+/// them, outside the manager's mutex; `expand` and the data hooks run under it and must not
+/// call the manager. `granted` is required, and `expand` with more than one rank.
 struct LockHooks {
   /// The scope holds all its locks (possibly before request() has returned).
   std::function<void(ScopeId, std::uint64_t tag)> granted;
   /// `peer`'s outgoing batch went from empty to non-empty: take_batch(peer) soon.
   std::function<void(int peer)> outgoing;
-  /// Owner: append the data to send with the grant of `locks` (lids here) to `requester`.
-  std::function<void(int requester, std::span<const LockItem> locks, std::vector<std::byte>& out)>
+  /// Owner: the lids here (strictly increasing) of the group `requester` names by `key`, the
+  /// same each time it is asked; throws an Error for a key `requester` may not name.
+  std::function<std::span<const Lid>(int requester, Lid key)> expand;
+  /// Owner: append the data to send with the grant of `lids` (here) to `requester`.
+  std::function<void(int requester, std::span<const Lid> lids, std::vector<std::byte>& out)>
       grant_data;
   /// Requester: the non-empty data `owner` sent with its grant to the scope `tag`.
   std::function<void(std::uint64_t tag, int owner, std::span<const std::byte> data)>
       receive_grant_data;
   /// Requester, at release: append the data to return to `owner` (ghosts the scope wrote).
-  std::function<void(std::uint64_t tag, int owner, std::span<const LockItem> locks,
-                     std::vector<std::byte>& out)>
-      release_data;
+  std::function<void(std::uint64_t tag, int owner, std::vector<std::byte>& out)> release_data;
   /// Owner: the non-empty data that came with a release, applied before the locks are freed.
   std::function<void(int requester, std::span<const std::byte> data)> receive_release_data;
 };
@@ -77,9 +86,11 @@ class LockManager {
   LockManager(const LockManager&) = delete;
   LockManager& operator=(const LockManager&) = delete;
 
-  /// Asks for `locks` (strictly increasing in lock_order_less; at least one); `tag` comes
-  /// back with the grant. Throws an Error for a malformed lock list.
-  ScopeId request(std::span<const LockItem> locks, std::uint64_t tag, bool priority = false);
+  /// Asks for `local` (owned here, strictly increasing lids) and the `remote` groups (strictly
+  /// increasing owners, none this rank); at least one lock or group. `tag` comes back with the
+  /// grant. Throws an Error for a malformed request.
+  ScopeId request(std::span<const LockItem> local, std::span<const RemoteGroup> remote,
+                  std::uint64_t tag, bool priority = false);
   /// Releases every lock of a granted scope; its id may be reused afterwards.
   void release(ScopeId scope);
 

@@ -54,6 +54,7 @@
 #include "atoll/engine/scope.hpp"
 #include "atoll/engine/scope_locks.hpp"
 #include "atoll/engine/serializability.hpp"
+#include "atoll/engine/stale_copies.hpp"
 #include "atoll/engine/termination.hpp"
 #include "atoll/engine/vertex_versions.hpp"
 #include "atoll/transport/channel.hpp"
@@ -110,11 +111,8 @@ class LockingEngine final {
                          core_.ghosts()->ghost_owner_lids().end());
     }
     if (consistency() != Consistency::kVertex) {
-      if (cluster != nullptr && owned > 0) {
-        sent_version_.assign(
-            t.replicas(owned - 1).data() + t.replicas(owned - 1).size() - t.replicas(0).data(), 0);
-      }
-      where_ = std::make_unique<LockAddresses>(t, rank(), owner_lids_);
+      if (cluster != nullptr) stale_ = std::make_unique<StaleCopies>(owned, ranks());
+      ghost_scopes_ = std::make_unique<GhostScopes>(t);
       locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks());
     }
     if (cluster != nullptr) {
@@ -314,7 +312,8 @@ class LockingEngine final {
     Channel::Writer* writer = nullptr;
     std::vector<std::vector<std::byte>> out;     ///< per peer: update entries not yet sent
     std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
-    std::vector<LockItem> locks;
+    std::vector<LockItem> locks;                 ///< the scope's locks at this rank
+    std::vector<RemoteGroup> remote_groups;      ///< ... and at the others
     std::vector<Lid> written;
     UpdateHistory* history = nullptr;  ///< --check-serializable: this worker's updates
     std::vector<VersionedAccess> reads, writes;
@@ -401,27 +400,25 @@ class LockingEngine final {
       lock_dirty_[peer].store(true, std::memory_order_release);
       any_lock_dirty_.store(true, std::memory_order_release);
     };
-    // The requester's copy is at least the newer of the version its request names and the
-    // last one sent it: grants to a peer arrive in the order they were made (one ordered
-    // lock batch stream per pair), so that one is installed before this grant is seen. So a
-    // version goes to each peer once, however many of its requests are in flight.
-    h.grant_data = [this](int requester, std::span<const LockItem> locks,
-                          std::vector<std::byte>& out) {
+    h.expand = [this](int requester, Lid key) { return ghost_scopes_->of(requester, key); };
+    // The requester's copy is current unless the vertex changed since it was last sent there
+    // (stale_): grants to a peer arrive in the order they were made (one ordered lock batch
+    // stream per pair), so that copy is installed before this grant is seen, and a copy
+    // changes otherwise only by the requester's own writes, which come back with its release
+    // and are noted there. So a version goes to each peer once, however many of its requests
+    // are in flight.
+    h.grant_data = [this](int requester, std::span<const Lid> lids, std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
-      if (kSnapshotsEdges && snapshot_) append_captured(locks, out);
+      if (kSnapshotsEdges && snapshot_) append_captured(lids, out);
       std::uint64_t sent_data = 0;
-      for (const LockItem& l : locks) {
-        const std::uint64_t now = versions_.get(l.lid);
-        // The requester's own copy is current in most grants: no replica lookup then.
-        std::uint64_t* sent = now > l.cached_version ? sent_version_of(l.lid, requester) : nullptr;
-        if (now > std::max(l.cached_version, sent != nullptr ? *sent : 0)) {
-          if (sent != nullptr) *sent = now;
-          locking::append_versioned(out, l.lid, now, &data[l.lid], sizeof(VertexData));
+      for (const Lid u : lids) {
+        if (stale_->take(u, requester)) {
+          locking::append_versioned(out, u, versions_.get(u), &data[u], sizeof(VertexData));
           ++sent_data;
         }
       }
       grant_data_.fetch_add(sent_data, std::memory_order_relaxed);
-      grant_skipped_.fetch_add(locks.size() - sent_data, std::memory_order_relaxed);
+      grant_skipped_.fetch_add(lids.size() - sent_data, std::memory_order_relaxed);
     };
     h.receive_grant_data = [this](std::uint64_t, int owner, std::span<const std::byte> bytes) {
       VertexData* data = core_.graph().vertex_data().data();
@@ -438,8 +435,7 @@ class LockingEngine final {
     // then the cut edges between the scope's centre and the owner's vertices (shared index,
     // data): an update may have written them, and the owner's copy must see it before the
     // lock that protected them is free.
-    h.release_data = [this](std::uint64_t tag, int owner, std::span<const LockItem>,
-                            std::vector<std::byte>& out) {
+    h.release_data = [this](std::uint64_t tag, int owner, std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
       const Lid owned = topology().num_owned();
       const Slot& slot = slots_[tag];
@@ -489,6 +485,7 @@ class LockingEngine final {
                                 }
                                 if (versions_.install(lid, version)) {
                                   std::memcpy(&data[lid], d.data(), sizeof(VertexData));
+                                  stale_->changed(lid, requester);  // its copy is this one
                                 }
                               });
       const auto rest = bytes.subspan(4 + vertex_bytes);
@@ -682,15 +679,15 @@ class LockingEngine final {
   static constexpr bool kSnapshotsEdges = checkpoint_bytes<EdgeData>() > 0;
 
   /// Grant data (owner): u32 epoch, u32 count, the granted lids captured in that snapshot.
-  void append_captured(std::span<const LockItem> locks, std::vector<std::byte>& out) {
+  void append_captured(std::span<const Lid> lids, std::vector<std::byte>& out) {
     const std::uint32_t e = snapshot_->epoch();
     const std::size_t at = out.size();
     append_raw(out, &e, 4);
     out.resize(at + 8);
     std::uint32_t count = 0;
-    for (const LockItem& l : locks) {
-      if (e != 0 && snapshot_->captured_in(l.lid) == e) {
-        append_raw(out, &l.lid, 4);
+    for (const Lid& u : lids) {
+      if (e != 0 && snapshot_->captured_in(u) == e) {
+        append_raw(out, &u, 4);
         ++count;
       }
     }
@@ -1249,17 +1246,6 @@ class LockingEngine final {
     }
   }
 
-  /// The last version of owned v sent to `peer` with a grant (under the lock manager's mutex);
-  /// null when peer holds no replica of v.
-  std::uint64_t* sent_version_of(Lid v, int peer) {
-    if (sent_version_.empty()) return nullptr;
-    const std::span<const Replica> replicas = topology().replicas(v);
-    for (const Replica& r : replicas) {
-      if (r.rank == peer) return &sent_version_[&r - topology().replicas(0).data()];
-    }
-    return nullptr;
-  }
-
   bool pop_ready(std::uint32_t& slot) {
     std::lock_guard guard(ready_lock_);
     if (ready_.empty()) return false;
@@ -1312,14 +1298,12 @@ class LockingEngine final {
     if (snapshot && std::is_empty_v<EdgeData>) {
       // A snapshot update with no edge data to save reads v alone: a read lock on v keeps v's
       // updates out while it is captured (the neighbours' locks only matter for their edges).
-      w.locks.assign(1, where_->lock_of(pv.index, LockMode::kRead));
+      w.locks.assign(1, LockItem{rank(), pv.index, LockMode::kRead});
+      w.remote_groups.clear();
     } else {
-      scope_locks(topology(), pv.index, consistency(), *where_, &versions_, w.locks);
+      scope_locks(topology(), pv.index, consistency(), rank(), w.locks, w.remote_groups);
     }
-    const int here = rank();
-    if (std::all_of(w.locks.begin(), w.locks.end(),
-                    [here](const LockItem& it) { return it.owner == here; }) &&
-        locks_->try_lock_local(w.locks)) {
+    if (w.remote_groups.empty() && locks_->try_lock_local(w.locks)) {
       if (snapshot) {  // the same locks as through a slot, so the same cut; no round trip
         if (snapshot_->captured_in(pv.index) != snapshot_->epoch()) capture(w.index, pv.index);
         locks_->unlock_local(w.locks);
@@ -1352,7 +1336,7 @@ class LockingEngine final {
     slot.requested = std::chrono::steady_clock::now();
     const Topology& t = topology();
     const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
-    locks_->request(w.locks, s, hub);
+    locks_->request(w.locks, w.remote_groups, s, hub);
   }
 
   /// Runs the update of `slot` (slots_[s], or the worker's own slot when s is kNoSlot).
@@ -1372,6 +1356,7 @@ class LockingEngine final {
     core_.program().update(scope, context);
     const Lid owned = topology().num_owned();
     const std::uint64_t version = versions_.bump(slot.v);
+    if (stale_) stale_->changed(slot.v);
     if (w.history != nullptr) w.writes.push_back({topology().gid(slot.v), version});
     slot.written_ghosts.clear();
     if constexpr (kTrackWrites) {
@@ -1380,6 +1365,7 @@ class LockingEngine final {
       for (Lid n : w.written) {
         if (n == slot.v) continue;
         const std::uint64_t written = versions_.bump(n);
+        if (stale_ && n < owned) stale_->changed(n);
         if (w.history != nullptr) w.writes.push_back({topology().gid(n), written});
         if (n >= owned) slot.written_ghosts.push_back(n);
       }
@@ -1629,12 +1615,12 @@ class LockingEngine final {
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::microseconds(100))
           .count();
-  std::vector<std::uint64_t> sent_version_;  ///< per replica of an owned vertex (grant_data)
+  std::unique_ptr<StaleCopies> stale_;  ///< edge, full: peers' copies to refresh with grants
   std::size_t pipeline_;
   std::size_t hub_degree_ = 0;
   double setup_seconds_ = 0;
   std::unique_ptr<ContinuousScheduler> scheduler_;
-  std::unique_ptr<LockAddresses> where_;
+  std::unique_ptr<GhostScopes> ghost_scopes_;  ///< the owner's side of remote lock groups
   std::unique_ptr<LockManager> locks_;
   std::vector<int> ghost_owner_;                      ///< per ghost: its owner rank
   std::vector<Lid> owner_lids_;                       ///< per ghost: its lid at its owner

@@ -1,43 +1,38 @@
-// The locks an update's scope needs, in the global lock order: vertex consistency, a write
-// lock on the centre; edge, write on the centre and read on every neighbour (in and out);
-// full, write on all of them. A vertex appears once, with the stronger mode.
+// The locks an update's scope needs: vertex consistency, a write lock on the centre; edge,
+// write on the centre and read on every neighbour (in and out); full, write on all of them. A
+// vertex appears once, with the stronger mode. The locks at the centre's rank are listed; those
+// at each other rank are one group named by the centre's lid there (a ghost), which that rank
+// expands into the centre's neighbours it owns (GhostScopes).
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <vector>
 
 #include "atoll/engine/consistency.hpp"
 #include "atoll/engine/lock_manager.hpp"
-#include "atoll/engine/vertex_versions.hpp"
 #include "atoll/graph/topology.hpp"
 
 namespace atl {
 
-/// Where this rank's vertices are locked: owned ones here, each ghost at its owner rank under
-/// its lid there (GhostSync learns those lids collectively).
-class LockAddresses {
+/// Replaces `local` with the locks of owned v's scope at this rank (`rank`), in lid order, and
+/// `remote` with one group per other rank holding a neighbour of v, in rank order.
+void scope_locks(const Topology& graph, Lid v, Consistency c, int rank,
+                 std::vector<LockItem>& local, std::vector<RemoteGroup>& remote);
+
+/// The owner's side of a group: the owned vertices in a ghost's scope, i.e. its neighbours
+/// here (in and out, in lid order), for the rank that owns the ghost.
+class GhostScopes {
  public:
-  /// `ghost_owner_lid[g]`: the lid at its owner of ghost num_owned + g.
-  LockAddresses(const Topology& graph, int rank, std::vector<Lid> ghost_owner_lid);
-  /// The lock of local vertex v (its cached version left 0).
-  LockItem lock_of(Lid v, LockMode mode) const {
-    if (v < owned_) return {rank_, v, mode, 0};
-    return {ghost_owner_[v - owned_], ghost_owner_lid_[v - owned_], mode, 0};
-  }
-  /// The first ghost lid owned by a rank above this one (ghosts are grouped by owner rank).
-  Lid higher_ghosts_begin() const { return higher_ghosts_begin_; }
+  explicit GhostScopes(const Topology& graph);
+  /// The owned neighbours of ghost `g` here; an Error unless `requester` owns g.
+  std::span<const Lid> of(int requester, Lid g) const;
 
  private:
-  int rank_;
-  Lid owned_;
-  Lid higher_ghosts_begin_ = 0;
-  std::vector<int> ghost_owner_;
-  std::vector<Lid> ghost_owner_lid_;
+  const Topology* graph_;
+  std::vector<GhostRange> ranges_;      ///< by owner rank (empty range: no ghosts of it)
+  std::vector<std::uint64_t> offsets_;  ///< directed graphs: the merged lists, by ghost
+  std::vector<Lid> merged_;
 };
-
-/// Replaces `out` with the locks of v's scope under `c`; with `versions`, each ghost's lock
-/// carries the version of its cached copy.
-void scope_locks(const Topology& graph, Lid v, Consistency c, const LockAddresses& where,
-                 const VertexVersions* versions, std::vector<LockItem>& out);
 
 }  // namespace atl

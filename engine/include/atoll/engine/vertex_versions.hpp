@@ -1,9 +1,9 @@
 // The versioned ghost cache rule of the locking engine. Every local vertex has a version: at
 // its owner the version of the vertex's data, at a ghost the version of the cached copy
-// (0: never received). A lock request carries the cached version; the owner sends the data
-// with the grant only when its version is newer, and the requester installs what is newer than
-// its copy. A scope that wrote a ghost (full consistency) bumps it and sends the data back
-// with its release, which the owner applies before it frees the lock.
+// (0: never received). The owner sends the data with a grant only when the requester's copy is
+// stale (StaleCopies), and the requester installs what is newer than its copy. A scope that
+// wrote a ghost (full consistency) bumps it and sends the data back with its release, which
+// the owner applies before it frees the lock.
 //
 // The invariant that makes the engine serializable: while a scope holds a lock on v (read or
 // write), the copy of v it reads has the owner's current version, and v's version changes
@@ -31,8 +31,6 @@ class VertexVersions {
   Lid size() const { return size_; }
   /// The version of v's local copy (a hint when read without v's lock, as requests do).
   std::uint64_t get(Lid v) const { return v_[v].load(std::memory_order_acquire); }
-  /// Owner side at grant: whether a requester holding version `cached` needs v's data.
-  bool needs_data(Lid v, std::uint64_t cached) const { return get(v) > cached; }
   /// An update wrote v under its write lock: the new version. One writer at a time (the lock,
   /// or the scheduler's running state, orders them), so a load and a store, not an RMW.
   std::uint64_t bump(Lid v) {
