@@ -1,8 +1,9 @@
 // The lock manager: the owner's lock table (an atomic lock word and an intrusive FIFO of
-// waiting groups per owned vertex) and the requester's scope state machine, under one mutex.
+// waiting groups per owned vertex, in two arrays: the words alone are what the common paths
+// touch, four bytes a vertex) and the requester's scope state machine, under one mutex.
 // A "group" is the part of a scope's locks owned by one rank. A scope whose locks are all here
 // may skip the mutex: try_lock_local takes every lock word or none and never queues, so it
-// cannot take part in a cycle of waits either (the invariant at VertexLock keeps it fair).
+// cannot take part in a cycle of waits either (the invariant at kWaiters keeps it fair).
 //
 // Why no run can deadlock, and why a scope over k ranks costs one round trip. A scope first
 // sends a *try* to each of its k owner ranks at once (one rank only: it queues directly). A
@@ -52,19 +53,21 @@ std::uint32_t taken(std::uint32_t word, LockMode m) {
   return m == LockMode::kWrite ? word | kWriter : word + 1;
 }
 
-struct VertexLock {
-  std::atomic<std::uint32_t> word{0};
+using LockWord = std::atomic<std::uint32_t>;
+
+/// A lock's queue of waiting groups (under the mutex; empty exactly when kWaiters is clear).
+struct LockQueue {
   std::uint32_t head = kNone;           ///< first waiting group
   std::uint32_t tail = kNone;           ///< last waiting group
   std::uint32_t priority_tail = kNone;  ///< last waiting priority group (they come first)
 };
 
 /// Takes l in mode m if it is compatible and nobody waits; never waits (no mutex needed).
-bool try_take(VertexLock& l, LockMode m) {
-  std::uint32_t w = l.word.load(std::memory_order_relaxed);
+bool try_take(LockWord& l, LockMode m) {
+  std::uint32_t w = l.load(std::memory_order_relaxed);
   while ((w & kWaiters) == 0 && compatible(w, m)) {
-    if (l.word.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
-                                     std::memory_order_relaxed)) {
+    if (l.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
+                                std::memory_order_relaxed)) {
       return true;
     }
   }
@@ -72,9 +75,9 @@ bool try_take(VertexLock& l, LockMode m) {
 }
 
 /// Drops a lock held in mode m; returns the word before, so the caller sees kWaiters.
-std::uint32_t drop(VertexLock& l, LockMode m) {
-  return m == LockMode::kWrite ? l.word.fetch_and(~kWriter, std::memory_order_release)
-                               : l.word.fetch_sub(1, std::memory_order_release);
+std::uint32_t drop(LockWord& l, LockMode m) {
+  return m == LockMode::kWrite ? l.fetch_and(~kWriter, std::memory_order_release)
+                               : l.fetch_sub(1, std::memory_order_release);
 }
 
 /// A group's locks here: a list of the requester's own (each with its mode), or the lids an
@@ -126,7 +129,8 @@ struct LockManager::Impl {
   Lid owned;
   LockHooks hooks;
   mutable std::mutex mutex;
-  std::vector<VertexLock> table;
+  std::unique_ptr<LockWord[]> words;  ///< per owned vertex
+  std::vector<LockQueue> queues;      ///< per owned vertex
   std::vector<Group> groups;
   std::vector<std::uint32_t> free_groups;
   std::vector<ScopeState> scopes;
@@ -138,7 +142,13 @@ struct LockManager::Impl {
   std::size_t active = 0;
 
   Impl(int r, int n, Lid num_owned, LockHooks h)
-      : rank(r), ranks(n), owned(num_owned), hooks(std::move(h)), table(num_owned), outbox(n) {}
+      : rank(r),
+        ranks(n),
+        owned(num_owned),
+        hooks(std::move(h)),
+        words(std::make_unique<LockWord[]>(num_owned)),
+        queues(num_owned),
+        outbox(n) {}
 
   std::vector<std::byte>& out_for(int peer) {
     if (outbox[peer].empty()) woken.push_back(peer);
@@ -159,7 +169,7 @@ struct LockManager::Impl {
   /// Takes all of `locks` if each is free and has an empty queue, else none.
   bool try_locks(const LockList& locks) {
     for (std::size_t i = 0; i < locks.size(); ++i) {
-      if (!try_take(table[locks.lid(i)], locks.mode_of(i))) {
+      if (!try_take(words[locks.lid(i)], locks.mode_of(i))) {
         release_locks(rank, locks.first(i));
         return false;
       }
@@ -170,18 +180,19 @@ struct LockManager::Impl {
   /// Takes lid for group g unless a group it must not overtake waits (ordinary groups need an
   /// empty queue, priority groups no earlier priority group) or it is taken; then queues g.
   bool take_or_queue(Lid lid, std::uint32_t g) {
-    VertexLock& l = table[lid];
+    LockWord& l = words[lid];
     const LockMode m = groups[g].locks.mode_of(groups[g].next_lock);
-    if (groups[g].priority ? l.priority_tail == kNone : l.head == kNone) {
-      std::uint32_t w = l.word.load(std::memory_order_relaxed);
+    std::uint32_t w = l.load(std::memory_order_relaxed);
+    // kWaiters changes only under the mutex, held here: clear means the queue is empty.
+    if ((w & kWaiters) == 0 || (groups[g].priority && queues[lid].priority_tail == kNone)) {
       for (;;) {
         if (compatible(w, m)) {
-          if (l.word.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
-                                           std::memory_order_relaxed)) {
+          if (l.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
             return true;
           }
         } else if ((w & kWaiters) != 0 ||
-                   l.word.compare_exchange_weak(w, w | kWaiters, std::memory_order_relaxed)) {
+                   l.compare_exchange_weak(w, w | kWaiters, std::memory_order_relaxed)) {
           break;
         }
       }
@@ -191,7 +202,7 @@ struct LockManager::Impl {
   }
 
   void enqueue(Lid lid, std::uint32_t g) {
-    VertexLock& l = table[lid];
+    LockQueue& l = queues[lid];
     groups[g].next_waiter = kNone;
     ++stats.waits;
     if (groups[g].priority) {
@@ -261,15 +272,16 @@ struct LockManager::Impl {
   /// Grants waiting groups at the head of lid's queue while they are compatible (so readers
   /// at the head go together); the last one out of the queue clears kWaiters.
   void wake(Lid lid) {
-    VertexLock& l = table[lid];
+    LockQueue& l = queues[lid];
+    LockWord& word = words[lid];
     for (std::uint32_t g = l.head; g != kNone; g = l.head) {
       const LockMode m = groups[g].locks.mode_of(groups[g].next_lock);
       const bool last = groups[g].next_waiter == kNone;
-      std::uint32_t w = l.word.load(std::memory_order_relaxed);
+      std::uint32_t w = word.load(std::memory_order_relaxed);
       do {
         if (!compatible(w, m)) return;
-      } while (!l.word.compare_exchange_weak(w, taken(w, m) & (last ? ~kWaiters : ~0u),
-                                             std::memory_order_acquire, std::memory_order_relaxed));
+      } while (!word.compare_exchange_weak(w, taken(w, m) & (last ? ~kWaiters : ~0u),
+                                           std::memory_order_acquire, std::memory_order_relaxed));
       l.head = groups[g].next_waiter;
       if (l.head == kNone) l.tail = kNone;
       if (l.priority_tail == g) l.priority_tail = kNone;
@@ -281,8 +293,8 @@ struct LockManager::Impl {
   void release_locks(int requester, const LockList& locks) {
     bool waiters = false;
     for (std::size_t i = 0; i < locks.size(); ++i) {
-      VertexLock& l = table[locks.lid(i)];
-      const std::uint32_t w = l.word.load(std::memory_order_relaxed);
+      LockWord& l = words[locks.lid(i)];
+      const std::uint32_t w = l.load(std::memory_order_relaxed);
       if (locks.mode_of(i) == LockMode::kWrite ? (w & kWriter) == 0 : (w & kReaders) == 0) {
         fail("rank ", requester, " released lid ", locks.lid(i), ", not ",
              locks.mode_of(i) == LockMode::kWrite ? "write" : "read", "-locked");
@@ -518,7 +530,7 @@ bool LockManager::try_lock_local(std::span<const LockItem> locks) {
     if (it.owner != m.rank || it.lid >= m.owned) {
       fail("lock manager: local lock of rank ", it.owner, " lid ", it.lid);
     }
-    if (!try_take(m.table[it.lid], it.mode)) {
+    if (!try_take(m.words[it.lid], it.mode)) {
       unlock_local(locks.first(i));
       return false;
     }
@@ -529,7 +541,7 @@ bool LockManager::try_lock_local(std::span<const LockItem> locks) {
 void LockManager::unlock_local(std::span<const LockItem> locks) {
   Impl& m = *impl_;
   bool waiters = false;
-  for (const LockItem& it : locks) waiters |= (drop(m.table[it.lid], it.mode) & kWaiters) != 0;
+  for (const LockItem& it : locks) waiters |= (drop(m.words[it.lid], it.mode) & kWaiters) != 0;
   if (!waiters) return;
   std::unique_lock lock(m.mutex);
   for (const LockItem& it : locks) m.wake(it.lid);

@@ -1149,6 +1149,9 @@ TEST(TcpFailure, AbruptCloseWhileSendingIsReportedOnce) {
     node.on_am = [](int, std::uint16_t, std::span<const std::byte>) {};
     node.connect();
     node.barrier();
+    // Rank 1 may still be driving progress() in node.barrier() when rank 0 has left it: it
+    // would read the EOF there. The harness barrier (no progress) keeps the close after it.
+    ctx.barrier();
     if (ctx.rank == 0) {
       node.backend.reset();
       ctx.barrier();
