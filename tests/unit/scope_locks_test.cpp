@@ -1,6 +1,7 @@
 // Scope lock sets: on a graph split over three ranks (with a self-loop and a repeated edge),
 // every owned vertex's locks under each consistency model, the remote groups expanded by
-// their owners, match an independent computation from the edge list, one entry per vertex.
+// their owners, match an independent computation from the edge list, one entry per vertex;
+// oriented edge consistency locks the centre and the neighbours with a lower gid only.
 #include "atoll/engine/scope_locks.hpp"
 
 #include <gtest/gtest.h>
@@ -28,7 +29,7 @@ EdgeList example_edges() {
   return all;
 }
 
-void expect_scopes_match(const EdgeList& all, bool symmetric) {
+void expect_scopes_match(const EdgeList& all, bool symmetric, bool oriented) {
   std::set<Gid> vertices;
   for (const Edge& e : all.edges) vertices.insert({e.src, e.dst});
   std::vector<Topology> parts;
@@ -58,8 +59,6 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
     }
     parts[r].set_replicas(std::move(offsets), std::move(replicas));
   }
-  std::vector<GhostScopes> expansions;
-  for (int r = 0; r < kRanks; ++r) expansions.emplace_back(parts[r]);
   for (int r = 0; r < kRanks; ++r) {
     const Topology& t = parts[r];
     if (symmetric) {
@@ -75,15 +74,20 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
         if (e.dst == centre) neighbours.insert(e.src);
       }
       for (Consistency c : {Consistency::kVertex, Consistency::kEdge, Consistency::kFull}) {
-        // Reference: by (owner, gid), the centre written, neighbours by the model.
+        std::vector<ScopeLocks> sets;
+        for (int q = 0; q < kRanks; ++q) sets.emplace_back(parts[q], q, c, oriented);
+        // Reference: by (owner, gid), the centre written, neighbours by the model (oriented
+        // edge consistency: only those below the centre).
         std::map<std::pair<int, Gid>, LockMode> expected;
         if (c != Consistency::kVertex) {
           for (Gid u : neighbours) {
+            if (oriented && c == Consistency::kEdge && u > centre) continue;
             expected[{owner(u), u}] = c == Consistency::kFull ? LockMode::kWrite : LockMode::kRead;
           }
         }
         expected[{owner(centre), centre}] = LockMode::kWrite;
-        scope_locks(t, v, c, r, local, remote);
+        sets[r].of(v, local, remote);
+        EXPECT_EQ(sets[r].pushes_centre(), oriented && c == Consistency::kEdge);
         // The locks here in lid order; the groups in rank order, expanded by their owners.
         std::vector<LockItem> got = local;
         for (std::size_t i = 1; i < local.size(); ++i) EXPECT_LT(local[i - 1].lid, local[i].lid);
@@ -91,7 +95,8 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
           EXPECT_LT(remote[i - 1].owner, remote[i].owner);
         }
         for (const RemoteGroup& g : remote) {
-          const std::span<const Lid> lids = expansions[g.owner].of(r, g.key);
+          const std::span<const Lid> lids = sets[g.owner].group(r, g.key);
+          EXPECT_FALSE(lids.empty()) << "a group with no locks";
           for (std::size_t i = 1; i < lids.size(); ++i) EXPECT_LT(lids[i - 1], lids[i]);
           for (Lid l : lids) got.push_back({g.owner, l, g.mode});
         }
@@ -110,7 +115,8 @@ void expect_scopes_match(const EdgeList& all, bool symmetric) {
 }
 
 TEST(ScopeLocks, MatchTheEdgeListOnEveryRank) {
-  expect_scopes_match(example_edges(), false);
+  expect_scopes_match(example_edges(), false, false);
+  expect_scopes_match(example_edges(), false, true);
 }
 
 // A symmetric part stores one adjacency list for in and out edges: the same scopes.
@@ -121,7 +127,8 @@ TEST(ScopeLocks, MatchTheEdgeListOnASymmetricGraph) {
     const Edge e = all.edges[i];
     all.edges.push_back({e.dst, e.src});
   }
-  expect_scopes_match(all, true);
+  expect_scopes_match(all, true, false);
+  expect_scopes_match(all, true, true);
 }
 
 TEST(ScopeLocks, GroupKeysMustBeTheRequestersGhosts) {
@@ -133,14 +140,14 @@ TEST(ScopeLocks, GroupKeysMustBeTheRequestersGhosts) {
   part.owned = {0};
   part.edges = all;
   const Topology t = Topology::build_part(part);
-  const GhostScopes scopes(t);
+  const ScopeLocks scopes(t, 0, Consistency::kEdge, false);
   const Lid one = t.lid(1);
-  EXPECT_EQ(std::vector<Lid>(scopes.of(1, one).begin(), scopes.of(1, one).end()),
+  EXPECT_EQ(std::vector<Lid>(scopes.group(1, one).begin(), scopes.group(1, one).end()),
             std::vector<Lid>{0});
-  EXPECT_THROW(scopes.of(2, one), Error);  // rank 2 does not own gid 1
-  EXPECT_THROW(scopes.of(1, 0), Error);    // an owned vertex, not a ghost
-  EXPECT_THROW(scopes.of(1, 7), Error);    // no such lid
-  EXPECT_THROW(scopes.of(-1, one), Error);
+  EXPECT_THROW(scopes.group(2, one), Error);  // rank 2 does not own gid 1
+  EXPECT_THROW(scopes.group(1, 0), Error);    // an owned vertex, not a ghost
+  EXPECT_THROW(scopes.group(1, 7), Error);    // no such lid
+  EXPECT_THROW(scopes.group(-1, one), Error);
 }
 
 }  // namespace

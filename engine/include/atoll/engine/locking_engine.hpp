@@ -112,7 +112,10 @@ class LockingEngine final {
     }
     if (consistency() != Consistency::kVertex) {
       if (cluster != nullptr) stale_ = std::make_unique<StaleCopies>(owned, ranks());
-      ghost_scopes_ = std::make_unique<GhostScopes>(t);
+      // Without edge data an update writes only its centre: edge consistency may then lock
+      // each edge at one end (scope_locks.hpp).
+      scope_locks_ =
+          std::make_unique<ScopeLocks>(t, rank(), consistency(), std::is_empty_v<EdgeData>);
       locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks());
     }
     if (cluster != nullptr) {
@@ -400,7 +403,7 @@ class LockingEngine final {
       lock_dirty_[peer].store(true, std::memory_order_release);
       any_lock_dirty_.store(true, std::memory_order_release);
     };
-    h.expand = [this](int requester, Lid key) { return ghost_scopes_->of(requester, key); };
+    h.expand = [this](int requester, Lid key) { return scope_locks_->group(requester, key); };
     // The requester's copy is current unless the vertex changed since it was last sent there
     // (stale_): grants to a peer arrive in the order they were made (one ordered lock batch
     // stream per pair), so that copy is installed before this grant is seen, and a copy
@@ -431,10 +434,12 @@ class LockingEngine final {
                                 }
                               });
     };
-    // Release data: u32 count, that many written ghosts (lid at the owner, version, data),
-    // then the cut edges between the scope's centre and the owner's vertices (shared index,
-    // data): an update may have written them, and the owner's copy must see it before the
-    // lock that protected them is free.
+    // Release data: u32 count, that many vertices (lid at the owner, version, data): the
+    // ghosts the update wrote (full consistency), or its centre (oriented edge consistency,
+    // where the owner's vertices below the centre read it without a lock); then the cut edges
+    // between the scope's centre and the owner's vertices (shared index, data): an update may
+    // have written them, and the owner's copy must see it before the lock that protected them
+    // is free.
     h.release_data = [this](std::uint64_t tag, int owner, std::vector<std::byte>& out) {
       const VertexData* data = core_.graph().vertex_data().data();
       const Lid owned = topology().num_owned();
@@ -447,6 +452,15 @@ class LockingEngine final {
         locking::append_versioned(out, owner_lids_[g - owned], versions_.get(g), &data[g],
                                   sizeof(VertexData));
         ++count;
+      }
+      if (scope_locks_->pushes_centre()) {
+        for (const Replica& r : topology().replicas(slot.v)) {
+          if (r.rank != owner) continue;
+          locking::append_versioned(out, r.lid, versions_.get(slot.v), &data[slot.v],
+                                    sizeof(VertexData));
+          stale_->take(slot.v, owner);  // that copy is current now
+          ++count;
+        }
       }
       std::memcpy(out.data() + start, &count, 4);
       if constexpr (!std::is_empty_v<EdgeData>) {
@@ -477,17 +491,24 @@ class LockingEngine final {
         fail("locking engine: rank ", requester, " sent release data shorter than its ", count,
              " vertices");
       }
-      locking::read_versioned(bytes.subspan(4, vertex_bytes), sizeof(VertexData), requester,
-                              "release data", [&](Lid lid, std::uint64_t version, auto d) {
-                                if (lid >= owned) {
-                                  fail("locking engine: rank ", requester,
-                                       " returned data for lid ", lid, ", not owned here");
-                                }
-                                if (versions_.install(lid, version)) {
-                                  std::memcpy(&data[lid], d.data(), sizeof(VertexData));
-                                  stale_->changed(lid, requester);  // its copy is this one
-                                }
-                              });
+      locking::read_versioned(
+          bytes.subspan(4, vertex_bytes), sizeof(VertexData), requester, "release data",
+          [&](Lid lid, std::uint64_t version, auto d) {
+            if (lid >= owned) {  // the pushed centre: a ghost of the requester
+              if (lid >= topology().num_vertices() || ghost_owner_[lid - owned] != requester) {
+                fail("locking engine: rank ", requester, " returned data for lid ", lid,
+                     ", neither owned here nor its vertex");
+              }
+              if (versions_.install(lid, version)) {
+                std::memcpy(&data[lid], d.data(), sizeof(VertexData));
+              }
+              return;
+            }
+            if (versions_.install(lid, version)) {
+              std::memcpy(&data[lid], d.data(), sizeof(VertexData));
+              stale_->changed(lid, requester);  // its copy is this one
+            }
+          });
       const auto rest = bytes.subspan(4 + vertex_bytes);
       if constexpr (std::is_empty_v<EdgeData>) {
         if (!rest.empty()) fail("locking engine: rank ", requester, " sent edge data, none here");
@@ -1301,7 +1322,7 @@ class LockingEngine final {
       w.locks.assign(1, LockItem{rank(), pv.index, LockMode::kRead});
       w.remote_groups.clear();
     } else {
-      scope_locks(topology(), pv.index, consistency(), rank(), w.locks, w.remote_groups);
+      scope_locks_->of(pv.index, w.locks, w.remote_groups);
     }
     if (w.remote_groups.empty() && locks_->try_lock_local(w.locks)) {
       if (snapshot) {  // the same locks as through a slot, so the same cut; no round trip
@@ -1620,7 +1641,7 @@ class LockingEngine final {
   std::size_t hub_degree_ = 0;
   double setup_seconds_ = 0;
   std::unique_ptr<ContinuousScheduler> scheduler_;
-  std::unique_ptr<GhostScopes> ghost_scopes_;  ///< the owner's side of remote lock groups
+  std::unique_ptr<ScopeLocks> scope_locks_;  ///< what a scope locks, here and at its owners
   std::unique_ptr<LockManager> locks_;
   std::vector<int> ghost_owner_;                      ///< per ghost: its owner rank
   std::vector<Lid> owner_lids_;                       ///< per ghost: its lid at its owner
