@@ -149,7 +149,7 @@ class ChromaticEngine final : private ScheduleSink {
     // Ghost data arrives while this rank waits in the exchange, driving the network itself:
     // the progress thread need not poll on after it (the cores are the workers').
     std::optional<ScopedIdlePolls> quiet;
-    if (cluster != nullptr) quiet.emplace(cluster->transport, kBulkSynchronousIdlePolls);
+    if (cluster != nullptr) quiet.emplace(cluster->transport, kEngineIdlePolls);
     ProgressLine progress(core_.options().progress, "sweep");
     Timer total;
     // Resumed: the data, schedule, aggregators and sweep count of the epoch replace the start.

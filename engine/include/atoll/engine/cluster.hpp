@@ -8,9 +8,9 @@
 
 namespace atl {
 
-/// Idle polls (Transport::set_idle_polls) for engines whose ranks receive while they wait:
-/// the chromatic and Pregel engines, during their runs.
-inline constexpr int kBulkSynchronousIdlePolls = 64;
+/// Idle polls (Transport::set_idle_polls) for the engines' runs: their ranks receive mostly
+/// while they wait and drive the network themselves (docs/transport.md).
+inline constexpr int kEngineIdlePolls = 64;
 
 struct Cluster {
   Transport& transport;

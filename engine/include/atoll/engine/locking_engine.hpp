@@ -33,6 +33,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -1111,6 +1112,8 @@ class LockingEngine final {
 
   void run_phase(std::uint64_t phase, LockingDetails& details) {
     Cluster* cluster = core_.cluster();
+    std::optional<ScopedIdlePolls> quiet;
+    if (cluster != nullptr) quiet.emplace(cluster->transport, kEngineIdlePolls);
     std::vector<Worker> workers(static_cast<std::size_t>(pool().threads()));
     for (std::size_t i = 0; i < workers.size(); ++i) {
       Worker& w = workers[i];

@@ -151,7 +151,7 @@ class PregelEngine {
     // Messages mostly arrive while this rank waits at the superstep's end, driving the
     // network itself: the progress thread need not poll on after it.
     std::optional<ScopedIdlePolls> quiet;
-    if (cluster_ != nullptr) quiet.emplace(cluster_->transport, kBulkSynchronousIdlePolls);
+    if (cluster_ != nullptr) quiet.emplace(cluster_->transport, kEngineIdlePolls);
     Timer total;
     ProgressLine progress(options_.progress && (cluster_ == nullptr || cluster_->rank() == 0),
                           "superstep");
