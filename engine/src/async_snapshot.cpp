@@ -118,9 +118,9 @@ void AsyncSnapshot::expect(int peer, std::uint32_t k, std::uint64_t records) {
 }
 
 bool AsyncSnapshot::claim_counts(std::uint32_t k) {
-  std::uint32_t seen = counts_sent_.load(std::memory_order_acquire);
+  std::uint32_t seen = counts_claimed_.load(std::memory_order_acquire);
   while (seen < k) {
-    if (counts_sent_.compare_exchange_weak(seen, k, std::memory_order_acq_rel)) return true;
+    if (counts_claimed_.compare_exchange_weak(seen, k, std::memory_order_acq_rel)) return true;
   }
   return false;
 }

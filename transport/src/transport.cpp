@@ -348,8 +348,6 @@ struct Transport::State {
   /// it waits for.
   static constexpr int kWaitSpins = 200;
   static constexpr std::chrono::microseconds kWaitNap{10};
-  /// Sleep of the progress thread while a waiter drives (it takes over when the wait ends).
-  static constexpr std::chrono::microseconds kDriverNap{20};
   /// The longest the idle progress thread sleeps on the network in one go.
   static constexpr std::chrono::microseconds kIdleSleep{2000};
 
@@ -508,11 +506,17 @@ struct Transport::State {
     while (running.load(std::memory_order_acquire)) {
       if (drivers.load(std::memory_order_relaxed) > 0) {
         // A waiter drives the network: leave the lock and the core to it (on a machine with
-        // few cores a second spinning thread per rank costs the waiter, or the peer it waits
-        // for, its core).
+        // few cores a second thread per rank that wakes costs the waiter, or the peer it
+        // waits for, its core) until the next heartbeat, or until the last waiter leaves and
+        // wakes it (entered before the re-check, so that wake-up is not lost).
         heartbeat();
         send_abort_notices();
-        std::this_thread::sleep_for(kDriverNap);
+        wake_event.enter();
+        if (drivers.load(std::memory_order_seq_cst) > 0 &&
+            running.load(std::memory_order_acquire) && !abort_pending.load()) {
+          wake_event.sleep(-1, std::min<Clock::duration>(until_heartbeat(), kIdleSleep));
+        }
+        wake_event.leave();
         idle = 0;  // back to work at once when the wait ends
         continue;
       }

@@ -84,8 +84,12 @@ class AsyncSnapshot {
   void count_received(int peer, std::uint32_t tag);
   /// Peer says it sent `records` records stamped before k.
   void expect(int peer, std::uint32_t k, std::uint64_t records);
-  /// This rank told every peer its count for the current snapshot (at most once per epoch).
+  /// True for the one caller that is to tell every peer this rank's count for snapshot k;
+  /// it calls counts_done(k) once they are sent.
   bool claim_counts(std::uint32_t k);
+  void counts_done(std::uint32_t k) { counts_sent_.store(k, std::memory_order_release); }
+  /// Whether the counts for the current snapshot have been sent (not merely claimed: a rank
+  /// that still sends them must not count as passive).
   bool counts_sent() const { return counts_sent_.load(std::memory_order_acquire) >= epoch(); }
 
   // ---- this rank's part ----
@@ -143,6 +147,7 @@ class AsyncSnapshot {
   mutable std::mutex count_lock_;
   std::vector<std::vector<std::uint64_t>> sent_, received_;  ///< [peer][stamp]
   std::vector<std::int64_t> expected_;                       ///< [peer], -1: not yet told
+  std::atomic<std::uint32_t> counts_claimed_{0};
   std::atomic<std::uint32_t> counts_sent_{0};
   std::atomic<std::uint32_t> submitted_{0};
 

@@ -587,6 +587,8 @@ class LockingEngine final {
       detector().sent();
       transport_->send(peer, lock_handler_, record);
     }
+    // Only now may the rank go passive (snapshot_idle): a passive rank must not send.
+    snapshot_->counts_done(k);
     snapshot_->submit_if_complete();
   }
 

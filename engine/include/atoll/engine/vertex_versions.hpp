@@ -11,7 +11,11 @@
 // owner before that lock is released. So each update reads exactly the versions written by the
 // updates that released v's lock before it acquired it; since every update takes all its locks
 // before it runs and frees them after (two-phase locking), the order of lock acquisitions at
-// each vertex is one serial order consistent with every read and write of the run.
+// each vertex is one serial order consistent with every read and write of the run. Under
+// oriented edge consistency (scope_locks.hpp) a scope also reads higher neighbours it does not
+// lock; such a neighbour w read-locks this scope's centre in its own updates, so none of them
+// overlaps this one, and each pushed w's new copy here before it freed that lock: the copy
+// read is again the one of the last update of w ordered before this one.
 #pragma once
 
 #include <atomic>
