@@ -137,7 +137,12 @@ struct Transport::State {
   std::atomic<bool> running{false};
   std::atomic<std::int64_t> activity{0};  // bumped by posters: keeps the progress thread awake
   std::atomic<int> drivers{0};            // threads in wait_for(), driving progress themselves
-  std::atomic<int> idle_polls{-1};        // set_idle_polls(); -1: the backend's
+  // The progress thread's hand-over from the drivers (see driver_left): when the last driver
+  // left, and how many waits in a row began soon after the previous one ended.
+  std::atomic<Clock::rep> last_leave{0};
+  std::atomic<int> quick_returns{0};
+  std::atomic<bool> short_nap{false};  // the progress thread naps at most kDriverNap
+  std::atomic<int> idle_polls{-1};     // set_idle_polls(); -1: the backend's
   // Idle threads sleep here; one of them at a time (the network sleeper) also on the
   // backend's events. Posters wake them.
   detail::WakeEvent wake_event;
@@ -326,9 +331,13 @@ struct Transport::State {
   /// Only when no waiter drives: it progresses what was posted itself, and waking the
   /// progress thread per message would cost a context switch each (and the core on a small
   /// machine).
+  /// Nor while it naps for at most kDriverNap in a run of quick waits (driver_left).
   void posted() {
     activity.fetch_add(1, std::memory_order_seq_cst);
-    if (drivers.load(std::memory_order_seq_cst) == 0) wake_event.wake();
+    if (drivers.load(std::memory_order_seq_cst) == 0 &&
+        !(short_nap.load(std::memory_order_seq_cst) && quick_waits())) {
+      wake_event.wake();
+    }
   }
 
   /// Wakes every sleeping thread (stop, failure).
@@ -350,6 +359,41 @@ struct Transport::State {
   static constexpr std::chrono::microseconds kWaitNap{10};
   /// The longest the idle progress thread sleeps on the network in one go.
   static constexpr std::chrono::microseconds kIdleSleep{2000};
+  /// Hand-over from waiters that come back at once (a ping-pong, a worker between batches of
+  /// grants): a wait that begins within kQuickReturn of the previous one's end is quick; after
+  /// kQuickStreak quick ones in a row the last waiter leaves without waking the progress
+  /// thread (an eventfd write and a context switch per wait, a third of a shared-memory round
+  /// trip), which then naps at most kDriverNap while waiters drive, so it still takes over
+  /// within kDriverNap of the last wait.
+  static constexpr std::chrono::microseconds kQuickReturn{20};
+  static constexpr int kQuickStreak = 16;
+  static constexpr std::chrono::microseconds kDriverNap{100};
+
+  bool quick_waits() const { return quick_returns.load(std::memory_order_relaxed) >= kQuickStreak; }
+
+  /// A thread begins to drive the network (wait_for); a kAtOnce wait ends any run of quick
+  /// waits.
+  void driver_entered(Transport::Handback handback) {
+    if (handback == Transport::Handback::kAtOnce) quick_returns.store(0, std::memory_order_relaxed);
+    if (drivers.fetch_add(1, std::memory_order_seq_cst) != 0) return;
+    const Clock::rep now = Clock::now().time_since_epoch().count();
+    const bool quick = now - last_leave.load(std::memory_order_relaxed) <
+                       std::chrono::duration_cast<Clock::duration>(kQuickReturn).count();
+    const int streak = quick_returns.load(std::memory_order_relaxed);
+    if (handback == Transport::Handback::kAtOnce) return;
+    quick_returns.store(quick ? std::min(streak + 1, kQuickStreak) : 0, std::memory_order_relaxed);
+    // Just became quick: the progress thread may sleep until the next heartbeat; wake it so
+    // that it naps kDriverNap from now on.
+    if (quick && streak == kQuickStreak - 1) wake_event.wake();
+  }
+
+  /// A thread stops driving; the last one hands the network back to the progress thread
+  /// (work posted meanwhile did not wake it): at once, unless waits come back quickly.
+  void driver_left(Transport::Handback handback) {
+    if (drivers.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
+    last_leave.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    if (handback == Transport::Handback::kAtOnce || !quick_waits()) wake_event.wake();
+  }
 
   /// Sleeps until woken or for at most `timeout`, unless activity moved past `seen`. With
   /// `network`, the caller also wakes on the backend's events if no other thread sleeps on
@@ -508,13 +552,18 @@ struct Transport::State {
         // A waiter drives the network: leave the lock and the core to it (on a machine with
         // few cores a second thread per rank that wakes costs the waiter, or the peer it
         // waits for, its core) until the next heartbeat, or until the last waiter leaves and
-        // wakes it (entered before the re-check, so that wake-up is not lost).
+        // wakes it (entered before the re-check, so that wake-up is not lost); while waits
+        // come back quickly, for kDriverNap at most (driver_left does not wake it then).
         heartbeat();
         send_abort_notices();
         wake_event.enter();
         if (drivers.load(std::memory_order_seq_cst) > 0 &&
             running.load(std::memory_order_acquire) && !abort_pending.load()) {
-          wake_event.sleep(-1, std::min<Clock::duration>(until_heartbeat(), kIdleSleep));
+          const bool nap = quick_waits();
+          short_nap.store(nap, std::memory_order_seq_cst);
+          wake_event.sleep(
+              -1, std::min<Clock::duration>(until_heartbeat(), nap ? kDriverNap : kIdleSleep));
+          short_nap.store(false, std::memory_order_relaxed);
         }
         wake_event.leave();
         idle = 0;  // back to work at once when the wait ends
@@ -922,7 +971,7 @@ void Transport::flush_all() {
   for (int peer = 0; peer < size(); ++peer) flush(peer);
 }
 
-void Transport::wait_for(const std::function<bool()>& ready) {
+void Transport::wait_for(const std::function<bool()>& ready, Handback handback) {
   State& s = *state_;
   static thread_local bool slack_set = [] {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
@@ -930,15 +979,12 @@ void Transport::wait_for(const std::function<bool()>& ready) {
   }();
   (void)slack_set;
   int spins = 0;
-  s.drivers.fetch_add(1, std::memory_order_seq_cst);
+  s.driver_entered(handback);
   struct Leave {
     State& s;
-    ~Leave() {
-      // The last waiter hands the network back: wake the progress thread if it sleeps (work
-      // posted meanwhile did not wake it).
-      if (s.drivers.fetch_sub(1, std::memory_order_seq_cst) == 1) s.wake_event.wake();
-    }
-  } leave{s};
+    Handback handback;
+    ~Leave() { s.driver_left(handback); }
+  } leave{s, handback};
   while (true) {
     const std::int64_t seen = s.activity.load(std::memory_order_seq_cst);
     bool busy = false;

@@ -243,7 +243,7 @@ class LockingEngine final {
       core_.aggregators().run_all(updates_);
       IterationRecord record{phase, updates_ - before, phase_timer.seconds()};
       const bool keep_going = hook ? hook(record) : true;
-      progress.report(record, update_bytes_.load());
+      progress.report(record, bytes_sent());
       stats.iteration_log.push_back(record);
       ++stats.iterations;
       if (!keep_going) break;
@@ -1172,12 +1172,17 @@ class LockingEngine final {
       done += worker_stats_[i].updates.load(std::memory_order_relaxed);
     }
     if (progress_ != nullptr) {
-      progress_->live(current_phase_.load(std::memory_order_relaxed), done,
-                      update_bytes_.load(std::memory_order_relaxed));
+      progress_->live(current_phase_.load(std::memory_order_relaxed), done, bytes_sent());
     }
     if (timeline_.size() < kMaxSamples) {
       timeline_.push_back({now, done, in_flight_.load(std::memory_order_relaxed)});
     }
+  }
+
+  /// This rank's bytes sent so far: update records and lock batches (grants carry ghost data).
+  std::uint64_t bytes_sent() const {
+    return update_bytes_.load(std::memory_order_relaxed) +
+           (locks_ ? locks_->stats().batch_bytes : 0);
   }
 
   /// This rank's share of the updates the phase may run before it ends early (--sync-every,
@@ -1250,17 +1255,19 @@ class LockingEngine final {
   void await_grants(Transport& transport) {
     const auto until = std::chrono::steady_clock::now() + kAwait;
     unsigned polls = 0;  // the clock is read every 16th poll: it costs as much as the rest
-    transport.wait_for([&] {
-      if (ended_.load(std::memory_order_acquire) || aborted_.load(std::memory_order_acquire) ||
-          any_lock_dirty_.load(std::memory_order_acquire)) {
-        return true;
-      }
-      {
-        std::lock_guard guard(ready_lock_);
-        if (!ready_.empty()) return true;
-      }
-      return ++polls % 16 == 0 && std::chrono::steady_clock::now() >= until;
-    });
+    transport.wait_for(
+        [&] {
+          if (ended_.load(std::memory_order_acquire) || aborted_.load(std::memory_order_acquire) ||
+              any_lock_dirty_.load(std::memory_order_acquire)) {
+            return true;
+          }
+          {
+            std::lock_guard guard(ready_lock_);
+            if (!ready_.empty()) return true;
+          }
+          return ++polls % 16 == 0 && std::chrono::steady_clock::now() >= until;
+        },
+        Transport::Handback::kAtOnce);  // the worker computes next, while peers send
   }
   static constexpr std::chrono::microseconds kAwait{200};
 

@@ -153,10 +153,15 @@ class Transport {
   /// Throws PeerFailure if a peer has failed (cheap; for polling loops).
   void check_peers() const;
   bool failed() const;
+  /// After a wait_for, how soon the progress thread drives the network again. kAuto: at once,
+  /// unless waits keep coming back within microseconds (a ping-pong), when it naps at most
+  /// 100 us between them rather than waking per wait. kAtOnce: always at once, for a caller
+  /// that goes on to compute while peers keep sending to it.
+  enum class Handback : std::uint8_t { kAuto, kAtOnce };
   /// Blocks until ready() returns true, driving the network meanwhile; ready() runs with the
   /// transport's internal lock held, so it sees everything handlers did before. Throws
   /// PeerFailure when a peer fails first.
-  void wait_for(const std::function<bool()>& ready);
+  void wait_for(const std::function<bool()>& ready, Handback handback = Handback::kAuto);
   /// This rank is stopping because of `why` (an error it raised): the peers fail at once
   /// with "rank R reported a failure: why" instead of waiting for a timeout. No-op after a
   /// failure was already recorded.
