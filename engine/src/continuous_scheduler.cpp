@@ -112,7 +112,18 @@ class SweepBits {
   void push(std::size_t, std::uint32_t i, double) {
     map_[i / 64].fetch_or(std::uint64_t{1} << (i % 64), std::memory_order_release);
   }
+  /// push() of every index in `word`'s set bits (indices word * 64 + bit).
+  void push_word(std::size_t word, std::uint64_t bits) {
+    if (bits != 0) map_[word].fetch_or(bits, std::memory_order_release);
+  }
   void raised(std::size_t, std::uint32_t, double) {}
+
+  /// Whether the slot's claimed block still has words to read: then pop() finds work there
+  /// or claims more, and the caller need not first test whether anything is pending.
+  bool mid_block(std::size_t own) const {
+    const Slot& slot = slots_[own];
+    return slot.word.load(std::memory_order_relaxed) < slot.end.load(std::memory_order_relaxed);
+  }
 
   /// Takes from the slot's block, then from newly claimed blocks until it found something or
   /// has claimed a lap's worth of blocks.
@@ -232,7 +243,11 @@ class Continuous final : public ContinuousScheduler {
     auto take = [this](std::uint32_t i, double& p) { return states_.take(i, p); };
     unsigned spins = 0;
     for (;;) {
-      if (Queue::kScanIsCostly && pending_count() == 0 && empty()) return 0;
+      // A lap over an empty bitmap is costly; the test reads every slot's counters, which the
+      // other workers write, so it is made only when a new block would be claimed.
+      if constexpr (Queue::kScanIsCostly) {
+        if (!queue_.mid_block(slot) && pending_count() == 0 && empty()) return 0;
+      }
       if (std::size_t got = queue_.pop(slot, out, take)) {
         counters_[slot].removed.fetch_add(got);
         return got;
@@ -281,6 +296,62 @@ class Continuous final : public ContinuousScheduler {
       queue_.push(slot, i, priority);
     }
     c.finished.fetch_add(1);  // after a requeued vertex was counted as pending
+  }
+
+  void finish(std::span<const PendingVertex> popped) override {
+    const std::size_t slot = slot_index();
+    Counters& c = counters_[slot];
+    for (const PendingVertex& pv : popped) {
+      double priority = 0;
+      if (states_.finish(pv.index, priority, [&c] { c.added.fetch_add(1); })) {
+        queue_.push(slot, pv.index, priority);
+      }
+    }
+    c.finished.fetch_add(popped.size());  // after the requeued vertices were counted
+  }
+
+  void schedule_range(std::uint32_t begin, std::uint32_t end, double priority) override {
+    if (begin >= end) return;
+    if (end > size()) sched::index_out_of_range(end - 1, size());
+    const std::size_t slot = slot_index();
+    Counters& c = counters_[slot];
+    if (std::isnan(priority)) priority = -std::numeric_limits<double>::infinity();
+    // Each new vertex is counted before it is queued (so before it can be taken); with no
+    // concurrent emptiness test the count may come after the marks. Sweep: one count and one
+    // bitmap update per word of 64 indices.
+    if constexpr (std::is_same_v<Queue, SweepBits>) {
+      std::uint32_t i = begin;
+      while (i < end) {
+        const std::uint32_t word_end = std::min<std::uint32_t>(end, (i / 64 + 1) * 64);
+        std::uint64_t bits = 0;
+        for (; i < word_end; ++i) {
+          if (states_.mark(i, priority, [] {}) == RunStateSet::Mark::kNew) {
+            bits |= std::uint64_t{1} << (i % 64);
+          }
+        }
+        if (bits != 0) {
+          c.added.fetch_add(static_cast<std::uint64_t>(std::popcount(bits)));
+          queue_.push_word((word_end - 1) / 64, bits);
+        }
+      }
+    } else {
+      std::uint64_t added = 0;
+      std::vector<std::uint32_t> fresh;
+      for (std::uint32_t i = begin; i < end; ++i) {
+        switch (states_.mark(i, priority, [&added] { ++added; })) {
+          case RunStateSet::Mark::kNew:
+            fresh.push_back(i);
+            break;
+          case RunStateSet::Mark::kRaised:
+            queue_.raised(slot, i, priority);
+            break;
+          case RunStateSet::Mark::kNone:
+            break;
+        }
+      }
+      c.added.fetch_add(added);
+      for (std::uint32_t i : fresh) queue_.push(slot, i, priority);
+    }
   }
 
   std::size_t pending_count() const override {

@@ -866,6 +866,46 @@ TEST_P(ContinuousKinds, ExportImportRoundTrip) {
   EXPECT_TRUE(t->idle());
 }
 
+TEST_P(ContinuousKinds, ScheduleRangeActsAsScheduleOfEachIndex) {
+  const std::uint32_t n = 1000;
+  auto s = make(n, 2);
+  auto ref = make(n, 2);
+  s->schedule(10, 9);   // already pending, higher priority: kept
+  s->schedule(100, 1);  // already pending, lower: raised
+  ref->schedule(10, 9);
+  ref->schedule(100, 1);
+  // Ranges over word boundaries, a one-index range, an empty one, and overlapping ones.
+  const std::pair<std::uint32_t, std::uint32_t> ranges[] = {
+      {5, 70}, {64, 64}, {63, 64}, {90, 401}, {400, 1000}, {127, 129}};
+  for (auto [begin, end] : ranges) {
+    s->schedule_range(begin, end, 2.5);
+    for (std::uint32_t i = begin; i < end; ++i) ref->schedule(i, 2.5);
+  }
+  EXPECT_EQ(s->pending_count(), ref->pending_count());
+  EXPECT_EQ(s->export_pending(), ref->export_pending());
+  EXPECT_THROW(s->schedule_range(999, 1001, 1), std::out_of_range);
+  std::vector<PendingVertex> got = drain(*s);
+  std::sort(got.begin(), got.end(),
+            [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; });
+  EXPECT_EQ(got, ref->export_pending());
+  EXPECT_TRUE(s->idle());
+}
+
+TEST_P(ContinuousKinds, FinishOfABatchRequeuesTheRescheduled) {
+  auto s = make(300, 2);
+  for (std::uint32_t i = 0; i < 300; i += 3) s->schedule(i, 1);
+  std::vector<PendingVertex> batch(40);
+  ASSERT_EQ(s->pop(batch), 40u);
+  EXPECT_FALSE(s->idle());
+  s->schedule(batch[7].index, 5);  // while running: pending again once the batch finishes
+  s->finish(std::span<const PendingVertex>(batch));
+  EXPECT_THROW(s->finish(batch[0].index), std::logic_error);  // finished already
+  std::vector<PendingVertex> rest = drain(*s);
+  EXPECT_EQ(rest.size(), 100u - 40u + 1u);
+  EXPECT_EQ(std::count(rest.begin(), rest.end(), PendingVertex{batch[7].index, 5}), 1);
+  EXPECT_TRUE(s->idle());
+}
+
 INSTANTIATE_TEST_SUITE_P(Scheduler, ContinuousKinds, testing::ValuesIn(kKinds),
                          [](const testing::TestParamInfo<SchedulerKind>& info) {
                            return std::string(atl::scheduler_name(info.param));

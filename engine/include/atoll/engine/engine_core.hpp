@@ -94,12 +94,18 @@ class EngineCore {
   /// Calls f(lid) for every owned vertex, in parallel, each node's range on its own arena.
   template <typename F>
   void for_each_owned(F&& f) {
+    for_each_owned_range([&](Lid begin, Lid end) {
+      for (Lid v = begin; v < end; ++v) f(v);
+    });
+  }
+
+  /// As for_each_owned, but f(begin, end) is called for ranges of owned lids.
+  template <typename F>
+  void for_each_owned_range(F&& f) {
     std::vector<LidRange> ranges = pool_.split(topology().num_owned());
     pool_.run_on_nodes([&](int node) {
       tbb::parallel_for(tbb::blocked_range<Lid>(ranges[node].begin, ranges[node].end, 1024),
-                        [&](const tbb::blocked_range<Lid>& r) {
-                          for (Lid v = r.begin(); v < r.end(); ++v) f(v);
-                        });
+                        [&](const tbb::blocked_range<Lid>& r) { f(r.begin(), r.end()); });
     });
   }
 

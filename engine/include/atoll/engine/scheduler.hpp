@@ -113,6 +113,12 @@ class ContinuousScheduler {
   /// Ends the update of popped vertex i; requeues it when it was scheduled meanwhile. Throws
   /// std::logic_error when i is not running.
   virtual void finish(std::uint32_t i) = 0;
+  /// finish() of every vertex in `popped`, in order (one shared counter update for all).
+  virtual void finish(std::span<const PendingVertex> popped) = 0;
+  /// schedule() of every index in [begin, end), cheaper per index. Not concurrently with
+  /// pop(), finish() or the emptiness tests (between phases; disjoint ranges may overlap in
+  /// time).
+  virtual void schedule_range(std::uint32_t begin, std::uint32_t end, double priority) = 0;
   /// Number of pending vertices (cheap; approximate while other calls run).
   virtual std::size_t pending_count() const = 0;
   /// True when at some moment during the call no vertex was pending (a consistent snapshot).
