@@ -58,7 +58,8 @@ class GhostSync {
   std::vector<ScheduleRequest> push_all(const Arrays& arrays,
                                         std::span<const ScheduleRequest> remote_schedules = {});
 
-  /// Per ghost (lid - num_owned): its lid at its owner (the locking engine's LockAddresses).
+  /// Per ghost (lid - num_owned): its lid at its owner (the locking engine names lock groups,
+  /// schedule requests and grant data by it).
   std::span<const Lid> ghost_owner_lids() const { return owner_lid_; }
 
   /// Bytes this rank has sent to other ranks so far, and in the last push.

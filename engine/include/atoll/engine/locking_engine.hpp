@@ -323,7 +323,15 @@ class LockingEngine final {
     LockingEngine* engine = nullptr;
     std::size_t index = 0;  ///< into worker_stats_
     Channel::Writer* writer = nullptr;
-    std::vector<std::vector<std::byte>> out;     ///< per peer: update entries not yet sent
+    /// Per peer: an update record not yet sent (its header's bytes kept free at the start),
+    /// or nothing.
+    std::vector<std::vector<std::byte>> out;
+    /// out[peer], to append an entry to (started with room for the header).
+    std::vector<std::byte>& record(int peer) {
+      std::vector<std::byte>& o = out[static_cast<std::size_t>(peer)];
+      if (o.empty()) o.resize(locking::kHeaderBytes);
+      return o;
+    }
     std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
     std::vector<LockItem> locks;                 ///< the scope's locks at this rank
     std::vector<RemoteGroup> remote_groups;      ///< ... and at the others
@@ -1135,7 +1143,7 @@ class LockingEngine final {
       frontier_at_.store(now, std::memory_order_relaxed);
     }
     for (int peer = 0; peer < ranks(); ++peer) {
-      if (peer != rank()) locking::append_frontier(w.out[peer], sequence, best);
+      if (peer != rank()) locking::append_frontier(w.record(peer), sequence, best);
     }
   }
 
@@ -1175,7 +1183,7 @@ class LockingEngine final {
       workers[0].out_tag = snapshot_ ? snapshot_->epoch() : 0;
       for (const ScheduleRequest& r : between_phases_) {
         const Lid g = r.lid - topology().num_owned();
-        locking::append_schedule(workers[0].out[ghost_owner_[g]], owner_lids_[g], r.priority);
+        locking::append_schedule(workers[0].record(ghost_owner_[g]), owner_lids_[g], r.priority);
       }
       between_phases_.clear();
       workers[0].dirty = true;
@@ -1457,7 +1465,7 @@ class LockingEngine final {
     if (core_.cluster() != nullptr) {
       if (!locks_) {  // vertex consistency: the new data to every replica, before the requests
         for (const Replica& r : topology().replicas(slot.v)) {
-          locking::append_refresh(w.out[r.rank], r.lid, version, &vertices[slot.v],
+          locking::append_refresh(w.record(r.rank), r.lid, version, &vertices[slot.v],
                                   sizeof(VertexData));
           ++w.refreshes;
         }
@@ -1467,7 +1475,7 @@ class LockingEngine final {
       for (const auto& [g, priority] : w.remote) {
         sent_best = std::max(sent_best, priority);
         const Lid k = g - owned;
-        std::vector<std::byte>& out = w.out[ghost_owner_[k]];
+        std::vector<std::byte>& out = w.record(ghost_owner_[k]);
         if (!w.scheduled_in.empty()) {
           // A ghost already scheduled in this record: the owner applies the whole record at
           // once, so one entry with the higher priority does what two would. Its update takes
@@ -1600,7 +1608,7 @@ class LockingEngine final {
     for (int peer = 0; peer < ranks(); ++peer) {
       std::vector<std::byte>& out = w.out[peer];
       if (out.empty()) continue;
-      locking::prepend_header(out, locking::RecordKind::kUpdates, w.out_tag);
+      locking::write_header(out, locking::RecordKind::kUpdates, w.out_tag);
       if (snapshot_) snapshot_->count_sent(peer, w.out_tag);
       detector().sent();
       appended_.fetch_add(1, std::memory_order_acq_rel);

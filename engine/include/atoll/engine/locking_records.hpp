@@ -37,12 +37,12 @@ inline void append_header(std::vector<std::byte>& out, RecordKind kind, std::uin
   out[at] = std::byte{static_cast<std::uint8_t>(kind)};
   std::memcpy(out.data() + at + 1, &stamp, 4);
 }
-/// Inserts a record's kind and stamp before the entries already in `out`.
-inline void prepend_header(std::vector<std::byte>& out, RecordKind kind, std::uint32_t stamp) {
-  std::byte header[5];
-  header[0] = std::byte{static_cast<std::uint8_t>(kind)};
-  std::memcpy(header + 1, &stamp, 4);
-  out.insert(out.begin(), header, header + 5);
+/// The bytes a record's header takes (its kind and stamp).
+inline constexpr std::size_t kHeaderBytes = 5;
+/// Writes the header over the first kHeaderBytes of `out`, which the caller kept free.
+inline void write_header(std::vector<std::byte>& out, RecordKind kind, std::uint32_t stamp) {
+  out[0] = std::byte{static_cast<std::uint8_t>(kind)};
+  std::memcpy(out.data() + 1, &stamp, 4);
 }
 /// The stamp at the start of a kLocks or kUpdates payload.
 inline std::uint32_t read_stamp(std::span<const std::byte> payload, int source) {
