@@ -102,7 +102,13 @@ class EngineCore {
   /// As for_each_owned, but f(begin, end) is called for ranges of owned lids.
   template <typename F>
   void for_each_owned_range(F&& f) {
-    std::vector<LidRange> ranges = pool_.split(topology().num_owned());
+    for_each_range(topology().num_owned(), std::forward<F>(f));
+  }
+
+  /// f(begin, end) for ranges covering lids [0, count), in parallel on the workers' arenas.
+  template <typename F>
+  void for_each_range(Lid count, F&& f) {
+    std::vector<LidRange> ranges = pool_.split(count);
     pool_.run_on_nodes([&](int node) {
       tbb::parallel_for(tbb::blocked_range<Lid>(ranges[node].begin, ranges[node].end, 1024),
                         [&](const tbb::blocked_range<Lid>& r) { f(r.begin(), r.end()); });

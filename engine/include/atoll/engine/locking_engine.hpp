@@ -24,7 +24,6 @@
 #pragma once
 
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <atomic>
@@ -1026,9 +1025,8 @@ class LockingEngine final {
   void refresh_views() {
     if constexpr (kViews) {
       const VertexData* data = core_.graph().vertex_data().data();
-      const Lid n = topology().num_vertices();
-      tbb::parallel_for(tbb::blocked_range<Lid>(0, n, 4096), [&](const auto& r) {
-        for (Lid v = r.begin(); v < r.end(); ++v) views_[v] = P::neighbor_view(data[v]);
+      core_.for_each_range(topology().num_vertices(), [&](Lid begin, Lid end) {
+        for (Lid v = begin; v < end; ++v) views_[v] = P::neighbor_view(data[v]);
       });
     }
   }
