@@ -340,8 +340,8 @@ class LockingEngine final {
     std::uint64_t updates = 0;
     std::uint64_t since_flush = 0;
     std::uint64_t finished = 0;  ///< updates done, not yet taken off in_flight_/unfinished_
-    /// Vertices this worker updated directly (own slot) whose scheduler finish() is pending:
-    /// start_scopes finishes a batch with one call.
+    /// Vertex consistency: vertices this worker updated whose scheduler finish() is pending
+    /// (start_scopes finishes a batch with one call).
     PendingVertex ran[kPopBatch];
     std::size_t ran_count = 0;
     std::uint64_t refreshes = 0, remote_schedules = 0;  ///< not yet added to the engine's
@@ -1369,10 +1369,12 @@ class LockingEngine final {
           run_update(w, context, w.own, kNoSlot);
         }
       }
-      // The vertices updated directly, finished together (before they stop counting as
-      // unfinished: a rank is passive only once its scheduler is idle too).
-      scheduler_->finish(std::span<const PendingVertex>(w.ran, w.ran_count));
-      w.ran_count = 0;
+      // Vertex consistency: the batch's vertices finished together (before they stop counting
+      // as unfinished: a rank is passive only once its scheduler is idle too).
+      if (w.ran_count != 0) {
+        scheduler_->finish(std::span<const PendingVertex>(w.ran, w.ran_count));
+        w.ran_count = 0;
+      }
       settle_finished(w);
       started = true;
     }
@@ -1498,17 +1500,22 @@ class LockingEngine final {
       }
     }
     if (snapshot_) end_snapshot_update(w);
+    // The scheduler's finish before the locks go: an update that takes them next (a snapshot's
+    // capture too) sees v idle, or pending again. Vertex consistency has no locks: the worker's
+    // batch is finished together (start_scopes).
+    if (locks_) {
+      scheduler_->finish(slot.v);
+    } else {
+      w.ran[w.ran_count++].index = slot.v;
+    }
     if (slot.locked) {
       locks_->release(slot.scope);
     } else if (slot.local) {
       locks_->unlock_local(w.locks);  // still the scope's locks: nothing in between changes them
     }
     if (s != kNoSlot) {
-      scheduler_->finish(slot.v);
       std::lock_guard guard(free_lock_);
       free_slots_.push_back(s);
-    } else {
-      w.ran[w.ran_count++].index = slot.v;  // start_scopes finishes its batch
     }
     ++w.finished;  // settle_finished() takes it off in_flight_ and unfinished_
     ++w.updates;
