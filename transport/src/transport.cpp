@@ -379,12 +379,17 @@ struct Transport::State {
     const Clock::rep now = Clock::now().time_since_epoch().count();
     const bool quick = now - last_leave.load(std::memory_order_relaxed) <
                        std::chrono::duration_cast<Clock::duration>(kQuickReturn).count();
-    const int streak = quick_returns.load(std::memory_order_relaxed);
     if (handback == Transport::Handback::kAtOnce) return;
-    quick_returns.store(quick ? std::min(streak + 1, kQuickStreak) : 0, std::memory_order_relaxed);
-    // Just became quick: the progress thread may sleep until the next heartbeat; wake it so
-    // that it naps kDriverNap from now on.
-    if (quick && streak == kQuickStreak - 1) wake_event.wake();
+    int streak = quick_returns.load(std::memory_order_relaxed);
+    const int next = quick ? std::min(streak + 1, kQuickStreak) : 0;
+    // A compare-exchange: a kAtOnce wait that reset the streak meanwhile wins (else this store
+    // could restore a full streak unnoticed while the progress thread sleeps long).
+    if (quick_returns.compare_exchange_strong(streak, next, std::memory_order_relaxed) &&
+        streak < kQuickStreak && next == kQuickStreak) {
+      // Just became quick: the progress thread may sleep until the next heartbeat; wake it so
+      // that it naps kDriverNap from now on.
+      wake_event.wake();
+    }
   }
 
   /// A thread stops driving; the last one hands the network back to the progress thread

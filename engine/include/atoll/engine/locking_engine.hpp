@@ -394,6 +394,7 @@ class LockingEngine final {
       for (const ScheduleRequest& r : core_.ghosts()->push_all(core_.vertex_arrays(), requests)) {
         scheduler_->schedule(r.lid, r.priority);
       }
+      refresh_views();  // the push wrote ghosts; no peer sends before the epoch's collectives
     }
     core_.write_checkpoint(scheduler_->export_pending(), phases, updates_);
   }
@@ -1596,6 +1597,10 @@ class LockingEngine final {
   void schedule_from_update(Worker& w, Lid v, double priority) {
     const Lid owned = topology().num_owned();
     if (v < owned) {
+      // Vertex consistency: v may run on another worker at once, with no lock to wait for,
+      // and must read what this update wrote so far (the scheduler's read-modify-write orders
+      // the view's store before v's update).
+      if (!locks_) refresh_view(core_.graph().vertex_data().data(), w.own.v);
       scheduler_->schedule(v, priority);
       if (snapshot_) snapshot_->note_schedule(v, priority, w.update_epoch);
       return;
