@@ -1501,19 +1501,18 @@ class LockingEngine final {
       }
     }
     if (snapshot_) end_snapshot_update(w);
-    // The scheduler's finish before the locks go: an update that takes them next (a snapshot's
-    // capture too) sees v idle, or pending again. Vertex consistency has no locks: the worker's
-    // batch is finished together (start_scopes).
-    if (locks_) {
-      scheduler_->finish(slot.v);
-    } else {
-      w.ran[w.ran_count++].index = slot.v;
-    }
+    // Vertex consistency has no locks: the worker's batch is finished together (start_scopes).
+    // Edge and full: the scheduler's finish right after the locks are released. (Finishing
+    // before the release, so that a snapshot's capture could never see v still running, made
+    // ThreadSanitizer runs with asynchronous snapshots end with a message after termination
+    // about once in six; not yet understood, so the long-tested order stays.)
+    if (!locks_) w.ran[w.ran_count++].index = slot.v;
     if (slot.locked) {
       locks_->release(slot.scope);
     } else if (slot.local) {
       locks_->unlock_local(w.locks);  // still the scope's locks: nothing in between changes them
     }
+    if (locks_) scheduler_->finish(slot.v);
     if (s != kNoSlot) {
       std::lock_guard guard(free_lock_);
       free_slots_.push_back(s);
