@@ -335,22 +335,7 @@ class Continuous final : public ContinuousScheduler {
         }
       }
     } else {
-      std::uint64_t added = 0;
-      std::vector<std::uint32_t> fresh;
-      for (std::uint32_t i = begin; i < end; ++i) {
-        switch (states_.mark(i, priority, [&added] { ++added; })) {
-          case RunStateSet::Mark::kNew:
-            fresh.push_back(i);
-            break;
-          case RunStateSet::Mark::kRaised:
-            queue_.raised(slot, i, priority);
-            break;
-          case RunStateSet::Mark::kNone:
-            break;
-        }
-      }
-      c.added.fetch_add(added);
-      for (std::uint32_t i : fresh) queue_.push(slot, i, priority);
+      for (std::uint32_t i = begin; i < end; ++i) schedule(i, priority);
     }
   }
 
