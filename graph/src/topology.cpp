@@ -186,6 +186,9 @@ class TopologyBuilder {
         lazy_lids_((in_.release || consume != nullptr) && !in_.weighted && compact_ == nullptr) {}
 
   Topology build() {
+    if (options_.degree_order && part_ != nullptr) {
+      fail("graph part: --degree-order relabels a whole graph on one rank, not a part");
+    }
     if (in_.weighted && in_.weights.size() != m_) {
       fail("edge list has ", m_, " edges but ", in_.weights.size(), " weights");
     }
@@ -213,6 +216,8 @@ class TopologyBuilder {
     if (consume_ != nullptr) *consume_ = EdgeList{};
     if (consume_compact_ != nullptr) *consume_compact_ = CompactEdges{};
     if (in_.release) in_.release(0, m_);
+    // A weighted build sorts records, not counts: it relabels the finished graph (a copy).
+    if (options_.degree_order && weighted_) return Topology::by_degree(std::move(g_));
     return std::move(g_);
   }
 
@@ -243,6 +248,32 @@ class TopologyBuilder {
   }
   Lid src_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].src) : src_[i]; }
   Lid dst_lid(std::size_t i) const { return lazy_lids_ ? lid_of_gid(in_.edges[i].dst) : dst_[i]; }
+  /// The final lid of a mapped lid: itself, or its place by degree (BuildOptions::degree_order).
+  Lid final_lid(Lid u) const { return by_degree_.empty() ? u : by_degree_[u]; }
+
+  /// BuildOptions::degree_order, between counting and placing the arcs: `off[u + 1]` holds the
+  /// arcs counted for mapped lid u (in gid order); afterwards it holds them for final lid x,
+  /// where x orders the vertices by descending count (ties by gid), and the gid tables follow.
+  void order_by_degree(std::vector<EdgeId>& off) {
+    if (!options_.degree_order) return;
+    const std::size_t n = off.size() - 1;
+    std::vector<Lid> order(n);
+    std::iota(order.begin(), order.end(), Lid{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&off](Lid a, Lid b) { return off[a + 1] > off[b + 1]; });
+    by_degree_.resize(n);
+    std::vector<EdgeId> counts(n + 1, 0);
+    std::vector<Gid> gids(n);
+    for (std::size_t x = 0; x < n; ++x) {
+      by_degree_[order[x]] = static_cast<Lid>(x);
+      counts[x + 1] = off[order[x] + 1];
+      gids[x] = g_.lid_to_gid_[order[x]];
+    }
+    off = std::move(counts);
+    g_.lid_to_gid_ = std::move(gids);
+    g_.owned_by_gid_ = by_degree_;  // mapped lids are in gid order
+    g_.gids_contiguous_ = false;
+  }
 
   /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge), or with lazy_lids_
   /// (an unweighted input that is mapped or consumed) only the table that maps gids to lids
@@ -563,14 +594,15 @@ class TopologyBuilder {
         }
       }
     });
+    order_by_degree(off);
     for (std::size_t v = 0; v < n; ++v) off[v + 1] += off[v];
     std::vector<EdgeId> cursor(off.begin(), off.end() - 1);
     g_.out_targets_.resize(off[n]);
     Lid* const targets = g_.out_targets_.data();
     over_edges([&](const auto& r) {
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
-        const Lid u = src_lid(i);
-        const Lid v = dst_lid(i);
+        const Lid u = final_lid(src_lid(i));
+        const Lid v = final_lid(dst_lid(i));
         targets[std::atomic_ref<EdgeId>(cursor[u]).fetch_add(1, std::memory_order_relaxed)] = v;
         if (sym && u != v) {
           targets[std::atomic_ref<EdgeId>(cursor[v]).fetch_add(1, std::memory_order_relaxed)] = u;
@@ -603,10 +635,12 @@ class TopologyBuilder {
         for (std::size_t c = 0; c < chunks; ++c) off[u + 1] += cursor[c * n + u];
       }
     });
+    order_by_degree(off);
     for (std::size_t v = 0; v < n; ++v) off[v + 1] += off[v];
+    // The cursors stay indexed by mapped lid u; u's list starts at its final lid's offset.
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       for (std::size_t u = r.begin(); u < r.end(); ++u) {
-        EdgeId next = off[u];
+        EdgeId next = off[final_lid(static_cast<Lid>(u))];
         for (std::size_t c = 0; c < chunks; ++c) {
           const EdgeId count = cursor[c * n + u];
           cursor[c * n + u] = next;
@@ -621,8 +655,8 @@ class TopologyBuilder {
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
         const Lid u = src_lid(i);
         const Lid v = dst_lid(i);
-        targets[next[u]++] = v;
-        if (sym && u != v) targets[next[v]++] = u;
+        targets[next[u]++] = final_lid(v);
+        if (sym && u != v) targets[next[v]++] = final_lid(u);
       }
     });
   }
@@ -858,6 +892,7 @@ class TopologyBuilder {
   bool lazy_lids_;              ///< src_/dst_ stay empty; lids come from the gids by table
   Gid lid_lo_ = 0;              ///< lazy_lids_: the smallest gid (declared: the range's first)
   std::vector<Lid> lid_table_;  ///< lazy_lids_: lid of gid lid_lo_ + x (empty: declared)
+  std::vector<Lid> by_degree_;  ///< degree_order: final lid of each mapped lid (else empty)
 };
 
 Topology Topology::build(const EdgeList& edges, const BuildOptions& options) {

@@ -254,7 +254,7 @@ TEST(CliTest, DegreeOrderGivesTheSamePageRankInGidOrder) {
   ASSERT_EQ(plain.exit_code, 0) << describe(plain);
   CommandResult relabelled = atoll(run + "--degree-order --out " + dir.file("deg.tsv"));
   ASSERT_EQ(relabelled.exit_code, 0) << describe(relabelled);
-  EXPECT_THAT(relabelled.err, HasSubstr("relabelled by degree"));
+  EXPECT_THAT(relabelled.err, HasSubstr("(by degree)"));
   const auto a = out_lines(dir.file("plain.tsv"));
   const auto b = out_lines(dir.file("deg.tsv"));
   ASSERT_EQ(a.size(), b.size());

@@ -162,9 +162,14 @@ RefGraph reference(const EdgeList& g, const BuildOptions& opt) {
 }
 
 /// Checks every structural property of t against the reference; stops at the first mismatch.
-/// by_gid false (Topology::by_degree): lids are by descending out-degree, ties by gid.
+/// How lids are numbered: in gid order; by descending out-degree, ties by gid (by_degree);
+/// relabelled some other way (a build by degree counted before dedup).
+enum class Lids { kByGid, kByDegree, kRelabelled };
+
+/// Checks every structural property of t against the reference; stops at the first mismatch.
 void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& opt,
-                    bool by_gid = true) {
+                    Lids lids = Lids::kByGid) {
+  const bool by_gid = lids == Lids::kByGid;
   RefGraph ref = reference(g, opt);
   const Lid n = t.num_vertices();
   ASSERT_EQ(n, ref.gids.size());
@@ -187,7 +192,7 @@ void expect_matches(const Topology& t, const EdgeList& g, const BuildOptions& op
     gids.push_back(t.gid(v));
     if (by_gid) {
       ASSERT_EQ(t.gid(v), ref.gids[v]) << "lid " << v;
-    } else if (v > 0) {
+    } else if (v > 0 && lids == Lids::kByDegree) {
       auto degree = [&](Gid x) {
         auto it = ref.out.find(x);
         return it == ref.out.end() ? std::size_t{0} : it->second.size();
@@ -724,7 +729,7 @@ TEST(TopologyTest, ByDegreeRelabelsEveryVertexAndKeepsEveryEdge) {
         Topology t =
             with_threads(3, [&] { return Topology::by_degree(Topology(built), &new_lid); });
         EXPECT_EQ(t.symmetric(), built.symmetric());
-        expect_matches(t, g, opt, false);
+        expect_matches(t, g, opt, Lids::kByDegree);
         if (testing::Test::HasFatalFailure()) return;
         ASSERT_EQ(new_lid.size(), built.num_vertices());
         for (Lid v = 0; v < built.num_vertices(); ++v) ASSERT_EQ(t.gid(new_lid[v]), built.gid(v));
@@ -733,11 +738,11 @@ TEST(TopologyTest, ByDegreeRelabelsEveryVertexAndKeepsEveryEdge) {
         EXPECT_TRUE(arrays_of(again) == arrays_of(t));
         Topology twice = Topology::by_degree(Topology(t));
         EXPECT_TRUE(arrays_of(twice) == arrays_of(t));
-        expect_matches(twice, g, opt, false);
+        expect_matches(twice, g, opt, Lids::kByDegree);
         // without() keeps the gid lookup of a relabelled graph.
         Topology same = Topology::without(t, std::vector<std::uint8_t>(t.num_vertices(), 0),
                                           std::vector<std::uint8_t>(t.num_edges(), 0));
-        expect_matches(same, g, opt, false);
+        expect_matches(same, g, opt, Lids::kByDegree);
         if (testing::Test::HasFatalFailure()) return;
       }
     }
@@ -748,6 +753,46 @@ TEST(TopologyTest, ByDegreeRelabelsEveryVertexAndKeepsEveryEdge) {
   part.owned = {0, 1};
   part.owner_of = [](Gid) { return 1; };
   EXPECT_NE(error_of([&] { Topology::by_degree(Topology::build_part(part)); }).find("ghosts"),
+            std::string::npos);
+}
+
+// BuildOptions::degree_order numbers the vertices while the arcs are placed: without dedup
+// the counted degrees are the final ones, so it is exactly by_degree of the plain build; with
+// dedup it orders by the degrees before the repeats went, and still keeps every edge.
+TEST(TopologyTest, DegreeOrderInTheBuildIsByDegreesGraph) {
+  for (Ids ids : {Ids::kDenseContiguous, Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
+    for (bool weighted : {false, true}) {
+      const EdgeList g = random_graph(23, 300, 3000, ids, weighted);
+      for (BuildOptions opt : {BuildOptions{false, false}, BuildOptions{true, false},
+                               BuildOptions{true, true}, BuildOptions{false, true}}) {
+        SCOPED_TRACE(testing::Message()
+                     << ids_name(ids) << " weighted " << weighted << " symmetrize "
+                     << opt.symmetrize << " dedup " << opt.dedup);
+        BuildOptions ordered = opt;
+        ordered.degree_order = true;
+        const Arrays one = with_threads(1, [&] { return arrays_of(Topology::build(g, ordered)); });
+        for (int threads : {2, 4}) {
+          EXPECT_TRUE(one == with_threads(threads, [&] {
+                        return arrays_of(Topology::build(EdgeList(g), ordered));
+                      }));
+        }
+        const Topology t = Topology::build(g, ordered);
+        EXPECT_FALSE(t.by_gid_order());
+        expect_matches(t, g, opt, opt.dedup ? Lids::kRelabelled : Lids::kByDegree);
+        if (!opt.dedup) {
+          EXPECT_TRUE(one == arrays_of(Topology::by_degree(Topology::build(g, opt))));
+        }
+        if (testing::Test::HasFatalFailure()) return;
+      }
+    }
+  }
+  GraphPart part;
+  part.edges.edges = {{0, 1}, {1, 2}};
+  part.owned = {0, 1, 2};
+  part.owner_of = [](Gid) { return 0; };
+  BuildOptions ordered;
+  ordered.degree_order = true;
+  EXPECT_NE(error_of([&] { Topology::build_part(part, ordered); }).find("whole graph"),
             std::string::npos);
 }
 

@@ -23,6 +23,9 @@ namespace atl {
 struct BuildOptions {
   bool symmetrize = false;  ///< add the reverse of every edge (a self-loop stays one edge)
   bool dedup = false;       ///< drop self-loops and repeated (src, dst) pairs (first one kept)
+  /// Whole graphs only: lids by descending out-degree as counted in the input (before dedup),
+  /// ties in gid order: by_degree's graph when the input has nothing for dedup to drop.
+  bool degree_order = false;
 };
 
 /// The ghosts owned by one remote rank: local ids [begin, end).
