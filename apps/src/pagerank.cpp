@@ -81,8 +81,7 @@ struct PageRankProgram {
   AggregatorHandle<double> dangling = {};  ///< sum of ranks of vertices without out-edges
 
   void update(Scope<PageRankProgram>& scope, Context& context) const {
-    double sum = 0;
-    for (auto edge : scope.in_edges()) sum += edge.neighbor_data();
+    const double sum = scope.sum_in([](View share) { return static_cast<double>(share); });
     double spread = frozen ? frozen_spread : context.aggregate(dangling) * inverse_n;
     double rank = (1.0 - damping) * inverse_n + damping * (sum + spread);
     PageRankVertex& self = scope.vertex();

@@ -133,6 +133,51 @@ TEST(ChromaticEngine, ScopeWritesFollowTheConsistencyModel) {
   SUCCEED();
 }
 
+struct ViewAccessProgram : AccessProgram {
+  using NeighborView = float;
+  static float neighbor_view(const double& d) { return static_cast<float>(d) * 2; }
+  void update(Scope<ViewAccessProgram>&, Context&) const {}
+};
+
+// Scope::sum_in: the same sum as a loop over in_edges up to rounding, in its documented order
+// exactly (four partial sums by position), through the data, a view, or the engine's copies.
+TEST(ChromaticEngine, SumInIsTheGatherInAFixedOrder) {
+  EdgeList g;
+  for (Gid d : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}) g.edges.push_back({d + 1, 0});  // 11 in-edges
+  g.edges.push_back({0, 1});
+  const Topology t = Topology::build(g);
+  std::vector<double> data(t.num_vertices());
+  std::vector<float> copies(t.num_vertices());
+  for (Lid v = 0; v < t.num_vertices(); ++v) {
+    data[v] = 1.0 / (3.0 + v) + 1e-3 * v;
+    copies[v] = static_cast<float>(v) + 0.25f;
+  }
+  auto in_order = [&](Lid v, auto read) {  // the documented order, by hand
+    double part[4] = {0, 0, 0, 0};
+    const auto in = t.in_sources().subspan(t.in_offsets()[v], t.in_degree(v));
+    const std::size_t full = in.size() / 4 * 4;
+    for (std::size_t k = 0; k < full; ++k) part[k % 4] += read(in[k]);
+    for (std::size_t k = full; k < in.size(); ++k) part[0] += read(in[k]);
+    return (part[0] + part[1]) + (part[2] + part[3]);
+  };
+  for (Lid v = 0; v < t.num_vertices(); ++v) {
+    Scope<AccessProgram> whole(t, data.data(), data.data(), nullptr, v);
+    double loop = 0;
+    for (auto e : whole.in_edges()) loop += e.neighbor_data() * 3;
+    const double sum = whole.sum_in([](const double& d) { return d * 3; });
+    EXPECT_NEAR(sum, loop, 1e-12) << "lid " << v;
+    EXPECT_EQ(sum, in_order(v, [&](Lid u) { return data[u] * 3; })) << "lid " << v;
+    Scope<ViewAccessProgram> viewed(t, data.data(), data.data(), nullptr, v);
+    EXPECT_EQ(
+        viewed.sum_in([](float f) { return static_cast<double>(f); }),
+        in_order(v, [&](Lid u) { return static_cast<double>(static_cast<float>(data[u]) * 2); }));
+    Scope<ViewAccessProgram> copied(t, data.data(), data.data(), nullptr, v, nullptr,
+                                    copies.data());
+    EXPECT_EQ(copied.sum_in([](float f) { return static_cast<double>(f); }),
+              in_order(v, [&](Lid u) { return static_cast<double>(copies[u]); }));
+  }
+}
+
 TEST(ChromaticEngine, RejectsAWeakerConsistencyThanTheProgramNeeds) {
   LocalGraph<double, int> graph(Topology::build(dense_graph()));
   EdgeAccessProgram program;

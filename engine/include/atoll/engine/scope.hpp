@@ -155,6 +155,32 @@ class Scope {
   }
   const Topology& topology() const { return *topology_; }
 
+  /// The sum of fn(neighbour value) over the in-edges (a gather), read as neighbor_value()
+  /// reads. Four partial sums interleaved by position break the chain of dependent adds; the
+  /// order is fixed per vertex, so the result does not depend on the thread count.
+  template <typename Fn>
+  double sum_in(Fn&& fn) const {
+    const EdgeId begin = topology_->in_offsets()[v_], end = topology_->in_offsets()[v_ + 1];
+    const Lid* sources = topology_->in_sources().data();
+    auto value = [&](Lid u) -> double {
+      if constexpr (HasNeighborView<P>) {
+        return fn(copies_ != nullptr ? copies_[u] : P::neighbor_view(neighbors_[u]));
+      } else {
+        return fn(static_cast<const VertexData&>(neighbors_[u]));
+      }
+    };
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    EdgeId e = begin;
+    for (; e + 4 <= end; e += 4) {
+      s0 += value(sources[e]);
+      s1 += value(sources[e + 1]);
+      s2 += value(sources[e + 2]);
+      s3 += value(sources[e + 3]);
+    }
+    for (; e < end; ++e) s0 += value(sources[e]);
+    return (s0 + s1) + (s2 + s3);
+  }
+
  private:
   const Topology* topology_;
   VertexData* vertices_;
