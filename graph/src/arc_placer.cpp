@@ -2,7 +2,9 @@
 #include "arc_placer.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstring>
@@ -24,6 +26,10 @@ ArcPlacer::ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize,
       rank_(rank),
       ranks_(ranks),
       symmetrize_(symmetrize),
+      shared_(std::min<std::size_t>(
+                  static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
+                  tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)) >
+              1),
       owner_of_(std::move(owner_of)),
       counts_(static_cast<std::size_t>(ranks), std::vector<std::uint32_t>(span_, 0)) {}
 

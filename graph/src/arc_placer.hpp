@@ -71,11 +71,21 @@ class ArcPlacer {
   Gid lo() const { return lo_; }
 
  private:
-  static void bump(std::uint32_t& c) {
+  void bump(std::uint32_t& c) const {
+    if (!shared_) {
+      ++c;
+      return;
+    }
     std::atomic_ref<std::uint32_t>(c).fetch_add(1, std::memory_order_relaxed);
   }
   /// Takes one of the arcs rank s announced for row x; false when none is left.
   bool take(std::size_t s, std::uint32_t x) {
+    if (!shared_) {
+      std::uint32_t& n = counts_[s][x];
+      if (n == 0) return false;
+      --n;
+      return true;
+    }
     std::atomic_ref<std::uint32_t> left(counts_[s][x]);
     std::uint32_t n = left.load(std::memory_order_relaxed);
     do {
@@ -84,7 +94,9 @@ class ArcPlacer {
     return true;
   }
   void put(std::uint32_t x, std::uint32_t y) {
-    const EdgeId at = std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed);
+    const EdgeId at =
+        shared_ ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
+                : cursor_[x]++;
     targets_[at] = y;
     mark(x);
     mark(y);
@@ -99,6 +111,7 @@ class ArcPlacer {
   int rank_;
   int ranks_;
   bool symmetrize_;
+  bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
   std::function<int(Gid)> owner_of_;
   /// Pass 1: counts_[r][x] arcs of row lo + x for rank r; after receive(): the arcs of that
   /// row rank r may still send this rank.

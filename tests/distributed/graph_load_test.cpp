@@ -2,6 +2,7 @@
 // input read serially. Run plainly, this is a GoogleTest suite that starts itself as N ranks
 // through `atoll launch`; run as a rank (--dump given) it loads its part and writes it out.
 #include <gtest/gtest.h>
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -98,10 +100,16 @@ struct RankOptions {
   bool raw = false;
   std::string tamper;  ///< rank 1's counts to rank 0: "fewer" / "more" arcs, or "short"
   std::uint64_t route_edges = 0;
+  int threads = 0;  ///< when set, TBB's parallelism (1: the loader's serial paths)
 };
 
 int run_rank(const std::string& graph, const std::string& dump_dir, TransportKind kind,
              const RankOptions& o) {
+  std::optional<tbb::global_control> limit;
+  if (o.threads > 0) {
+    limit.emplace(tbb::global_control::max_allowed_parallelism,
+                  static_cast<std::size_t>(o.threads));
+  }
   JobInfo job = detect_job({});
   TransportOptions options;
   options.kind = kind;
@@ -482,7 +490,8 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     write_edge_list(*input, bin);
     const bool falls_back = std::string(name) == "wide.bin";
     for (int ranks : {2, 3}) {
-      for (const char* options : {"", " --symmetrize", " --dedup", " --symmetrize --dedup"}) {
+      for (const char* options : {"", " --symmetrize", " --dedup", " --symmetrize --dedup",
+                                  " --threads 1", " --symmetrize --dedup --threads 1"}) {
         SCOPED_TRACE(std::string(name) + " on " + std::to_string(ranks) + " ranks," + options);
         const std::string extra = std::string(" --raw --route-edges 1000") + options;
         const std::string two = dumps(bin, ranks, GetParam(), extra);
@@ -510,7 +519,7 @@ TEST_P(GraphLoad, InconsistentArcCountsStopEveryRankNamingThePeer) {
       {"fewer", "rank 1 sent rank 0 fewer arcs of vertex"},
       {"short", "bytes of arc counts, not 4 for each of the"}};
   for (const auto& [tamper, message] : cases) {
-    for (const char* sym : {"", " --symmetrize"}) {
+    for (const char* sym : {"", " --symmetrize --threads 1"}) {
       SCOPED_TRACE(std::string(tamper) + sym);
       Result r = run(std::string(ATOLL_BINARY) + " launch -n 2 -- " + self_path() + " --graph " +
                      bin + " --dump " + dir.file("") + " --transport " + GetParam() +
@@ -545,6 +554,8 @@ int main(int argc, char** argv) {
       o.one_pass = true;
     } else if (a == "--raw") {
       o.raw = true;
+    } else if (a == "--threads" && i + 1 < argc) {
+      o.threads = std::stoi(argv[++i]);
     } else if (a == "--tamper" && i + 1 < argc) {
       o.tamper = argv[++i];
     } else if (a == "--route-edges" && i + 1 < argc) {
