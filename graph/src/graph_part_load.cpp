@@ -79,9 +79,11 @@ std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
   return atom_rank;
 }
 
-/// An edge as it travels between ranks: src, dst, then the weight when weighted.
-std::size_t record_bytes(bool weighted) {
-  return weighted ? 24 : 16;
+/// An edge as it travels between ranks: src, dst, then the weight when weighted; in a two-pass
+/// route (unweighted, ids spanning less than 2^32) both ends as 32-bit offsets from the span's
+/// first id.
+std::size_t record_bytes(bool weighted, bool offsets) {
+  return offsets ? 8 : weighted ? 24 : 16;
 }
 
 /// Sorted (gid, rank) pairs answering owner_of for a part's ghosts.
@@ -503,7 +505,28 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     std::memcpy(announce[r].data(), &at[chunks * nr + r], sizeof(std::uint64_t));
   }
   std::vector<std::vector<std::byte>> heard = exchange.all_to_all(std::move(announce));
-  const std::size_t rec = record_bytes(weighted);
+  const std::size_t rec = record_bytes(weighted, placer.has_value());
+  const Gid base = placer ? placer->lo() : 0;
+  auto encode = [&](std::byte* to, const Edge& e, const double* w) {
+    if (placer) {
+      const std::uint32_t ends[2] = {static_cast<std::uint32_t>(e.src - base),
+                                     static_cast<std::uint32_t>(e.dst - base)};
+      std::memcpy(to, ends, 8);
+      return;
+    }
+    std::memcpy(to, &e, 16);
+    if (w != nullptr) std::memcpy(to + 16, w, 8);
+  };
+  auto decode = [&](const std::byte* from, Edge& e, double& w) {
+    if (placer) {
+      std::uint32_t ends[2];
+      std::memcpy(ends, from, 8);
+      e = Edge{base + ends[0], base + ends[1]};
+      return;
+    }
+    std::memcpy(&e, from, 16);
+    if (weighted) std::memcpy(&w, from + 16, 8);
+  };
   std::vector<std::uint64_t> expected(nr, 0);
   std::vector<std::uint64_t> first(nr + 1, 0);
   for (std::size_t s = 0; s < nr; ++s) {
@@ -557,11 +580,11 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   for (std::uint64_t t = 0; t < rounds; ++t) {
     const std::size_t c0 = std::min<std::size_t>(chunks, t * round_chunks);
     const std::size_t c1 = std::min(chunks, c0 + round_chunks);
-    std::vector<std::uint64_t> base(nr);  // stream position of this round's first record to r
+    std::vector<std::uint64_t> start(nr);  // stream position of this round's first record to r
     std::vector<std::vector<std::byte>> send(nr);
     for (std::size_t r = 0; r < nr; ++r) {
-      base[r] = at[c0 * nr + r];
-      if (r != me) send[r].resize((at[c1 * nr + r] - base[r]) * rec);
+      start[r] = at[c0 * nr + r];
+      if (r != me) send[r].resize((at[c1 * nr + r] - start[r]) * rec);
     }
     tbb::parallel_for(c0, c1, [&](std::size_t c) {
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
@@ -577,9 +600,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
             }
             return;
           }
-          std::byte* dst = send[r].data() + (pos - base[r]) * rec;
-          std::memcpy(dst, &e, 16);
-          if (w != nullptr) std::memcpy(dst + 16, w, 8);
+          encode(send[r].data() + (pos - start[r]) * rec, e, w);
         });
       }
     });
@@ -607,8 +628,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
         for (std::size_t j = range.begin(); j < range.end(); ++j) {
           Edge e;
           double w = 0;
-          std::memcpy(&e, buf.data() + j * rec, 16);
-          if (weighted) std::memcpy(&w, buf.data() + j * rec + 16, 8);
+          decode(buf.data() + j * rec, e, w);
           if (e.src - ids.lo > ids.hi - ids.lo || e.dst - ids.lo > ids.hi - ids.lo) {
             outside = true;
           } else if (owner_of(e.src) != rank && owner_of(e.dst) != rank) {
