@@ -465,7 +465,7 @@ TEST_P(GraphLoad, ABadFileStopsEveryRankWithItsLine) {
 
 TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
   // Unweighted, with repeats and self-loops; a declared range with isolated vertices past the
-  // edges' ids; and ids spread over more than 2^32, which fall back to one pass.
+  // edges' ids; SNAP text; and ids spread over more than 2^32, which fall back to one pass.
   TempDir dir;
   EdgeList g = generate_uniform({.vertices = 400, .edges = 5000, .seed = 9, .weights = {}});
   const std::size_t m = g.size();
@@ -484,7 +484,10 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     e.dst = e.dst << 33;
   }
   const std::pair<const char*, const EdgeList*> inputs[] = {
-      {"declared.bin", &g}, {"undeclared.bin", &undeclared}, {"wide.bin", &wide}};
+      {"declared.bin", &g},
+      {"undeclared.bin", &undeclared},
+      {"undeclared.txt", &undeclared},  // parsed text takes the same route
+      {"wide.bin", &wide}};
   for (const auto& [name, input] : inputs) {
     const std::string bin = dir.file(name);
     write_edge_list(*input, bin);
