@@ -4,7 +4,9 @@
 //           the hash meta-graph (allreduce) -> rank 0 places, broadcasts -> announce record
 //           counts, allocate the part once -> send each edge to its endpoints' owners in
 //           rounds of route_edges (own records written straight into the part; ends kept as
-//           32-bit offsets when the graph's ids span less than 2^32)
+//           32-bit offsets when the graph's ids span less than 2^32); unweighted files with a
+//           small id span take a two-pass route instead (ArcPlacer, arc_placer.hpp): arcs are
+//           counted per vertex and announced, then each is written into its final CSR slot
 //   both:   build the local CSR (owned, then ghosts by owner) -> exchange ghost lists so each
 //           owner learns where its replicas live.
 // Edges keep file order within each source rank's share, and shares arrive in rank order,
@@ -22,6 +24,7 @@
 #include <numeric>
 #include <optional>
 
+#include "arc_placer.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/input_file.hpp"
@@ -78,9 +81,11 @@ std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
   return atom_rank;
 }
 
-/// An edge as it travels between ranks: src, dst, then the weight when weighted.
-std::size_t record_bytes(bool weighted) {
-  return weighted ? 24 : 16;
+/// An edge as it travels between ranks: src, dst, then the weight when weighted; in a two-pass
+/// route (unweighted, ids spanning less than 2^32) both ends as 32-bit offsets from the span's
+/// first id.
+std::size_t record_bytes(bool weighted, bool offsets) {
+  return offsets ? 8 : weighted ? 24 : 16;
 }
 
 /// Sorted (gid, rank) pairs answering owner_of for a part's ghosts.
@@ -375,8 +380,11 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
   (weighted ? share.parsed.first_weighted_line : share.parsed.first_unweighted_line) = 0;
 }
 
+/// A plain file: `part` gets this rank's edges as records, or (two-pass route) `placed` its
+/// arcs already in their final rows.
 void load_from_file(const std::string& path, const PartLoadOptions& options, GraphPartLoad& out,
-                    GraphPart& part, Collectives& coll, Exchange& exchange, int rank, int ranks) {
+                    GraphPart& part, std::optional<detail::PlacedPart>& placed, Collectives& coll,
+                    Exchange& exchange, int rank, int ranks) {
   Timer timer;
   const std::uint32_t k = options.atoms;
   if (k == 0) usage_fail("--atoms must be at least 1");
@@ -426,6 +434,25 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     return atom_rank[atom_of(g)];
   };
 
+  // The two-pass route (ArcPlacer) covers unweighted inputs whose ids (and declared ranges)
+  // span a small range; weighted ones, ids spread over 2^32 or more, and spans too wide for
+  // count arrays take the one-pass route below (edge records, then Topology::build_part).
+  IdSpan all = ids;
+  if (declared && declared->count > 0) {
+    all.lo = std::min(all.lo, declared->first);
+    all.hi = std::max(all.hi, declared->first + declared->count - 1);
+  }
+  all.lo = coll.allreduce<std::uint64_t>(all.lo, ReduceOp::kMin);
+  all.hi = coll.allreduce<std::uint64_t>(all.hi, ReduceOp::kMax);
+  std::uint64_t graph_edges = 0;
+  for (const AtomEntry& a : atoms) graph_edges += a.edges;
+  std::optional<detail::ArcPlacer> placer;
+  if (options.two_pass && !weighted &&
+      detail::ArcPlacer::fits(all.lo, all.hi, graph_edges, ranks)) {
+    placer.emplace(all.lo, all.hi, rank, ranks, options.build.symmetrize, owner_of);
+  }
+  out.two_pass = placer.has_value();
+
   // Route: each edge to its source's owner, and to its destination's when that differs.
   // First count the records of every chunk to every rank; their prefix sums are where each
   // record goes in its rank's stream (file order per target).
@@ -442,7 +469,10 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   over_slices(mine, round, [&](std::size_t lo, std::size_t hi) {
     tbb::parallel_for(lo / chunk, (hi + chunk - 1) / chunk, [&](std::size_t c) {
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        for_targets(i, [&](std::size_t r) { ++at[c * nr + r]; });
+        for_targets(i, [&](std::size_t r) {
+          ++at[c * nr + r];
+          if (placer) placer->count(r, mine.edges[i]);
+        });
       }
     });
   });
@@ -455,6 +485,19 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     }
   }
 
+  // Two passes: every rank announces the arcs of every vertex it sends each rank, so each
+  // rank lays out its rows and allocates its final arcs once.
+  if (placer) {
+    std::vector<std::vector<std::byte>> counts = placer->announce();
+    if (options.tamper_counts) {
+      for (int r = 0; r < ranks; ++r) {
+        if (r != rank) options.tamper_counts(r, counts[static_cast<std::size_t>(r)]);
+      }
+    }
+    std::vector<std::vector<std::byte>> heard = exchange.all_to_all(std::move(counts));
+    collectively(coll, rank, [&] { placer->receive(std::move(heard)); });
+  }
+
   // Every rank announces how many records it sends each rank, so the part's edges are
   // allocated once and filled in place: sources in rank order, each in its file order.
   std::vector<std::vector<std::byte>> announce(nr);
@@ -464,7 +507,28 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     std::memcpy(announce[r].data(), &at[chunks * nr + r], sizeof(std::uint64_t));
   }
   std::vector<std::vector<std::byte>> heard = exchange.all_to_all(std::move(announce));
-  const std::size_t rec = record_bytes(weighted);
+  const std::size_t rec = record_bytes(weighted, placer.has_value());
+  const Gid base = placer ? placer->lo() : 0;
+  auto encode = [&](std::byte* to, const Edge& e, const double* w) {
+    if (placer) {
+      const std::uint32_t ends[2] = {static_cast<std::uint32_t>(e.src - base),
+                                     static_cast<std::uint32_t>(e.dst - base)};
+      std::memcpy(to, ends, 8);
+      return;
+    }
+    std::memcpy(to, &e, 16);
+    if (w != nullptr) std::memcpy(to + 16, w, 8);
+  };
+  auto decode = [&](const std::byte* from, Edge& e, double& w) {
+    if (placer) {
+      std::uint32_t ends[2];
+      std::memcpy(ends, from, 8);
+      e = Edge{base + ends[0], base + ends[1]};
+      return;
+    }
+    std::memcpy(&e, from, 16);
+    if (weighted) std::memcpy(&w, from + 16, 8);
+  };
   std::vector<std::uint64_t> expected(nr, 0);
   std::vector<std::uint64_t> first(nr + 1, 0);
   for (std::size_t s = 0; s < nr; ++s) {
@@ -487,7 +551,9 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   part.edges.weighted = weighted;
   small.weighted = weighted;
   small.base = ids.lo;
-  if (compact) {
+  if (placer) {
+    // The arcs go to the placer's rows; no records are kept.
+  } else if (compact) {
     small.src.resize(first[nr]);
     small.dst.resize(first[nr]);
   } else {
@@ -512,14 +578,15 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       coll.allreduce<std::uint64_t>((m + round - 1) / round, ReduceOp::kMax);
   const std::size_t round_chunks = round / chunk;
   std::vector<std::uint64_t> got(nr, 0);  // records received from each rank so far
+  std::string placing_error;              // two passes: the first peer that sent too many arcs
   for (std::uint64_t t = 0; t < rounds; ++t) {
     const std::size_t c0 = std::min<std::size_t>(chunks, t * round_chunks);
     const std::size_t c1 = std::min(chunks, c0 + round_chunks);
-    std::vector<std::uint64_t> base(nr);  // stream position of this round's first record to r
+    std::vector<std::uint64_t> start(nr);  // stream position of this round's first record to r
     std::vector<std::vector<std::byte>> send(nr);
     for (std::size_t r = 0; r < nr; ++r) {
-      base[r] = at[c0 * nr + r];
-      if (r != me) send[r].resize((at[c1 * nr + r] - base[r]) * rec);
+      start[r] = at[c0 * nr + r];
+      if (r != me) send[r].resize((at[c1 * nr + r] - start[r]) * rec);
     }
     tbb::parallel_for(c0, c1, [&](std::size_t c) {
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
@@ -528,12 +595,14 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
         for_targets(i, [&](std::size_t r) {
           const std::uint64_t pos = at[c * nr + r]++;
           if (r == me) {
-            keep(first[me] + pos, e, w);
+            if (placer) {
+              placer->place(me, e);  // this rank's own counts: never short
+            } else {
+              keep(first[me] + pos, e, w);
+            }
             return;
           }
-          std::byte* dst = send[r].data() + (pos - base[r]) * rec;
-          std::memcpy(dst, &e, 16);
-          if (w != nullptr) std::memcpy(dst + 16, w, 8);
+          encode(send[r].data() + (pos - start[r]) * rec, e, w);
         });
       }
     });
@@ -556,18 +625,21 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       }
       const std::uint64_t into = first[s] + got[s];
       std::atomic<bool> stray{false}, outside{false};
+      std::atomic<Gid> too_many{~Gid{0}};  // an end of an arc past what rank s announced
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
         for (std::size_t j = range.begin(); j < range.end(); ++j) {
           Edge e;
           double w = 0;
-          std::memcpy(&e, buf.data() + j * rec, 16);
-          if (weighted) std::memcpy(&w, buf.data() + j * rec + 16, 8);
+          decode(buf.data() + j * rec, e, w);
           if (e.src - ids.lo > ids.hi - ids.lo || e.dst - ids.lo > ids.hi - ids.lo) {
             outside = true;
           } else if (owner_of(e.src) != rank && owner_of(e.dst) != rank) {
             stray = true;
-          } else {
+          } else if (!placer) {
             keep(into + j, e, weighted ? &w : nullptr);
+          } else if (placing_error.empty()) {
+            const Gid full = placer->place(s, e);
+            if (full != detail::ArcPlacer::kPlaced) too_many.store(full, std::memory_order_relaxed);
           }
         }
       });
@@ -578,7 +650,18 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
              ids.lo, "..", ids.hi);
       }
       if (stray) fail("rank ", s, " sent rank ", rank, " an edge whose ends it does not own");
+      if (too_many.load() != ~Gid{0} && placing_error.empty()) {
+        placing_error = str_cat("rank ", s, " sent rank ", rank, " more arcs of vertex ",
+                                too_many.load(), " than it announced");
+      }
     }
+  }
+  // Every rank took part in every round; now a peer's inconsistent counts stop them all.
+  if (placer) {
+    if (placing_error.empty()) placing_error = placer->check_complete();
+    collectively(coll, rank, [&] {
+      if (!placing_error.empty()) fail(placing_error);
+    });
   }
   for (std::size_t s = 0; s < nr; ++s) {
     if (s != me && got[s] != expected[s]) {
@@ -591,6 +674,14 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   share.parsed = EdgeListPart{};
 
   // Owned vertices: the declared range's (isolated ones included), else the endpoints seen.
+  if (placer) {
+    collectively(coll, rank, [&] { placed = placer->finish(declared); });
+    placer.reset();
+    part.owner_of = owner_of;
+    out.global_vertices = coll.allreduce<std::uint64_t>(placed->num_owned, ReduceOp::kSum);
+    out.exchange_seconds = timer.seconds();
+    return;
+  }
   if (compact) {
     part.owned = owned_vertices(
         small.size(), [&small](std::size_t i) { return small[i]; }, declared, owner_of, rank);
@@ -658,16 +749,20 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
   const int ranks = transport.size();
   GraphPartLoad out;
   GraphPart part;
+  std::optional<detail::PlacedPart> placed;
   part.rank = rank;
   out.from_atoms = is_atom_directory(path);
   if (out.from_atoms) {
     load_from_atoms(path, out, part, coll, rank, ranks);
   } else {
-    load_from_file(path, options, out, part, coll, exchange, rank, ranks);
+    load_from_file(path, options, out, part, placed, coll, exchange, rank, ranks);
   }
   Timer timer;
-  collectively(coll, rank,
-               [&] { out.topology = Topology::build_part(std::move(part), options.build); });
+  collectively(coll, rank, [&] {
+    out.topology = placed ? detail::build_placed_part(std::move(*placed), options.build)
+                          : Topology::build_part(std::move(part), options.build);
+  });
+  placed.reset();
   part = GraphPart{};
   install_replicas(out.topology, exchange, rank, ranks);
   out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);

@@ -22,6 +22,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
+#include "placed_part.hpp"
 #include "radix_sort.hpp"
 
 namespace atl {
@@ -184,6 +185,35 @@ class TopologyBuilder {
         consume_(consume),
         consume_compact_(consume_compact),
         lazy_lids_((in_.release || consume != nullptr) && !in_.weighted && compact_ == nullptr) {}
+
+  /// A part whose arcs are placed already (PlacedPart): sort, dedup, in-CSR.
+  Topology build_placed(detail::PlacedPart&& part) {
+    if (options_.degree_order) {
+      fail("graph part: --degree-order relabels a whole graph on one rank, not a part");
+    }
+    const std::size_t n = part.lid_to_gid.size();
+    if (part.out_offsets.size() != n + 1 || part.out_offsets.back() != part.out_targets.size() ||
+        part.num_owned > n) {
+      fail("placed part: ", part.out_offsets.size(), " offsets and ", part.out_targets.size(),
+           " arcs for ", n, " vertices");
+    }
+    g_.num_owned_ = part.num_owned;
+    g_.lid_to_gid_ = std::move(part.lid_to_gid);
+    g_.ghost_ranges_ = std::move(part.ghost_ranges);
+    g_.out_offsets_ = std::move(part.out_offsets);
+    g_.out_targets_ = std::move(part.out_targets);
+    const Lid o = g_.num_owned_;
+    g_.gids_contiguous_ = o > 0 && g_.lid_to_gid_[o - 1] - g_.lid_to_gid_[0] == o - 1;
+    part = detail::PlacedPart{};
+    Timer timer;
+    sort_and_dedup_rows();
+    log_debug(str_cat("build: out-CSR ", timer.seconds(), " s"));
+    timer.reset();
+    build_in_csr();
+    log_debug(str_cat("build: in-CSR ", timer.seconds(), " s"));
+    g_.weighted_ = false;
+    return std::move(g_);
+  }
 
   Topology build() {
     if (options_.degree_order && part_ != nullptr) {
@@ -668,13 +698,11 @@ class TopologyBuilder {
     const std::size_t n = g_.lid_to_gid_.size();
     const bool sym = options_.symmetrize;
     Timer t;
-    std::vector<EdgeId>& off = g_.out_offsets_;
     if (in_.release) {
       place_arcs_atomic(n, sym);
     } else {
       place_arcs_chunked(n, sym);
     }
-    Lid* const targets = g_.out_targets_.data();
     std::vector<Lid>().swap(src_);
     std::vector<Lid>().swap(dst_);
     std::vector<Lid>().swap(lid_table_);
@@ -683,12 +711,20 @@ class TopologyBuilder {
       std::vector<Edge>().swap(consume_->edges);
       in_.edges = {};
     }
+    log_debug(str_cat("  out: counted ", t.seconds()));
+    sort_and_dedup_rows();
+  }
+
+  /// Sorts each out-list in place, then (dedup) drops self-loops and repeats.
+  void sort_and_dedup_rows() {
+    const std::size_t n = g_.lid_to_gid_.size();
+    std::vector<EdgeId>& off = g_.out_offsets_;
+    Lid* const targets = g_.out_targets_.data();
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
         std::sort(targets + off[v], targets + off[v + 1]);
       }
     });
-    log_debug(str_cat("  out: counted and sorted ", t.seconds()));
     if (!options_.dedup) return;
     // Drop self-loops and repeats, compacting in place in vertex order (a list never moves
     // right, so reading it after the earlier lists were written is safe).
@@ -916,6 +952,12 @@ Topology Topology::build_part(GraphPart&& part, const BuildOptions& options) {
   if (!part.owner_of) fail("graph part: no owner function");
   return TopologyBuilder(input_of(part), options, &part, &part.edges, &part.compact).build();
 }
+
+namespace detail {
+Topology build_placed_part(PlacedPart&& part, const BuildOptions& options) {
+  return TopologyBuilder(EdgeView{}, options, nullptr).build_placed(std::move(part));
+}
+}  // namespace detail
 
 void Topology::set_replicas(std::vector<std::uint64_t> offsets, std::vector<Replica> replicas) {
   if (offsets.size() != static_cast<std::size_t>(num_owned_) + 1 || offsets.front() != 0 ||

@@ -2,13 +2,16 @@
 // input read serially. Run plainly, this is a GoogleTest suite that starts itself as N ranks
 // through `atoll launch`; run as a rank (--dump given) it loads its part and writes it out.
 #include <gtest/gtest.h>
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -61,8 +64,52 @@ void dump(const Topology& g, const std::string& path) {
   if (!out) fail("cannot write ", path);
 }
 
+/// Writes every array of this rank's part as it is (lids, offsets, targets, in-CSR, ghost
+/// ranges, replicas) and whether it was routed in two passes.
+void dump_raw(const GraphPartLoad& load, const std::string& path) {
+  const Topology& g = load.topology;
+  std::ofstream out(path);
+  auto line = [&out](const char* name, auto values) {
+    out << name;
+    for (auto v : values) out << " " << v;
+    out << "\n";
+  };
+  out << "two_pass " << load.two_pass << "\nowned " << g.num_owned() << "\nsymmetric "
+      << g.symmetric() << "\n";
+  std::vector<Gid> gids;
+  for (Lid v = 0; v < g.num_vertices(); ++v) gids.push_back(g.gid(v));
+  line("gids", gids);
+  line("out_offsets", g.out_offsets());
+  line("out_targets", g.out_targets());
+  line("in_offsets", g.in_offsets());
+  line("in_sources", g.in_sources());
+  for (const GhostRange& r : g.ghost_ranges()) {
+    out << "ghosts " << r.owner_rank << " " << r.begin << " " << r.end << "\n";
+  }
+  for (Lid v = 0; v < g.num_owned(); ++v) {
+    for (const Replica& r : g.replicas(v))
+      out << "r " << v << " " << r.rank << " " << r.lid << "\n";
+  }
+  if (!out) fail("cannot write ", path);
+}
+
+struct RankOptions {
+  bool symmetrize = false;
+  bool dedup = false;
+  bool one_pass = false;
+  bool raw = false;
+  std::string tamper;  ///< rank 1's counts to rank 0: "fewer" / "more" arcs, or "short"
+  std::uint64_t route_edges = 0;
+  int threads = 0;  ///< when set, TBB's parallelism (1: the loader's serial paths)
+};
+
 int run_rank(const std::string& graph, const std::string& dump_dir, TransportKind kind,
-             bool symmetrize, std::uint64_t route_edges) {
+             const RankOptions& o) {
+  std::optional<tbb::global_control> limit;
+  if (o.threads > 0) {
+    limit.emplace(tbb::global_control::max_allowed_parallelism,
+                  static_cast<std::size_t>(o.threads));
+  }
   JobInfo job = detect_job({});
   TransportOptions options;
   options.kind = kind;
@@ -71,11 +118,35 @@ int run_rank(const std::string& graph, const std::string& dump_dir, TransportKin
   Exchange exchange(t);
   t.start();
   PartLoadOptions load;
-  load.build.symmetrize = symmetrize;
+  load.build.symmetrize = o.symmetrize;
+  load.build.dedup = o.dedup;
   load.atoms = 16;
-  if (route_edges > 0) load.route_edges = route_edges;
+  load.two_pass = !o.one_pass;
+  if (o.route_edges > 0) load.route_edges = o.route_edges;
+  if (!o.tamper.empty() && t.rank() == 1) {
+    load.tamper_counts = [&o](int peer, std::vector<std::byte>& counts) {
+      if (peer != 0) return;
+      if (o.tamper == "short") {
+        counts.resize(counts.size() - 4);
+        return;
+      }
+      for (std::size_t at = 0; at + 4 <= counts.size(); at += 4) {  // the first vertex with arcs
+        std::uint32_t n;
+        std::memcpy(&n, counts.data() + at, 4);
+        if (n == 0) continue;
+        n = o.tamper == "more" ? n - 1 : n + 1;  // "more": rank 1 then sends more than it announced
+        std::memcpy(counts.data() + at, &n, 4);
+        return;
+      }
+    };
+  }
   GraphPartLoad part = load_graph_part(graph, t, coll, exchange, load);
-  dump(part.topology, dump_dir + "/rank-" + std::to_string(t.rank()));
+  const std::string path = dump_dir + "/rank-" + std::to_string(t.rank());
+  if (o.raw) {
+    dump_raw(part, path);
+  } else {
+    dump(part.topology, path);
+  }
   t.stop();
   return 0;
 }
@@ -392,14 +463,84 @@ TEST_P(GraphLoad, ABadFileStopsEveryRankWithItsLine) {
   EXPECT_EQ(r.output.find("dead"), std::string::npos) << r.output;
 }
 
+TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
+  // Unweighted, with repeats and self-loops; a declared range with isolated vertices past the
+  // edges' ids; SNAP text; and ids spread over more than 2^32, which fall back to one pass.
+  TempDir dir;
+  EdgeList g = generate_uniform({.vertices = 400, .edges = 5000, .seed = 9, .weights = {}});
+  const std::size_t m = g.size();
+  for (std::size_t i = 0; i < m; i += 5) g.edges.push_back(g.edges[i]);
+  for (Gid v = 0; v < 400; v += 3) g.edges.push_back({v, v});
+  g.declared = VertexRange{0, 430};
+  EdgeList undeclared = g;
+  undeclared.declared.reset();
+  for (Edge& e : undeclared.edges) {  // ids from 1000 on, some vertices absent
+    e.src = 1000 + 2 * e.src;
+    e.dst = 1000 + 2 * e.dst;
+  }
+  EdgeList wide = undeclared;
+  for (Edge& e : wide.edges) {
+    e.src = e.src << 33;
+    e.dst = e.dst << 33;
+  }
+  const std::pair<const char*, const EdgeList*> inputs[] = {
+      {"declared.bin", &g},
+      {"undeclared.bin", &undeclared},
+      {"undeclared.txt", &undeclared},  // parsed text takes the same route
+      {"wide.bin", &wide}};
+  for (const auto& [name, input] : inputs) {
+    const std::string bin = dir.file(name);
+    write_edge_list(*input, bin);
+    const bool falls_back = std::string(name) == "wide.bin";
+    for (int ranks : {2, 3}) {
+      for (const char* options : {"", " --symmetrize", " --dedup", " --symmetrize --dedup",
+                                  " --threads 1", " --symmetrize --dedup --threads 1"}) {
+        SCOPED_TRACE(std::string(name) + " on " + std::to_string(ranks) + " ranks," + options);
+        const std::string extra = std::string(" --raw --route-edges 1000") + options;
+        const std::string two = dumps(bin, ranks, GetParam(), extra);
+        const std::string one = dumps(bin, ranks, GetParam(), extra + " --one-pass");
+        EXPECT_EQ(two.find("two_pass 1") != std::string::npos, !falls_back) << two.substr(0, 40);
+        EXPECT_EQ(one.find("two_pass 1"), std::string::npos);
+        std::string same = two;
+        for (std::size_t at = 0; (at = same.find("two_pass 1", at)) != std::string::npos;) {
+          same[at + 9] = '0';
+        }
+        EXPECT_TRUE(same == one) << "the two-pass part differs from the one-pass part";
+      }
+    }
+    check_load(bin, *input, 3, GetParam(), /*symmetrize=*/true, " --route-edges 1000");
+  }
+}
+
+TEST_P(GraphLoad, InconsistentArcCountsStopEveryRankNamingThePeer) {
+  TempDir dir;
+  EdgeList g = generate_uniform({.vertices = 300, .edges = 4000, .seed = 3, .weights = {}});
+  const std::string bin = dir.file("g.bin");
+  write_edge_list(g, bin);
+  const std::pair<const char*, const char*> cases[] = {
+      {"more", "rank 1 sent rank 0 more arcs of vertex"},
+      {"fewer", "rank 1 sent rank 0 fewer arcs of vertex"},
+      {"short", "bytes of arc counts, not 4 for each of the"}};
+  for (const auto& [tamper, message] : cases) {
+    for (const char* sym : {"", " --symmetrize --threads 1"}) {
+      SCOPED_TRACE(std::string(tamper) + sym);
+      Result r = run(std::string(ATOLL_BINARY) + " launch -n 2 -- " + self_path() + " --graph " +
+                     bin + " --dump " + dir.file("") + " --transport " + GetParam() +
+                     " --route-edges 500 --tamper " + tamper + sym);
+      EXPECT_NE(r.code, 0);
+      EXPECT_NE(r.output.find(message), std::string::npos) << r.output;
+      EXPECT_EQ(r.output.find("dead"), std::string::npos) << r.output;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, GraphLoad, testing::Values("ucx", "tcp"));
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string graph, dump_dir, transport = "ucx";
-  bool symmetrize = false;
-  std::uint64_t route_edges = 0;
+  RankOptions o;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--graph" && i + 1 < argc) {
@@ -409,14 +550,24 @@ int main(int argc, char** argv) {
     } else if (a == "--transport" && i + 1 < argc) {
       transport = argv[++i];
     } else if (a == "--symmetrize") {
-      symmetrize = true;
+      o.symmetrize = true;
+    } else if (a == "--dedup") {
+      o.dedup = true;
+    } else if (a == "--one-pass") {
+      o.one_pass = true;
+    } else if (a == "--raw") {
+      o.raw = true;
+    } else if (a == "--threads" && i + 1 < argc) {
+      o.threads = std::stoi(argv[++i]);
+    } else if (a == "--tamper" && i + 1 < argc) {
+      o.tamper = argv[++i];
     } else if (a == "--route-edges" && i + 1 < argc) {
-      route_edges = std::stoull(argv[++i]);
+      o.route_edges = std::stoull(argv[++i]);
     }
   }
   if (!dump_dir.empty()) {
     try {
-      return run_rank(graph, dump_dir, parse_transport(transport), symmetrize, route_edges);
+      return run_rank(graph, dump_dir, parse_transport(transport), o);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "load error: %s\n", e.what());
       return 1;

@@ -7,7 +7,9 @@
 // replicas live. Errors are collective: every rank fails with the first rank's message.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,13 @@ struct PartLoadOptions {
   /// Edges of a rank's share of a plain file routed to their owners per exchange: the send
   /// and receive buffers hold one such round's records at a time.
   std::uint64_t route_edges = std::uint64_t{1} << 20;
+  /// An unweighted plain file whose ids span a small range is routed in two passes: the arcs
+  /// of each vertex are counted and announced to the ranks holding it, then every arc is
+  /// written straight into its final slot (no edge records held). False: always one pass.
+  bool two_pass = true;
+  /// Tests only: alters the arc counts this rank announces to rank `peer` in a two-pass
+  /// route (4 bytes an id of the span), to check that receivers reject inconsistent ones.
+  std::function<void(int peer, std::vector<std::byte>& counts)> tamper_counts;
 };
 
 /// This rank's part of the graph and how it got there.
@@ -35,6 +44,7 @@ struct GraphPartLoad {
   Topology topology;
   std::vector<int> atom_rank;  ///< the placement, by atom
   bool from_atoms = false;     ///< read from an atom directory (else a plain file)
+  bool two_pass = false;       ///< routed in two passes (PartLoadOptions::two_pass)
   std::uint64_t global_vertices = 0;
   std::uint64_t global_edges = 0;  ///< after symmetrize/dedup
   std::uint64_t bytes_sent = 0;    ///< edge records this rank sent to other ranks

@@ -1,0 +1,177 @@
+// The two-pass route's arc slots (arc_placer.hpp).
+#include "arc_placer.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "atoll/common/error.hpp"
+
+namespace atl::detail {
+
+bool ArcPlacer::fits(Gid lo, Gid hi, std::uint64_t edges, int ranks) {
+  if (lo > hi || hi - lo >= (Gid{1} << 32) - 2 || edges >= (std::uint64_t{1} << 32)) return false;
+  const std::uint64_t span = hi - lo + 1;
+  return static_cast<std::uint64_t>(ranks) * span <= edges + (std::uint64_t{1} << 20);
+}
+
+ArcPlacer::ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize,
+                     std::function<int(Gid)> owner_of)
+    : lo_(lo),
+      span_(static_cast<std::size_t>(hi - lo) + 1),
+      rank_(rank),
+      ranks_(ranks),
+      symmetrize_(symmetrize),
+      shared_(std::min<std::size_t>(
+                  static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
+                  tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)) >
+              1),
+      owner_of_(std::move(owner_of)),
+      counts_(static_cast<std::size_t>(ranks), std::vector<std::uint32_t>(span_, 0)) {}
+
+std::vector<std::vector<std::byte>> ArcPlacer::announce() {
+  std::vector<std::vector<std::byte>> out(counts_.size());
+  for (std::size_t r = 0; r < counts_.size(); ++r) {
+    if (static_cast<int>(r) == rank_) continue;
+    out[r].resize(span_ * sizeof(std::uint32_t));
+    std::memcpy(out[r].data(), counts_[r].data(), out[r].size());
+    std::vector<std::uint32_t>().swap(counts_[r]);
+  }
+  return out;
+}
+
+void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard) {
+  const std::size_t nr = counts_.size();
+  if (heard.size() != nr) fail("arc counts from ", heard.size(), " ranks, not ", nr);
+  for (std::size_t s = 0; s < nr; ++s) {
+    if (static_cast<int>(s) == rank_) continue;
+    if (heard[s].size() != span_ * sizeof(std::uint32_t)) {
+      fail("rank ", s, " sent rank ", rank_, " ", heard[s].size(),
+           " bytes of arc counts, not 4 for each of the ", span_, " ids ", lo_, "..",
+           lo_ + span_ - 1);
+    }
+    counts_[s].resize(span_);
+    std::memcpy(counts_[s].data(), heard[s].data(), heard[s].size());
+    std::vector<std::byte>().swap(heard[s]);
+  }
+  // Rows in lid order: this rank's vertices by gid, then the other ranks' in rank order, each
+  // by gid (vertices that turn out absent have empty rows, so they take no room).
+  cursor_.assign(span_, 0);
+  std::vector<EdgeId> per_owner(nr, 0);
+  auto owner = [&](std::size_t x) {
+    const int r = owner_of_(lo_ + x);
+    if (r < 0 || r >= ranks_) fail("vertex ", lo_ + x, " has no owner rank (", r, ")");
+    return static_cast<std::size_t>(r);
+  };
+  for (std::size_t x = 0; x < span_; ++x) {
+    EdgeId row = 0;
+    for (std::size_t s = 0; s < nr; ++s) row += counts_[s][x];
+    cursor_[x] = row;  // the row's length until the second pass below
+    per_owner[owner(x)] += row;
+  }
+  // per_owner[r] becomes where rank r's vertices' rows start: this rank's first.
+  EdgeId total = 0;
+  auto start = [&](std::size_t r) {
+    const EdgeId arcs = per_owner[r];
+    per_owner[r] = total;
+    total += arcs;
+  };
+  start(static_cast<std::size_t>(rank_));
+  for (std::size_t r = 0; r < nr; ++r) {
+    if (static_cast<int>(r) != rank_) start(r);
+  }
+  for (std::size_t x = 0; x < span_; ++x) {
+    const EdgeId row = cursor_[x];
+    EdgeId& next = per_owner[owner(x)];
+    cursor_[x] = next;
+    next += row;
+  }
+  targets_.resize(total);
+  seen_.assign(span_, 0);
+}
+
+std::string ArcPlacer::check_complete() const {
+  for (std::size_t s = 0; s < counts_.size(); ++s) {
+    const std::vector<std::uint32_t>& left = counts_[s];
+    auto it = std::find_if(left.begin(), left.end(), [](std::uint32_t n) { return n != 0; });
+    if (it != left.end()) {
+      return str_cat("rank ", s, " sent rank ", rank_, " fewer arcs of vertex ",
+                     lo_ + static_cast<Gid>(it - left.begin()), " than it announced (", *it,
+                     " missing)");
+    }
+  }
+  return {};
+}
+
+PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
+  std::vector<std::vector<std::uint32_t>>().swap(counts_);
+  const std::size_t nr = static_cast<std::size_t>(ranks_);
+  const std::size_t me = static_cast<std::size_t>(rank_);
+  auto in_declared = [&](Gid g) { return g - declared->first < declared->count; };
+  // Owned: the declared range's (isolated ones included), else the ends seen. Ghosts: the
+  // other ends seen, numbered by (owner, gid) after the owned.
+  std::vector<std::uint64_t> ghosts(nr, 0);
+  std::uint64_t owned = 0;
+  for (std::size_t x = 0; x < span_; ++x) {
+    const Gid g = lo_ + x;
+    const std::size_t r = static_cast<std::size_t>(owner_of_(g));
+    if (r == me) {
+      if (declared && seen_[x] != 0 && !in_declared(g)) {
+        fail("graph part: vertex ", g, " is an endpoint of an edge on rank ", rank_,
+             " but its owner is given as rank ", rank_, " and it is not among the owned");
+      }
+      owned += declared ? in_declared(g) : seen_[x];
+    } else {
+      ghosts[r] += seen_[x];
+    }
+  }
+  std::uint64_t n = owned;
+  std::vector<std::uint64_t> next(nr, 0);
+  PlacedPart part;
+  for (std::size_t r = 0; r < nr; ++r) {
+    if (r == me) continue;
+    next[r] = n;
+    if (ghosts[r] > 0) {
+      part.ghost_ranges.push_back(
+          GhostRange{static_cast<int>(r), static_cast<Lid>(n), static_cast<Lid>(n + ghosts[r])});
+    }
+    n += ghosts[r];
+  }
+  if (n > kInvalidLid) {
+    fail("rank ", rank_, " would hold ", n, " vertices; at most ", kInvalidLid);
+  }
+  next[me] = 0;
+  part.num_owned = static_cast<Lid>(owned);
+  part.lid_to_gid.resize(n);
+  part.out_offsets.assign(n + 1, 0);
+  for (std::size_t x = 0; x < span_; ++x) {
+    const Gid g = lo_ + x;
+    const std::size_t r = static_cast<std::size_t>(owner_of_(g));
+    const bool held = (r == me && declared) ? in_declared(g) : seen_[x] != 0;
+    if (!held) {
+      seen_[x] = kInvalidLid;
+      continue;
+    }
+    const Lid lid = static_cast<Lid>(next[r]++);
+    seen_[x] = lid;
+    part.lid_to_gid[lid] = g;
+    part.out_offsets[lid + 1] =
+        cursor_[x];  // rows in lid order: this one ends where the next starts
+  }
+  std::vector<EdgeId>().swap(cursor_);
+  if (part.out_offsets.back() != targets_.size()) {
+    fail("rank ", rank_, ": placed ", part.out_offsets.back(), " of ", targets_.size(), " arcs");
+  }
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, targets_.size()), [&](const auto& range) {
+    for (std::size_t i = range.begin(); i < range.end(); ++i) targets_[i] = seen_[targets_[i]];
+  });
+  std::vector<std::uint32_t>().swap(seen_);
+  part.out_targets = std::move(targets_);
+  return part;
+}
+
+}  // namespace atl::detail

@@ -1,0 +1,124 @@
+// The two-pass route of an unweighted plain file (graph_part_load.cpp): every arc goes straight
+// into its final slot of this rank's out-CSR, so a rank never holds its edges as records.
+//   pass 1 (every rank over its share): count(r, e) for each edge routed to rank r; announce()
+//          gives every peer its counts, receive() sums what the peers announced, lays the rows
+//          out in lid order (owned by gid, then ghosts by (owner, gid)) and allocates the arcs.
+//   pass 2 (the routing rounds): place(s, e) for each edge from rank s writes its arcs' other
+//          ends (32-bit offsets from the id span's base) into their rows and marks both ends.
+//   finish(): numbers the marked vertices as build_part does, maps the offsets to lids in place.
+// A row's arcs per sender are bounded by what that sender announced, so a peer that lies
+// cannot write out of its rows; errors name the peer.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "atoll/graph/edge_list.hpp"
+#include "placed_part.hpp"
+
+namespace atl::detail {
+
+class ArcPlacer {
+ public:
+  /// Whether the counts fit: ids in [lo, hi] (hi - lo < 2^32 - 2), fewer than 2^32 edges in
+  /// all (a row's count fits 32 bits), and ranks count arrays over the span take at most about
+  /// 4 bytes an edge of the graph.
+  static bool fits(Gid lo, Gid hi, std::uint64_t edges, int ranks);
+
+  /// owner_of: the rank owning each id of the span (the same function on every rank).
+  ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize, std::function<int(Gid)> owner_of);
+
+  // ---- pass 1 ----
+  /// Counts the arcs edge e gives rank r (thread-safe).
+  void count(std::size_t r, const Edge& e) {
+    bump(counts_[r][e.src - lo_]);
+    if (symmetrize_ && e.src != e.dst) bump(counts_[r][e.dst - lo_]);
+  }
+  /// The counts for each peer as bytes (4 a vertex of the span; empty for this rank); this
+  /// rank's own stay.
+  std::vector<std::vector<std::byte>> announce();
+  /// The peers' counts (heard[s] from rank s): checks their sizes, lays out the rows and
+  /// allocates the arcs. Throws naming the first rank whose counts are malformed.
+  void receive(std::vector<std::vector<std::byte>> heard);
+
+  // ---- pass 2 ----
+  static constexpr Gid kPlaced = ~Gid{0};
+  /// Places the arcs of edge e from rank s (ends within [lo, hi], checked by the caller).
+  /// Returns kPlaced, or the vertex whose row already has every arc s announced for it (then
+  /// nothing is written).
+  Gid place(std::size_t s, const Edge& e) {
+    const std::uint32_t x = static_cast<std::uint32_t>(e.src - lo_);
+    const std::uint32_t y = static_cast<std::uint32_t>(e.dst - lo_);
+    const bool reverse = symmetrize_ && x != y;
+    if (!take(s, x)) return e.src;
+    if (reverse && !take(s, y)) return e.dst;
+    put(x, y);
+    if (reverse) put(y, x);
+    return kPlaced;
+  }
+  /// After the last round: the first vertex for which some rank sent fewer arcs than it
+  /// announced, as an error naming that rank ("" when none).
+  std::string check_complete() const;
+  /// The part: owned vertices (the declared range's share when given, else the marked ends
+  /// this rank owns), ghosts, offsets and targets as lids. Frees the counts.
+  PlacedPart finish(const std::optional<VertexRange>& declared);
+
+  Gid lo() const { return lo_; }
+
+ private:
+  void bump(std::uint32_t& c) const {
+    if (!shared_) {
+      ++c;
+      return;
+    }
+    std::atomic_ref<std::uint32_t>(c).fetch_add(1, std::memory_order_relaxed);
+  }
+  /// Takes one of the arcs rank s announced for row x; false when none is left.
+  bool take(std::size_t s, std::uint32_t x) {
+    if (!shared_) {
+      std::uint32_t& n = counts_[s][x];
+      if (n == 0) return false;
+      --n;
+      return true;
+    }
+    std::atomic_ref<std::uint32_t> left(counts_[s][x]);
+    std::uint32_t n = left.load(std::memory_order_relaxed);
+    do {
+      if (n == 0) return false;
+    } while (!left.compare_exchange_weak(n, n - 1, std::memory_order_relaxed));
+    return true;
+  }
+  void put(std::uint32_t x, std::uint32_t y) {
+    const EdgeId at =
+        shared_ ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
+                : cursor_[x]++;
+    targets_[at] = y;
+    mark(x);
+    mark(y);
+  }
+  void mark(std::uint32_t x) {
+    std::atomic_ref<std::uint32_t> seen(seen_[x]);
+    if (seen.load(std::memory_order_relaxed) == 0) seen.store(1, std::memory_order_relaxed);
+  }
+
+  Gid lo_;
+  std::size_t span_;  ///< ids lo .. lo + span - 1
+  int rank_;
+  int ranks_;
+  bool symmetrize_;
+  bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
+  std::function<int(Gid)> owner_of_;
+  /// Pass 1: counts_[r][x] arcs of row lo + x for rank r; after receive(): the arcs of that
+  /// row rank r may still send this rank.
+  std::vector<std::vector<std::uint32_t>> counts_;
+  std::vector<EdgeId> cursor_;       ///< next free slot of each row (its end once full)
+  std::vector<std::uint32_t> seen_;  ///< 1: an end of an arc here; finish() turns it into lids
+  std::vector<Lid> targets_;         ///< the rows, in lid order
+};
+
+}  // namespace atl::detail
