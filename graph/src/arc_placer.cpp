@@ -15,8 +15,10 @@ namespace atl::detail {
 
 bool ArcPlacer::fits(Gid lo, Gid hi, std::uint64_t edges, int ranks) {
   if (lo > hi || hi - lo >= (Gid{1} << 32) - 2 || edges >= (std::uint64_t{1} << 32)) return false;
-  const std::uint64_t span = hi - lo + 1;
-  return static_cast<std::uint64_t>(ranks) * span <= edges + (std::uint64_t{1} << 20);
+  if (ranks < 1 || ranks > (1 << 15)) return false;
+  const std::uint64_t span = hi - lo + 1;  // < 2^32, ranks^2 <= 2^30: no overflow below
+  const auto r = static_cast<std::uint64_t>(ranks);
+  return r * r * span <= 2 * edges + (std::uint64_t{1} << 20);
 }
 
 ArcPlacer::ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize,
@@ -44,9 +46,12 @@ std::vector<std::vector<std::byte>> ArcPlacer::announce() {
   return out;
 }
 
-void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard) {
+void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
+                        std::span<const std::uint64_t> edges) {
   const std::size_t nr = counts_.size();
-  if (heard.size() != nr) fail("arc counts from ", heard.size(), " ranks, not ", nr);
+  if (heard.size() != nr || edges.size() != nr) {
+    fail("arc counts from ", heard.size(), " ranks, not ", nr);
+  }
   for (std::size_t s = 0; s < nr; ++s) {
     if (static_cast<int>(s) == rank_) continue;
     if (heard[s].size() != span_ * sizeof(std::uint32_t)) {
@@ -57,6 +62,13 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard) {
     counts_[s].resize(span_);
     std::memcpy(counts_[s].data(), heard[s].data(), heard[s].size());
     std::vector<std::byte>().swap(heard[s]);
+    std::uint64_t arcs = 0;  // under 2^32 counts of under 2^32: no overflow
+    for (const std::uint32_t n : counts_[s]) arcs += n;
+    const std::uint64_t most = symmetrize_ ? 2 * edges[s] : edges[s];
+    if (arcs < edges[s] || arcs > most) {
+      fail("rank ", s, " announced ", arcs, " arcs for rank ", rank_, " in ", edges[s], " edges (",
+           symmetrize_ ? "between one and two arcs" : "one arc", " an edge)");
+    }
   }
   // Rows in lid order: this rank's vertices by gid, then the other ranks' in rank order, each
   // by gid (vertices that turn out absent have empty rows, so they take no room).

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,37 +27,48 @@ namespace atl::detail {
 class ArcPlacer {
  public:
   /// Whether the counts fit: ids in [lo, hi] (hi - lo < 2^32 - 2), fewer than 2^32 edges in
-  /// all (a row's count fits 32 bits), and ranks count arrays over the span take at most about
-  /// 4 bytes an edge of the graph.
+  /// all (a row's count fits 32 bits), and a rank's count arrays (ranks x span x 4 bytes, sent
+  /// and received once) take at most about the 8 bytes per edge of its share of the graph that
+  /// the one-pass route's records would: ranks^2 x span <= 2 x edges (+ 2^20).
   static bool fits(Gid lo, Gid hi, std::uint64_t edges, int ranks);
 
   /// owner_of: the rank owning each id of the span (the same function on every rank).
   ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize, std::function<int(Gid)> owner_of);
 
   // ---- pass 1 ----
-  /// Counts the arcs edge e gives rank r (thread-safe).
-  void count(std::size_t r, const Edge& e) {
+  /// Counts the arcs edge e gives rank r (thread-safe); false (nothing counted) when an end
+  /// lies outside the span, which the input's ids did not when the span was taken.
+  bool count(std::size_t r, const Edge& e) {
+    if (e.src - lo_ >= span_ || e.dst - lo_ >= span_) return false;
     bump(counts_[r][e.src - lo_]);
     if (symmetrize_ && e.src != e.dst) bump(counts_[r][e.dst - lo_]);
+    return true;
   }
   /// The counts for each peer as bytes (4 a vertex of the span; empty for this rank); this
   /// rank's own stay.
   std::vector<std::vector<std::byte>> announce();
-  /// The peers' counts (heard[s] from rank s): checks their sizes, lays out the rows and
-  /// allocates the arcs. Throws naming the first rank whose counts are malformed.
-  void receive(std::vector<std::vector<std::byte>> heard);
+  /// The peers' counts (heard[s] from rank s, which sends `edges[s]` edges): checks their sizes
+  /// and that they add up to what those edges give (one arc each, or one or two symmetrized),
+  /// lays out the rows and allocates the arcs. Throws naming the first rank whose counts are
+  /// malformed.
+  void receive(std::vector<std::vector<std::byte>> heard, std::span<const std::uint64_t> edges);
 
   // ---- pass 2 ----
-  static constexpr Gid kPlaced = ~Gid{0};
-  /// Places the arcs of edge e from rank s (ends within [lo, hi], checked by the caller).
-  /// Returns kPlaced, or the vertex whose row already has every arc s announced for it (then
-  /// nothing is written).
-  Gid place(std::size_t s, const Edge& e) {
+  /// place()'s success (no offset in a span under 2^32 - 2 is this).
+  static constexpr std::uint32_t kPlaced = ~std::uint32_t{0};
+  /// Places the arcs of edge e from rank s. Returns kPlaced, or the offset from lo() of an end
+  /// outside the span or of the vertex whose row already has every arc s announced for it
+  /// (then nothing is written).
+  std::uint32_t place(std::size_t s, const Edge& e) {
+    if (e.src - lo_ >= span_)
+      return static_cast<std::uint32_t>(std::min<Gid>(e.src - lo_, kPlaced - 1));
+    if (e.dst - lo_ >= span_)
+      return static_cast<std::uint32_t>(std::min<Gid>(e.dst - lo_, kPlaced - 1));
     const std::uint32_t x = static_cast<std::uint32_t>(e.src - lo_);
     const std::uint32_t y = static_cast<std::uint32_t>(e.dst - lo_);
     const bool reverse = symmetrize_ && x != y;
-    if (!take(s, x)) return e.src;
-    if (reverse && !take(s, y)) return e.dst;
+    if (!take(s, x)) return x;
+    if (reverse && !take(s, y)) return y;
     put(x, y);
     if (reverse) put(y, x);
     return kPlaced;

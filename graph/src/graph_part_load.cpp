@@ -48,6 +48,8 @@ void collectively(Collectives& coll, int rank, F&& f) {
     error = e.what();
     kind = e.kind();
     if (error.empty()) error = "unknown error";
+  } catch (const std::exception& e) {  // e.g. std::bad_alloc: still every rank's error
+    error = str_cat("rank ", rank, ": ", e.what());
   }
   std::vector<std::string> all = coll.allgather(error);
   for (std::size_t r = 0; r < all.size(); ++r) {
@@ -452,6 +454,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     placer.emplace(all.lo, all.hi, rank, ranks, options.build.symmetrize, owner_of);
   }
   out.two_pass = placer.has_value();
+  std::atomic<bool> changed{false};  // two passes: this rank's input changed between them
 
   // Route: each edge to its source's owner, and to its destination's when that differs.
   // First count the records of every chunk to every rank; their prefix sums are where each
@@ -471,7 +474,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
         for_targets(i, [&](std::size_t r) {
           ++at[c * nr + r];
-          if (placer) placer->count(r, mine.edges[i]);
+          if (placer && !placer->count(r, mine.edges[i])) changed = true;
         });
       }
     });
@@ -483,19 +486,6 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       at[c * nr + r] = total;
       total += n;
     }
-  }
-
-  // Two passes: every rank announces the arcs of every vertex it sends each rank, so each
-  // rank lays out its rows and allocates its final arcs once.
-  if (placer) {
-    std::vector<std::vector<std::byte>> counts = placer->announce();
-    if (options.tamper_counts) {
-      for (int r = 0; r < ranks; ++r) {
-        if (r != rank) options.tamper_counts(r, counts[static_cast<std::size_t>(r)]);
-      }
-    }
-    std::vector<std::vector<std::byte>> heard = exchange.all_to_all(std::move(counts));
-    collectively(coll, rank, [&] { placer->receive(std::move(heard)); });
   }
 
   // Every rank announces how many records it sends each rank, so the part's edges are
@@ -539,10 +529,26 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     } else {
       std::memcpy(&expected[s], heard[s].data(), sizeof(std::uint64_t));
     }
-    if (expected[s] > (std::uint64_t{1} << 56) / rec - first[s]) {
-      fail("rank ", s, " announces ", expected[s], " edges for rank ", rank);
+    // Each edge of the graph goes to at most two ranks.
+    if (expected[s] > 2 * graph_edges - first[s]) {
+      fail("rank ", s, " announces ", expected[s], " edges for rank ", rank, ", past the ",
+           2 * graph_edges, " the graph's ", graph_edges, " edges can give one rank");
     }
     first[s + 1] = first[s] + expected[s];
+  }
+
+  // Two passes: every rank announces the arcs of every vertex it sends each rank, so each
+  // rank lays out its rows and allocates its final arcs once. A peer's arcs must add up to
+  // what its edges give (one or, symmetrized, two each), which bounds the allocation.
+  if (placer) {
+    std::vector<std::vector<std::byte>> counts = placer->announce();
+    if (options.tamper_counts) {
+      for (int r = 0; r < ranks; ++r) {
+        if (r != rank) options.tamper_counts(r, counts[static_cast<std::size_t>(r)]);
+      }
+    }
+    std::vector<std::vector<std::byte>> heard_counts = exchange.all_to_all(std::move(counts));
+    collectively(coll, rank, [&] { placer->receive(std::move(heard_counts), expected); });
   }
   // Every id lies in the span of the whole graph's: when it is under 2^32 wide, the part
   // keeps each end as a 32-bit offset (8 bytes an edge, not 16).
@@ -596,7 +602,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
           const std::uint64_t pos = at[c * nr + r]++;
           if (r == me) {
             if (placer) {
-              placer->place(me, e);  // this rank's own counts: never short
+              // This rank's own counts: short only if the input changed since it was counted.
+              if (placer->place(me, e) != detail::ArcPlacer::kPlaced) changed = true;
             } else {
               keep(first[me] + pos, e, w);
             }
@@ -625,7 +632,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       }
       const std::uint64_t into = first[s] + got[s];
       std::atomic<bool> stray{false}, outside{false};
-      std::atomic<Gid> too_many{~Gid{0}};  // an end of an arc past what rank s announced
+      // The offset of an end of an arc past what rank s announced.
+      std::atomic<std::uint32_t> too_many{detail::ArcPlacer::kPlaced};
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
         for (std::size_t j = range.begin(); j < range.end(); ++j) {
           Edge e;
@@ -638,7 +646,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
           } else if (!placer) {
             keep(into + j, e, weighted ? &w : nullptr);
           } else if (placing_error.empty()) {
-            const Gid full = placer->place(s, e);
+            const std::uint32_t full = placer->place(s, e);
             if (full != detail::ArcPlacer::kPlaced) too_many.store(full, std::memory_order_relaxed);
           }
         }
@@ -650,25 +658,24 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
              ids.lo, "..", ids.hi);
       }
       if (stray) fail("rank ", s, " sent rank ", rank, " an edge whose ends it does not own");
-      if (too_many.load() != ~Gid{0} && placing_error.empty()) {
+      if (too_many.load() != detail::ArcPlacer::kPlaced && placing_error.empty()) {
         placing_error = str_cat("rank ", s, " sent rank ", rank, " more arcs of vertex ",
-                                too_many.load(), " than it announced");
+                                placer->lo() + too_many.load(), " than it announced");
       }
     }
   }
   // Every rank took part in every round; now a peer's inconsistent counts stop them all.
-  if (placer) {
-    if (placing_error.empty()) placing_error = placer->check_complete();
-    collectively(coll, rank, [&] {
-      if (!placing_error.empty()) fail(placing_error);
-    });
-  }
-  for (std::size_t s = 0; s < nr; ++s) {
+  if (changed) placing_error = str_cat("rank ", rank, ": ", path, " changed while it was read");
+  for (std::size_t s = 0; s < nr && placing_error.empty(); ++s) {
     if (s != me && got[s] != expected[s]) {
-      fail("rank ", s, " sent ", got[s] * rec, " bytes of edges, not the ", expected[s],
-           " edges it announced");
+      placing_error = str_cat("rank ", s, " sent ", got[s] * rec, " bytes of edges, not the ",
+                              expected[s], " edges it announced");
     }
   }
+  if (placer && placing_error.empty()) placing_error = placer->check_complete();
+  collectively(coll, rank, [&] {
+    if (!placing_error.empty()) fail(placing_error);
+  });
   share.view = EdgeView{};
   share.file.reset();  // unmaps the file
   share.parsed = EdgeListPart{};

@@ -706,6 +706,7 @@ class TopologyBuilder {
     std::vector<Lid>().swap(src_);
     std::vector<Lid>().swap(dst_);
     std::vector<Lid>().swap(lid_table_);
+    std::vector<Lid>().swap(by_degree_);  // the arcs are placed: owned_by_gid_ keeps the map
     if (in_.release) in_.release(0, m_);
     if (consume_ != nullptr) {
       std::vector<Edge>().swap(consume_->edges);

@@ -24,7 +24,8 @@ struct BuildOptions {
   bool symmetrize = false;  ///< add the reverse of every edge (a self-loop stays one edge)
   bool dedup = false;       ///< drop self-loops and repeated (src, dst) pairs (first one kept)
   /// Whole graphs only: lids by descending out-degree as counted in the input (before dedup),
-  /// ties in gid order: by_degree's graph when the input has nothing for dedup to drop.
+  /// ties in gid order: by_degree's graph when the input has nothing for dedup to drop. A
+  /// weighted input is relabelled after its build (by_degree: degrees after dedup).
   bool degree_order = false;
 };
 
