@@ -125,6 +125,30 @@ TEST_P(LockingRanks, DynamicPageRankConvergesToTheSameVector) {
   }
 }
 
+// A lock batch taken from the lock manager but not yet counted as sent must keep its rank
+// busy: otherwise the termination token can go round and end the run before the batch leaves,
+// and its receiver stops with "a message after the run ended" (or the ranks hang). The test
+// hook widens that window to 300 us on every batch; before the fix every run failed or hung
+// (a record counted at the next phase's detector), hence the outer timeout.
+TEST_P(LockingRanks, TerminationWaitsForLockBatchesBeingSent) {
+  TempDir dir;
+  const Inputs in = make_inputs(dir);
+  const auto expected = read_values(reference(dir, "pagerank", in.pagerank));
+  for (int run = 0; run < 3; ++run) {
+    const std::string out = dir.file("delayed.tsv");
+    std::filesystem::remove(out);
+    test::Result r = test::run("ATOLL_TEST_LOCK_SEND_DELAY_US=300 timeout -k 5 120 " + atoll() +
+                               " run pagerank " + in.pagerank +
+                               " --engine locking --dynamic --threads 2 --ranks 2 --scheduler "
+                               "priority --consistency edge --timeout 120 --transport " +
+                               GetParam() + " --out " + out);
+    ASSERT_EQ(r.code, 0) << r.output;
+    const auto got = read_values(out);
+    ASSERT_EQ(got.size(), expected.size()) << r.output;
+    EXPECT_LT(l1(got, expected), 1e-8) << r.output;
+  }
+}
+
 TEST_P(LockingRanks, PipelineLengthDoesNotChangeTheAnswer) {
   TempDir dir;
   const Inputs in = make_inputs(dir);

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -98,6 +99,9 @@ class LockingEngine final {
     hub_degree_ = std::max<std::size_t>(256, static_cast<std::size_t>(16 * mean));
     if (core_.options().scheduler == SchedulerKind::kPriority) {
       run_ahead_ = std::max(0.0, core_.options().run_ahead);
+    }
+    if (const char* delay = std::getenv("ATOLL_TEST_LOCK_SEND_DELAY_US")) {
+      lock_send_delay_ = std::chrono::microseconds(std::strtoul(delay, nullptr, 10));
     }
     peer_frontier_.assign(static_cast<std::size_t>(ranks()),
                           {0, -std::numeric_limits<double>::infinity()});
@@ -626,11 +630,12 @@ class LockingEngine final {
       std::lock_guard guard(activity_);
       if (passive_) return;
       snapshot_->start(k + 1, phase_, core_.shared_state({{"updates", updates_}}));
+      // Counted while still active: a send counted late could let the run end before it.
+      detector().sent(static_cast<std::uint64_t>(ranks() - 1));
     }
     for (int peer = 1; peer < ranks(); ++peer) {
       std::vector<std::byte> record;
       snapshot_record(record, locking::SnapshotMessage::kStart, k + 1);
-      detector().sent();
       transport_->send(peer, lock_handler_, record);
     }
   }
@@ -1647,10 +1652,18 @@ class LockingEngine final {
     } else {
       guard.lock();
     }
+    // Busy from before the flag is cleared until every batch taken is counted as sent: a
+    // batch out of the manager but not yet counted must keep try_passive from passing.
+    lock_sends_.fetch_add(1, std::memory_order_acq_rel);
+    struct Done {
+      std::atomic<int>& n;
+      ~Done() { n.fetch_sub(1, std::memory_order_acq_rel); }
+    } done{lock_sends_};
     if (!any_lock_dirty_.exchange(false, std::memory_order_acq_rel)) return;
     for (int peer = 0; peer < ranks(); ++peer) {
       if (!lock_dirty_[peer].exchange(false, std::memory_order_acq_rel)) continue;
       if (!locks_->take_batch(peer, batch_)) continue;
+      if (lock_send_delay_.count() > 0) std::this_thread::sleep_for(lock_send_delay_);
       // Stamped after the batch was taken: any data in it is at most this epoch's.
       record_.clear();
       locking::append_header(record_, locking::RecordKind::kLocks,
@@ -1682,8 +1695,9 @@ class LockingEngine final {
       return frontier_settled_locked() && unfinished_.load(std::memory_order_acquire) == 0 &&
              unsent_.load(std::memory_order_acquire) == 0 &&
              (scheduler_->idle() || draining_.load(std::memory_order_acquire)) &&
-             (!locks_ || (!any_lock_dirty_.load(std::memory_order_acquire) &&
-                          !locks_->has_outgoing() && locks_->active_scopes() == 0)) &&
+             (!locks_ ||
+              (!any_lock_dirty_.load(std::memory_order_acquire) && !locks_->has_outgoing() &&
+               lock_sends_.load(std::memory_order_acquire) == 0 && locks_->active_scopes() == 0)) &&
              (!snapshot_ || snapshot_idle());
     };
     {
@@ -1767,6 +1781,10 @@ class LockingEngine final {
   std::vector<std::byte> batch_, record_;
   std::unique_ptr<std::atomic<bool>[]> lock_dirty_;
   std::atomic<bool> any_lock_dirty_{false};
+  std::atomic<int> lock_sends_{0};  ///< send_lock_batches calls between taking and counting
+  /// Test hook (ATOLL_TEST_LOCK_SEND_DELAY_US): a pause between taking a batch and counting
+  /// it, which widens the window that lock_sends_ closes.
+  std::chrono::microseconds lock_send_delay_{0};
   std::atomic<std::uint64_t> appended_{0};
 
   std::vector<std::unique_ptr<TerminationDetector>> detectors_;  ///< one per phase
