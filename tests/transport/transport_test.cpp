@@ -588,6 +588,30 @@ void scenario_closed_handler(Transport& t, Collectives& coll) {
   coll.barrier();
 }
 
+/// Rank 0 abandons a handler (as an owner destroyed while unwinding does) while the others
+/// still send on it: the handler is never called again, later messages are dropped, and every
+/// rank ends cleanly.
+void scenario_abandoned_handler(Transport& t, Collectives& coll) {
+  std::atomic<bool> abandoned{false};
+  auto state = std::make_unique<std::atomic<std::uint64_t>>(0);
+  std::atomic<std::uint64_t>* received = state.get();
+  const HandlerId id = t.open_handler([&abandoned, received](int, std::span<const std::byte>) {
+    if (abandoned.load()) die("a handler ran after abandon_handler returned");
+    received->fetch_add(1);
+  });
+  coll.barrier();
+  if (t.rank() != 0) {
+    const std::uint64_t payload = 7;
+    for (int i = 0; i < 2000; ++i) t.send(0, id, std::as_bytes(std::span(&payload, 1)));
+  } else {
+    t.wait_for([&] { return received->load() > 0; });  // while the messages still come
+    t.abandon_handler(id);
+    abandoned.store(true);
+    state.reset();  // the handler's state is gone (a later call would read freed memory)
+  }
+  coll.barrier();  // sent before it, so delivered (or dropped) before it completes here
+}
+
 /// Rank 1 dies (SIGKILL: its connections break) or stalls (SIGSTOP: only the heartbeat
 /// timeout can tell); the others must fail on their own, naming it.
 void scenario_die(Transport& t, Collectives& coll, int signal) {
@@ -671,6 +695,8 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_bad_channel_batch(t, coll);
   else if (scenario == "closed_handler")
     scenario_closed_handler(t, coll);
+  else if (scenario == "abandoned_handler")
+    scenario_abandoned_handler(t, coll);
   else if (scenario == "die")
     scenario_die(t, coll, SIGKILL);
   else if (scenario == "stall")
@@ -765,6 +791,9 @@ TEST_P(TransportRanks, AMessageForAClosedHandlerFailsTheReceiverNamingIt) {
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("rank 0 sent a message for closed handler"), std::string::npos)
       << r.output;
+}
+TEST_P(TransportRanks, AnAbandonedHandlerIsNeverCalledAgain) {
+  expect_passes("abandoned_handler");
 }
 TEST_P(TransportRanks, AMalformedChannelBatchFailsTheReceiverNamingIt) {
   Result r = run(launch(GetParam().ranks, "bad_channel_batch", GetParam().transport, "", 0.5));

@@ -130,7 +130,10 @@ Channel::Channel(Transport& transport, RecordHandler on_record, const ChannelOpt
 
 Channel::~Channel() {
   State& s = *state_;
-  if (s.transport.failed() || std::uncaught_exceptions() > 0) return;
+  if (s.transport.failed() || std::uncaught_exceptions() > 0) {
+    s.transport.abandon_handler(s.id);  // its records may still arrive: never to this state
+    return;
+  }
   try {
     s.flush_all();
     s.transport.close_handler(s.id);

@@ -777,6 +777,17 @@ void Transport::close_handler(HandlerId id) {
   });
 }
 
+void Transport::abandon_handler(HandlerId id) {
+  State& s = *state_;
+  // Under the backend lock, which every delivery holds: no call of the old handler is running
+  // when this returns.
+  s.with_backend([&](Backend&) {
+    if (id < s.handlers.size() && s.handlers[id]) {
+      s.handlers[id] = [](int, std::span<const std::byte>) {};
+    }
+  });
+}
+
 WindowId Transport::add_window(std::span<std::byte> memory,
                                std::shared_ptr<const void> keep_alive) {
   if (state_->started) {

@@ -153,7 +153,12 @@ class LockingEngine final {
 
   /// Collective with a cluster (closes the engine's handler), unless a peer failed.
   ~LockingEngine() {
-    if (transport_ == nullptr || transport_->failed() || std::uncaught_exceptions() > 0) return;
+    if (transport_ == nullptr) return;
+    if (transport_->failed() || std::uncaught_exceptions() > 0) {
+      // Peers may still send (a token, a lock batch): never to this engine once it is gone.
+      transport_->abandon_handler(lock_handler_);
+      return;
+    }
     try {
       channel_.reset();
       transport_->close_handler(lock_handler_);
@@ -1260,6 +1265,13 @@ class LockingEngine final {
       if (aborted_.load(std::memory_order_acquire)) return;
       if (timeout > 0 && run_timer_.seconds() >= timeout) {
         draining_.store(true, std::memory_order_release);
+        // Draining ends a run within moments; one still going long after has lost track of
+        // a message or a token: an error naming the rank, never a hang.
+        if (run_timer_.seconds() >= timeout + kTimeoutGrace) {
+          fail("locking engine: rank ", rank(), " had not ended phase ", phase_, " ", kTimeoutGrace,
+               " s after --timeout ", timeout,
+               " s (scopes, messages or the termination token still in flight)");
+        }
       }
       if (snapshot_) snapshot_duties(w);
       bool worked = false;
@@ -1321,6 +1333,7 @@ class LockingEngine final {
         Transport::Handback::kAtOnce);  // the worker computes next, while peers send
   }
   static constexpr std::chrono::microseconds kAwait{200};
+  static constexpr double kTimeoutGrace = 30;  ///< seconds a run may drain after --timeout
 
   static void backoff(unsigned& idle) {
     if (++idle < 64) {
@@ -1507,17 +1520,15 @@ class LockingEngine final {
     }
     if (snapshot_) end_snapshot_update(w);
     // Vertex consistency has no locks: the worker's batch is finished together (start_scopes).
-    // Edge and full: the scheduler's finish right after the locks are released. (Finishing
-    // before the release, so that a snapshot's capture could never see v still running, made
-    // ThreadSanitizer runs with asynchronous snapshots end with a message after termination
-    // about once in six; not yet understood, so the long-tested order stays.)
+    // Edge and full: the scheduler's finish just before the locks are released, so that a
+    // snapshot's capture, which takes v's lock, never sees v still running.
     if (!locks_) w.ran[w.ran_count++].index = slot.v;
+    if (locks_) scheduler_->finish(slot.v);
     if (slot.locked) {
       locks_->release(slot.scope);
     } else if (slot.local) {
       locks_->unlock_local(w.locks);  // still the scope's locks: nothing in between changes them
     }
-    if (locks_) scheduler_->finish(slot.v);
     if (s != kNoSlot) {
       std::lock_guard guard(free_lock_);
       free_slots_.push_back(s);

@@ -92,6 +92,10 @@ class Transport {
   /// here. Then the handler is dropped; a later message for it fails its sender. Ids are
   /// never reused. A no-op once the transport stops.
   void close_handler(HandlerId id);
+  /// Local, for an owner destroyed while unwinding after an error (close_handler is the
+  /// orderly way): once this returns, messages for `id` are dropped here and its handler is
+  /// never called again. Peers are not told; the error that is unwinding stops them.
+  void abandon_handler(HandlerId id);
   /// The transport's own layers (collectives, rings) register above kMaxUserHandler: at a
   /// fixed id, or at the next free one (returned; every rank allocates in the same order).
   void add_system_handler(HandlerId id, MessageHandler handler);
