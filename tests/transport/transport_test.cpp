@@ -589,25 +589,32 @@ void scenario_closed_handler(Transport& t, Collectives& coll) {
 }
 
 /// Rank 0 abandons a handler (as an owner destroyed while unwinding does) while the others
-/// still send on it: the handler is never called again, later messages are dropped, and every
-/// rank ends cleanly.
+/// still send on it, and only then tells them to stop: the handler is never called again,
+/// what arrives after is dropped, and every rank ends cleanly.
 void scenario_abandoned_handler(Transport& t, Collectives& coll) {
-  std::atomic<bool> abandoned{false};
+  std::atomic<bool> abandoned{false}, stop{false};
   auto state = std::make_unique<std::atomic<std::uint64_t>>(0);
   std::atomic<std::uint64_t>* received = state.get();
   const HandlerId id = t.open_handler([&abandoned, received](int, std::span<const std::byte>) {
     if (abandoned.load()) die("a handler ran after abandon_handler returned");
     received->fetch_add(1);
   });
+  const HandlerId stop_id =
+      t.open_handler([&stop](int, std::span<const std::byte>) { stop = true; });
   coll.barrier();
   if (t.rank() != 0) {
     const std::uint64_t payload = 7;
-    for (int i = 0; i < 2000; ++i) t.send(0, id, std::as_bytes(std::span(&payload, 1)));
+    // Until rank 0's stop, sent after it abandoned: some of these arrive after the abandon.
+    for (int i = 0; i < 200000 && !stop.load(); ++i) {
+      t.send(0, id, std::as_bytes(std::span(&payload, 1)));
+    }
+    t.wait_for([&] { return stop.load(); });
   } else {
     t.wait_for([&] { return received->load() > 0; });  // while the messages still come
     t.abandon_handler(id);
     abandoned.store(true);
     state.reset();  // the handler's state is gone (a later call would read freed memory)
+    for (int peer = 1; peer < t.size(); ++peer) t.send(peer, stop_id, {});
   }
   coll.barrier();  // sent before it, so delivered (or dropped) before it completes here
 }

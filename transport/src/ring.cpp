@@ -238,11 +238,11 @@ RingChannel::RingChannel(Transport& transport, const RingOptions& options)
 
 RingChannel::~RingChannel() {
   State& s = *state_;
-  if (!s.opened_after_start) return;
   if (s.transport.failed() || std::uncaught_exceptions() > 0) {
     s.transport.abandon_handler(s.credit_handler);  // credits may still arrive
     return;
   }
+  if (!s.opened_after_start) return;
   try {
     // Every rank's puts into the rings land first (free_window flushes and meets the peers),
     // then the credit handler closes (credits in flight are delivered before it does).

@@ -155,7 +155,9 @@ class LockingEngine final {
   ~LockingEngine() {
     if (transport_ == nullptr) return;
     if (transport_->failed() || std::uncaught_exceptions() > 0) {
-      // Peers may still send (a token, a lock batch): never to this engine once it is gone.
+      // Peers may still send (records, a token, a lock batch): never to this engine once it
+      // is gone. The channel goes first (its destructor abandons its handler on this path).
+      channel_.reset();
       transport_->abandon_handler(lock_handler_);
       return;
     }
@@ -1261,16 +1263,19 @@ class LockingEngine final {
     unsigned idle = 0;
     Transport* transport = core_.cluster() != nullptr ? &core_.cluster()->transport : nullptr;
     const double timeout = core_.options().timeout;
+    double drained_at = -1;  // when this worker saw --timeout pass in this phase
     while (!ended_.load(std::memory_order_acquire)) {
       if (aborted_.load(std::memory_order_acquire)) return;
       if (timeout > 0 && run_timer_.seconds() >= timeout) {
         draining_.store(true, std::memory_order_release);
-        // Draining ends a run within moments; one still going long after has lost track of
-        // a message or a token: an error naming the rank, never a hang.
-        if (run_timer_.seconds() >= timeout + kTimeoutGrace) {
+        // Draining ends a phase within moments (the scopes in the pipeline finish); one still
+        // going long after has lost track of a message or a token: an error, never a hang.
+        const double now = run_timer_.seconds();
+        if (drained_at < 0) drained_at = now;
+        if (now - drained_at >= kTimeoutGrace) {
           fail("locking engine: rank ", rank(), " had not ended phase ", phase_, " ", kTimeoutGrace,
                " s after --timeout ", timeout,
-               " s (scopes, messages or the termination token still in flight)");
+               " s stopped it (scopes, messages or the termination token still in flight)");
         }
       }
       if (snapshot_) snapshot_duties(w);
@@ -1333,7 +1338,7 @@ class LockingEngine final {
         Transport::Handback::kAtOnce);  // the worker computes next, while peers send
   }
   static constexpr std::chrono::microseconds kAwait{200};
-  static constexpr double kTimeoutGrace = 30;  ///< seconds a run may drain after --timeout
+  static constexpr double kTimeoutGrace = 60;  ///< seconds a phase may drain after --timeout
 
   static void backoff(unsigned& idle) {
     if (++idle < 64) {

@@ -94,7 +94,8 @@ class Transport {
   void close_handler(HandlerId id);
   /// Local, for an owner destroyed while unwinding after an error (close_handler is the
   /// orderly way): once this returns, messages for `id` are dropped here and its handler is
-  /// never called again. Peers are not told; the error that is unwinding stops them.
+  /// never called again. Peers are not told; the error that is unwinding stops them. Not
+  /// from a message handler (it would replace a handler that may be running).
   void abandon_handler(HandlerId id);
   /// The transport's own layers (collectives, rings) register above kMaxUserHandler: at a
   /// fixed id, or at the next free one (returned; every rank allocates in the same order).
