@@ -1286,7 +1286,7 @@ class LockingEngine final {
       if (snapshot_) snapshot_duties(w);
       bool worked = false;
       std::uint32_t slot;
-      while (pop_ready(slot)) {
+      while (locks_ && pop_ready(slot)) {  // granted scopes (edge, full)
         worker_stats_[w.index].lock_wait.add(std::chrono::steady_clock::now() -
                                              slots_[slot].requested);
         if (slots_[slot].snapshot) {
@@ -1784,20 +1784,25 @@ class LockingEngine final {
   ProgressLine* progress_ = nullptr;             ///< during run(); refreshed by worker 0
   std::atomic<std::uint64_t> current_phase_{0};  ///< written between phases, read by worker 0
 
+  // What every worker writes while updates run sits on a cache line of its own, away from
+  // what each update reads (phase_quota_, draining_): sharing a line with a field that another
+  // core writes costs each such read a cache miss.
+  static constexpr std::size_t kLine = 64;
   std::vector<Slot> slots_;
-  SpinLock free_lock_;
+  Timer run_timer_;                    ///< since run() began (--timeout)
+  std::uint64_t phase_quota_ = 0;      ///< set_phase_quota()
+  std::atomic<bool> draining_{false};  ///< a limit was reached: finish what is in flight
+  alignas(kLine) SpinLock free_lock_;
   std::vector<std::uint32_t> free_slots_;
-  SpinLock ready_lock_;
+  alignas(kLine) SpinLock ready_lock_;
   std::vector<std::uint32_t> ready_;
-  std::atomic<std::size_t> in_flight_{0};  ///< slots reserved or in use (edge, full)
-  Timer run_timer_;                        ///< since run() began (--timeout)
-  std::uint64_t phase_quota_ = 0;          ///< set_phase_quota()
-  std::atomic<std::uint64_t> phase_updates_{0};
-  std::atomic<bool> draining_{false};       ///< a limit was reached: finish what is in flight
-  std::atomic<std::size_t> unfinished_{0};  ///< popped from the scheduler, not yet finished
-  std::atomic<std::size_t> unsent_{0};      ///< workers holding update entries not yet sent
+  alignas(kLine) std::atomic<std::size_t> in_flight_{0};  ///< slots reserved or in use (edge, full)
+  alignas(kLine) std::atomic<std::uint64_t> phase_updates_{0};
+  alignas(kLine) std::atomic<std::size_t> unfinished_{0};  ///< popped, not yet finished
+  alignas(kLine) std::atomic<std::size_t> unsent_{0};      ///< workers holding entries not yet sent
+  alignas(kLine) std::atomic<std::uint64_t> appended_{0};
+  alignas(kLine) std::unique_ptr<Channel> channel_;
 
-  std::unique_ptr<Channel> channel_;
   Transport* transport_ = nullptr;
   HandlerId lock_handler_ = 0;  ///< lock batches and tokens
   std::mutex token_lock_;
@@ -1810,7 +1815,6 @@ class LockingEngine final {
   /// Test hook (ATOLL_TEST_LOCK_SEND_DELAY_US): a pause between taking a batch and counting
   /// it, which widens the window that lock_sends_ closes.
   std::chrono::microseconds lock_send_delay_{0};
-  std::atomic<std::uint64_t> appended_{0};
 
   std::vector<std::unique_ptr<TerminationDetector>> detectors_;  ///< one per phase
   std::atomic<TerminationDetector*> detector_{nullptr};
