@@ -333,7 +333,7 @@ class LockingEngine final {
   static constexpr std::size_t kLoopUpdates = 256;  ///< vertex: updates between loop duties
 
   /// One worker's state: its records per peer, its schedule sink, its scratch lists.
-  struct Worker final : ScheduleSink {
+  struct alignas(64) Worker final : ScheduleSink {  // a line of its own: written per update
     Slot own;  ///< vertex consistency: the scope it runs directly
     LockingEngine* engine = nullptr;
     std::size_t index = 0;  ///< into worker_stats_
