@@ -126,8 +126,9 @@ class LockingEngine final {
     }
     if (cluster != nullptr) {
       // Edge, full: update records carry schedule requests, sent within 50 us. Vertex: they
-      // carry every update's new data, and no update waits for them; larger and rarer messages
-      // spare the receiver a wake-up of its progress thread per 32 KB.
+      // carry every update's new data, which no update waits for: larger and rarer messages
+      // spare the receiver a wake-up of its progress thread per 32 KB. Schedule and frontier
+      // entries, which a peer may wait for, still go at once (flush_channel).
       ChannelOptions channel_options;
       channel_options.max_delay = std::chrono::microseconds(locks_ ? 50 : 1000);
       if (!locks_) channel_options.batch_bytes = std::size_t{256} << 10;
@@ -361,8 +362,9 @@ class LockingEngine final {
     PendingVertex ran[kPopBatch];
     std::size_t ran_count = 0;
     std::uint64_t refreshes = 0, remote_schedules = 0;  ///< not yet added to the engine's
-    bool dirty = false;              ///< `out` holds entries (counted in unsent_)
-    std::uint32_t out_tag = 0;       ///< the snapshot epoch the entries in `out` are stamped with
+    bool dirty = false;         ///< `out` holds entries (counted in unsent_)
+    bool urgent = false;        ///< vertex: `out` holds schedule or frontier entries (a peer waits)
+    std::uint32_t out_tag = 0;  ///< the snapshot epoch the entries in `out` are stamped with
     std::uint32_t update_epoch = 0;  ///< the snapshot epoch of the running update
     /// Edge and full consistency: by ghost, the record (`batch`) holding a schedule entry for
     /// it and the entry's offset in out[owner], so a repeated request raises that entry.
@@ -1161,6 +1163,7 @@ class LockingEngine final {
     for (int peer = 0; peer < ranks(); ++peer) {
       if (peer != rank()) locking::append_frontier(w.record(peer), sequence, best);
     }
+    if (!locks_) w.urgent = true;
   }
 
   /// Whether the peers know this rank's frontier and it cannot change without a new event (a
@@ -1303,12 +1306,12 @@ class LockingEngine final {
       send_lock_batches();
       if (worked) {
         idle = 0;
-        if (w.since_flush >= (locks_ ? 256u : 4096u)) flush_worker(w);  // vertex: see channel_
-        if (channel_) channel_->flush_if_due();
+        if (w.since_flush >= (locks_ || w.urgent ? 256u : 4096u)) flush_worker(w);
+        flush_channel();
         continue;
       }
       flush_worker(w);
-      if (channel_) channel_->flush_if_due();
+      flush_channel();
       if (transport != nullptr) transport->check_peers();  // a dead peer: PeerFailure names it
       try_passive();
       if (transport != nullptr && locks_ && in_flight_.load(std::memory_order_acquire) > 0) {
@@ -1526,6 +1529,7 @@ class LockingEngine final {
         ++appended;
       }
       if (run_ahead_on() && !w.remote.empty()) note_sent(sent_best);
+      if (!locks_ && !w.remote.empty()) w.urgent = true;
       w.remote_schedules += appended;
       if (!w.dirty && (!w.remote.empty() || (!locks_ && !topology().replicas(slot.v).empty()))) {
         w.dirty = true;
@@ -1640,6 +1644,17 @@ class LockingEngine final {
     w.remote.emplace_back(v, priority);
   }
 
+  /// Sends the channel's messages when due; under vertex consistency at once when a worker
+  /// handed it schedule or frontier entries (refreshes alone wait for the 1 ms batch).
+  void flush_channel() {
+    if (!channel_) return;
+    if (urgent_.load(std::memory_order_relaxed) && urgent_.exchange(false)) {
+      channel_->flush_all();
+    } else {
+      channel_->flush_if_due();
+    }
+  }
+
   /// Sends a worker's update records (one record per peer), counted for termination.
   void flush_worker(Worker& w) {
     w.since_flush = 0;
@@ -1660,6 +1675,7 @@ class LockingEngine final {
       w.batch = 1;
     }
     w.dirty = false;
+    if (std::exchange(w.urgent, false)) urgent_.store(true, std::memory_order_release);
     unsent_.fetch_sub(1, std::memory_order_acq_rel);
     if (snapshot_) low_stamp_[w.index].store(kNoStamp, std::memory_order_release);
   }
@@ -1801,6 +1817,7 @@ class LockingEngine final {
   alignas(kLine) std::atomic<std::size_t> unfinished_{0};  ///< popped, not yet finished
   alignas(kLine) std::atomic<std::size_t> unsent_{0};      ///< workers holding entries not yet sent
   alignas(kLine) std::atomic<std::uint64_t> appended_{0};
+  alignas(kLine) std::atomic<bool> urgent_{false};  ///< flush_channel() at once
   alignas(kLine) std::unique_ptr<Channel> channel_;
 
   Transport* transport_ = nullptr;
