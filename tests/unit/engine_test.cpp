@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <type_traits>
 
 #include "atoll/engine/chromatic_engine.hpp"
+#include "atoll/engine/locking_engine.hpp"
 #include "atoll/graph/generators.hpp"
 #include "test_util.hpp"
 
@@ -379,6 +383,48 @@ TEST(ChromaticEngine, NothingScheduledMeansNoWork) {
   RunStats stats = engine.run();
   EXPECT_EQ(stats.updates, 0u);
   EXPECT_EQ(stats.iterations, 0u);
+}
+
+/// Runs its vertex again after every update: a phase that never ends by itself.
+struct Forever {
+  using VertexData = std::uint64_t;
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = Consistency::kVertex;
+  void update(Scope<Forever>& scope, Context& context) const {
+    ++scope.vertex();
+    context.schedule(scope.lid());
+  }
+};
+
+// The locking engine under vertex consistency runs its updates without locks, straight from
+// the scheduler; --timeout must still stop a phase that would go on forever (its workers once
+// looked at the clock only between phases).
+TEST(LockingEngine, TimeoutStopsAVertexConsistentPhaseThatWouldGoOn) {
+  std::atomic<bool> done{false};
+  std::thread watchdog([&done] {
+    for (int i = 0; i < 600 && !done.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!done.load()) {
+      std::fprintf(stderr, "the run ignored --timeout 0.2 for 60 s\n");
+      std::_Exit(1);
+    }
+  });
+  LocalGraph<std::uint64_t, EmptyData> graph(Topology::build(dense_graph()));
+  EngineOptions options;
+  options.threads = 2;
+  options.timeout = 0.2;
+  RunStats stats;
+  {
+    LockingEngine<Forever> engine(graph, Forever{}, options);
+    engine.init_vertices([](Lid, std::uint64_t& d) { d = 0; });
+    engine.schedule_all();
+    stats = engine.run();
+  }
+  done = true;
+  watchdog.join();
+  EXPECT_EQ(stats.stopped_by, "--timeout");
+  EXPECT_GT(stats.updates, 0u);
 }
 
 TEST(WorkerPool, SplitsVerticesOverNodesAndDescribesItself) {
