@@ -44,6 +44,7 @@ struct RunOptions {
   bool no_combine = false;                            ///< Pregel: deliver messages uncombined
   std::size_t message_buffer = std::size_t{8} << 20;  ///< Pregel: bytes per peer and round
   std::size_t pipeline = 1000;                        ///< locking: scopes in flight per rank
+  std::string network_progress = "auto";              ///< locking: who drives the network
   bool check_serializable = false;                    ///< locking: check the run's history
   double timeout = 0;                                 ///< seconds; 0: none
   std::uint64_t max_updates = 0;                      ///< 0: none
@@ -98,6 +99,11 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
       ->capture_default_str();
   cmd->add_option("--pipeline", o.pipeline,
                   "Locking: scopes a rank keeps in flight (locks requested, not yet released)")
+      ->capture_default_str();
+  cmd->add_option("--network-progress", o.network_progress,
+                  "Locking, several ranks: who drives the network during a run: thread (a "
+                  "progress thread, woken per message), workers (polling between updates), or "
+                  "auto (workers when this machine's ranks x threads fill its cores)")
       ->capture_default_str();
   cmd->add_flag("--check-serializable", o.check_serializable,
                 "Locking: record every update's reads and writes and check the run serializable");
@@ -261,6 +267,11 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   e.out_graph = o.out_graph;
   if (o.pipeline == 0) usage_fail("--pipeline must be at least 1, got 0");
   e.pipeline = o.pipeline;
+  e.network_progress = parse_network_progress(o.network_progress);
+  if (e.network_progress != NetworkProgress::kAuto && e.engine != EngineKind::kLocking) {
+    usage_fail("--network-progress is for the locking engine (the ", engine_name(e.engine),
+               " engine's ranks drive the network while they wait in their steps)");
+  }
   if (o.check_serializable && e.engine != EngineKind::kLocking) {
     usage_fail("--check-serializable is for the locking engine (the ", engine_name(e.engine),
                " engine has no versions to check)");

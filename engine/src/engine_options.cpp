@@ -33,6 +33,26 @@ std::string_view engine_name(EngineKind kind) {
   return "?";
 }
 
+NetworkProgress parse_network_progress(std::string_view name) {
+  for (NetworkProgress p :
+       {NetworkProgress::kAuto, NetworkProgress::kThread, NetworkProgress::kWorkers}) {
+    if (name == network_progress_name(p)) return p;
+  }
+  usage_fail("unknown network progress '", name, "' (valid: auto, thread, workers)");
+}
+
+std::string_view network_progress_name(NetworkProgress p) {
+  switch (p) {
+    case NetworkProgress::kAuto:
+      return "auto";
+    case NetworkProgress::kThread:
+      return "thread";
+    case NetworkProgress::kWorkers:
+      return "workers";
+  }
+  return "?";
+}
+
 std::span<const EngineKind> all_engines() {
   return kEngines;
 }

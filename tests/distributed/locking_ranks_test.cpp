@@ -104,13 +104,16 @@ TEST_P(LockingRanks, AppsGiveTheChromaticAnswerUnderEveryModelAndScheduler) {
       {"cc", in.cc}, {"sssp", in.sssp}, {"pagerank", in.pagerank}};
   const char* models[] = {"vertex", "edge", "full"};
   const char* schedulers[] = {"fifo", "sweep", "priority"};
+  // Both ways to drive the network (auto picks the workers here: ranks x threads >= cores).
+  const char* progress[] = {"thread", "workers", "auto"};
   for (std::size_t a = 0; a < apps.size(); ++a) {
     for (std::size_t m = 0; m < 3; ++m) {
       const std::size_t k = (a + m) % 3;
       expect_as_chromatic(dir, apps[a].first, apps[a].second,
                           std::string("--consistency ") + models[m] + " --scheduler " +
                               schedulers[k] + " --ranks " + std::to_string(2 + k) +
-                              " --transport " + GetParam());
+                              " --network-progress " + progress[(a + 2 * m) % 3] + " --transport " +
+                              GetParam());
     }
   }
 }
@@ -476,6 +479,13 @@ TEST(LockingUsage, BadOptionsAreUsageErrors) {
   r = test::run(atoll() + " run cc " + in.cc + " --sync-every 100");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("--sync-every is for the locking engine"), std::string::npos) << r.output;
+  r = test::run(atoll() + " run cc " + in.cc + " --engine locking --network-progress both");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("valid: auto, thread, workers"), std::string::npos) << r.output;
+  r = test::run(atoll() + " run cc " + in.cc + " --network-progress workers");
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("--network-progress is for the locking engine"), std::string::npos)
+      << r.output;
   r = test::run(atoll() + " run cc " + in.cc + " --timeout -1");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("--timeout must be"), std::string::npos) << r.output;

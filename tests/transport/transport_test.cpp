@@ -629,13 +629,49 @@ void scenario_die(Transport& t, Collectives& coll, int signal) {
   die("the barrier completed although rank 1 is dead");
 }
 
+/// Polled mode (Transport::set_polled): rank 0 and rank 1 ping-pong 300 times, each driving
+/// the network only by poll(): a poll that did not drive would leave each message to the
+/// progress thread's next heartbeat (0.4 s here), far past the deadline. Then every rank sleeps
+/// longer than the peer timeout without polling: the progress thread must still drive the
+/// heartbeats, or the ranks declare each other dead.
+void scenario_polled(Transport& t, Collectives& coll) {
+  std::atomic<int> pongs{0};
+  const HandlerId id = t.open_handler([&](int source, std::span<const std::byte>) {
+    pongs.fetch_add(1);
+    if (t.rank() == 1) t.send(source, id, {});  // from the handler, as lock managers answer
+  });
+  t.set_polled(true);
+  CHECK(t.polled(), "set_polled(true) did not take");
+  coll.barrier();
+  if (t.rank() == 0) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (int i = 0; i < 300; ++i) {
+      t.send(1, id, {});
+      while (pongs.load() <= i) {
+        t.poll();
+        if (std::chrono::steady_clock::now() > deadline) {
+          die("polled ping-pong: " + std::to_string(i) + " of 300 round trips in 20 s");
+        }
+      }
+    }
+    t.send(1, id, {});  // the end
+  } else if (t.rank() == 1) {
+    while (pongs.load() < 301) t.poll();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // > the 2 s peer timeout
+  t.check_peers();
+  coll.barrier();
+  t.set_polled(false);
+  coll.barrier();
+}
+
 int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring_records) {
   std::vector<std::byte> window_memory(1'000'003);  // outlives the transport
   JobInfo job = detect_job({});
   TransportOptions options;
   options.kind = kind;
-  options.peer_timeout =
-      std::chrono::milliseconds(scenario == "die" || scenario == "stall" ? 3000 : 10000);
+  options.peer_timeout = std::chrono::milliseconds(
+      scenario == "die" || scenario == "stall" || scenario == "polled" ? 3000 : 10000);
   options.bootstrap_timeout = std::chrono::milliseconds(30000);
   Transport t(job, options);
   Collectives coll(t);
@@ -704,6 +740,8 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
     scenario_closed_handler(t, coll);
   else if (scenario == "abandoned_handler")
     scenario_abandoned_handler(t, coll);
+  else if (scenario == "polled")
+    scenario_polled(t, coll);
   else if (scenario == "die")
     scenario_die(t, coll, SIGKILL);
   else if (scenario == "stall")
@@ -798,6 +836,9 @@ TEST_P(TransportRanks, AMessageForAClosedHandlerFailsTheReceiverNamingIt) {
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("rank 0 sent a message for closed handler"), std::string::npos)
       << r.output;
+}
+TEST_P(TransportRanks, PolledRanksDriveTheNetworkAndKeepTheirHeartbeats) {
+  expect_passes("polled");
 }
 TEST_P(TransportRanks, AnAbandonedHandlerIsNeverCalledAgain) {
   expect_passes("abandoned_handler");

@@ -143,6 +143,7 @@ struct Transport::State {
   std::atomic<int> quick_returns{0};
   std::atomic<bool> short_nap{false};  // the progress thread naps at most kDriverNap
   std::atomic<int> idle_polls{-1};     // set_idle_polls(); -1: the backend's
+  std::atomic<bool> polled{false};     // set_polled(): this rank's threads drive the network
   // Idle threads sleep here; one of them at a time (the network sleeper) also on the
   // backend's events. Posters wake them.
   detail::WakeEvent wake_event;
@@ -331,10 +332,11 @@ struct Transport::State {
   /// Only when no waiter drives: it progresses what was posted itself, and waking the
   /// progress thread per message would cost a context switch each (and the core on a small
   /// machine).
-  /// Nor while it naps for at most kDriverNap in a run of quick waits (driver_left).
+  /// Nor while it naps for at most kDriverNap in a run of quick waits (driver_left), nor in
+  /// polled mode, where the poster's next poll() drives it.
   void posted() {
     activity.fetch_add(1, std::memory_order_seq_cst);
-    if (drivers.load(std::memory_order_seq_cst) == 0 &&
+    if (drivers.load(std::memory_order_seq_cst) == 0 && !polled.load(std::memory_order_relaxed) &&
         !(short_nap.load(std::memory_order_seq_cst) && quick_waits())) {
       wake_event.wake();
     }
@@ -385,7 +387,7 @@ struct Transport::State {
     // A compare-exchange: a kAtOnce wait that reset the streak meanwhile wins (else this store
     // could restore a full streak unnoticed while the progress thread sleeps long).
     if (quick_returns.compare_exchange_strong(streak, next, std::memory_order_relaxed) &&
-        streak < kQuickStreak && next == kQuickStreak) {
+        streak < kQuickStreak && next == kQuickStreak && !polled.load(std::memory_order_relaxed)) {
       // Just became quick: the progress thread may sleep until the next heartbeat; wake it so
       // that it naps kDriverNap from now on.
       wake_event.wake();
@@ -397,6 +399,8 @@ struct Transport::State {
   void driver_left(Transport::Handback handback) {
     if (drivers.fetch_sub(1, std::memory_order_seq_cst) != 1) return;
     last_leave.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    // Polled mode: the progress thread does not take the network back (the callers poll).
+    if (polled.load(std::memory_order_relaxed)) return;
     if (handback == Transport::Handback::kAtOnce || !quick_waits()) wake_event.wake();
   }
 
@@ -553,6 +557,22 @@ struct Transport::State {
     ::prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 us: short sleeps stay short
     int idle = 0;
     while (running.load(std::memory_order_acquire)) {
+      if (polled.load(std::memory_order_acquire)) {
+        // Polled mode: the rank's threads drive the network. Heartbeats, failure notices and
+        // one round of progress per heartbeat (a peer's heartbeats arrive even while every
+        // worker is busy), then sleep until the next heartbeat or set_polled(false).
+        progress_once();
+        heartbeat();
+        send_abort_notices();
+        wake_event.enter();
+        if (polled.load(std::memory_order_seq_cst) && running.load(std::memory_order_acquire) &&
+            !abort_pending.load()) {
+          wake_event.sleep(-1, until_heartbeat());
+        }
+        wake_event.leave();
+        idle = 0;
+        continue;
+      }
       if (drivers.load(std::memory_order_relaxed) > 0) {
         // A waiter drives the network: leave the lock and the core to it (on a machine with
         // few cores a second thread per rank that wakes costs the waiter, or the peer it
@@ -684,6 +704,10 @@ int Transport::rank() const {
 }
 int Transport::size() const {
   return state_->job.size;
+}
+
+int Transport::local_ranks() const {
+  return local_job_ranks(state_->job);
 }
 std::string_view Transport::backend_name() const {
   return state_->backend->name();
@@ -1040,6 +1064,33 @@ std::span<std::byte> Transport::local_window(WindowId window) const {
                                             : state_->windows.size();
   if (window.index >= count) fail("no local window ", window.index);
   return state_->windows[window.index];
+}
+
+void Transport::set_polled(bool on) {
+  if (state_->polled.exchange(on) != on) state_->wake_all();  // the progress thread's new mode
+}
+
+bool Transport::polled() const {
+  return state_->polled.load(std::memory_order_relaxed);
+}
+
+bool Transport::poll() {
+  State& s = *state_;
+  if (!s.started) fail("poll before start()");
+  bool busy = false;
+  if (s.lock.try_lock()) {
+    State::lock_holder = &s;
+    struct Unlock {
+      State& s;
+      ~Unlock() {
+        State::lock_holder = nullptr;
+        s.lock.unlock();
+      }
+    } unlock{s};
+    busy = s.drive_locked();
+  }
+  if (s.failed.load()) s.throw_failure();
+  return busy;
 }
 
 void Transport::set_idle_polls(int polls) {

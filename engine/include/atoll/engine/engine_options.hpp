@@ -22,6 +22,17 @@ enum class EngineKind {
   kPregel,     ///< Pregel programs in supersteps over messages
 };
 
+/// Locking engine, several ranks: who drives the network while a phase runs. kThread: the
+/// transport's progress thread, woken by each message; kWorkers: the workers, polling between
+/// updates (no wake-up or context switch per message, and no core taken from a worker, when
+/// the workers fill the cores); kAuto: kWorkers when this machine's ranks x threads per rank
+/// are at least its cores, else kThread.
+enum class NetworkProgress { kAuto, kThread, kWorkers };
+
+/// "auto" | "thread" | "workers" -> NetworkProgress; throws a usage Error naming the valid ones.
+NetworkProgress parse_network_progress(std::string_view name);
+std::string_view network_progress_name(NetworkProgress p);
+
 /// "chromatic" | "locking" | "pregel" -> EngineKind; throws a usage Error naming the valid ones.
 EngineKind parse_engine(std::string_view name);
 std::string_view engine_name(EngineKind kind);
@@ -49,6 +60,8 @@ struct EngineOptions {
   std::string out_graph;
   /// Locking: scopes each rank keeps between "taken from the scheduler" and "unlocked".
   std::size_t pipeline = 1000;
+  /// Locking, several ranks: who drives the network during a phase (NetworkProgress).
+  NetworkProgress network_progress = NetworkProgress::kAuto;
   /// Locking: record the versions every update reads and writes and check at the end that the
   /// run has a serial equivalent (a test of the engine; memory grows with the updates' scopes).
   bool check_serializable = false;

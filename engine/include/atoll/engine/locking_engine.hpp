@@ -139,6 +139,7 @@ class LockingEngine final {
       // Lock traffic and tokens go straight to the transport (any thread, the progress thread
       // too: an owner answers a request the moment it arrives, without waking a worker).
       transport_ = &cluster->transport;
+      polled_ = workers_drive_network(options.network_progress, cluster->transport);
       lock_dirty_ = std::make_unique<std::atomic<bool>[]>(static_cast<std::size_t>(ranks()));
       lock_handler_ = transport_->open_handler(
           [this](int source, std::span<const std::byte> record) { on_record(source, record); });
@@ -154,6 +155,14 @@ class LockingEngine final {
     core_.open_checkpoints(EngineKind::kLocking);
     if (options.checkpoint.snapshot_every > 0) open_snapshot(options.checkpoint.snapshot_every);
     setup_seconds_ = setup.seconds();
+  }
+
+  /// kAuto: the workers drive the network when the ranks' workers fill this machine's cores
+  /// (then a progress thread woken per message takes a core from one of them).
+  bool workers_drive_network(NetworkProgress p, const Transport& transport) {
+    if (p != NetworkProgress::kAuto) return p == NetworkProgress::kWorkers;
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    return static_cast<unsigned>(pool().threads() * transport.local_ranks()) >= cores;
   }
 
   /// Collective with a cluster (closes the engine's handler), unless a peer failed.
@@ -1182,6 +1191,8 @@ class LockingEngine final {
     Cluster* cluster = core_.cluster();
     std::optional<ScopedIdlePolls> quiet;
     if (cluster != nullptr) quiet.emplace(cluster->transport, kEngineIdlePolls);
+    std::optional<ScopedPolled> polled;
+    if (polled_) polled.emplace(cluster->transport, true);
     std::vector<Worker> workers(static_cast<std::size_t>(pool().threads()));
     for (std::size_t i = 0; i < workers.size(); ++i) {
       Worker& w = workers[i];
@@ -1287,6 +1298,7 @@ class LockingEngine final {
         }
       }
       if (snapshot_) snapshot_duties(w);
+      if (polled_) transport->poll();
       bool worked = false;
       std::uint32_t slot;
       while (locks_ && pop_ready(slot)) {  // granted scopes (edge, full)
@@ -1371,6 +1383,9 @@ class LockingEngine final {
     std::size_t ran = 0;
     PendingVertex batch[kPopBatch];
     for (;;) {
+      // Polled: peers' lock requests are answered between batches of scopes (local ones run
+      // here at once), with no vertex in hand; vertex consistency polls in the worker loop.
+      if (polled_ && locks_ && started) core_.cluster()->transport.poll();
       if (draining_.load(std::memory_order_acquire)) return started;  // a limit: no new scopes
       std::size_t want = std::size(batch);
       // Vertex consistency runs every scope here and now: no pipeline to bound (in_flight_,
@@ -1776,6 +1791,7 @@ class LockingEngine final {
   std::unique_ptr<StaleCopies> stale_;  ///< edge, full: peers' copies to refresh with grants
   std::size_t pipeline_;
   std::size_t hub_degree_ = 0;
+  bool polled_ = false;  ///< the workers drive the network (Transport::set_polled)
   double setup_seconds_ = 0;
   std::unique_ptr<ContinuousScheduler> scheduler_;
   std::unique_ptr<ScopeLocks> scope_locks_;  ///< what a scope locks, here and at its owners

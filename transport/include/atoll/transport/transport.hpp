@@ -72,6 +72,8 @@ class Transport {
 
   int rank() const;
   int size() const;
+  /// Ranks of this job on this machine (local_job_ranks), which share its cores.
+  int local_ranks() const;
   std::string_view backend_name() const;
   /// One line: backend, devices/transports it uses, ranks.
   std::string describe() const;
@@ -155,6 +157,17 @@ class Transport {
   void set_idle_polls(int polls);
   int idle_polls() const;
 
+  /// Polled mode: while on, this rank's own threads drive the network by calling poll() often
+  /// (an engine whose workers fill the cores), and the progress thread no longer wakes per
+  /// message or post, which on such a machine costs a context switch and takes a worker's
+  /// core. It still sends and checks the heartbeats, and drives the network at each one, so a
+  /// worker busy for long is not mistaken for a dead rank. Off by default.
+  void set_polled(bool on);
+  bool polled() const;
+  /// Drives the network once unless another thread is driving it (then returns at once);
+  /// returns whether anything happened. Throws PeerFailure when a peer has failed.
+  bool poll();
+
   /// Throws PeerFailure if a peer has failed (cheap; for polling loops).
   void check_peers() const;
   bool failed() const;
@@ -187,6 +200,21 @@ class Transport {
 };
 
 /// Sets a transport's idle polls (Transport::set_idle_polls) while it lives, at most `polls`.
+/// Polled mode for a scope (Transport::set_polled); restores the mode before it.
+class ScopedPolled {
+ public:
+  ScopedPolled(Transport& transport, bool on) : transport_(transport), before_(transport.polled()) {
+    transport.set_polled(on);
+  }
+  ~ScopedPolled() { transport_.set_polled(before_); }
+  ScopedPolled(const ScopedPolled&) = delete;
+  ScopedPolled& operator=(const ScopedPolled&) = delete;
+
+ private:
+  Transport& transport_;
+  bool before_;
+};
+
 class ScopedIdlePolls {
  public:
   ScopedIdlePolls(Transport& transport, int polls)
