@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "atoll/common/error.hpp"
 
@@ -119,6 +120,47 @@ std::string ArcPlacer::check_complete() const {
   return {};
 }
 
+void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
+  // Group g of a lid: 0 this rank's vertices, then one a ghost range, in lid order.
+  std::vector<Lid> group_start{0};
+  for (const GhostRange& r : part.ghost_ranges) group_start.push_back(r.begin);
+  const std::size_t groups = group_start.size();
+  auto group_of = [&](Lid v) {
+    if (groups <= 4) {  // a few ranks: a short scan
+      std::size_t g = 0;
+      while (g + 1 < groups && v >= group_start[g + 1]) ++g;
+      return g;
+    }
+    return static_cast<std::size_t>(
+        std::upper_bound(group_start.begin() + 1, group_start.end(), v) - group_start.begin() - 1);
+  };
+  const std::vector<EdgeId>& off = part.out_offsets;
+  const std::size_t n = off.size() - 1;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    std::vector<Lid> scratch;
+    std::vector<EdgeId> at(groups + 1);
+    for (std::size_t v = range.begin(); v < range.end(); ++v) {
+      Lid* const row = targets_.data() + off[v];
+      const std::size_t len = off[v + 1] - off[v];
+      bool by_gid = true;
+      std::uint32_t last = 0;  // the previous end's offset
+      for (std::size_t i = 0; i < len; ++i) {
+        by_gid = by_gid && row[i] >= last;
+        last = row[i];
+        row[i] = seen_[last];
+      }
+      if (!by_gid || groups == 1 || std::is_sorted(row, row + len)) continue;
+      // Lids rise with gids within a group: a stable split by group sorts a row in gid order.
+      std::fill(at.begin(), at.end(), 0);
+      for (std::size_t i = 0; i < len; ++i) ++at[group_of(row[i]) + 1];
+      std::partial_sum(at.begin(), at.end(), at.begin());
+      scratch.resize(len);
+      for (std::size_t i = 0; i < len; ++i) scratch[at[group_of(row[i])]++] = row[i];
+      std::copy(scratch.begin(), scratch.end(), row);
+    }
+  });
+}
+
 PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   std::vector<std::vector<std::uint32_t>>().swap(counts_);
   const std::size_t nr = static_cast<std::size_t>(ranks_);
@@ -178,9 +220,7 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   if (part.out_offsets.back() != targets_.size()) {
     fail("rank ", rank_, ": placed ", part.out_offsets.back(), " of ", targets_.size(), " arcs");
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, targets_.size()), [&](const auto& range) {
-    for (std::size_t i = range.begin(); i < range.end(); ++i) targets_[i] = seen_[targets_[i]];
-  });
+  lid_ordered_rows(part);
   std::vector<std::uint32_t>().swap(seen_);
   part.out_targets = std::move(targets_);
   return part;

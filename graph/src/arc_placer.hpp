@@ -113,6 +113,9 @@ class ArcPlacer {
     mark(x);
     mark(y);
   }
+  /// finish(): maps the rows' ends (offsets) to lids in place, leaving in lid order each row
+  /// that was in gid order (the build sorts the rest).
+  void lid_ordered_rows(const PlacedPart& part);
   void mark(std::uint32_t x) {
     std::atomic_ref<std::uint32_t> seen(seen_[x]);
     if (seen.load(std::memory_order_relaxed) == 0) seen.store(1, std::memory_order_relaxed);

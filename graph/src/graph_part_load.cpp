@@ -26,6 +26,7 @@
 
 #include "arc_placer.hpp"
 #include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/input_file.hpp"
 #include "atoll/graph/placement.hpp"
@@ -82,6 +83,20 @@ std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
   }
   return atom_rank;
 }
+
+/// Logs (debug) the seconds since the last step of a load, naming the step.
+class StepLog {
+ public:
+  explicit StepLog(int rank) : rank_(rank) {}
+  void operator()(std::string_view step) {
+    log_debug(str_cat("load (rank ", rank_, "): ", step, " ", timer_.seconds(), " s"));
+    timer_.reset();
+  }
+
+ private:
+  int rank_;
+  Timer timer_;
+};
 
 /// An edge as it travels between ranks: src, dst, then the weight when weighted; in a two-pass
 /// route (unweighted, ids spanning less than 2^32) both ends as 32-bit offsets from the span's
@@ -388,6 +403,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
                     GraphPart& part, std::optional<detail::PlacedPart>& placed, Collectives& coll,
                     Exchange& exchange, int rank, int ranks) {
   Timer timer;
+  StepLog step(rank);
   const std::uint32_t k = options.atoms;
   if (k == 0) usage_fail("--atoms must be at least 1");
   if (options.route_edges == 0) usage_fail("route_edges must be at least 1");
@@ -401,6 +417,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   const std::optional<VertexRange> declared = mine.declared;
   out.read_seconds = timer.seconds();
   timer.reset();
+  step("read");
 
   // Edges are routed in rounds of `round` edges of the share, each a chunk of `chunk` edges
   // a task: the send and receive buffers hold one round's records at a time.
@@ -454,6 +471,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     placer.emplace(all.lo, all.hi, rank, ranks, options.build.symmetrize, owner_of);
   }
   out.two_pass = placer.has_value();
+  step("meta-graph and placement");
   std::atomic<bool> changed{false};  // two passes: this rank's input changed between them
 
   // Route: each edge to its source's owner, and to its destination's when that differs.
@@ -487,6 +505,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       total += n;
     }
   }
+
+  step("route count");
 
   // Every rank announces how many records it sends each rank, so the part's edges are
   // allocated once and filled in place: sources in rank order, each in its file order.
@@ -550,6 +570,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     std::vector<std::vector<std::byte>> heard_counts = exchange.all_to_all(std::move(counts));
     collectively(coll, rank, [&] { placer->receive(std::move(heard_counts), expected); });
   }
+  step("announce");
+
   // Every id lies in the span of the whole graph's: when it is under 2^32 wide, the part
   // keeps each end as a 32-bit offset (8 bytes an edge, not 16).
   const bool compact = ids.lo <= ids.hi && ids.hi - ids.lo <= 0xffffffffu;
@@ -676,6 +698,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   collectively(coll, rank, [&] {
     if (!placing_error.empty()) fail(placing_error);
   });
+  step("rounds");
   share.view = EdgeView{};
   share.file.reset();  // unmaps the file
   share.parsed = EdgeListPart{};
@@ -684,6 +707,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   if (placer) {
     collectively(coll, rank, [&] { placed = placer->finish(declared); });
     placer.reset();
+    step("finish");
     part.owner_of = owner_of;
     out.global_vertices = coll.allreduce<std::uint64_t>(placed->num_owned, ReduceOp::kSum);
     out.exchange_seconds = timer.seconds();
@@ -765,13 +789,16 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
     load_from_file(path, options, out, part, placed, coll, exchange, rank, ranks);
   }
   Timer timer;
+  StepLog step(rank);
   collectively(coll, rank, [&] {
     out.topology = placed ? detail::build_placed_part(std::move(*placed), options.build)
                           : Topology::build_part(std::move(part), options.build);
   });
   placed.reset();
   part = GraphPart{};
+  step("build");
   install_replicas(out.topology, exchange, rank, ranks);
+  step("replicas");
   out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);
   out.build_seconds = timer.seconds();
   return out;

@@ -493,8 +493,13 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     e.src *= 4096;
     e.dst *= 4096;
   }
+  EdgeList sorted = undeclared;  // rows arrive in gid order: lid order is (owner, gid)
+  std::sort(sorted.edges.begin(), sorted.edges.end(), [](const Edge& a, const Edge& b) {
+    return std::tie(a.src, a.dst) < std::tie(b.src, b.dst);
+  });
   const std::pair<const char*, const EdgeList*> inputs[] = {
       {"declared.bin", &g},
+      {"sorted.bin", &sorted},
       {"undeclared.bin", &undeclared},
       {"undeclared.txt", &undeclared},  // parsed text takes the same route
       {"wide.bin", &wide},
