@@ -121,42 +121,45 @@ std::string ArcPlacer::check_complete() const {
 }
 
 void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
-  // Group g of a lid: 0 this rank's vertices, then one a ghost range, in lid order.
-  std::vector<Lid> group_start{0};
-  for (const GhostRange& r : part.ghost_ranges) group_start.push_back(r.begin);
-  const std::size_t groups = group_start.size();
-  auto group_of = [&](Lid v) {
-    if (groups <= 4) {  // a few ranks: a short scan
-      std::size_t g = 0;
-      while (g + 1 < groups && v >= group_start[g + 1]) ++g;
-      return g;
-    }
-    return static_cast<std::size_t>(
-        std::upper_bound(group_start.begin() + 1, group_start.end(), v) - group_start.begin() - 1);
-  };
+  // Lids are this rank's vertices by gid, then each owner's ghosts by gid: a row that was in
+  // gid order is in lid order once its ends are split stably by group (owned, then each ghost
+  // range). The split is done on every row (branch-free); the build sorts rows still unsorted.
+  const Lid owned = part.num_owned;
+  std::vector<Lid> ghost_start;  // where each ghost range after the first starts
+  for (std::size_t r = 1; r < part.ghost_ranges.size(); ++r) {
+    ghost_start.push_back(part.ghost_ranges[r].begin);
+  }
   const std::vector<EdgeId>& off = part.out_offsets;
   const std::size_t n = off.size() - 1;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
-    std::vector<Lid> scratch;
-    std::vector<EdgeId> at(groups + 1);
+    std::vector<Lid> ghosts;  // the row's ghost ends, in row order
+    std::vector<EdgeId> at(ghost_start.size() + 2);
     for (std::size_t v = range.begin(); v < range.end(); ++v) {
       Lid* const row = targets_.data() + off[v];
       const std::size_t len = off[v + 1] - off[v];
-      bool by_gid = true;
-      std::uint32_t last = 0;  // the previous end's offset
+      if (ghosts.size() < len) ghosts.resize(len);
+      std::size_t k = 0, g = 0;  // owned ends so far (written back at row[k] <= row[i]), ghosts
       for (std::size_t i = 0; i < len; ++i) {
-        by_gid = by_gid && row[i] >= last;
-        last = row[i];
-        row[i] = seen_[last];
+        const Lid w = seen_[row[i]];
+        const bool ghost = w >= owned;
+        row[k] = w;
+        ghosts[g] = w;
+        k += !ghost;
+        g += ghost;
       }
-      if (!by_gid || groups == 1 || std::is_sorted(row, row + len)) continue;
-      // Lids rise with gids within a group: a stable split by group sorts a row in gid order.
+      if (ghost_start.empty()) {
+        std::copy(ghosts.begin(), ghosts.begin() + static_cast<std::ptrdiff_t>(g), row + k);
+        continue;
+      }
+      // Ghosts of several owners: a stable counting split by range into the row's tail.
+      auto range_of = [&](Lid w) {
+        return static_cast<std::size_t>(
+            std::upper_bound(ghost_start.begin(), ghost_start.end(), w) - ghost_start.begin());
+      };
       std::fill(at.begin(), at.end(), 0);
-      for (std::size_t i = 0; i < len; ++i) ++at[group_of(row[i]) + 1];
+      for (std::size_t j = 0; j < g; ++j) ++at[range_of(ghosts[j]) + 1];
       std::partial_sum(at.begin(), at.end(), at.begin());
-      scratch.resize(len);
-      for (std::size_t i = 0; i < len; ++i) scratch[at[group_of(row[i])]++] = row[i];
-      std::copy(scratch.begin(), scratch.end(), row);
+      for (std::size_t j = 0; j < g; ++j) row[k + at[range_of(ghosts[j])]++] = ghosts[j];
     }
   });
 }

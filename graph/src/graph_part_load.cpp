@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <fstream>
 #include <numeric>
 #include <optional>
+#include <type_traits>
 
 #include "arc_placer.hpp"
 #include "atoll/common/error.hpp"
@@ -36,6 +38,10 @@
 
 namespace atl {
 namespace {
+
+/// Idle polls of the progress thread while loading (Transport::set_idle_polls), as the
+/// engines' (kEngineIdlePolls).
+constexpr int kLoadIdlePolls = 64;
 
 /// Runs f on every rank; if any rank throws an atl::Error, every rank throws the message of
 /// the lowest failing rank (so the job stops with one clear error, not a peer failure).
@@ -84,12 +90,25 @@ std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
   return atom_rank;
 }
 
+/// This process's peak resident set so far (Linux: VmHWM), in MB; 0 when unknown.
+std::uint64_t peak_rss_mb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) / 1024;
+  }
+  return 0;
+}
+
 /// Logs (debug) the seconds since the last step of a load, naming the step.
 class StepLog {
  public:
   explicit StepLog(int rank) : rank_(rank) {}
   void operator()(std::string_view step) {
-    log_debug(str_cat("load (rank ", rank_, "): ", step, " ", timer_.seconds(), " s"));
+    if (log_level() >= LogLevel::kDebug) {
+      log_debug(str_cat("load (rank ", rank_, "): ", step, " ", timer_.seconds(), " s, peak RSS ",
+                        peak_rss_mb(), " MB"));
+    }
     timer_.reset();
   }
 
@@ -104,6 +123,28 @@ class StepLog {
 std::size_t record_bytes(bool weighted, bool offsets) {
   return offsets ? 8 : weighted ? 24 : 16;
 }
+
+/// f(id) remembering the last id asked: the edges of a sorted input repeat their source for a
+/// whole row, so the hash of a source is computed once a row.
+template <typename F>
+class LastAnswer {
+ public:
+  explicit LastAnswer(const F& f) : f_(f) {}
+  auto operator()(Gid g) {
+    if (!known_ || g != last_) {
+      last_ = g;
+      answer_ = f_(g);
+      known_ = true;
+    }
+    return answer_;
+  }
+
+ private:
+  const F& f_;
+  Gid last_ = 0;
+  std::invoke_result_t<const F&, Gid> answer_{};
+  bool known_ = false;
+};
 
 /// Sorted (gid, rank) pairs answering owner_of for a part's ghosts.
 struct OwnerTable {
@@ -259,11 +300,12 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeView& edges,
     tbb::parallel_for(tbb::blocked_range<std::size_t>(lo, hi, 1 << 14), [&](const auto& r) {
       std::vector<std::uint64_t>& c = local.local();
       IdSpan& ids = spans.local();
+      LastAnswer src_atom(atom_of);
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         const Edge e = edges.edges[i];
         ids.lo = std::min({ids.lo, e.src, e.dst});
         ids.hi = std::max({ids.hi, e.src, e.dst});
-        std::uint32_t a = atom_of(e.src);
+        std::uint32_t a = src_atom(e.src);
         std::uint32_t b = atom_of(e.dst);
         ++c[kk + a];
         if (a != b) {
@@ -480,8 +522,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   const std::size_t nr = static_cast<std::size_t>(ranks);
   const std::size_t me = static_cast<std::size_t>(rank);
   const std::size_t chunks = (m + chunk - 1) / chunk;
-  auto for_targets = [&](std::size_t i, auto&& visit) {
-    const int rs = owner_of(mine.edges[i].src);
+  auto for_targets = [&](std::size_t i, auto& src_owner, auto&& visit) {
+    const int rs = src_owner(mine.edges[i].src);
     const int rd = owner_of(mine.edges[i].dst);
     visit(static_cast<std::size_t>(rs));
     if (rd != rs) visit(static_cast<std::size_t>(rd));
@@ -489,8 +531,9 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   std::vector<std::uint64_t> at(chunks * nr + nr, 0);  // at[c * nr + r]: chunk c's records to r
   over_slices(mine, round, [&](std::size_t lo, std::size_t hi) {
     tbb::parallel_for(lo / chunk, (hi + chunk - 1) / chunk, [&](std::size_t c) {
+      LastAnswer src_owner(owner_of);
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        for_targets(i, [&](std::size_t r) {
+        for_targets(i, src_owner, [&](std::size_t r) {
           ++at[c * nr + r];
           if (placer && !placer->count(r, mine.edges[i])) changed = true;
         });
@@ -617,10 +660,11 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       if (r != me) send[r].resize((at[c1 * nr + r] - start[r]) * rec);
     }
     tbb::parallel_for(c0, c1, [&](std::size_t c) {
+      LastAnswer src_owner(owner_of);
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
         const Edge& e = mine.edges[i];
         const double* w = weighted ? &mine.weights[i] : nullptr;
-        for_targets(i, [&](std::size_t r) {
+        for_targets(i, src_owner, [&](std::size_t r) {
           const std::uint64_t pos = at[c * nr + r]++;
           if (r == me) {
             if (placer) {
@@ -657,13 +701,14 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       // The offset of an end of an arc past what rank s announced.
       std::atomic<std::uint32_t> too_many{detail::ArcPlacer::kPlaced};
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+        LastAnswer src_owner(owner_of);
         for (std::size_t j = range.begin(); j < range.end(); ++j) {
           Edge e;
           double w = 0;
           decode(buf.data() + j * rec, e, w);
           if (e.src - ids.lo > ids.hi - ids.lo || e.dst - ids.lo > ids.hi - ids.lo) {
             outside = true;
-          } else if (owner_of(e.src) != rank && owner_of(e.dst) != rank) {
+          } else if (src_owner(e.src) != rank && owner_of(e.dst) != rank) {
             stray = true;
           } else if (!placer) {
             keep(into + j, e, weighted ? &w : nullptr);
@@ -778,6 +823,9 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
                               Exchange& exchange, const PartLoadOptions& options) {
   const int rank = transport.rank();
   const int ranks = transport.size();
+  // The ranks compute between collectives, and drive the network while they wait in them: the
+  // progress thread polls briefly before it sleeps, so it does not take their cores.
+  const ScopedIdlePolls quiet(transport, kLoadIdlePolls);
   GraphPartLoad out;
   GraphPart part;
   std::optional<detail::PlacedPart> placed;
