@@ -75,11 +75,8 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
   // by gid (vertices that turn out absent have empty rows, so they take no room).
   cursor_.assign(span_, 0);
   std::vector<EdgeId> per_owner(nr, 0);
-  auto owner = [&](std::size_t x) {
-    const int r = owner_of_(lo_ + x);
-    if (r < 0 || r >= ranks_) fail("vertex ", lo_ + x, " has no owner rank (", r, ")");
-    return static_cast<std::size_t>(r);
-  };
+  fill_owners();
+  auto owner = [&](std::size_t x) { return static_cast<std::size_t>(owner_[x]); };
   for (std::size_t x = 0; x < span_; ++x) {
     EdgeId row = 0;
     for (std::size_t s = 0; s < nr; ++s) row += counts_[s][x];
@@ -105,6 +102,22 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
   }
   targets_.resize(total);
   seen_.assign(span_, 0);
+}
+
+void ArcPlacer::fill_owners() {
+  owner_.resize(span_);
+  std::atomic<bool> unowned{false};
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, span_), [&](const auto& range) {
+    for (std::size_t x = range.begin(); x < range.end(); ++x) {
+      const int r = owner_of_(lo_ + x);
+      if (r < 0 || r >= ranks_) unowned.store(true, std::memory_order_relaxed);
+      owner_[x] = static_cast<std::uint16_t>(r);
+    }
+  });
+  for (std::size_t x = 0; unowned.load() && x < span_; ++x) {  // name the first
+    const int r = owner_of_(lo_ + x);
+    if (r < 0 || r >= ranks_) fail("vertex ", lo_ + x, " has no owner rank (", r, ")");
+  }
 }
 
 std::string ArcPlacer::check_complete() const {
@@ -175,7 +188,7 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   std::uint64_t owned = 0;
   for (std::size_t x = 0; x < span_; ++x) {
     const Gid g = lo_ + x;
-    const std::size_t r = static_cast<std::size_t>(owner_of_(g));
+    const std::size_t r = owner_[x];
     if (r == me) {
       if (declared && seen_[x] != 0 && !in_declared(g)) {
         fail("graph part: vertex ", g, " is an endpoint of an edge on rank ", rank_,
@@ -207,7 +220,7 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   part.out_offsets.assign(n + 1, 0);
   for (std::size_t x = 0; x < span_; ++x) {
     const Gid g = lo_ + x;
-    const std::size_t r = static_cast<std::size_t>(owner_of_(g));
+    const std::size_t r = owner_[x];
     const bool held = (r == me && declared) ? in_declared(g) : seen_[x] != 0;
     if (!held) {
       seen_[x] = kInvalidLid;
@@ -220,6 +233,7 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
         cursor_[x];  // rows in lid order: this one ends where the next starts
   }
   std::vector<EdgeId>().swap(cursor_);
+  std::vector<std::uint16_t>().swap(owner_);
   if (part.out_offsets.back() != targets_.size()) {
     fail("rank ", rank_, ": placed ", part.out_offsets.back(), " of ", targets_.size(), " arcs");
   }

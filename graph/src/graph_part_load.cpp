@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <numeric>
@@ -27,6 +28,7 @@
 #include <type_traits>
 
 #include "arc_placer.hpp"
+#include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
@@ -399,6 +401,14 @@ struct FileShare {
   std::optional<InputFile> file;  ///< open while `view` borrows from it
   EdgeListPart parsed;
   EdgeView view;
+  /// A binary file: its payload's size and checksum, and the checksum of this rank's part of
+  /// the payload (bytes payload * rank / ranks up to payload * (rank + 1) / ranks).
+  struct Crc {
+    std::uint64_t payload = 0;
+    std::uint32_t file = 0;
+    std::uint32_t part = 0;
+  };
+  std::optional<Crc> crc;
   FileShare() = default;
   FileShare(const FileShare&) = delete;  // view.release refers to file
   FileShare& operator=(const FileShare&) = delete;
@@ -418,9 +428,15 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
     share.view = EdgeView(share.parsed.list);
     return;
   }
-  const detail::BinaryLayout layout = detail::check_binary(
-      bytes, path,
-      [&file](std::size_t offset, std::size_t length) { file.release(offset, length); });
+  // Each rank sums the checksum of its part of the payload (check_share_crc combines them).
+  const detail::BinaryLayout layout = detail::check_binary_header(bytes, path);
+  const auto r = static_cast<std::uint64_t>(rank);
+  const auto n = static_cast<std::uint64_t>(ranks);
+  share.crc = FileShare::Crc{
+      layout.payload, layout.payload_crc,
+      detail::binary_payload_crc(
+          bytes, layout, layout.payload * r / n, layout.payload * (r + 1) / n,
+          [&file](std::size_t offset, std::size_t length) { file.release(offset, length); })};
   const std::uint64_t m = layout.m;
   const std::uint64_t lo = m * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
   const std::uint64_t hi =
@@ -439,6 +455,35 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
   (weighted ? share.parsed.first_weighted_line : share.parsed.first_unweighted_line) = 0;
 }
 
+/// A binary file: the ranks' checksums of their parts of the payload, chained in rank order,
+/// must give the file's (collective; every rank throws when they do not).
+void check_share_crc(const FileShare& share, const std::string& path, Collectives& coll, int rank,
+                     int ranks) {
+  std::string mine;
+  if (share.crc) mine = std::to_string(share.crc->part);
+  const std::vector<std::string> parts = coll.allgather(mine);
+  collectively(coll, rank, [&] {
+    if (!share.crc) return;  // not a binary file (every rank reads the same file)
+    const std::uint64_t payload = share.crc->payload;
+    const auto n = static_cast<std::uint64_t>(ranks);
+    std::uint32_t crc = 0;
+    for (std::uint64_t r = 0; r < n; ++r) {
+      const std::string& part = parts[static_cast<std::size_t>(r)];
+      std::uint64_t value = 0;
+      const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+      if (part.empty() || error != std::errc() || end != part.data() + part.size() ||
+          value > 0xffffffffu) {
+        fail("rank ", r, " sent no checksum of its part of ", path);
+      }
+      crc = crc32c_combine(crc, static_cast<std::uint32_t>(value),
+                           payload * (r + 1) / n - payload * r / n);
+    }
+    if (crc != share.crc->file) {
+      fail(path, ": binary edge list payload checksum mismatch (corrupt file)");
+    }
+  });
+}
+
 /// A plain file: `part` gets this rank's edges as records, or (two-pass route) `placed` its
 /// arcs already in their final rows.
 void load_from_file(const std::string& path, const PartLoadOptions& options, GraphPartLoad& out,
@@ -451,6 +496,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   if (options.route_edges == 0) usage_fail("route_edges must be at least 1");
   FileShare share;
   collectively(coll, rank, [&] { open_share(share, path, options, rank, ranks); });
+  check_share_crc(share, path, coll, rank, ranks);
   std::uint64_t lines[2] = {share.parsed.first_weighted_line, share.parsed.first_unweighted_line};
   coll.allreduce(std::span<std::uint64_t>(lines), ReduceOp::kMin);
   const bool weighted = check_part_weights(lines[0], lines[1], path);
