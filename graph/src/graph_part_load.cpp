@@ -119,6 +119,27 @@ class StepLog {
   Timer timer_;
 };
 
+/// Keeps the exchange's bulk window while it lives (Exchange::keep_bulk_window): the routing
+/// rounds' all-to-alls then reuse one window instead of each making and freeing one. free()
+/// is collective; without it (an error) the window is left to the transport's stop.
+class KeptWindow {
+ public:
+  explicit KeptWindow(Exchange& exchange) : exchange_(exchange) { exchange_.keep_bulk_window(); }
+  ~KeptWindow() {
+    if (!freed_) exchange_.forget_bulk_window();
+  }
+  KeptWindow(const KeptWindow&) = delete;
+  KeptWindow& operator=(const KeptWindow&) = delete;
+  void free() {
+    freed_ = true;
+    exchange_.free_bulk_window();
+  }
+
+ private:
+  Exchange& exchange_;
+  bool freed_ = false;
+};
+
 /// An edge as it travels between ranks: src, dst, then the weight when weighted; in a two-pass
 /// route (unweighted, ids spanning less than 2^32) both ends as 32-bit offsets from the span's
 /// first id.
@@ -695,6 +716,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       coll.allreduce<std::uint64_t>((m + round - 1) / round, ReduceOp::kMax);
   const std::size_t round_chunks = round / chunk;
   std::vector<std::uint64_t> got(nr, 0);  // records received from each rank so far
+  KeptWindow kept(exchange);              // one bulk window for all the rounds
   std::string placing_error;              // two passes: the first peer that sent too many arcs
   for (std::uint64_t t = 0; t < rounds; ++t) {
     const std::size_t c0 = std::min<std::size_t>(chunks, t * round_chunks);
@@ -777,6 +799,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       }
     }
   }
+  kept.free();
   // Every rank took part in every round; now a peer's inconsistent counts stop them all.
   if (changed) placing_error = str_cat("rank ", rank, ": ", path, " changed while it was read");
   for (std::size_t s = 0; s < nr && placing_error.empty(); ++s) {
