@@ -24,6 +24,7 @@
 #include "graph_argument.hpp"
 #include "output_path.hpp"
 #include "rank_session.hpp"
+#include "thread_limit.hpp"
 
 namespace atl::cli {
 namespace {
@@ -168,6 +169,17 @@ std::string run_identity(const CLI::App& cmd, std::size_t first_app_option, cons
   return id;
 }
 
+/// The worker threads of this rank: --threads, else (several ranks on one machine) its share
+/// of the cores, else 0 (TBB's default: all cores).
+int rank_threads(const RunOptions& o) {
+  if (o.threads < 0) usage_fail("--threads must be at least 1, got ", o.threads);
+  if (o.threads == 0 && in_job()) {  // ranks on one machine share its cores
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::max(1, cores / local_ranks());
+  }
+  return o.threads;
+}
+
 struct Loaded {
   Topology graph;
   double seconds;
@@ -202,6 +214,9 @@ void load_part(const RunOptions& o, const AppSpec& app, Loaded& g, const Timer& 
 
 Loaded load(const RunOptions& o, const AppSpec& app) {
   Timer timer;
+  // The load runs on the rank's own threads, as the engine will: ranks sharing a machine do
+  // not each start a TBB worker per core.
+  const ThreadLimit limit(rank_threads(o));
   if (in_job()) {
     if (o.restarts > 0) {
       usage_fail("--restarts is for runs atoll starts itself (--ranks N, or atoll launch ",
@@ -209,6 +224,7 @@ Loaded load(const RunOptions& o, const AppSpec& app) {
     }
     Loaded g;
     g.session = std::make_unique<RankSession>(parse_transport(o.transport));
+    log_debug(str_cat("load: session started in ", timer.seconds(), " s"));
     if (o.ranks > 1 && o.ranks != g.session->size()) {
       usage_fail("--ranks ", o.ranks, " but this job has ", g.session->size(), " ranks");
     }
@@ -249,12 +265,7 @@ EngineKind choose_engine(const RunOptions& o, const AppSpec& app) {
 EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   EngineOptions e;
   e.engine = choose_engine(o, app);
-  if (o.threads < 0) usage_fail("--threads must be at least 1, got ", o.threads);
-  e.threads = o.threads;
-  if (e.threads == 0 && in_job()) {  // ranks on one machine share its cores
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    e.threads = std::max(1, cores / local_ranks());
-  }
+  e.threads = rank_threads(o);
   e.scheduler = parse_scheduler(o.scheduler);
   if (!o.consistency.empty()) e.consistency = parse_consistency(o.consistency);
   if (o.max_iterations > 0) e.max_iterations = o.max_iterations;

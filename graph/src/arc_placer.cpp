@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "atoll/common/error.hpp"
 
@@ -74,11 +75,8 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
   // by gid (vertices that turn out absent have empty rows, so they take no room).
   cursor_.assign(span_, 0);
   std::vector<EdgeId> per_owner(nr, 0);
-  auto owner = [&](std::size_t x) {
-    const int r = owner_of_(lo_ + x);
-    if (r < 0 || r >= ranks_) fail("vertex ", lo_ + x, " has no owner rank (", r, ")");
-    return static_cast<std::size_t>(r);
-  };
+  fill_owners();
+  auto owner = [&](std::size_t x) { return static_cast<std::size_t>(owner_[x]); };
   for (std::size_t x = 0; x < span_; ++x) {
     EdgeId row = 0;
     for (std::size_t s = 0; s < nr; ++s) row += counts_[s][x];
@@ -106,6 +104,22 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
   seen_.assign(span_, 0);
 }
 
+void ArcPlacer::fill_owners() {
+  owner_.resize(span_);
+  std::atomic<bool> unowned{false};
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, span_), [&](const auto& range) {
+    for (std::size_t x = range.begin(); x < range.end(); ++x) {
+      const int r = owner_of_(lo_ + x);
+      if (r < 0 || r >= ranks_) unowned.store(true, std::memory_order_relaxed);
+      owner_[x] = static_cast<std::uint16_t>(r);
+    }
+  });
+  for (std::size_t x = 0; unowned.load() && x < span_; ++x) {  // name the first
+    const int r = owner_of_(lo_ + x);
+    if (r < 0 || r >= ranks_) fail("vertex ", lo_ + x, " has no owner rank (", r, ")");
+  }
+}
+
 std::string ArcPlacer::check_complete() const {
   for (std::size_t s = 0; s < counts_.size(); ++s) {
     const std::vector<std::uint32_t>& left = counts_[s];
@@ -119,6 +133,50 @@ std::string ArcPlacer::check_complete() const {
   return {};
 }
 
+void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
+  // Lids are this rank's vertices by gid, then each owner's ghosts by gid: a row that was in
+  // gid order is in lid order once its ends are split stably by group (owned, then each ghost
+  // range). The split is done on every row (branch-free); the build sorts rows still unsorted.
+  const Lid owned = part.num_owned;
+  std::vector<Lid> ghost_start;  // where each ghost range after the first starts
+  for (std::size_t r = 1; r < part.ghost_ranges.size(); ++r) {
+    ghost_start.push_back(part.ghost_ranges[r].begin);
+  }
+  const std::vector<EdgeId>& off = part.out_offsets;
+  const std::size_t n = off.size() - 1;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    std::vector<Lid> ghosts;  // the row's ghost ends, in row order
+    std::vector<EdgeId> at(ghost_start.size() + 2);
+    for (std::size_t v = range.begin(); v < range.end(); ++v) {
+      Lid* const row = targets_.data() + off[v];
+      const std::size_t len = off[v + 1] - off[v];
+      if (ghosts.size() < len) ghosts.resize(len);
+      std::size_t k = 0, g = 0;  // owned ends so far (written back at row[k] <= row[i]), ghosts
+      for (std::size_t i = 0; i < len; ++i) {
+        const Lid w = seen_[row[i]];
+        const bool ghost = w >= owned;
+        row[k] = w;
+        ghosts[g] = w;
+        k += !ghost;
+        g += ghost;
+      }
+      if (ghost_start.empty()) {
+        std::copy(ghosts.begin(), ghosts.begin() + static_cast<std::ptrdiff_t>(g), row + k);
+        continue;
+      }
+      // Ghosts of several owners: a stable counting split by range into the row's tail.
+      auto range_of = [&](Lid w) {
+        return static_cast<std::size_t>(
+            std::upper_bound(ghost_start.begin(), ghost_start.end(), w) - ghost_start.begin());
+      };
+      std::fill(at.begin(), at.end(), 0);
+      for (std::size_t j = 0; j < g; ++j) ++at[range_of(ghosts[j]) + 1];
+      std::partial_sum(at.begin(), at.end(), at.begin());
+      for (std::size_t j = 0; j < g; ++j) row[k + at[range_of(ghosts[j])]++] = ghosts[j];
+    }
+  });
+}
+
 PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   std::vector<std::vector<std::uint32_t>>().swap(counts_);
   const std::size_t nr = static_cast<std::size_t>(ranks_);
@@ -130,7 +188,7 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   std::uint64_t owned = 0;
   for (std::size_t x = 0; x < span_; ++x) {
     const Gid g = lo_ + x;
-    const std::size_t r = static_cast<std::size_t>(owner_of_(g));
+    const std::size_t r = owner_[x];
     if (r == me) {
       if (declared && seen_[x] != 0 && !in_declared(g)) {
         fail("graph part: vertex ", g, " is an endpoint of an edge on rank ", rank_,
@@ -162,7 +220,7 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   part.out_offsets.assign(n + 1, 0);
   for (std::size_t x = 0; x < span_; ++x) {
     const Gid g = lo_ + x;
-    const std::size_t r = static_cast<std::size_t>(owner_of_(g));
+    const std::size_t r = owner_[x];
     const bool held = (r == me && declared) ? in_declared(g) : seen_[x] != 0;
     if (!held) {
       seen_[x] = kInvalidLid;
@@ -175,12 +233,11 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
         cursor_[x];  // rows in lid order: this one ends where the next starts
   }
   std::vector<EdgeId>().swap(cursor_);
+  std::vector<std::uint16_t>().swap(owner_);
   if (part.out_offsets.back() != targets_.size()) {
     fail("rank ", rank_, ": placed ", part.out_offsets.back(), " of ", targets_.size(), " arcs");
   }
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, targets_.size()), [&](const auto& range) {
-    for (std::size_t i = range.begin(); i < range.end(); ++i) targets_[i] = seen_[targets_[i]];
-  });
+  lid_ordered_rows(part);
   std::vector<std::uint32_t>().swap(seen_);
   part.out_targets = std::move(targets_);
   return part;

@@ -113,6 +113,11 @@ class ArcPlacer {
     mark(x);
     mark(y);
   }
+  /// receive(): owner_ from owner_of_ (throws naming a vertex without an owner rank).
+  void fill_owners();
+  /// finish(): maps the rows' ends (offsets) to lids in place, leaving in lid order each row
+  /// that was in gid order (the build sorts the rest).
+  void lid_ordered_rows(const PlacedPart& part);
   void mark(std::uint32_t x) {
     std::atomic_ref<std::uint32_t> seen(seen_[x]);
     if (seen.load(std::memory_order_relaxed) == 0) seen.store(1, std::memory_order_relaxed);
@@ -128,9 +133,10 @@ class ArcPlacer {
   /// Pass 1: counts_[r][x] arcs of row lo + x for rank r; after receive(): the arcs of that
   /// row rank r may still send this rank.
   std::vector<std::vector<std::uint32_t>> counts_;
-  std::vector<EdgeId> cursor_;       ///< next free slot of each row (its end once full)
-  std::vector<std::uint32_t> seen_;  ///< 1: an end of an arc here; finish() turns it into lids
-  std::vector<Lid> targets_;         ///< the rows, in lid order
+  std::vector<std::uint16_t> owner_;  ///< after receive(): the owner rank of each id (fits())
+  std::vector<EdgeId> cursor_;        ///< next free slot of each row (its end once full)
+  std::vector<std::uint32_t> seen_;   ///< 1: an end of an arc here; finish() turns it into lids
+  std::vector<Lid> targets_;          ///< the rows, in lid order
 };
 
 }  // namespace atl::detail

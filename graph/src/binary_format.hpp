@@ -26,12 +26,23 @@ struct BinaryLayout {
   std::uint64_t m = 0;
   bool weighted = false;
   std::optional<VertexRange> declared;
+  std::size_t payload = 0;        ///< bytes of edges and weights
+  std::uint32_t payload_crc = 0;  ///< the trailer's checksum of them
 };
 
 /// Checks a binary edge list's header, size and checksums, or throws naming `name`. release
 /// (when set) is called with the byte ranges of the payload once their checksum is summed.
 BinaryLayout check_binary(std::string_view bytes, std::string_view name,
                           const std::function<void(std::size_t, std::size_t)>& release);
+
+/// check_binary without the payload's checksum (the caller sums it, e.g. a part per rank).
+BinaryLayout check_binary_header(std::string_view bytes, std::string_view name);
+
+/// crc32c of payload bytes [begin, end) of a file check_binary_header accepted, summed in
+/// slices in parallel (combined with crc32c_combine); release as for check_binary.
+std::uint32_t binary_payload_crc(std::string_view bytes, const BinaryLayout& layout,
+                                 std::size_t begin, std::size_t end,
+                                 const std::function<void(std::size_t, std::size_t)>& release);
 
 /// Throws naming `name` when an edge lies outside `range`: the first such in `edges`, whose
 /// first is edge `first_index` of the file.

@@ -20,12 +20,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cstring>
+#include <fstream>
 #include <numeric>
 #include <optional>
+#include <type_traits>
 
 #include "arc_placer.hpp"
+#include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
+#include "atoll/common/log.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/graph/input_file.hpp"
 #include "atoll/graph/placement.hpp"
@@ -35,6 +40,10 @@
 
 namespace atl {
 namespace {
+
+/// Idle polls of the progress thread while loading (Transport::set_idle_polls), as the
+/// engines' (kEngineIdlePolls).
+constexpr int kLoadIdlePolls = 64;
 
 /// Runs f on every rank; if any rank throws an atl::Error, every rank throws the message of
 /// the lowest failing rank (so the job stops with one clear error, not a peer failure).
@@ -83,12 +92,82 @@ std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
   return atom_rank;
 }
 
+/// This process's peak resident set so far (Linux: VmHWM), in MB; 0 when unknown.
+std::uint64_t peak_rss_mb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) / 1024;
+  }
+  return 0;
+}
+
+/// Logs (debug) the seconds since the last step of a load, naming the step.
+class StepLog {
+ public:
+  explicit StepLog(int rank) : rank_(rank) {}
+  void operator()(std::string_view step) {
+    if (log_level() >= LogLevel::kDebug) {
+      log_debug(str_cat("load (rank ", rank_, "): ", step, " ", timer_.seconds(), " s, peak RSS ",
+                        peak_rss_mb(), " MB"));
+    }
+    timer_.reset();
+  }
+
+ private:
+  int rank_;
+  Timer timer_;
+};
+
+/// Keeps the exchange's bulk window while it lives (Exchange::keep_bulk_window): the routing
+/// rounds' all-to-alls then reuse one window instead of each making and freeing one. free()
+/// is collective; without it (an error) the window is left to the transport's stop.
+class KeptWindow {
+ public:
+  explicit KeptWindow(Exchange& exchange) : exchange_(exchange) { exchange_.keep_bulk_window(); }
+  ~KeptWindow() {
+    if (!freed_) exchange_.forget_bulk_window();
+  }
+  KeptWindow(const KeptWindow&) = delete;
+  KeptWindow& operator=(const KeptWindow&) = delete;
+  void free() {
+    freed_ = true;
+    exchange_.free_bulk_window();
+  }
+
+ private:
+  Exchange& exchange_;
+  bool freed_ = false;
+};
+
 /// An edge as it travels between ranks: src, dst, then the weight when weighted; in a two-pass
 /// route (unweighted, ids spanning less than 2^32) both ends as 32-bit offsets from the span's
 /// first id.
 std::size_t record_bytes(bool weighted, bool offsets) {
   return offsets ? 8 : weighted ? 24 : 16;
 }
+
+/// f(id) remembering the last id asked: the edges of a sorted input repeat their source for a
+/// whole row, so the hash of a source is computed once a row.
+template <typename F>
+class LastAnswer {
+ public:
+  explicit LastAnswer(const F& f) : f_(f) {}
+  auto operator()(Gid g) {
+    if (!known_ || g != last_) {
+      last_ = g;
+      answer_ = f_(g);
+      known_ = true;
+    }
+    return answer_;
+  }
+
+ private:
+  const F& f_;
+  Gid last_ = 0;
+  std::invoke_result_t<const F&, Gid> answer_{};
+  bool known_ = false;
+};
 
 /// Sorted (gid, rank) pairs answering owner_of for a part's ghosts.
 struct OwnerTable {
@@ -244,11 +323,12 @@ std::vector<std::uint64_t> count_meta_graph(const EdgeView& edges,
     tbb::parallel_for(tbb::blocked_range<std::size_t>(lo, hi, 1 << 14), [&](const auto& r) {
       std::vector<std::uint64_t>& c = local.local();
       IdSpan& ids = spans.local();
+      LastAnswer src_atom(atom_of);
       for (std::size_t i = r.begin(); i < r.end(); ++i) {
         const Edge e = edges.edges[i];
         ids.lo = std::min({ids.lo, e.src, e.dst});
         ids.hi = std::max({ids.hi, e.src, e.dst});
-        std::uint32_t a = atom_of(e.src);
+        std::uint32_t a = src_atom(e.src);
         std::uint32_t b = atom_of(e.dst);
         ++c[kk + a];
         if (a != b) {
@@ -342,6 +422,14 @@ struct FileShare {
   std::optional<InputFile> file;  ///< open while `view` borrows from it
   EdgeListPart parsed;
   EdgeView view;
+  /// A binary file: its payload's size and checksum, and the checksum of this rank's part of
+  /// the payload (bytes payload * rank / ranks up to payload * (rank + 1) / ranks).
+  struct Crc {
+    std::uint64_t payload = 0;
+    std::uint32_t file = 0;
+    std::uint32_t part = 0;
+  };
+  std::optional<Crc> crc;
   FileShare() = default;
   FileShare(const FileShare&) = delete;  // view.release refers to file
   FileShare& operator=(const FileShare&) = delete;
@@ -361,9 +449,15 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
     share.view = EdgeView(share.parsed.list);
     return;
   }
-  const detail::BinaryLayout layout = detail::check_binary(
-      bytes, path,
-      [&file](std::size_t offset, std::size_t length) { file.release(offset, length); });
+  // Each rank sums the checksum of its part of the payload (check_share_crc combines them).
+  const detail::BinaryLayout layout = detail::check_binary_header(bytes, path);
+  const auto r = static_cast<std::uint64_t>(rank);
+  const auto n = static_cast<std::uint64_t>(ranks);
+  share.crc = FileShare::Crc{
+      layout.payload, layout.payload_crc,
+      detail::binary_payload_crc(
+          bytes, layout, layout.payload * r / n, layout.payload * (r + 1) / n,
+          [&file](std::size_t offset, std::size_t length) { file.release(offset, length); })};
   const std::uint64_t m = layout.m;
   const std::uint64_t lo = m * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
   const std::uint64_t hi =
@@ -382,17 +476,48 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
   (weighted ? share.parsed.first_weighted_line : share.parsed.first_unweighted_line) = 0;
 }
 
+/// A binary file: the ranks' checksums of their parts of the payload, chained in rank order,
+/// must give the file's (collective; every rank throws when they do not).
+void check_share_crc(const FileShare& share, const std::string& path, Collectives& coll, int rank,
+                     int ranks) {
+  std::string mine;
+  if (share.crc) mine = std::to_string(share.crc->part);
+  const std::vector<std::string> parts = coll.allgather(mine);
+  collectively(coll, rank, [&] {
+    if (!share.crc) return;  // not a binary file (every rank reads the same file)
+    const std::uint64_t payload = share.crc->payload;
+    const auto n = static_cast<std::uint64_t>(ranks);
+    std::uint32_t crc = 0;
+    for (std::uint64_t r = 0; r < n; ++r) {
+      const std::string& part = parts[static_cast<std::size_t>(r)];
+      std::uint64_t value = 0;
+      const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+      if (part.empty() || error != std::errc() || end != part.data() + part.size() ||
+          value > 0xffffffffu) {
+        fail("rank ", r, " sent no checksum of its part of ", path);
+      }
+      crc = crc32c_combine(crc, static_cast<std::uint32_t>(value),
+                           payload * (r + 1) / n - payload * r / n);
+    }
+    if (crc != share.crc->file) {
+      fail(path, ": binary edge list payload checksum mismatch (corrupt file)");
+    }
+  });
+}
+
 /// A plain file: `part` gets this rank's edges as records, or (two-pass route) `placed` its
 /// arcs already in their final rows.
 void load_from_file(const std::string& path, const PartLoadOptions& options, GraphPartLoad& out,
                     GraphPart& part, std::optional<detail::PlacedPart>& placed, Collectives& coll,
                     Exchange& exchange, int rank, int ranks) {
   Timer timer;
+  StepLog step(rank);
   const std::uint32_t k = options.atoms;
   if (k == 0) usage_fail("--atoms must be at least 1");
   if (options.route_edges == 0) usage_fail("route_edges must be at least 1");
   FileShare share;
   collectively(coll, rank, [&] { open_share(share, path, options, rank, ranks); });
+  check_share_crc(share, path, coll, rank, ranks);
   std::uint64_t lines[2] = {share.parsed.first_weighted_line, share.parsed.first_unweighted_line};
   coll.allreduce(std::span<std::uint64_t>(lines), ReduceOp::kMin);
   const bool weighted = check_part_weights(lines[0], lines[1], path);
@@ -401,6 +526,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   const std::optional<VertexRange> declared = mine.declared;
   out.read_seconds = timer.seconds();
   timer.reset();
+  step("read");
 
   // Edges are routed in rounds of `round` edges of the share, each a chunk of `chunk` edges
   // a task: the send and receive buffers hold one round's records at a time.
@@ -454,6 +580,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     placer.emplace(all.lo, all.hi, rank, ranks, options.build.symmetrize, owner_of);
   }
   out.two_pass = placer.has_value();
+  step("meta-graph and placement");
   std::atomic<bool> changed{false};  // two passes: this rank's input changed between them
 
   // Route: each edge to its source's owner, and to its destination's when that differs.
@@ -462,8 +589,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   const std::size_t nr = static_cast<std::size_t>(ranks);
   const std::size_t me = static_cast<std::size_t>(rank);
   const std::size_t chunks = (m + chunk - 1) / chunk;
-  auto for_targets = [&](std::size_t i, auto&& visit) {
-    const int rs = owner_of(mine.edges[i].src);
+  auto for_targets = [&](std::size_t i, auto& src_owner, auto&& visit) {
+    const int rs = src_owner(mine.edges[i].src);
     const int rd = owner_of(mine.edges[i].dst);
     visit(static_cast<std::size_t>(rs));
     if (rd != rs) visit(static_cast<std::size_t>(rd));
@@ -471,8 +598,9 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   std::vector<std::uint64_t> at(chunks * nr + nr, 0);  // at[c * nr + r]: chunk c's records to r
   over_slices(mine, round, [&](std::size_t lo, std::size_t hi) {
     tbb::parallel_for(lo / chunk, (hi + chunk - 1) / chunk, [&](std::size_t c) {
+      LastAnswer src_owner(owner_of);
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        for_targets(i, [&](std::size_t r) {
+        for_targets(i, src_owner, [&](std::size_t r) {
           ++at[c * nr + r];
           if (placer && !placer->count(r, mine.edges[i])) changed = true;
         });
@@ -487,6 +615,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       total += n;
     }
   }
+
+  step("route count");
 
   // Every rank announces how many records it sends each rank, so the part's edges are
   // allocated once and filled in place: sources in rank order, each in its file order.
@@ -550,6 +680,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     std::vector<std::vector<std::byte>> heard_counts = exchange.all_to_all(std::move(counts));
     collectively(coll, rank, [&] { placer->receive(std::move(heard_counts), expected); });
   }
+  step("announce");
+
   // Every id lies in the span of the whole graph's: when it is under 2^32 wide, the part
   // keeps each end as a 32-bit offset (8 bytes an edge, not 16).
   const bool compact = ids.lo <= ids.hi && ids.hi - ids.lo <= 0xffffffffu;
@@ -584,6 +716,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       coll.allreduce<std::uint64_t>((m + round - 1) / round, ReduceOp::kMax);
   const std::size_t round_chunks = round / chunk;
   std::vector<std::uint64_t> got(nr, 0);  // records received from each rank so far
+  KeptWindow kept(exchange);              // one bulk window for all the rounds
   std::string placing_error;              // two passes: the first peer that sent too many arcs
   for (std::uint64_t t = 0; t < rounds; ++t) {
     const std::size_t c0 = std::min<std::size_t>(chunks, t * round_chunks);
@@ -595,10 +728,11 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       if (r != me) send[r].resize((at[c1 * nr + r] - start[r]) * rec);
     }
     tbb::parallel_for(c0, c1, [&](std::size_t c) {
+      LastAnswer src_owner(owner_of);
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
         const Edge& e = mine.edges[i];
         const double* w = weighted ? &mine.weights[i] : nullptr;
-        for_targets(i, [&](std::size_t r) {
+        for_targets(i, src_owner, [&](std::size_t r) {
           const std::uint64_t pos = at[c * nr + r]++;
           if (r == me) {
             if (placer) {
@@ -635,13 +769,14 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       // The offset of an end of an arc past what rank s announced.
       std::atomic<std::uint32_t> too_many{detail::ArcPlacer::kPlaced};
       tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+        LastAnswer src_owner(owner_of);
         for (std::size_t j = range.begin(); j < range.end(); ++j) {
           Edge e;
           double w = 0;
           decode(buf.data() + j * rec, e, w);
           if (e.src - ids.lo > ids.hi - ids.lo || e.dst - ids.lo > ids.hi - ids.lo) {
             outside = true;
-          } else if (owner_of(e.src) != rank && owner_of(e.dst) != rank) {
+          } else if (src_owner(e.src) != rank && owner_of(e.dst) != rank) {
             stray = true;
           } else if (!placer) {
             keep(into + j, e, weighted ? &w : nullptr);
@@ -664,6 +799,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       }
     }
   }
+  kept.free();
   // Every rank took part in every round; now a peer's inconsistent counts stop them all.
   if (changed) placing_error = str_cat("rank ", rank, ": ", path, " changed while it was read");
   for (std::size_t s = 0; s < nr && placing_error.empty(); ++s) {
@@ -676,6 +812,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   collectively(coll, rank, [&] {
     if (!placing_error.empty()) fail(placing_error);
   });
+  step("rounds");
   share.view = EdgeView{};
   share.file.reset();  // unmaps the file
   share.parsed = EdgeListPart{};
@@ -684,6 +821,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   if (placer) {
     collectively(coll, rank, [&] { placed = placer->finish(declared); });
     placer.reset();
+    step("finish");
     part.owner_of = owner_of;
     out.global_vertices = coll.allreduce<std::uint64_t>(placed->num_owned, ReduceOp::kSum);
     out.exchange_seconds = timer.seconds();
@@ -754,6 +892,9 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
                               Exchange& exchange, const PartLoadOptions& options) {
   const int rank = transport.rank();
   const int ranks = transport.size();
+  // The ranks compute between collectives, and drive the network while they wait in them: the
+  // progress thread polls briefly before it sleeps, so it does not take their cores.
+  const ScopedIdlePolls quiet(transport, kLoadIdlePolls);
   GraphPartLoad out;
   GraphPart part;
   std::optional<detail::PlacedPart> placed;
@@ -765,13 +906,16 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
     load_from_file(path, options, out, part, placed, coll, exchange, rank, ranks);
   }
   Timer timer;
+  StepLog step(rank);
   collectively(coll, rank, [&] {
     out.topology = placed ? detail::build_placed_part(std::move(*placed), options.build)
                           : Topology::build_part(std::move(part), options.build);
   });
   placed.reset();
   part = GraphPart{};
+  step("build");
   install_replicas(out.topology, exchange, rank, ranks);
+  step("replicas");
   out.global_edges = coll.allreduce<std::uint64_t>(out.topology.owned_edges(), ReduceOp::kSum);
   out.build_seconds = timer.seconds();
   return out;

@@ -1,12 +1,15 @@
 #include "atoll/graph/read_graph.hpp"
 
 #include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <functional>
+#include <vector>
 
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
@@ -110,8 +113,7 @@ EdgeList parse_binary(std::string_view bytes, std::string_view name) {
 
 namespace detail {
 
-BinaryLayout check_binary(std::string_view bytes, std::string_view name,
-                          const std::function<void(std::size_t, std::size_t)>& release) {
+BinaryLayout check_binary_header(std::string_view bytes, std::string_view name) {
   if (bytes.size() < sizeof kBinaryMagic ||
       std::memcmp(bytes.data(), kBinaryMagic, sizeof kBinaryMagic) != 0) {
     fail(name, ": not an Atoll binary edge list (bad magic; expected 'ATOLLEL1')");
@@ -158,22 +160,49 @@ BinaryLayout check_binary(std::string_view bytes, std::string_view name,
   if (bytes.size() > expected) {
     fail(name, ": binary edge list has ", bytes.size() - expected, " unexpected trailing bytes");
   }
-  // In 64 MiB slices, each released once summed when the caller asks for it.
-  std::uint32_t crc = 0;
-  constexpr std::size_t kSlice = std::size_t{64} << 20;
-  for (std::size_t at = 0; at < payload; at += kSlice) {
-    const std::size_t len = std::min(kSlice, payload - at);
-    crc = crc32c(crc, bytes.data() + kBinaryHeaderSize + at, len);
-    if (release) release(kBinaryHeaderSize + at, len);
-  }
-  if (crc != load<std::uint32_t>(bytes, kBinaryHeaderSize + payload)) {
-    fail(name, ": binary edge list payload checksum mismatch (corrupt file)");
-  }
-
   BinaryLayout layout;
   layout.m = m;
   layout.weighted = weighted;
   if (declared) layout.declared = VertexRange{first, count};
+  layout.payload = payload;
+  layout.payload_crc = load<std::uint32_t>(bytes, kBinaryHeaderSize + payload);
+  return layout;
+}
+
+std::uint32_t binary_payload_crc(std::string_view bytes, const BinaryLayout& layout,
+                                 std::size_t begin, std::size_t end,
+                                 const std::function<void(std::size_t, std::size_t)>& release) {
+  end = std::min(end, layout.payload);
+  if (begin >= end) return 0;
+  // Slices of 16 MiB, summed in parallel rounds of a few (released once summed), then
+  // chained in order with crc32c_combine.
+  constexpr std::size_t kSlice = std::size_t{16} << 20;
+  const std::size_t slices = (end - begin + kSlice - 1) / kSlice;
+  const std::size_t per_round =
+      4 * static_cast<std::size_t>(std::max(1, tbb::this_task_arena::max_concurrency()));
+  std::vector<std::uint32_t> part(per_round);
+  std::uint32_t crc = 0;
+  for (std::size_t s0 = 0; s0 < slices; s0 += per_round) {
+    const std::size_t s1 = std::min(slices, s0 + per_round);
+    tbb::parallel_for(s0, s1, [&](std::size_t s) {
+      const std::size_t at = begin + s * kSlice;
+      const std::size_t len = std::min(kSlice, end - at);
+      part[s - s0] = crc32c(0, bytes.data() + kBinaryHeaderSize + at, len);
+      if (release) release(kBinaryHeaderSize + at, len);
+    });
+    for (std::size_t s = s0; s < s1; ++s) {
+      crc = crc32c_combine(crc, part[s - s0], std::min(kSlice, end - (begin + s * kSlice)));
+    }
+  }
+  return crc;
+}
+
+BinaryLayout check_binary(std::string_view bytes, std::string_view name,
+                          const std::function<void(std::size_t, std::size_t)>& release) {
+  const BinaryLayout layout = check_binary_header(bytes, name);
+  if (binary_payload_crc(bytes, layout, 0, layout.payload, release) != layout.payload_crc) {
+    fail(name, ": binary edge list payload checksum mismatch (corrupt file)");
+  }
   return layout;
 }
 

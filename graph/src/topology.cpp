@@ -723,7 +723,10 @@ class TopologyBuilder {
     Lid* const targets = g_.out_targets_.data();
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
-        std::sort(targets + off[v], targets + off[v + 1]);
+        // Rows from a sorted input often come sorted already.
+        if (!std::is_sorted(targets + off[v], targets + off[v + 1])) {
+          std::sort(targets + off[v], targets + off[v + 1]);
+        }
       }
     });
     if (!options_.dedup) return;
@@ -900,16 +903,28 @@ class TopologyBuilder {
                 : static_cast<EdgeId>(
                       std::lower_bound(tgt + off[u], tgt + off[u + 1], static_cast<Lid>(v0)) - tgt);
       }
-      for (std::size_t v = v0; v < v1; ++v) {
-        if ((v & 1023) == 0 && !symmetric.load(std::memory_order_relaxed)) return;
-        for (EdgeId e = off[v]; e < off[v + 1]; ++e) {
-          const Lid u = tgt[e];
-          if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) {
-            symmetric.store(false, std::memory_order_relaxed);
-            return;
-          }
-          ++cursor[u];
+      // The chunk's arcs are visited in order, so the lookups of an arc ahead are prefetched:
+      // its cursor and row end kAhead arcs ahead, the entry its cursor points at half as far.
+      constexpr EdgeId kAhead = 16;
+      const EdgeId e1 = off[v1];
+      std::size_t v = v0;
+      for (EdgeId e = off[v0]; e < e1; ++e) {
+        while (off[v + 1] <= e) {  // the row holding e (rows may be empty)
+          ++v;
+          if ((v & 1023) == 0 && !symmetric.load(std::memory_order_relaxed)) return;
         }
+        if (e + kAhead < e1) {
+          const Lid w = tgt[e + kAhead];
+          __builtin_prefetch(&cursor[w]);
+          __builtin_prefetch(&off[w + 1]);
+        }
+        if (e + kAhead / 2 < e1) __builtin_prefetch(tgt + cursor[tgt[e + kAhead / 2]]);
+        const Lid u = tgt[e];
+        if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) {
+          symmetric.store(false, std::memory_order_relaxed);
+          return;
+        }
+        ++cursor[u];
       }
     });
     return symmetric.load();

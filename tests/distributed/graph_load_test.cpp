@@ -467,6 +467,35 @@ TEST_P(GraphLoad, ABadFileStopsEveryRankWithItsLine) {
   EXPECT_EQ(r.output.find("dead"), std::string::npos) << r.output;
 }
 
+TEST_P(GraphLoad, ACorruptBinaryPayloadStopsEveryRank) {
+  // Each rank sums the checksum of its part of the payload; the parts, chained, must give the
+  // file's. A flipped byte in any rank's part (here the first, the middle and the last edge)
+  // stops them all.
+  TempDir dir;
+  EdgeList g = generate_uniform({.vertices = 500, .edges = 6000, .seed = 5, .weights = {}});
+  g.declared.reset();  // else a flipped id may first fall outside the declared range
+  const std::string bin = dir.file("g.bin");
+  write_edge_list(g, bin);
+  const std::uintmax_t size = std::filesystem::file_size(bin);
+  for (const std::uintmax_t at : {std::uintmax_t{48}, size / 2, size - 9}) {
+    SCOPED_TRACE(at);
+    const std::string bad = dir.file("bad.bin");
+    std::filesystem::copy_file(bin, bad, std::filesystem::copy_options::overwrite_existing);
+    {
+      std::fstream f(bad, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(at));
+      const char c = static_cast<char>(f.get() ^ 0x20);
+      f.seekp(static_cast<std::streamoff>(at));
+      f.put(c);
+    }
+    Result r = run(std::string(ATOLL_BINARY) + " launch -n 3 -- " + self_path() + " --graph " +
+                   bad + " --dump " + dir.file("") + " --transport " + GetParam());
+    EXPECT_NE(r.code, 0);
+    EXPECT_NE(r.output.find("payload checksum mismatch"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("dead"), std::string::npos) << r.output;
+  }
+}
+
 TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
   // Unweighted, with repeats and self-loops; a declared range with isolated vertices past the
   // edges' ids; SNAP text; and ids spread over more than 2^32 or too thinly for count arrays
@@ -493,8 +522,13 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     e.src *= 4096;
     e.dst *= 4096;
   }
+  EdgeList sorted = undeclared;  // rows arrive in gid order: lid order is (owner, gid)
+  std::sort(sorted.edges.begin(), sorted.edges.end(), [](const Edge& a, const Edge& b) {
+    return std::tie(a.src, a.dst) < std::tie(b.src, b.dst);
+  });
   const std::pair<const char*, const EdgeList*> inputs[] = {
       {"declared.bin", &g},
+      {"sorted.bin", &sorted},
       {"undeclared.bin", &undeclared},
       {"undeclared.txt", &undeclared},  // parsed text takes the same route
       {"wide.bin", &wide},

@@ -272,6 +272,8 @@ void scenario_mailboxes(Transport& t, Collectives& coll) {
 /// Exchange::all_to_all on both paths: small calls (active-message chunks), calls where one
 /// buffer anywhere is large (one-sided puts into a window per call), empty buffers, and a
 /// large call followed at once by a small one; every byte must arrive from the right source.
+/// Then the same with a kept bulk window (keep_bulk_window): reused, and grown when a call
+/// needs more somewhere.
 void scenario_exchange(Transport& t, Exchange& exchange) {
   const int n = t.size();
   // Bytes rank `from` sends rank `to` in call c.
@@ -288,7 +290,8 @@ void scenario_exchange(Transport& t, Exchange& exchange) {
         return (std::size_t{1} << 20) + 4096 * static_cast<std::size_t>(from) + 7 * to;
     }
   };
-  for (int c = 0; c < 10; ++c) {
+  for (int c = 0; c < 20; ++c) {
+    if (c == 10) exchange.keep_bulk_window();
     std::vector<std::vector<std::byte>> out(static_cast<std::size_t>(n));
     for (int p = 0; p < n; ++p) {
       out[p].resize(size_of(c, t.rank(), p));
@@ -311,6 +314,7 @@ void scenario_exchange(Transport& t, Exchange& exchange) {
       }
     }
   }
+  exchange.free_bulk_window();
 }
 
 void scenario_collectives(Transport& t, Collectives& coll) {

@@ -5,7 +5,11 @@
 //    receiver copies them into a buffer of the announced size;
 //  - bulk: every rank allocates a window for what it receives (collective), tells each source
 //    its offset there, and each source writes its whole buffer with one put, flushes and says
-//    done; the receiver copies its slices out and the window is freed (collective).
+//    done; the receiver copies its slices out and the window is freed (collective). After
+//    keep_bulk_window() the window is kept: each call every rank tells the others whether it
+//    holds what this rank receives, and only if one does not is it replaced (collectively). A
+//    source puts into it only after the receiver's offset message of the call, which the
+//    receiver sends after it copied out the previous call's data.
 // Everything read from the network (sizes, offsets, chunk ranges) is checked before use.
 #include "atoll/transport/exchange.hpp"
 
@@ -13,6 +17,7 @@
 #include <atomic>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "atoll/common/error.hpp"
@@ -28,7 +33,7 @@ constexpr std::uint64_t kMaxBufferBytes = std::uint64_t{1} << 40;
 /// From this buffer size on (anywhere in the job) a call moves its data by one-sided puts.
 constexpr std::uint64_t kBulkBytes = std::uint64_t{1} << 20;
 
-enum : std::uint8_t { kSize = 1, kChunk = 2, kOffset = 3, kDone = 4 };
+enum : std::uint8_t { kSize = 1, kChunk = 2, kOffset = 3, kDone = 4, kFits = 5 };
 
 /// What one source has told this rank about one call.
 struct Incoming {
@@ -39,7 +44,8 @@ struct Incoming {
   std::uint64_t received = 0;
   bool has_offset = false;  ///< bulk path: where this rank writes in the source's window
   std::uint64_t offset = 0;
-  bool done = false;  ///< bulk path: its put into our window has landed
+  bool done = false;         ///< bulk path: its put into our window has landed
+  std::optional<bool> fits;  ///< kept window: whether the source's holds what it receives
 };
 
 }  // namespace
@@ -49,6 +55,9 @@ struct Exchange::State {
   HandlerId handler = 0;
   std::atomic<std::uint64_t> next_seq{1};  // read by the handler on the progress thread
   std::map<std::pair<std::uint64_t, int>, Incoming> inbox;  // (sequence, source)
+  bool keep = false;                                        ///< keep_bulk_window() in force
+  std::optional<WindowId> kept;                             ///< the kept window
+  std::uint64_t kept_bytes = 0;                             ///< its size
 
   explicit State(Transport& t) : transport(t) {}
 
@@ -99,6 +108,13 @@ struct Exchange::State {
         in.expect_end();
         slot.done = true;
         return;
+      case kFits: {
+        const std::uint64_t fits = in.u64();
+        in.expect_end();
+        if (slot.fits || fits > 1) fail("rank ", source, " sent a bad window answer for ", seq);
+        slot.fits = fits == 1;
+        return;
+      }
       default:
         fail("rank ", source, " sent an exchange message of kind ", kind);
     }
@@ -172,7 +188,7 @@ struct Exchange::State {
       offset[r] = window_bytes;
       window_bytes += sizes[r];
     }
-    const WindowId window = transport.allocate_window(window_bytes);  // collective
+    const WindowId window = bulk_window(seq, window_bytes);  // collective
     for (int k = 1; k < n; ++k) {
       const int peer = (me + k) % n;
       post(peer, kOffset, seq, {offset[peer]});
@@ -201,7 +217,26 @@ struct Exchange::State {
       incoming[r].assign(mine.begin() + at,
                          mine.begin() + at + static_cast<std::ptrdiff_t>(sizes[r]));
     }
-    transport.free_window(window);  // collective: every source has flushed into it
+    if (!keep) transport.free_window(window);  // collective: every source has flushed into it
+  }
+
+  /// The window of a bulk call receiving `bytes` (collective): a new one, or the kept one
+  /// when every rank's holds what it receives.
+  WindowId bulk_window(std::uint64_t seq, std::uint64_t bytes) {
+    if (!keep) return transport.allocate_window(bytes);
+    const int n = transport.size();
+    const int me = transport.rank();
+    bool all_fit = kept.has_value() && kept_bytes >= bytes;
+    for (int k = 1; k < n; ++k) post((me + k) % n, kFits, seq, {all_fit ? 1u : 0u});
+    wait_all(
+        seq, [](const Incoming& slot) { return slot.fits.has_value(); },
+        [&](int, const Incoming& slot) { all_fit = all_fit && *slot.fits; });
+    if (!all_fit) {
+      if (kept) transport.free_window(*kept);
+      kept_bytes = std::max(bytes, kept_bytes);
+      kept = transport.allocate_window(kept_bytes);
+    }
+    return *kept;
   }
 };
 
@@ -212,6 +247,25 @@ Exchange::Exchange(Transport& transport) : state_(std::make_unique<State>(transp
 }
 
 Exchange::~Exchange() = default;
+
+void Exchange::keep_bulk_window() {
+  state_->keep = true;
+}
+
+void Exchange::free_bulk_window() {
+  State& s = *state_;
+  s.keep = false;
+  if (s.kept) s.transport.free_window(*s.kept);  // collective
+  s.kept.reset();
+  s.kept_bytes = 0;
+}
+
+void Exchange::forget_bulk_window() {
+  State& s = *state_;
+  s.keep = false;
+  s.kept.reset();
+  s.kept_bytes = 0;
+}
 
 std::vector<std::vector<std::byte>> Exchange::all_to_all(
     std::vector<std::vector<std::byte>> outgoing) {

@@ -24,6 +24,16 @@ class Exchange {
   /// from rank r. Every rank calls all_to_all in the same order.
   std::vector<std::vector<std::byte>> all_to_all(std::vector<std::vector<std::byte>> outgoing);
 
+  /// Collective: from now on bulk calls keep their window and reuse it while it holds what
+  /// every rank receives (grown, collectively, when it does not), instead of allocating and
+  /// freeing one per call: for a series of bulk calls (a load's routing rounds).
+  void keep_bulk_window();
+  /// Collective: frees the kept window; bulk calls allocate their own again.
+  void free_bulk_window();
+  /// Not collective: bulk calls allocate their own again; a kept window stays allocated until
+  /// the transport stops (for error paths, where the ranks may not meet again).
+  void forget_bulk_window();
+
   /// Chunk size on the wire (bytes of payload per active message).
   static constexpr std::size_t kChunkBytes = std::size_t{1} << 16;
 
