@@ -430,6 +430,7 @@ struct FileShare {
     std::uint32_t part = 0;
   };
   std::optional<Crc> crc;
+  std::uint64_t first_edge = 0;  ///< a binary file: the file index of view.edges[0]
   FileShare() = default;
   FileShare(const FileShare&) = delete;  // view.release refers to file
   FileShare& operator=(const FileShare&) = delete;
@@ -462,7 +463,13 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
   const std::uint64_t lo = m * static_cast<std::uint64_t>(rank) / static_cast<std::uint64_t>(ranks);
   const std::uint64_t hi =
       m * static_cast<std::uint64_t>(rank + 1) / static_cast<std::uint64_t>(ranks);
-  share.view = detail::binary_slice(bytes, layout, path, lo, hi);
+  // The declared range is checked after the checksum (check_share_crc): a corrupt payload is
+  // reported as such on every rank, not as an edge outside the range.
+  detail::BinaryLayout unchecked = layout;
+  unchecked.declared.reset();
+  share.view = detail::binary_slice(bytes, unchecked, path, lo, hi);
+  share.view.declared = layout.declared;
+  share.first_edge = lo;
   const bool weighted = layout.weighted;
   share.view.release = [&file, m, lo, weighted](std::size_t begin, std::size_t end) {
     const std::size_t edges = detail::kBinaryHeaderSize;
@@ -472,7 +479,6 @@ void open_share(FileShare& share, const std::string& path, const PartLoadOptions
                    (end - begin) * sizeof(double));
     }
   };
-  share.view.release(0, share.view.edges.size());  // binary_slice read them
   (weighted ? share.parsed.first_weighted_line : share.parsed.first_unweighted_line) = 0;
 }
 
@@ -518,6 +524,14 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   FileShare share;
   collectively(coll, rank, [&] { open_share(share, path, options, rank, ranks); });
   check_share_crc(share, path, coll, rank, ranks);
+  if (share.crc) {  // a binary file whose payload is sound: its edges against the declared range
+    collectively(coll, rank, [&] {
+      if (share.view.declared) {
+        detail::check_declared(share.view.edges, share.first_edge, *share.view.declared, path);
+      }
+      share.view.release(0, share.view.edges.size());  // read now; the passes map them again
+    });
+  }
   std::uint64_t lines[2] = {share.parsed.first_weighted_line, share.parsed.first_unweighted_line};
   coll.allreduce(std::span<std::uint64_t>(lines), ReduceOp::kMin);
   const bool weighted = check_part_weights(lines[0], lines[1], path);

@@ -232,8 +232,14 @@ struct Exchange::State {
         seq, [](const Incoming& slot) { return slot.fits.has_value(); },
         [&](int, const Incoming& slot) { all_fit = all_fit && *slot.fits; });
     if (!all_fit) {
-      if (kept) transport.free_window(*kept);
-      kept_bytes = std::max(bytes, kept_bytes);
+      // Grown with slack (a quarter, at least half the old size, whole MiB): sizes that keep
+      // creeping up would otherwise regrow it, collectively, nearly every call.
+      if (const std::optional<WindowId> old = std::exchange(kept, std::nullopt)) {
+        transport.free_window(*old);
+      }
+      constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+      const std::uint64_t want = std::max({bytes, bytes + bytes / 4, kept_bytes + kept_bytes / 2});
+      kept_bytes = (want + kMiB - 1) / kMiB * kMiB;
       kept = transport.allocate_window(kept_bytes);
     }
     return *kept;
@@ -249,15 +255,18 @@ Exchange::Exchange(Transport& transport) : state_(std::make_unique<State>(transp
 Exchange::~Exchange() = default;
 
 void Exchange::keep_bulk_window() {
+  if (state_->keep) fail("Exchange::keep_bulk_window: a window is kept already");
   state_->keep = true;
 }
 
 void Exchange::free_bulk_window() {
   State& s = *state_;
   s.keep = false;
-  if (s.kept) s.transport.free_window(*s.kept);  // collective
-  s.kept.reset();
   s.kept_bytes = 0;
+  // Reset before the collective free: if it throws (a peer failed), no freed id stays kept.
+  if (const std::optional<WindowId> kept = std::exchange(s.kept, std::nullopt)) {
+    s.transport.free_window(*kept);
+  }
 }
 
 void Exchange::forget_bulk_window() {
