@@ -104,7 +104,7 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
   cmd->add_option("--network-progress", o.network_progress,
                   "Locking, several ranks: who drives the network during a run: thread (a "
                   "progress thread, woken per message), workers (polling between updates), or "
-                  "auto (workers when this machine's ranks x threads fill its cores)")
+                  "auto (workers when they fill the rank's cores)")
       ->capture_default_str();
   cmd->add_flag("--check-serializable", o.check_serializable,
                 "Locking: record every update's reads and writes and check the run serializable");
@@ -173,10 +173,7 @@ std::string run_identity(const CLI::App& cmd, std::size_t first_app_option, cons
 /// of the cores, else 0 (TBB's default: all cores).
 int rank_threads(const RunOptions& o) {
   if (o.threads < 0) usage_fail("--threads must be at least 1, got ", o.threads);
-  if (o.threads == 0 && in_job()) {  // ranks on one machine share its cores
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    return std::max(1, cores / local_ranks());
-  }
+  if (o.threads == 0 && in_job()) return rank_cores(detect_job({}));  // ranks share the cores
   return o.threads;
 }
 

@@ -33,10 +33,6 @@ bool in_job() {
   return detect_job({}).launcher != "single";
 }
 
-int local_ranks() {
-  return ::atl::local_job_ranks(detect_job({}));
-}
-
 void relaunch_as_ranks(int ranks, int restarts) {
   const std::string self = self_exe();
   std::vector<std::string> args = {self, "launch", "-n", std::to_string(ranks)};

@@ -18,11 +18,6 @@ void set_command_line(int argc, char** argv);
 /// True when this process is one rank of a job of several ranks (or launched as one).
 bool in_job();
 
-/// How many ranks of this job share this machine: all of them under atoll launch, the
-/// launcher's count under mpirun (OMPI_COMM_WORLD_LOCAL_SIZE) or srun
-/// (SLURM_NTASKS_PER_NODE), else 1. Each rank's default worker count is the cores divided by it.
-int local_ranks();
-
 /// Replaces this process by `atoll launch -n ranks -- <this command without --ranks>`; returns
 /// only on failure (throws).
 [[noreturn]] void relaunch_as_ranks(int ranks, int restarts = 0);

@@ -29,8 +29,7 @@ void Session::stop() {
 }
 
 int Session::threads_per_rank() const {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / local_job_ranks(job_));
+  return rank_cores(job_);
 }
 
 Topology Session::load_graph(const std::string& path, const PartLoadOptions& options) {

@@ -6,12 +6,13 @@
 #include <thread>
 
 #include "atoll/common/error.hpp"
+#include "atoll/transport/job.hpp"
 
 namespace atl {
 
 WorkerPool::WorkerPool(int threads) {
   if (threads < 0) usage_fail("--threads must be at least 1, got ", threads);
-  int hw = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int hw = usable_cpus();  // TBB's default too: the CPUs this process may run on
   threads_ = threads == 0 ? hw : threads;
 #if defined(ATOLL_STD_THREAD_WORKERS)
   const std::size_t tbb_threads = 1;  // see worker_pool.hpp: TBB work stays on its caller

@@ -662,7 +662,9 @@ void scenario_polled(Transport& t, Collectives& coll) {
   } else if (t.rank() == 1) {
     while (pongs.load() < 301) t.poll();
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // > the 2 s peer timeout
+  // Past the 2 s peer timeout by two heartbeats (every 0.4 s): without the progress thread's
+  // drives a peer's silence would be seen here.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
   t.check_peers();
   coll.barrier();
   t.set_polled(false);
@@ -674,8 +676,9 @@ int run_rank(const std::string& scenario, TransportKind kind, std::uint64_t ring
   JobInfo job = detect_job({});
   TransportOptions options;
   options.kind = kind;
-  options.peer_timeout = std::chrono::milliseconds(
-      scenario == "die" || scenario == "stall" || scenario == "polled" ? 3000 : 10000);
+  options.peer_timeout = std::chrono::milliseconds(scenario == "die" || scenario == "stall" ? 3000
+                                                   : scenario == "polled"                   ? 2000
+                                                                          : 10000);
   options.bootstrap_timeout = std::chrono::milliseconds(30000);
   Transport t(job, options);
   Collectives coll(t);

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -16,6 +18,7 @@
 namespace {
 
 using atl::test::CommandResult;
+using atl::test::read_file;
 using atl::test::run_command;
 using atl::test::TempDir;
 using atl::test::write_file;
@@ -171,6 +174,26 @@ TEST(CliTest, Threads) {
   EXPECT_THAT(negative.err, HasSubstr("--threads must be at least 1, got -1"));
   CommandResult text = atoll("info '" + path + "' --threads many");
   EXPECT_EQ(text.exit_code, 2) << describe(text);
+}
+
+TEST(CliTest, ThreadsFollowTheCpuAffinityMask) {
+  // A process bound to one CPU (taskset, srun --cpu-bind) runs one worker by default, on one
+  // rank and on each of two ranks, rather than one per CPU of the machine.
+  if (std::thread::hardware_concurrency() < 2 || std::system("taskset -c 0 true") != 0) {
+    GTEST_SKIP() << "needs 2 CPUs and taskset";
+  }
+  TempDir dir;
+  const std::string path = dir.file("g.txt");
+  write_file(path, "1 2\n2 3\n3 1\n");
+  for (const char* ranks : {"1", "2"}) {
+    SCOPED_TRACE(ranks);
+    const std::string metrics = dir.file(std::string("m") + ranks + ".json");
+    CommandResult r =
+        run_command(std::string("taskset -c 0 '") + ATOLL_BINARY + "' run pagerank '" + path +
+                    "' -q --ranks " + ranks + " --metrics '" + metrics + "'");
+    ASSERT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_THAT(read_file(metrics), HasSubstr("\"workers\":\"1 thread")) << read_file(metrics);
+  }
 }
 
 TEST(CliTest, GenerateGridThenInfo) {

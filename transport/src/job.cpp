@@ -2,6 +2,7 @@
 #include "atoll/transport/job.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
@@ -259,6 +261,24 @@ JobInfo detect_job(const JobOverrides& overrides) {
     if (auto fd = env(kEnvListenFd)) job.listen_fd = inherited_listen_fd(*fd);
   }
   return job;
+}
+
+int usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) {
+    return CPU_COUNT(&set);
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int rank_cores(const JobInfo& job) {
+  const int machine = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int mine = usable_cpus();
+  // atoll launch starts its ranks with the mask it was given, which they then share; srun and
+  // mpirun bind each rank to its own CPUs.
+  if (mine < machine && job.launcher != "atoll-launch") return mine;
+  return std::max(1, mine / local_job_ranks(job));
 }
 
 int local_job_ranks(const JobInfo& job) {

@@ -706,8 +706,8 @@ int Transport::size() const {
   return state_->job.size;
 }
 
-int Transport::local_ranks() const {
-  return local_job_ranks(state_->job);
+int Transport::rank_cores() const {
+  return atl::rank_cores(state_->job);
 }
 std::string_view Transport::backend_name() const {
   return state_->backend->name();

@@ -25,8 +25,8 @@ enum class EngineKind {
 /// Locking engine, several ranks: who drives the network while a phase runs. kThread: the
 /// transport's progress thread, woken by each message; kWorkers: the workers, polling between
 /// updates (no wake-up or context switch per message, and no core taken from a worker, when
-/// the workers fill the cores); kAuto: kWorkers when this machine's ranks x threads per rank
-/// are at least its cores, else kThread.
+/// the workers fill the cores); kAuto: kWorkers when the rank's workers are at least its cores
+/// (rank_cores: its affinity mask, or its share of the machine), else kThread.
 enum class NetworkProgress { kAuto, kThread, kWorkers };
 
 /// "auto" | "thread" | "workers" -> NetworkProgress; throws a usage Error naming the valid ones.

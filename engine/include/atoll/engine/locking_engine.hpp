@@ -157,12 +157,11 @@ class LockingEngine final {
     setup_seconds_ = setup.seconds();
   }
 
-  /// kAuto: the workers drive the network when the ranks' workers fill this machine's cores
-  /// (then a progress thread woken per message takes a core from one of them).
+  /// kAuto: the workers drive the network when they fill the rank's cores (then a progress
+  /// thread woken per message takes a core from one of them).
   bool workers_drive_network(NetworkProgress p, const Transport& transport) {
     if (p != NetworkProgress::kAuto) return p == NetworkProgress::kWorkers;
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    return static_cast<unsigned>(pool().threads() * transport.local_ranks()) >= cores;
+    return pool().threads() >= transport.rank_cores();
   }
 
   /// Collective with a cluster (closes the engine's handler), unless a peer failed.
@@ -1301,6 +1300,7 @@ class LockingEngine final {
       if (polled_) transport->poll();
       bool worked = false;
       std::uint32_t slot;
+      std::size_t granted_run = 0;
       while (locks_ && pop_ready(slot)) {  // granted scopes (edge, full)
         worker_stats_[w.index].lock_wait.add(std::chrono::steady_clock::now() -
                                              slots_[slot].requested);
@@ -1310,6 +1310,8 @@ class LockingEngine final {
           run_update(w, context, slots_[slot], slot);
         }
         worked = true;
+        // Polled: a long run of granted scopes still answers the peers' requests.
+        if (polled_ && ++granted_run % kPopBatch == 0) transport->poll();
       }
       settle_finished(w);
       if (w.index == 0) sample_timeline();

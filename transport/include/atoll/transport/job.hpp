@@ -59,4 +59,12 @@ JobInfo detect_job(const JobOverrides& overrides);
 /// (SLURM_NTASKS_PER_NODE), else 1. A rank's fair share of the cores is the cores divided by it.
 int local_job_ranks(const JobInfo& job);
 
+/// The CPUs this process may run on (its affinity mask; the machine's when that is unknown).
+int usable_cpus();
+
+/// This rank's cores: the CPUs of its affinity mask when srun or mpirun bound it to fewer than
+/// the machine has, else the CPUs it may use (the machine's, or the mask atoll launch's ranks
+/// share) divided by local_job_ranks (at least 1).
+int rank_cores(const JobInfo& job);
+
 }  // namespace atl

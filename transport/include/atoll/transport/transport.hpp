@@ -72,8 +72,8 @@ class Transport {
 
   int rank() const;
   int size() const;
-  /// Ranks of this job on this machine (local_job_ranks), which share its cores.
-  int local_ranks() const;
+  /// This rank's cores (rank_cores in job.hpp: its affinity mask, or its share of the machine).
+  int rank_cores() const;
   std::string_view backend_name() const;
   /// One line: backend, devices/transports it uses, ranks.
   std::string describe() const;
@@ -199,7 +199,6 @@ class Transport {
   std::unique_ptr<State> state_;
 };
 
-/// Sets a transport's idle polls (Transport::set_idle_polls) while it lives, at most `polls`.
 /// Polled mode for a scope (Transport::set_polled); restores the mode before it.
 class ScopedPolled {
  public:
@@ -215,6 +214,7 @@ class ScopedPolled {
   bool before_;
 };
 
+/// Sets a transport's idle polls (Transport::set_idle_polls) while it lives, at most `polls`.
 class ScopedIdlePolls {
  public:
   ScopedIdlePolls(Transport& transport, int polls)
