@@ -255,6 +255,13 @@ class RunStateSet {
     }
   }
 
+  /// Starts fetching i's state and priority for a mark() soon (a hint; i may be out of range).
+  void prefetch(std::uint32_t i) const noexcept {
+    if (i >= size()) return;
+    __builtin_prefetch(&state_[i], 1);
+    __builtin_prefetch(&priority_[i], 1);
+  }
+
   /// pending -> running, storing its priority in p; false when i is not pending (a stale
   /// queue entry).
   bool take(std::uint32_t i, double& p) noexcept {

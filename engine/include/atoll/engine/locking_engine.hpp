@@ -26,6 +26,7 @@
 #include <tbb/blocked_range.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -35,6 +36,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -357,6 +359,7 @@ class LockingEngine final {
       return o;
     }
     std::vector<std::pair<Lid, double>> remote;  ///< this update's requests for ghosts
+    std::vector<PendingVertex> scheduled;        ///< ... and for owned vertices
     std::vector<LockItem> locks;                 ///< the scope's locks at this rank
     std::vector<RemoteGroup> remote_groups;      ///< ... and at the others
     std::vector<Lid> written;
@@ -1071,6 +1074,18 @@ class LockingEngine final {
     // (plain variables: clang before 16 cannot capture structured bindings)
     const Lid begin = ranges_by_owner_.at(static_cast<std::size_t>(source)).first;
     const Lid end = ranges_by_owner_[static_cast<std::size_t>(source)].second;
+    // Schedule entries are applied in batches of up to 64, each after the refreshes before it.
+    std::array<PendingVertex, 64> batch;
+    std::size_t batched = 0;
+    auto schedule_batch = [&] {
+      scheduler_->schedule(std::span<const PendingVertex>(batch.data(), batched));
+      if (snapshot_) {
+        for (std::size_t k = 0; k < batched; ++k) {
+          snapshot_->note_schedule(batch[k].index, batch[k].priority, stamp);
+        }
+      }
+      batched = 0;
+    };
     locking::read_update_entries(
         payload, sizeof(VertexData), source,
         [&](Lid lid, std::uint64_t version, std::span<const std::byte> d) {
@@ -1084,10 +1099,14 @@ class LockingEngine final {
           if (lid >= owned) {
             fail("locking engine: rank ", source, " scheduled lid ", lid, ", not owned here");
           }
-          scheduler_->schedule(lid, priority);
-          if (snapshot_) snapshot_->note_schedule(lid, priority, stamp);
+          batch[batched++] = {lid, priority};
+          if (batched == batch.size()) schedule_batch();
         },
-        [&](std::uint64_t sequence, double best) { heard_frontier(source, sequence, best); });
+        [&](std::uint64_t sequence, double best) {
+          schedule_batch();  // the frontier entry is applied in its place among the requests
+          heard_frontier(source, sequence, best);
+        });
+    schedule_batch();
   }
 
   // ---- the run-ahead window (--run-ahead) ----
@@ -1490,6 +1509,7 @@ class LockingEngine final {
     constexpr bool kTrackWrites = P::kConsistency == Consistency::kFull;
     w.written.clear();
     w.remote.clear();
+    w.scheduled.clear();
     if (snapshot_) begin_snapshot_update(w, slot.v);
     Scope<P> scope(topology(), vertices, static_cast<NeighborData*>(vertices), edges, slot.v,
                    kTrackWrites ? &w.written : nullptr, kViews ? views_.data() : nullptr);
@@ -1497,6 +1517,7 @@ class LockingEngine final {
     if (w.history != nullptr) record_reads(w, slot.v);
     core_.program().update(scope, context);
     refresh_view(vertices, slot.v);
+    schedule_owned(w);
     const Lid owned = topology().num_owned();
     const std::uint64_t version = versions_.bump(slot.v);
     if (stale_) stale_->changed(slot.v);
@@ -1647,18 +1668,27 @@ class LockingEngine final {
   void schedule_from_update(Worker& w, Lid v, double priority) {
     const Lid owned = topology().num_owned();
     if (v < owned) {
-      // Vertex consistency: v may run on another worker at once, with no lock to wait for,
-      // and must read what this update wrote so far (the scheduler's read-modify-write orders
-      // the view's store before v's update).
-      if (!locks_) refresh_view(core_.graph().vertex_data().data(), w.own.v);
-      scheduler_->schedule(v, priority);
-      if (snapshot_) snapshot_->note_schedule(v, priority, w.update_epoch);
+      w.scheduled.push_back({v, priority});  // schedule_owned() after the update
       return;
     }
     if (core_.cluster() == nullptr || v >= topology().num_vertices()) {
       fail("schedule: lid ", v, " is not a vertex of this graph");
     }
     w.remote.emplace_back(v, priority);
+  }
+
+  /// Schedules the owned vertices the update asked for, all at once, after the update and the
+  /// refresh of its vertex's view: under vertex consistency a scheduled vertex may run on
+  /// another worker at once, with no lock to wait for, and must read what this update wrote
+  /// (the scheduler's read-modify-write orders the view's store before its update).
+  void schedule_owned(Worker& w) {
+    if (w.scheduled.empty()) return;
+    scheduler_->schedule(std::span<const PendingVertex>(w.scheduled));
+    if (snapshot_) {
+      for (const PendingVertex& p : w.scheduled) {
+        snapshot_->note_schedule(p.index, p.priority, w.update_epoch);
+      }
+    }
   }
 
   /// Sends the channel's messages when due; under vertex consistency at once when a worker
