@@ -12,15 +12,18 @@
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <random>
 #include <type_traits>
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
+#include "atoll/common/mix64.hpp"
 #include "atoll/common/timer.hpp"
 #include "placed_part.hpp"
 #include "radix_sort.hpp"
@@ -69,6 +72,43 @@ std::size_t stable_positions(std::size_t n, std::size_t base, Keep keep,
   positions[0] = base;
   for (std::size_t c = 0; c < chunks; ++c) positions[c + 1] += positions[c];
   return positions.back() - base;
+}
+
+// ---- the symmetry fingerprint (TopologyBuilder::is_symmetric) ----
+using U128 = unsigned __int128;
+constexpr std::uint64_t kP61 = (std::uint64_t{1} << 61) - 1;  // a Mersenne prime
+
+/// x mod 2^61 - 1, in [0, 2^61 - 1).
+inline std::uint64_t mod_p61(U128 x) {
+  x = (x & kP61) + (x >> 61);                                         // < 2^68
+  const auto y = static_cast<std::uint64_t>((x & kP61) + (x >> 61));  // < 2^61 + 2^7
+  return y >= kP61 ? y - kP61 : y;
+}
+
+/// x (< 2^122) to a value below 2^62 congruent to it mod 2^61 - 1.
+inline std::uint64_t fold_p61(U128 x) {
+  return (static_cast<std::uint64_t>(x) & kP61) + static_cast<std::uint64_t>(x >> 61);
+}
+
+/// One key of the fingerprint: the vertices' values a_x (is_symmetric says why this form).
+struct SymmetryKey {
+  std::uint64_t mul;  ///< odd
+  std::uint64_t add;
+  std::uint64_t value(Lid x) const { return detail::mix64(x * mul + add) >> 3; }
+};
+constexpr std::size_t kSymmetryKeys = 2;
+using SymmetryKeys = std::array<SymmetryKey, kSymmetryKeys>;
+
+/// Keys drawn once per process from std::random_device.
+const SymmetryKeys& symmetry_keys() {
+  static const SymmetryKeys keys = [] {
+    std::random_device device;
+    auto draw = [&device] { return (std::uint64_t{device()} << 32) ^ device(); };
+    SymmetryKeys k;
+    for (SymmetryKey& key : k) key = {draw() | 1, draw()};
+    return k;
+  }();
+  return keys;
 }
 
 /// CSR offsets (n + 1 entries) of `arcs` items sorted by vertex(i).
@@ -872,62 +912,62 @@ class TopologyBuilder {
     });
   }
 
-  /// Whether every arc v->u is matched by as many arcs u->v (adjacency lists are sorted by
-  /// neighbour). The vertices are cut into chunks of about equal arcs, checked in parallel:
-  /// within a chunk [v0, v1), visiting v in order, each u in v's list must be the next entry of
-  /// u's list at or after v0, which must be v. Every arc is then matched to a distinct entry of
-  /// its reverse (the chunks' entries lie in disjoint ranges of values), and a one-to-one map of
-  /// the arcs into themselves is onto: every arc has its reverse, as often.
+  /// Whether every arc u->v is matched by as many arcs v->u: a keyed multiset fingerprint, one
+  /// sequential pass over the out-CSR (rows need not be sorted). With a value a_x in F_p per
+  /// vertex, p = 2^61 - 1, the sum over arcs of a_u a_v^2 equals that over their reverses iff
+  /// P(a) = sum over u != v of N(u,v) a_u a_v^2 is 0, where N(u,v) = #(u->v) - #(v->u)
+  /// (self-loops cancel). Symmetric: N = 0, equal sums for any key, so "not symmetric" is exact.
+  /// Else some N(u,v) is nonzero and smaller than arcs < p in size, so P is a nonzero cubic
+  /// (its monomials a_u a_v^2 are distinct), 0 by Schwartz-Zippel with probability at most
+  /// 3 * 2^-60 for independent a_x with no value likelier than 2^-60; with two independent keys
+  /// a false "symmetric" has probability below 2^-116, whatever the multiplicities (a pair
+  /// hash summed mod 2^64 loses one of its 64 bits for each factor 2 of N). The sum factors by
+  /// rows, a_u sum a_v^2 - a_u^2 sum a_v: an arc costs one value and one square per key, where
+  /// a pair hash costs two. a_x = mix64(x * m + c) >> 3 (2^61 - 1, twice as likely, is 0 mod
+  /// p), with m odd and c from std::random_device per process, so no input is made against
+  /// them; the assumption is that mix64 makes the values of distinct vertices look independent.
+  /// The key multiplies rather than only xors: with mix64(x ^ c) every key would evaluate one
+  /// public bijection at points whose differences x ^ y the input picks, so one likely
+  /// differential of mix64 would hold for every key at once (seeded MurmurHash fell to such
+  /// seed-independent collisions); the differences (x - y) * m depend on the key.
   bool is_symmetric() const {
-    const std::size_t n = g_.lid_to_gid_.size();
     const auto& off = g_.out_offsets_;
     const Lid* tgt = g_.out_targets_.data();
     const std::size_t arcs = g_.out_targets_.size();
-    if (arcs == 0) return true;
-    const std::size_t chunks =
-        std::clamp<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
-                                1, std::max<std::size_t>(1, arcs / 4096));
-    std::atomic<bool> symmetric = true;
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t k) {
-      auto first_vertex = [&](std::size_t c) {  // the first vertex of chunk c
-        if (c == chunks) return n;
-        return static_cast<std::size_t>(
-            std::lower_bound(off.begin(), off.end() - 1, arcs * c / chunks) - off.begin());
-      };
-      const std::size_t v0 = first_vertex(k), v1 = first_vertex(k + 1);
-      std::vector<EdgeId> cursor(n);
-      for (std::size_t u = 0; u < n; ++u) {
-        cursor[u] =
-            k == 0
-                ? off[u]
-                : static_cast<EdgeId>(
-                      std::lower_bound(tgt + off[u], tgt + off[u + 1], static_cast<Lid>(v0)) - tgt);
-      }
-      // The chunk's arcs are visited in order, so the lookups of an arc ahead are prefetched:
-      // its cursor and row end kAhead arcs ahead, the entry its cursor points at half as far.
-      constexpr EdgeId kAhead = 16;
-      const EdgeId e1 = off[v1];
-      std::size_t v = v0;
-      for (EdgeId e = off[v0]; e < e1; ++e) {
-        while (off[v + 1] <= e) {  // the row holding e (rows may be empty)
-          ++v;
-          if ((v & 1023) == 0 && !symmetric.load(std::memory_order_relaxed)) return;
-        }
-        if (e + kAhead < e1) {
-          const Lid w = tgt[e + kAhead];
-          __builtin_prefetch(&cursor[w]);
-          __builtin_prefetch(&off[w + 1]);
-        }
-        if (e + kAhead / 2 < e1) __builtin_prefetch(tgt + cursor[tgt[e + kAhead / 2]]);
-        const Lid u = tgt[e];
-        if (cursor[u] == off[u + 1] || tgt[cursor[u]] != v) {
-          symmetric.store(false, std::memory_order_relaxed);
-          return;
-        }
-        ++cursor[u];
-      }
-    });
-    return symmetric.load();
+    const SymmetryKeys keys = symmetry_keys();              // a copy, in registers
+    using Sums = std::array<std::uint64_t, kSymmetryKeys>;  // per key, mod p
+    // Arc ranges, not rows: a row's part contributes a_u (partial sums) like the whole row.
+    const Sums total = tbb::parallel_reduce(
+        tbb::blocked_range<EdgeId>(0, arcs, EdgeId{1} << 14), Sums{},
+        [&](const tbb::blocked_range<EdgeId>& r, Sums acc) {
+          std::size_t u =
+              static_cast<std::size_t>(std::upper_bound(off.begin(), off.end(), r.begin()) -
+                                       off.begin() - 1);  // the row holding r.begin()
+          for (EdgeId e = r.begin(); e < r.end(); ++u) {
+            const EdgeId end = std::min<EdgeId>(off[u + 1], r.end());
+            if (e == end) continue;  // an empty row
+            std::array<U128, kSymmetryKeys> s1{}, s2{};
+            for (; e < end; ++e) {
+              for (std::size_t k = 0; k < kSymmetryKeys; ++k) {
+                const std::uint64_t a = keys[k].value(tgt[e]);
+                s1[k] += a;
+                s2[k] += fold_p61(U128{a} * a);
+              }
+            }
+            for (std::size_t k = 0; k < kSymmetryKeys; ++k) {
+              const std::uint64_t a = keys[k].value(static_cast<Lid>(u));
+              const std::uint64_t forward = mod_p61(U128{a} * mod_p61(s2[k]));
+              const std::uint64_t reverse = mod_p61(U128{mod_p61(U128{a} * a)} * mod_p61(s1[k]));
+              acc[k] = mod_p61(U128{acc[k]} + forward + (kP61 - reverse));
+            }
+          }
+          return acc;
+        },
+        [](Sums a, const Sums& b) {
+          for (std::size_t k = 0; k < kSymmetryKeys; ++k) a[k] = mod_p61(U128{a[k]} + b[k]);
+          return a;
+        });
+    return std::all_of(total.begin(), total.end(), [](std::uint64_t x) { return x == 0; });
   }
 
   EdgeView in_;
