@@ -226,7 +226,7 @@ class Continuous final : public ContinuousScheduler {
     mark(slot, counters_[slot], i, priority);
   }
 
-  void schedule(std::span<const PendingVertex> batch) override {
+  void schedule(std::span<const PendingVertex> batch, ScheduleOrder order) override {
     // An update's requests mostly hit vertices whose state is in no cache: with the states of
     // the entries kAhead places on already on their way, the misses overlap.
     constexpr std::size_t kAhead = 8;
@@ -237,6 +237,10 @@ class Continuous final : public ContinuousScheduler {
     }
     for (std::size_t k = 0; k < batch.size(); ++k) {
       if (k + kAhead < batch.size()) states_.prefetch(batch[k + kAhead].index);
+      if (order == ScheduleOrder::kLocks &&
+          states_.pending_at_least(batch[k].index, batch[k].priority)) {
+        continue;  // no read-modify-write: its update's reads are ordered by locks
+      }
       mark(slot, c, batch[k].index, batch[k].priority);
     }
   }

@@ -262,6 +262,19 @@ class RunStateSet {
     __builtin_prefetch(&priority_[i], 1);
   }
 
+  /// Whether i is pending (or rerun) with a priority of at least p, by plain loads: then a
+  /// mark(i, p) would change nothing, but unlike mark() this does not synchronize with i's
+  /// take(), so i's update may not see what the caller wrote before (ScheduleOrder::kLocks).
+  /// Throws std::out_of_range when i >= size().
+  bool pending_at_least(std::uint32_t i, double p) const {
+    if (i >= size()) index_out_of_range(i, size());
+    // Acquire: the priority read is at least the one stored before this state was.
+    const std::uint8_t seen = state_[i].load(std::memory_order_acquire);
+    if (seen != kPending && seen != kRerun) return false;
+    if (std::isnan(p)) p = -std::numeric_limits<double>::infinity();
+    return priority_[i].load(std::memory_order_relaxed) >= p;
+  }
+
   /// pending -> running, storing its priority in p; false when i is not pending (a stale
   /// queue entry).
   bool take(std::uint32_t i, double& p) noexcept {

@@ -893,41 +893,49 @@ TEST_P(ContinuousKinds, ScheduleRangeActsAsScheduleOfEachIndex) {
 }
 
 TEST_P(ContinuousKinds, ScheduleOfABatchActsAsScheduleOfEachEntry) {
-  const std::uint32_t n = 500;
-  auto s = make(n, 2);
-  auto ref = make(n, 2);
-  for (auto* t : {&s, &ref}) {
-    (*t)->schedule(7, 1);
-    (*t)->schedule(3, 4);
+  auto check = [this](atl::ScheduleOrder order) {
+    const std::uint32_t n = 500;
+    auto s = make(n, 2);
+    auto ref = make(n, 2);
+    for (auto* t : {&s, &ref}) {
+      (*t)->schedule(7, 1);
+      (*t)->schedule(3, 4);
+    }
+    PendingVertex running;
+    ASSERT_TRUE(s->pop(running));
+    PendingVertex ref_running;
+    ASSERT_TRUE(ref->pop(ref_running));
+    ASSERT_EQ(running, ref_running);
+    // Repeats (raised and not), the running vertex, both ends of the range, a NaN priority,
+    // and more entries than the prefetch distance.
+    std::vector<PendingVertex> batch = {{9, 2}, {9, 1},   {7, 3}, {running.index, 6},
+                                        {0, 1}, {499, 1}, {9, 5}, {42, std::nan("")}};
+    for (std::uint32_t i = 100; i < 400; i += 7) batch.push_back({i, static_cast<double>(i % 5)});
+    s->schedule(std::span<const PendingVertex>(batch), order);
+    for (const PendingVertex& p : batch) ref->schedule(p.index, p.priority);
+    EXPECT_EQ(s->pending_count(), ref->pending_count());
+    EXPECT_EQ(s->export_pending(), ref->export_pending());
+    s->finish(running.index);
+    ref->finish(ref_running.index);
+    std::vector<PendingVertex> got = drain(*s);
+    std::vector<PendingVertex> want = drain(*ref);
+    auto by_index = [](const PendingVertex& a, const PendingVertex& b) {
+      return a.index < b.index;
+    };
+    std::sort(got.begin(), got.end(), by_index);
+    std::sort(want.begin(), want.end(), by_index);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(std::count_if(got.begin(), got.end(),
+                            [&](const PendingVertex& p) { return p.index == running.index; }),
+              1);  // scheduled while running: runs once more
+    EXPECT_TRUE(s->idle());
+    const PendingVertex past[] = {{1, 1}, {n, 1}};
+    EXPECT_THROW(s->schedule(std::span<const PendingVertex>(past), order), std::out_of_range);
+  };
+  for (atl::ScheduleOrder order : {atl::ScheduleOrder::kScheduler, atl::ScheduleOrder::kLocks}) {
+    SCOPED_TRACE(order == atl::ScheduleOrder::kLocks ? "ordered by locks" : "by the scheduler");
+    check(order);
   }
-  PendingVertex running;
-  ASSERT_TRUE(s->pop(running));
-  PendingVertex ref_running;
-  ASSERT_TRUE(ref->pop(ref_running));
-  ASSERT_EQ(running, ref_running);
-  // Repeats (raised and not), the running vertex, both ends of the range, a NaN priority,
-  // and more entries than the prefetch distance.
-  std::vector<PendingVertex> batch = {{9, 2}, {9, 1},   {7, 3}, {running.index, 6},
-                                      {0, 1}, {499, 1}, {9, 5}, {42, std::nan("")}};
-  for (std::uint32_t i = 100; i < 400; i += 7) batch.push_back({i, static_cast<double>(i % 5)});
-  s->schedule(std::span<const PendingVertex>(batch));
-  for (const PendingVertex& p : batch) ref->schedule(p.index, p.priority);
-  EXPECT_EQ(s->pending_count(), ref->pending_count());
-  EXPECT_EQ(s->export_pending(), ref->export_pending());
-  s->finish(running.index);
-  ref->finish(ref_running.index);
-  std::vector<PendingVertex> got = drain(*s);
-  std::vector<PendingVertex> want = drain(*ref);
-  auto by_index = [](const PendingVertex& a, const PendingVertex& b) { return a.index < b.index; };
-  std::sort(got.begin(), got.end(), by_index);
-  std::sort(want.begin(), want.end(), by_index);
-  EXPECT_EQ(got, want);
-  EXPECT_EQ(std::count_if(got.begin(), got.end(),
-                          [&](const PendingVertex& p) { return p.index == running.index; }),
-            1);  // scheduled while running: runs once more
-  EXPECT_TRUE(s->idle());
-  const PendingVertex past[] = {{1, 1}, {n, 1}};
-  EXPECT_THROW(s->schedule(std::span<const PendingVertex>(past)), std::out_of_range);
 }
 
 TEST_P(ContinuousKinds, FinishOfABatchRequeuesTheRescheduled) {
@@ -1016,7 +1024,7 @@ TEST(ContinuousStress, NoLostWakeUpNoConcurrentUpdate) {
           if (may_schedule && rng() % 8 == 0) {  // a batch, as an update's requests go
             const PendingVertex batch[] = {{(i + 2) % n, 1}, {(i + 5) % n, 3}, {i, 1}};
             for (const PendingVertex& p : batch) stamp[p.index].fetch_add(1);
-            s->schedule(std::span<const PendingVertex>(batch));
+            s->schedule(std::span<const PendingVertex>(batch), atl::ScheduleOrder::kScheduler);
           }
           running[i].store(false, std::memory_order_relaxed);
           s->finish(i);

@@ -1078,7 +1078,7 @@ class LockingEngine final {
     std::array<PendingVertex, 64> batch;
     std::size_t batched = 0;
     auto schedule_batch = [&] {
-      scheduler_->schedule(std::span<const PendingVertex>(batch.data(), batched));
+      scheduler_->schedule(std::span<const PendingVertex>(batch.data(), batched), schedule_order());
       if (snapshot_) {
         for (std::size_t k = 0; k < batched; ++k) {
           snapshot_->note_schedule(batch[k].index, batch[k].priority, stamp);
@@ -1677,13 +1677,20 @@ class LockingEngine final {
     w.remote.emplace_back(v, priority);
   }
 
+  /// Under edge and full consistency a scheduled vertex's update reads what the scheduling
+  /// update (here or at a peer) wrote only under locks taken after that update released its
+  /// own, so the scheduler need not order the two; under vertex consistency it must.
+  ScheduleOrder schedule_order() const {
+    return locks_ ? ScheduleOrder::kLocks : ScheduleOrder::kScheduler;
+  }
+
   /// Schedules the owned vertices the update asked for, all at once, after the update and the
   /// refresh of its vertex's view: under vertex consistency a scheduled vertex may run on
   /// another worker at once, with no lock to wait for, and must read what this update wrote
   /// (the scheduler's read-modify-write orders the view's store before its update).
   void schedule_owned(Worker& w) {
     if (w.scheduled.empty()) return;
-    scheduler_->schedule(std::span<const PendingVertex>(w.scheduled));
+    scheduler_->schedule(std::span<const PendingVertex>(w.scheduled), schedule_order());
     if (snapshot_) {
       for (const PendingVertex& p : w.scheduled) {
         snapshot_->note_schedule(p.index, p.priority, w.update_epoch);

@@ -90,6 +90,14 @@ class Scheduler {
 std::unique_ptr<Scheduler> make_scheduler(SchedulerKind kind, std::uint32_t size, unsigned workers);
 
 /// Continuous mode (see the top of this file).
+/// What orders a scheduled vertex's update after the writes of the thread that scheduled it.
+enum class ScheduleOrder {
+  kScheduler,  ///< the scheduler: every schedule() is a read-modify-write of the vertex's state
+  /// Locks (edge and full consistency): the update reads those writes only under locks that
+  /// order it after them, so an already pending vertex needs no read-modify-write.
+  kLocks,
+};
+
 class ContinuousScheduler {
  public:
   virtual ~ContinuousScheduler() = default;
@@ -100,8 +108,9 @@ class ContinuousScheduler {
   /// std::out_of_range when i >= size().
   virtual void schedule(std::uint32_t i, double priority) = 0;
   /// schedule() of every entry, in order: cheaper per entry, as the entries' states are
-  /// fetched from memory ahead of their turn.
-  virtual void schedule(std::span<const PendingVertex> batch) = 0;
+  /// fetched from memory ahead of their turn. With ScheduleOrder::kLocks, an entry whose
+  /// vertex is pending already with at least its priority is passed over after plain loads.
+  virtual void schedule(std::span<const PendingVertex> batch, ScheduleOrder order) = 0;
   /// Takes up to out.size() pending vertices (with their priorities) for the caller, who runs
   /// each and then calls finish() on it; returns the count, 0 only when nothing was pending.
   virtual std::size_t pop(std::span<PendingVertex> out) = 0;
