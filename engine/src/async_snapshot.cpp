@@ -71,7 +71,10 @@ bool AsyncSnapshot::start(std::uint32_t k, std::uint64_t iteration,
 std::byte* AsyncSnapshot::begin_capture(Lid v, const ContinuousScheduler& scheduler, Gid gid) {
   const std::uint32_t k = epoch();
   // Dekker with note_schedule(): mark, then read the schedule; it schedules, then reads the
-  // mark. One of the two sees the other, so no schedule from before the cut is lost.
+  // mark. One of the two sees the other, so no schedule from before the cut is lost. A schedule
+  // passed over as already pending (ScheduleOrder::kLocks) wrote nothing, but its acquire load
+  // read the write that opened the pending period, which precedes the scheduler's fence: if
+  // scheduled() here read an older state, this fence precedes that one and the mark is seen.
   captured_[v].store(k, std::memory_order_seq_cst);
   std::atomic_thread_fence(std::memory_order_seq_cst);
   CheckpointVertexHeader h{gid, 0.0, 0, 0};

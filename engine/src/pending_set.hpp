@@ -196,13 +196,13 @@ class PendingSet {
 ///   idle --schedule--> pending --take--> running --finish--> idle
 ///                                        running --schedule--> rerun --finish--> pending
 ///
-/// kBusy marks a transition that is storing a new priority (others wait for it). Every
-/// schedule() of a pending or rerun vertex is a read-modify-write of its state, and take() and
-/// finish() are too: so a take() or finish() ordered after a schedule() in the state's
-/// modification order synchronizes with it, and the update that follows sees what the
-/// scheduling thread wrote before it scheduled (no lost wake-up). on_pending() is called while
-/// the state is kBusy, before the vertex can be taken: the schedulers count pending vertices
-/// there, so a count can never miss a vertex that is pending.
+/// kBusy marks a transition that is storing a new priority (others wait for it). Every mark()
+/// of a pending or rerun vertex is a read-modify-write of its state (pending_at_least() is not:
+/// its callers order the update by locks), and take() and finish() are too: so a take() or finish()
+/// ordered after a schedule() in the state's modification order synchronizes with it, and the
+/// update that follows sees what the scheduling thread wrote before it scheduled (no lost wake-up).
+/// on_pending() is called while the state is kBusy, before the vertex can be taken: the schedulers
+/// count pending vertices there, so a count can never miss a vertex that is pending.
 class RunStateSet {
  public:
   enum class Mark {

@@ -27,6 +27,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <span>
@@ -908,8 +909,17 @@ TEST_P(ContinuousKinds, ScheduleOfABatchActsAsScheduleOfEachEntry) {
     ASSERT_EQ(running, ref_running);
     // Repeats (raised and not), the running vertex, both ends of the range, a NaN priority,
     // and more entries than the prefetch distance.
-    std::vector<PendingVertex> batch = {{9, 2}, {9, 1},   {7, 3}, {running.index, 6},
-                                        {0, 1}, {499, 1}, {9, 5}, {42, std::nan("")}};
+    // The running vertex again (rerun: lower and higher priorities).
+    std::vector<PendingVertex> batch = {{9, 2},
+                                        {9, 1},
+                                        {7, 3},
+                                        {running.index, 6},
+                                        {0, 1},
+                                        {499, 1},
+                                        {9, 5},
+                                        {42, std::nan("")},
+                                        {running.index, 2},
+                                        {running.index, 9}};
     for (std::uint32_t i = 100; i < 400; i += 7) batch.push_back({i, static_cast<double>(i % 5)});
     s->schedule(std::span<const PendingVertex>(batch), order);
     for (const PendingVertex& p : batch) ref->schedule(p.index, p.priority);
@@ -1072,6 +1082,73 @@ TEST(ContinuousStress, NoLostWakeUpNoConcurrentUpdate) {
 // pop() returns nothing only when nothing is pending: one thread keeps exactly one vertex
 // pending at all times by scheduling the next before finishing the current one, while the
 // others pop; a pop that came back empty while the chain was alive is an error.
+// ScheduleOrder::kLocks: what orders an update after the writes of whoever scheduled it is a
+// lock per vertex (as scope locks do under edge consistency), not the scheduler. A scheduler
+// stamps a vertex and batch-schedules it while holding that vertex's mutex; an update locks
+// its vertex's mutex after pop() and records the stamp it sees. Every stamp must be seen by a
+// later update of its vertex (run under TSan too: the stamps are plain data under the mutexes).
+TEST(ContinuousStress, LockOrderedBatchesLoseNoWakeUp) {
+  for (SchedulerKind kind : kKinds) {
+    for (std::uint32_t n : {1u, 50u, 1000u}) {
+      SCOPED_TRACE(std::string(atl::scheduler_name(kind)) + " n=" + std::to_string(n));
+      const unsigned threads = 3;
+      auto s = atl::make_continuous_scheduler(kind, n, threads);
+      std::vector<std::mutex> locks(n);
+      std::vector<std::uint64_t> stamp(n, 0);  // under locks[i]
+      std::vector<std::uint64_t> seen(n, 0);   // under locks[i]
+      std::atomic<unsigned> done{0};
+      // Stamps i and schedules it (twice in one batch, as a symmetric graph's update does).
+      auto stamp_and_schedule = [&](std::uint32_t i, double p) {
+        std::lock_guard guard(locks[i]);
+        ++stamp[i];
+        const PendingVertex batch[] = {{i, p}, {i, p / 2}};
+        s->schedule(std::span<const PendingVertex>(batch), atl::ScheduleOrder::kLocks);
+      };
+      auto worker = [&](unsigned t) {
+        std::mt19937_64 rng(77 * t + n);
+        std::vector<PendingVertex> buffer(4);
+        auto update_batch = [&](bool may_schedule) {
+          const std::size_t k = s->pop(std::span(buffer).first(1 + rng() % buffer.size()));
+          for (std::size_t j = 0; j < k; ++j) {
+            const std::uint32_t i = buffer[j].index;
+            {
+              std::lock_guard guard(locks[i]);
+              seen[i] = stamp[i];
+            }
+            if (may_schedule && rng() % 8 == 0) stamp_and_schedule(i, 1);  // itself, running
+            if (may_schedule && rng() % 3 == 0) stamp_and_schedule((i + 1) % n, 2);
+            s->finish(i);
+          }
+          return k;
+        };
+        for (int op = 0; op < 4000; ++op) {
+          if (rng() % 2 == 0) {
+            stamp_and_schedule(static_cast<std::uint32_t>(rng() % n),
+                               static_cast<double>(rng() % 10));
+          } else {
+            update_batch(true);
+          }
+        }
+        done.fetch_add(1, std::memory_order_acq_rel);
+        for (;;) {
+          if (update_batch(false) != 0) continue;
+          if (done.load(std::memory_order_acquire) == threads && s->idle()) break;
+          std::this_thread::yield();
+        }
+      };
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker, t);
+      for (std::thread& t : pool) t.join();
+      for (std::uint32_t i = 0; i < n; ++i) {
+        ASSERT_EQ(seen[i], stamp[i]) << "vertex " << i << ": a schedule was never followed by an "
+                                     << "update that saw its stamp";
+      }
+      EXPECT_TRUE(s->idle());
+      EXPECT_TRUE(s->export_pending().empty());
+    }
+  }
+}
+
 TEST(ContinuousStress, PopFindsTheOnlyPendingVertex) {
   for (SchedulerKind kind : kKinds) {
     SCOPED_TRACE(atl::scheduler_name(kind));

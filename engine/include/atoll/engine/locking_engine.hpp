@@ -1553,7 +1553,7 @@ class LockingEngine final {
         if (!w.scheduled_in.empty()) {
           // A ghost already scheduled in this record: the owner applies the whole record at
           // once, so one entry with the higher priority does what two would. Its update takes
-          // its locks after the record arrives, so it reads every write that caused either
+          // its locks after the writers released theirs, so it reads every write that caused either
           // request (the writers held those locks when they asked). Not under vertex
           // consistency, where a refresh between the two entries must precede the request.
           if (w.scheduled_in[k] == w.batch) {

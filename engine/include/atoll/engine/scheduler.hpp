@@ -17,8 +17,9 @@
 // schedule(), pop() and finish() at any time. A popped vertex is "running" until the caller
 // calls finish(i); it is never handed out again while running, and a schedule() while it runs
 // makes it pending again at finish() (no lost wake-up: every schedule() call is followed by an
-// update that pops the vertex after the call). pop() returns nothing only when, at some moment
-// during the call, no vertex was pending (running vertices are not pending). idle() is the
+// update that pops the vertex after the call; with ScheduleOrder::kLocks "after" holds in the
+// order the caller's locks give, see ScheduleOrder). pop() returns nothing only when, at some
+// moment during the call, no vertex was pending (running vertices are not pending). idle() is the
 // termination test: true when at some moment during the call no vertex was pending or running,
 // so that, if only updates schedule, no work can appear any more. pending_count() is approximate
 // while other calls run and exact when none does. export_pending() and import_pending() need
@@ -89,7 +90,6 @@ class Scheduler {
 /// A scheduler of the given kind over indices 0..size-1, for up to `workers` threads.
 std::unique_ptr<Scheduler> make_scheduler(SchedulerKind kind, std::uint32_t size, unsigned workers);
 
-/// Continuous mode (see the top of this file).
 /// What orders a scheduled vertex's update after the writes of the thread that scheduled it.
 enum class ScheduleOrder {
   kScheduler,  ///< the scheduler: every schedule() is a read-modify-write of the vertex's state
@@ -98,6 +98,7 @@ enum class ScheduleOrder {
   kLocks,
 };
 
+/// Continuous mode (see the top of this file).
 class ContinuousScheduler {
  public:
   virtual ~ContinuousScheduler() = default;
