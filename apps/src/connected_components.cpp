@@ -27,17 +27,23 @@ struct ComponentsProgram {
   using EdgeData = EmptyData;
   static constexpr Consistency kConsistency = Consistency::kVertex;
 
+  // On a symmetric graph the in-list is the out-list: one of them is the undirected view.
   void update(Scope<ComponentsProgram>& scope, Context& context) const {
+    const bool both = !scope.symmetric();
     Gid label = scope.vertex();
-    for (auto edge : scope.in_edges()) label = std::min(label, edge.neighbor_data());
     for (auto edge : scope.out_edges()) label = std::min(label, edge.neighbor_data());
+    if (both) {
+      for (auto edge : scope.in_edges()) label = std::min(label, edge.neighbor_data());
+    }
     if (label == scope.vertex()) return;
     scope.vertex() = label;
-    for (auto edge : scope.in_edges()) {
-      if (edge.neighbor_data() > label) context.schedule(edge.neighbor());
-    }
     for (auto edge : scope.out_edges()) {
       if (edge.neighbor_data() > label) context.schedule(edge.neighbor());
+    }
+    if (both) {
+      for (auto edge : scope.in_edges()) {
+        if (edge.neighbor_data() > label) context.schedule(edge.neighbor());
+      }
     }
   }
 };

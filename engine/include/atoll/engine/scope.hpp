@@ -154,6 +154,9 @@ class Scope {
     return {this, topology_->out_begin(v_), topology_->out_end(v_)};
   }
   const Topology& topology() const { return *topology_; }
+  /// True when in_edges() lists the same neighbours as out_edges() (a symmetric graph, stored
+  /// once): a program over the undirected view reads one of them, not both.
+  bool symmetric() const { return topology_->symmetric(); }
 
   /// The sum of fn(neighbour value) over the in-edges (a gather), read as neighbor_value()
   /// reads. Four partial sums interleaved by position break the chain of dependent adds; the
