@@ -101,7 +101,7 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
     next += row;
   }
   targets_.resize(total);
-  seen_.assign(span_, 0);
+  marks_.assign((span_ + 63) / 64, 0);
 }
 
 void ArcPlacer::fill_owners() {
@@ -153,7 +153,7 @@ void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
       if (ghosts.size() < len) ghosts.resize(len);
       std::size_t k = 0, g = 0;  // owned ends so far (written back at row[k] <= row[i]), ghosts
       for (std::size_t i = 0; i < len; ++i) {
-        const Lid w = seen_[row[i]];
+        const Lid w = lids_[row[i]];
         const bool ghost = w >= owned;
         row[k] = w;
         ghosts[g] = w;
@@ -189,14 +189,15 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   for (std::size_t x = 0; x < span_; ++x) {
     const Gid g = lo_ + x;
     const std::size_t r = owner_[x];
+    const bool seen = marked(x);
     if (r == me) {
-      if (declared && seen_[x] != 0 && !in_declared(g)) {
+      if (declared && seen && !in_declared(g)) {
         fail("graph part: vertex ", g, " is an endpoint of an edge on rank ", rank_,
              " but its owner is given as rank ", rank_, " and it is not among the owned");
       }
-      owned += declared ? in_declared(g) : seen_[x];
+      owned += declared ? in_declared(g) : seen;
     } else {
-      ghosts[r] += seen_[x];
+      ghosts[r] += seen;
     }
   }
   std::uint64_t n = owned;
@@ -218,16 +219,17 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   part.num_owned = static_cast<Lid>(owned);
   part.lid_to_gid.resize(n);
   part.out_offsets.assign(n + 1, 0);
+  lids_.resize(span_);
   for (std::size_t x = 0; x < span_; ++x) {
     const Gid g = lo_ + x;
     const std::size_t r = owner_[x];
-    const bool held = (r == me && declared) ? in_declared(g) : seen_[x] != 0;
+    const bool held = (r == me && declared) ? in_declared(g) : marked(x);
     if (!held) {
-      seen_[x] = kInvalidLid;
+      lids_[x] = kInvalidLid;
       continue;
     }
     const Lid lid = static_cast<Lid>(next[r]++);
-    seen_[x] = lid;
+    lids_[x] = lid;
     part.lid_to_gid[lid] = g;
     part.out_offsets[lid + 1] =
         cursor_[x];  // rows in lid order: this one ends where the next starts
@@ -238,7 +240,8 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
     fail("rank ", rank_, ": placed ", part.out_offsets.back(), " of ", targets_.size(), " arcs");
   }
   lid_ordered_rows(part);
-  std::vector<std::uint32_t>().swap(seen_);
+  std::vector<std::uint64_t>().swap(marks_);
+  std::vector<Lid>().swap(lids_);
   part.out_targets = std::move(targets_);
   return part;
 }

@@ -118,10 +118,19 @@ class ArcPlacer {
   /// finish(): maps the rows' ends (offsets) to lids in place, leaving in lid order each row
   /// that was in gid order (the build sorts the rest).
   void lid_ordered_rows(const PlacedPart& part);
+  /// Marks x as an end of an arc here: one bit a vertex, so the marks of a span of millions
+  /// stay in cache while the far ends of the arcs land at random.
   void mark(std::uint32_t x) {
-    std::atomic_ref<std::uint32_t> seen(seen_[x]);
-    if (seen.load(std::memory_order_relaxed) == 0) seen.store(1, std::memory_order_relaxed);
+    const std::uint64_t bit = std::uint64_t{1} << (x % 64);
+    std::uint64_t& word = marks_[x / 64];
+    if (!shared_) {
+      word |= bit;
+      return;
+    }
+    std::atomic_ref<std::uint64_t> w(word);
+    if ((w.load(std::memory_order_relaxed) & bit) == 0) w.fetch_or(bit, std::memory_order_relaxed);
   }
+  bool marked(std::size_t x) const { return (marks_[x / 64] >> (x % 64) & 1) != 0; }
 
   Gid lo_;
   std::size_t span_;  ///< ids lo .. lo + span - 1
@@ -135,7 +144,8 @@ class ArcPlacer {
   std::vector<std::vector<std::uint32_t>> counts_;
   std::vector<std::uint16_t> owner_;  ///< after receive(): the owner rank of each id (fits())
   std::vector<EdgeId> cursor_;        ///< next free slot of each row (its end once full)
-  std::vector<std::uint32_t> seen_;   ///< 1: an end of an arc here; finish() turns it into lids
+  std::vector<std::uint64_t> marks_;  ///< pass 2: bit x set when lo + x is an end of an arc here
+  std::vector<Lid> lids_;             ///< finish(): the lid of each id (kInvalidLid: not here)
   std::vector<Lid> targets_;          ///< the rows, in lid order
 };
 
