@@ -3,7 +3,9 @@
 // touch, four bytes a vertex) and the requester's scope state machine, under one mutex.
 // A "group" is the part of a scope's locks owned by one rank. A scope whose locks are all here
 // may skip the mutex: try_lock_local takes every lock word or none and never queues, so it
-// cannot take part in a cycle of waits either (the invariant at kWaiters keeps it fair).
+// cannot take part in a cycle of waits either (the invariant at kWaiters keeps it fair). A
+// serial manager (a rank with one worker) takes the mutex there too, and then changes words
+// with plain stores: every access is ordered by the mutex, and no atomic RMW is paid.
 //
 // Why no run can deadlock, and why a scope over k ranks costs one round trip. A scope first
 // sends a *try* to each of its k owner ranks at once (one rank only: it queues directly). A
@@ -62,20 +64,37 @@ struct LockQueue {
   std::uint32_t priority_tail = kNone;  ///< last waiting priority group (they come first)
 };
 
-/// Takes l in mode m if it is compatible and nobody waits; never waits (no mutex needed).
-bool try_take(LockWord& l, LockMode m) {
+// Serial managers (LockManager's `serial`) touch lock words only under the mutex, which
+// orders every access: a word changes by a plain load and store there, with no atomic
+// read-modify-write (each of which costs a store-buffer drain, a scope takes two per lock).
+
+/// Sets l to `to` after it was seen as `w`: a store when serial, else a CAS that fails (and
+/// updates w) when l changed meanwhile.
+bool change(LockWord& l, std::uint32_t& w, std::uint32_t to, bool serial, std::memory_order order) {
+  if (serial) {
+    l.store(to, std::memory_order_relaxed);
+    return true;
+  }
+  return l.compare_exchange_weak(w, to, order, std::memory_order_relaxed);
+}
+
+/// Takes l in mode m if it is compatible and nobody waits; never waits (no mutex needed unless
+/// serial).
+bool try_take(LockWord& l, LockMode m, bool serial) {
   std::uint32_t w = l.load(std::memory_order_relaxed);
   while ((w & kWaiters) == 0 && compatible(w, m)) {
-    if (l.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
-                                std::memory_order_relaxed)) {
-      return true;
-    }
+    if (change(l, w, taken(w, m), serial, std::memory_order_acquire)) return true;
   }
   return false;
 }
 
 /// Drops a lock held in mode m; returns the word before, so the caller sees kWaiters.
-std::uint32_t drop(LockWord& l, LockMode m) {
+std::uint32_t drop(LockWord& l, LockMode m, bool serial) {
+  if (serial) {
+    const std::uint32_t w = l.load(std::memory_order_relaxed);
+    l.store(m == LockMode::kWrite ? w & ~kWriter : w - 1, std::memory_order_relaxed);
+    return w;
+  }
   return m == LockMode::kWrite ? l.fetch_and(~kWriter, std::memory_order_release)
                                : l.fetch_sub(1, std::memory_order_release);
 }
@@ -127,6 +146,7 @@ struct LockManager::Impl {
   int rank;
   int ranks;
   Lid owned;
+  bool serial;  ///< every word access under the mutex (plain loads and stores)
   LockHooks hooks;
   mutable std::mutex mutex;
   std::unique_ptr<LockWord[]> words;  ///< per owned vertex
@@ -141,10 +161,11 @@ struct LockManager::Impl {
   LockStats stats;
   std::size_t active = 0;
 
-  Impl(int r, int n, Lid num_owned, LockHooks h)
+  Impl(int r, int n, Lid num_owned, LockHooks h, bool one_thread)
       : rank(r),
         ranks(n),
         owned(num_owned),
+        serial(one_thread),
         hooks(std::move(h)),
         words(std::make_unique<LockWord[]>(num_owned)),
         queues(num_owned),
@@ -169,7 +190,7 @@ struct LockManager::Impl {
   /// Takes all of `locks` if each is free and has an empty queue, else none.
   bool try_locks(const LockList& locks) {
     for (std::size_t i = 0; i < locks.size(); ++i) {
-      if (!try_take(words[locks.lid(i)], locks.mode_of(i))) {
+      if (!try_take(words[locks.lid(i)], locks.mode_of(i), serial)) {
         release_locks(rank, locks.first(i));
         return false;
       }
@@ -187,12 +208,9 @@ struct LockManager::Impl {
     if ((w & kWaiters) == 0 || (groups[g].priority && queues[lid].priority_tail == kNone)) {
       for (;;) {
         if (compatible(w, m)) {
-          if (l.compare_exchange_weak(w, taken(w, m), std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {
-            return true;
-          }
+          if (change(l, w, taken(w, m), serial, std::memory_order_acquire)) return true;
         } else if ((w & kWaiters) != 0 ||
-                   l.compare_exchange_weak(w, w | kWaiters, std::memory_order_relaxed)) {
+                   change(l, w, w | kWaiters, serial, std::memory_order_relaxed)) {
           break;
         }
       }
@@ -280,8 +298,8 @@ struct LockManager::Impl {
       std::uint32_t w = word.load(std::memory_order_relaxed);
       do {
         if (!compatible(w, m)) return;
-      } while (!word.compare_exchange_weak(w, taken(w, m) & (last ? ~kWaiters : ~0u),
-                                           std::memory_order_acquire, std::memory_order_relaxed));
+      } while (!change(word, w, taken(w, m) & (last ? ~kWaiters : ~0u), serial,
+                       std::memory_order_acquire));
       l.head = groups[g].next_waiter;
       if (l.head == kNone) l.tail = kNone;
       if (l.priority_tail == g) l.priority_tail = kNone;
@@ -299,7 +317,7 @@ struct LockManager::Impl {
         fail("rank ", requester, " released lid ", locks.lid(i), ", not ",
              locks.mode_of(i) == LockMode::kWrite ? "write" : "read", "-locked");
       }
-      waiters |= (drop(l, locks.mode_of(i)) & kWaiters) != 0;
+      waiters |= (drop(l, locks.mode_of(i), serial) & kWaiters) != 0;
     }
     if (!waiters) return;
     for (std::size_t i = 0; i < locks.size(); ++i) wake(locks.lid(i));
@@ -449,11 +467,11 @@ struct LockManager::Impl {
   }
 };
 
-LockManager::LockManager(int rank, int ranks, Lid num_owned, LockHooks hooks) {
+LockManager::LockManager(int rank, int ranks, Lid num_owned, LockHooks hooks, bool serial) {
   if (ranks < 1 || rank < 0 || rank >= ranks) fail("lock manager: rank ", rank, " of ", ranks);
   if (!hooks.granted) fail("lock manager: no granted hook");
   if (ranks > 1 && !hooks.expand) fail("lock manager: no expand hook for ", ranks, " ranks");
-  impl_ = std::make_unique<Impl>(rank, ranks, num_owned, std::move(hooks));
+  impl_ = std::make_unique<Impl>(rank, ranks, num_owned, std::move(hooks), serial);
 }
 
 LockManager::~LockManager() = default;
@@ -525,13 +543,15 @@ void LockManager::deliver(int source, std::span<const std::byte> batch) {
 
 bool LockManager::try_lock_local(std::span<const LockItem> locks) {
   Impl& m = *impl_;
+  std::unique_lock lock(m.mutex, std::defer_lock);
+  if (m.serial) lock.lock();
   for (std::size_t i = 0; i < locks.size(); ++i) {
     const LockItem& it = locks[i];
     if (it.owner != m.rank || it.lid >= m.owned) {
       fail("lock manager: local lock of rank ", it.owner, " lid ", it.lid);
     }
-    if (!try_take(m.words[it.lid], it.mode)) {
-      unlock_local(locks.first(i));
+    if (!try_take(m.words[it.lid], it.mode, m.serial)) {
+      unlock_local(locks.first(i), lock);
       return false;
     }
   }
@@ -539,11 +559,20 @@ bool LockManager::try_lock_local(std::span<const LockItem> locks) {
 }
 
 void LockManager::unlock_local(std::span<const LockItem> locks) {
+  std::unique_lock lock(impl_->mutex, std::defer_lock);
+  if (impl_->serial) lock.lock();
+  unlock_local(locks, lock);
+}
+
+void LockManager::unlock_local(std::span<const LockItem> locks,
+                               std::unique_lock<std::mutex>& lock) {
   Impl& m = *impl_;
   bool waiters = false;
-  for (const LockItem& it : locks) waiters |= (drop(m.words[it.lid], it.mode) & kWaiters) != 0;
+  for (const LockItem& it : locks) {
+    waiters |= (drop(m.words[it.lid], it.mode, m.serial) & kWaiters) != 0;
+  }
   if (!waiters) return;
-  std::unique_lock lock(m.mutex);
+  if (!lock.owns_lock()) lock.lock();
   for (const LockItem& it : locks) m.wake(it.lid);
   m.notify(lock);
 }

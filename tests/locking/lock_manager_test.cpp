@@ -27,7 +27,7 @@ struct Ranks {
   std::vector<std::unique_ptr<LockManager>> m;
   std::vector<std::uint64_t> granted;  // tags, in grant order
   std::map<Lid, std::vector<Lid>> groups{{10, {4, 6}}, {11, {3}}, {12, {4}}, {13, {2}}};
-  explicit Ranks(int n, Lid owned = 16) {
+  explicit Ranks(int n, Lid owned = 16, bool serial = false) {
     for (int r = 0; r < n; ++r) {
       LockHooks hooks;
       hooks.granted = [this](ScopeId, std::uint64_t tag) { granted.push_back(tag); };
@@ -36,7 +36,7 @@ struct Ranks {
         if (it == groups.end()) fail("no lock group ", key);
         return it->second;
       };
-      m.push_back(std::make_unique<LockManager>(r, n, owned, std::move(hooks)));
+      m.push_back(std::make_unique<LockManager>(r, n, owned, std::move(hooks), serial));
     }
   }
   /// Moves every pending batch one hop (taken first, then delivered); returns batches moved.
@@ -127,32 +127,36 @@ TEST(LockManager, ScopeTakesItsLocksInOrderAndWaitsOnOne) {
 }
 
 TEST(LockManager, LocalPathTakesAllOrNoneAndYieldsToQueuedScopes) {
-  Ranks x(2, 4);
-  LockManager& m = *x.m[0];
-  const std::vector<LockItem> a{{0, 1, R}, {0, 2, W}};
-  ASSERT_TRUE(m.try_lock_local(a));
-  ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 1, R}}));   // readers share
-  EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 2, R}}));  // written
-  // All or none: 0 was free, 2 is not, so 0 must be free again afterwards.
-  EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 0, W}, {0, 2, R}}));
-  ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 0, W}}));
-  m.unlock_local(std::vector<LockItem>{{0, 0, W}});
-  // A writer queued behind the readers of 1 blocks new local readers, and the last local
-  // release wakes it through the manager.
-  const ScopeId w = x.ask(0, {{0, 1, W}}, 7);
-  EXPECT_TRUE(x.granted.empty());
-  EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 1, R}}));
-  m.unlock_local(a);
-  EXPECT_TRUE(x.granted.empty());
-  m.unlock_local(std::vector<LockItem>{{0, 1, R}});
-  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{7}));
-  EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 1, R}}));
-  m.release(w);
-  ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 1, W}, {0, 2, W}}));  // queue is empty
-  m.unlock_local(std::vector<LockItem>{{0, 1, W}, {0, 2, W}});
-  EXPECT_EQ(m.active_scopes(), 0u);
-  EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{1, 0, W}}), Error);  // not owned here
-  EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{0, 4, W}}), Error);
+  // Both managers: lock-free words, and serial ones (plain stores under the mutex).
+  for (const bool serial : {false, true}) {
+    SCOPED_TRACE(serial ? "serial" : "lock-free");
+    Ranks x(2, 4, serial);
+    LockManager& m = *x.m[0];
+    const std::vector<LockItem> a{{0, 1, R}, {0, 2, W}};
+    ASSERT_TRUE(m.try_lock_local(a));
+    ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 1, R}}));   // readers share
+    EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 2, R}}));  // written
+    // All or none: 0 was free, 2 is not, so 0 must be free again afterwards.
+    EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 0, W}, {0, 2, R}}));
+    ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 0, W}}));
+    m.unlock_local(std::vector<LockItem>{{0, 0, W}});
+    // A writer queued behind the readers of 1 blocks new local readers, and the last local
+    // release wakes it through the manager.
+    const ScopeId w = x.ask(0, {{0, 1, W}}, 7);
+    EXPECT_TRUE(x.granted.empty());
+    EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 1, R}}));
+    m.unlock_local(a);
+    EXPECT_TRUE(x.granted.empty());
+    m.unlock_local(std::vector<LockItem>{{0, 1, R}});
+    EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{7}));
+    EXPECT_FALSE(m.try_lock_local(std::vector<LockItem>{{0, 1, R}}));
+    m.release(w);
+    ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 1, W}, {0, 2, W}}));  // queue is empty
+    m.unlock_local(std::vector<LockItem>{{0, 1, W}, {0, 2, W}});
+    EXPECT_EQ(m.active_scopes(), 0u);
+    EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{1, 0, W}}), Error);  // not owned here
+    EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{0, 4, W}}), Error);
+  }
 }
 
 TEST(LockManager, MisuseIsAnError) {

@@ -39,6 +39,7 @@ struct Config {
   int pipeline;
   int max_scope;
   bool local_path = false;  // scopes owned wholly here try try_lock_local first
+  bool serial = false;      // serial managers (plain stores under the mutex; LockManager)
 };
 
 /// One simulated rank: its lock manager, its owned data and its ghost cache of every vertex
@@ -103,7 +104,7 @@ class StressRun {
     std::mt19937_64 rng(99);
     for (int r = 0; r < c.ranks; ++r) {
       ranks_.push_back(std::make_unique<Rank>(c.locks, c.ranks));
-      ranks_[r]->manager = std::make_unique<LockManager>(r, c.ranks, c.locks, hooks(r));
+      ranks_[r]->manager = std::make_unique<LockManager>(r, c.ranks, c.locks, hooks(r), c.serial);
       // 2 x locks groups of 1 .. max_scope distinct lids each.
       for (Lid k = 0; k < 2 * c.locks; ++k) {
         std::vector<Lid> g;
@@ -407,6 +408,21 @@ TEST(LockStress, LocalPathMixedWithQueuedScopes) {
   EXPECT_GT(one.local(), 0u);
   EXPECT_GT(one.stats().waits, 0u);
   StressRun three({3, 2, 8, 2000, 8, 3, true});
+  three.run();
+  three.check();
+  EXPECT_GT(three.local(), 0u);
+  EXPECT_GT(three.stats().fallbacks, 0u);
+}
+
+// Serial managers (the engine's with one worker) change lock words by plain stores under the
+// mutex, the local path included: still exclusive and live when several threads use them.
+TEST(LockStress, SerialManagersStayExclusiveUnderThreads) {
+  StressRun one({1, 4, 12, 3000, 6, 4, true, true});
+  one.run();
+  one.check();
+  EXPECT_GT(one.local(), 0u);
+  EXPECT_GT(one.stats().waits, 0u);
+  StressRun three({3, 2, 8, 2000, 8, 3, true, true});
   three.run();
   three.check();
   EXPECT_GT(three.local(), 0u);

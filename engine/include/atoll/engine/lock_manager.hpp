@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <vector>
 
@@ -80,8 +81,10 @@ struct LockStats {
 
 class LockManager {
  public:
-  /// This rank of `ranks`, owning the vertices with lids [0, num_owned).
-  LockManager(int rank, int ranks, Lid num_owned, LockHooks hooks);
+  /// This rank of `ranks`, owning the vertices with lids [0, num_owned). `serial` (a rank
+  /// with one worker): try_lock_local and unlock_local take the mutex too, and lock words then
+  /// change by plain stores instead of atomic read-modify-writes (faster when uncontended).
+  LockManager(int rank, int ranks, Lid num_owned, LockHooks hooks, bool serial = false);
   ~LockManager();
   LockManager(const LockManager&) = delete;
   LockManager& operator=(const LockManager&) = delete;
@@ -94,7 +97,8 @@ class LockManager {
   /// Releases every lock of a granted scope; its id may be reused afterwards.
   void release(ScopeId scope);
 
-  /// Takes all of `locks` (each owned here) at once without the manager's mutex, or none:
+  /// Takes all of `locks` (each owned here) at once without the manager's mutex (unless
+  /// serial), or none:
   /// never waits, and fails while any of them is taken in a conflicting mode or has waiters.
   /// The fast path for a scope with no remote vertex; such a scope has no ScopeId.
   bool try_lock_local(std::span<const LockItem> locks);
@@ -113,6 +117,9 @@ class LockManager {
   std::size_t active_scopes() const;
 
  private:
+  /// unlock_local with `lock` on the mutex: held (serial) or taken only if a waiter is woken.
+  void unlock_local(std::span<const LockItem> locks, std::unique_lock<std::mutex>& lock);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -124,7 +124,9 @@ class LockingEngine final {
       // each edge at one end (scope_locks.hpp).
       scope_locks_ =
           std::make_unique<ScopeLocks>(t, rank(), consistency(), std::is_empty_v<EdgeData>);
-      locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks());
+      // One worker: its lock words see no concurrent access worth atomics (serial manager).
+      locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks(),
+                                             pool().threads() == 1);
     }
     if (cluster != nullptr) {
       // Edge, full: update records carry schedule requests, sent within 50 us. Vertex: they
