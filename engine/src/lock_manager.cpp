@@ -290,8 +290,11 @@ struct LockManager::Impl {
   /// Grants waiting groups at the head of lid's queue while they are compatible (so readers
   /// at the head go together); the last one out of the queue clears kWaiters.
   void wake(Lid lid) {
-    LockQueue& l = queues[lid];
     LockWord& word = words[lid];
+    // Under the mutex kWaiters is exact: clear, the queue is empty and need not be loaded
+    // (a release wakes every lock of its group when one of them has waiters).
+    if ((word.load(std::memory_order_relaxed) & kWaiters) == 0) return;
+    LockQueue& l = queues[lid];
     for (std::uint32_t g = l.head; g != kNone; g = l.head) {
       const LockMode m = groups[g].locks.mode_of(groups[g].next_lock);
       const bool last = groups[g].next_waiter == kNone;
