@@ -555,7 +555,7 @@ class LockingEngine final {
             }
             if (versions_.install(lid, version)) {
               install(data, lid, d.data());
-              stale_->changed(lid, requester);  // its copy is this one
+              stale_->changed(lid, topology().replicas(lid), requester);  // its copy is this one
             }
           });
       const auto rest = bytes.subspan(4 + vertex_bytes);
@@ -1522,7 +1522,7 @@ class LockingEngine final {
     schedule_owned(w);
     const Lid owned = topology().num_owned();
     const std::uint64_t version = versions_.bump(slot.v);
-    if (stale_) stale_->changed(slot.v);
+    if (stale_) stale_->changed(slot.v, topology().replicas(slot.v));
     if (w.history != nullptr) w.writes.push_back({topology().gid(slot.v), version});
     slot.written_ghosts.clear();
     if constexpr (kTrackWrites) {
@@ -1532,7 +1532,7 @@ class LockingEngine final {
         if (n == slot.v) continue;
         refresh_view(vertices, n);
         const std::uint64_t written = versions_.bump(n);
-        if (stale_ && n < owned) stale_->changed(n);
+        if (stale_ && n < owned) stale_->changed(n, topology().replicas(n));
         if (w.history != nullptr) w.writes.push_back({topology().gid(n), written});
         if (n >= owned) slot.written_ghosts.push_back(n);
       }
