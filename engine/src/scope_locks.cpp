@@ -111,10 +111,30 @@ void ScopeLocks::of(Lid v, std::vector<LockItem>& local, std::vector<RemoteGroup
   const Topology& graph = *graph_;
   // The owned neighbours (oriented: those below v, i.e. a prefix up to v).
   const Lid end = oriented_ ? v : graph.num_owned();
-  const std::span<const Lid> in = owned_part(graph.in_neighbors(v), end);
-  const std::span<const Lid> out =
-      graph.symmetric() ? std::span<const Lid>() : owned_part(graph.out_neighbors(v), end);
   const LockMode mode = consistency_ == Consistency::kFull ? LockMode::kWrite : LockMode::kRead;
+  if (graph.symmetric()) {
+    // One sorted list: copy its owned prefix (a scan, no search), the centre at its place.
+    const std::span<const Lid> list = graph.in_neighbors(v);
+    local.reserve(list.size() + 1);
+    Lid last = kInvalidLid;
+    bool centre = false;
+    for (const Lid u : list) {
+      if (u >= end) break;
+      if (u == last) continue;  // a repeated edge
+      last = u;
+      if (u >= v && !centre) {
+        local.push_back({rank_, v, LockMode::kWrite});
+        centre = true;
+        if (u == v) continue;  // a self-loop: the centre's write covers it
+      }
+      local.push_back({rank_, u, mode});
+    }
+    if (!centre) local.push_back({rank_, v, LockMode::kWrite});
+    add_groups(v, mode, remote);
+    return;
+  }
+  const std::span<const Lid> in = owned_part(graph.in_neighbors(v), end);
+  const std::span<const Lid> out = owned_part(graph.out_neighbors(v), end);
   // Merge the centre and the two sorted lists, each vertex once with its stronger mode.
   auto add = [&](Lid u, LockMode m) {
     if (!local.empty() && local.back().lid == u) {
@@ -139,10 +159,15 @@ void ScopeLocks::of(Lid v, std::vector<LockItem>& local, std::vector<RemoteGroup
     i += a == n;
     j += b == n;
   }
+  add_groups(v, mode, remote);
+}
+
+void ScopeLocks::add_groups(Lid v, LockMode mode, std::vector<RemoteGroup>& remote) const {
   // Every rank holding v as a ghost owns a neighbour of v, and every neighbour's owner holds v.
-  const std::span<const Replica> replicas = graph.replicas(v);
+  const std::span<const Replica> replicas = graph_->replicas(v);
   for (const Replica& r : replicas) {
-    if (oriented_ && replica_lower_[static_cast<std::size_t>(&r - graph.replicas(0).data())] == 0) {
+    if (oriented_ &&
+        replica_lower_[static_cast<std::size_t>(&r - graph_->replicas(0).data())] == 0) {
       continue;
     }
     remote.push_back({r.rank, r.lid, mode});

@@ -58,6 +58,7 @@
 #include "atoll/engine/scope.hpp"
 #include "atoll/engine/scope_locks.hpp"
 #include "atoll/engine/serializability.hpp"
+#include "atoll/engine/slot_ring.hpp"
 #include "atoll/engine/stale_copies.hpp"
 #include "atoll/engine/termination.hpp"
 #include "atoll/engine/vertex_versions.hpp"
@@ -94,6 +95,7 @@ class LockingEngine final {
     scheduler_ = make_continuous_scheduler(options.scheduler, owned,
                                            static_cast<unsigned>(pool().threads()));
     slots_.resize(pipeline_);
+    ready_.reset(pipeline_);
     free_slots_.reserve(pipeline_);
     for (std::size_t i = pipeline_; i-- > 0;) free_slots_.push_back(static_cast<std::uint32_t>(i));
     // Hubs jump lock queues (GraphLab did so that a hub's scope is not starved).
@@ -369,6 +371,13 @@ class LockingEngine final {
     std::vector<VersionedAccess> reads, writes;
     std::uint64_t updates = 0;
     std::uint64_t since_flush = 0;
+    /// The lock-wait clock, read once per batch of scopes started or run (a reading costs
+    /// about as much as a local scope's lock work); unset: read it at the next use.
+    std::optional<std::chrono::steady_clock::time_point> clock;
+    std::chrono::steady_clock::time_point now() {
+      if (!clock) clock = std::chrono::steady_clock::now();
+      return *clock;
+    }
     std::uint64_t finished = 0;  ///< updates done, not yet taken off in_flight_/unfinished_
     /// Vertex consistency: vertices this worker updated whose scheduler finish() is pending
     /// (start_scopes finishes a batch with one call).
@@ -450,7 +459,7 @@ class LockingEngine final {
     h.granted = [this](ScopeId scope, std::uint64_t tag) {
       slots_[tag].scope = scope;
       std::lock_guard guard(ready_lock_);
-      ready_.push_back(static_cast<std::uint32_t>(tag));
+      ready_.push(static_cast<std::uint32_t>(tag));
     };
     h.outgoing = [this](int peer) {
       lock_dirty_[peer].store(true, std::memory_order_release);
@@ -1323,8 +1332,8 @@ class LockingEngine final {
       std::uint32_t slot;
       std::size_t granted_run = 0;
       while (locks_ && pop_ready(slot)) {  // granted scopes (edge, full)
-        worker_stats_[w.index].lock_wait.add(std::chrono::steady_clock::now() -
-                                             slots_[slot].requested);
+        if (granted_run % kPopBatch == 0) w.clock.reset();
+        worker_stats_[w.index].lock_wait.add(w.now() - slots_[slot].requested);
         if (slots_[slot].snapshot) {
           run_capture(w, slot);
         } else {
@@ -1332,7 +1341,7 @@ class LockingEngine final {
         }
         worked = true;
         // Polled: a long run of granted scopes still answers the peers' requests.
-        if (polled_ && ++granted_run % kPopBatch == 0) transport->poll();
+        if (++granted_run % kPopBatch == 0 && polled_) transport->poll();
       }
       settle_finished(w);
       if (w.index == 0) sample_timeline();
@@ -1393,10 +1402,7 @@ class LockingEngine final {
 
   bool pop_ready(std::uint32_t& slot) {
     std::lock_guard guard(ready_lock_);
-    if (ready_.empty()) return false;
-    slot = ready_.back();
-    ready_.pop_back();
-    return true;
+    return ready_.pop(slot);
   }
 
   /// Takes vertices from the scheduler while the pipeline has room and asks for their locks
@@ -1431,6 +1437,7 @@ class LockingEngine final {
       if (locks_ && want != n) in_flight_.fetch_sub(want - n, std::memory_order_acq_rel);
       if (n == 0) return started;
       unfinished_.fetch_add(n, std::memory_order_acq_rel);
+      w.clock.reset();
       for (std::size_t i = 0; i < n; ++i) {
         if (locks_) {
           start_scope(w, context, batch[i], i < swept);
@@ -1496,7 +1503,7 @@ class LockingEngine final {
     slot.priority = pv.priority;
     slot.locked = true;
     slot.snapshot = snapshot;
-    slot.requested = std::chrono::steady_clock::now();
+    slot.requested = w.now();
     const Topology& t = topology();
     const bool hub = t.in_degree(slot.v) + t.out_degree(slot.v) >= hub_degree_;
     locks_->request(w.locks, w.remote_groups, s, hub);
@@ -1868,7 +1875,7 @@ class LockingEngine final {
   alignas(kLine) SpinLock free_lock_;
   std::vector<std::uint32_t> free_slots_;
   alignas(kLine) SpinLock ready_lock_;
-  std::vector<std::uint32_t> ready_;
+  SlotRing ready_;  ///< granted slots, oldest first (a scope holds its locks until it runs)
   alignas(kLine) std::atomic<std::size_t> in_flight_{0};  ///< slots reserved or in use (edge, full)
   alignas(kLine) std::atomic<std::uint64_t> phase_updates_{0};
   alignas(kLine) std::atomic<std::size_t> unfinished_{0};  ///< popped, not yet finished

@@ -40,6 +40,8 @@ class ScopeLocks {
 
  private:
   std::span<const Lid> neighbours_of_ghost(Lid g) const;
+  /// Appends v's groups at its replica ranks.
+  void add_groups(Lid v, LockMode mode, std::vector<RemoteGroup>& remote) const;
 
   const Topology* graph_;
   int rank_;
