@@ -551,6 +551,7 @@ bool LockManager::try_lock_local(std::span<const LockItem> locks) {
   for (std::size_t i = 0; i < locks.size(); ++i) {
     const LockItem& it = locks[i];
     if (it.owner != m.rank || it.lid >= m.owned) {
+      unlock_local(locks.first(i), lock);  // all or none, an error too
       fail("lock manager: local lock of rank ", it.owner, " lid ", it.lid);
     }
     if (!try_take(m.words[it.lid], it.mode, m.serial)) {

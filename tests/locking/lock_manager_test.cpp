@@ -156,6 +156,10 @@ TEST(LockManager, LocalPathTakesAllOrNoneAndYieldsToQueuedScopes) {
     EXPECT_EQ(m.active_scopes(), 0u);
     EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{1, 0, W}}), Error);  // not owned here
     EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{0, 4, W}}), Error);
+    // A malformed item after good ones: the error leaves none of them taken.
+    EXPECT_THROW(m.try_lock_local(std::vector<LockItem>{{0, 0, W}, {0, 1, W}, {0, 4, W}}), Error);
+    ASSERT_TRUE(m.try_lock_local(std::vector<LockItem>{{0, 0, W}, {0, 1, W}}));
+    m.unlock_local(std::vector<LockItem>{{0, 0, W}, {0, 1, W}});
   }
 }
 
