@@ -612,13 +612,23 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   std::vector<std::uint64_t> at(chunks * nr + nr, 0);  // at[c * nr + r]: chunk c's records to r
   over_slices(mine, round, [&](std::size_t lo, std::size_t hi) {
     tbb::parallel_for(lo / chunk, (hi + chunk - 1) / chunk, [&](std::size_t c) {
+      // Locals, not captures: the loop's stores could otherwise alias what it reads.
+      const Edge* const edges = mine.edges.data();
+      std::uint64_t* const at_c = at.data() + c * nr;
+      detail::ArcPlacer* const placing = placer ? &*placer : nullptr;
       LastAnswer src_owner(owner_of);
+      bool outside = false;
       for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        for_targets(i, src_owner, [&](std::size_t r) {
-          ++at[c * nr + r];
-          if (placer && !placer->count(r, mine.edges[i])) changed = true;
-        });
+        const Edge e = edges[i];
+        const int rs = src_owner(e.src);
+        const int rd = owner_of(e.dst);
+        ++at_c[rs];
+        if (placing != nullptr) outside |= !placing->count(static_cast<std::size_t>(rs), e);
+        if (rd == rs) continue;
+        ++at_c[rd];
+        if (placing != nullptr) outside |= !placing->count(static_cast<std::size_t>(rd), e);
       }
+      if (outside) changed = true;
     });
   });
   for (std::size_t r = 0; r < nr; ++r) {
@@ -741,26 +751,62 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       start[r] = at[c0 * nr + r];
       if (r != me) send[r].resize((at[c1 * nr + r] - start[r]) * rec);
     }
-    tbb::parallel_for(c0, c1, [&](std::size_t c) {
-      LastAnswer src_owner(owner_of);
-      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        const Edge& e = mine.edges[i];
-        const double* w = weighted ? &mine.weights[i] : nullptr;
-        for_targets(i, src_owner, [&](std::size_t r) {
-          const std::uint64_t pos = at[c * nr + r]++;
+    if (placer) {
+      // The two-pass route's arcs: ends as 32-bit offsets (hoisted locals: see the count).
+      std::vector<std::byte*> dest(nr, nullptr);
+      for (std::size_t r = 0; r < nr; ++r) {
+        if (r != me) dest[r] = send[r].data();
+      }
+      tbb::parallel_for(c0, c1, [&](std::size_t c) {
+        const Edge* const edges = mine.edges.data();
+        std::uint64_t* const at_c = at.data() + c * nr;
+        const std::uint64_t* const from = start.data();
+        std::byte* const* const to = dest.data();
+        detail::ArcPlacer& placing = *placer;
+        LastAnswer src_owner(owner_of);
+        bool short_count = false;
+        auto route = [&](std::size_t r, const Edge& e) {
+          const std::uint64_t pos = at_c[r]++;
           if (r == me) {
-            if (placer) {
-              // This rank's own counts: short only if the input changed since it was counted.
-              if (placer->place(me, e) != detail::ArcPlacer::kPlaced) changed = true;
-            } else {
-              keep(first[me] + pos, e, w);
-            }
+            // This rank's own counts: short only if the input changed since it was counted.
+            short_count |= placing.place(me, e) != detail::ArcPlacer::kPlaced;
             return;
           }
-          encode(send[r].data() + (pos - start[r]) * rec, e, w);
-        });
-      }
-    });
+          const std::uint32_t ends[2] = {static_cast<std::uint32_t>(e.src - base),
+                                         static_cast<std::uint32_t>(e.dst - base)};
+          std::memcpy(to[r] + (pos - from[r]) * 8, ends, 8);
+        };
+        for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+          const Edge e = edges[i];
+          const auto rs = static_cast<std::size_t>(src_owner(e.src));
+          const auto rd = static_cast<std::size_t>(owner_of(e.dst));
+          route(rs, e);
+          if (rd != rs) route(rd, e);
+        }
+        if (short_count) changed = true;
+      });
+    } else {
+      tbb::parallel_for(c0, c1, [&](std::size_t c) {
+        LastAnswer src_owner(owner_of);
+        for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
+          const Edge& e = mine.edges[i];
+          const double* w = weighted ? &mine.weights[i] : nullptr;
+          for_targets(i, src_owner, [&](std::size_t r) {
+            const std::uint64_t pos = at[c * nr + r]++;
+            if (r == me) {
+              if (placer) {
+                // This rank's own counts: short only if the input changed since it was counted.
+                if (placer->place(me, e) != detail::ArcPlacer::kPlaced) changed = true;
+              } else {
+                keep(first[me] + pos, e, w);
+              }
+              return;
+            }
+            encode(send[r].data() + (pos - start[r]) * rec, e, w);
+          });
+        }
+      });
+    }
     if (mine.release && c1 > c0) mine.release(c0 * chunk, std::min(m, c1 * chunk));
     for (std::size_t r = 0; r < nr; ++r) {
       if (r != me) out.bytes_sent += send[r].size();
