@@ -488,9 +488,24 @@ ScopeId LockManager::request(std::span<const LockItem> local, std::span<const Re
   if (sc.count() == 1) {
     sc.phase = Phase::kOrdered;
     m.send_queue(s, 0);
+  } else if (sc.groups[0].owner == m.rank &&
+             !m.try_locks(LockList{sc.local, {}, sc.groups[0].mode})) {
+    // The local group comes first in the order and is refused: the scope falls back from it
+    // whatever the other ranks would answer, so it sends them no try (each granted one would
+    // only be released again).
+    ++m.stats.fallbacks;
+    sc.phase = Phase::kOrdered;
+    sc.ordered_next = 0;
+    m.send_queue(s, 0);
   } else {
     sc.phase = Phase::kTrying;
-    for (std::uint32_t g = 0, n = sc.count(); g < n; ++g) m.send_try(s, g);
+    std::uint32_t g = 0;
+    if (sc.groups[0].owner == m.rank) {  // taken just above
+      sc.replies[0] = Reply::kGranted;
+      --sc.pending;
+      g = 1;
+    }
+    for (const std::uint32_t n = sc.count(); g < n; ++g) m.send_try(s, g);
   }
   m.notify(lock);
   return s;

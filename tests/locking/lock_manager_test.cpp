@@ -236,6 +236,28 @@ TEST(LockManager, RefusedTryFallsBackToOrderedAcquisition) {
   EXPECT_EQ(x.granted.back(), 4u);
 }
 
+TEST(LockManager, RefusedLocalGroupFirstInOrderSendsNoTries) {
+  // Rank 0's scope over ranks 0 and 2: its own locks come first, and one is taken, so the
+  // scope queues there without asking rank 2 anything; rank 2 is asked once rank 0 grants.
+  Ranks x(3);
+  const ScopeId blocker = x.ask(0, {{0, 1, W}}, 1);
+  const ScopeId s = x.ask(0, {{0, 1, R}}, 2, false, {{2, 11, R}});
+  EXPECT_EQ(x.m[0]->stats().fallbacks, 1u);
+  EXPECT_EQ(x.hop(), 0);  // no try went out
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1}));
+  // Rank 2's lock 3 was never taken for the scope.
+  EXPECT_TRUE(x.m[2]->try_lock_local(std::vector<LockItem>{{2, 3, W}}));
+  x.m[2]->unlock_local(std::vector<LockItem>{{2, 3, W}});
+  x.m[0]->release(blocker);
+  EXPECT_EQ(x.hop(), 1);  // the queue request to rank 2
+  EXPECT_EQ(x.hop(), 1);  // its grant
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_FALSE(x.m[2]->try_lock_local(std::vector<LockItem>{{2, 3, W}}));  // read-held
+  x.m[0]->release(s);
+  x.settle();
+  for (auto& m : x.m) EXPECT_EQ(m->active_scopes(), 0u);
+}
+
 TEST(LockManager, GroupsBelowTheRequesterComeFirst) {
   // Rank 1's scope over ranks 0, 1 and 2: rank 0's group precedes its own locks in the order.
   Ranks x(3);
