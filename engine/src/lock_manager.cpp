@@ -10,7 +10,9 @@
 // Why no run can deadlock, and why a scope over k ranks costs one round trip. A scope first
 // sends a *try* to each of its k owner ranks at once (one rank only: it queues directly). A
 // try takes all of that rank's locks of the scope if every one is compatible and has an empty
-// queue, else none, and answers at once; it never waits. If every try is granted, the scope
+// queue, else none, and answers at once; it never waits. (Its own rank's try is made first, on
+// the spot: refused while its group is the lowest, the scope queues at once from there and
+// sends no try, which is the case j = that group below.) If every try is granted, the scope
 // holds its locks after one round trip. Otherwise, let j be the lowest refusing rank: the
 // scope keeps its groups below j, releases those above j (which needs no lock, so it happens
 // within one round trip of the refusal), and *queues* its groups from j upwards, one rank at a
