@@ -785,7 +785,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
         }
         if (short_count) changed = true;
       });
-    } else {
+    } else {  // the one-pass route: edge records
       tbb::parallel_for(c0, c1, [&](std::size_t c) {
         LastAnswer src_owner(owner_of);
         for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
@@ -794,12 +794,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
           for_targets(i, src_owner, [&](std::size_t r) {
             const std::uint64_t pos = at[c * nr + r]++;
             if (r == me) {
-              if (placer) {
-                // This rank's own counts: short only if the input changed since it was counted.
-                if (placer->place(me, e) != detail::ArcPlacer::kPlaced) changed = true;
-              } else {
-                keep(first[me] + pos, e, w);
-              }
+              keep(first[me] + pos, e, w);
               return;
             }
             encode(send[r].data() + (pos - start[r]) * rec, e, w);
