@@ -15,6 +15,8 @@
 #   env: THREADS=2 RUNS=5 PR_ITERATIONS=20 SSSP_DELTA=2 SOURCE=(first vertex of the graph)
 #        KERNELS="pr cc sssp" (a subset to run) DEGREE_ORDER=1 (Atoll's pr: --degree-order)
 #        FLOAT=1 (Atoll's pr: --float)
+#        HUGE_PAGES=1: both sides with malloc's transparent huge pages (atoll asks glibc for them
+#        itself, README "Huge pages"; GAPBS gets the same GLIBC_TUNABLES); 0: neither
 #        WORK=build/compare-gapbs (converted graphs, kept between runs) ATOLL=build/apps/atoll
 #        GAPBS_DIR=(a built GAPBS copy; default: ../shared/peers/gapbs copied to build/gapbs)
 #
@@ -44,6 +46,9 @@ done
 [[ -z $graph || -r $graph ]] || { echo "compare-gapbs: cannot read $graph" >&2; exit 2; }
 threads=${THREADS:-2} runs=${RUNS:-5} iterations=${PR_ITERATIONS:-20} delta=${SSSP_DELTA:-2}
 degree_order=${DEGREE_ORDER:-1}
+huge_pages=${HUGE_PAGES:-1}
+gapbs_tunables=${GLIBC_TUNABLES:-}
+[[ $huge_pages == 0 ]] || gapbs_tunables=${gapbs_tunables:+$gapbs_tunables:}glibc.malloc.hugetlb=1
 pr_order=()
 [[ $degree_order == 0 ]] || pr_order=(--degree-order)
 [[ ${FLOAT:-1} == 0 ]] || pr_order+=(--float)
@@ -117,7 +122,7 @@ results=$tmp/results.tsv  # kernel side seconds [setup seconds]
 : > "$results"
 
 gapbs_trial() {  # prints the Trial Time of GAPBS's second trial (the first starts OpenMP's threads)
-  OMP_NUM_THREADS=$threads "$@" -n 2 > "$tmp/gapbs.log" 2>&1 || { cat "$tmp/gapbs.log" >&2; exit 1; }
+  OMP_NUM_THREADS=$threads GLIBC_TUNABLES=$gapbs_tunables "$@" -n 2 > "$tmp/gapbs.log" 2>&1 || { cat "$tmp/gapbs.log" >&2; exit 1; }
   awk '/^Trial Time:/ { t = $3 } END { print t }' "$tmp/gapbs.log"
 }
 gapbs_run() {  # kernel
@@ -137,7 +142,7 @@ atoll_run() {  # kernel
     cc) args=(cc --graph "$base.bin") ;;
     sssp) args=(sssp --graph "$base.w.bin" --source "$source_vertex") ;;
   esac
-  "$atoll" run "${args[@]}" --threads "$threads" --metrics "$tmp/m.json" > "$tmp/atoll.log" 2>&1 ||
+  ATOLL_HUGE_PAGES=$huge_pages "$atoll" run "${args[@]}" --threads "$threads" --metrics "$tmp/m.json" > "$tmp/atoll.log" 2>&1 ||
     { cat "$tmp/atoll.log" >&2; exit 1; }
   python3 - "$tmp/m.json" "$1" >> "$results" <<'PY'
 import json, sys
@@ -148,7 +153,8 @@ PY
 }
 
 echo "compare-gapbs: $name, $threads threads, $runs runs alternating, pr $iterations iterations," \
-  "sssp from $source_vertex (delta $delta), Atoll pr ${pr_order[*]:-in input order}"
+  "sssp from $source_vertex (delta $delta), Atoll pr ${pr_order[*]:-in input order}," \
+  "huge pages $([[ $huge_pages == 0 ]] && echo off || echo 'on, both sides')"
 echo "machine: $(date -u '+%F %T UTC'); $(nproc) cores;" \
   "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo);" \
   "shared with other jobs: compare ratios, not absolute times"

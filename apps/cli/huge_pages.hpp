@@ -1,0 +1,15 @@
+// Transparent huge pages for the atoll process and its ranks. Where the kernel gives them only
+// on request (THP "madvise", Debian's default), glibc's malloc asks for them when the tunable
+// glibc.malloc.hugetlb=1 is set at process start; the graph's arrays (hundreds of MB) then fault
+// in 2 MB at a time instead of 4 KB, and random accesses over them miss the TLB less.
+#pragma once
+
+namespace atl::cli {
+
+/// Re-executes this program with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless it is
+/// there already, ATOLL_HUGE_PAGES=0, the kernel has THP off, or the build is sanitized (its
+/// allocator ignores the tunable). Returns (changing nothing) when it does not re-execute.
+/// Ranks the launcher starts inherit the variable, so they start with it and need no re-exec.
+void use_huge_pages(char** argv);
+
+}  // namespace atl::cli
