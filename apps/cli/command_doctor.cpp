@@ -1,6 +1,7 @@
 // `atoll doctor`: RDMA devices and ports, the UCX transports available, which backend a run
-// would use; run as several ranks it also checks every pair: an active-message ping-pong and
-// a put+flush each way, and rank 0 prints a latency matrix naming any pair that failed.
+// would use, whether malloc has huge pages; run as several ranks it also checks every pair: an
+// active-message ping-pong and a put+flush each way, and rank 0 prints a latency matrix naming any
+// pair that failed.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "atoll/transport/device_probe.hpp"
 #include "atoll/transport/transport.hpp"
 #include "commands.hpp"
+#include "huge_pages.hpp"
 
 namespace atl::cli {
 namespace {
@@ -143,7 +145,10 @@ void add_doctor_command(CLI::App& app) {
     if (opt->rounds < 1) usage_fail("--rounds must be at least 1");
     (void)parse_transport(opt->transport);
     JobInfo job = detect_job(opt->job);
-    if (job.rank == 0) std::printf("%s", format_report(probe_devices()).c_str());
+    if (job.rank == 0) {
+      std::printf("%s", format_report(probe_devices()).c_str());
+      std::printf("huge pages: %s\n", huge_pages_state().c_str());
+    }
     if (job.size > 1) check_cluster(*opt, job);
     std::fflush(stdout);
   });

@@ -4,6 +4,8 @@
 // in 2 MB at a time instead of 4 KB, and random accesses over them miss the TLB less.
 #pragma once
 
+#include <string>
+
 namespace atl::cli {
 
 /// Re-executes this program with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless it is
@@ -11,5 +13,8 @@ namespace atl::cli {
 /// allocator ignores the tunable). Returns (changing nothing) when it does not re-execute.
 /// Ranks the launcher starts inherit the variable, so they start with it and need no re-exec.
 void use_huge_pages(char** argv);
+
+/// For `atoll doctor`: "on (...)" when this process started with the tunable, else "off (why)".
+std::string huge_pages_state();
 
 }  // namespace atl::cli

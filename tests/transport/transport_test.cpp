@@ -964,6 +964,30 @@ TEST(Doctor, ReportsDevicesOnOneRank) {
   EXPECT_NE(r.output.find("atoll run would use: "), std::string::npos) << r.output;
 }
 
+// atoll re-executes itself with malloc's huge pages (apps/cli/huge_pages.hpp) where the kernel
+// offers THP, and ATOLL_HUGE_PAGES=0 keeps it from doing so.
+TEST(Doctor, ReportsHugePages) {
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(thp, modes);
+  const bool offered =
+      modes.find("[always]") != std::string::npos || modes.find("[madvise]") != std::string::npos;
+  Result r = run("env -u GLIBC_TUNABLES " + std::string(ATOLL_BINARY) + " doctor");
+  EXPECT_EQ(r.code, 0) << r.output;
+  if (r.output.find("huge pages: off (sanitized build") == std::string::npos) {
+    EXPECT_NE(r.output.find(offered ? "huge pages: on (GLIBC_TUNABLES glibc.malloc.hugetlb=1"
+                                    : "huge pages: off (kernel THP mode"),
+              std::string::npos)
+        << modes << "\n"
+        << r.output;
+    Result off =
+        run("env -u GLIBC_TUNABLES ATOLL_HUGE_PAGES=0 " + std::string(ATOLL_BINARY) + " doctor");
+    EXPECT_EQ(off.code, 0) << off.output;
+    EXPECT_NE(off.output.find("huge pages: off (ATOLL_HUGE_PAGES=0)"), std::string::npos)
+        << off.output;
+  }
+}
+
 TEST(Doctor, ChecksEveryPairAsSeveralRanks) {
   for (const char* transport : {"tcp", "ucx"}) {
     Result r = run(std::string(ATOLL_BINARY) + " launch -n 3 -- " + ATOLL_BINARY +
