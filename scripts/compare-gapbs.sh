@@ -48,7 +48,9 @@ threads=${THREADS:-2} runs=${RUNS:-5} iterations=${PR_ITERATIONS:-20} delta=${SS
 degree_order=${DEGREE_ORDER:-1}
 huge_pages=${HUGE_PAGES:-1}
 gapbs_tunables=${GLIBC_TUNABLES:-}
-[[ $huge_pages == 0 ]] || gapbs_tunables=${gapbs_tunables:+$gapbs_tunables:}glibc.malloc.hugetlb=1
+# A tunable the user named already stands on both sides (atoll keeps it too).
+[[ $huge_pages == 0 || $gapbs_tunables == *glibc.malloc.hugetlb* ]] ||
+  gapbs_tunables=${gapbs_tunables:+$gapbs_tunables:}glibc.malloc.hugetlb=1
 pr_order=()
 [[ $degree_order == 0 ]] || pr_order=(--degree-order)
 [[ ${FLOAT:-1} == 0 ]] || pr_order+=(--float)

@@ -8,13 +8,15 @@
 
 namespace atl::cli {
 
-/// Re-executes this program with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless it is
-/// there already, ATOLL_HUGE_PAGES=0, the kernel has THP off, or the build is sanitized (its
-/// allocator ignores the tunable). Returns (changing nothing) when it does not re-execute.
+/// Re-executes this program once with glibc.malloc.hugetlb=1 added to GLIBC_TUNABLES, unless it
+/// is named there already (the user's value stands), ATOLL_HUGE_PAGES=0, the kernel has THP
+/// off, the build is sanitized (its allocator ignores the tunable), the program is privileged
+/// (the loader ignores it), or it was not started directly (through ld.so, under valgrind).
+/// Returns, with the environment as it was, when it does not re-execute or the exec fails.
 /// Ranks the launcher starts inherit the variable, so they start with it and need no re-exec.
 void use_huge_pages(char** argv);
 
-/// For `atoll doctor`: "on (...)" when this process started with the tunable, else "off (why)".
+/// For `atoll doctor`: "on (...)" when this process runs with the tunable, else "off (why)".
 std::string huge_pages_state();
 
 }  // namespace atl::cli
