@@ -71,7 +71,7 @@ bool same_file(const std::string& a, const std::string& b) {
 
 /// This program's file, when the kernel ran it directly: not through the dynamic loader
 /// (`ld.so ./atoll`) or under a tool such as valgrind, where /proc/self/exe is another program.
-std::string own_executable() {
+[[maybe_unused]] std::string own_executable() {
   char path[4096];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
   if (n <= 0) return "";
