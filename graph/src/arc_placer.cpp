@@ -134,47 +134,7 @@ std::string ArcPlacer::check_complete() const {
 }
 
 void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
-  // Lids are this rank's vertices by gid, then each owner's ghosts by gid: a row that was in
-  // gid order is in lid order once its ends are split stably by group (owned, then each ghost
-  // range). The split is done on every row (branch-free); the build sorts rows still unsorted.
-  const Lid owned = part.num_owned;
-  std::vector<Lid> ghost_start;  // where each ghost range after the first starts
-  for (std::size_t r = 1; r < part.ghost_ranges.size(); ++r) {
-    ghost_start.push_back(part.ghost_ranges[r].begin);
-  }
-  const std::vector<EdgeId>& off = part.out_offsets;
-  const std::size_t n = off.size() - 1;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
-    std::vector<Lid> ghosts;  // the row's ghost ends, in row order
-    std::vector<EdgeId> at(ghost_start.size() + 2);
-    for (std::size_t v = range.begin(); v < range.end(); ++v) {
-      Lid* const row = targets_.data() + off[v];
-      const std::size_t len = off[v + 1] - off[v];
-      if (ghosts.size() < len) ghosts.resize(len);
-      std::size_t k = 0, g = 0;  // owned ends so far (written back at row[k] <= row[i]), ghosts
-      for (std::size_t i = 0; i < len; ++i) {
-        const Lid w = lids_[row[i]];
-        const bool ghost = w >= owned;
-        row[k] = w;
-        ghosts[g] = w;
-        k += !ghost;
-        g += ghost;
-      }
-      if (ghost_start.empty()) {
-        std::copy(ghosts.begin(), ghosts.begin() + static_cast<std::ptrdiff_t>(g), row + k);
-        continue;
-      }
-      // Ghosts of several owners: a stable counting split by range into the row's tail.
-      auto range_of = [&](Lid w) {
-        return static_cast<std::size_t>(
-            std::upper_bound(ghost_start.begin(), ghost_start.end(), w) - ghost_start.begin());
-      };
-      std::fill(at.begin(), at.end(), 0);
-      for (std::size_t j = 0; j < g; ++j) ++at[range_of(ghosts[j]) + 1];
-      std::partial_sum(at.begin(), at.end(), at.begin());
-      for (std::size_t j = 0; j < g; ++j) row[k + at[range_of(ghosts[j])]++] = ghosts[j];
-    }
-  });
+  split_rows_by_owner(part, targets_.data(), [this](Lid x) { return lids_[x]; });
 }
 
 PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {

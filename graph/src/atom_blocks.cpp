@@ -72,7 +72,7 @@ void BlockWriter::finish() {
   emit(BlockKind::kEnd, 1, sizeof blocks);
 }
 
-FileBytes read_file_bytes(const std::string& path, const std::string& what) {
+FileBytes read_file_bytes(const std::string& path, const std::string& what, FileBytes reuse) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     const int err = errno;
@@ -82,9 +82,12 @@ FileBytes read_file_bytes(const std::string& path, const std::string& what) {
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) fail(what, ": cannot stat: ", std::strerror(errno));
   if (!S_ISREG(st.st_mode)) fail(what, " is not a regular file");
-  FileBytes bytes;
+  FileBytes bytes = std::move(reuse);
   bytes.size = static_cast<std::size_t>(st.st_size);
-  bytes.data = std::make_unique_for_overwrite<unsigned char[]>(bytes.size);
+  if (bytes.capacity < bytes.size || !bytes.data) {
+    bytes.data = std::make_unique_for_overwrite<unsigned char[]>(bytes.size);
+    bytes.capacity = bytes.size;
+  }
   std::size_t done = 0;
   while (done < bytes.size) {
     const ssize_t n = ::read(fd.get(), bytes.data.get() + done, bytes.size - done);

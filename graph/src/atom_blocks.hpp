@@ -73,12 +73,13 @@ class BlockWriter {
 struct FileBytes {
   std::unique_ptr<unsigned char[]> data;
   std::size_t size = 0;
+  std::size_t capacity = 0;  ///< bytes allocated at data
   std::span<const unsigned char> span() const { return {data.get(), size}; }
 };
 
 /// Reads path; `what` ("atom file 'PATH'") starts error messages. A missing file is an error
-/// that says so.
-FileBytes read_file_bytes(const std::string& path, const std::string& what);
+/// that says so. The bytes go into `reuse`'s buffer when it is large enough.
+FileBytes read_file_bytes(const std::string& path, const std::string& what, FileBytes reuse = {});
 
 /// One block found in a file.
 struct Block {

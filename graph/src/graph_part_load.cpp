@@ -36,7 +36,9 @@
 #include "atoll/graph/placement.hpp"
 #include "atoll/graph/read_graph.hpp"
 #include "atom_hash.hpp"
+#include "atom_part.hpp"
 #include "binary_format.hpp"
+#include "step_log.hpp"
 
 namespace atl {
 namespace {
@@ -91,33 +93,6 @@ std::vector<int> broadcast_placement(Collectives& coll, int rank, int ranks,
   }
   return atom_rank;
 }
-
-/// This process's peak resident set so far (Linux: VmHWM), in MB; 0 when unknown.
-std::uint64_t peak_rss_mb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) / 1024;
-  }
-  return 0;
-}
-
-/// Logs (debug) the seconds since the last step of a load, naming the step.
-class StepLog {
- public:
-  explicit StepLog(int rank) : rank_(rank) {}
-  void operator()(std::string_view step) {
-    if (log_level() >= LogLevel::kDebug) {
-      log_debug(str_cat("load (rank ", rank_, "): ", step, " ", timer_.seconds(), " s, peak RSS ",
-                        peak_rss_mb(), " MB"));
-    }
-    timer_.reset();
-  }
-
- private:
-  int rank_;
-  Timer timer_;
-};
 
 /// Keeps the exchange's bulk window while it lives (Exchange::keep_bulk_window): the routing
 /// rounds' all-to-alls then reuse one window instead of each making and freeing one. free()
@@ -178,7 +153,8 @@ struct OwnerTable {
   }
 };
 
-void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part, Collectives& coll,
+void load_from_atoms(const std::string& dir, const PartLoadOptions& options, GraphPartLoad& out,
+                     GraphPart& part, std::optional<detail::PlacedPart>& placed, Collectives& coll,
                      int rank, int ranks) {
   Timer timer;
   AtomIndex index;
@@ -195,6 +171,16 @@ void load_from_atoms(const std::string& dir, GraphPartLoad& out, GraphPart& part
   std::vector<std::uint32_t> mine;
   for (std::uint32_t a = 0; a < index.atoms.size(); ++a) {
     if (out.atom_rank[a] == rank) mine.push_back(a);
+  }
+  // Unweighted atoms take two passes straight into the rows (atom_part.hpp): no edge records.
+  if (options.two_pass && !index.weighted) {
+    collectively(coll, rank, [&] {
+      placed =
+          detail::read_atom_part(dir, index, mine, out.atom_rank, rank, options.build.symmetrize);
+    });
+    out.two_pass = true;
+    out.read_seconds = timer.seconds();
+    return;
   }
   // Each atom's vertices and out-edges go to their place in the part as soon as it is read
   // (the index gives every atom's counts), so besides the part only the atoms being decoded
@@ -517,7 +503,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
                     GraphPart& part, std::optional<detail::PlacedPart>& placed, Collectives& coll,
                     Exchange& exchange, int rank, int ranks) {
   Timer timer;
-  StepLog step(rank);
+  detail::StepLog step(rank);
   const std::uint32_t k = options.atoms;
   if (k == 0) usage_fail("--atoms must be at least 1");
   if (options.route_edges == 0) usage_fail("route_edges must be at least 1");
@@ -956,12 +942,12 @@ GraphPartLoad load_graph_part(const std::string& path, Transport& transport, Col
   part.rank = rank;
   out.from_atoms = is_atom_directory(path);
   if (out.from_atoms) {
-    load_from_atoms(path, out, part, coll, rank, ranks);
+    load_from_atoms(path, options, out, part, placed, coll, rank, ranks);
   } else {
     load_from_file(path, options, out, part, placed, coll, exchange, rank, ranks);
   }
   Timer timer;
-  StepLog step(rank);
+  detail::StepLog step(rank);
   collectively(coll, rank, [&] {
     out.topology = placed ? detail::build_placed_part(std::move(*placed), options.build)
                           : Topology::build_part(std::move(part), options.build);

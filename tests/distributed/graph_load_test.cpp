@@ -503,16 +503,34 @@ TEST_P(GraphLoad, ACorruptBinaryPayloadStopsEveryRank) {
   }
 }
 
-TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
-  // Unweighted, with repeats and self-loops; a declared range with isolated vertices past the
-  // edges' ids; SNAP text; and ids spread over more than 2^32 or too thinly for count arrays
-  // (ranks^2 x span > 2 x edges + 2^20), which fall back to one pass.
-  TempDir dir;
+/// 400 vertices, 5000 uniform edges, every fifth repeated, a self-loop on every third vertex,
+/// and a declared range (0..429) with isolated vertices past the edges' ids.
+EdgeList uniform_with_repeats() {
   EdgeList g = generate_uniform({.vertices = 400, .edges = 5000, .seed = 9, .weights = {}});
   const std::size_t m = g.size();
   for (std::size_t i = 0; i < m; i += 5) g.edges.push_back(g.edges[i]);
   for (Gid v = 0; v < 400; v += 3) g.edges.push_back({v, v});
   g.declared = VertexRange{0, 430};
+  return g;
+}
+
+/// The raw dumps of a load with and without two passes hold the same arrays.
+void expect_same_arrays(const std::string& two, const std::string& one, bool two_pass) {
+  EXPECT_EQ(two.find("two_pass 1") != std::string::npos, two_pass) << two.substr(0, 40);
+  EXPECT_EQ(one.find("two_pass 1"), std::string::npos);
+  std::string same = two;
+  for (std::size_t at = 0; (at = same.find("two_pass 1", at)) != std::string::npos;) {
+    same[at + 9] = '0';
+  }
+  EXPECT_TRUE(same == one) << "the two-pass part differs from the one-pass part";
+}
+
+TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
+  // Unweighted, with repeats and self-loops; a declared range with isolated vertices past the
+  // edges' ids; SNAP text; and ids spread over more than 2^32 or too thinly for count arrays
+  // (ranks^2 x span > 2 x edges + 2^20), which fall back to one pass.
+  TempDir dir;
+  EdgeList g = uniform_with_repeats();
   EdgeList undeclared = g;
   undeclared.declared.reset();
   for (Edge& e : undeclared.edges) {  // ids from 1000 on, some vertices absent
@@ -551,17 +569,68 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
         const std::string extra = std::string(" --raw --route-edges 1000") + options;
         const std::string two = dumps(bin, ranks, GetParam(), extra);
         const std::string one = dumps(bin, ranks, GetParam(), extra + " --one-pass");
-        EXPECT_EQ(two.find("two_pass 1") != std::string::npos, !falls_back) << two.substr(0, 40);
-        EXPECT_EQ(one.find("two_pass 1"), std::string::npos);
-        std::string same = two;
-        for (std::size_t at = 0; (at = same.find("two_pass 1", at)) != std::string::npos;) {
-          same[at + 9] = '0';
-        }
-        EXPECT_TRUE(same == one) << "the two-pass part differs from the one-pass part";
+        expect_same_arrays(two, one, !falls_back);
       }
     }
     check_load(bin, *input, 3, GetParam(), /*symmetrize=*/true, " --route-edges 1000");
   }
+}
+
+TEST_P(GraphLoad, AtomDirectoriesReadInTwoPassesGiveTheSameArraysAsOnePass) {
+  // Unweighted atoms are decoded twice straight into rows (atom_part.hpp): the arrays must be
+  // build_part's exactly. Sorted rows (a symmetrized Kronecker graph), repeats and self-loops
+  // with a declared range of isolated vertices, METIS atoms, and sparse ids; weighted atoms
+  // keep the one-pass route.
+  TempDir dir;
+  EdgeList kron = generate_kronecker({.scale = 9, .edge_factor = 8, .seed = 4, .weights = {}});
+  for (std::size_t i = 0, n = kron.size(); i < n; ++i) {  // symmetrized, deduplicated, sorted
+    kron.edges.push_back({kron.edges[i].dst, kron.edges[i].src});
+  }
+  auto by_ends = [](const Edge& a, const Edge& b) {
+    return std::tie(a.src, a.dst) < std::tie(b.src, b.dst);
+  };
+  std::sort(kron.edges.begin(), kron.edges.end(), by_ends);
+  kron.edges.erase(
+      std::unique(kron.edges.begin(), kron.edges.end(),
+                  [](const Edge& a, const Edge& b) { return a.src == b.src && a.dst == b.dst; }),
+      kron.edges.end());
+  EdgeList repeats = uniform_with_repeats();
+  EdgeList sparse = repeats;
+  sparse.declared.reset();
+  for (Edge& e : sparse.edges) {
+    e.src = 1000 + 4096 * e.src;
+    e.dst = 1000 + 4096 * e.dst;
+  }
+  EdgeList grid = generate_grid({.rows = 24, .cols = 24, .seed = 3, .weights = {}});
+  grid.declared = VertexRange{0, 24 * 24 + 9};
+  PartitionOptions metis;
+  metis.atoms = 16;
+  metis.method = AtomMethod::kMetis;
+  const std::tuple<const char*, const EdgeList*, PartitionOptions> inputs[] = {
+      {"kron", &kron, PartitionOptions{.atoms = 16}},
+      {"repeats", &repeats, PartitionOptions{.atoms = 37}},
+      {"sparse", &sparse, PartitionOptions{.atoms = 8}},
+      {"grid-metis", &grid, metis}};
+  for (const auto& [name, input, partition] : inputs) {
+    const std::string atoms = dir.file(name);
+    write_atoms(*input, atoms, partition);
+    for (int ranks : {2, 3}) {
+      for (const char* options :
+           {"", " --symmetrize --dedup", " --threads 1", " --symmetrize --threads 1"}) {
+        SCOPED_TRACE(std::string(name) + " on " + std::to_string(ranks) + " ranks," + options);
+        const std::string extra = std::string(" --raw") + options;
+        const std::string two = dumps(atoms, ranks, GetParam(), extra);
+        const std::string one = dumps(atoms, ranks, GetParam(), extra + " --one-pass");
+        expect_same_arrays(two, one, true);
+      }
+    }
+    check_load(atoms, *input, 3, GetParam(), /*symmetrize=*/true);
+  }
+  EdgeList weighted =
+      generate_uniform({.vertices = 200, .edges = 1000, .seed = 1, .weights = WeightRange{1, 9}});
+  write_atoms(weighted, dir.file("weighted"), PartitionOptions{.atoms = 8});
+  EXPECT_NE(dumps(dir.file("weighted"), 2, GetParam(), " --raw").find("two_pass 0"),
+            std::string::npos);
 }
 
 TEST_P(GraphLoad, InconsistentArcCountsStopEveryRankNamingThePeer) {

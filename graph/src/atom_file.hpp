@@ -1,0 +1,80 @@
+// One atom file read and checked: its header against the index, the block layout, every
+// block's checksum and the vertex and ghost tables (docs/atoms.md); the whole file's checksum
+// is checked on request, after the edges, so that a malformed edge block is named as such. Its edge
+// blocks decode on demand, their local ids resolved in tables the caller gives: the tables'
+// gids (read_atom), or the lids a rank numbers them with (atom_part.cpp), which decodes an
+// atom straight into a rank's lid space.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "atoll/graph/atoms.hpp"
+#include "atom_blocks.hpp"
+#include "atom_format.hpp"
+
+namespace atl::detail {
+
+class AtomFile {
+ public:
+  /// Reads atom `id` of the index's directory (into `buffer` when it is large enough) and
+  /// checks everything but the edges' coding and the file's checksum; throws naming the file
+  /// (and the block and record) on the first problem.
+  AtomFile(const std::filesystem::path& dir, const AtomIndex& index, std::uint32_t id,
+           FileBytes buffer = {});
+  /// Throws unless the whole file's CRC32C is the index's. Every reader calls it (after
+  /// decoding the edges it uses) before it trusts what it read.
+  void check_file_checksum() const;
+  /// The file's bytes, for the next AtomFile to read into; the edges cannot be decoded after.
+  FileBytes take_buffer() { return std::move(file_); }
+
+  std::uint32_t id() const { return id_; }
+  bool weighted() const { return weighted_; }
+  const std::vector<Gid>& vertices() const { return vertices_; }  ///< owned, ascending
+  const std::vector<Gid>& ghosts() const { return ghosts_; }      ///< ascending
+  const std::vector<std::uint32_t>& ghost_atoms() const { return ghost_atoms_; }
+  std::uint64_t out_edges() const { return header_.edges; }
+  std::uint64_t in_cut_edges() const { return header_.in_cut_edges; }
+
+  /// One entry per position of the merged table (vertices and ghosts, ascending by gid): the
+  /// vertex's entry of `of_vertices` or the ghost's of `of_ghosts`.
+  void merged(std::span<const Gid> of_vertices, std::span<const Gid> of_ghosts,
+              std::vector<Gid>& out) const;
+  /// Decodes the out-edges (input order) into edges[0, out_edges()): a source at position i of
+  /// vertices() becomes sources[i], a target at position j of the merged table targets[j].
+  /// Weights go to `weights` when not null. Throws naming the first malformed block.
+  void decode_out_edges(std::span<const Gid> sources, std::span<const Gid> targets, Edge* edges,
+                        double* weights) const;
+  /// The same for the cut in-edges: sources are positions in ghosts(), targets in vertices().
+  void decode_in_cut_edges(std::span<const Gid> sources, std::span<const Gid> targets, Edge* edges,
+                           double* weights) const;
+
+ private:
+  void check_header(const AtomEntry& entry);
+  void layout_blocks();
+  void check_payloads() const;
+  void decode_tables();
+  void decode_edges(int slot, std::span<const Gid> sources, std::span<const Gid> targets,
+                    Edge* edges, double* weights) const;
+  void validate() const;
+  std::string where(int slot, std::uint64_t i) const;
+  bool in_declared(Gid v) const;
+
+  const std::filesystem::path& dir_;
+  const AtomIndex& index_;
+  std::uint32_t id_;
+  std::string what_;
+  FileBytes file_;
+  AtomFileHeader header_{};
+  bool weighted_ = false;
+  std::vector<Block> blocks_;
+  std::vector<std::uint64_t> first_record_;  ///< of each block among its kind's records
+  std::vector<Gid> vertices_;
+  std::vector<Gid> ghosts_;
+  std::vector<std::uint32_t> ghost_atoms_;
+};
+
+}  // namespace atl::detail
