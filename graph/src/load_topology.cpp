@@ -1,16 +1,34 @@
 #include "atoll/graph/load_topology.hpp"
 
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
 #include "atoll/common/error.hpp"
 #include "atoll/graph/atoms.hpp"
 #include "atoll/graph/input_file.hpp"
 #include "atoll/graph/read_graph.hpp"
+#include "atom_part.hpp"
 #include "binary_format.hpp"
 
 namespace atl {
 
 Topology load_topology(const std::string& path, GraphFormat format, MtxLayout layout,
                        const BuildOptions& options) {
-  if (is_atom_directory(path)) return Topology::build(read_edge_list(path, format), options);
+  if (is_atom_directory(path)) {
+    // Unweighted atoms not relabelled by degree are decoded straight into the rows of a part
+    // of one rank (atom_part.hpp), holding no edge records; others build from their edges
+    // (read_edge_list also refuses a --format for a directory).
+    const AtomIndex index = read_atom_index(path);
+    if (format == GraphFormat::kAuto && !index.weighted && !options.degree_order) {
+      std::vector<std::uint32_t> all(index.atoms.size());
+      std::iota(all.begin(), all.end(), 0);
+      const std::vector<int> on_rank_0(index.atoms.size(), 0);
+      return detail::build_placed_part(
+          detail::read_atom_part(path, index, all, on_rank_0, 0, options.symmetrize), options);
+    }
+    return Topology::build(read_edge_list(path, format), options);
+  }
   EdgeList edges;
   {
     InputFile file = InputFile::open(path);

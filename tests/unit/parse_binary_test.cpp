@@ -9,10 +9,13 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "atoll/common/crc32c.hpp"
 #include "atoll/common/error.hpp"
+#include "atoll/graph/atoms.hpp"
+#include "atoll/graph/generators.hpp"
 #include "atoll/graph/graph_format.hpp"
 #include "atoll/graph/load_topology.hpp"
 #include "atoll/graph/read_graph.hpp"
@@ -266,6 +269,50 @@ TEST(LoadTopology, MappedBinaryBuildsTheSameGraph) {
         atl::Topology loaded = atl::load_topology(dir.file("g.bin"), atl::GraphFormat::kAuto,
                                                   atl::MtxLayout::kAuto, opt);
         EXPECT_EQ(arrays_of(loaded), arrays_of(atl::Topology::build(g, opt)));
+      }
+    }
+  }
+}
+
+TEST(LoadTopology, AtomDirectoriesBuildTheSameGraph) {
+  // Unweighted atoms are decoded straight into rows (atom_part.hpp); weighted ones, and builds
+  // by degree, go through the edge list: every way gives Topology::build's arrays.
+  atl::test::TempDir dir;
+  EdgeList uniform =
+      atl::generate_uniform({.vertices = 300, .edges = 4000, .seed = 3, .weights = {}});
+  for (std::size_t i = 0, m = uniform.size(); i < m; i += 7)
+    uniform.edges.push_back(uniform.edges[i]);
+  for (atl::Gid v = 0; v < 300; v += 5) uniform.edges.push_back({v, v});
+  uniform.declared = VertexRange{0, 320};
+  EdgeList sparse = uniform;
+  sparse.declared.reset();
+  for (Edge& e : sparse.edges) e = {7 + 1000 * e.src, 7 + 1000 * e.dst};
+  EdgeList weighted = atl::generate_uniform(
+      {.vertices = 200, .edges = 2000, .seed = 4, .weights = atl::WeightRange{1, 9}});
+  atl::PartitionOptions metis;
+  metis.atoms = 8;
+  metis.method = atl::AtomMethod::kMetis;
+  const std::tuple<const char*, const EdgeList*, atl::PartitionOptions> inputs[] = {
+      {"uniform", &uniform, atl::PartitionOptions{.atoms = 13}},
+      {"uniform-metis", &uniform, metis},
+      {"sparse", &sparse, atl::PartitionOptions{.atoms = 5}},
+      {"weighted", &weighted, atl::PartitionOptions{.atoms = 6}}};
+  for (const auto& [name, g, partition] : inputs) {
+    atl::write_atoms(*g, dir.file(name), partition);
+    for (atl::BuildOptions opt :
+         {atl::BuildOptions{}, atl::BuildOptions{true, false}, atl::BuildOptions{true, true},
+          atl::BuildOptions{false, false, true}}) {
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(testing::Message()
+                     << name << " symmetrize " << opt.symmetrize << " dedup " << opt.dedup
+                     << " by degree " << opt.degree_order << " threads " << threads);
+        EXPECT_EQ(with_threads(threads,
+                               [&] {
+                                 return arrays_of(atl::load_topology(dir.file(name),
+                                                                     atl::GraphFormat::kAuto,
+                                                                     atl::MtxLayout::kAuto, opt));
+                               }),
+                  arrays_of(atl::Topology::build(*g, opt)));
       }
     }
   }
