@@ -85,7 +85,7 @@ int kind_slot(std::uint32_t kind) {
 }  // namespace
 
 AtomFile::AtomFile(const std::filesystem::path& dir, const AtomIndex& index, std::uint32_t id,
-                   FileBytes buffer)
+                   FileBytes buffer, bool validate_tables)
     : dir_(dir), index_(index), id_(id) {
   if (id_ >= index_.atoms.size()) {
     fail("atom ", id_, " does not exist: the index in '", dir_.string(), "' lists ",
@@ -100,7 +100,7 @@ AtomFile::AtomFile(const std::filesystem::path& dir, const AtomIndex& index, std
   layout_blocks();
   check_payloads();
   decode_tables();
-  validate();
+  if (validate_tables) validate();
 }
 
 void AtomFile::check_file_checksum() const {

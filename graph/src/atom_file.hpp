@@ -22,9 +22,11 @@ class AtomFile {
  public:
   /// Reads atom `id` of the index's directory (into `buffer` when it is large enough) and
   /// checks everything but the edges' coding and the file's checksum; throws naming the file
-  /// (and the block and record) on the first problem.
+  /// (and the block and record) on the first problem. validate = false skips the checks of
+  /// the tables' contents (order, ownership, owner atoms) for a file whose checksum proves it
+  /// the one read before: the edges still decode safely, in range of the tables.
   AtomFile(const std::filesystem::path& dir, const AtomIndex& index, std::uint32_t id,
-           FileBytes buffer = {});
+           FileBytes buffer = {}, bool validate = true);
   /// Throws unless the whole file's CRC32C is the index's. Every reader calls it (after
   /// decoding the edges it uses) before it trusts what it read.
   void check_file_checksum() const;

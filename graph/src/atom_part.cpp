@@ -9,6 +9,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <queue>
 #include <utility>
 #include <vector>
 
@@ -19,17 +23,85 @@
 namespace atl::detail {
 namespace {
 
-/// The first position in [it, end) not below g: an exponential search from `it`, for lookups
-/// of ascending ids in an ascending table (each a few steps from the last).
-template <typename It>
-It gallop(It it, It end, Gid g) {
-  std::size_t step = 1;
-  while (static_cast<std::size_t>(end - it) > step && it[static_cast<std::ptrdiff_t>(step)] < g) {
-    step *= 2;
+/// The lid of each gid a rank holds: an array over the ids' span when that takes at most
+/// about 4 entries a vertex, else the gids sorted with their lids, looked up by galloping from
+/// the previous answer (an atom's tables ascend, so each lookup is a few steps).
+class LidIndex {
+ public:
+  explicit LidIndex(const std::vector<Gid>& lid_to_gid) {
+    if (lid_to_gid.empty()) return;
+    const auto [lo, hi] = std::minmax_element(lid_to_gid.begin(), lid_to_gid.end());
+    lo_ = *lo;
+    const std::uint64_t span = *hi - *lo;
+    if (span < 4 * std::uint64_t{lid_to_gid.size()} + (std::uint64_t{1} << 20)) {
+      dense_.assign(span + 1, kInvalidLid);
+      for (std::size_t v = 0; v < lid_to_gid.size(); ++v)
+        dense_[lid_to_gid[v] - lo_] = static_cast<Lid>(v);
+      return;
+    }
+    sorted_.resize(lid_to_gid.size());
+    for (std::size_t v = 0; v < lid_to_gid.size(); ++v)
+      sorted_[v] = {lid_to_gid[v], static_cast<Lid>(v)};
+    tbb::parallel_sort(sorted_.begin(), sorted_.end());
   }
-  const It hi =
-      static_cast<std::size_t>(end - it) > step ? it + static_cast<std::ptrdiff_t>(step + 1) : end;
-  return std::lower_bound(it + static_cast<std::ptrdiff_t>(step / 2), hi, g);
+
+  /// out[i]: the lid of ids[i] (kInvalidLid when not held); ids ascending for the fast path.
+  void lids_of(std::span<const Gid> ids, std::vector<Gid>& out) const {
+    out.resize(ids.size());
+    if (!dense_.empty()) {
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const std::uint64_t x = ids[i] - lo_;
+        out[i] = x < dense_.size() ? dense_[x] : kInvalidLid;
+      }
+      return;
+    }
+    auto at = sorted_.begin();
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      at = gallop(at, ids[i]);
+      out[i] = at != sorted_.end() && at->first == ids[i] ? at->second : kInvalidLid;
+    }
+  }
+
+ private:
+  using Entry = std::pair<Gid, Lid>;
+  /// The first entry from `it` on whose gid is not below g: an exponential search.
+  std::vector<Entry>::const_iterator gallop(std::vector<Entry>::const_iterator it, Gid g) const {
+    const auto end = sorted_.end();
+    if (it != sorted_.begin() && std::prev(it)->first >= g) it = sorted_.begin();  // not ascending
+    std::ptrdiff_t step = 1;
+    while (end - it > step && it[step].first < g) step *= 2;
+    const auto hi = end - it > step ? it + step + 1 : end;
+    return std::lower_bound(it + step / 2, hi, g,
+                            [](const Entry& e, Gid x) { return e.first < x; });
+  }
+
+  Gid lo_ = 0;
+  std::vector<Lid> dense_;
+  std::vector<Entry> sorted_;
+};
+
+/// The union of ascending lists, ascending and without repeats (a k-way merge: no copy of all
+/// the lists, no sort). Frees the lists.
+std::vector<std::pair<Gid, int>> merge_ascending(
+    std::vector<std::vector<std::pair<Gid, int>>>& lists) {
+  using Head = std::pair<std::pair<Gid, int>, std::size_t>;  // an entry and its list
+  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
+  std::vector<std::size_t> next(lists.size(), 1);
+  for (std::size_t k = 0; k < lists.size(); ++k) {
+    if (!lists[k].empty()) heads.push({lists[k][0], k});
+  }
+  std::vector<std::pair<Gid, int>> out;
+  while (!heads.empty()) {
+    const auto [entry, k] = heads.top();
+    heads.pop();
+    if (out.empty() || out.back() != entry) out.push_back(entry);
+    if (next[k] < lists[k].size()) {
+      heads.push({lists[k][next[k]++], k});
+    } else {
+      std::vector<std::pair<Gid, int>>().swap(lists[k]);
+    }
+  }
+  return out;
 }
 
 class AtomPartReader {
@@ -103,25 +175,17 @@ class AtomPartReader {
       atom.check_file_checksum();
       std::copy(atom.vertices().begin(), atom.vertices().end(),
                 owned.begin() + static_cast<std::ptrdiff_t>(vertex_at[k]));
+      remote[k].reserve(atom.ghosts().size());
       for (std::size_t i = 0; i < atom.ghosts().size(); ++i) {
         const int r = owner_rank(atom.ghost_atoms()[i]);
-        if (r != rank_) remote[k].emplace_back(atom.ghosts()[i], r);
+        if (r != rank_) remote[k].emplace_back(atom.ghosts()[i], r);  // ascending by gid
       }
     });
     tbb::parallel_sort(owned.begin(), owned.end());
     if (auto it = std::adjacent_find(owned.begin(), owned.end()); it != owned.end()) {
       fail(dir_.string(), ": vertex ", *it, " is owned by two atoms of rank ", rank_);
     }
-    std::size_t total = 0;
-    for (const auto& list : remote) total += list.size();
-    std::vector<std::pair<Gid, int>> ghosts;
-    ghosts.reserve(total);
-    for (auto& list : remote) {
-      ghosts.insert(ghosts.end(), list.begin(), list.end());
-      std::vector<std::pair<Gid, int>>().swap(list);
-    }
-    tbb::parallel_sort(ghosts.begin(), ghosts.end());
-    ghosts.erase(std::unique(ghosts.begin(), ghosts.end()), ghosts.end());
+    const std::vector<std::pair<Gid, int>> ghosts = merge_ascending(remote);
     for (std::size_t i = 0; i < ghosts.size(); ++i) {
       const Gid g = ghosts[i].first;
       if (i > 0 && ghosts[i - 1].first == g) {
@@ -136,27 +200,22 @@ class AtomPartReader {
     if (n > kInvalidLid)
       fail("rank ", rank_, " would hold ", n, " vertices; at most ", kInvalidLid);
     part_.num_owned = static_cast<Lid>(owned.size());
-    // ghost_gids_ stays by gid (the lookups); lid_to_gid takes them by (owner, gid).
-    ghost_gids_.resize(ghosts.size());
+    // lid_to_gid takes the ghosts by (owner, gid).
     std::vector<std::pair<int, std::size_t>> by_owner(ghosts.size());
-    for (std::size_t i = 0; i < ghosts.size(); ++i) {
-      ghost_gids_[i] = ghosts[i].first;
-      by_owner[i] = {ghosts[i].second, i};
-    }
+    for (std::size_t i = 0; i < ghosts.size(); ++i) by_owner[i] = {ghosts[i].second, i};
     std::stable_sort(by_owner.begin(), by_owner.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
-    ghost_lids_.resize(ghosts.size());
     owned.resize(n);
     for (std::size_t j = 0; j < by_owner.size(); ++j) {
       const auto [r, i] = by_owner[j];
       const Lid lid = static_cast<Lid>(part_.num_owned + j);
-      ghost_lids_[i] = lid;
       part_.lid_to_gid[lid] = ghosts[i].first;
       if (part_.ghost_ranges.empty() || part_.ghost_ranges.back().owner_rank != r) {
         part_.ghost_ranges.push_back(GhostRange{r, lid, lid});
       }
       part_.ghost_ranges.back().end = lid + 1;
     }
+    lid_index_.emplace(part_.lid_to_gid);
     rows_.assign(n + 1, 0);
     ghost_marks_.assign((ghosts.size() + 63) / 64, 0);
   }
@@ -170,7 +229,8 @@ class AtomPartReader {
       // atom with the same buffers.
       tbb::this_task_arena::isolate([&] {
         Scratch& scratch = scratch_.local();
-        AtomFile atom(dir_, index_, mine_[k], std::move(scratch.file));
+        // Its tables were validated by number_vertices; the checksum below proves it the same.
+        AtomFile atom(dir_, index_, mine_[k], std::move(scratch.file), /*validate=*/false);
         lid_tables(atom, scratch.lids);
         fn(atom, scratch.lids, scratch.edges);
         atom.check_file_checksum();
@@ -180,33 +240,22 @@ class AtomPartReader {
   }
 
   void lid_tables(const AtomFile& atom, Lids& lids) const {
-    const std::vector<Gid>& owned = part_.lid_to_gid;
-    const auto owned_end = owned.begin() + part_.num_owned;
-    lids.vertex.resize(atom.vertices().size());
-    auto at = owned.begin();
-    for (std::size_t i = 0; i < atom.vertices().size(); ++i) {
-      at = gallop(at, owned_end, atom.vertices()[i]);
-      if (at == owned_end || *at != atom.vertices()[i]) changed();  // number_vertices took all
-      lids.vertex[i] = static_cast<Gid>(at - owned.begin());
+    const Lid owned = part_.num_owned;
+    lid_index_->lids_of(atom.vertices(), lids.vertex);
+    for (const Gid v : lids.vertex) {
+      if (v >= owned) changed();  // number_vertices took them all
     }
-    lids.ghost.resize(atom.ghosts().size());
-    auto local = owned.begin();
-    auto remote = ghost_gids_.begin();
+    lid_index_->lids_of(atom.ghosts(), lids.ghost);
     for (std::size_t j = 0; j < atom.ghosts().size(); ++j) {
-      const Gid g = atom.ghosts()[j];
       const std::uint32_t owner_atom = atom.ghost_atoms()[j];
+      if (owner_atom >= atom_rank_.size()) changed();  // validated in number_vertices
+      const Gid lid = lids.ghost[j];
       if (owner_rank(owner_atom) != rank_) {
-        remote = gallop(remote, ghost_gids_.end(), g);
-        if (remote == ghost_gids_.end() || *remote != g) changed();  // number_vertices took all
-        lids.ghost[j] = ghost_lids_[static_cast<std::size_t>(remote - ghost_gids_.begin())];
-        continue;
+        if (lid < owned || lid == kInvalidLid) changed();  // number_vertices took them all
+      } else if (lid >= owned) {
+        fail("atom ", atom.id(), " of '", dir_.string(), "': ghost ", atom.ghosts()[j], " of atom ",
+             owner_atom, " (on rank ", rank_, ") is not among that atom's vertices");
       }
-      local = gallop(local, owned_end, g);
-      if (local == owned_end || *local != g) {
-        fail("atom ", atom.id(), " of '", dir_.string(), "': ghost ", g, " of atom ", owner_atom,
-             " (on rank ", rank_, ") is not among that atom's vertices");
-      }
-      lids.ghost[j] = static_cast<Gid>(local - owned.begin());
     }
     atom.merged(lids.vertex, lids.ghost, lids.merged);
   }
@@ -299,8 +348,7 @@ class AtomPartReader {
   bool symmetrize_;
   bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
   PlacedPart part_;
-  std::vector<Gid> ghost_gids_;             ///< the ghosts by gid
-  std::vector<Lid> ghost_lids_;             ///< the lid of each, by gid
+  std::optional<LidIndex> lid_index_;       ///< after number_vertices
   std::vector<EdgeId> rows_;                ///< pass 1: arcs of each lid's row
   std::vector<std::uint64_t> ghost_marks_;  ///< pass 1: ghosts that are an arc's target
   std::vector<EdgeId> cursor_;              ///< pass 2: next free slot of each row
