@@ -175,10 +175,15 @@ class AtomPartReader {
       atom.check_file_checksum();
       std::copy(atom.vertices().begin(), atom.vertices().end(),
                 owned.begin() + static_cast<std::ptrdiff_t>(vertex_at[k]));
-      remote[k].reserve(atom.ghosts().size());
+      // Sized exactly: a reserved but untouched tail can still take huge pages.
+      auto remote_ghost = [&](std::size_t i) { return owner_rank(atom.ghost_atoms()[i]) != rank_; };
+      std::size_t n = 0;
+      for (std::size_t i = 0; i < atom.ghosts().size(); ++i) n += remote_ghost(i);
+      remote[k].reserve(n);
       for (std::size_t i = 0; i < atom.ghosts().size(); ++i) {
-        const int r = owner_rank(atom.ghost_atoms()[i]);
-        if (r != rank_) remote[k].emplace_back(atom.ghosts()[i], r);  // ascending by gid
+        if (remote_ghost(i)) {  // ascending by gid
+          remote[k].emplace_back(atom.ghosts()[i], owner_rank(atom.ghost_atoms()[i]));
+        }
       }
     });
     tbb::parallel_sort(owned.begin(), owned.end());
@@ -260,29 +265,31 @@ class AtomPartReader {
     atom.merged(lids.vertex, lids.ghost, lids.merged);
   }
 
-  /// fn(x, y) for every arc of the atom's local edges: its out-edges, and its cut in-edges from
-  /// other ranks (a cut in-edge from an atom of this rank is an out-edge of that atom here).
+  /// fn(x, y, alone) for every arc of the atom's local edges: its out-edges, and its cut
+  /// in-edges from other ranks (a cut in-edge from an atom of this rank is an out-edge of that
+  /// atom here). `alone`: row x takes arcs from this atom only (an owned vertex's out-edges,
+  /// unless symmetrized), so no other thread writes it.
   template <typename Fn>
   void for_each_arc(const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges,
                     Fn&& fn) const {
     edges.resize(std::max(atom.out_edges(), atom.in_cut_edges()));
     atom.decode_out_edges(lids.vertex, lids.merged, edges.data(), nullptr);
-    auto arcs = [&](const Edge& e) {
+    auto arcs = [&](const Edge& e, bool alone) {
       const auto x = static_cast<Lid>(e.src), y = static_cast<Lid>(e.dst);
-      fn(x, y);
-      if (symmetrize_ && x != y) fn(y, x);
+      fn(x, y, alone && !symmetrize_);
+      if (symmetrize_ && x != y) fn(y, x, false);
     };
-    for (std::size_t i = 0; i < atom.out_edges(); ++i) arcs(edges[i]);
+    for (std::size_t i = 0; i < atom.out_edges(); ++i) arcs(edges[i], true);
     atom.decode_in_cut_edges(lids.ghost, lids.vertex, edges.data(), nullptr);
     for (std::size_t i = 0; i < atom.in_cut_edges(); ++i) {
-      if (edges[i].src >= part_.num_owned) arcs(edges[i]);
+      if (edges[i].src >= part_.num_owned) arcs(edges[i], false);
     }
   }
 
   void count(const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges) {
     const Lid owned = part_.num_owned;
-    for_each_arc(atom, lids, edges, [&](Lid x, Lid y) {
-      if (shared_) {
+    for_each_arc(atom, lids, edges, [&](Lid x, Lid y, bool alone) {
+      if (shared_ && !alone) {
         std::atomic_ref<EdgeId>(rows_[x]).fetch_add(1, std::memory_order_relaxed);
       } else {
         ++rows_[x];
@@ -321,10 +328,11 @@ class AtomPartReader {
 
   void place(const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges) {
     bool overflow = false;
-    for_each_arc(atom, lids, edges, [&](Lid x, Lid y) {
+    for_each_arc(atom, lids, edges, [&](Lid x, Lid y, bool alone) {
       const EdgeId at =
-          shared_ ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
-                  : cursor_[x]++;
+          shared_ && !alone
+              ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
+              : cursor_[x]++;
       if (at >= part_.out_offsets[x + 1]) {
         overflow = true;
         return;
