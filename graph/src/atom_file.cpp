@@ -7,7 +7,6 @@
 #include <tbb/parallel_reduce.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 #include <ios>
 
@@ -98,9 +97,19 @@ AtomFile::AtomFile(const std::filesystem::path& dir, const AtomIndex& index, std
   check_header(entry);
   blocks_ = scan_blocks(file_.span(), sizeof(AtomFileHeader), what_);
   layout_blocks();
-  check_payloads();
+  if (validate_tables) {
+    check_payloads();
+  } else {
+    check_file_checksum();  // the bytes are the ones checked before: no table needs checking
+  }
   decode_tables();
   if (validate_tables) validate();
+}
+
+void AtomFile::take_tables(Atom& atom) {
+  atom.vertices = std::move(vertices_);
+  atom.ghosts = std::move(ghosts_);
+  atom.ghost_atoms = std::move(ghost_atoms_);
 }
 
 void AtomFile::check_file_checksum() const {
@@ -241,7 +250,8 @@ void AtomFile::merged(std::span<const Gid> of_vertices, std::span<const Gid> of_
   out.resize(vertices_.size() + ghosts_.size());
   std::size_t i = 0, j = 0;
   for (Gid& entry : out) {
-    // Vertices and ghosts are disjoint (validate), so the merge by gid is unambiguous.
+    // Vertices and ghosts are disjoint once validated; unvalidated, the merge still fills
+    // every entry exactly once (the output's size bounds both cursors).
     const bool vertex = j == ghosts_.size() || (i < vertices_.size() && vertices_[i] < ghosts_[j]);
     entry = vertex ? of_vertices[i++] : of_ghosts[j++];
   }
@@ -363,24 +373,22 @@ FileStamp write_atom_file(const std::string& path, const AtomJournal& journal) {
 }  // namespace detail
 
 Atom read_atom(const std::filesystem::path& dir, const AtomIndex& index, std::uint32_t id) {
-  const detail::AtomFile file(dir, index, id);
+  detail::AtomFile file(dir, index, id);
   Atom atom;
   atom.id = id;
-  atom.vertices = file.vertices();
-  atom.ghosts = file.ghosts();
-  atom.ghost_atoms = file.ghost_atoms();
   for (EdgeList* list : {&atom.out_edges, &atom.in_cut_edges}) {
     list->weighted = file.weighted();
     list->edges.resize(list == &atom.out_edges ? file.out_edges() : file.in_cut_edges());
     if (list->weighted) list->weights.resize(list->edges.size());
   }
   std::vector<Gid> merged;
-  file.merged(atom.vertices, atom.ghosts, merged);
-  file.decode_out_edges(atom.vertices, merged, atom.out_edges.edges.data(),
+  file.merged(file.vertices(), file.ghosts(), merged);
+  file.decode_out_edges(file.vertices(), merged, atom.out_edges.edges.data(),
                         atom.out_edges.weights.data());
-  file.decode_in_cut_edges(atom.ghosts, atom.vertices, atom.in_cut_edges.edges.data(),
+  file.decode_in_cut_edges(file.ghosts(), file.vertices(), atom.in_cut_edges.edges.data(),
                            atom.in_cut_edges.weights.data());
   file.check_file_checksum();
+  file.take_tables(atom);
   return atom;
 }
 

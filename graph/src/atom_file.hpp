@@ -1,6 +1,8 @@
 // One atom file read and checked: its header against the index, the block layout, every
 // block's checksum and the vertex and ghost tables (docs/atoms.md); the whole file's checksum
-// is checked on request, after the edges, so that a malformed edge block is named as such. Its edge
+// is checked on request, after the edges, so that a malformed edge block is named as such.
+// Compared with reading the file once, every block's checksum is checked before any table is
+// decoded, so a bad table and a corrupt edge block in one file report the edge block. Its edge
 // blocks decode on demand, their local ids resolved in tables the caller gives: the tables'
 // gids (read_atom), or the lids a rank numbers them with (atom_part.cpp), which decodes an
 // atom straight into a rank's lid space.
@@ -22,16 +24,18 @@ class AtomFile {
  public:
   /// Reads atom `id` of the index's directory (into `buffer` when it is large enough) and
   /// checks everything but the edges' coding and the file's checksum; throws naming the file
-  /// (and the block and record) on the first problem. validate = false skips the checks of
-  /// the tables' contents (order, ownership, owner atoms) for a file whose checksum proves it
-  /// the one read before: the edges still decode safely, in range of the tables.
+  /// (and the block and record) on the first problem. A reader that checked this file before
+  /// passes validate_tables = false: then the whole file's checksum is checked at once, in
+  /// place of the blocks' and of the tables' contents (order, ownership, owner atoms).
   AtomFile(const std::filesystem::path& dir, const AtomIndex& index, std::uint32_t id,
-           FileBytes buffer = {}, bool validate = true);
+           FileBytes buffer = {}, bool validate_tables = true);
   /// Throws unless the whole file's CRC32C is the index's. Every reader calls it (after
   /// decoding the edges it uses) before it trusts what it read.
   void check_file_checksum() const;
   /// The file's bytes, for the next AtomFile to read into; the edges cannot be decoded after.
   FileBytes take_buffer() { return std::move(file_); }
+  /// Moves the tables into `atom` (vertices, ghosts, ghost atoms); nothing can be decoded after.
+  void take_tables(Atom& atom);
 
   std::uint32_t id() const { return id_; }
   bool weighted() const { return weighted_; }

@@ -167,14 +167,19 @@ class AtomPartReader {
     for (std::size_t k = 0; k < mine_.size(); ++k) {
       vertex_at[k + 1] = vertex_at[k] + index_.atoms[mine_[k]].vertices;
     }
-    std::vector<Gid>& owned = part_.lid_to_gid;
-    owned.resize(vertex_at.back());
+    if (vertex_at.back() > kInvalidLid) {
+      fail(dir_.string(), ": rank ", rank_, " would own ", vertex_at.back(), " vertices; at most ",
+           kInvalidLid);
+    }
+    // Each owned vertex with the atom (its position in mine_) that holds it, by gid.
+    std::vector<std::pair<Gid, std::uint32_t>> owned_by(vertex_at.back());
     std::vector<std::vector<std::pair<Gid, int>>> remote(mine_.size());
     tbb::parallel_for(std::size_t{0}, mine_.size(), [&](std::size_t k) {
       const AtomFile atom(dir_, index_, mine_[k]);
       atom.check_file_checksum();
-      std::copy(atom.vertices().begin(), atom.vertices().end(),
-                owned.begin() + static_cast<std::ptrdiff_t>(vertex_at[k]));
+      for (std::size_t i = 0; i < atom.vertices().size(); ++i) {
+        owned_by[vertex_at[k] + i] = {atom.vertices()[i], static_cast<std::uint32_t>(k)};
+      }
       // Sized exactly: a reserved but untouched tail can still take huge pages.
       auto remote_ghost = [&](std::size_t i) { return owner_rank(atom.ghost_atoms()[i]) != rank_; };
       std::size_t n = 0;
@@ -186,10 +191,19 @@ class AtomPartReader {
         }
       }
     });
-    tbb::parallel_sort(owned.begin(), owned.end());
-    if (auto it = std::adjacent_find(owned.begin(), owned.end()); it != owned.end()) {
-      fail(dir_.string(), ": vertex ", *it, " is owned by two atoms of rank ", rank_);
+    tbb::parallel_sort(owned_by.begin(), owned_by.end());
+    std::vector<Gid>& owned = part_.lid_to_gid;
+    owned.resize(owned_by.size());
+    atom_of_.resize(owned_by.size());
+    for (std::size_t v = 0; v < owned_by.size(); ++v) {
+      if (v > 0 && owned_by[v - 1].first == owned_by[v].first) {
+        fail(dir_.string(), ": vertex ", owned_by[v].first, " is owned by atoms ",
+             mine_[owned_by[v - 1].second], " and ", mine_[owned_by[v].second]);
+      }
+      owned[v] = owned_by[v].first;
+      atom_of_[v] = owned_by[v].second;
     }
+    std::vector<std::pair<Gid, std::uint32_t>>().swap(owned_by);
     const std::vector<std::pair<Gid, int>> ghosts = merge_ascending(remote);
     for (std::size_t i = 0; i < ghosts.size(); ++i) {
       const Gid g = ghosts[i].first;
@@ -234,29 +248,31 @@ class AtomPartReader {
       // atom with the same buffers.
       tbb::this_task_arena::isolate([&] {
         Scratch& scratch = scratch_.local();
-        // Its tables were validated by number_vertices; the checksum below proves it the same.
+        // number_vertices validated its tables; AtomFile checks that the file is the same.
         AtomFile atom(dir_, index_, mine_[k], std::move(scratch.file), /*validate=*/false);
-        lid_tables(atom, scratch.lids);
+        lid_tables(k, atom, scratch.lids);
         fn(atom, scratch.lids, scratch.edges);
-        atom.check_file_checksum();
         scratch.file = atom.take_buffer();
       });
     });
   }
 
-  void lid_tables(const AtomFile& atom, Lids& lids) const {
+  /// The lids of atom mine_[k]'s tables. A file that is not the one number_vertices read
+  /// (a checksum that matched by chance) stops here, before its arcs go into rows another
+  /// atom fills.
+  void lid_tables(std::size_t k, const AtomFile& atom, Lids& lids) const {
     const Lid owned = part_.num_owned;
     lid_index_->lids_of(atom.vertices(), lids.vertex);
     for (const Gid v : lids.vertex) {
-      if (v >= owned) changed();  // number_vertices took them all
+      if (v >= owned || atom_of_[v] != k) changed(atom.id());
     }
     lid_index_->lids_of(atom.ghosts(), lids.ghost);
     for (std::size_t j = 0; j < atom.ghosts().size(); ++j) {
       const std::uint32_t owner_atom = atom.ghost_atoms()[j];
-      if (owner_atom >= atom_rank_.size()) changed();  // validated in number_vertices
+      if (owner_atom >= atom_rank_.size()) changed(atom.id());
       const Gid lid = lids.ghost[j];
       if (owner_rank(owner_atom) != rank_) {
-        if (lid < owned || lid == kInvalidLid) changed();  // number_vertices took them all
+        if (lid < owned || lid == kInvalidLid) changed(atom.id());
       } else if (lid >= owned) {
         fail("atom ", atom.id(), " of '", dir_.string(), "': ghost ", atom.ghosts()[j], " of atom ",
              owner_atom, " (on rank ", rank_, ") is not among that atom's vertices");
@@ -339,13 +355,16 @@ class AtomPartReader {
       }
       part_.out_targets[at] = y;
     });
-    if (overflow) changed();
+    if (overflow) changed(atom.id());
   }
 
-  /// The two passes saw different arcs: an atom changed between them although its checksum
-  /// matched both times.
+  /// The passes saw different atoms: one changed between them, although its checksum matched.
   [[noreturn]] void changed() const {
     fail(dir_.string(), ": the atom files of rank ", rank_, " changed while they were read");
+  }
+  [[noreturn]] void changed(std::uint32_t atom) const {
+    fail("atom file '", (dir_ / index_.atoms[atom].file).string(),
+         "' changed while it was read (its checksum still matched the index)");
   }
 
   const std::filesystem::path& dir_;
@@ -356,6 +375,7 @@ class AtomPartReader {
   bool symmetrize_;
   bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
   PlacedPart part_;
+  std::vector<std::uint32_t> atom_of_;      ///< of each owned lid, its atom's position in mine_
   std::optional<LidIndex> lid_index_;       ///< after number_vertices
   std::vector<EdgeId> rows_;                ///< pass 1: arcs of each lid's row
   std::vector<std::uint64_t> ghost_marks_;  ///< pass 1: ghosts that are an arc's target

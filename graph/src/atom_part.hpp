@@ -1,10 +1,11 @@
 // The two-pass route of an unweighted atom directory (graph_part_load.cpp): a rank reads its
 // atoms' vertex and ghost tables and numbers its vertices as build_part does, then decodes its
 // atoms' edges twice straight into lids (atom_file.hpp), once to count each row's arcs and once
-// to write every arc into its final slot. It never holds its edges as records, so the load peaks
-// near the size of the part it builds.
+// to write every arc into its final slot (three reads of each atom in all). It never holds its
+// edges as records, so the load peaks near the size of the part it builds.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <span>
 

@@ -300,8 +300,8 @@ TEST(LoadTopology, AtomDirectoriesBuildTheSameGraph) {
   for (const auto& [name, g, partition] : inputs) {
     atl::write_atoms(*g, dir.file(name), partition);
     for (atl::BuildOptions opt :
-         {atl::BuildOptions{}, atl::BuildOptions{true, false}, atl::BuildOptions{true, true},
-          atl::BuildOptions{false, false, true}}) {
+         {atl::BuildOptions{}, atl::BuildOptions{true, false}, atl::BuildOptions{false, true},
+          atl::BuildOptions{true, true}, atl::BuildOptions{false, false, true}}) {
       for (int threads : {1, 2}) {
         SCOPED_TRACE(testing::Message()
                      << name << " symmetrize " << opt.symmetrize << " dedup " << opt.dedup

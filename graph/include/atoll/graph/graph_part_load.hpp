@@ -32,7 +32,8 @@ struct PartLoadOptions {
   std::uint64_t route_edges = std::uint64_t{1} << 20;
   /// An unweighted plain file whose ids span a small range is routed in two passes: the arcs
   /// of each vertex are counted and announced to the ranks holding it, then every arc is
-  /// written straight into its final slot (no edge records held). False: always one pass.
+  /// written straight into its final slot (no edge records held). Unweighted atom directories
+  /// are read the same way (their atoms decoded twice into rows). False: always one pass.
   bool two_pass = true;
   /// Tests only: alters the arc counts this rank announces to rank `peer` in a two-pass
   /// route (4 bytes an id of the span), to check that receivers reject inconsistent ones.
