@@ -298,7 +298,8 @@ TEST(LoadTopology, AtomDirectoriesBuildTheSameGraph) {
       {"sparse", &sparse, atl::PartitionOptions{.atoms = 5}},
       {"weighted", &weighted, atl::PartitionOptions{.atoms = 6}}};
   for (const auto& [name, g, partition] : inputs) {
-    atl::write_atoms(*g, dir.file(name), partition);
+    const std::string atoms = dir.file(name);  // not the binding: lambdas below capture it
+    atl::write_atoms(*g, atoms, partition);
     for (atl::BuildOptions opt :
          {atl::BuildOptions{}, atl::BuildOptions{true, false}, atl::BuildOptions{false, true},
           atl::BuildOptions{true, true}, atl::BuildOptions{false, false, true}}) {
@@ -308,8 +309,7 @@ TEST(LoadTopology, AtomDirectoriesBuildTheSameGraph) {
                      << " by degree " << opt.degree_order << " threads " << threads);
         EXPECT_EQ(with_threads(threads,
                                [&] {
-                                 return arrays_of(atl::load_topology(dir.file(name),
-                                                                     atl::GraphFormat::kAuto,
+                                 return arrays_of(atl::load_topology(atoms, atl::GraphFormat::kAuto,
                                                                      atl::MtxLayout::kAuto, opt));
                                }),
                   arrays_of(atl::Topology::build(*g, opt)));
