@@ -1,17 +1,23 @@
 // Placement of atoms over ranks. Each atom weighs its edges plus its vertices (a vertex costs
 // an update, an edge a gather). Region growing gives each rank in turn a connected set of
-// atoms worth its share of the remaining weight; then refinement passes move single atoms to
-// the rank they are most connected to while no rank exceeds the capacity (mean load + 3%, at
-// least the heaviest atom). Everything is in a fixed order: the same inputs, the same map.
+// atoms worth its share of the remaining weight; then refinement passes move single atoms
+// between ranks while that lowers the heaviest rank's load plus the edges cut, no rank ever
+// above the capacity (mean load + 3%, at least the heaviest atom). Everything is in a fixed
+// order: the same inputs, the same map.
 #include "atoll/graph/placement.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <numeric>
+#include <utility>
 
 #include "atoll/common/error.hpp"
 
 namespace atl {
 namespace {
+
+/// Largest atoms x ranks for which placement tries swaps (their per-rank link counts).
+constexpr std::size_t kMaxSwapTable = std::size_t{1} << 20;
 
 /// Symmetric adjacency of the meta-graph: per atom, (neighbour atom, cut edges both ways).
 struct MetaAdjacency {
@@ -119,25 +125,121 @@ std::vector<int> place_atoms(std::span<const AtomEntry> atoms, std::span<const A
       link[static_cast<std::size_t>(rank_of[b])] += w;
     }
   };
-  // Refinement: move an atom to the rank it links to most when that cuts fewer edges.
-  for (int pass = 0; pass < 8; ++pass) {
+  // Refinement: local moves that lower the cost of a step, the heaviest rank's load plus the
+  // edges cut (a cut edge costs about what an edge's work does: a ghost's push and its row).
+  // A move that cuts fewer edges but loads the heaviest rank more must cut more than it adds
+  // (hash atoms all link about evenly, so it would only unbalance them); one from the
+  // heaviest rank may add cut edges while it lowers the max by more.
+  // The three heaviest ranks (load, rank): the max load without any two ranks.
+  std::vector<std::pair<std::uint64_t, int>> top;
+  auto max_without = [&](int x, int y) {
+    for (const auto& [l, r] : top) {
+      if (r != x && r != y) return l;
+    }
+    return std::uint64_t{0};
+  };
+  auto find_top = [&] {
+    top.clear();
+    for (int r = 0; r < ranks; ++r) top.emplace_back(load[static_cast<std::size_t>(r)], r);
+    const auto kept = static_cast<std::ptrdiff_t>(std::min<std::size_t>(3, top.size()));
+    std::partial_sort(top.begin(), top.begin() + kept, top.end(), [](const auto& x, const auto& y) {
+      return x.first > y.first || (x.first == y.first && x.second < y.second);
+    });
+    top.resize(static_cast<std::size_t>(kept));
+  };
+  for (int pass = 0; pass < 16; ++pass) {
     bool moved = false;
     for (std::uint32_t a = 0; a < k; ++a) {
       links_of(a);
+      find_top();
+      const std::uint64_t heaviest_load = top[0].first;
       const int from = rank_of[a];
+      const auto f = static_cast<std::size_t>(from);
       int best = from;
+      std::int64_t best_delta = 0;  // change of (max load + cut edges); moves need < 0
       for (int r = 0; r < ranks; ++r) {
-        if (r == from || load[r] + weight[a] > capacity) continue;
-        if (link[r] > link[best]) best = r;
+        const auto t = static_cast<std::size_t>(r);
+        if (r == from || load[t] + weight[a] > capacity) continue;
+        const std::uint64_t after =
+            std::max({max_without(from, r), load[f] - weight[a], load[t] + weight[a]});
+        const std::int64_t delta =
+            static_cast<std::int64_t>(after) - static_cast<std::int64_t>(heaviest_load) -
+            (static_cast<std::int64_t>(link[t]) - static_cast<std::int64_t>(link[f]));
+        if (delta < best_delta) {
+          best = r;
+          best_delta = delta;
+        }
       }
       if (best != from) {
-        load[from] -= weight[a];
-        load[best] += weight[a];
+        load[f] -= weight[a];
+        load[static_cast<std::size_t>(best)] += weight[a];
         rank_of[a] = best;
         moved = true;
       }
     }
     if (!moved) break;
+  }
+  // Swaps: a move off the heaviest rank may fit nowhere (every lighter rank would end above
+  // it), while exchanging one of its atoms for a lighter one still lowers the max. Same cost
+  // as above; per atom its edges to each rank, kept up to date (k x ranks counts, so only for
+  // small enough meta-graphs), and a bounded number of swaps.
+  if (ranks > 1 && k * static_cast<std::size_t>(ranks) <= kMaxSwapTable) {
+    const auto R = static_cast<std::size_t>(ranks);
+    std::vector<std::uint64_t> to_rank(k * R, 0);  // [a * R + r]: a's cut edges to rank r
+    for (std::uint32_t a = 0; a < k; ++a) {
+      for (std::size_t i = adj.offsets[a]; i < adj.offsets[a + 1]; ++i) {
+        to_rank[a * R + static_cast<std::size_t>(rank_of[adj.links[i].first])] +=
+            adj.links[i].second;
+      }
+    }
+    auto between = [&](std::uint32_t a, std::uint32_t b) {  // edges between a and b
+      const auto first = adj.links.begin() + static_cast<std::ptrdiff_t>(adj.offsets[a]);
+      const auto last = adj.links.begin() + static_cast<std::ptrdiff_t>(adj.offsets[a + 1]);
+      auto it = std::lower_bound(first, last, b,
+                                 [](const auto& l, std::uint32_t x) { return l.first < x; });
+      return it != last && it->first == b ? static_cast<std::int64_t>(it->second) : 0;
+    };
+    auto signed_of = [](std::uint64_t x) { return static_cast<std::int64_t>(x); };
+    for (int swap = 0; swap < 4 * ranks + 16; ++swap) {
+      find_top();
+      const int h = top[0].second;
+      const auto hs = static_cast<std::size_t>(h);
+      std::int64_t best_delta = 0;
+      std::uint32_t best_a = 0, best_b = 0;
+      for (std::uint32_t a = 0; a < k; ++a) {
+        if (rank_of[a] != h) continue;
+        for (std::uint32_t b = 0; b < k; ++b) {
+          if (rank_of[b] == h || weight[b] >= weight[a]) continue;
+          const auto rs = static_cast<std::size_t>(rank_of[b]);
+          const std::uint64_t to_r = load[rs] + weight[a] - weight[b];
+          if (to_r > capacity) continue;
+          const std::uint64_t after =
+              std::max({max_without(h, rank_of[b]), load[hs] - weight[a] + weight[b], to_r});
+          const std::int64_t cut_change =
+              signed_of(to_rank[a * R + hs]) - signed_of(to_rank[a * R + rs]) +
+              signed_of(to_rank[b * R + rs]) - signed_of(to_rank[b * R + hs]) + 2 * between(a, b);
+          const std::int64_t delta = signed_of(after) - signed_of(top[0].first) + cut_change;
+          if (delta < best_delta) {
+            best_delta = delta;
+            best_a = a;
+            best_b = b;
+          }
+        }
+      }
+      if (best_delta >= 0) break;
+      const int r = rank_of[best_b];
+      for (auto [atom, to] : {std::pair{best_a, r}, std::pair{best_b, h}}) {
+        const auto from = static_cast<std::size_t>(rank_of[atom]);
+        for (std::size_t i = adj.offsets[atom]; i < adj.offsets[atom + 1]; ++i) {
+          const std::size_t c = adj.links[i].first;
+          to_rank[c * R + from] -= adj.links[i].second;
+          to_rank[c * R + static_cast<std::size_t>(to)] += adj.links[i].second;
+        }
+        load[from] -= weight[atom];
+        load[static_cast<std::size_t>(to)] += weight[atom];
+        rank_of[atom] = to;
+      }
+    }
   }
   return rank_of;
 }

@@ -10,8 +10,9 @@
 
 namespace atl {
 
-/// The rank of every atom: balances work (edges, then vertices) within a few percent, then
-/// greedily reduces the edges cut between ranks. Deterministic for the same inputs.
+/// The rank of every atom: balances work (edges plus vertices) within a few percent, then
+/// moves atoms while that lowers the heaviest rank's work plus the edges cut between ranks.
+/// Deterministic for the same inputs.
 std::vector<int> place_atoms(std::span<const AtomEntry> atoms, std::span<const AtomCut> cuts,
                              int ranks);
 
