@@ -30,12 +30,12 @@ constexpr double kUnreached = std::numeric_limits<double>::infinity();
 
 struct SsspProgram {
   using VertexData = double;
-  using EdgeData = double;  ///< weight
+  using EdgeData = EmptyData;  ///< the weights are read in place (Scope::Edge::weight)
   static constexpr Consistency kConsistency = Consistency::kVertex;
 
   void update(Scope<SsspProgram>& scope, Context& context) const {
     double best = scope.vertex();
-    for (auto edge : scope.in_edges()) best = std::min(best, edge.neighbor_data() + edge.data());
+    for (auto edge : scope.in_edges()) best = std::min(best, edge.neighbor_data() + edge.weight());
     if (best >= scope.vertex()) return;
     scope.vertex() = best;
     context.schedule_out_neighbors(scope, -best);  // priority: nearer first
@@ -74,8 +74,7 @@ VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, C
   if (!why.empty()) fail(why);
   result.gids.resize(n);
   for (Lid v = 0; v < n; ++v) result.gids[v] = graph.gid(v);
-  const bool weighted = graph.weighted();
-  LocalGraph<double, double> local(std::move(graph));
+  LocalGraph<double, EmptyData> local(std::move(graph));
   SsspProgram program;
   // A resumed run's epoch replaces the start's distances and schedule.
   const bool local_phase = start == SsspStart::kLocal && eo.checkpoint.resume.empty();
@@ -91,8 +90,6 @@ VertexValues<double> sssp(Topology graph, Gid source, const EngineOptions& eo, C
   result.stats = run_graphlab(local, program, options, cluster, [&](auto& engine) {
     Timer local_timer;
     engine.init_vertices([&](Lid v, double& d) { d = v == src ? 0.0 : kUnreached; });
-    std::span<const double> weights = local.topology().weights();
-    engine.init_edges([&](EdgeId e, double& weight) { weight = weighted ? weights[e] : 1.0; });
     if (!local_phase) {
       if (src != kInvalidLid) {
         for (Lid u : local.topology().out_neighbors(src)) engine.schedule(u, 0.0);

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <iterator>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -76,6 +77,9 @@ class Scope {
       }
     }
     EdgeId id() const { return in_ ? s_->topology_->in_edge_ids()[id_] : id_; }
+    /// The edge's weight in the graph, read in place (1 when the graph has none): a program
+    /// whose edge state is only its weight needs no edge data.
+    double weight() const { return s_->weights_ != nullptr ? s_->weights_[id()] : 1.0; }
 
    private:
     const Scope* s_;
@@ -137,6 +141,7 @@ class Scope {
         vertices_(vertices),
         neighbors_(neighbors),
         edges_(edges),
+        weights_(topology.weighted() ? topology.weights().data() : nullptr),
         v_(v),
         written_(written),
         copies_(copies) {}
@@ -189,6 +194,7 @@ class Scope {
   VertexData* vertices_;
   NeighborData* neighbors_;
   AdjacentEdgeData* edges_;
+  const double* weights_;  ///< the topology's weights (null when it has none)
   Lid v_;
   std::vector<Lid>* written_;
   const NeighborCopy<P>* copies_;
