@@ -116,6 +116,14 @@ struct Transport::State {
   // Flushes in flight. Owned here, not by the waiting caller: a wait may end early (another
   // peer failed) while the backend still holds the pointer. Guarded by lock.
   std::list<Completion> flushes;
+  /// A flush posted to one peer, and what it covers (the peer's counts when it was posted).
+  struct PostedFlush {
+    int peer;
+    std::list<Completion>::iterator done;
+    std::uint64_t puts, unmapped, ops;
+  };
+  bool post_flush(int peer, PostedFlush& posted);
+  void finish_flush(const PostedFlush& posted);
 
   // Messages to self, delivered by the progress thread in order.
   std::mutex self_mutex;
@@ -972,43 +980,73 @@ void Transport::fence(int peer) {
   s.with_backend([&](Backend& b) { b.fence(peer); });
 }
 
-void Transport::flush(int peer) {
-  State& s = *state_;
-  if (peer == s.job.rank) return;  // puts to self are applied at once
-  if (s.failed.load()) s.throw_failure();
-  State::PeerState& p = *s.peers[peer];
-  // Nothing went through the backend since the last flush: direct stores are complete.
+/// Posts a flush to `peer` unless nothing went through the backend since its last one (direct
+/// stores are then complete); returns whether it posted.
+bool Transport::State::post_flush(int peer, PostedFlush& posted) {
+  State& s = *this;
+  PeerState& p = *s.peers[peer];
   if (p.backend_ops.load(std::memory_order_acquire) ==
       p.flushed_ops.load(std::memory_order_acquire)) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
-    return;
+    return false;
   }
-  std::uint64_t puts = 0, unmapped = 0, ops = 0;  // what this flush covers
-  auto done = s.with_backend([&](Backend& b) {
-    puts = p.backend_puts.load(std::memory_order_relaxed);
-    unmapped = p.unmapped_puts.load(std::memory_order_relaxed);
-    ops = p.backend_ops.load(std::memory_order_relaxed);
+  posted.peer = peer;
+  posted.done = s.with_backend([&](Backend& b) {
+    posted.puts = p.backend_puts.load(std::memory_order_relaxed);
+    posted.unmapped = p.unmapped_puts.load(std::memory_order_relaxed);
+    posted.ops = p.backend_ops.load(std::memory_order_relaxed);
     auto it = s.flushes.emplace(s.flushes.end());
     b.post_flush(peer, &*it);
     return it;
   });
-  wait_for([&] { return done->done; });  // if this throws, `done` stays owned by the list
+  return true;
+}
+
+/// After posted.done completed: takes it off the list, fails on an error, else records what
+/// the peer's flush covered.
+void Transport::State::finish_flush(const PostedFlush& posted) {
+  State& s = *this;
   Completion result = s.with_backend([&](Backend&) {
-    Completion c = *done;
-    s.flushes.erase(done);
+    Completion c = *posted.done;
+    s.flushes.erase(posted.done);
     return c;
   });
   if (result.failed) {
-    s.fail(str_cat("flush to rank ", peer, " failed: ", result.error), peer);
+    s.fail(str_cat("flush to rank ", posted.peer, " failed: ", result.error), posted.peer);
     s.throw_failure();
   }
-  State::raise_to(p.flushed_puts, puts);
-  State::raise_to(p.flushed_unmapped, unmapped);
-  State::raise_to(p.flushed_ops, ops);
+  State::PeerState& p = *s.peers[posted.peer];
+  State::raise_to(p.flushed_puts, posted.puts);
+  State::raise_to(p.flushed_unmapped, posted.unmapped);
+  State::raise_to(p.flushed_ops, posted.ops);
+}
+
+void Transport::flush(int peer) {
+  State& s = *state_;
+  if (peer == s.job.rank) return;  // puts to self are applied at once
+  if (s.failed.load()) s.throw_failure();
+  State::PostedFlush posted{};
+  if (!s.post_flush(peer, posted)) return;
+  wait_for([&] { return posted.done->done; });  // if this throws, the list keeps `done`
+  s.finish_flush(posted);
 }
 
 void Transport::flush_all() {
-  for (int peer = 0; peer < size(); ++peer) flush(peer);
+  State& s = *state_;
+  if (s.failed.load()) s.throw_failure();
+  // Every peer's flush is posted before any is awaited: one round trip, not one per peer.
+  std::vector<State::PostedFlush> posted;
+  for (int peer = 0; peer < size(); ++peer) {
+    if (peer == s.job.rank) continue;
+    State::PostedFlush f{};
+    if (s.post_flush(peer, f)) posted.push_back(f);
+  }
+  if (posted.empty()) return;
+  wait_for([&] {
+    return std::all_of(posted.begin(), posted.end(),
+                       [](const State::PostedFlush& f) { return f.done->done; });
+  });
+  for (const State::PostedFlush& f : posted) s.finish_flush(f);
 }
 
 void Transport::wait_for(const std::function<bool()>& ready, Handback handback) {
