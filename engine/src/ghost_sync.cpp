@@ -3,6 +3,7 @@
 //   (u32 ghost lid at the peer, data) (sparse), then u64 requests, requests x (u32 lid, f64).
 // Batches travel as one-sided puts into the peer's mailbox (one set per data size).
 // Everything received is checked against this rank's ghost range for the sender before use.
+// Dense batches are packed and unpacked in parallel blocks on the calling thread's arena.
 #include "atoll/engine/ghost_sync.hpp"
 
 #include <algorithm>
@@ -243,6 +244,7 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
   std::vector<char> dense(np, 0);
   std::vector<std::byte*> cursor(np, nullptr);
   std::vector<std::byte*> requests_at(np, nullptr);
+  std::vector<detail::SlotBlock> dense_blocks;  // every dense batch's slots, gathered at once
   for (std::size_t p = 0; p < np; ++p) {
     const Peer& peer = peers_[p];
     if (static_cast<int>(p) == me || !peer.has_batch) continue;
@@ -253,10 +255,14 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
                                    dense[p] ? peer.send_lids.size() : count[p]};
     std::memcpy(out, head, sizeof head);
     out += sizeof head;
-    if (dense[p]) out = detail::gather_slots(out, arrays.data, bytes, peer.send_lids);
+    if (dense[p]) {
+      detail::add_slot_blocks(dense_blocks, out, bytes, peer.send_lids);
+      out += peer.send_lids.size() * bytes;
+    }
     cursor[p] = out;
     requests_at[p] = out + (dense[p] ? 0 : count[p] * (sizeof(Lid) + bytes));
   }
+  detail::gather_slot_blocks(dense_blocks, arrays.data, bytes);
   for (std::span<const Lid> list : changed) {
     for (Lid v : list) {
       if (mark_[v] != push_count_) continue;  // already written in this push
@@ -303,10 +309,10 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
         mail.inbox(o), o, limits,
         [&](const std::byte* src) {
           const std::size_t n = peer.ghost_end - peer.ghost_begin;
-          std::memcpy(arrays.data + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
-          if (arrays.mirror != nullptr) {
-            std::memcpy(arrays.mirror + std::size_t{peer.ghost_begin} * bytes, src, n * bytes);
-          }
+          const std::size_t at = std::size_t{peer.ghost_begin} * bytes;
+          detail::copy_bytes_parallel(arrays.data + at, src, n * bytes);
+          if (arrays.mirror != nullptr)
+            detail::copy_bytes_parallel(arrays.mirror + at, src, n * bytes);
           if (written != nullptr) {
             for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
           }
