@@ -68,6 +68,7 @@ inline void add_slot_blocks(std::vector<SlotBlock>& blocks, std::byte* out, std:
 /// caller inside a task never picks up outer work (a worker loop) while it waits here.
 inline void gather_slot_blocks(std::span<const SlotBlock> blocks, const std::byte* data,
                                std::size_t bytes) {
+  if (blocks.empty()) return;
   if (blocks.size() == 1) {
     gather_slots(blocks[0].out, data, bytes, blocks[0].lids);
     return;

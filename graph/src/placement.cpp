@@ -18,6 +18,9 @@ namespace {
 
 /// Largest atoms x ranks for which placement tries swaps (their per-rank link counts).
 constexpr std::size_t kMaxSwapTable = std::size_t{1} << 20;
+/// Most (atom, partner) pairs the swaps weigh in all (about 0.1 s): a round weighs every atom
+/// of the heaviest rank against every other, k^2 / ranks pairs.
+constexpr std::size_t kSwapPairBudget = std::size_t{1} << 24;
 
 /// Symmetric adjacency of the meta-graph: per atom, (neighbour atom, cut edges both ways).
 struct MetaAdjacency {
@@ -182,7 +185,7 @@ std::vector<int> place_atoms(std::span<const AtomEntry> atoms, std::span<const A
   // Swaps: a move off the heaviest rank may fit nowhere (every lighter rank would end above
   // it), while exchanging one of its atoms for a lighter one still lowers the max. Same cost
   // as above; per atom its edges to each rank, kept up to date (k x ranks counts, so only for
-  // small enough meta-graphs), and a bounded number of swaps.
+  // small enough meta-graphs), and a bounded number of swaps and pairs weighed.
   if (ranks > 1 && k * static_cast<std::size_t>(ranks) <= kMaxSwapTable) {
     const auto R = static_cast<std::size_t>(ranks);
     std::vector<std::uint64_t> to_rank(k * R, 0);  // [a * R + r]: a's cut edges to rank r
@@ -200,10 +203,13 @@ std::vector<int> place_atoms(std::span<const AtomEntry> atoms, std::span<const A
       return it != last && it->first == b ? static_cast<std::int64_t>(it->second) : 0;
     };
     auto signed_of = [](std::uint64_t x) { return static_cast<std::int64_t>(x); };
+    std::size_t pairs = 0;
     for (int swap = 0; swap < 4 * ranks + 16; ++swap) {
       find_top();
       const int h = top[0].second;
       const auto hs = static_cast<std::size_t>(h);
+      pairs += static_cast<std::size_t>(std::count(rank_of.begin(), rank_of.end(), h)) * k;
+      if (pairs > kSwapPairBudget) break;
       std::int64_t best_delta = 0;
       std::uint32_t best_a = 0, best_b = 0;
       for (std::uint32_t a = 0; a < k; ++a) {
