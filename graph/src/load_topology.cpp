@@ -49,8 +49,14 @@ Topology load_topology(const std::string& path, GraphFormat format, MtxLayout la
       }
       view.weighted = layout_of.weighted;
       view.declared = layout_of.declared;
-      view.release = [&release](std::size_t begin, std::size_t end) {
+      const std::size_t m = layout_of.m;
+      const bool weighted = layout_of.weighted;
+      view.release = [&release, m, weighted](std::size_t begin, std::size_t end) {
         release(detail::kBinaryHeaderSize + begin * sizeof(Edge), (end - begin) * sizeof(Edge));
+        if (weighted) {  // the weights follow the edge records
+          release(detail::kBinaryHeaderSize + m * sizeof(Edge) + begin * sizeof(double),
+                  (end - begin) * sizeof(double));
+        }
       };
       try {
         return Topology::build(view, options);

@@ -727,14 +727,21 @@ class TopologyBuilder {
       g_.weights_.resize(off[n]);
       weights = g_.weights_.data();
     }
+    // With weights, each slice's input pages are dropped once placed (they are read only here).
+    const std::size_t slice = weights != nullptr && in_.release ? std::size_t{1} << 20 : m;
     tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
       EdgeId* next = cursor.data() + c * n;
-      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        const Lid u = src_lid(i);
-        const Lid v = dst_lid(i);
-        if (weights != nullptr) weights[next[u]] = input_weights[i];
-        targets[next[u]++] = final_lid(v);
-        if (sym && u != v) targets[next[v]++] = final_lid(u);
+      const std::size_t last = std::min(m, (c + 1) * chunk);
+      for (std::size_t lo = c * chunk; lo < last; lo += slice) {
+        const std::size_t hi = std::min(last, lo + slice);
+        for (std::size_t i = lo; i < hi; ++i) {
+          const Lid u = src_lid(i);
+          const Lid v = dst_lid(i);
+          if (weights != nullptr) weights[next[u]] = input_weights[i];
+          targets[next[u]++] = final_lid(v);
+          if (sym && u != v) targets[next[v]++] = final_lid(u);
+        }
+        if (slice < m) in_.release(lo, hi);
       }
     });
   }
