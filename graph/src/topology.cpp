@@ -819,27 +819,7 @@ class TopologyBuilder {
         }
       }
     });
-    if (!options_.dedup) return;
-    EdgeId out = 0;  // as in sort_and_dedup_rows, each weight moving with its target
-    for (std::size_t v = 0; v < n; ++v) {
-      const EdgeId begin = off[v];
-      const EdgeId end = off[v + 1];
-      off[v] = out;
-      Lid prev = kInvalidLid;
-      for (EdgeId e = begin; e < end; ++e) {
-        const Lid w = targets[e];
-        if (w != v && w != prev) {
-          weights[out] = weights[e];
-          targets[out++] = w;
-        }
-        prev = w;
-      }
-    }
-    off[n] = out;
-    g_.out_targets_.resize(out);
-    g_.out_targets_.shrink_to_fit();
-    g_.weights_.resize(out);
-    g_.weights_.shrink_to_fit();
+    if (options_.dedup) dedup_sorted_rows();
   }
 
   /// Sorts each out-list in place, then (dedup) drops self-loops and repeats.
@@ -855,9 +835,17 @@ class TopologyBuilder {
         }
       }
     });
-    if (!options_.dedup) return;
-    // Drop self-loops and repeats, compacting in place in vertex order (a list never moves
-    // right, so reading it after the earlier lists were written is safe).
+    if (options_.dedup) dedup_sorted_rows();
+  }
+
+  /// Drops self-loops and repeats from sorted rows (each weight, if any, moving with its
+  /// target), compacting in place in vertex order (a list never moves right, so reading it
+  /// after the earlier lists were written is safe).
+  void dedup_sorted_rows() {
+    const std::size_t n = g_.lid_to_gid_.size();
+    std::vector<EdgeId>& off = g_.out_offsets_;
+    Lid* const targets = g_.out_targets_.data();
+    double* const weights = g_.weights_.empty() ? nullptr : g_.weights_.data();
     EdgeId out = 0;
     for (std::size_t v = 0; v < n; ++v) {
       const EdgeId begin = off[v];
@@ -866,13 +854,20 @@ class TopologyBuilder {
       Lid prev = kInvalidLid;  // lists are sorted: a repeat follows its first
       for (EdgeId e = begin; e < end; ++e) {
         const Lid w = targets[e];
-        if (w != v && w != prev) targets[out++] = w;
+        if (w != v && w != prev) {
+          if (weights != nullptr) weights[out] = weights[e];
+          targets[out++] = w;
+        }
         prev = w;
       }
     }
     off[n] = out;
     g_.out_targets_.resize(out);
     g_.out_targets_.shrink_to_fit();
+    if (weights != nullptr) {
+      g_.weights_.resize(out);
+      g_.weights_.shrink_to_fit();
+    }
   }
 
   template <typename Rec>
