@@ -134,7 +134,7 @@ std::string ArcPlacer::check_complete() const {
 }
 
 void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
-  split_rows_by_owner(part, targets_.data(), [this](Lid x) { return lids_[x]; });
+  split_rows_by_owner(part, targets_.data(), nullptr, [this](Lid x) { return lids_[x]; });
 }
 
 PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {

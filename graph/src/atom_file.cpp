@@ -275,9 +275,18 @@ void AtomFile::decode_edges(int slot, std::span<const Gid> sources, std::span<co
     const Block& block = blocks_[b];
     if (kind_slot(block.kind) != slot) return;
     const std::uint64_t first = first_record_[b];
-    errors[b] = decode_edge_block(
-        std::span<const unsigned char>(block.payload, block.payload_bytes), block.records, sources,
-        targets, edges + first, weights != nullptr && weighted_ ? weights + first : nullptr);
+    std::span<const unsigned char> payload(block.payload, block.payload_bytes);
+    if (weighted_ && weights == nullptr) {  // the ids without the weight column after them
+      const std::uint64_t column = std::uint64_t{block.records} * sizeof(double);
+      if (payload.size() < column) {
+        errors[b] = str_cat(payload.size(), " payload bytes cannot hold the weights of ",
+                            block.records, " edges");
+        return;
+      }
+      payload = payload.first(payload.size() - column);
+    }
+    errors[b] = decode_edge_block(payload, block.records, sources, targets, edges + first,
+                                  weighted_ && weights != nullptr ? weights + first : nullptr);
   });
   for (std::size_t b = 0; b < blocks_.size(); ++b) {
     if (!errors[b].empty()) fail(what_, ": ", describe(blocks_[b]), ": ", errors[b]);

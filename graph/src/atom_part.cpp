@@ -115,6 +115,7 @@ class AtomPartReader {
         atom_rank_(atom_rank),
         rank_(rank),
         symmetrize_(symmetrize),
+        weighted_(index.weighted),
         shared_(
             std::min<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
                                   tbb::global_control::active_value(
@@ -124,14 +125,12 @@ class AtomPartReader {
     StepLog step(rank_);
     number_vertices();
     step("atom tables");
-    over_atoms([&](const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges) {
-      count(atom, lids, edges);
-    });
+    over_atoms(
+        [&](const AtomFile& atom, const Lids& lids, Arcs& arcs) { count(atom, lids, arcs); });
     lay_out_rows();
     step("atom arc counts");
-    over_atoms([&](const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges) {
-      place(atom, lids, edges);
-    });
+    over_atoms(
+        [&](const AtomFile& atom, const Lids& lids, Arcs& arcs) { place(atom, lids, arcs); });
     step("atom arcs");
     for (std::size_t v = 0; v < cursor_.size(); ++v) {
       if (cursor_[v] != part_.out_offsets[v + 1]) changed();
@@ -140,7 +139,8 @@ class AtomPartReader {
     scratch_.clear();
     // An atom's out-edges keep the input's order, so each owned row of a sorted input is
     // in gid order: in lid order once split by owner.
-    split_rows_by_owner(part_, part_.out_targets.data(), [](Lid x) { return x; });
+    split_rows_by_owner(part_, part_.out_targets.data(),
+                        weighted_ ? part_.out_weights.data() : nullptr, [](Lid x) { return x; });
     step("rows by owner");
     return std::move(part_);
   }
@@ -151,11 +151,16 @@ class AtomPartReader {
   struct Lids {
     std::vector<Gid> vertex, ghost, merged;
   };
+  /// An atom's decoded edges (as lids) and, weighted, their weights.
+  struct Arcs {
+    std::vector<Edge> edges;
+    std::vector<double> weights;
+  };
   /// A thread's buffers for one atom at a time.
   struct Scratch {
     FileBytes file;
     Lids lids;
-    std::vector<Edge> edges;
+    Arcs arcs;
   };
 
   int owner_rank(std::uint32_t atom) const { return atom_rank_[atom]; }
@@ -239,7 +244,7 @@ class AtomPartReader {
     ghost_marks_.assign((ghosts.size() + 63) / 64, 0);
   }
 
-  /// fn(atom, lids, edges) for every atom of this rank, in parallel, each atom read and checked
+  /// fn(atom, lids, arcs) for every atom of this rank, in parallel, each atom read and checked
   /// anew into its thread's buffers (reused, so the pages are not faulted in again per atom).
   template <typename Fn>
   void over_atoms(Fn&& fn) {
@@ -251,7 +256,7 @@ class AtomPartReader {
         // number_vertices validated its tables; AtomFile checks that the file is the same.
         AtomFile atom(dir_, index_, mine_[k], std::move(scratch.file), /*validate=*/false);
         lid_tables(k, atom, scratch.lids);
-        fn(atom, scratch.lids, scratch.edges);
+        fn(atom, scratch.lids, scratch.arcs);
         scratch.file = atom.take_buffer();
       });
     });
@@ -281,30 +286,38 @@ class AtomPartReader {
     atom.merged(lids.vertex, lids.ghost, lids.merged);
   }
 
-  /// fn(x, y, alone) for every arc of the atom's local edges: its out-edges, and its cut
+  /// fn(x, y, alone, i) for every arc of the atom's local edges: its out-edges, and its cut
   /// in-edges from other ranks (a cut in-edge from an atom of this rank is an out-edge of that
-  /// atom here). `alone`: row x takes arcs from this atom only (an owned vertex's out-edges,
-  /// unless symmetrized), so no other thread writes it.
+  /// atom here); the edge's weight is arcs.weights[i] when weighted. `alone`: row x takes arcs
+  /// from this atom only (an owned vertex's out-edges, unless symmetrized), so no other thread
+  /// writes it. Each row gets an atom's arcs in the atom's order, and a row's repeats of an arc
+  /// come from one atom (the target's): their order is the input's whatever the threads do.
   template <typename Fn>
-  void for_each_arc(const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges,
+  void for_each_arc(const AtomFile& atom, const Lids& lids, Arcs& arcs, bool with_weights,
                     Fn&& fn) const {
+    std::vector<Edge>& edges = arcs.edges;
     edges.resize(std::max(atom.out_edges(), atom.in_cut_edges()));
-    atom.decode_out_edges(lids.vertex, lids.merged, edges.data(), nullptr);
-    auto arcs = [&](const Edge& e, bool alone) {
+    double* const weights = with_weights ? resized(arcs.weights, edges.size()) : nullptr;
+    atom.decode_out_edges(lids.vertex, lids.merged, edges.data(), weights);
+    auto arc = [&](const Edge& e, bool alone, std::size_t i) {
       const auto x = static_cast<Lid>(e.src), y = static_cast<Lid>(e.dst);
-      fn(x, y, alone && !symmetrize_);
-      if (symmetrize_ && x != y) fn(y, x, false);
+      fn(x, y, alone && !symmetrize_, i);
+      if (symmetrize_ && x != y) fn(y, x, false, i);
     };
-    for (std::size_t i = 0; i < atom.out_edges(); ++i) arcs(edges[i], true);
-    atom.decode_in_cut_edges(lids.ghost, lids.vertex, edges.data(), nullptr);
+    for (std::size_t i = 0; i < atom.out_edges(); ++i) arc(edges[i], true, i);
+    atom.decode_in_cut_edges(lids.ghost, lids.vertex, edges.data(), weights);
     for (std::size_t i = 0; i < atom.in_cut_edges(); ++i) {
-      if (edges[i].src >= part_.num_owned) arcs(edges[i], false);
+      if (edges[i].src >= part_.num_owned) arc(edges[i], false, i);
     }
   }
+  static double* resized(std::vector<double>& v, std::size_t n) {
+    v.resize(n);
+    return v.data();
+  }
 
-  void count(const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges) {
+  void count(const AtomFile& atom, const Lids& lids, Arcs& arcs) {
     const Lid owned = part_.num_owned;
-    for_each_arc(atom, lids, edges, [&](Lid x, Lid y, bool alone) {
+    for_each_arc(atom, lids, arcs, false, [&](Lid x, Lid y, bool alone, std::size_t) {
       if (shared_ && !alone) {
         std::atomic_ref<EdgeId>(rows_[x]).fetch_add(1, std::memory_order_relaxed);
       } else {
@@ -340,11 +353,13 @@ class AtomPartReader {
     std::vector<EdgeId>().swap(rows_);
     cursor_.assign(part_.out_offsets.begin(), part_.out_offsets.end() - 1);
     part_.out_targets.resize(part_.out_offsets.back());
+    part_.weighted = weighted_;
+    if (weighted_) part_.out_weights.resize(part_.out_offsets.back());
   }
 
-  void place(const AtomFile& atom, const Lids& lids, std::vector<Edge>& edges) {
+  void place(const AtomFile& atom, const Lids& lids, Arcs& arcs) {
     bool overflow = false;
-    for_each_arc(atom, lids, edges, [&](Lid x, Lid y, bool alone) {
+    for_each_arc(atom, lids, arcs, weighted_, [&](Lid x, Lid y, bool alone, std::size_t i) {
       const EdgeId at =
           shared_ && !alone
               ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
@@ -354,6 +369,7 @@ class AtomPartReader {
         return;
       }
       part_.out_targets[at] = y;
+      if (weighted_) part_.out_weights[at] = arcs.weights[i];
     });
     if (overflow) changed(atom.id());
   }
@@ -373,6 +389,7 @@ class AtomPartReader {
   std::span<const int> atom_rank_;
   int rank_;
   bool symmetrize_;
+  bool weighted_;
   bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
   PlacedPart part_;
   std::vector<std::uint32_t> atom_of_;      ///< of each owned lid, its atom's position in mine_
@@ -388,7 +405,9 @@ class AtomPartReader {
 PlacedPart read_atom_part(const std::filesystem::path& dir, const AtomIndex& index,
                           std::span<const std::uint32_t> mine, std::span<const int> atom_rank,
                           int rank, bool symmetrize) {
-  if (index.weighted) fail(dir.string(), ": read_atom_part takes unweighted atoms only");
+  if (index.weighted && symmetrize) {
+    fail(dir.string(), ": read_atom_part symmetrizes unweighted atoms only");
+  }
   return AtomPartReader(dir, index, mine, atom_rank, rank, symmetrize).read();
 }
 

@@ -172,8 +172,9 @@ void load_from_atoms(const std::string& dir, const PartLoadOptions& options, Gra
   for (std::uint32_t a = 0; a < index.atoms.size(); ++a) {
     if (out.atom_rank[a] == rank) mine.push_back(a);
   }
-  // Unweighted atoms take two passes straight into the rows (atom_part.hpp): no edge records.
-  if (options.two_pass && !index.weighted) {
+  // Atoms take two passes straight into the rows (atom_part.hpp), no edge records, unless
+  // weighted and symmetrized (a row's repeats would come from two atoms in either order).
+  if (options.two_pass && !(index.weighted && options.build.symmetrize)) {
     collectively(coll, rank, [&] {
       placed =
           detail::read_atom_part(dir, index, mine, out.atom_rank, rank, options.build.symmetrize);

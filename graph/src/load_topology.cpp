@@ -16,12 +16,12 @@ namespace atl {
 Topology load_topology(const std::string& path, GraphFormat format, MtxLayout layout,
                        const BuildOptions& options) {
   if (is_atom_directory(path)) {
-    // Unweighted atoms not relabelled by degree are decoded straight into the rows of a part
-    // of one rank (atom_part.hpp), holding no edge records; others build from their edges
-    // (read_edge_list also refuses a --format for a directory).
+    // Atoms not relabelled by degree (nor weighted and symmetrized) are decoded straight into
+    // the rows of a part of one rank (atom_part.hpp), holding no edge records; others build
+    // from their edges (read_edge_list also refuses a --format for a directory).
     const bool placed = format == GraphFormat::kAuto && !options.degree_order;
     const AtomIndex index = placed ? read_atom_index(path) : AtomIndex{};
-    if (placed && !index.weighted) {
+    if (placed && !(index.weighted && options.symmetrize)) {
       std::vector<std::uint32_t> all(index.atoms.size());
       std::iota(all.begin(), all.end(), 0);
       const std::vector<int> on_rank_0(index.atoms.size(), 0);

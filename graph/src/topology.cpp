@@ -242,16 +242,26 @@ class TopologyBuilder {
     g_.ghost_ranges_ = std::move(part.ghost_ranges);
     g_.out_offsets_ = std::move(part.out_offsets);
     g_.out_targets_ = std::move(part.out_targets);
+    const bool weighted = part.weighted;
+    if (part.out_weights.size() != (weighted ? g_.out_targets_.size() : 0)) {
+      fail("placed part: ", part.out_weights.size(), " weights for ", g_.out_targets_.size(),
+           " arcs");
+    }
+    g_.weights_ = std::move(part.out_weights);
     const Lid o = g_.num_owned_;
     g_.gids_contiguous_ = o > 0 && g_.lid_to_gid_[o - 1] - g_.lid_to_gid_[0] == o - 1;
     part = detail::PlacedPart{};
     Timer timer;
-    sort_and_dedup_rows();
+    if (weighted) {
+      sort_weighted_rows();
+    } else {
+      sort_and_dedup_rows();
+    }
     log_debug(str_cat("build: out-CSR ", timer.seconds(), " s"));
     timer.reset();
     build_in_csr();
     log_debug(str_cat("build: in-CSR ", timer.seconds(), " s"));
-    g_.weighted_ = false;
+    g_.weighted_ = weighted;
     return std::move(g_);
   }
 

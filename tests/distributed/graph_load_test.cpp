@@ -577,10 +577,10 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
 }
 
 TEST_P(GraphLoad, AtomDirectoriesReadInTwoPassesGiveTheSameArraysAsOnePass) {
-  // Unweighted atoms are decoded twice straight into rows (atom_part.hpp): the arrays must be
+  // Atoms are decoded twice straight into rows (atom_part.hpp): the arrays must be
   // build_part's exactly. Sorted rows (a symmetrized Kronecker graph), repeats and self-loops
-  // with a declared range of isolated vertices, METIS atoms, and sparse ids; weighted atoms
-  // keep the one-pass route.
+  // with a declared range of isolated vertices, METIS atoms, sparse ids, and weighted repeats
+  // (the first one's weight stays); weighted atoms symmetrized keep the one-pass route.
   TempDir dir;
   EdgeList kron = generate_kronecker({.scale = 9, .edge_factor = 8, .seed = 4, .weights = {}});
   for (std::size_t i = 0, n = kron.size(); i < n; ++i) {  // symmetrized, deduplicated, sorted
@@ -627,9 +627,23 @@ TEST_P(GraphLoad, AtomDirectoriesReadInTwoPassesGiveTheSameArraysAsOnePass) {
     check_load(atoms, *input, 3, GetParam(), /*symmetrize=*/true);
   }
   EdgeList weighted =
-      generate_uniform({.vertices = 200, .edges = 1000, .seed = 1, .weights = WeightRange{1, 9}});
-  write_atoms(weighted, dir.file("weighted"), PartitionOptions{.atoms = 8});
-  EXPECT_NE(dumps(dir.file("weighted"), 2, GetParam(), " --raw").find("two_pass 0"),
+      generate_uniform({.vertices = 200, .edges = 3000, .seed = 1, .weights = WeightRange{1, 9}});
+  for (std::size_t i = 0, m = weighted.size(); i < m; i += 5) {  // repeats told apart by weight
+    weighted.edges.push_back(weighted.edges[i]);
+    weighted.weights.push_back(weighted.weights[i] + 0.5);
+  }
+  const std::string atoms = dir.file("weighted");
+  write_atoms(weighted, atoms, PartitionOptions{.atoms = 8});
+  for (int ranks : {1, 2, 3}) {
+    for (const char* options : {"", " --dedup", " --threads 1", " --dedup --threads 1"}) {
+      SCOPED_TRACE("weighted on " + std::to_string(ranks) + " ranks," + options);
+      const std::string extra = std::string(" --raw") + options;
+      expect_same_arrays(dumps(atoms, ranks, GetParam(), extra),
+                         dumps(atoms, ranks, GetParam(), extra + " --one-pass"), true);
+    }
+  }
+  check_load(atoms, weighted, 2, GetParam());
+  EXPECT_NE(dumps(atoms, 2, GetParam(), " --raw --symmetrize").find("two_pass 0"),
             std::string::npos);
 }
 

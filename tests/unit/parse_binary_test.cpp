@@ -289,6 +289,10 @@ TEST(LoadTopology, AtomDirectoriesBuildTheSameGraph) {
   for (Edge& e : sparse.edges) e = {7 + 1000 * e.src, 7 + 1000 * e.dst};
   EdgeList weighted = atl::generate_uniform(
       {.vertices = 200, .edges = 2000, .seed = 4, .weights = atl::WeightRange{1, 9}});
+  for (std::size_t i = 0, m = weighted.size(); i < m; i += 5) {  // repeats told apart by weight
+    weighted.edges.push_back(weighted.edges[i]);
+    weighted.weights.push_back(weighted.weights[i] + 0.5);
+  }
   atl::PartitionOptions metis;
   metis.atoms = 8;
   metis.method = atl::AtomMethod::kMetis;
