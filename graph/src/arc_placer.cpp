@@ -22,19 +22,22 @@ bool ArcPlacer::fits(Gid lo, Gid hi, std::uint64_t edges, int ranks) {
   return r * r * span <= 2 * edges + (std::uint64_t{1} << 20);
 }
 
-ArcPlacer::ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize,
+ArcPlacer::ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize, bool weighted,
                      std::function<int(Gid)> owner_of)
     : lo_(lo),
       span_(static_cast<std::size_t>(hi - lo) + 1),
       rank_(rank),
       ranks_(ranks),
       symmetrize_(symmetrize),
+      weighted_(weighted),
       shared_(std::min<std::size_t>(
                   static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
                   tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)) >
               1),
       owner_of_(std::move(owner_of)),
-      counts_(static_cast<std::size_t>(ranks), std::vector<std::uint32_t>(span_, 0)) {}
+      counts_(static_cast<std::size_t>(ranks), std::vector<std::uint32_t>(span_, 0)) {
+  if (weighted && symmetrize) fail("the two-pass route symmetrizes unweighted graphs only");
+}
 
 std::vector<std::vector<std::byte>> ArcPlacer::announce() {
   std::vector<std::vector<std::byte>> out(counts_.size());
@@ -101,6 +104,10 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
     next += row;
   }
   targets_.resize(total);
+  if (weighted_) {
+    weights_.resize(total);
+    records_.resize(total);
+  }
   marks_.assign((span_ + 63) / 64, 0);
 }
 
@@ -134,7 +141,34 @@ std::string ArcPlacer::check_complete() const {
 }
 
 void ArcPlacer::lid_ordered_rows(const PlacedPart& part) {
-  split_rows_by_owner(part, targets_.data(), nullptr, [this](Lid x) { return lids_[x]; });
+  if (!weighted_) {
+    split_rows_by_owner(part, targets_.data(), nullptr, [this](Lid x) { return lids_[x]; });
+    return;
+  }
+  const std::vector<EdgeId>& off = part.out_offsets;
+  const std::size_t n = off.size() - 1;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    struct Arc {
+      std::uint64_t key;  // lid << 32 | record index: unique in a row
+      double weight;
+    };
+    std::vector<Arc> row;
+    for (std::size_t v = range.begin(); v < range.end(); ++v) {
+      const EdgeId begin = off[v], end = off[v + 1];
+      row.resize(end - begin);
+      for (EdgeId e = begin; e < end; ++e) {
+        row[e - begin] = {std::uint64_t{lids_[targets_[e]]} << 32 | records_[e], weights_[e]};
+      }
+      auto by_key = [](const Arc& a, const Arc& b) { return a.key < b.key; };
+      if (!std::is_sorted(row.begin(), row.end(), by_key))
+        std::sort(row.begin(), row.end(), by_key);
+      for (EdgeId e = begin; e < end; ++e) {
+        targets_[e] = static_cast<Lid>(row[e - begin].key >> 32);
+        weights_[e] = row[e - begin].weight;
+      }
+    }
+  });
+  std::vector<std::uint32_t>().swap(records_);
 }
 
 PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
@@ -203,6 +237,8 @@ PlacedPart ArcPlacer::finish(const std::optional<VertexRange>& declared) {
   std::vector<std::uint64_t>().swap(marks_);
   std::vector<Lid>().swap(lids_);
   part.out_targets = std::move(targets_);
+  part.weighted = weighted_;
+  part.out_weights = std::move(weights_);
   return part;
 }
 

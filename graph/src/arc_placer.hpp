@@ -6,6 +6,10 @@
 //   pass 2 (the routing rounds): place(s, e) for each edge from rank s writes its arcs' other
 //          ends (32-bit offsets from the id span's base) into their rows and marks both ends.
 //   finish(): numbers the marked vertices as build_part does, maps the offsets to lids in place.
+// Weighted (not symmetrized), each arc also keeps its weight and its record's index in this
+// rank's stream of records (senders in rank order, each in file order, as the one-pass route
+// stores them): finish() orders each row by (target, index), so a row's repeats of an arc are
+// in the one-pass route's order whatever order the threads placed them in.
 // A row's arcs per sender are bounded by what that sender announced, so a peer that lies
 // cannot write out of its rows; errors name the peer.
 #pragma once
@@ -32,8 +36,15 @@ class ArcPlacer {
   /// the one-pass route's records would: ranks^2 x span <= 2 x edges (+ 2^20).
   static bool fits(Gid lo, Gid hi, std::uint64_t edges, int ranks);
 
+  /// Whether a weighted input fits too: not symmetrized, and record indexes under 2^32 (each
+  /// edge gives a rank at most two records).
+  static bool fits_weighted(bool symmetrize, std::uint64_t edges) {
+    return !symmetrize && edges < (std::uint64_t{1} << 31);
+  }
+
   /// owner_of: the rank owning each id of the span (the same function on every rank).
-  ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize, std::function<int(Gid)> owner_of);
+  ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize, bool weighted,
+            std::function<int(Gid)> owner_of);
 
   // ---- pass 1 ----
   /// Counts the arcs edge e gives rank r (thread-safe); false (nothing counted) when an end
@@ -56,10 +67,10 @@ class ArcPlacer {
   // ---- pass 2 ----
   /// place()'s success (no offset in a span under 2^32 - 2 is this).
   static constexpr std::uint32_t kPlaced = ~std::uint32_t{0};
-  /// Places the arcs of edge e from rank s. Returns kPlaced, or the offset from lo() of an end
-  /// outside the span or of the vertex whose row already has every arc s announced for it
-  /// (then nothing is written).
-  std::uint32_t place(std::size_t s, const Edge& e) {
+  /// Places the arcs of edge e from rank s (weighted: with its weight and its record's index).
+  /// Returns kPlaced, or the offset from lo() of an end outside the span or of the vertex
+  /// whose row already has every arc s announced for it (then nothing is written).
+  std::uint32_t place(std::size_t s, const Edge& e, double weight = 0, std::uint32_t record = 0) {
     if (e.src - lo_ >= span_)
       return static_cast<std::uint32_t>(std::min<Gid>(e.src - lo_, kPlaced - 1));
     if (e.dst - lo_ >= span_)
@@ -69,8 +80,8 @@ class ArcPlacer {
     const bool reverse = symmetrize_ && x != y;
     if (!take(s, x)) return x;
     if (reverse && !take(s, y)) return y;
-    put(x, y);
-    if (reverse) put(y, x);
+    put(x, y, weight, record);
+    if (reverse) put(y, x, weight, record);
     return kPlaced;
   }
   /// After the last round: the first vertex for which some rank sent fewer arcs than it
@@ -105,18 +116,23 @@ class ArcPlacer {
     } while (!left.compare_exchange_weak(n, n - 1, std::memory_order_relaxed));
     return true;
   }
-  void put(std::uint32_t x, std::uint32_t y) {
+  void put(std::uint32_t x, std::uint32_t y, double weight, std::uint32_t record) {
     const EdgeId at =
         shared_ ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
                 : cursor_[x]++;
     targets_[at] = y;
+    if (weighted_) {
+      weights_[at] = weight;
+      records_[at] = record;
+    }
     mark(x);
     mark(y);
   }
   /// receive(): owner_ from owner_of_ (throws naming a vertex without an owner rank).
   void fill_owners();
   /// finish(): maps the rows' ends (offsets) to lids in place, leaving in lid order each row
-  /// that was in gid order (the build sorts the rest).
+  /// that was in gid order (the build sorts the rest); weighted, sorts every row by (lid,
+  /// record index), its weights with it.
   void lid_ordered_rows(const PlacedPart& part);
   /// Marks x as an end of an arc here: one bit a vertex, so the marks of a span of millions
   /// stay in cache while the far ends of the arcs land at random.
@@ -137,16 +153,19 @@ class ArcPlacer {
   int rank_;
   int ranks_;
   bool symmetrize_;
+  bool weighted_;
   bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
   std::function<int(Gid)> owner_of_;
   /// Pass 1: counts_[r][x] arcs of row lo + x for rank r; after receive(): the arcs of that
   /// row rank r may still send this rank.
   std::vector<std::vector<std::uint32_t>> counts_;
-  std::vector<std::uint16_t> owner_;  ///< after receive(): the owner rank of each id (fits())
-  std::vector<EdgeId> cursor_;        ///< next free slot of each row (its end once full)
-  std::vector<std::uint64_t> marks_;  ///< pass 2: bit x set when lo + x is an end of an arc here
-  std::vector<Lid> lids_;             ///< finish(): the lid of each id (kInvalidLid: not here)
-  std::vector<Lid> targets_;          ///< the rows, in lid order
+  std::vector<std::uint16_t> owner_;    ///< after receive(): the owner rank of each id (fits())
+  std::vector<EdgeId> cursor_;          ///< next free slot of each row (its end once full)
+  std::vector<std::uint64_t> marks_;    ///< pass 2: bit x set when lo + x is an end of an arc here
+  std::vector<Lid> lids_;               ///< finish(): the lid of each id (kInvalidLid: not here)
+  std::vector<Lid> targets_;            ///< the rows, in lid order
+  std::vector<double> weights_;         ///< weighted: each arc's weight
+  std::vector<std::uint32_t> records_;  ///< weighted: each arc's record index (see the top)
 };
 
 }  // namespace atl::detail

@@ -116,10 +116,9 @@ class KeptWindow {
 };
 
 /// An edge as it travels between ranks: src, dst, then the weight when weighted; in a two-pass
-/// route (unweighted, ids spanning less than 2^32) both ends as 32-bit offsets from the span's
-/// first id.
+/// route (ids spanning less than 2^32) both ends as 32-bit offsets from the span's first id.
 std::size_t record_bytes(bool weighted, bool offsets) {
-  return offsets ? 8 : weighted ? 24 : 16;
+  return (offsets ? 8 : 16) + (weighted ? 8 : 0);
 }
 
 /// f(id) remembering the last id asked: the edges of a sorted input repeat their source for a
@@ -563,9 +562,10 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     return atom_rank[atom_of(g)];
   };
 
-  // The two-pass route (ArcPlacer) covers unweighted inputs whose ids (and declared ranges)
-  // span a small range; weighted ones, ids spread over 2^32 or more, and spans too wide for
-  // count arrays take the one-pass route below (edge records, then Topology::build_part).
+  // The two-pass route (ArcPlacer) covers inputs whose ids (and declared ranges) span a small
+  // range, weighted ones unless symmetrized; the rest (weighted and symmetrized, ids spread
+  // over 2^32 or more, spans too wide for count arrays) take the one-pass route below (edge
+  // records, then Topology::build_part).
   IdSpan all = ids;
   if (declared && declared->count > 0) {
     all.lo = std::min(all.lo, declared->first);
@@ -576,9 +576,9 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   std::uint64_t graph_edges = 0;
   for (const AtomEntry& a : atoms) graph_edges += a.edges;
   std::optional<detail::ArcPlacer> placer;
-  if (options.two_pass && !weighted &&
-      detail::ArcPlacer::fits(all.lo, all.hi, graph_edges, ranks)) {
-    placer.emplace(all.lo, all.hi, rank, ranks, options.build.symmetrize, owner_of);
+  if (options.two_pass && detail::ArcPlacer::fits(all.lo, all.hi, graph_edges, ranks) &&
+      (!weighted || detail::ArcPlacer::fits_weighted(options.build.symmetrize, graph_edges))) {
+    placer.emplace(all.lo, all.hi, rank, ranks, options.build.symmetrize, weighted, owner_of);
   }
   out.two_pass = placer.has_value();
   step("meta-graph and placement");
@@ -640,25 +640,26 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   std::vector<std::vector<std::byte>> heard = exchange.all_to_all(std::move(announce));
   const std::size_t rec = record_bytes(weighted, placer.has_value());
   const Gid base = placer ? placer->lo() : 0;
+  const std::size_t ends_bytes = placer ? 8 : 16;  // then the weight, when weighted
   auto encode = [&](std::byte* to, const Edge& e, const double* w) {
     if (placer) {
       const std::uint32_t ends[2] = {static_cast<std::uint32_t>(e.src - base),
                                      static_cast<std::uint32_t>(e.dst - base)};
       std::memcpy(to, ends, 8);
-      return;
+    } else {
+      std::memcpy(to, &e, 16);
     }
-    std::memcpy(to, &e, 16);
-    if (w != nullptr) std::memcpy(to + 16, w, 8);
+    if (w != nullptr) std::memcpy(to + ends_bytes, w, 8);
   };
   auto decode = [&](const std::byte* from, Edge& e, double& w) {
     if (placer) {
       std::uint32_t ends[2];
       std::memcpy(ends, from, 8);
       e = Edge{base + ends[0], base + ends[1]};
-      return;
+    } else {
+      std::memcpy(&e, from, 16);
     }
-    std::memcpy(&e, from, 16);
-    if (weighted) std::memcpy(&w, from + 16, 8);
+    if (weighted) std::memcpy(&w, from + ends_bytes, 8);
   };
   std::vector<std::uint64_t> expected(nr, 0);
   std::vector<std::uint64_t> first(nr + 1, 0);
@@ -709,7 +710,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
     part.edges.edges.resize(first[nr]);
   }
   std::vector<double>& weights = compact ? small.weights : part.edges.weights;
-  if (weighted) weights.resize(first[nr]);
+  if (weighted && !placer) weights.resize(first[nr]);
   auto keep = [&, kept = part.edges.edges.data(), kept_weights = weights.data()](
                   std::uint64_t at, const Edge& e, const double* w) {
     if (compact) {
@@ -739,7 +740,8 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
       if (r != me) send[r].resize((at[c1 * nr + r] - start[r]) * rec);
     }
     if (placer) {
-      // The two-pass route's arcs: ends as 32-bit offsets (hoisted locals: see the count).
+      // The two-pass route's arcs: ends as 32-bit offsets (hoisted locals: see the count);
+      // weighted, an own arc's record index is where the one-pass route would keep it.
       std::vector<std::byte*> dest(nr, nullptr);
       for (std::size_t r = 0; r < nr; ++r) {
         if (r != me) dest[r] = send[r].data();
@@ -749,26 +751,33 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
         std::uint64_t* const at_c = at.data() + c * nr;
         const std::uint64_t* const from = start.data();
         std::byte* const* const to = dest.data();
+        const double* const input_weights = weighted ? mine.weights.data() : nullptr;
+        const std::uint64_t own_first = first[me];
         detail::ArcPlacer& placing = *placer;
         LastAnswer src_owner(owner_of);
         bool short_count = false;
-        auto route = [&](std::size_t r, const Edge& e) {
+        auto route = [&](std::size_t r, const Edge& e, const double* w) {
           const std::uint64_t pos = at_c[r]++;
           if (r == me) {
             // This rank's own counts: short only if the input changed since it was counted.
-            short_count |= placing.place(me, e) != detail::ArcPlacer::kPlaced;
+            short_count |= placing.place(me, e, w != nullptr ? *w : 0,
+                                         static_cast<std::uint32_t>(own_first + pos)) !=
+                           detail::ArcPlacer::kPlaced;
             return;
           }
+          std::byte* const record = to[r] + (pos - from[r]) * rec;
           const std::uint32_t ends[2] = {static_cast<std::uint32_t>(e.src - base),
                                          static_cast<std::uint32_t>(e.dst - base)};
-          std::memcpy(to[r] + (pos - from[r]) * 8, ends, 8);
+          std::memcpy(record, ends, 8);
+          if (w != nullptr) std::memcpy(record + 8, w, 8);
         };
         for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
           const Edge e = edges[i];
+          const double* const w = input_weights != nullptr ? input_weights + i : nullptr;
           const auto rs = static_cast<std::size_t>(src_owner(e.src));
           const auto rd = static_cast<std::size_t>(owner_of(e.dst));
-          route(rs, e);
-          if (rd != rs) route(rd, e);
+          route(rs, e, w);
+          if (rd != rs) route(rd, e, w);
         }
         if (short_count) changed = true;
       });
@@ -823,7 +832,7 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
           } else if (!placer) {
             keep(into + j, e, weighted ? &w : nullptr);
           } else if (placing_error.empty()) {
-            const std::uint32_t full = placer->place(s, e);
+            const std::uint32_t full = placer->place(s, e, w, static_cast<std::uint32_t>(into + j));
             if (full != detail::ArcPlacer::kPlaced) too_many.store(full, std::memory_order_relaxed);
           }
         }

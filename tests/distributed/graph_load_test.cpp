@@ -64,8 +64,8 @@ void dump(const Topology& g, const std::string& path) {
   if (!out) fail("cannot write ", path);
 }
 
-/// Writes every array of this rank's part as it is (lids, offsets, targets, in-CSR, ghost
-/// ranges, replicas) and whether it was routed in two passes.
+/// Writes every array of this rank's part as it is (lids, offsets, targets, weights, in-CSR,
+/// ghost ranges, replicas) and whether it was routed in two passes.
 void dump_raw(const GraphPartLoad& load, const std::string& path) {
   const Topology& g = load.topology;
   std::ofstream out(path);
@@ -81,6 +81,7 @@ void dump_raw(const GraphPartLoad& load, const std::string& path) {
   line("gids", gids);
   line("out_offsets", g.out_offsets());
   line("out_targets", g.out_targets());
+  if (g.weighted()) line("weights", g.weights());
   line("in_offsets", g.in_offsets());
   line("in_sources", g.in_sources());
   for (const GhostRange& r : g.ghost_ranges()) {
@@ -574,6 +575,27 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     }
     check_load(bin, *input, 3, GetParam(), /*symmetrize=*/true, " --route-edges 1000");
   }
+  // Weighted, with repeats told apart by their weights (dedup keeps the first in file order,
+  // whichever rank's share it is in): two passes unless symmetrized.
+  EdgeList weighted = generate_uniform(
+      {.vertices = 300, .edges = 6000, .seed = 5, .weights = WeightRange{1, 1000}});
+  for (std::size_t i = 0, m = weighted.size(); i < m; i += 7) {
+    weighted.edges.push_back(weighted.edges[i]);
+    weighted.weights.push_back(weighted.weights[i] + 0.5);
+  }
+  weighted.declared = VertexRange{0, 310};
+  const std::string bin = dir.file("weighted.bin");
+  write_edge_list(weighted, bin);
+  for (int ranks : {2, 3}) {
+    for (const char* options : {"", " --dedup", " --threads 1", " --dedup --threads 1"}) {
+      SCOPED_TRACE("weighted.bin on " + std::to_string(ranks) + " ranks," + options);
+      const std::string extra = std::string(" --raw --route-edges 1000") + options;
+      expect_same_arrays(dumps(bin, ranks, GetParam(), extra),
+                         dumps(bin, ranks, GetParam(), extra + " --one-pass"), true);
+    }
+  }
+  check_load(bin, weighted, 3, GetParam(), false, " --route-edges 1000");
+  EXPECT_NE(dumps(bin, 2, GetParam(), " --raw --symmetrize").find("two_pass 0"), std::string::npos);
 }
 
 TEST_P(GraphLoad, AtomDirectoriesReadInTwoPassesGiveTheSameArraysAsOnePass) {
