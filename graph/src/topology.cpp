@@ -224,7 +224,8 @@ class TopologyBuilder {
         part_(part),
         consume_(consume),
         consume_compact_(consume_compact),
-        lazy_lids_((in_.release || consume != nullptr) && !in_.weighted && compact_ == nullptr) {}
+        lazy_lids_((in_.release || consume != nullptr) && compact_ == nullptr &&
+                   (!in_.weighted || (!options.symmetrize && !options.degree_order))) {}
 
   /// A part whose arcs are placed already (PlacedPart): sort, dedup, in-CSR.
   Topology build_placed(detail::PlacedPart&& part) {
@@ -356,9 +357,10 @@ class TopologyBuilder {
   }
 
   /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge), or with lazy_lids_
-  /// (an unweighted input that is mapped or consumed) only the table that maps gids to lids
-  /// when ids are dense: the counting build then reads the edges twice instead of holding
-  /// 8 bytes of lids per edge beside them.
+  /// (an input that is mapped or consumed, and built by counting: unweighted, or weighted
+  /// without --symmetrize or --degree-order) only the table that maps gids to lids when ids
+  /// are dense: the counting build then reads the edges twice instead of holding 8 bytes of
+  /// lids per edge beside them.
   void map_ids() {
     const std::size_t m = in_.edges.size();
     if (in_.declared) {
@@ -701,13 +703,20 @@ class TopologyBuilder {
     const std::size_t chunks = std::clamp<std::size_t>(m / (4 * n + 1), 1, 2 * threads);
     const std::size_t chunk = chunk_of(m, chunks);
     std::vector<EdgeId> cursor(chunks * n, 0);
+    // Each slice of a mapped input is dropped once read (lazy lids read it again below).
+    const std::size_t slice = in_.release ? std::size_t{1} << 20 : m;
     tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
       EdgeId* count = cursor.data() + c * n;
-      for (std::size_t i = c * chunk, end = std::min(m, i + chunk); i < end; ++i) {
-        const Lid u = src_lid(i);
-        const Lid v = dst_lid(i);
-        ++count[u];
-        if (sym && u != v) ++count[v];
+      const std::size_t last = std::min(m, (c + 1) * chunk);
+      for (std::size_t lo = c * chunk; lo < last; lo += slice) {
+        const std::size_t hi = std::min(last, lo + slice);
+        for (std::size_t i = lo; i < hi; ++i) {
+          const Lid u = src_lid(i);
+          const Lid v = dst_lid(i);
+          ++count[u];
+          if (sym && u != v) ++count[v];
+        }
+        if (slice < m) in_.release(lo, hi);
       }
     });
     std::vector<EdgeId>& off = g_.out_offsets_;
@@ -737,8 +746,7 @@ class TopologyBuilder {
       g_.weights_.resize(off[n]);
       weights = g_.weights_.data();
     }
-    // With weights, each slice's input pages are dropped once placed (they are read only here).
-    const std::size_t slice = weights != nullptr && in_.release ? std::size_t{1} << 20 : m;
+    // Each slice's input pages are dropped once placed.
     tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
       EdgeId* next = cursor.data() + c * n;
       const std::size_t last = std::min(m, (c + 1) * chunk);

@@ -261,11 +261,11 @@ TEST(LoadTopology, MappedBinaryBuildsTheSameGraph) {
       // The mapped input is placed with shared counters, an edge list by chunks: the same
       // graph, also when the build numbers the vertices by degree.
       for (atl::BuildOptions opt :
-           {atl::BuildOptions{}, atl::BuildOptions{true, true}, atl::BuildOptions{true, true, true},
-            atl::BuildOptions{false, false, true}}) {
-        SCOPED_TRACE(testing::Message()
-                     << "weighted " << weighted << " declared " << declared << " symmetrize "
-                     << opt.symmetrize << " by degree " << opt.degree_order);
+           {atl::BuildOptions{}, atl::BuildOptions{false, true}, atl::BuildOptions{true, true},
+            atl::BuildOptions{true, true, true}, atl::BuildOptions{false, false, true}}) {
+        SCOPED_TRACE(testing::Message() << "weighted " << weighted << " declared " << declared
+                                        << " symmetrize " << opt.symmetrize << " dedup "
+                                        << opt.dedup << " by degree " << opt.degree_order);
         atl::Topology loaded = atl::load_topology(dir.file("g.bin"), atl::GraphFormat::kAuto,
                                                   atl::MtxLayout::kAuto, opt);
         EXPECT_EQ(arrays_of(loaded), arrays_of(atl::Topology::build(g, opt)));

@@ -484,9 +484,11 @@ TEST(TopologyTest, BuildFromMovedInputIsTheSameAndEmptiesIt) {
   for (Ids ids : {Ids::kDenseGaps, Ids::kSparse, Ids::kDeclared}) {
     for (bool weighted : {false, true}) {
       EdgeList g = random_graph(5, 500, 20'000, ids, weighted);
-      for (BuildOptions opt : {BuildOptions{false, false}, BuildOptions{true, true}}) {
-        SCOPED_TRACE(testing::Message() << ids_name(ids) << " weighted " << weighted
-                                        << " symmetrize " << opt.symmetrize);
+      for (BuildOptions opt :
+           {BuildOptions{false, false}, BuildOptions{false, true}, BuildOptions{true, true}}) {
+        SCOPED_TRACE(testing::Message()
+                     << ids_name(ids) << " weighted " << weighted << " symmetrize "
+                     << opt.symmetrize << " dedup " << opt.dedup);
         EdgeList copy = g;
         Topology moved = Topology::build(std::move(copy), opt);
         EXPECT_TRUE(arrays_of(moved) == arrays_of(Topology::build(g, opt)));
