@@ -703,21 +703,25 @@ class TopologyBuilder {
     const std::size_t chunks = std::clamp<std::size_t>(m / (4 * n + 1), 1, 2 * threads);
     const std::size_t chunk = chunk_of(m, chunks);
     std::vector<EdgeId> cursor(chunks * n, 0);
-    // Each slice of a mapped input is dropped once read (lazy lids read it again below).
+    // fn(i) for each edge of chunk c; each slice of a mapped input is dropped once read in
+    // each pass (lazy lids read it again in the second).
     const std::size_t slice = in_.release ? std::size_t{1} << 20 : m;
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* count = cursor.data() + c * n;
+    auto over_chunk = [&](std::size_t c, auto&& fn) {
       const std::size_t last = std::min(m, (c + 1) * chunk);
       for (std::size_t lo = c * chunk; lo < last; lo += slice) {
         const std::size_t hi = std::min(last, lo + slice);
-        for (std::size_t i = lo; i < hi; ++i) {
-          const Lid u = src_lid(i);
-          const Lid v = dst_lid(i);
-          ++count[u];
-          if (sym && u != v) ++count[v];
-        }
+        for (std::size_t i = lo; i < hi; ++i) fn(i);
         if (slice < m) in_.release(lo, hi);
       }
+    };
+    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
+      EdgeId* count = cursor.data() + c * n;
+      over_chunk(c, [&](std::size_t i) {
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        ++count[u];
+        if (sym && u != v) ++count[v];
+      });
     });
     std::vector<EdgeId>& off = g_.out_offsets_;
     off.assign(n + 1, 0);
@@ -746,21 +750,15 @@ class TopologyBuilder {
       g_.weights_.resize(off[n]);
       weights = g_.weights_.data();
     }
-    // Each slice's input pages are dropped once placed.
     tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
       EdgeId* next = cursor.data() + c * n;
-      const std::size_t last = std::min(m, (c + 1) * chunk);
-      for (std::size_t lo = c * chunk; lo < last; lo += slice) {
-        const std::size_t hi = std::min(last, lo + slice);
-        for (std::size_t i = lo; i < hi; ++i) {
-          const Lid u = src_lid(i);
-          const Lid v = dst_lid(i);
-          if (weights != nullptr) weights[next[u]] = input_weights[i];
-          targets[next[u]++] = final_lid(v);
-          if (sym && u != v) targets[next[v]++] = final_lid(u);
-        }
-        if (slice < m) in_.release(lo, hi);
-      }
+      over_chunk(c, [&](std::size_t i) {
+        const Lid u = src_lid(i);
+        const Lid v = dst_lid(i);
+        if (weights != nullptr) weights[next[u]] = input_weights[i];
+        targets[next[u]++] = final_lid(v);
+        if (sym && u != v) targets[next[v]++] = final_lid(u);
+      });
     });
   }
 
