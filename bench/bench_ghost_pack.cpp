@@ -3,6 +3,10 @@
 //   BM_PackSerial/SLOTS          gather_slots on the calling thread (before session 28)
 //   BM_PackBlocks/SLOTS/THREADS  gather_slot_blocks: blocks of 16K lids over THREADS workers
 //   BM_Unpack/SLOTS/THREADS      copy_bytes_parallel of the received batch into the ghosts
+//   BM_PackSparse/CHANGED/THREADS  SparsePack: (lid, data) entries of CHANGED vertices (two
+//                                workers' lists) for 3 peers, each vertex copied on 1-3 of them
+//                                (THREADS 1: the blocks one after another, as the serial
+//                                walk before session 29)
 // Items are slots; compare medians: build/bench/bench_ghost_pack --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -13,7 +17,9 @@
 #include <random>
 #include <vector>
 
+#include "atoll/graph/topology.hpp"
 #include "slot_gather.hpp"
+#include "sparse_pack.hpp"
 
 namespace {
 
@@ -76,10 +82,65 @@ void BM_Unpack(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
+/// 2 x CHANGED owned vertices (a path), each copied on peers 1..3 where v % (p + 1) == 0 (or
+/// on peer 1), and two lists of CHANGED random distinct vertices between them.
+struct SparseBatch {
+  atl::Topology graph;
+  std::vector<double> data;
+  std::vector<Lid> lists[2];
+  explicit SparseBatch(std::size_t changed) : data(2 * changed) {
+    const Lid n = static_cast<Lid>(2 * changed);
+    atl::EdgeList edges;
+    for (Lid v = 0; v + 1 < n; ++v) edges.edges.push_back({v, v + 1});
+    graph = atl::Topology::build(edges);
+    std::vector<std::uint64_t> offsets(n + 1, 0);
+    std::vector<atl::Replica> replicas;
+    for (Lid v = 0; v < n; ++v) {
+      for (int p = 1; p < 4; ++p) {
+        if (v % static_cast<Lid>(p + 1) == 0 || (p == 1 && v % 2 != 0))
+          replicas.push_back({p, v + static_cast<Lid>(p)});
+      }
+      offsets[v + 1] = replicas.size();
+    }
+    graph.set_replicas(std::move(offsets), std::move(replicas));
+    std::mt19937_64 random(7);
+    for (Lid v = 0; v < n; ++v) {
+      if ((random() & 1) != 0) lists[v % 2].push_back(v);
+    }
+  }
+};
+
+void BM_PackSparse(benchmark::State& state) {
+  SparseBatch b(static_cast<std::size_t>(state.range(0)));
+  const auto threads = static_cast<int>(state.range(1));
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  std::vector<std::uint32_t> mark(b.graph.num_owned(), 0);
+  const std::span<const Lid> lists[2] = {b.lists[0], b.lists[1]};
+  std::vector<std::vector<std::byte>> out(4);
+  std::uint32_t stamp = 0;
+  for (auto _ : state) {
+    arena.execute([&] {
+      atl::detail::SparsePack sparse(lists, 4);
+      const std::vector<std::uint64_t> count = sparse.claim(b.graph, mark, ++stamp);
+      std::vector<std::byte*> at(4, nullptr);
+      for (std::size_t p = 1; p < 4; ++p) {
+        out[p].resize(count[p] * (sizeof(Lid) + 8));
+        at[p] = out[p].data();
+      }
+      sparse.write(at, reinterpret_cast<const std::byte*>(b.data.data()), 8, b.graph);
+    });
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * (b.lists[0].size() + b.lists[1].size()));
+}
+
 // 300K slots: a kron20 rank's boundary on 2 ranks; 4M: a scale-24 graph's.
 BENCHMARK(BM_PackSerial)->Arg(300000)->Arg(4000000)->UseRealTime();
 BENCHMARK(BM_PackBlocks)->ArgsProduct({{300000, 4000000}, {1, 2}})->UseRealTime();
 BENCHMARK(BM_Unpack)->ArgsProduct({{300000, 4000000}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_PackSparse)->ArgsProduct({{100000, 1000000}, {1, 2}})->UseRealTime();
 
 }  // namespace
 

@@ -3,7 +3,8 @@
 //   (u32 ghost lid at the peer, data) (sparse), then u64 requests, requests x (u32 lid, f64).
 // Batches travel as one-sided puts into the peer's mailbox (one set per data size).
 // Everything received is checked against this rank's ghost range for the sender before use.
-// Dense batches are packed and unpacked in parallel blocks on the calling thread's arena.
+// Dense batches are packed and unpacked, sparse ones packed, in parallel blocks on the calling
+// thread's arena.
 #include "atoll/engine/ghost_sync.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "atoll/transport/mailboxes.hpp"
 #include "batch_decode.hpp"
 #include "slot_gather.hpp"
+#include "sparse_pack.hpp"
 
 namespace atl {
 using detail::decode_ghost_batch;
@@ -204,7 +206,6 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     std::fill(request_mark_.begin(), request_mark_.end(), 0);
     push_count_ = 1;
   }
-  std::vector<std::uint64_t> count(np, 0);
   last_lower_bound_ = 0;
   // A dense step lists every owned vertex (a colour step updates each at most once): every
   // peer then gets its dense batch, without the per-vertex count and sparse pass below.
@@ -215,17 +216,10 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     for (const Peer& peer : peers_) last_lower_bound_ += peer.send_lids.size() * bytes;
   }
   if (all) changed = {};
-  for (std::span<const Lid> list : changed) {
-    for (Lid v : list) {
-      if (v >= owned) fail("ghost push: lid ", v, " is not owned");
-      if (mark_[v] == push_count_) continue;  // listed twice: counted once
-      mark_[v] = push_count_;
-      std::span<const Replica> reps = graph_.replicas(v);
-      if (reps.empty()) continue;
-      for (const Replica& r : reps) ++count[static_cast<std::size_t>(r.rank)];
-      last_lower_bound_ += reps.size() * bytes;
-    }
-  }
+  // What changed, per peer: each vertex once per push (in parallel blocks when many).
+  detail::SparsePack sparse(changed, np);
+  const std::vector<std::uint64_t> count = sparse.claim(graph_, mark_, push_count_);
+  for (const std::uint64_t n : count) last_lower_bound_ += n * bytes;
   // Schedule requests for ghosts go to their owners, by the owner's lid, once per ghost
   // (priorities combine by max, as the scheduler would).
   std::vector<std::uint64_t> nreq(np, 0);
@@ -263,19 +257,11 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     requests_at[p] = out + (dense[p] ? 0 : count[p] * (sizeof(Lid) + bytes));
   }
   detail::gather_slot_blocks(dense_blocks, arrays.data, bytes);
-  for (std::span<const Lid> list : changed) {
-    for (Lid v : list) {
-      if (mark_[v] != push_count_) continue;  // already written in this push
-      mark_[v] = 0;
-      for (const Replica& r : graph_.replicas(v)) {
-        const std::size_t p = static_cast<std::size_t>(r.rank);
-        if (dense[p]) continue;
-        std::memcpy(cursor[p], &r.lid, sizeof(Lid));
-        std::memcpy(cursor[p] + sizeof(Lid), arrays.data + std::size_t{v} * bytes, bytes);
-        cursor[p] += sizeof(Lid) + bytes;
-      }
-    }
+  std::vector<std::byte*> sparse_at(np, nullptr);  // each sparse batch's first entry
+  for (std::size_t p = 0; p < np; ++p) {
+    if (cursor[p] != nullptr && !dense[p]) sparse_at[p] = cursor[p];
   }
+  sparse.write(sparse_at, arrays.data, bytes, graph_);
   for (std::size_t p = 0; p < np; ++p) {
     if (requests_at[p] == nullptr) continue;
     std::memcpy(requests_at[p], &nreq[p], sizeof(std::uint64_t));

@@ -1,4 +1,4 @@
-// The two-pass route of an unweighted plain file (graph_part_load.cpp): every arc goes straight
+// The two-pass route of a plain file (graph_part_load.cpp): every arc goes straight
 // into its final slot of this rank's out-CSR, so a rank never holds its edges as records.
 //   pass 1 (every rank over its share): count(r, e) for each edge routed to rank r; announce()
 //          gives every peer its counts, receive() sums what the peers announced, lays the rows
@@ -36,8 +36,8 @@ class ArcPlacer {
   /// the one-pass route's records would: ranks^2 x span <= 2 x edges (+ 2^20).
   static bool fits(Gid lo, Gid hi, std::uint64_t edges, int ranks);
 
-  /// Whether a weighted input fits too: not symmetrized, and record indexes under 2^32 (each
-  /// edge gives a rank at most two records).
+  /// Whether a weighted input fits too: not symmetrized, and record indexes under 2^32 (a
+  /// rank is announced at most 2 x edges records, which every rank checks).
   static bool fits_weighted(bool symmetrize, std::uint64_t edges) {
     return !symmetrize && edges < (std::uint64_t{1} << 31);
   }

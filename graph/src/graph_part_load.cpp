@@ -4,8 +4,8 @@
 //           the hash meta-graph (allreduce) -> rank 0 places, broadcasts -> announce record
 //           counts, allocate the part once -> send each edge to its endpoints' owners in
 //           rounds of route_edges (own records written straight into the part; ends kept as
-//           32-bit offsets when the graph's ids span less than 2^32); unweighted files with a
-//           small id span take a two-pass route instead (ArcPlacer, arc_placer.hpp): arcs are
+//           32-bit offsets when the graph's ids span less than 2^32); files with a small id
+//           span (weighted: not symmetrized) take a two-pass route instead (ArcPlacer, arc_placer.hpp): arcs are
 //           counted per vertex and announced, then each is written into its final CSR slot
 //   both:   build the local CSR (owned, then ghosts by owner) -> exchange ghost lists so each
 //           owner learns where its replicas live.

@@ -275,7 +275,7 @@ TEST(LoadTopology, MappedBinaryBuildsTheSameGraph) {
 }
 
 TEST(LoadTopology, AtomDirectoriesBuildTheSameGraph) {
-  // Unweighted atoms are decoded straight into rows (atom_part.hpp); weighted ones, and builds
+  // Atoms are decoded straight into rows (atom_part.hpp); weighted ones symmetrized, and builds
   // by degree, go through the edge list: every way gives Topology::build's arrays.
   atl::test::TempDir dir;
   EdgeList uniform =

@@ -30,10 +30,11 @@ struct PartLoadOptions {
   /// Edges of a rank's share of a plain file routed to their owners per exchange: the send
   /// and receive buffers hold one such round's records at a time.
   std::uint64_t route_edges = std::uint64_t{1} << 20;
-  /// An unweighted plain file whose ids span a small range is routed in two passes: the arcs
-  /// of each vertex are counted and announced to the ranks holding it, then every arc is
-  /// written straight into its final slot (no edge records held). Unweighted atom directories
-  /// are read the same way (their atoms decoded twice into rows). False: always one pass.
+  /// A plain file whose ids span a small range (weighted: not symmetrized, under 2^31 edges)
+  /// is routed in two passes: the arcs of each vertex are counted and announced to the ranks
+  /// holding it, then every arc is written straight into its final slot (no edge records
+  /// held). Atom directories are read the same way (their atoms decoded twice into rows;
+  /// weighted ones not symmetrized). False: always one pass.
   bool two_pass = true;
   /// Tests only: alters the arc counts this rank announces to rank `peer` in a two-pass
   /// route (4 bytes an id of the span), to check that receivers reject inconsistent ones.
