@@ -7,6 +7,7 @@
 //                                workers' lists) for 3 peers, each vertex copied on 1-3 of them
 //                                (THREADS 1: the blocks one after another, as the serial
 //                                walk before session 29)
+//   BM_UnpackSparse/CHANGED/THREADS  scatter_entries of a sparse batch of CHANGED entries
 // Items are slots; compare medians: build/bench/bench_ghost_pack --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -14,6 +15,7 @@
 #include <tbb/task_arena.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -136,11 +138,38 @@ void BM_PackSparse(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * (b.lists[0].size() + b.lists[1].size()));
 }
 
+void BM_UnpackSparse(benchmark::State& state) {
+  // CHANGED entries for random distinct ghosts among 2 x CHANGED, scattered into their slots.
+  const auto changed = static_cast<std::size_t>(state.range(0));
+  const auto threads = static_cast<int>(state.range(1));
+  Batch b(changed);
+  std::vector<std::byte> batch(changed * (sizeof(Lid) + 8));
+  for (std::size_t i = 0; i < changed; ++i) {
+    std::memcpy(batch.data() + i * (sizeof(Lid) + 8), &b.lids[i], sizeof(Lid));
+    std::memcpy(batch.data() + i * (sizeof(Lid) + 8) + sizeof(Lid), &b.data[i], 8);
+  }
+  const atl::detail::SparseEntries entries(batch.data(), changed, 8);
+  tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                            static_cast<std::size_t>(threads));
+  tbb::task_arena arena(threads);
+  std::vector<Lid> written;
+  for (auto _ : state) {
+    written.clear();
+    arena.execute([&] {
+      atl::detail::scatter_entries(entries, reinterpret_cast<std::byte*>(b.data.data()), nullptr, 8,
+                                   &written);
+    });
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 // 300K slots: a kron20 rank's boundary on 2 ranks; 4M: a scale-24 graph's.
 BENCHMARK(BM_PackSerial)->Arg(300000)->Arg(4000000)->UseRealTime();
 BENCHMARK(BM_PackBlocks)->ArgsProduct({{300000, 4000000}, {1, 2}})->UseRealTime();
 BENCHMARK(BM_Unpack)->ArgsProduct({{300000, 4000000}, {1, 2}})->UseRealTime();
 BENCHMARK(BM_PackSparse)->ArgsProduct({{100000, 1000000}, {1, 2}})->UseRealTime();
+BENCHMARK(BM_UnpackSparse)->ArgsProduct({{100000, 1000000}, {1, 2}})->UseRealTime();
 
 }  // namespace
 

@@ -73,12 +73,33 @@ struct GhostBatchLimits {
   std::size_t value_bytes;
 };
 
+/// The entries of a sparse ghost batch, (u32 ghost lid, data) each, every lid checked to lie in
+/// the sender's ghost range: a view the receiver may walk in any order or in parallel.
+class SparseEntries {
+ public:
+  SparseEntries(const std::byte* at, std::uint64_t n, std::size_t value_bytes)
+      : at_(at), n_(n), entry_(sizeof(Lid) + value_bytes) {}
+  std::uint64_t size() const { return n_; }
+  Lid lid(std::uint64_t i) const {
+    Lid v;
+    std::memcpy(&v, at_ + i * entry_, sizeof(Lid));
+    return v;
+  }
+  const std::byte* data(std::uint64_t i) const { return at_ + i * entry_ + sizeof(Lid); }
+
+ private:
+  const std::byte* at_;
+  std::uint64_t n_;
+  std::size_t entry_;
+};
+
 /// A ghost push: u64 mode, u64 count, then count x data (dense: the whole ghost range in order)
 /// or count x (u32 ghost lid, data) (sparse), then u64 requests, requests x (u32 lid, f64).
-/// Calls dense(data of the whole range), value(ghost lid, data), request(owned lid, priority).
-template <typename Dense, typename Value, typename Request>
+/// Calls dense(data of the whole range) or sparse(SparseEntries), then request(owned lid,
+/// priority) for each request.
+template <typename Dense, typename Sparse, typename Request>
 void decode_ghost_batch(std::span<const std::byte> bytes, int source, const GhostBatchLimits& l,
-                        Dense&& dense, Value&& value, Request&& request) {
+                        Dense&& dense, Sparse&& sparse, Request&& request) {
   BatchReader batch(bytes, source, "ghost batch");
   const auto mode = batch.value<std::uint64_t>();
   const auto n = batch.value<std::uint64_t>();
@@ -92,13 +113,14 @@ void decode_ghost_batch(std::span<const std::byte> bytes, int source, const Ghos
     if (n > 0) dense(src);
   } else if (mode == kSparseBatch) {
     batch.expect_records(n, sizeof(Lid) + l.value_bytes);
+    const SparseEntries entries(batch.take(n * (sizeof(Lid) + l.value_bytes)), n, l.value_bytes);
     for (std::uint64_t i = 0; i < n; ++i) {
-      const Lid lid = batch.value<Lid>();
+      const Lid lid = entries.lid(i);
       if (lid < l.ghost_begin || lid >= l.ghost_end) {
         fail("rank ", source, " sent data for lid ", lid, ", outside its ghost range here");
       }
-      value(lid, batch.take(l.value_bytes));
     }
+    if (n > 0) sparse(entries);
   } else {
     fail("rank ", source, " sent a ghost batch of unknown mode ", mode);
   }

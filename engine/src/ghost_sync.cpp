@@ -3,8 +3,7 @@
 //   (u32 ghost lid at the peer, data) (sparse), then u64 requests, requests x (u32 lid, f64).
 // Batches travel as one-sided puts into the peer's mailbox (one set per data size).
 // Everything received is checked against this rank's ghost range for the sender before use.
-// Dense batches are packed and unpacked, sparse ones packed, in parallel blocks on the calling
-// thread's arena.
+// Batches are packed and unpacked in parallel blocks on the calling thread's arena.
 #include "atoll/engine/ghost_sync.hpp"
 
 #include <algorithm>
@@ -303,12 +302,8 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
             for (Lid g = peer.ghost_begin; g < peer.ghost_end; ++g) written->push_back(g);
           }
         },
-        [&](Lid lid, const std::byte* src) {
-          std::memcpy(arrays.data + std::size_t{lid} * bytes, src, bytes);
-          if (arrays.mirror != nullptr) {
-            std::memcpy(arrays.mirror + std::size_t{lid} * bytes, src, bytes);
-          }
-          if (written != nullptr) written->push_back(lid);
+        [&](const detail::SparseEntries& entries) {
+          detail::scatter_entries(entries, arrays.data, arrays.mirror, bytes, written);
         },
         [&](Lid lid, double priority) {
           scheduled.push_back({lid, priority});

@@ -1,8 +1,8 @@
-// Packing sparse ghost batches ((lid at the peer, data) for each changed vertex and replica)
-// in parallel blocks: claim() takes each listed vertex once and counts its entries per peer
-// and block, write() puts every block's entries at offsets from those counts. A batch holds
-// its entries in list order, as a serial walk would (a vertex listed twice goes with one of
-// its listings).
+// Packing and unpacking sparse ghost batches ((lid at the peer, data) for each changed vertex
+// and replica) in parallel blocks. Packing: claim() takes each listed vertex once and counts
+// its entries per peer and block, write() puts every block's entries at offsets from those
+// counts; a batch holds its entries in list order, as a serial walk would (a vertex listed
+// twice goes with one of its listings). Unpacking: scatter_entries() over checked entries.
 #pragma once
 
 #include <atomic>
@@ -17,6 +17,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/graph/topology.hpp"
+#include "batch_decode.hpp"
 #include "slot_gather.hpp"
 
 namespace atl::detail {
@@ -115,5 +116,35 @@ class SparsePack {
   std::vector<Block> blocks_;
   std::size_t peers_;
 };
+
+/// Unpacks a sparse batch's checked entries: data(i) to the slot of lid(i) in `data` (and in
+/// `mirror` when not null), and (when not null) appends the lids to `written` in entry order.
+/// In blocks of kSlotBlockLids entries over the caller's arena (isolated). A sender never
+/// names a lid twice in a batch (claim()); a faulty one that did could leave a mix of the two
+/// values in that slot (as if it had sent garbage), never a write outside its ghost range.
+inline void scatter_entries(const SparseEntries& entries, std::byte* data, std::byte* mirror,
+                            std::size_t bytes, std::vector<Lid>* written) {
+  const std::uint64_t n = entries.size();
+  const std::size_t first = written != nullptr ? written->size() : 0;
+  if (written != nullptr) written->resize(first + n);
+  auto block = [&](std::uint64_t begin, std::uint64_t end) {
+    for (std::uint64_t i = begin; i < end; ++i) {
+      const Lid v = entries.lid(i);
+      std::memcpy(data + std::size_t{v} * bytes, entries.data(i), bytes);
+      if (mirror != nullptr) std::memcpy(mirror + std::size_t{v} * bytes, entries.data(i), bytes);
+      if (written != nullptr) (*written)[first + i] = v;
+    }
+  };
+  if (n <= kSlotBlockLids) {
+    block(0, n);
+    return;
+  }
+  tbb::this_task_arena::isolate([&] {
+    tbb::parallel_for(
+        std::uint64_t{0}, (n + kSlotBlockLids - 1) / kSlotBlockLids, [&](std::uint64_t b) {
+          block(b * kSlotBlockLids, std::min<std::uint64_t>(n, (b + 1) * kSlotBlockLids));
+        });
+  });
+}
 
 }  // namespace atl::detail

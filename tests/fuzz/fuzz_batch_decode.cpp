@@ -41,9 +41,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               check(src + std::size_t{ghost_end - ghost_begin} * value_bytes <=
                     batch.data() + size);
             },
-            [&](atl::Lid lid, const std::byte* src) {
-              check(lid >= ghost_begin && lid < ghost_end);
-              check(src + value_bytes <= batch.data() + size);
+            [&](const atl::detail::SparseEntries& entries) {
+              for (std::uint64_t i = 0; i < entries.size(); ++i) {
+                check(entries.lid(i) >= ghost_begin && entries.lid(i) < ghost_end);
+                check(entries.data(i) + value_bytes <= batch.data() + size);
+              }
             },
             [&](atl::Lid lid, double) { check(lid < owned); });
         break;

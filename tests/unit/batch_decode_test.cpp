@@ -30,7 +30,7 @@ const GhostBatchLimits kLimits{4, 8, 10, sizeof(double)};  // ghosts 4..7 from r
 std::string ghost_error(const Bytes& batch) {
   try {
     decode_ghost_batch(
-        batch.b, 3, kLimits, [](const std::byte*) {}, [](Lid, const std::byte*) {},
+        batch.b, 3, kLimits, [](const std::byte*) {}, [](const SparseEntries&) {},
         [](Lid, double) {});
   } catch (const Error& e) {
     return e.what();
@@ -46,10 +46,12 @@ TEST(BatchDecode, SparseGhostBatchRoundTrip) {
   std::vector<std::pair<Lid, double>> values, requests;
   decode_ghost_batch(
       batch.b, 3, kLimits, [](const std::byte*) { FAIL() << "not dense"; },
-      [&](Lid lid, const std::byte* src) {
-        double d;
-        std::memcpy(&d, src, sizeof d);
-        values.emplace_back(lid, d);
+      [&](const SparseEntries& entries) {
+        for (std::uint64_t i = 0; i < entries.size(); ++i) {
+          double d;
+          std::memcpy(&d, entries.data(i), sizeof d);
+          values.emplace_back(entries.lid(i), d);
+        }
       },
       [&](Lid lid, double p) { requests.emplace_back(lid, p); });
   EXPECT_EQ(values, (std::vector<std::pair<Lid, double>>{{5, 1.5}, {7, -2.0}}));
@@ -63,7 +65,7 @@ TEST(BatchDecode, DenseGhostBatchCoversTheRange) {
   batch.put<std::uint64_t>(0);
   int dense = 0;
   decode_ghost_batch(
-      batch.b, 3, kLimits, [&](const std::byte*) { ++dense; }, [](Lid, const std::byte*) {},
+      batch.b, 3, kLimits, [&](const std::byte*) { ++dense; }, [](const SparseEntries&) {},
       [](Lid, double) {});
   EXPECT_EQ(dense, 1);
 }

@@ -1,6 +1,6 @@
-// Sparse ghost batches packed in parallel blocks (engine/src/sparse_pack.hpp): the same bytes as
-// a serial walk of the lists when no vertex is listed twice, and the same entries (each vertex
-// once per peer) when some are, on any number of threads.
+// Sparse ghost batches packed and unpacked in parallel blocks (engine/src/sparse_pack.hpp): the
+// same bytes as a serial walk of the lists when no vertex is listed twice, the same entries
+// (each vertex once per peer) when some are, and every entry unpacked, on any number of threads.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -155,6 +155,37 @@ TEST(SparsePack, ANotOwnedLidIsAnError) {
   const std::vector<Lid> bad{3, 100};
   const std::vector<std::span<const Lid>> lists{bad};
   EXPECT_THROW(pack(g, lists, data, 1, 1), Error);
+}
+
+TEST(SparsePack, ScatterWritesEveryEntryAndListsThemInOrder) {
+  // 50K entries for ghosts 1000..150999 in a shuffled order (4 blocks), a mirror as well.
+  const std::size_t n = 50'000;
+  std::vector<Lid> lids(n);
+  for (std::size_t i = 0; i < n; ++i) lids[i] = static_cast<Lid>(1000 + (i * 7919) % 150'000);
+  std::vector<std::byte> batch(n * (sizeof(Lid) + kBytes));
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t value = 3 * std::uint64_t{lids[i]} + 1;
+    std::memcpy(batch.data() + i * (sizeof(Lid) + kBytes), &lids[i], sizeof(Lid));
+    std::memcpy(batch.data() + i * (sizeof(Lid) + kBytes) + sizeof(Lid), &value, kBytes);
+  }
+  const detail::SparseEntries entries(batch.data(), n, kBytes);
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    std::vector<std::uint64_t> data(151'000, 0), mirror(151'000, 0);
+    std::vector<Lid> written{7};  // appended after what is there
+    test::with_threads(threads, [&] {
+      detail::scatter_entries(entries, reinterpret_cast<std::byte*>(data.data()),
+                              reinterpret_cast<std::byte*>(mirror.data()), kBytes, &written);
+    });
+    ASSERT_EQ(written.size(), n + 1);
+    EXPECT_EQ(written[0], 7u);
+    EXPECT_TRUE(std::equal(lids.begin(), lids.end(), written.begin() + 1));
+    for (Lid v : lids) {
+      ASSERT_EQ(data[v], 3 * std::uint64_t{v} + 1) << v;
+      ASSERT_EQ(mirror[v], data[v]) << v;
+    }
+    EXPECT_EQ(std::count(data.begin(), data.end(), 0u), static_cast<std::ptrdiff_t>(151'000 - n));
+  }
 }
 
 }  // namespace
