@@ -5,6 +5,7 @@
 // twice goes with one of its listings). Unpacking: scatter_entries() over checked entries.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -120,8 +121,9 @@ class SparsePack {
 /// Unpacks a sparse batch's checked entries: data(i) to the slot of lid(i) in `data` (and in
 /// `mirror` when not null), and (when not null) appends the lids to `written` in entry order.
 /// In blocks of kSlotBlockLids entries over the caller's arena (isolated). A sender never
-/// names a lid twice in a batch (claim()); a faulty one that did could leave a mix of the two
-/// values in that slot (as if it had sent garbage), never a write outside its ghost range.
+/// names a lid twice in a batch (claim()). A faulty one that did would have two blocks write
+/// that slot at once: a data race confined to the slot (its bytes a mix of the two values, as
+/// if it had sent garbage), never a write outside the sender's ghost range.
 inline void scatter_entries(const SparseEntries& entries, std::byte* data, std::byte* mirror,
                             std::size_t bytes, std::vector<Lid>* written) {
   const std::uint64_t n = entries.size();

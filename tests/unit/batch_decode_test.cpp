@@ -8,6 +8,7 @@
 
 #include "atoll/common/error.hpp"
 #include "batch_decode.hpp"
+#include "test_util.hpp"
 
 namespace {
 
@@ -68,6 +69,22 @@ TEST(BatchDecode, DenseGhostBatchCoversTheRange) {
       batch.b, 3, kLimits, [&](const std::byte*) { ++dense; }, [](const SparseEntries&) {},
       [](Lid, double) {});
   EXPECT_EQ(dense, 1);
+}
+
+TEST(BatchDecode, ASparseBatchWithABadLidDeliversNothing) {
+  // Every lid is checked before the receiver sees any entry: the bad one is the last.
+  Bytes batch;
+  batch.put<std::uint64_t>(kSparseBatch).put<std::uint64_t>(3);
+  batch.put<Lid>(5).put(1.5).put<Lid>(6).put(2.5).put<Lid>(8).put(3.5);
+  batch.put<std::uint64_t>(0);
+  bool delivered = false;
+  EXPECT_NE(atl::test::error_of([&] {
+              decode_ghost_batch(
+                  batch.b, 3, kLimits, [](const std::byte*) {},
+                  [&](const SparseEntries&) { delivered = true; }, [](Lid, double) {});
+            }).find("lid 8, outside its ghost range"),
+            std::string::npos);
+  EXPECT_FALSE(delivered);
 }
 
 TEST(BatchDecode, MalformedGhostBatchesAreNamedErrors) {

@@ -44,13 +44,16 @@ Topology replicated_graph(Lid n) {
 /// Each peer's packed entries, (lid, 8 bytes of data).
 using Entries = std::vector<std::vector<std::byte>>;
 
-/// Packs `lists` with SparsePack for every peer but `dense` (left out), on `threads` threads.
+/// Packs `lists` with SparsePack for every peer but `dense` (left out), on `threads` threads,
+/// with the push marks `mark` (fresh ones when null).
 std::pair<std::vector<std::uint64_t>, Entries> pack(const Topology& g,
                                                     std::span<const std::span<const Lid>> lists,
                                                     const std::vector<std::uint64_t>& data,
                                                     std::uint32_t stamp, int threads,
-                                                    std::size_t dense = 0) {
-  std::vector<std::uint32_t> mark(g.num_owned(), 0);
+                                                    std::size_t dense = 0,
+                                                    std::vector<std::uint32_t>* marks = nullptr) {
+  std::vector<std::uint32_t> fresh(g.num_owned(), 0);
+  std::vector<std::uint32_t>& mark = marks != nullptr ? *marks : fresh;
   return test::with_threads(threads, [&] {
     detail::SparsePack sparse(lists, kPeers);
     std::vector<std::uint64_t> count = sparse.claim(g, mark, stamp);
@@ -105,7 +108,7 @@ TEST(SparsePack, ManyBlocksGiveTheSerialBytes) {
   const Topology g = replicated_graph(n);
   std::vector<std::uint64_t> data(n);
   std::iota(data.begin(), data.end(), std::uint64_t{7});
-  // Three workers' lists of distinct vertices (a colour step), 100K lids in all: 7 blocks.
+  // Three workers' lists of distinct vertices (a colour step), 100K lids in all: 9 blocks.
   std::vector<std::vector<Lid>> owned(3);
   for (Lid v = 0; v < n; v += 2) owned[(v / 2) % 3].push_back(v);
   std::vector<std::span<const Lid>> lists(owned.begin(), owned.end());
@@ -130,7 +133,7 @@ TEST(SparsePack, AVertexListedTwiceIsSentOnce) {
   const Topology g = replicated_graph(n);
   std::vector<std::uint64_t> data(n);
   std::iota(data.begin(), data.end(), std::uint64_t{1} << 40);
-  // Every vertex in two lists and some three times in one: about 150K listings over 10 blocks.
+  // Every vertex in two lists and some three times in one: 156K listings over 12 blocks.
   std::vector<Lid> all(n), evens, repeated;
   std::iota(all.begin(), all.end(), Lid{0});
   for (Lid v = 0; v < n; v += 2) evens.push_back(v);
@@ -138,8 +141,9 @@ TEST(SparsePack, AVertexListedTwiceIsSentOnce) {
   const std::vector<std::span<const Lid>> lists{evens, all, repeated};
   for (int threads : {1, 2, 4}) {
     SCOPED_TRACE(threads);
-    for (std::uint32_t stamp : {1u, 2u}) {  // a stale mark of the last push counts for nothing
-      const auto [count, out] = pack(g, lists, data, stamp, threads);
+    std::vector<std::uint32_t> marks(n, 0);  // kept from push to push, as GhostSync's are
+    for (std::uint32_t stamp : {1u, 2u}) {   // the last push's marks count for nothing
+      const auto [count, out] = pack(g, lists, data, stamp, threads, 0, &marks);
       const Entries want = serial(g, lists, data);
       for (std::size_t p = 1; p < kPeers; ++p) {
         EXPECT_EQ(count[p] * (sizeof(Lid) + kBytes), want[p].size()) << p;
@@ -155,6 +159,12 @@ TEST(SparsePack, ANotOwnedLidIsAnError) {
   const std::vector<Lid> bad{3, 100};
   const std::vector<std::span<const Lid>> lists{bad};
   EXPECT_THROW(pack(g, lists, data, 1, 1), Error);
+  // In a later block of many, on two threads: the error still reaches the caller.
+  std::vector<Lid> many(40'000, 5);
+  many.back() = 100;
+  const std::vector<std::span<const Lid>> long_list{many};
+  EXPECT_NE(test::error_of([&] { pack(g, long_list, data, 1, 2); }).find("lid 100 is not owned"),
+            std::string::npos);
 }
 
 TEST(SparsePack, ScatterWritesEveryEntryAndListsThemInOrder) {
