@@ -35,9 +35,7 @@ ArcPlacer::ArcPlacer(Gid lo, Gid hi, int rank, int ranks, bool symmetrize, bool 
                   tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism)) >
               1),
       owner_of_(std::move(owner_of)),
-      counts_(static_cast<std::size_t>(ranks), std::vector<std::uint32_t>(span_, 0)) {
-  if (weighted && symmetrize) fail("the two-pass route symmetrizes unweighted graphs only");
-}
+      counts_(static_cast<std::size_t>(ranks), std::vector<std::uint32_t>(span_, 0)) {}
 
 std::vector<std::vector<std::byte>> ArcPlacer::announce() {
   std::vector<std::vector<std::byte>> out(counts_.size());
@@ -55,6 +53,14 @@ void ArcPlacer::receive(std::vector<std::vector<std::byte>> heard,
   const std::size_t nr = counts_.size();
   if (heard.size() != nr || edges.size() != nr) {
     fail("arc counts from ", heard.size(), " ranks, not ", nr);
+  }
+  if (weighted_) {  // the records' indexes (and R + index for reverse arcs) must fit 32 bits
+    std::uint64_t records = 0;
+    for (const std::uint64_t n : edges) records += n;
+    if (records >= (std::uint64_t{1} << (symmetrize_ ? 31 : 32))) {
+      fail("rank ", rank_, " receives ", records, " weighted records, too many for two passes");
+    }
+    reverse_base_ = static_cast<std::uint32_t>(records);
   }
   for (std::size_t s = 0; s < nr; ++s) {
     if (static_cast<int>(s) == rank_) continue;

@@ -6,10 +6,11 @@
 //   pass 2 (the routing rounds): place(s, e) for each edge from rank s writes its arcs' other
 //          ends (32-bit offsets from the id span's base) into their rows and marks both ends.
 //   finish(): numbers the marked vertices as build_part does, maps the offsets to lids in place.
-// Weighted (not symmetrized), each arc also keeps its weight and its record's index in this
-// rank's stream of records (senders in rank order, each in file order, as the one-pass route
-// stores them): finish() orders each row by (target, index), so a row's repeats of an arc are
-// in the one-pass route's order whatever order the threads placed them in.
+// Weighted, each arc also keeps its weight and its record's index in this rank's stream of R
+// records (senders in rank order, each in file order, as the one-pass route stores them; a
+// symmetrized reverse arc R + that index, as the one-pass route puts every reverse arc after
+// the forward ones): finish() orders each row by (target, index), so a row's repeats of an
+// arc are in the one-pass route's order whatever order the threads placed them in.
 // A row's arcs per sender are bounded by what that sender announced, so a peer that lies
 // cannot write out of its rows; errors name the peer.
 #pragma once
@@ -36,10 +37,10 @@ class ArcPlacer {
   /// the one-pass route's records would: ranks^2 x span <= 2 x edges (+ 2^20).
   static bool fits(Gid lo, Gid hi, std::uint64_t edges, int ranks);
 
-  /// Whether a weighted input fits too: not symmetrized, and record indexes under 2^32 (a
-  /// rank is announced at most 2 x edges records, which every rank checks).
+  /// Whether a weighted input fits too: record indexes under 2^32 (a rank is announced at
+  /// most 2 x edges records, which every rank checks, and symmetrized indexes go to 2R).
   static bool fits_weighted(bool symmetrize, std::uint64_t edges) {
-    return !symmetrize && edges < (std::uint64_t{1} << 31);
+    return edges < (std::uint64_t{1} << (symmetrize ? 30 : 31));
   }
 
   /// owner_of: the rank owning each id of the span (the same function on every rank).
@@ -81,7 +82,7 @@ class ArcPlacer {
     if (!take(s, x)) return x;
     if (reverse && !take(s, y)) return y;
     put(x, y, weight, record);
-    if (reverse) put(y, x, weight, record);
+    if (reverse) put(y, x, weight, reverse_base_ + record);
     return kPlaced;
   }
   /// After the last round: the first vertex for which some rank sent fewer arcs than it
@@ -166,6 +167,7 @@ class ArcPlacer {
   std::vector<Lid> targets_;            ///< the rows, in lid order
   std::vector<double> weights_;         ///< weighted: each arc's weight
   std::vector<std::uint32_t> records_;  ///< weighted: each arc's record index (see the top)
+  std::uint32_t reverse_base_ = 0;      ///< weighted: R, this rank's records (receive())
 };
 
 }  // namespace atl::detail

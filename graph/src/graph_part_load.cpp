@@ -5,7 +5,7 @@
 //           counts, allocate the part once -> send each edge to its endpoints' owners in
 //           rounds of route_edges (own records written straight into the part; ends kept as
 //           32-bit offsets when the graph's ids span less than 2^32); files with a small id
-//           span (weighted: not symmetrized) take a two-pass route instead (ArcPlacer, arc_placer.hpp): arcs are
+//           span take a two-pass route instead (ArcPlacer, arc_placer.hpp): arcs are
 //           counted per vertex and announced, then each is written into its final CSR slot
 //   both:   build the local CSR (owned, then ghosts by owner) -> exchange ghost lists so each
 //           owner learns where its replicas live.
@@ -563,9 +563,9 @@ void load_from_file(const std::string& path, const PartLoadOptions& options, Gra
   };
 
   // The two-pass route (ArcPlacer) covers inputs whose ids (and declared ranges) span a small
-  // range, weighted ones unless symmetrized; the rest (weighted and symmetrized, ids spread
-  // over 2^32 or more, spans too wide for count arrays) take the one-pass route below (edge
-  // records, then Topology::build_part).
+  // range (weighted ones: under 2^31 edges, 2^30 symmetrized); the rest (ids spread over 2^32
+  // or more, spans too wide for count arrays) take the one-pass route below (edge records,
+  // then Topology::build_part).
   IdSpan all = ids;
   if (declared && declared->count > 0) {
     all.lo = std::min(all.lo, declared->first);

@@ -576,7 +576,7 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     check_load(bin, *input, 3, GetParam(), /*symmetrize=*/true, " --route-edges 1000");
   }
   // Weighted, with repeats told apart by their weights (dedup keeps the first in file order,
-  // whichever rank's share it is in): two passes unless symmetrized.
+  // whichever rank's share it is in, and a forward arc before a symmetrized reverse one).
   EdgeList weighted = generate_uniform(
       {.vertices = 300, .edges = 6000, .seed = 5, .weights = WeightRange{1, 1000}});
   for (std::size_t i = 0, m = weighted.size(); i < m; i += 7) {
@@ -590,7 +590,10 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
     const std::string file = dir.file(name);
     write_edge_list(*input, file);
     for (int ranks : {2, 3}) {
-      for (const char* options : {"", " --dedup", " --threads 1", " --dedup --threads 1"}) {
+      if (ranks == 2 && std::string(name) == "weighted.txt") continue;  // parsed, then as a .bin
+      for (const char* options :
+           {"", " --dedup", " --threads 1", " --dedup --threads 1", " --symmetrize",
+            " --symmetrize --dedup", " --symmetrize --dedup --threads 1"}) {
         SCOPED_TRACE(std::string(name) + " on " + std::to_string(ranks) + " ranks," + options);
         const std::string extra = std::string(" --raw --route-edges 1000") + options;
         expect_same_arrays(dumps(file, ranks, GetParam(), extra),
@@ -598,8 +601,7 @@ TEST_P(GraphLoad, TwoPassRouteGivesTheSameArraysAsOnePass) {
       }
     }
     check_load(file, *input, 3, GetParam(), false, " --route-edges 1000");
-    EXPECT_NE(dumps(file, 2, GetParam(), " --raw --symmetrize").find("two_pass 0"),
-              std::string::npos);
+    check_load(file, *input, 2, GetParam(), true, " --route-edges 1000");
   }
 }
 
