@@ -30,7 +30,7 @@ struct PartLoadOptions {
   /// Edges of a rank's share of a plain file routed to their owners per exchange: the send
   /// and receive buffers hold one such round's records at a time.
   std::uint64_t route_edges = std::uint64_t{1} << 20;
-  /// A plain file whose ids span a small range (weighted: not symmetrized, under 2^31 edges)
+  /// A plain file whose ids span a small range (weighted: under 2^31 edges, 2^30 symmetrized)
   /// is routed in two passes: the arcs of each vertex are counted and announced to the ranks
   /// holding it, then every arc is written straight into its final slot (no edge records
   /// held). Atom directories are read the same way (their atoms decoded twice into rows;
