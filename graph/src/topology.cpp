@@ -225,7 +225,7 @@ class TopologyBuilder {
         consume_(consume),
         consume_compact_(consume_compact),
         lazy_lids_((in_.release || consume != nullptr) && compact_ == nullptr &&
-                   (!in_.weighted || (!options.symmetrize && !options.degree_order))) {}
+                   (!in_.weighted || !options.degree_order)) {}
 
   /// A part whose arcs are placed already (PlacedPart): sort, dedup, in-CSR.
   Topology build_placed(detail::PlacedPart&& part) {
@@ -655,7 +655,7 @@ class TopologyBuilder {
   void build_out_csr() {
     if (!weighted_) {
       build_out_csr_counting();
-    } else if (!options_.symmetrize && !options_.degree_order) {
+    } else if (!options_.degree_order) {
       build_out_csr_weighted();
     } else {
       build_out_csr_with<WeightedArc>();  // reverses after all forward arcs; a relabelled copy
@@ -749,6 +749,7 @@ class TopologyBuilder {
     if (input_weights != nullptr) {
       g_.weights_.resize(off[n]);
       weights = g_.weights_.data();
+      if (sym) reverse_.assign(off[n], 0);
     }
     tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
       EdgeId* next = cursor.data() + c * n;
@@ -757,7 +758,14 @@ class TopologyBuilder {
         const Lid v = dst_lid(i);
         if (weights != nullptr) weights[next[u]] = input_weights[i];
         targets[next[u]++] = final_lid(v);
-        if (sym && u != v) targets[next[v]++] = final_lid(u);
+        if (sym && u != v) {
+          const EdgeId at = next[v]++;
+          targets[at] = final_lid(u);
+          if (weights != nullptr) {
+            weights[at] = input_weights[i];
+            reverse_[at] = 1;
+          }
+        }
       });
     });
   }
@@ -787,14 +795,15 @@ class TopologyBuilder {
     sort_and_dedup_rows();
   }
 
-  /// Weighted, not symmetrized: arcs counted per (chunk of the input, source) and scattered
-  /// with their weights, so each row holds its arcs in input order; each row is then sorted by
-  /// (target, place in the row), which keeps repeats in input order as the stable sort of
-  /// records does, and dedup keeps the first. 12 bytes an arc, where records need 32.
+  /// Weighted: arcs counted per (chunk of the input, source) and scattered with their weights,
+  /// so each row holds its arcs in input order; each row is then sorted by (target, reverse,
+  /// place in the row), which keeps repeats in input order and a symmetrized reverse arc after
+  /// the input's own, as the stable sort of records does, and dedup keeps the first. 12 bytes
+  /// an arc (13 symmetrized), where records need 32.
   void build_out_csr_weighted() {
     const std::size_t n = g_.lid_to_gid_.size();
     Timer t;
-    place_arcs_chunked(n, false, in_.weights.data());
+    place_arcs_chunked(n, options_.symmetrize, in_.weights.data());
     std::vector<Lid>().swap(src_);
     std::vector<Lid>().swap(dst_);
     std::vector<Lid>().swap(lid_table_);
@@ -811,30 +820,42 @@ class TopologyBuilder {
     log_debug(str_cat("  out: sorted ", t.seconds()));
   }
 
-  /// Each weighted row sorted by (target, place): keys target << 32 | place, a scratch per task.
+  /// Each weighted row sorted by (target, reverse, place): keys target << 32 | reverse << 31 |
+  /// place, a scratch per task (reverse_: the symmetrized reverse arcs, when any).
   void sort_weighted_rows() {
     const std::size_t n = g_.lid_to_gid_.size();
     std::vector<EdgeId>& off = g_.out_offsets_;
     Lid* const targets = g_.out_targets_.data();
     double* const weights = g_.weights_.data();
+    const std::uint8_t* const reverse = reverse_.empty() ? nullptr : reverse_.data();
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
       std::vector<std::uint64_t> keys;
       std::vector<double> row_weights;
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
         const EdgeId begin = off[v], end = off[v + 1];
-        if (std::is_sorted(targets + begin, targets + end)) continue;
+        // (target, reverse): a row in that order is in the final one (places ascend).
+        auto rank = [&](EdgeId e) {
+          return std::uint64_t{targets[e]} << 1 | (reverse != nullptr ? reverse[e] : 0u);
+        };
+        EdgeId e = begin + 1;
+        while (e < end && rank(e - 1) <= rank(e)) ++e;
+        if (e >= end) continue;
         const std::size_t len = end - begin;
-        if (len >= (std::size_t{1} << 32)) fail("vertex ", v, " has ", len, " out-arcs");
+        if (len >= (std::size_t{1} << 31)) fail("vertex ", v, " has ", len, " out-arcs");
         keys.resize(len);
         row_weights.assign(weights + begin, weights + end);
-        for (std::size_t i = 0; i < len; ++i) keys[i] = std::uint64_t{targets[begin + i]} << 32 | i;
+        for (std::size_t i = 0; i < len; ++i) {
+          keys[i] = std::uint64_t{targets[begin + i]} << 32 |
+                    std::uint64_t{reverse != nullptr ? reverse[begin + i] : 0u} << 31 | i;
+        }
         std::sort(keys.begin(), keys.end());
         for (std::size_t i = 0; i < len; ++i) {
           targets[begin + i] = static_cast<Lid>(keys[i] >> 32);
-          weights[begin + i] = row_weights[keys[i] & 0xffffffffu];
+          weights[begin + i] = row_weights[keys[i] & 0x7fffffffu];
         }
       }
     });
+    std::vector<std::uint8_t>().swap(reverse_);
     if (options_.dedup) dedup_sorted_rows();
   }
 
@@ -1107,7 +1128,8 @@ class TopologyBuilder {
   bool lazy_lids_;              ///< src_/dst_ stay empty; lids come from the gids by table
   Gid lid_lo_ = 0;              ///< lazy_lids_: the smallest gid (declared: the range's first)
   std::vector<Lid> lid_table_;  ///< lazy_lids_: lid of gid lid_lo_ + x (empty: declared)
-  std::vector<Lid> by_degree_;  ///< degree_order: final lid of each mapped lid (else empty)
+  std::vector<std::uint8_t> reverse_;  ///< weighted, symmetrized: 1 for each reverse arc
+  std::vector<Lid> by_degree_;         ///< degree_order: final lid of each mapped lid (else empty)
 };
 
 Topology Topology::build(const EdgeList& edges, const BuildOptions& options) {
