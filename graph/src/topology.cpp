@@ -358,9 +358,8 @@ class TopologyBuilder {
 
   /// Fills lid_to_gid (sorted) and src_/dst_ (lids of every input edge), or with lazy_lids_
   /// (an input that is mapped or consumed, and built by counting: unweighted, or weighted
-  /// without --symmetrize or --degree-order) only the table that maps gids to lids when ids
-  /// are dense: the counting build then reads the edges twice instead of holding 8 bytes of
-  /// lids per edge beside them.
+  /// without --degree-order) only the table that maps gids to lids when ids are dense: the counting
+  /// build then reads the edges twice instead of holding 8 bytes of lids per edge beside them.
   void map_ids() {
     const std::size_t m = in_.edges.size();
     if (in_.declared) {
