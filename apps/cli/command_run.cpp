@@ -41,8 +41,9 @@ struct RunOptions {
   std::string consistency;    ///< empty: the program's own
   std::string scheduler = "sweep";
   int threads = 0;
-  std::uint64_t max_iterations = 0;                   ///< 0: no limit
-  bool no_combine = false;                            ///< Pregel: deliver messages uncombined
+  std::uint64_t max_iterations = 0;  ///< 0: no limit
+  bool no_combine = false;           ///< Pregel: deliver messages uncombined
+  std::string overlap = "auto";      ///< chromatic: put a sweep's ghost data during it
   std::size_t message_buffer = std::size_t{8} << 20;  ///< Pregel: bytes per peer and round
   std::size_t pipeline = 1000;                        ///< locking: scopes in flight per rank
   std::string network_progress = "auto";              ///< locking: who drives the network
@@ -95,6 +96,10 @@ void add_run_options(CLI::App* cmd, RunOptions& o, const std::string& engines_he
                   "Stop after this many iterations (sweeps, supersteps; 0: no limit)");
   cmd->add_flag("--no-combine", o.no_combine,
                 "Pregel: deliver every message as sent, without the program's combiner");
+  cmd->add_option("--overlap", o.overlap,
+                  "Chromatic, several ranks: put a sweep's ghost data while the sweep runs (on), "
+                  "after it (off), or on when a peer is on another host (auto)")
+      ->capture_default_str();
   cmd->add_option("--message-buffer", o.message_buffer,
                   "Pregel: bytes of messages a rank sends a peer per round (more: several rounds)")
       ->capture_default_str();
@@ -267,6 +272,11 @@ EngineOptions engine_options(const RunOptions& o, const AppSpec& app) {
   if (!o.consistency.empty()) e.consistency = parse_consistency(o.consistency);
   if (o.max_iterations > 0) e.max_iterations = o.max_iterations;
   e.combine = !o.no_combine;
+  e.overlap = parse_overlap(o.overlap);
+  if (e.overlap != Overlap::kAuto && e.engine != EngineKind::kChromatic) {
+    usage_fail("--overlap is for the chromatic engine (the ", engine_name(e.engine),
+               " engine has no sweeps to overlap)");
+  }
   e.message_buffer = o.message_buffer;
   if (!o.out_graph.empty() && e.engine != EngineKind::kPregel) {
     usage_fail("--out-graph is for the Pregel engine (the ", engine_name(e.engine),
@@ -416,6 +426,7 @@ void note_unused_options(const RunOptions& o) {
   if (o.transport_given) note("--transport", "it chooses how ranks talk to each other");
   if (o.out_per_rank) note("--out-per-rank", "it writes each rank's own vertices to FILE.rank-R");
   if (o.atoms_given) note("--atoms", "it cuts a plain file into atoms to spread over ranks");
+  if (o.overlap != "auto") note("--overlap", "it times the ghost data sent to other ranks");
 }
 
 /// Validates flags that do not need the graph, before the (possibly long) load.

@@ -7,6 +7,7 @@ namespace atl {
 
 void ChromaticDetails::write_json(JsonWriter& j) const {
   j.field("colors", static_cast<std::uint64_t>(colors)).field("steps", steps);
+  j.field("overlap", overlap);
   j.key("step_log").begin_array();
   for (const ColorStepRecord& r : step_log) {
     j.begin_object()
@@ -17,6 +18,7 @@ void ChromaticDetails::write_json(JsonWriter& j) const {
         .field("sync_seconds", r.sync_seconds)
         .field("bytes_sent", r.bytes_sent)
         .field("lower_bound", r.lower_bound)
+        .field("bytes_overlapped", r.bytes_overlapped)
         .end_object();
   }
   j.end_array();

@@ -41,6 +41,13 @@ NetworkProgress parse_network_progress(std::string_view name) {
   usage_fail("unknown network progress '", name, "' (valid: auto, thread, workers)");
 }
 
+Overlap parse_overlap(std::string_view name) {
+  if (name == "auto") return Overlap::kAuto;
+  if (name == "on") return Overlap::kOn;
+  if (name == "off") return Overlap::kOff;
+  usage_fail("unknown --overlap '", name, "' (valid: auto, on, off)");
+}
+
 std::string_view network_progress_name(NetworkProgress p) {
   switch (p) {
     case NetworkProgress::kAuto:

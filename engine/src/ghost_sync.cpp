@@ -12,6 +12,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/transport/mailboxes.hpp"
 #include "batch_decode.hpp"
+#include "ghost_stream.hpp"
 #include "slot_gather.hpp"
 #include "sparse_pack.hpp"
 
@@ -21,6 +22,11 @@ using detail::decode_write_back;
 using detail::GhostBatchLimits;
 using detail::kDenseBatch;
 using detail::kSparseBatch;
+
+namespace {
+/// A batch starts with u64 mode and u64 count.
+constexpr std::size_t kBatchHead = 2 * sizeof(std::uint64_t);
+}  // namespace
 
 GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), cluster_(cluster) {
   const int ranks = cluster.size();
@@ -84,6 +90,8 @@ GhostSync::GhostSync(const Topology& graph, Cluster& cluster) : graph_(graph), c
     }
   }
 }
+
+GhostSync::~GhostSync() = default;
 
 Mailboxes& GhostSync::mailboxes(std::size_t bytes) {
   std::unique_ptr<Mailboxes>& mail = mailboxes_[bytes];
@@ -189,10 +197,44 @@ std::vector<ScheduleRequest> GhostSync::push_all(
   return exchange(arrays, {}, remote_schedules, true, nullptr);
 }
 
+void GhostSync::stream_begin(const std::byte* data, std::size_t bytes,
+                             std::span<const LidRange> blocks) {
+  if (stream_ == nullptr || !stream_->plans(blocks)) {
+    std::vector<detail::GhostStream::PeerList> lists;
+    for (std::size_t p = 0; p < peers_.size(); ++p) {  // dense batches: data after the head
+      if (peers_[p].has_batch && !peers_[p].send_lids.empty()) {
+        lists.push_back({static_cast<int>(p), peers_[p].send_lids, kBatchHead});
+      }
+    }
+    stream_ = std::make_unique<detail::GhostStream>(blocks, lists, graph_.num_owned());
+  }
+  stream_->begin(mailboxes(bytes), data, bytes);
+  stream_data_ = data;
+  stream_bytes_ = bytes;
+}
+
+void GhostSync::stream_block_done(std::size_t b) {
+  stream_->block_done(b);
+}
+
+std::vector<ScheduleRequest> GhostSync::stream_end(
+    const Arrays& arrays, std::span<const ScheduleRequest> remote_schedules) {
+  if (stream_data_ == nullptr || arrays.data != stream_data_ || arrays.bytes != stream_bytes_) {
+    fail("ghost stream: ended without a start or with other data");
+  }
+  stream_->finish();
+  stream_data_ = nullptr;
+  std::vector<ScheduleRequest> incoming =
+      exchange(arrays, {}, remote_schedules, true, nullptr, true);
+  last_overlapped_ = stream_->overlapped_bytes();
+  return incoming;
+}
+
 std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
                                                  std::span<const std::span<const Lid>> changed,
                                                  std::span<const ScheduleRequest> remote_schedules,
-                                                 bool all, std::vector<Lid>* written) {
+                                                 bool all, std::vector<Lid>* written,
+                                                 bool streamed) {
   const int ranks = cluster_.size();
   const int me = cluster_.rank();
   const Lid owned = graph_.num_owned();
@@ -246,10 +288,11 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
         all || (count[p] > 0 && count[p] * (sizeof(Lid) + bytes) >= peer.send_lids.size() * bytes);
     const std::uint64_t head[2] = {dense[p] ? kDenseBatch : kSparseBatch,
                                    dense[p] ? peer.send_lids.size() : count[p]};
+    static_assert(sizeof head == kBatchHead);
     std::memcpy(out, head, sizeof head);
     out += sizeof head;
-    if (dense[p]) {
-      detail::add_slot_blocks(dense_blocks, out, bytes, peer.send_lids);
+    if (dense[p]) {  // a streamed push put its data already
+      if (!streamed) detail::add_slot_blocks(dense_blocks, out, bytes, peer.send_lids);
       out += peer.send_lids.size() * bytes;
     }
     cursor[p] = out;
@@ -276,14 +319,18 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     cursor[p] += sizeof(Lid) + sizeof(double);
   }
   std::vector<std::size_t> length(np, 0);
+  std::vector<Mailboxes::SentRange> sent;
+  if (streamed) sent.resize(np);
   for (std::size_t p = 0; p < np; ++p) {
     if (cursor[p] != nullptr) {
       length[p] = static_cast<std::size_t>(cursor[p] - mail.outbox(static_cast<int>(p)).data());
+      if (streamed) sent[p] = {kBatchHead, kBatchHead + peers_[p].send_lids.size() * bytes};
     }
   }
-  mail.deliver(length);
+  mail.deliver(length, sent);
   last_bytes_sent_ = mail.last_bytes_sent();
   bytes_sent_ += last_bytes_sent_;
+  last_overlapped_ = 0;
 
   std::vector<ScheduleRequest> scheduled;
   for (int o = 0; o < ranks; ++o) {

@@ -220,7 +220,9 @@ void scenario_late_windows(Transport& t, Collectives& coll) {
 
 /// Mailboxes: every round each rank sends every peer a batch of a different length (up to
 /// its capacity, sometimes empty); every batch must arrive whole and from the right round,
-/// also when one rank lags in reading (so the others write their next round meanwhile).
+/// also when one rank lags in reading (so the others write their next round meanwhile), and
+/// when a middle part of it was put early (put_early, from other threads) and skipped by
+/// deliver.
 void scenario_mailboxes(Transport& t, Collectives& coll) {
   const int n = t.size();
   auto capacity_of = [&](int from, int to) {
@@ -242,7 +244,23 @@ void scenario_mailboxes(Transport& t, Collectives& coll) {
       for (std::size_t k = 0; k < len; ++k) out[k] = content(t.rank(), round * 64 + p, k);
       lengths[static_cast<std::size_t>(p)] = len;
     }
-    mail.deliver(lengths);
+    // Every third round: [len/4, 3len/4) of each batch goes early, in two puts from two
+    // threads (while rank 0 may still read the last round), and the rest with deliver.
+    std::vector<Mailboxes::SentRange> early;
+    if (round % 3 == 1) {
+      early.resize(static_cast<std::size_t>(n));
+      std::vector<std::thread> putters;
+      for (int p = 0; p < n; ++p) {
+        const std::size_t len = lengths[static_cast<std::size_t>(p)];
+        if (p == t.rank() || len == 0) continue;
+        const std::size_t a = len / 4, m = len / 2, b = 3 * len / 4;
+        early[static_cast<std::size_t>(p)] = {a, b};
+        putters.emplace_back([&mail, p, a, m] { mail.put_early(p, a, m - a); });
+        putters.emplace_back([&mail, p, m, b] { mail.put_early(p, m, b - m); });
+      }
+      for (std::thread& th : putters) th.join();
+    }
+    mail.deliver(lengths, early);
     // Rank 0 lags before reading: the others write the next round meanwhile (other slots).
     if (t.rank() == 0 && round % 7 == 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (int source = 0; source < n; ++source) {
@@ -266,6 +284,14 @@ void scenario_mailboxes(Transport& t, Collectives& coll) {
     refused = true;
   }
   CHECK(refused, "a batch beyond its capacity was accepted");
+  refused = false;
+  try {
+    const int peer = (t.rank() + 1) % n;
+    mail.put_early(peer, capacity_of(t.rank(), peer) - 1, 2);
+  } catch (const Error&) {
+    refused = true;
+  }
+  CHECK(refused, "an early put beyond the outbox was accepted");
   coll.barrier();
 }
 

@@ -116,6 +116,12 @@ TEST_P(EngineThreads, ChromaticAndPregelEnginesAcrossRanks) {
   const std::string sssp = "--graph " + uni_ + " --source 0";
   expect_reference("sssp", sssp, "--threads 2 --ranks 2");
   expect_reference("sssp", sssp, "--engine pregel --threads 2 --ranks 2");
+  // Ghost data put while the sweep runs (from the workers, beside the progress thread): a
+  // graph large enough for the batches to leave in several parts.
+  const std::string big = dir_.file("big.el");
+  ASSERT_EQ(test::run(kAtoll + " generate kronecker --scale 14 --symmetrize --out " + big).code, 0);
+  expect_reference("pagerank", "--graph " + big + " --tol 1e-12",
+                   "--threads 2 --ranks 2 --overlap on", 1e-9);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, EngineThreads, testing::Values("ucx", "tcp"));

@@ -184,6 +184,10 @@ TEST(CliUsability, FailFastBeforeLoading) {
        "--metrics " + dir.path() + ": is a directory"},
       {"run pagerank", "run pagerank needs a graph"},
       {"run pagerank a.el --graph b.el", "two graphs named"},
+      {"run pagerank " + quoted(missing) + " --overlap sometimes",
+       "unknown --overlap 'sometimes' (valid: auto, on, off)"},
+      {"run pagerank " + quoted(missing) + " --engine pregel --overlap on",
+       "--overlap is for the chromatic engine"},
   };
   for (const Case& c : cases) {
     CommandResult r = atoll(c.args);

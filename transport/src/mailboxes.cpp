@@ -67,10 +67,30 @@ Mailboxes::~Mailboxes() {
   }
 }
 
-void Mailboxes::deliver(std::span<const std::size_t> bytes) {
+std::uint64_t Mailboxes::remote_data_offset(std::size_t peer, std::uint64_t round) const {
+  return remote_offset_[peer] + (round % 2) * slot_bytes(send_capacity_[peer]) + kHeader;
+}
+
+void Mailboxes::put_early(int peer, std::size_t offset, std::size_t length) {
+  const auto p = static_cast<std::size_t>(peer);
+  if (p >= send_capacity_.size() || offset > send_capacity_[p] ||
+      length > send_capacity_[p] - offset) {
+    fail("mailboxes: an early put of ", length, " bytes at ", offset, " for rank ", peer,
+         " overruns its outbox");
+  }
+  if (length == 0) return;
+  // The coming round's slot: its reader finished with it before the last barrier.
+  transport_.put(peer, window_, remote_data_offset(p, round_ + 1) + offset,
+                 std::span<const std::byte>(outbox_[p]).subspan(kHeader + offset, length));
+  early_bytes_.fetch_add(length, std::memory_order_relaxed);
+}
+
+void Mailboxes::deliver(std::span<const std::size_t> bytes, std::span<const SentRange> sent) {
   const int ranks = transport_.size();
-  if (bytes.size() != static_cast<std::size_t>(ranks)) {
-    fail("mailboxes: ", bytes.size(), " batch sizes for ", ranks, " ranks");
+  if (bytes.size() != static_cast<std::size_t>(ranks) ||
+      (!sent.empty() && sent.size() != bytes.size())) {
+    fail("mailboxes: ", bytes.size(), " batch sizes and ", sent.size(), " sent ranges for ", ranks,
+         " ranks");
   }
   for (int p = 0; p < ranks; ++p) {  // all checked before anything is sent
     const auto pi = static_cast<std::size_t>(p);
@@ -78,18 +98,27 @@ void Mailboxes::deliver(std::span<const std::size_t> bytes) {
       fail("mailboxes: a batch of ", bytes[pi], " bytes for rank ", p, " exceeds its capacity of ",
            send_capacity_[pi], " bytes");
     }
+    if (!sent.empty() && (sent[pi].begin > sent[pi].end || sent[pi].end > bytes[pi])) {
+      fail("mailboxes: the early part [", sent[pi].begin, ", ", sent[pi].end, ") for rank ", p,
+           " is not inside its batch of ", bytes[pi], " bytes");
+    }
   }
   ++round_;
-  last_bytes_sent_ = 0;
+  last_bytes_sent_ = early_bytes_.exchange(0, std::memory_order_relaxed);
   for (int p = 0; p < ranks; ++p) {
     const auto pi = static_cast<std::size_t>(p);
     if (send_capacity_[pi] == 0) continue;
     const Header header{round_, bytes[pi]};
     std::memcpy(outbox_[pi].data(), &header, sizeof header);
-    const std::uint64_t offset = remote_offset_[pi] + (round_ % 2) * slot_bytes(send_capacity_[pi]);
-    const std::size_t length = kHeader + bytes[pi];
-    transport_.put(p, window_, offset, std::span(outbox_[pi]).first(length));
-    last_bytes_sent_ += length;
+    const std::uint64_t offset = remote_data_offset(pi, round_) - kHeader;
+    const SentRange skip = sent.empty() ? SentRange{bytes[pi], bytes[pi]} : sent[pi];
+    const std::span<const std::byte> box(outbox_[pi]);
+    transport_.put(p, window_, offset, box.first(kHeader + skip.begin));
+    if (skip.end < bytes[pi]) {
+      transport_.put(p, window_, offset + kHeader + skip.end,
+                     box.subspan(kHeader + skip.end, bytes[pi] - skip.end));
+    }
+    last_bytes_sent_ += kHeader + bytes[pi] - (skip.end - skip.begin);
   }
   transport_.flush_all();
   collectives_.barrier();

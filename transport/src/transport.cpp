@@ -49,6 +49,7 @@ struct Transport::State {
   JobInfo job;
   TransportOptions options;
   std::unique_ptr<Bootstrap> bootstrap;
+  std::vector<std::string> hosts;  ///< per rank: its bootstrap address (after start)
   std::unique_ptr<Backend> backend;
 
   // The backend lock. Posters announce themselves in `waiting` so the progress thread
@@ -717,6 +718,13 @@ int Transport::size() const {
 int Transport::rank_cores() const {
   return atl::rank_cores(state_->job);
 }
+bool Transport::same_host(int peer) const {
+  const State& s = *state_;
+  if (peer < 0 || static_cast<std::size_t>(peer) >= s.hosts.size()) {
+    fail("same_host: rank ", peer, " of ", s.hosts.size(), " known ranks (before start()?)");
+  }
+  return s.hosts[static_cast<std::size_t>(peer)] == s.hosts[static_cast<std::size_t>(s.job.rank)];
+}
 std::string_view Transport::backend_name() const {
   return state_->backend->name();
 }
@@ -859,6 +867,7 @@ void Transport::start() {
   const int n = s.job.size;
   std::vector<std::string> addresses = s.bootstrap->allgather(s.backend->address());
   s.backend->connect(s.job.rank, addresses);
+  s.hosts = s.bootstrap->allgather(s.bootstrap->local_address());
 
   // Window keys: [u32 count] then per window [u64 size][u32 length][blob].
   detail::WireWriter mine;

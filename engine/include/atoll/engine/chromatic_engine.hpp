@@ -74,6 +74,7 @@ class ChromaticEngine final : private ScheduleSink {
       coloring_ = color_graph(topology(), consistency());
     }
     dense_.assign(static_cast<std::size_t>(pool().nodes()), 0);
+    overlap_ = overlap_ghost_pushes(options.overlap, cluster);
     build_schedulers();
     if (consistency() == Consistency::kVertex) {
       snapshot_ = std::make_unique_for_overwrite<Copy[]>(topology().num_vertices());
@@ -145,6 +146,7 @@ class ChromaticEngine final : private ScheduleSink {
     stats.setup_seconds = setup_seconds_;
     auto details = std::make_shared<ChromaticDetails>();
     details->colors = coloring_.num_colors;
+    details->overlap = overlap_;
     Cluster* cluster = core_.cluster();
     // Ghost data arrives while this rank waits in the exchange, driving the network itself:
     // the progress thread need not poll on after it (the cores are the workers').
@@ -185,11 +187,12 @@ class ChromaticEngine final : private ScheduleSink {
         ran = true;
         Timer step_timer;
         std::uint64_t n = run_step(c, sweep);
-        ColorStepRecord step{sweep, c, n, 0, last_sync_seconds_, 0, 0};
+        ColorStepRecord step{sweep, c, n, 0, last_sync_seconds_, 0, 0, 0};
         if (cluster != nullptr) {
           step.updates = n = cluster->collectives.allreduce<std::uint64_t>(n, ReduceOp::kSum);
           step.bytes_sent = last_bytes_sent_;
           step.lower_bound = core_.ghosts()->last_lower_bound();
+          step.bytes_overlapped = core_.ghosts()->last_overlapped_bytes();
           stats.bytes_sent += step.bytes_sent;
           stats.lower_bound += step.lower_bound;
         }
@@ -291,7 +294,8 @@ class ChromaticEngine final : private ScheduleSink {
 
   /// After a step on several ranks: push the changed vertices to their replicas, send the
   /// schedule requests for ghosts, and return the requests other ranks sent for ours.
-  std::vector<ScheduleRequest> sync_ghosts(std::uint32_t c) {
+  /// `streamed`: the step was a whole pass whose data GhostSync streamed (stream_begin).
+  std::vector<ScheduleRequest> sync_ghosts(std::uint32_t c, bool streamed) {
     GhostSync& ghosts = *core_.ghosts();
     std::vector<std::span<const Lid>> changed;
     for (int node = 0; node < pool().nodes(); ++node) {
@@ -318,9 +322,21 @@ class ChromaticEngine final : private ScheduleSink {
     }
     core_.push_cut_edges(changed);
     if (core_.edge_sync() != nullptr) last_bytes_sent_ += core_.edge_sync()->last_bytes_sent();
-    std::vector<ScheduleRequest> incoming = ghosts.push(ghost_arrays(), changed, requests);
+    std::vector<ScheduleRequest> incoming = streamed
+                                                ? ghosts.stream_end(ghost_arrays(), requests)
+                                                : ghosts.push(ghost_arrays(), changed, requests);
     last_bytes_sent_ += ghosts.last_bytes_sent();
     return incoming;
+  }
+
+  /// Whether whole passes stream their ghost data (EngineOptions::overlap).
+  static bool overlap_ghost_pushes(Overlap overlap, Cluster* cluster) {
+    if (cluster == nullptr || overlap == Overlap::kOff) return false;
+    if (overlap == Overlap::kOn) return true;
+    for (int p = 0; p < cluster->size(); ++p) {
+      if (!cluster->transport.same_host(p)) return true;
+    }
+    return false;
   }
 
   /// Full-consistency programs on several ranks record the neighbours each update wrote.
@@ -381,6 +397,16 @@ class ChromaticEngine final : private ScheduleSink {
       }
       next = next_snapshot_.get();
     }
+    // Several ranks: a whole pass's ghost data leaves while the pass runs (overlap).
+    GhostSync* stream = next != nullptr && overlap_ ? core_.ghosts() : nullptr;
+    if (stream != nullptr) {
+      if (pass_blocks_.empty()) {
+        for (std::size_t b = 0; b < core_.fold_block_count(); ++b) {
+          pass_blocks_.push_back(core_.fold_block(b));
+        }
+      }
+      stream->stream_begin(reinterpret_cast<const std::byte*>(next), sizeof(Copy), pass_blocks_);
+    }
     pool().run_on_nodes([&](int node) {
       Scheduler& sched = scheduler(c, node);
       const std::vector<Lid>& members = members_[c * pool().nodes() + node];
@@ -412,6 +438,7 @@ class ChromaticEngine final : private ScheduleSink {
                 if (whole_pass) {
                   core_.fold_block_in_pass(first + b, {members[begin], members[end - 1] + 1});
                 }
+                if (stream != nullptr) stream->stream_block_done(first + b);
               }
             });
         updates.fetch_add(members.size(), std::memory_order_relaxed);
@@ -449,7 +476,7 @@ class ChromaticEngine final : private ScheduleSink {
     std::vector<ScheduleRequest> incoming;
     if (core_.cluster() != nullptr) {
       Timer sync;
-      incoming = sync_ghosts(c);
+      incoming = sync_ghosts(c, stream != nullptr);
       last_sync_seconds_ = sync.seconds();
     }
     for (auto& list : changed_) list.clear();
@@ -487,6 +514,8 @@ class ChromaticEngine final : private ScheduleSink {
   std::uint64_t last_bytes_sent_ = 0;      ///< bytes of the last step's pushes
   std::vector<std::vector<Lid>> members_;  ///< per (colour, node): vertices in lid order
   std::vector<Slot> where_;                ///< per owned vertex
+  std::vector<LidRange> pass_blocks_;      ///< a whole pass's blocks (EngineCore's fold blocks)
+  bool overlap_ = false;                   ///< whole passes stream their ghost pushes
   std::vector<std::unique_ptr<Scheduler>> schedulers_;
   std::unique_ptr<Copy[]> snapshot_;       ///< vertex consistency: what neighbours read
   std::unique_ptr<Copy[]> next_snapshot_;  ///< a program's views, written by a whole pass

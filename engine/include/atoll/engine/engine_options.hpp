@@ -41,6 +41,15 @@ std::span<const EngineKind> all_engines();
 /// "a, b" from a list of engines (for messages).
 std::string engine_list(std::span<const EngineKind> kinds);
 
+/// Chromatic, several ranks: kOn: a sweep over every vertex puts its ghost data to each peer
+/// in parts while it runs (communication overlapped with computation); kOff: in one batch
+/// after it; kAuto: kOn when a peer runs on another host (on one host the copy takes the
+/// same cores the sweep runs on, and measured slower).
+enum class Overlap { kAuto, kOn, kOff };
+
+/// "auto" | "on" | "off" -> Overlap; throws a usage Error naming the valid ones.
+Overlap parse_overlap(std::string_view name);
+
 struct EngineOptions {
   EngineKind engine = EngineKind::kChromatic;
   int threads = 0;  ///< 0: all hardware threads
@@ -77,6 +86,9 @@ struct EngineOptions {
   /// running far ahead of the global frontier (label-correcting blow-up in SSSP). Negative:
   /// the app's choice (sssp: twice its mean edge weight; other apps: no bound).
   double run_ahead = -1;
+  /// Chromatic, several ranks: whether a sweep over every vertex puts its ghost data while
+  /// it runs (Overlap).
+  Overlap overlap = Overlap::kAuto;
   /// Checkpoints to write, and the epoch to resume from.
   CheckpointOptions checkpoint;
 };

@@ -4,7 +4,9 @@
 // its ghost ranges. A batch is dense (every vertex of the peer's ghost range for this rank,
 // in its order: the receiver copies one block) or sparse ((ghost lid, data) records),
 // whichever is smaller. Schedule requests for vertices owned elsewhere travel in the same
-// batches, one per ghost. Vertex data is moved as bytes of a fixed size.
+// batches, one per ghost. Vertex data is moved as bytes of a fixed size. A push that follows
+// a pass over every owned vertex may be streamed: its dense batches leave in parts while the
+// pass runs (communication overlapped with computation).
 #pragma once
 
 #include <cstddef>
@@ -16,10 +18,14 @@
 #include <vector>
 
 #include "atoll/engine/cluster.hpp"
+#include "atoll/engine/worker_pool.hpp"
 #include "atoll/graph/topology.hpp"
 #include "atoll/transport/mailboxes.hpp"
 
 namespace atl {
+namespace detail {
+class GhostStream;
+}
 
 /// A request to schedule a vertex: its lid (a ghost's when sent, the owner's when received).
 struct ScheduleRequest {
@@ -32,6 +38,7 @@ class GhostSync {
   /// Collective: learns, for every peer, which owned vertices it holds and in which order,
   /// and for every ghost its lid at its owner.
   GhostSync(const Topology& graph, Cluster& cluster);
+  ~GhostSync();
 
   /// Where the vertex data lives: `data` has one `bytes`-sized slot per local vertex (owned,
   /// then ghosts); received ghost values are also copied into `mirror` when it is not null.
@@ -58,6 +65,18 @@ class GhostSync {
   std::vector<ScheduleRequest> push_all(const Arrays& arrays,
                                         std::span<const ScheduleRequest> remote_schedules = {});
 
+  /// Overlap, for a pass that updates every owned vertex once in `blocks` (lid order, tiling
+  /// the owned vertices): the push that follows it sends every owned vertex's `bytes`-sized
+  /// slot of `data`, and each part of it is put while the pass runs, once the blocks holding
+  /// its vertices are final (stream_block_done). Then stream_end() completes the push.
+  void stream_begin(const std::byte* data, std::size_t bytes, std::span<const LidRange> blocks);
+  /// Block b of the pass is final in the streamed data. Thread-safe; once per block.
+  void stream_block_done(std::size_t b);
+  /// Collective, after every block is done: as push() with every owned vertex changed (the
+  /// arrays' data being the streamed data).
+  std::vector<ScheduleRequest> stream_end(const Arrays& arrays,
+                                          std::span<const ScheduleRequest> remote_schedules);
+
   /// Per ghost (lid - num_owned): its lid at its owner (the locking engine names lock groups,
   /// schedule requests and grant data by it).
   std::span<const Lid> ghost_owner_lids() const { return owner_lid_; }
@@ -68,6 +87,8 @@ class GhostSync {
   /// The smallest number of bytes the last push could have sent: changed boundary vertices
   /// times their replicas times the data size.
   std::uint64_t last_lower_bound() const { return last_lower_bound_; }
+  /// Of the last push's bytes, those put while the pass computed (a streamed push).
+  std::uint64_t last_overlapped_bytes() const { return last_overlapped_; }
 
  private:
   struct Peer {
@@ -82,7 +103,7 @@ class GhostSync {
   std::vector<ScheduleRequest> exchange(const Arrays& arrays,
                                         std::span<const std::span<const Lid>> changed,
                                         std::span<const ScheduleRequest> remote_schedules, bool all,
-                                        std::vector<Lid>* written);
+                                        std::vector<Lid>* written, bool streamed = false);
 
   const Topology& graph_;
   Cluster& cluster_;
@@ -101,6 +122,10 @@ class GhostSync {
   std::uint64_t bytes_sent_ = 0;
   std::uint64_t last_bytes_sent_ = 0;
   std::uint64_t last_lower_bound_ = 0;
+  std::uint64_t last_overlapped_ = 0;
+  std::unique_ptr<detail::GhostStream> stream_;  ///< the plan of the streamed pushes
+  const std::byte* stream_data_ = nullptr;       ///< set from stream_begin to stream_end
+  std::size_t stream_bytes_ = 0;
 };
 
 }  // namespace atl

@@ -6,9 +6,11 @@
 //
 // Invariant: one barrier per round suffices because the slots alternate. A rank writes the
 // slot of round k+2 only after the barrier of round k+1, which its reader reaches only after
-// it has finished with round k (the same slot).
+// it has finished with round k (the same slot). put_early writes the coming round's slot, so
+// it too runs only after the last barrier (between two deliver() calls).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -36,9 +38,21 @@ class Mailboxes {
     return std::span(outbox_[p]).subspan(kHeader, send_capacity_[p]);
   }
 
+  /// Puts bytes [offset, offset + length) of outbox(peer) now, before the coming deliver(),
+  /// into the same place of that round's slot (overlap: a batch sent in parts while it is
+  /// being written). Any thread, for disjoint ranges; deliver() then skips them (`sent`).
+  void put_early(int peer, std::size_t offset, std::size_t length);
+
+  /// Part of each outbox already put by put_early this round: [begin, end).
+  struct SentRange {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+  };
+
   /// Collective: sends the first bytes[p] bytes of outbox(p) to every p with a capacity
-  /// (bytes[p] <= capacity[p]), waits until they have landed, and meets every rank.
-  void deliver(std::span<const std::size_t> bytes);
+  /// (bytes[p] <= capacity[p]), except sent[p] when given, waits until they have landed, and
+  /// meets every rank.
+  void deliver(std::span<const std::size_t> bytes, std::span<const SentRange> sent = {});
 
   /// What source sent in the last round (empty when it has no capacity towards this rank).
   /// The header is validated: a stale or overlong batch throws, naming the source.
@@ -54,6 +68,8 @@ class Mailboxes {
   };
   static constexpr std::size_t kHeader = 64;  ///< slots stay cache-line aligned
   static std::size_t slot_bytes(std::size_t capacity);
+  /// Where outbox(peer)'s byte 0 lands in the peer's window in round `round`.
+  std::uint64_t remote_data_offset(std::size_t peer, std::uint64_t round) const;
 
   Transport& transport_;
   Collectives& collectives_;
@@ -65,6 +81,7 @@ class Mailboxes {
   std::vector<std::vector<std::byte>> outbox_;  ///< per peer: header + capacity
   std::uint64_t round_ = 0;
   std::uint64_t last_bytes_sent_ = 0;
+  std::atomic<std::uint64_t> early_bytes_{0};  ///< put by put_early since the last deliver
 };
 
 }  // namespace atl

@@ -74,6 +74,9 @@ class Transport {
   int size() const;
   /// This rank's cores (rank_cores in job.hpp: its affinity mask, or its share of the machine).
   int rank_cores() const;
+  /// After start(): whether peer runs on this host (the same address on the bootstrap
+  /// network), so that moving data to it takes this host's CPUs rather than a network.
+  bool same_host(int peer) const;
   std::string_view backend_name() const;
   /// One line: backend, devices/transports it uses, ranks.
   std::string describe() const;
