@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -44,10 +45,13 @@ struct SyncInterval {
 /// trivially copyable so they can be reduced across ranks as bytes).
 class AggregatorTable {
  public:
-  /// compute(out) folds, merges and finalizes into out (a T).
+  /// local(partial) folds this rank's vertices into partial (a T); finish(parts, out) merges
+  /// the ranks' partials (parts[r]: rank r's bytes, or this rank's alone without ranks) and
+  /// finalizes into out (a T).
   template <typename T>
   AggregatorHandle<T> add(std::string name, const T& initial, SyncInterval when,
-                          std::function<void(void*)> compute) {
+                          std::function<void(void*)> local,
+                          std::function<void(std::span<const std::string_view>, void*)> finish) {
     static_assert(std::is_trivially_copyable_v<T>, "aggregator values must be trivially copyable");
     Slot slot;
     slot.name = std::move(name);
@@ -55,9 +59,16 @@ class AggregatorTable {
     slot.size = sizeof(T);
     slot.storage.resize((sizeof(T) + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
     std::memcpy(slot.storage.data(), &initial, sizeof(T));
-    slot.compute = std::move(compute);
+    slot.local = std::move(local);
+    slot.finish = std::move(finish);
     slots_.push_back(std::move(slot));
     return {static_cast<std::uint32_t>(slots_.size() - 1)};
+  }
+
+  /// Several ranks: every rank's concatenated partials, by rank (a collective: one allgather
+  /// for all the aggregators due at a sync point). Unset: one rank.
+  void set_reduce(std::function<std::vector<std::string>(const std::string&)> reduce) {
+    reduce_ = std::move(reduce);
   }
 
   /// The last finalized value.
@@ -71,15 +82,20 @@ class AggregatorTable {
   /// Runs every aggregator due at the end of an iteration (end_of_iteration) or because
   /// `updates` total updates crossed its interval since it last ran.
   void run_due(bool end_of_iteration, std::uint64_t updates) {
+    std::vector<Slot*> due;
     for (Slot& slot : slots_) {
-      bool due = slot.when.updates == 0
-                     ? end_of_iteration
-                     : updates / slot.when.updates != slot.last_updates / slot.when.updates;
-      if (due) run(slot, updates);
+      if (slot.when.updates == 0
+              ? end_of_iteration
+              : updates / slot.when.updates != slot.last_updates / slot.when.updates) {
+        due.push_back(&slot);
+      }
     }
+    run(due, updates);
   }
   void run_all(std::uint64_t updates) {
-    for (Slot& slot : slots_) run(slot, updates);
+    std::vector<Slot*> all;
+    for (Slot& slot : slots_) all.push_back(&slot);
+    run(all, updates);
   }
   std::size_t size() const { return slots_.size(); }
 
@@ -108,14 +124,47 @@ class AggregatorTable {
     SyncInterval when;
     std::size_t size = 0;
     std::vector<std::max_align_t> storage;
-    std::function<void(void*)> compute;
+    std::function<void(void*)> local;
+    std::function<void(std::span<const std::string_view>, void*)> finish;
     std::uint64_t last_updates = 0;
   };
-  static void run(Slot& slot, std::uint64_t updates) {
-    slot.compute(slot.storage.data());
-    slot.last_updates = updates;
+  /// Runs the `due` slots (the same ones on every rank): their partials travel together.
+  void run(std::span<Slot* const> due, std::uint64_t updates) {
+    if (due.empty()) return;
+    std::string mine;
+    for (Slot* slot : due) {
+      const std::size_t at = mine.size();
+      mine.resize(at + slot->size);
+      std::vector<std::max_align_t> partial(slot->storage.size());
+      slot->local(partial.data());
+      std::memcpy(mine.data() + at, partial.data(), slot->size);
+    }
+    const std::size_t bytes = mine.size();
+    std::vector<std::string> all;
+    if (reduce_) {
+      all = reduce_(mine);
+    } else {
+      all.push_back(std::move(mine));
+    }
+    for (std::size_t r = 0; r < all.size(); ++r) {
+      if (all[r].size() != bytes) {
+        fail("aggregator partials of ", all[r].size(), " bytes from rank ", r, ", expected ",
+             bytes);
+      }
+    }
+    std::vector<std::string_view> parts(all.size());
+    std::size_t at = 0;
+    for (Slot* slot : due) {
+      for (std::size_t r = 0; r < all.size(); ++r) {
+        parts[r] = std::string_view(all[r]).substr(at, slot->size);
+      }
+      slot->finish(parts, slot->storage.data());
+      slot->last_updates = updates;
+      at += slot->size;
+    }
   }
   std::vector<Slot> slots_;
+  std::function<std::vector<std::string>(const std::string&)> reduce_;
 };
 
 }  // namespace atl

@@ -167,6 +167,9 @@ class ChromaticEngine final : private ScheduleSink {
       }
     }
     if (!core_.resuming()) sync_all();
+    // One colour: the last sweep's pending check found work on some rank, so its step runs
+    // everywhere without asking again.
+    bool known_work = false;
     for (std::uint64_t sweep = first_sweep; sweep < core_.options().max_iterations; ++sweep) {
       Timer sweep_timer;
       std::uint64_t sweep_updates = 0;
@@ -181,7 +184,8 @@ class ChromaticEngine final : private ScheduleSink {
           round += count;
         }
         if (cluster != nullptr) {  // a step runs everywhere when it has work anywhere
-          round = cluster->collectives.allreduce<std::uint64_t>(round, ReduceOp::kSum);
+          round = known_work ? std::max<std::size_t>(round, 1)
+                             : cluster->collectives.allreduce<std::uint64_t>(round, ReduceOp::kSum);
         }
         if (round == 0) continue;
         ran = true;
@@ -217,6 +221,7 @@ class ChromaticEngine final : private ScheduleSink {
             cluster->collectives.allreduce<std::uint32_t>(pending ? 1 : 0, ReduceOp::kMax) != 0;
       }
       if (!pending) break;
+      known_work = cluster != nullptr && coloring_.num_colors == 1;
       stats.stopped_by = limit_reached(core_.options(), updates_, total.seconds(), cluster);
       if (!stats.stopped_by.empty()) {
         for (const auto& s : schedulers_) stats.still_scheduled += s->export_pending().size();

@@ -72,6 +72,9 @@ class EngineCore {
                                   (r.end - r.begin + fold_block_ - 1) / fold_block_);
     }
     if (cluster_ == nullptr) return;
+    // The aggregators due at one sync point reduce in one allgather.
+    aggregators_.set_reduce(
+        [cluster](const std::string& mine) { return cluster->collectives.allgather(mine); });
     remote_.resize(topology().num_vertices() - topology().num_owned());
     ghosts_ = std::make_unique<GhostSync>(topology(), *cluster_);
     // Updates may write adjacent edges under edge and full consistency: keep cut edges' two
@@ -160,7 +163,7 @@ class EngineCore {
       }
       return acc;
     };
-    auto compute = [this, partials, fold_range, zero, merge, finalize](void* out) {
+    auto local = [this, partials, fold_range, zero, merge](void* out) {
       std::vector<T>& blocks = partials->blocks;
       if (!partials->ready) {
         pool_.run_on_nodes([&](int node) {
@@ -176,7 +179,17 @@ class EngineCore {
       partials->ready = false;
       T total = zero;
       for (const T& p : blocks) total = merge(total, p);
-      if (cluster_ != nullptr) total = reduce_over_ranks(total, zero, merge);
+      std::memcpy(out, &total, sizeof(T));
+    };
+    // Ranks' totals merge in rank order from zero; one rank's total is taken as it is.
+    auto finish = [ranks = cluster_ != nullptr, zero, merge, finalize](
+                      std::span<const std::string_view> parts, void* out) {
+      T total = zero;
+      for (std::string_view bytes : parts) {
+        T part;
+        std::memcpy(&part, bytes.data(), sizeof(T));
+        total = ranks ? merge(total, part) : part;
+      }
       T result = finalize(total);
       std::memcpy(out, &result, sizeof(T));
     };
@@ -186,7 +199,7 @@ class EngineCore {
                              },
                              [partials] { partials->ready = true; }});
     }
-    return aggregators_.add<T>(std::move(name), zero, when, std::move(compute));
+    return aggregators_.add<T>(std::move(name), zero, when, std::move(local), std::move(finish));
   }
 
   /// Owned vertices fold in blocks of this many (up to 2048; small graphs get about 256
@@ -220,22 +233,6 @@ class EngineCore {
   }
   AggregatorTable& aggregators() { return aggregators_; }
   const AggregatorTable& aggregators() const { return aggregators_; }
-
-  /// Collective: every rank's `mine`, merged in rank order (the same result everywhere).
-  template <typename T, typename Merge>
-  T reduce_over_ranks(const T& mine, const T& zero, Merge merge) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    std::vector<std::string> all = cluster_->collectives.allgather(
-        std::string_view(reinterpret_cast<const char*>(&mine), sizeof(T)));
-    T total = zero;
-    for (const std::string& bytes : all) {
-      if (bytes.size() != sizeof(T)) fail("aggregator partial of ", bytes.size(), " bytes");
-      T part;
-      std::memcpy(&part, bytes.data(), sizeof(T));
-      total = merge(total, part);
-    }
-    return total;
-  }
 
   // ---- across ranks (null / no-ops without a cluster) ----
 
