@@ -256,6 +256,9 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
     all = true;
     for (const Peer& peer : peers_) last_lower_bound_ += peer.send_lids.size() * bytes;
   }
+  if (streamed) {  // every owned vertex was updated: the dense batches are the bound
+    for (const Peer& peer : peers_) last_lower_bound_ += peer.send_lids.size() * bytes;
+  }
   if (all) changed = {};
   // What changed, per peer: each vertex once per push (in parallel blocks when many).
   detail::SparsePack sparse(changed, np);
@@ -324,7 +327,9 @@ std::vector<ScheduleRequest> GhostSync::exchange(const Arrays& arrays,
   for (std::size_t p = 0; p < np; ++p) {
     if (cursor[p] != nullptr) {
       length[p] = static_cast<std::size_t>(cursor[p] - mail.outbox(static_cast<int>(p)).data());
-      if (streamed) sent[p] = {kBatchHead, kBatchHead + peers_[p].send_lids.size() * bytes};
+      if (streamed && !peers_[p].send_lids.empty()) {
+        sent[p] = {kBatchHead, kBatchHead + peers_[p].send_lids.size() * bytes};
+      }
     }
   }
   mail.deliver(length, sent);

@@ -230,6 +230,11 @@ TEST_P(EngineRanks, OverlappedSweepsGiveTheSameRanksAsUnoverlapped) {
         EXPECT_LT(overlapped, sum_step_field(dir.file("a.json"), "bytes_sent") / 2);
       }
       EXPECT_EQ(sum_step_field(dir.file("b.json"), "bytes_overlapped"), 0u);
+      for (const char* field : {"bytes_sent", "lower_bound"}) {  // the same batches
+        EXPECT_EQ(sum_step_field(dir.file("a.json"), field),
+                  sum_step_field(dir.file("b.json"), field))
+            << field;
+      }
     }
   }
 }

@@ -261,6 +261,13 @@ void scenario_mailboxes(Transport& t, Collectives& coll) {
       for (std::thread& th : putters) th.join();
     }
     mail.deliver(lengths, early);
+    std::uint64_t expected = 0;  // each batch once, with its 64-byte header, early part or not
+    for (int p = 0; p < n; ++p) {
+      if (p != t.rank()) expected += 64 + lengths[static_cast<std::size_t>(p)];
+    }
+    CHECK(mail.last_bytes_sent() == expected, "round " + std::to_string(round) + " sent " +
+                                                  std::to_string(mail.last_bytes_sent()) +
+                                                  " bytes, expected " + std::to_string(expected));
     // Rank 0 lags before reading: the others write the next round meanwhile (other slots).
     if (t.rank() == 0 && round % 7 == 3) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (int source = 0; source < n; ++source) {

@@ -111,7 +111,8 @@ void Mailboxes::deliver(std::span<const std::size_t> bytes, std::span<const Sent
     const Header header{round_, bytes[pi]};
     std::memcpy(outbox_[pi].data(), &header, sizeof header);
     const std::uint64_t offset = remote_data_offset(pi, round_) - kHeader;
-    const SentRange skip = sent.empty() ? SentRange{bytes[pi], bytes[pi]} : sent[pi];
+    const SentRange skip =
+        sent.empty() || sent[pi].begin == sent[pi].end ? SentRange{bytes[pi], bytes[pi]} : sent[pi];
     const std::span<const std::byte> box(outbox_[pi]);
     transport_.put(p, window_, offset, box.first(kHeader + skip.begin));
     if (skip.end < bytes[pi]) {

@@ -80,7 +80,8 @@ class AggregatorTable {
   }
 
   /// Runs every aggregator due at the end of an iteration (end_of_iteration) or because
-  /// `updates` total updates crossed its interval since it last ran.
+  /// `updates` total updates crossed its interval since it last ran. All the due ones fold
+  /// before any finalizes: a fold reading an aggregator's value sees the last sync point's.
   void run_due(bool end_of_iteration, std::uint64_t updates) {
     std::vector<Slot*> due;
     for (Slot& slot : slots_) {

@@ -25,7 +25,7 @@ class ChromaticDetails final : public EngineDetails {
  public:
   std::uint32_t colors = 0;
   std::uint64_t steps = 0;
-  bool overlap = false;  ///< whole sweeps put their ghost data while they ran (--overlap)
+  bool overlap = false;  ///< --overlap as resolved on rank 0 (bytes_overlapped: what streamed)
   std::vector<ColorStepRecord> step_log;
 
   void write_json(JsonWriter& json) const override;
