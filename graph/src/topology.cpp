@@ -25,6 +25,7 @@
 #include "atoll/common/log.hpp"
 #include "atoll/common/mix64.hpp"
 #include "atoll/common/timer.hpp"
+#include "csr_transpose.hpp"
 #include "placed_part.hpp"
 #include "radix_sort.hpp"
 
@@ -1003,56 +1004,18 @@ class TopologyBuilder {
       g_.in_offsets_ = {};
       return;
     }
-    // By counting: each task reads a run of out-rows in lid order with counters of its own
-    // (so few tasks that they take at most 2 bytes an arc), then writes each arc's source at
-    // its target's next slot. An in-row's sources come out ascending, a repeated arc's copies
-    // in out-row order: what a stable sort of (target, source) records gives, at 4 bytes an
-    // arc instead of 16.
-    const std::size_t n = g_.lid_to_gid_.size();
-    const std::size_t arcs = g_.out_targets_.size();
+    // By counting (csr_transpose.hpp): an in-row's sources come out ascending, a repeated arc's
+    // copies in out-row order: what a stable sort of (target, source) records gives, at 4 bytes
+    // an arc instead of 16.
     const std::vector<EdgeId>& out_off = g_.out_offsets_;
     const Lid* const targets = g_.out_targets_.data();
-    const std::size_t threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-    const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
-    std::vector<std::size_t> row_at(chunks + 1, n);  // chunk c: rows row_at[c] .. row_at[c+1]
-    for (std::size_t c = 0; c < chunks; ++c) {
-      row_at[c] = static_cast<std::size_t>(
-          std::lower_bound(out_off.begin(), out_off.end() - 1, arcs / chunks * c) -
-          out_off.begin());
-    }
-    std::vector<EdgeId> cursor(chunks * n, 0);
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* const count = cursor.data() + c * n;
-      for (EdgeId e = out_off[row_at[c]]; e < out_off[row_at[c + 1]]; ++e) ++count[targets[e]];
-    });
-    std::vector<EdgeId>& in_off = g_.in_offsets_;
-    in_off.assign(n + 1, 0);
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      for (std::size_t v = r.begin(); v < r.end(); ++v) {
-        for (std::size_t c = 0; c < chunks; ++c) in_off[v + 1] += cursor[c * n + v];
-      }
-    });
-    for (std::size_t v = 0; v < n; ++v) in_off[v + 1] += in_off[v];
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      for (std::size_t v = r.begin(); v < r.end(); ++v) {
-        EdgeId next = in_off[v];
-        for (std::size_t c = 0; c < chunks; ++c) {
-          const EdgeId count = cursor[c * n + v];
-          cursor[c * n + v] = next;
-          next += count;
-        }
-      }
-    });
-    g_.in_sources_.resize(arcs);
-    Lid* const sources = g_.in_sources_.data();
-    tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-      EdgeId* const next = cursor.data() + c * n;
-      for (std::size_t u = row_at[c]; u < row_at[c + 1]; ++u) {
-        for (EdgeId e = out_off[u]; e < out_off[u + 1]; ++e) {
-          sources[next[targets[e]]++] = static_cast<Lid>(u);
-        }
-      }
-    });
+    g_.in_sources_.resize(g_.out_targets_.size());
+    detail::transpose_by_counting(
+        out_off, g_.lid_to_gid_.size(),
+        [&out_off, targets](std::size_t u, auto&& visit) {
+          for (EdgeId e = out_off[u]; e < out_off[u + 1]; ++e) visit(targets[e]);
+        },
+        g_.in_offsets_, g_.in_sources_.data());
   }
 
   /// Whether every arc u->v is matched by as many arcs v->u: a keyed multiset fingerprint, one

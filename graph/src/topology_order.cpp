@@ -11,6 +11,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/graph/topology.hpp"
+#include "csr_transpose.hpp"
 
 namespace atl {
 namespace {
@@ -55,9 +56,8 @@ void relabel_csr(const std::vector<EdgeId>& offsets, const std::vector<Lid>& nei
 
 /// The same for a symmetric unweighted CSR, without sorting: each new vertex y, in ascending
 /// order, is appended to the list of every neighbour of its old vertex. By symmetry that makes
-/// every new list exactly its vertex's neighbours, already sorted. Chunks of consecutive y (of
-/// about equal arcs) first count, then place, each with its own cursor per vertex, so the
-/// result does not depend on the thread count.
+/// every new list exactly its vertex's neighbours, already sorted: a transpose by counting
+/// (csr_transpose.hpp), whose result does not depend on the thread count.
 void relabel_symmetric(const std::vector<EdgeId>& offsets, const std::vector<Lid>& neighbors,
                        const std::vector<Lid>& order, const std::vector<Lid>& new_lid,
                        std::vector<EdgeId>& new_offsets, std::vector<Lid>& new_neighbors) {
@@ -66,44 +66,15 @@ void relabel_symmetric(const std::vector<EdgeId>& offsets, const std::vector<Lid
   for (std::size_t i = 0; i < n; ++i) {
     new_offsets[i + 1] = new_offsets[i] + (offsets[order[i] + 1] - offsets[order[i]]);
   }
-  const std::size_t arcs = neighbors.size();
-  new_neighbors.resize(arcs);
-  if (arcs == 0) return;
-  const auto threads = static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
-  const std::size_t chunks = std::clamp<std::size_t>(arcs / (4 * n + 1), 1, 2 * threads);
-  std::vector<Lid> first(chunks + 1,
-                         static_cast<Lid>(n));  // chunk c: new ids [first[c], first[c+1])
-  for (std::size_t c = 0; c < chunks; ++c) {
-    first[c] = static_cast<Lid>(
-        std::lower_bound(new_offsets.begin(), new_offsets.end() - 1, arcs * c / chunks) -
-        new_offsets.begin());
-  }
-  std::vector<EdgeId> cursor(chunks * n, 0);
-  auto each_arc = [&](std::size_t c, auto&& fn) {
-    for (Lid y = first[c]; y < first[c + 1]; ++y) {
-      for (EdgeId e = offsets[order[y]]; e < offsets[order[y] + 1]; ++e)
-        fn(y, new_lid[neighbors[e]]);
-    }
-  };
-  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-    EdgeId* count = cursor.data() + c * n;
-    each_arc(c, [count](Lid, Lid x) { ++count[x]; });
-  });
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-    for (std::size_t x = r.begin(); x < r.end(); ++x) {
-      EdgeId next = new_offsets[x];
-      for (std::size_t c = 0; c < chunks; ++c) {
-        const EdgeId count = cursor[c * n + x];
-        cursor[c * n + x] = next;
-        next += count;
-      }
-    }
-  });
-  tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t c) {
-    EdgeId* next = cursor.data() + c * n;
-    Lid* out = new_neighbors.data();
-    each_arc(c, [next, out](Lid y, Lid x) { out[next[x]++] = y; });
-  });
+  new_neighbors.resize(neighbors.size());
+  std::vector<EdgeId> columns;  // by symmetry, new_offsets again
+  detail::transpose_by_counting(
+      new_offsets, n,
+      [&](std::size_t y, auto&& visit) {
+        for (EdgeId e = offsets[order[y]]; e < offsets[order[y] + 1]; ++e)
+          visit(new_lid[neighbors[e]]);
+      },
+      columns, new_neighbors.data());
 }
 
 }  // namespace
