@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "ascending_union.hpp"
 #include "atoll/common/error.hpp"
 #include "atom_file.hpp"
 #include "step_log.hpp"
@@ -79,30 +80,6 @@ class LidIndex {
   std::vector<Lid> dense_;
   std::vector<Entry> sorted_;
 };
-
-/// The union of ascending lists, ascending and without repeats (a k-way merge: no copy of all
-/// the lists, no sort). Frees the lists.
-std::vector<std::pair<Gid, int>> merge_ascending(
-    std::vector<std::vector<std::pair<Gid, int>>>& lists) {
-  using Head = std::pair<std::pair<Gid, int>, std::size_t>;  // an entry and its list
-  std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
-  std::vector<std::size_t> next(lists.size(), 1);
-  for (std::size_t k = 0; k < lists.size(); ++k) {
-    if (!lists[k].empty()) heads.push({lists[k][0], k});
-  }
-  std::vector<std::pair<Gid, int>> out;
-  while (!heads.empty()) {
-    const auto [entry, k] = heads.top();
-    heads.pop();
-    if (out.empty() || out.back() != entry) out.push_back(entry);
-    if (next[k] < lists[k].size()) {
-      heads.push({lists[k][next[k]++], k});
-    } else {
-      std::vector<std::pair<Gid, int>>().swap(lists[k]);
-    }
-  }
-  return out;
-}
 
 class AtomPartReader {
  public:
@@ -210,7 +187,7 @@ class AtomPartReader {
       atom_of_[v] = owned_by[v].second;
     }
     std::vector<std::pair<Gid, std::uint32_t>>().swap(owned_by);
-    const std::vector<std::pair<Gid, int>> ghosts = merge_ascending(remote);
+    const std::vector<std::pair<Gid, int>> ghosts = union_ascending(remote);
     for (std::size_t i = 0; i < ghosts.size(); ++i) {
       const Gid g = ghosts[i].first;
       if (i > 0 && ghosts[i - 1].first == g) {
