@@ -122,54 +122,15 @@ std::string decode_edge_block(std::span<const unsigned char> payload, std::uint3
   if (payload.size() < column) {
     return str_cat(payload.size(), " payload bytes cannot hold the weights of ", records, " edges");
   }
-  const std::size_t ids_bytes = payload.size() - column;
-  VarintReader in(payload.data(), payload.data() + ids_bytes);
-  const std::uint64_t num_sources = sources.size();
-  const std::uint64_t num_targets = targets.size();
-  std::uint64_t src = 0;
-  std::uint32_t i = 0;
-  while (i < records) {
-    std::uint64_t src_delta = 0, header = 0, dst = 0;
-    if (!in.next(&src_delta) || !in.next(&header) || !in.next(&dst)) {
-      return at_record(i, "bad or truncated varint");
-    }
-    src += unzigzag(src_delta);
-    if (src >= num_sources) {
-      return at_record(i,
-                       str_cat("source ", src, " out of range (", num_sources, " in the table)"));
-    }
-    const std::uint64_t run = (header >> 1) + 1;
-    if (run > records - i) {
-      return at_record(
-          i, str_cat("a run of ", run, " edges exceeds the block's ", records, " records"));
-    }
-    const bool sorted = (header & 1) != 0;
-    const Gid src_gid = sources[src];
-    for (std::uint64_t k = 0;; ++k) {
-      if (dst >= num_targets) {
-        return at_record(i,
-                         str_cat("target ", dst, " out of range (", num_targets, " in the table)"));
-      }
-      edges[i++] = Edge{src_gid, targets[dst]};
-      if (k + 1 == run) break;
-      std::uint64_t delta = 0;
-      if (!in.next(&delta)) return at_record(i, "bad or truncated varint");
-      if (sorted) {
-        if (delta >= num_targets - dst) {
-          return at_record(i, str_cat("target gap ", delta, " runs past the table"));
-        }
-        dst += delta;
-      } else {
-        dst += unzigzag(delta);  // modulo 2^64; out of range is caught above
-      }
-    }
+  std::string error = walk_edge_block(
+      payload.first(payload.size() - column), records, sources, targets, [](Gid) { return true; },
+      [edges](std::uint32_t i, Gid src, Gid dst) {
+        edges[i] = Edge{src, dst};
+      });
+  if (error.empty() && weights != nullptr) {
+    std::memcpy(weights, payload.data() + payload.size() - column, column);
   }
-  if (!in.done()) {
-    return str_cat(payload.data() + ids_bytes - in.at(), " bytes left after the ", records,
-                   " records the block header counts");
-  }
-  if (weights != nullptr) std::memcpy(weights, payload.data() + ids_bytes, column);
-  return {};
+  return error;
 }
 
 }  // namespace atl::detail

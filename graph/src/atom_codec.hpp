@@ -10,9 +10,11 @@
 #include <span>
 #include <string>
 
+#include "atoll/common/error.hpp"
 #include "atoll/graph/edge_list.hpp"
 #include "atoll/graph/ids.hpp"
 #include "atom_format.hpp"
+#include "varint.hpp"
 
 namespace atl::detail {
 
@@ -46,5 +48,70 @@ std::string decode_id_block(std::span<const unsigned char> payload, std::uint32_
 std::string decode_edge_block(std::span<const unsigned char> payload, std::uint32_t records,
                               std::span<const Gid> sources, std::span<const Gid> targets,
                               Edge* edges, double* weights);
+
+/// Walks the ids of an edge block (its payload without the weight column) as decode_edge_block
+/// reads them, calling visit(i, sources[s], targets[t]) for each edge i of the block, with no
+/// buffer between. A run (the edges of one source) whose source value keep() rejects is stepped
+/// over: its varints are read, its targets neither looked up nor visited. Returns "" or why the
+/// ids are malformed (as decode_edge_block, but a skipped run's targets are not range-checked).
+template <typename Keep, typename Visit>
+std::string walk_edge_block(std::span<const unsigned char> ids, std::uint32_t records,
+                            std::span<const Gid> sources, std::span<const Gid> targets, Keep&& keep,
+                            Visit&& visit) {
+  auto at_record = [](std::uint64_t record, const auto&... what) {
+    return str_cat("record ", record, ": ", what...);
+  };
+  VarintReader in(ids.data(), ids.data() + ids.size());
+  const std::uint64_t num_sources = sources.size();
+  const std::uint64_t num_targets = targets.size();
+  std::uint64_t src = 0;
+  std::uint32_t i = 0;
+  while (i < records) {
+    std::uint64_t src_delta = 0, header = 0, dst = 0;
+    if (!in.next(&src_delta) || !in.next(&header) || !in.next(&dst)) {
+      return at_record(i, "bad or truncated varint");
+    }
+    src += unzigzag(src_delta);
+    if (src >= num_sources) {
+      return at_record(i, "source ", src, " out of range (", num_sources, " in the table)");
+    }
+    const std::uint64_t run = (header >> 1) + 1;
+    if (run > records - i) {
+      return at_record(i, "a run of ", run, " edges exceeds the block's ", records, " records");
+    }
+    const Gid src_value = sources[src];
+    if (!keep(src_value)) {
+      for (std::uint64_t k = 1; k < run; ++k) {
+        std::uint64_t delta = 0;
+        if (!in.next(&delta)) return at_record(i + k, "bad or truncated varint");
+      }
+      i += static_cast<std::uint32_t>(run);
+      continue;
+    }
+    const bool sorted = (header & 1) != 0;
+    for (std::uint64_t k = 0;; ++k) {
+      if (dst >= num_targets) {
+        return at_record(i, "target ", dst, " out of range (", num_targets, " in the table)");
+      }
+      visit(i++, src_value, targets[dst]);
+      if (k + 1 == run) break;
+      std::uint64_t delta = 0;
+      if (!in.next(&delta)) return at_record(i, "bad or truncated varint");
+      if (sorted) {
+        if (delta >= num_targets - dst) {
+          return at_record(i, "target gap ", delta, " runs past the table");
+        }
+        dst += delta;
+      } else {
+        dst += unzigzag(delta);  // modulo 2^64; out of range is caught above
+      }
+    }
+  }
+  if (!in.done()) {
+    return str_cat(ids.data() + ids.size() - in.at(), " bytes left after the ", records,
+                   " records the block header counts");
+  }
+  return {};
+}
 
 }  // namespace atl::detail

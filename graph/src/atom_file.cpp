@@ -293,6 +293,29 @@ void AtomFile::decode_edges(int slot, std::span<const Gid> sources, std::span<co
   }
 }
 
+bool AtomFile::in_slot(std::size_t b, int slot) const {
+  return kind_slot(blocks_[b].kind) == slot;
+}
+
+std::span<const unsigned char> AtomFile::edge_ids(std::size_t b,
+                                                  const unsigned char** column) const {
+  const Block& block = blocks_[b];
+  std::span<const unsigned char> payload(block.payload, block.payload_bytes);
+  *column = nullptr;
+  if (!weighted_) return payload;
+  const std::uint64_t bytes = std::uint64_t{block.records} * sizeof(double);
+  if (payload.size() < bytes) {
+    fail_block(b, str_cat(payload.size(), " payload bytes cannot hold the weights of ",
+                          block.records, " edges"));
+  }
+  *column = payload.data() + payload.size() - bytes;
+  return payload.first(payload.size() - bytes);
+}
+
+void AtomFile::fail_block(std::size_t b, const std::string& error) const {
+  fail(what_, ": ", describe(blocks_[b]), ": ", error);
+}
+
 /// "block 4 (edges) at byte 1048704, record 17": where record i of a kind is.
 std::string AtomFile::where(int slot, std::uint64_t i) const {
   for (std::size_t b = 0; b < blocks_.size(); ++b) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "atoll/graph/atoms.hpp"
 #include "atom_blocks.hpp"
+#include "atom_codec.hpp"
 #include "atom_format.hpp"
 
 namespace atl::detail {
@@ -58,7 +60,32 @@ class AtomFile {
   void decode_in_cut_edges(std::span<const Gid> sources, std::span<const Gid> targets, Edge* edges,
                            double* weights) const;
 
+  /// Walks the out-edges block by block in file order on this thread (walk_edge_block, no edge
+  /// buffer): visit(i, source, target) for each edge i whose run's source keep() accepts, the
+  /// tables as for decode_out_edges. With `weights`, weights[i] holds edge i's weight before it
+  /// is visited. Throws naming the first malformed block.
+  template <typename Keep, typename Visit>
+  void walk_out_edges(std::span<const Gid> sources, std::span<const Gid> targets, double* weights,
+                      Keep&& keep, Visit&& visit) const {
+    walk_edges(1, sources, targets, weights, keep, visit);
+  }
+  /// The same for the cut in-edges (the tables as for decode_in_cut_edges).
+  template <typename Keep, typename Visit>
+  void walk_in_cut_edges(std::span<const Gid> sources, std::span<const Gid> targets,
+                         double* weights, Keep&& keep, Visit&& visit) const {
+    walk_edges(2, sources, targets, weights, keep, visit);
+  }
+
  private:
+  template <typename Keep, typename Visit>
+  void walk_edges(int slot, std::span<const Gid> sources, std::span<const Gid> targets,
+                  double* weights, Keep& keep, Visit& visit) const;
+  /// Whether block b holds edges of `slot` (1 out-edges, 2 cut in-edges).
+  bool in_slot(std::size_t b, int slot) const;
+  /// Block b's ids (the payload without its weight column) and, weighted, the column's start
+  /// in *column; throws when the payload cannot hold the column.
+  std::span<const unsigned char> edge_ids(std::size_t b, const unsigned char** column) const;
+  [[noreturn]] void fail_block(std::size_t b, const std::string& error) const;
   void check_header(const AtomEntry& entry);
   void layout_blocks();
   void check_payloads() const;
@@ -82,5 +109,24 @@ class AtomFile {
   std::vector<Gid> ghosts_;
   std::vector<std::uint32_t> ghost_atoms_;
 };
+
+template <typename Keep, typename Visit>
+void AtomFile::walk_edges(int slot, std::span<const Gid> sources, std::span<const Gid> targets,
+                          double* weights, Keep& keep, Visit& visit) const {
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    if (!in_slot(b, slot)) continue;
+    const unsigned char* column = nullptr;
+    const std::span<const unsigned char> ids = edge_ids(b, &column);
+    const std::uint64_t first = first_record_[b];
+    const std::uint32_t records = blocks_[b].records;
+    if (weights != nullptr && column != nullptr) {
+      std::memcpy(weights + first, column, std::size_t{records} * sizeof(double));
+    }
+    const std::string error = walk_edge_block(
+        ids, records, sources, targets, keep,
+        [&visit, first](std::uint32_t i, Gid src, Gid dst) { visit(first + i, src, dst); });
+    if (!error.empty()) fail_block(b, error);
+  }
+}
 
 }  // namespace atl::detail

@@ -129,9 +129,8 @@ class AtomPartReader {
     std::vector<Gid> vertex, ghost, merged;
     bool remote_ghosts = false;  ///< some ghost is owned on another rank
   };
-  /// An atom's decoded edges (as lids) and, weighted, their weights.
+  /// Weighted: the weights of the atom's edges being walked.
   struct Arcs {
-    std::vector<Edge> edges;
     std::vector<double> weights;
   };
   /// A thread's buffers for one atom at a time.
@@ -275,24 +274,26 @@ class AtomPartReader {
   template <typename Fn>
   void for_each_arc(const AtomFile& atom, const Lids& lids, Arcs& arcs, bool with_weights,
                     Fn&& fn) const {
-    std::vector<Edge>& edges = arcs.edges;
-    edges.resize(std::max(atom.out_edges(), atom.in_cut_edges()));
-    double* const weights = with_weights ? resized(arcs.weights, edges.size()) : nullptr;
-    atom.decode_out_edges(lids.vertex, lids.merged, edges.data(), weights);
-    auto arc = [&](const Edge& e, bool alone, std::size_t i) {
-      const auto x = static_cast<Lid>(e.src), y = static_cast<Lid>(e.dst);
-      fn(x, y, alone && !symmetrize_, i);
-      if (symmetrize_ && x != y) fn(y, x, false, i);
+    double* const weights =
+        with_weights ? resized(arcs.weights, std::max(atom.out_edges(), atom.in_cut_edges()))
+                     : nullptr;
+    auto arc = [&](Gid src, Gid dst, bool alone, std::uint64_t i) {
+      const auto x = static_cast<Lid>(src), y = static_cast<Lid>(dst);
+      fn(x, y, alone && !symmetrize_, static_cast<std::size_t>(i));
+      if (symmetrize_ && x != y) fn(y, x, false, static_cast<std::size_t>(i));
     };
-    for (std::size_t i = 0; i < atom.out_edges(); ++i) arc(edges[i], true, i);
+    atom.walk_out_edges(
+        lids.vertex, lids.merged, weights, [](Gid) { return true; },
+        [&arc](std::uint64_t i, Gid src, Gid dst) { arc(src, dst, true, i); });
     // Every ghost on this rank (one rank, or an atom placed with its neighbours): each cut
-    // in-edge is another atom's out-edge here, so the blocks are not decoded at all (their
-    // bytes are covered by the file's checksum, which number_vertices checked).
+    // in-edge is another atom's out-edge here, so the blocks are not walked at all (their
+    // bytes are covered by the file's checksum, which number_vertices checked). Else the runs
+    // from ghosts on this rank are stepped over.
     if (!lids.remote_ghosts) return;
-    atom.decode_in_cut_edges(lids.ghost, lids.vertex, edges.data(), weights);
-    for (std::size_t i = 0; i < atom.in_cut_edges(); ++i) {
-      if (edges[i].src >= part_.num_owned) arc(edges[i], false, i);
-    }
+    const Lid owned = part_.num_owned;
+    atom.walk_in_cut_edges(
+        lids.ghost, lids.vertex, weights, [owned](Gid src) { return src >= owned; },
+        [&arc](std::uint64_t i, Gid src, Gid dst) { arc(src, dst, false, i); });
   }
   static double* resized(std::vector<double>& v, std::size_t n) {
     v.resize(n);

@@ -22,6 +22,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/graph/generators.hpp"
 #include "atoll/graph/read_graph.hpp"
+#include "atom_part.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -759,6 +760,20 @@ TEST_F(AtomCorruption, MalformedPayloadsWithValidChecksums) {
     EXPECT_THAT(e, HasSubstr("atom file '" + atom_path(2).string() + "'"));
     EXPECT_THAT(e, HasSubstr(") at byte " + std::to_string(block.offset)));
     EXPECT_THAT(e, HasSubstr(c.error));
+    // The two-pass route of a rank (atom_part.hpp) walks the blocks without an edge buffer:
+    // with the whole file's checksum right too, its decoders must catch each one as well.
+    // Atom 2 alone on rank 0, so every ghost is remote and every cut in-edge run is walked.
+    const std::string bytes = atl::test::read_file(atom_path(2).string());
+    index.atoms[2].crc = atl::crc32c(0, bytes.data(), bytes.size());
+    std::vector<int> atom_rank(index.atoms.size(), 1);
+    atom_rank[2] = 0;
+    const std::uint32_t mine[] = {2};
+    const std::string p = error_of([&] {
+      atl::detail::read_atom_part(dir(), index, mine, atom_rank, 0, /*symmetrize=*/false);
+    });
+    EXPECT_THAT(p, HasSubstr("atom file '" + atom_path(2).string() + "'"));
+    EXPECT_THAT(p, HasSubstr(") at byte " + std::to_string(block.offset)));
+    EXPECT_THAT(p, HasSubstr(c.error));
   }
 }
 
