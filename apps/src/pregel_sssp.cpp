@@ -22,9 +22,9 @@ namespace {
 constexpr double kUnreached = std::numeric_limits<double>::infinity();
 
 struct SsspPregel {
-  using VertexValue = double;  ///< distance
-  using EdgeValue = double;    ///< weight
-  using Message = double;      ///< a distance through an in-neighbour
+  using VertexValue = double;   ///< distance
+  using EdgeValue = EmptyData;  ///< the weights are read in place (Edge::weight)
+  using Message = double;       ///< a distance through an in-neighbour
 
   Gid source;
   /// Local start: per owned lid, whether it has an out-edge to a ghost (null: plain start).
@@ -38,7 +38,7 @@ struct SsspPregel {
     if (vertex.superstep() == 0) {
       if (boundary != nullptr) {  // local distances are in place: send across the cut
         if ((*boundary)[vertex.lid()] != 0 && distance < kUnreached) {
-          for (auto edge : vertex.out_edges()) edge.send(distance + edge.value());
+          for (auto edge : vertex.out_edges()) edge.send(distance + edge.weight());
         }
         vertex.vote_to_halt();
         return;
@@ -49,7 +49,7 @@ struct SsspPregel {
     for (double m : messages) best = std::min(best, m);
     if (best < distance) {
       distance = best;
-      for (auto edge : vertex.out_edges()) edge.send(distance + edge.value());
+      for (auto edge : vertex.out_edges()) edge.send(distance + edge.weight());
     }
     vertex.vote_to_halt();
   }
@@ -85,8 +85,7 @@ PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const EngineO
     if (!p.empty()) fail(p);
   }
   PregelVertexValues<double> result;
-  const bool weighted = graph.weighted();
-  LocalGraph<double, double> local(std::move(graph));
+  LocalGraph<double, EmptyData> local(std::move(graph));
   SsspPregel program{source};
   // A resumed run's epoch replaces the start's distances.
   const bool local_start = start == SsspStart::kLocal && options.checkpoint.resume.empty();
@@ -110,8 +109,6 @@ PregelVertexValues<double> pregel_sssp(Topology graph, Gid source, const EngineO
   }
   const double local_seconds = local_timer.seconds();
   PregelEngine<SsspPregel> engine(local, program, options, cluster);
-  std::span<const double> weights = local.topology().weights();
-  engine.init_edges([&](EdgeId e, double& w) { w = weighted ? weights[e] : 1.0; });
   if (local_start) engine.init_vertices([&](Lid v, double& d) { d = dist[v]; });
   result.pregel = engine.run();
   result.stats = to_run_stats(result.pregel);

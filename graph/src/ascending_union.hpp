@@ -39,10 +39,11 @@ inline std::vector<std::pair<Gid, int>> merge_ascending(
   return out;
 }
 
-/// The same union by marking an array over the lists' id span, when that span is at most
-/// about 4 entries a listed id (else by merging); the lists hold (id, owner rank) pairs, and an
-/// id listed with two owners comes out twice (once per owner), as from merge_ascending.
-/// Frees the lists.
+/// The same union by marking an array over the lists' id span, when that span is under 4 ids
+/// an entry plus 2^20 (else by merging); the lists hold (id, owner rank) pairs, and an id
+/// listed with two owners comes out twice (once per owner), as from merge_ascending. Frees the
+/// lists. An entry outside [first front, last back] (a list out of order) is an error; other
+/// disorder still gives the union.
 inline std::vector<std::pair<Gid, int>> union_ascending(
     std::vector<std::vector<std::pair<Gid, int>>>& lists) {
   std::size_t entries = 0;
@@ -54,8 +55,11 @@ inline std::vector<std::pair<Gid, int>> union_ascending(
     hi = std::max(hi, list.back().first);
   }
   if (entries == 0) return {};
+  // hi - lo, not hi - lo + 1: ids 0 and 2^64 - 1 together would wrap the span to 0.
+  if (hi - lo >= 4 * std::uint64_t{entries} + (std::uint64_t{1} << 20)) {
+    return merge_ascending(lists);
+  }
   const std::uint64_t span = hi - lo + 1;
-  if (span > 4 * std::uint64_t{entries} + (std::uint64_t{1} << 20)) return merge_ascending(lists);
   // owner + 1 of each id of the span (0: not listed); an id with two owners is kept aside.
   std::vector<std::uint32_t> owner(span, 0);
   std::vector<std::pair<Gid, int>> second;

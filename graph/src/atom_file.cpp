@@ -1,7 +1,8 @@
 // One atom file: a header, then blocks of vertex, edge, cut in-edge and ghost records in the
 // compact encoding of atom_codec.hpp, then an end block (docs/atoms.md). The reader checks the
 // file against the index, every block's checksum and encoding (in parallel), and that the
-// records make sense before returning anything.
+// records make sense before returning anything. Edge blocks decode on demand (in parallel) or
+// are walked (serially, on the caller's thread) with the caller's tables.
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>

@@ -9,10 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <iterator>
 #include <optional>
-#include <queue>
 #include <utility>
 #include <vector>
 
@@ -123,8 +121,9 @@ class AtomPartReader {
   }
 
  private:
-  /// An atom's tables as lids: one per vertex, one per ghost (kInvalidLid: a ghost owned by an
-  /// atom of this rank, whose cut in-edges are out-edges here), one per merged-table entry.
+  /// An atom's tables as lids: one per vertex, one per ghost (below num_owned for a ghost owned
+  /// by an atom of this rank, whose cut in-edges are out-edges here: for_each_arc steps over
+  /// their runs), one per merged-table entry.
   struct Lids {
     std::vector<Gid> vertex, ghost, merged;
     bool remote_ghosts = false;  ///< some ghost is owned on another rank
@@ -274,9 +273,9 @@ class AtomPartReader {
   template <typename Fn>
   void for_each_arc(const AtomFile& atom, const Lids& lids, Arcs& arcs, bool with_weights,
                     Fn&& fn) const {
-    double* const weights =
-        with_weights ? resized(arcs.weights, std::max(atom.out_edges(), atom.in_cut_edges()))
-                     : nullptr;
+    const std::uint64_t walked =
+        lids.remote_ghosts ? std::max(atom.out_edges(), atom.in_cut_edges()) : atom.out_edges();
+    double* const weights = with_weights ? resized(arcs.weights, walked) : nullptr;
     auto arc = [&](Gid src, Gid dst, bool alone, std::uint64_t i) {
       const auto x = static_cast<Lid>(src), y = static_cast<Lid>(dst);
       fn(x, y, alone && !symmetrize_, static_cast<std::size_t>(i));

@@ -1,6 +1,5 @@
 // The transpose of a CSR by counting: for every column, the rows holding an arc to it, in
-// ascending row order. Used for the in-CSR, the degree relabelling and the sorted ghost rows of
-// an atom part.
+// ascending row order. Used for the in-CSR and the degree relabelling.
 //
 // The rows are cut into chunks of about equal arcs; each chunk counts its arcs per column with
 // counters of its own, the counts become column-major positions (all of column 0 from chunk 0,

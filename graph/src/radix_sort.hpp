@@ -78,4 +78,33 @@ void radix_sort(RecordBuffer<Rec>& records, RecordBuffer<Rec>& scratch, unsigned
   }
 }
 
+/// Sorts values[0, len), each below 2^bits (bits <= 32), serially by LSD passes of at most 11
+/// bits (their counters stay in L1) through `scratch` and `counts`, a caller's buffers kept
+/// from call to call. For a row of ids: a few passes over it, where a comparison sort of a
+/// long row takes log2(len).
+inline void radix_sort_ids(std::uint32_t* values, std::size_t len, unsigned bits,
+                           std::vector<std::uint32_t>& scratch,
+                           std::vector<std::uint32_t>& counts) {
+  if (len < 2) return;
+  if (len > std::uint64_t{0xffffffffu}) {  // counters are 32 bits
+    std::sort(values, values + len);
+    return;
+  }
+  if (scratch.size() < len) scratch.resize(len);
+  const unsigned passes = std::max(1u, (bits + 10) / 11);
+  const unsigned digit = (bits + passes - 1) / passes;
+  const std::uint32_t mask = digit == 0 ? 0 : (std::uint32_t{1} << digit) - 1;
+  counts.resize(std::size_t{mask} + 2);
+  std::uint32_t* from = values;
+  std::uint32_t* to = scratch.data();
+  for (unsigned shift = 0; shift < bits; shift += digit) {
+    std::fill(counts.begin(), counts.end(), 0);
+    for (std::size_t i = 0; i < len; ++i) ++counts[((from[i] >> shift) & mask) + 1];
+    for (std::size_t b = 0; b <= mask; ++b) counts[b + 1] += counts[b];
+    for (std::size_t i = 0; i < len; ++i) to[counts[(from[i] >> shift) & mask]++] = from[i];
+    std::swap(from, to);
+  }
+  if (from != values) std::copy(from, from + len, values);
+}
+
 }  // namespace atl::detail

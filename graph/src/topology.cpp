@@ -859,38 +859,18 @@ class TopologyBuilder {
     if (options_.dedup) dedup_sorted_rows();
   }
 
-  /// Rows at least this long are sorted by digits (LSD radix), shorter ones by comparisons.
+  /// Rows at least this long are sorted by digits (radix_sort_ids), shorter ones by
+  /// comparisons.
   static constexpr std::size_t kRadixRow = 48;
-  /// Sorts row[0, len) of lids below 2^bits by LSD radix passes of at most 11 bits (their
-  /// counters stay in L1) through `scratch` and `at` (a task's buffers, reused row to row).
-  static void sort_lids(Lid* row, std::size_t len, unsigned bits, std::vector<Lid>& scratch,
-                        std::vector<std::size_t>& at) {
-    if (scratch.size() < len) scratch.resize(len);
-    const unsigned passes = std::max(1u, (bits + 10) / 11);
-    const unsigned digit = (bits + passes - 1) / passes;
-    const Lid mask = (Lid{1} << digit) - 1;
-    at.resize(std::size_t{mask} + 2);
-    Lid* from = row;
-    Lid* to = scratch.data();
-    for (unsigned shift = 0; shift < bits; shift += digit) {
-      std::fill(at.begin(), at.end(), 0);
-      for (std::size_t i = 0; i < len; ++i) ++at[((from[i] >> shift) & mask) + 1];
-      for (std::size_t b = 0; b <= mask; ++b) at[b + 1] += at[b];
-      for (std::size_t i = 0; i < len; ++i) to[at[(from[i] >> shift) & mask]++] = from[i];
-      std::swap(from, to);
-    }
-    if (from != row) std::copy(from, from + len, row);
-  }
 
   /// Sorts each out-list in place, then (dedup) drops self-loops and repeats.
   void sort_and_dedup_rows() {
     const std::size_t n = g_.lid_to_gid_.size();
     std::vector<EdgeId>& off = g_.out_offsets_;
     Lid* const targets = g_.out_targets_.data();
-    const unsigned bits = static_cast<unsigned>(std::bit_width(n));  // lids are below n
+    const auto bits = static_cast<unsigned>(std::bit_width(n == 0 ? 0 : n - 1));  // lids < n
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& r) {
-      std::vector<Lid> scratch;
-      std::vector<std::size_t> at;
+      std::vector<Lid> scratch, counts;
       for (std::size_t v = r.begin(); v < r.end(); ++v) {
         // Rows from a sorted input often come sorted already; the ghosts' rows of an atom part
         // (runs from several atoms) do not.
@@ -900,7 +880,7 @@ class TopologyBuilder {
         if (len < kRadixRow) {
           std::sort(row, row + len);
         } else {
-          sort_lids(row, len, bits, scratch, at);
+          detail::radix_sort_ids(row, len, bits, scratch, counts);
         }
       }
     });

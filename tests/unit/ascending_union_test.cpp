@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <utility>
@@ -76,7 +77,24 @@ TEST(AscendingUnion, EmptyListsGiveNothing) {
   EXPECT_TRUE(union_ascending(empty).empty());
 }
 
-TEST(AscendingUnion, AListOutOfOrderIsAnErrorNotAWriteOutOfBounds) {
+TEST(AscendingUnion, IdsAtBothEndsOfTheRange) {
+  // 0 and 2^64 - 1 span the whole range: the merge, not an array of 2^64 (or of 0) entries.
+  Lists lists = {{{0, 1}, {5, 1}}, {{5, 1}, {~Gid{0}, 2}}};
+  const std::vector<std::pair<Gid, int>> want = {{0, 1}, {5, 1}, {~Gid{0}, 2}};
+  EXPECT_EQ(union_ascending(lists), want);
+  Lists top = {{{~Gid{0} - 3, 0}, {~Gid{0}, 0}}, {{~Gid{0} - 1, 1}}};  // marked at the very top
+  const std::vector<std::pair<Gid, int>> want_top = {
+      {~Gid{0} - 3, 0}, {~Gid{0} - 1, 1}, {~Gid{0}, 0}};
+  EXPECT_EQ(union_ascending(top), want_top);
+}
+
+TEST(AscendingUnion, ThreeOwnersOfOneIdComeOutThrice) {
+  Lists lists = {{{7, 0}}, {{7, 1}, {9, 1}}, {{7, 2}}, {{7, 1}}};
+  const std::vector<std::pair<Gid, int>> want = {{7, 0}, {7, 1}, {7, 2}, {9, 1}};
+  EXPECT_EQ(union_ascending(lists), want);
+}
+
+TEST(AscendingUnion, AnEntryOutsideTheListsSpanIsAnErrorNotAWriteOutOfBounds) {
   Lists lists = {{{10, 0}, {20, 0}}, {{30, 1}, {5, 1}, {40, 1}}};
   EXPECT_THROW(union_ascending(lists), Error);
 }

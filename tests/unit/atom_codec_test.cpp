@@ -9,6 +9,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "varint.hpp"
@@ -150,6 +151,48 @@ TEST(AtomCodec, EdgeBlocksRoundTripWithAndWithoutWeights) {
         ASSERT_EQ(back_weights[i], weights[i]) << i;
       }
     }
+  }
+}
+
+TEST(AtomCodec, AWalkVisitsTheKeptRunsAsDecodingThem) {
+  // A walk that rejects some sources visits exactly the decoded edges of the others, with
+  // their record indexes, and still reads the skipped runs' bytes (a cut one is an error).
+  const std::uint64_t sources = 300, targets = 4000;
+  std::vector<Gid> source_gids(sources), target_gids(targets);
+  for (std::uint64_t i = 0; i < sources; ++i) source_gids[i] = 7 * i;
+  for (std::uint64_t i = 0; i < targets; ++i) target_gids[i] = 3 * i + 1;
+  const std::vector<Edge> local = local_edges(20000, sources, targets);
+  auto out = buffer();
+  const EncodedBlock b = atl::detail::encode_edge_block(local, {}, 0, out.data());
+  const std::span<const unsigned char> payload(out.data(), b.bytes);
+  const auto records = static_cast<std::uint32_t>(b.records);
+  std::vector<Edge> decoded(records);
+  ASSERT_EQ(atl::detail::decode_edge_block(payload, records, source_gids, target_gids,
+                                           decoded.data(), nullptr),
+            "");
+  auto keep = [](Gid src) { return src % 3 != 0; };  // gids 7i: every third source skipped
+  std::vector<std::pair<std::uint32_t, Edge>> want, got;
+  for (std::uint32_t i = 0; i < records; ++i) {
+    if (keep(decoded[i].src)) want.push_back({i, decoded[i]});
+  }
+  ASSERT_GT(want.size(), records / 2);
+  ASSERT_LT(want.size(), records);
+  EXPECT_EQ(atl::detail::walk_edge_block(payload, records, source_gids, target_gids, keep,
+                                         [&](std::uint32_t i, Gid src, Gid dst) {
+                                           got.push_back({i, Edge{src, dst}});
+                                         }),
+            "");
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    ASSERT_EQ(got[k].first, want[k].first) << k;
+    ASSERT_EQ(got[k].second.src, want[k].second.src) << k;
+    ASSERT_EQ(got[k].second.dst, want[k].second.dst) << k;
+  }
+  for (std::size_t cut = 0; cut < b.bytes; cut += 1 + cut / 8) {
+    EXPECT_NE(atl::detail::walk_edge_block(payload.first(cut), records, source_gids, target_gids,
+                                           keep, [](std::uint32_t, Gid, Gid) {}),
+              "")
+        << "cut at " << cut;
   }
 }
 

@@ -777,6 +777,53 @@ TEST_F(AtomCorruption, MalformedPayloadsWithValidChecksums) {
   }
 }
 
+// A rank's two-pass part (atom_part.hpp) holding two atoms of five, the others on another
+// rank: its cut in-edge blocks mix runs from ghosts on this rank (stepped over: those edges
+// are out-edges of its other atom) and from ghosts elsewhere (kept). Checked against the
+// input's edges directly: an arc x -> y (and y -> x symmetrized) is in row x whenever x or y
+// is owned here.
+TEST(AtomPartTest, APartHoldsEveryArcWithAnOwnedEndOnce) {
+  for (const bool weighted : {false, true}) {
+    for (const bool symmetrize : {false, true}) {
+      if (weighted && symmetrize) continue;  // that route is one pass (graph_part_load.cpp)
+      SCOPED_TRACE(testing::Message() << "weighted " << weighted << " symmetrize " << symmetrize);
+      TempDir dir;
+      const EdgeList g = messy_graph(weighted, false);
+      atl::write_atoms(g, dir.path(), options_of(5, AtomMethod::kHash, 3));
+      const AtomIndex index = atl::read_atom_index(dir.path());
+      std::vector<int> atom_rank(index.atoms.size(), 1);
+      atom_rank[1] = atom_rank[3] = 0;
+      std::set<Gid> owned;
+      for (const std::uint32_t a : {1u, 3u}) {
+        const atl::Atom atom = atl::read_atom(dir.path(), index, a);
+        owned.insert(atom.vertices.begin(), atom.vertices.end());
+      }
+      using Arc = std::tuple<Gid, Gid, double>;
+      std::multiset<Arc> want;
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        const Gid s = g.edges[i].src, d = g.edges[i].dst;
+        const double w = weighted ? g.weights[i] : 0;
+        if (owned.count(s) != 0 || owned.count(d) != 0) {
+          want.insert({s, d, w});
+          if (symmetrize && s != d) want.insert({d, s, w});
+        }
+      }
+      const std::uint32_t mine[] = {1, 3};
+      const atl::detail::PlacedPart part =
+          atl::detail::read_atom_part(dir.path(), index, mine, atom_rank, 0, symmetrize);
+      EXPECT_EQ(part.num_owned, owned.size());
+      std::multiset<Arc> got;
+      for (std::size_t x = 0; x + 1 < part.out_offsets.size(); ++x) {
+        for (atl::EdgeId e = part.out_offsets[x]; e < part.out_offsets[x + 1]; ++e) {
+          got.insert({part.lid_to_gid[x], part.lid_to_gid[part.out_targets[e]],
+                      weighted ? part.out_weights[e] : 0});
+        }
+      }
+      EXPECT_EQ(got, want);
+    }
+  }
+}
+
 TEST_F(AtomCorruption, BlockCountsDisagreeWithTheHeader) {
   const BlockAt block = first_block(atom_path(2), 2);
   const std::uint32_t records = records_of(atom_path(2), block);

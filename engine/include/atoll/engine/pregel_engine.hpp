@@ -604,6 +604,11 @@ Gid PregelVertex<P>::Edge::target() const {
   return t.gid(t.out_targets()[edge_]);
 }
 template <typename P>
+double PregelVertex<P>::Edge::weight() const {
+  const Topology& t = vertex_.engine_.topology();
+  return t.weighted() ? t.weights()[edge_] : 1.0;
+}
+template <typename P>
 typename P::EdgeValue& PregelVertex<P>::Edge::value() {
   return vertex_.engine_.graph_.edge_data()[edge_];
 }

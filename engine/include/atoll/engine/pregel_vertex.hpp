@@ -27,6 +27,9 @@ class PregelVertex {
    public:
     Gid target() const;
     EdgeValue& value();
+    /// The edge's weight in the graph, read in place (1 when the graph has none; an added edge
+    /// weighs 1): a program whose edge state is only its weight needs no EdgeValue.
+    double weight() const;
     /// Sends m along the edge (to its target) for the next superstep.
     void send(const Message& m);
 
