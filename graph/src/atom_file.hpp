@@ -8,6 +8,8 @@
 // atom straight into a rank's lid space.
 #pragma once
 
+#include <tbb/parallel_for.h>
+
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -60,26 +62,27 @@ class AtomFile {
   void decode_in_cut_edges(std::span<const Gid> sources, std::span<const Gid> targets, Edge* edges,
                            double* weights) const;
 
-  /// Walks the out-edges block by block in file order on this thread (walk_edge_block, no edge
-  /// buffer): visit(i, source, target) for each edge i whose run's source keep() accepts, the
-  /// tables as for decode_out_edges. With `weights`, weights[i] holds edge i's weight before it
-  /// is visited. Throws naming the first malformed block.
+  /// Walks the out-edges block by block (walk_edge_block, no edge buffer): visit(i, source,
+  /// target) for each edge i whose run's source keep() accepts, the tables as for
+  /// decode_out_edges. With `weights`, weights[i] holds edge i's weight before it is visited.
+  /// Serially in file order on this thread, or with `parallel` the blocks at once on TBB's
+  /// threads (keep and visit must then be thread-safe). Throws naming the first malformed block.
   template <typename Keep, typename Visit>
   void walk_out_edges(std::span<const Gid> sources, std::span<const Gid> targets, double* weights,
-                      Keep&& keep, Visit&& visit) const {
-    walk_edges(1, sources, targets, weights, keep, visit);
+                      bool parallel, Keep&& keep, Visit&& visit) const {
+    walk_edges(1, sources, targets, weights, parallel, keep, visit);
   }
   /// The same for the cut in-edges (the tables as for decode_in_cut_edges).
   template <typename Keep, typename Visit>
   void walk_in_cut_edges(std::span<const Gid> sources, std::span<const Gid> targets,
-                         double* weights, Keep&& keep, Visit&& visit) const {
-    walk_edges(2, sources, targets, weights, keep, visit);
+                         double* weights, bool parallel, Keep&& keep, Visit&& visit) const {
+    walk_edges(2, sources, targets, weights, parallel, keep, visit);
   }
 
  private:
   template <typename Keep, typename Visit>
   void walk_edges(int slot, std::span<const Gid> sources, std::span<const Gid> targets,
-                  double* weights, Keep& keep, Visit& visit) const;
+                  double* weights, bool parallel, Keep& keep, Visit& visit) const;
   /// Whether block b holds edges of `slot` (1 out-edges, 2 cut in-edges).
   bool in_slot(std::size_t b, int slot) const;
   /// Block b's ids (the payload without its weight column) and, weighted, the column's start
@@ -112,9 +115,9 @@ class AtomFile {
 
 template <typename Keep, typename Visit>
 void AtomFile::walk_edges(int slot, std::span<const Gid> sources, std::span<const Gid> targets,
-                          double* weights, Keep& keep, Visit& visit) const {
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    if (!in_slot(b, slot)) continue;
+                          double* weights, bool parallel, Keep& keep, Visit& visit) const {
+  // Block b's walk; "" or its error.
+  auto walk = [&](std::size_t b) -> std::string {
     const unsigned char* column = nullptr;
     const std::span<const unsigned char> ids = edge_ids(b, &column);
     const std::uint64_t first = first_record_[b];
@@ -122,10 +125,23 @@ void AtomFile::walk_edges(int slot, std::span<const Gid> sources, std::span<cons
     if (weights != nullptr && column != nullptr) {
       std::memcpy(weights + first, column, std::size_t{records} * sizeof(double));
     }
-    const std::string error = walk_edge_block(
+    return walk_edge_block(
         ids, records, sources, targets, keep,
         [&visit, first](std::uint32_t i, Gid src, Gid dst) { visit(first + i, src, dst); });
-    if (!error.empty()) fail_block(b, error);
+  };
+  if (!parallel) {
+    for (std::size_t b = 0; b < blocks_.size(); ++b) {
+      if (!in_slot(b, slot)) continue;
+      if (std::string error = walk(b); !error.empty()) fail_block(b, error);
+    }
+    return;
+  }
+  std::vector<std::string> errors(blocks_.size());
+  tbb::parallel_for(std::size_t{0}, blocks_.size(), [&](std::size_t b) {
+    if (in_slot(b, slot)) errors[b] = walk(b);
+  });
+  for (std::size_t b = 0; b < blocks_.size(); ++b) {
+    if (!errors[b].empty()) fail_block(b, errors[b]);
   }
 }
 

@@ -91,10 +91,11 @@ class AtomPartReader {
         rank_(rank),
         symmetrize_(symmetrize),
         weighted_(index.weighted),
-        shared_(
-            std::min<std::size_t>(static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
-                                  tbb::global_control::active_value(
-                                      tbb::global_control::max_allowed_parallelism)) > 1) {}
+        threads_(std::min<std::size_t>(
+            static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()),
+            tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism))),
+        shared_(threads_ > 1),
+        parallel_blocks_(shared_ && !weighted_ && mine_.size() < threads_) {}
 
   PlacedPart read() {
     StepLog step(rank_);
@@ -267,9 +268,10 @@ class AtomPartReader {
   /// fn(x, y, alone, i) for every arc of the atom's local edges: its out-edges, and its cut
   /// in-edges from other ranks (a cut in-edge from an atom of this rank is an out-edge of that
   /// atom here); the edge's weight is arcs.weights[i] when weighted. `alone`: row x takes arcs
-  /// from this atom only (an owned vertex's out-edges, unless symmetrized), so no other thread
-  /// writes it. Each row gets an atom's arcs in the atom's order, and a row's repeats of an arc
-  /// come from one atom (the target's): their order is the input's whatever the threads do.
+  /// from this atom only (an owned vertex's out-edges, unless symmetrized or parallel_blocks_),
+  /// so no other thread writes it. Weighted, each row gets an atom's arcs in the atom's order,
+  /// and a row's repeats of an arc come from one atom (the target's): their order is the
+  /// input's whatever the threads do.
   template <typename Fn>
   void for_each_arc(const AtomFile& atom, const Lids& lids, Arcs& arcs, bool with_weights,
                     Fn&& fn) const {
@@ -281,9 +283,10 @@ class AtomPartReader {
       fn(x, y, alone && !symmetrize_, static_cast<std::size_t>(i));
       if (symmetrize_ && x != y) fn(y, x, false, static_cast<std::size_t>(i));
     };
+    const bool alone = !parallel_blocks_;
     atom.walk_out_edges(
-        lids.vertex, lids.merged, weights, [](Gid) { return true; },
-        [&arc](std::uint64_t i, Gid src, Gid dst) { arc(src, dst, true, i); });
+        lids.vertex, lids.merged, weights, parallel_blocks_, [](Gid) { return true; },
+        [&arc, alone](std::uint64_t i, Gid src, Gid dst) { arc(src, dst, alone, i); });
     // Every ghost on this rank (one rank, or an atom placed with its neighbours): each cut
     // in-edge is another atom's out-edge here, so the blocks are not walked at all (their
     // bytes are covered by the file's checksum, which number_vertices checked). Else the runs
@@ -291,7 +294,8 @@ class AtomPartReader {
     if (!lids.remote_ghosts) return;
     const Lid owned = part_.num_owned;
     atom.walk_in_cut_edges(
-        lids.ghost, lids.vertex, weights, [owned](Gid src) { return src >= owned; },
+        lids.ghost, lids.vertex, weights, parallel_blocks_,
+        [owned](Gid src) { return src >= owned; },
         [&arc](std::uint64_t i, Gid src, Gid dst) { arc(src, dst, false, i); });
   }
   static double* resized(std::vector<double>& v, std::size_t n) {
@@ -342,14 +346,14 @@ class AtomPartReader {
   }
 
   void place(const AtomFile& atom, const Lids& lids, Arcs& arcs) {
-    bool overflow = false;
+    std::atomic<bool> overflow{false};  // blocks may be walked at once
     for_each_arc(atom, lids, arcs, weighted_, [&](Lid x, Lid y, bool alone, std::size_t i) {
       const EdgeId at =
           shared_ && !alone
               ? std::atomic_ref<EdgeId>(cursor_[x]).fetch_add(1, std::memory_order_relaxed)
               : cursor_[x]++;
       if (at >= part_.out_offsets[x + 1]) {
-        overflow = true;
+        overflow.store(true, std::memory_order_relaxed);
         return;
       }
       part_.out_targets[at] = y;
@@ -374,7 +378,11 @@ class AtomPartReader {
   int rank_;
   bool symmetrize_;
   bool weighted_;
-  bool shared_;  ///< TBB may run more than one thread (else plain increments, no atomics)
+  std::size_t threads_;  ///< TBB's threads here
+  bool shared_;          ///< TBB may run more than one thread (else plain increments, no atomics)
+  /// Fewer atoms than threads: an atom's blocks are walked at once, so no row is written by one
+  /// thread alone (unweighted only: a weighted row's repeats must come in the atom's order).
+  bool parallel_blocks_;
   PlacedPart part_;
   std::vector<std::uint32_t> atom_of_;      ///< of each owned lid, its atom's position in mine_
   std::optional<LidIndex> lid_index_;       ///< after number_vertices

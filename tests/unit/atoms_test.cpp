@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -809,19 +810,63 @@ TEST(AtomPartTest, APartHoldsEveryArcWithAnOwnedEndOnce) {
         }
       }
       const std::uint32_t mine[] = {1, 3};
-      const atl::detail::PlacedPart part =
-          atl::detail::read_atom_part(dir.path(), index, mine, atom_rank, 0, symmetrize);
-      EXPECT_EQ(part.num_owned, owned.size());
-      std::multiset<Arc> got;
-      for (std::size_t x = 0; x + 1 < part.out_offsets.size(); ++x) {
-        for (atl::EdgeId e = part.out_offsets[x]; e < part.out_offsets[x + 1]; ++e) {
-          got.insert({part.lid_to_gid[x], part.lid_to_gid[part.out_targets[e]],
-                      weighted ? part.out_weights[e] : 0});
+      // One thread; and four, more than the rank's atoms: an unweighted atom's blocks are then
+      // walked at once (AtomPartReader::parallel_blocks_), its rows written with atomics.
+      for (const int threads : {1, 4}) {
+        SCOPED_TRACE(testing::Message() << threads << " threads");
+        atl::detail::PlacedPart part;
+        tbb::task_arena arena(threads);
+        arena.execute([&] {
+          part = atl::detail::read_atom_part(dir.path(), index, mine, atom_rank, 0, symmetrize);
+        });
+        EXPECT_EQ(part.num_owned, owned.size());
+        std::multiset<Arc> got;
+        for (std::size_t x = 0; x + 1 < part.out_offsets.size(); ++x) {
+          for (atl::EdgeId e = part.out_offsets[x]; e < part.out_offsets[x + 1]; ++e) {
+            got.insert({part.lid_to_gid[x], part.lid_to_gid[part.out_targets[e]],
+                        weighted ? part.out_weights[e] : 0});
+          }
         }
+        EXPECT_EQ(got, want);
       }
-      EXPECT_EQ(got, want);
     }
   }
+}
+
+// Atoms of several 1 MiB blocks each, fewer atoms than threads: the blocks of one atom are
+// walked at once (rows written with atomics), and the part is still exactly the input's arcs
+// with an owned end.
+TEST(AtomPartTest, AnAtomsBlocksWalkedAtOnceGiveTheSameArcs) {
+  atl::UniformParams p;
+  p.vertices = 20000;
+  p.edges = 1500000;
+  p.seed = 5;
+  const EdgeList g = atl::generate_uniform(p);
+  TempDir dir;
+  atl::write_atoms(g, dir.path(), options_of(2, AtomMethod::kHash, 1));
+  const AtomIndex index = atl::read_atom_index(dir.path());
+  const std::vector<int> atom_rank = {0, 1};
+  const atl::Atom mine_atom = atl::read_atom(dir.path(), index, 0);
+  const std::set<Gid> owned(mine_atom.vertices.begin(), mine_atom.vertices.end());
+  std::vector<std::pair<Gid, Gid>> want;
+  for (const Edge& e : g.edges) {
+    if (owned.count(e.src) != 0 || owned.count(e.dst) != 0) want.emplace_back(e.src, e.dst);
+  }
+  std::sort(want.begin(), want.end());
+  const std::uint32_t mine[] = {0};
+  atl::detail::PlacedPart part;
+  tbb::task_arena arena(4);
+  arena.execute(
+      [&] { part = atl::detail::read_atom_part(dir.path(), index, mine, atom_rank, 0, false); });
+  std::vector<std::pair<Gid, Gid>> got;
+  for (std::size_t x = 0; x + 1 < part.out_offsets.size(); ++x) {
+    for (atl::EdgeId e = part.out_offsets[x]; e < part.out_offsets[x + 1]; ++e) {
+      got.emplace_back(part.lid_to_gid[x], part.lid_to_gid[part.out_targets[e]]);
+    }
+  }
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want);
 }
 
 TEST_F(AtomCorruption, BlockCountsDisagreeWithTheHeader) {
