@@ -271,46 +271,30 @@ void AtomFile::decode_in_cut_edges(std::span<const Gid> sources, std::span<const
 /// The edge blocks of one kind (slot 1 out-edges, 2 cut in-edges), in parallel.
 void AtomFile::decode_edges(int slot, std::span<const Gid> sources, std::span<const Gid> targets,
                             Edge* edges, double* weights) const {
-  std::vector<std::string> errors(blocks_.size());
-  tbb::parallel_for(std::size_t{0}, blocks_.size(), [&](std::size_t b) {
-    const Block& block = blocks_[b];
-    if (kind_slot(block.kind) != slot) return;
-    const std::uint64_t first = first_record_[b];
-    std::span<const unsigned char> payload(block.payload, block.payload_bytes);
-    if (weighted_ && weights == nullptr) {  // the ids without the weight column after them
-      const std::uint64_t column = std::uint64_t{block.records} * sizeof(double);
-      if (payload.size() < column) {
-        errors[b] = str_cat(payload.size(), " payload bytes cannot hold the weights of ",
-                            block.records, " edges");
-        return;
-      }
-      payload = payload.first(payload.size() - column);
-    }
-    errors[b] = decode_edge_block(payload, block.records, sources, targets, edges + first,
-                                  weighted_ && weights != nullptr ? weights + first : nullptr);
-  });
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    if (!errors[b].empty()) fail(what_, ": ", describe(blocks_[b]), ": ", errors[b]);
-  }
+  auto keep = [](Gid) { return true; };
+  auto visit = [edges](std::uint64_t i, Gid src, Gid dst) { edges[i] = Edge{src, dst}; };
+  walk_edges(slot, sources, targets, weights, /*parallel=*/true, keep, visit);
 }
 
 bool AtomFile::in_slot(std::size_t b, int slot) const {
   return kind_slot(blocks_[b].kind) == slot;
 }
 
-std::span<const unsigned char> AtomFile::edge_ids(std::size_t b,
-                                                  const unsigned char** column) const {
+std::string AtomFile::edge_ids(std::size_t b, std::span<const unsigned char>* ids,
+                               const unsigned char** column) const {
   const Block& block = blocks_[b];
-  std::span<const unsigned char> payload(block.payload, block.payload_bytes);
+  const std::span<const unsigned char> payload(block.payload, block.payload_bytes);
+  *ids = payload;
   *column = nullptr;
-  if (!weighted_) return payload;
+  if (!weighted_) return {};
   const std::uint64_t bytes = std::uint64_t{block.records} * sizeof(double);
   if (payload.size() < bytes) {
-    fail_block(b, str_cat(payload.size(), " payload bytes cannot hold the weights of ",
-                          block.records, " edges"));
+    return str_cat(payload.size(), " payload bytes cannot hold the weights of ", block.records,
+                   " edges");
   }
   *column = payload.data() + payload.size() - bytes;
-  return payload.first(payload.size() - bytes);
+  *ids = payload.first(payload.size() - bytes);
+  return {};
 }
 
 void AtomFile::fail_block(std::size_t b, const std::string& error) const {

@@ -85,9 +85,10 @@ class AtomFile {
                   double* weights, bool parallel, Keep& keep, Visit& visit) const;
   /// Whether block b holds edges of `slot` (1 out-edges, 2 cut in-edges).
   bool in_slot(std::size_t b, int slot) const;
-  /// Block b's ids (the payload without its weight column) and, weighted, the column's start
-  /// in *column; throws when the payload cannot hold the column.
-  std::span<const unsigned char> edge_ids(std::size_t b, const unsigned char** column) const;
+  /// Block b's ids (the payload without its weight column) in *ids and, weighted, the column's
+  /// start in *column; "" or why the payload cannot hold the column.
+  std::string edge_ids(std::size_t b, std::span<const unsigned char>* ids,
+                       const unsigned char** column) const;
   [[noreturn]] void fail_block(std::size_t b, const std::string& error) const;
   void check_header(const AtomEntry& entry);
   void layout_blocks();
@@ -118,8 +119,9 @@ void AtomFile::walk_edges(int slot, std::span<const Gid> sources, std::span<cons
                           double* weights, bool parallel, Keep& keep, Visit& visit) const {
   // Block b's walk; "" or its error.
   auto walk = [&](std::size_t b) -> std::string {
+    std::span<const unsigned char> ids;
     const unsigned char* column = nullptr;
-    const std::span<const unsigned char> ids = edge_ids(b, &column);
+    if (std::string error = edge_ids(b, &ids, &column); !error.empty()) return error;
     const std::uint64_t first = first_record_[b];
     const std::uint32_t records = blocks_[b].records;
     if (weights != nullptr && column != nullptr) {
