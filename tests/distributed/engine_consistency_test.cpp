@@ -117,6 +117,54 @@ int run_neighbor_writer(Transport& t, Cluster& cluster, GraphPartLoad& part,
   return 0;
 }
 
+/// Every update changes its vertex (a hash of the vertex and its runs so far) and runs again
+/// until it has run kRounds times, and schedules some neighbours; once a phase has ended, every
+/// ghost must hold its owner's value (the locking engine refreshes ghosts only with grants
+/// during a phase, and must send the rest before the hooks, aggregators and output read them).
+struct Changing {
+  std::uint64_t value;
+  std::uint64_t runs;
+};
+struct ChangingProgram {
+  using VertexData = Changing;
+  using EdgeData = EmptyData;
+  static constexpr Consistency kConsistency = Consistency::kEdge;
+
+  void update(Scope<ChangingProgram>& scope, Context& context) const {
+    Changing& d = scope.vertex();
+    if (d.runs >= kRounds) return;  // scheduled as a neighbour: nothing to do
+    d.value = (d.value ^ scope.gid()) * 0x9e3779b97f4a7c15ull + ++d.runs;
+    if (d.runs < kRounds) context.schedule(scope.lid());
+    if ((d.value >> 40) % 3 == 0) context.schedule_neighbors(scope);
+  }
+};
+
+int run_changing(Transport& t, Cluster& cluster, GraphPartLoad& part, const std::string& dump,
+                 const std::string& consistency) {
+  LocalGraph<Changing, EmptyData> local(std::move(part.topology));
+  EngineOptions eo;
+  eo.engine = EngineKind::kLocking;
+  eo.threads = 2;
+  eo.pipeline = 64;
+  eo.consistency = parse_consistency(consistency);
+  eo.sync_every = 150;  // several phases: each must leave every copy current
+  ChangingProgram program;
+  run_graphlab(local, program, eo, &cluster, [](auto& engine) {
+    engine.init_vertices([](Lid, Changing& d) { d = {0, 0}; });
+    engine.schedule_all();
+    return engine.run();
+  });
+  std::ofstream out(dump + "/copies-" + std::to_string(t.rank()));
+  const Topology& g = local.topology();
+  for (Lid v = 0; v < g.num_vertices(); ++v) {  // owned first, then the ghosts
+    out << (v < g.num_owned() ? "owned " : "ghost ") << g.gid(v) << " "
+        << local.vertex_data()[v].value << "\n";
+  }
+  out.close();
+  t.stop();
+  return 0;
+}
+
 int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const std::string& dump,
                      const std::string& consistency, const std::string& engine_name) {
   LocalGraph<std::uint64_t, std::uint64_t> local(std::move(part.topology));
@@ -141,7 +189,8 @@ int run_edge_counter(Transport& t, Cluster& cluster, GraphPartLoad& part, const 
 }
 
 int run_rank(const std::string& graph, const std::string& dump, const std::string& consistency,
-             TransportKind kind, bool edges, bool neighbors, const std::string& engine_name) {
+             TransportKind kind, bool edges, bool neighbors, bool copies,
+             const std::string& engine_name) {
   TransportOptions options;
   options.kind = kind;
   Transport t(detect_job({}), options);
@@ -152,6 +201,7 @@ int run_rank(const std::string& graph, const std::string& dump, const std::strin
   GraphPartLoad part = load_graph_part(graph, t, coll, exchange);
   if (edges) return run_edge_counter(t, cluster, part, dump, consistency, engine_name);
   if (neighbors) return run_neighbor_writer(t, cluster, part, dump, engine_name);
+  if (copies) return run_changing(t, cluster, part, dump, consistency);
   LocalGraph<std::uint64_t, EmptyData> local(std::move(part.topology));
   EngineOptions eo;
   eo.consistency = parse_consistency(consistency);
@@ -360,17 +410,63 @@ TEST_P(Consistency, NeighbourWritesUnderFullConsistencyReachEveryCopy) {
   }
 }
 
+TEST_P(Consistency, EveryGhostHoldsItsOwnersValueAfterALockingPhase) {
+  test::TempDir dir;
+  const std::string graph = dir.path() + "/g.txt";
+  std::string out;
+  ASSERT_EQ(run(std::string(ATOLL_BINARY) + " generate kronecker --scale 9 --edge-factor 8 --out " +
+                    graph,
+                &out),
+            0);
+  for (const char* consistency : {"edge", "full"}) {
+    for (int ranks : {2, 3}) {
+      SCOPED_TRACE(std::string(consistency) + " consistency, " + std::to_string(ranks) + " ranks");
+      out.clear();
+      ASSERT_EQ(run(std::string(ATOLL_BINARY) + " launch -n " + std::to_string(ranks) + " -- " +
+                        self_path() + " --copies --graph " + graph + " --dump " + dir.path() +
+                        " --consistency " + consistency + " --transport " + GetParam(),
+                    &out),
+                0)
+          << out;
+      std::map<Gid, std::uint64_t> owned;
+      std::vector<std::pair<Gid, std::uint64_t>> ghosts;
+      for (int r = 0; r < ranks; ++r) {
+        std::ifstream in(dir.path() + "/copies-" + std::to_string(r));
+        std::string kind;
+        Gid gid;
+        std::uint64_t value;
+        while (in >> kind >> gid >> value) {
+          if (kind == "owned") {
+            owned[gid] = value;
+          } else {
+            ghosts.emplace_back(gid, value);
+          }
+        }
+      }
+      EXPECT_GT(ghosts.size(), 100u);
+      std::uint64_t stale = 0;
+      for (const auto& [gid, value] : ghosts) {
+        const auto it = owned.find(gid);
+        ASSERT_NE(it, owned.end()) << "ghost " << gid << " has no owner";
+        stale += it->second != value;
+      }
+      EXPECT_EQ(stale, 0u) << "of " << ghosts.size() << " ghosts";
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, Consistency, testing::Values("ucx", "tcp"));
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string graph, dump, consistency = "edge", transport = "ucx", engine = "chromatic";
-  bool edges = false, neighbors = false;
+  bool edges = false, neighbors = false, copies = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--edges") edges = true;
     if (a == "--neighbors") neighbors = true;
+    if (a == "--copies") copies = true;
     if (i + 1 >= argc) break;
     if (a == "--graph")
       graph = argv[++i];
@@ -386,7 +482,7 @@ int main(int argc, char** argv) {
   if (!dump.empty()) {
     try {
       return run_rank(graph, dump, consistency, parse_transport(transport), edges, neighbors,
-                      engine);
+                      copies, engine);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "rank error: %s\n", e.what());
       return 1;

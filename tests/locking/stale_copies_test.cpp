@@ -33,6 +33,28 @@ TEST(StaleCopies, AChangeMarksItsReplicasOnlyAndATakeClearsOneBit) {
   for (int r = 0; r < 4; ++r) EXPECT_EQ(s.take(199, r), r != 2) << r;
 }
 
+TEST(StaleCopies, ListNamesEachVertexStaleAnywhereOnceAndKeepsTheBits) {
+  StaleCopies s(200, 3);
+  const std::vector<Replica> at1{{1, 0}}, at2{{2, 0}}, both{{1, 0}, {2, 0}};
+  s.changed(0, at1);
+  s.changed(63, at2);
+  s.changed(64, both);
+  s.changed(130, at1);
+  s.changed(130, at2);  // stale at two ranks: listed once
+  s.changed(199, both);
+  std::vector<Lid> out{7};  // appended to
+  s.list(out);
+  EXPECT_EQ(out, (std::vector<Lid>{7, 0, 63, 64, 130, 199}));
+  // The bits stay: a grant still sends each version.
+  EXPECT_FALSE(s.take(0, 2));
+  EXPECT_TRUE(s.take(0, 1));
+  EXPECT_TRUE(s.take(130, 1));
+  EXPECT_TRUE(s.take(130, 2));
+  out.clear();
+  s.list(out);
+  EXPECT_EQ(out, (std::vector<Lid>{63, 64, 199}));
+}
+
 // Threads change and take bits of distinct vertices that share words (as updates of different
 // vertices do under their own locks): no bit may be lost or set by another's operation.
 TEST(StaleCopies, ConcurrentChangesOfNeighbouringVerticesKeepEveryBit) {

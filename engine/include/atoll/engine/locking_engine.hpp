@@ -267,8 +267,14 @@ class LockingEngine final {
       if (snapshot_) settle_snapshot();
       if (cluster != nullptr && locks_) {
         // Edge and full consistency refresh ghosts only on grants: make every copy current
-        // for the aggregators and the hook, which may read ghosts (ALS's RMSE does).
-        core_.ghosts()->push_all(core_.vertex_arrays());
+        // for the aggregators and the hook, which may read ghosts (ALS's RMSE does). Only the
+        // copies no grant has refreshed since their vertex last changed are sent (cc on
+        // kron20, 2 ranks: 3-5k of 255k; 1 ms instead of 13-39 ms for every copy). Their bits
+        // stay set: the push carries no version, so the next grant still sends it.
+        stale_list_.clear();
+        stale_->list(stale_list_);
+        const std::span<const Lid> changed[] = {stale_list_};
+        core_.ghosts()->push(core_.vertex_arrays(), changed, {});
       }
       if (cluster != nullptr) {
         updates_ = before +
@@ -1871,6 +1877,7 @@ class LockingEngine final {
           std::chrono::microseconds(100))
           .count();
   std::unique_ptr<StaleCopies> stale_;  ///< edge, full: peers' copies to refresh with grants
+  std::vector<Lid> stale_list_;         ///< between phases: the owned vertices stale_ names
   std::size_t pipeline_;
   std::size_t hub_degree_ = 0;
   bool polled_ = false;  ///< the workers drive the network (Transport::set_polled)

@@ -8,9 +8,11 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "atoll/graph/ids.hpp"
 #include "atoll/graph/topology.hpp"
@@ -46,6 +48,21 @@ class StaleCopies {
     if ((w.load(std::memory_order_relaxed) & bit) == 0) return false;
     w.fetch_and(~bit, std::memory_order_relaxed);
     return true;
+  }
+
+  /// Appends every vertex whose copy is stale at some rank, in lid order. The bits stay set:
+  /// a caller that sends the data alone (a ghost push, with no version) leaves the version to
+  /// the next grant. Not concurrent with changes (between phases).
+  void list(std::vector<Lid>& out) const {
+    for (std::size_t i = 0; i < words_; ++i) {
+      std::uint64_t any = 0;
+      for (int r = 0; r < ranks_; ++r) {
+        any |= bits_[static_cast<std::size_t>(r) * words_ + i].load(std::memory_order_relaxed);
+      }
+      for (; any != 0; any &= any - 1) {
+        out.push_back(static_cast<Lid>(i * 64 + static_cast<std::size_t>(std::countr_zero(any))));
+      }
+    }
   }
 
  private:
