@@ -38,6 +38,9 @@ namespace atl {
 namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
+/// A scope naming more locks at its own rank than this takes a free scope state with room for
+/// them when there is one (LockManager::reserve), so that no request allocates.
+constexpr std::size_t kSmallLocal = 256;
 
 // A lock's state in one atomic word, so that a scope whose locks are all owned here can take
 // and release them without the mutex (try_lock_local). The queue fields beside it are only
@@ -157,6 +160,7 @@ struct LockManager::Impl {
   std::vector<std::uint32_t> free_groups;
   std::vector<ScopeState> scopes;
   std::vector<ScopeId> free_scopes;
+  std::vector<ScopeId> free_large;  ///< free scopes with room for more than kSmallLocal locks
   std::vector<std::vector<std::byte>> outbox;
   std::vector<std::pair<ScopeId, std::uint64_t>> ready;  ///< granted, callbacks not yet made
   std::vector<int> woken;                                ///< peers whose batch became non-empty
@@ -429,9 +433,12 @@ struct LockManager::Impl {
       if (i > 0 && remote[i - 1].owner >= r.owner) fail("lock groups out of order at ", i);
     }
     ScopeId s;
-    if (!free_scopes.empty()) {
-      s = free_scopes.back();
-      free_scopes.pop_back();
+    std::vector<ScopeId>* from = local.size() > kSmallLocal && !free_large.empty()
+                                     ? &free_large
+                                     : (!free_scopes.empty() ? &free_scopes : &free_large);
+    if (!from->empty()) {
+      s = from->back();
+      from->pop_back();
     } else {
       s = static_cast<ScopeId>(scopes.size());
       scopes.emplace_back();
@@ -521,7 +528,7 @@ void LockManager::release(ScopeId s) {
   }
   for (std::uint32_t g = 0, n = m.scopes[s].count(); g < n; ++g) m.send_release(s, g, true);
   m.scopes[s].phase = Phase::kFree;
-  m.free_scopes.push_back(s);
+  (m.scopes[s].local.capacity() > kSmallLocal ? m.free_large : m.free_scopes).push_back(s);
   --m.active;
   m.notify(lock);
 }
@@ -596,6 +603,24 @@ void LockManager::unlock_local(std::span<const LockItem> locks,
   if (!lock.owns_lock()) lock.lock();
   for (const LockItem& it : locks) m.wake(it.lid);
   m.notify(lock);
+}
+
+void LockManager::reserve(std::size_t count, std::size_t large, std::size_t large_locks) {
+  std::lock_guard lock(impl_->mutex);
+  Impl& m = *impl_;
+  if (m.scopes.size() >= count) return;
+  const std::size_t first = m.scopes.size();
+  m.scopes.resize(count);
+  for (std::size_t i = count; i-- > first;) {  // the lowest ids are handed out first
+    ScopeState& sc = m.scopes[i];
+    const bool is_large = i - first < large;
+    // Written once here: memory first written while a run goes is what stalls.
+    sc.local.resize(is_large ? std::max(large_locks, kSmallLocal + 1) : kSmallLocal);
+    sc.local.clear();
+    sc.groups.reserve(static_cast<std::size_t>(m.ranks));
+    sc.replies.reserve(static_cast<std::size_t>(m.ranks));
+    (is_large ? m.free_large : m.free_scopes).push_back(static_cast<ScopeId>(i));
+  }
 }
 
 bool LockManager::take_batch(int peer, std::vector<std::byte>& out) {

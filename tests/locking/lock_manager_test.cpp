@@ -318,3 +318,27 @@ TEST(LockManager, DataRidesWithGrantsAndReleases) {
 }
 
 }  // namespace
+
+TEST(LockManager, ReservedLargeScopesServeScopesWithManyLocks) {
+  // reserve(4, 1, 600): id 0 has room for 600 locks here, ids 1-3 for the usual few. A scope
+  // naming more than the usual few takes a large state while one is free.
+  Ranks x(1, 1000);
+  x.m[0]->reserve(4, 1, 600);
+  std::vector<LockItem> many;
+  for (Lid v = 0; v < 500; ++v) many.push_back({0, v, v == 499 ? W : R});
+  const ScopeId small = x.ask(0, {{0, 900, W}}, 1);
+  const ScopeId large = x.ask(0, many, 2);
+  EXPECT_NE(small, 0u);
+  EXPECT_EQ(large, 0u);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2}));
+  const ScopeId second = x.ask(0, many, 3);  // id 0 is taken: a usual one, grown
+  EXPECT_NE(second, 0u);
+  EXPECT_EQ(x.granted.size(), 2u);  // waits for the readers of 0..498 and the writer of 499
+  x.m[0]->release(large);
+  EXPECT_EQ(x.granted, (std::vector<std::uint64_t>{1, 2, 3}));
+  x.m[0]->release(second);
+  // Both are in the large pool now (a usual state grown for many locks joins it); the last
+  // one freed is used first.
+  EXPECT_EQ(x.ask(0, many, 4), second);
+  x.m[0]->release(small);
+}

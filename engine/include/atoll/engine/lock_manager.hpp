@@ -96,6 +96,10 @@ class LockManager {
                   std::uint64_t tag, bool priority = false);
   /// Releases every lock of a granted scope; its id may be reused afterwards.
   void release(ScopeId scope);
+  /// Prepares `count` scope states, `large` of them with room for `large_locks` locks at this
+  /// rank, so that requests allocate nothing during a run (memory touched for the first time
+  /// can stall a worker for milliseconds while the kernel assembles a huge page).
+  void reserve(std::size_t count, std::size_t large, std::size_t large_locks);
 
   /// Takes all of `locks` (each owned here) at once without the manager's mutex (unless
   /// serial), or none:

@@ -129,6 +129,14 @@ class LockingEngine final {
       // One worker: its lock words see no concurrent access worth atomics (serial manager).
       locks_ = std::make_unique<LockManager>(rank(), ranks(), owned, lock_hooks(),
                                              pool().threads() == 1);
+      // Room for the scopes in flight made now, not while updates run (see reserve).
+      for (Lid v = 0; v < owned; ++v) {
+        const std::size_t degree = t.in_degree(v) + (t.symmetric() ? 0 : t.out_degree(v));
+        max_scope_locks_ = std::max(max_scope_locks_, degree + 1);
+      }
+      max_scope_locks_ = std::min<std::size_t>(max_scope_locks_, kMaxReservedLocks);
+      locks_->reserve(std::min<std::size_t>(pipeline_, kReservedScopes), kLargeScopes,
+                      std::min(max_scope_locks_, kLargeScopeLocks));
     }
     if (cluster != nullptr) {
       // Edge, full: update records carry schedule requests, sent within 50 us. Vertex: they
@@ -1242,6 +1250,8 @@ class LockingEngine final {
         w.scheduled_in.assign(topology().num_vertices() - topology().num_owned(), 0);
         w.scheduled_at.resize(w.scheduled_in.size());
       }
+      w.locks.resize(max_scope_locks_);  // written now, not first by a hub's scope
+      w.locks.clear();
     }
     phase_ = phase;
     // Requests for ghosts made between phases.
@@ -1880,6 +1890,15 @@ class LockingEngine final {
   std::vector<Lid> stale_list_;         ///< between phases: the owned vertices stale_ names
   std::size_t pipeline_;
   std::size_t hub_degree_ = 0;
+  // Scope states and lock lists are sized before a run: a request that grew one would touch
+  // fresh memory, and with malloc's huge pages the kernel then clears a 2 MB page (perf:
+  // sysmalloc, clear_page_erms), which stalled a worker 5-8 ms about ten times a run on this
+  // virtual machine while the peer's scopes waited on it.
+  std::size_t max_scope_locks_ = 0;  ///< the most locks a scope names at this rank (capped)
+  static constexpr std::size_t kReservedScopes = 4096;
+  static constexpr std::size_t kLargeScopes = 64;
+  static constexpr std::size_t kLargeScopeLocks = 4096;
+  static constexpr std::size_t kMaxReservedLocks = std::size_t{1} << 16;
   bool polled_ = false;  ///< the workers drive the network (Transport::set_polled)
   double setup_seconds_ = 0;
   std::unique_ptr<ContinuousScheduler> scheduler_;
