@@ -515,6 +515,12 @@ void print_summary(const AppSpec& app, const RunStats& s, const std::vector<std:
               app.name.c_str(), s.engine.c_str(), static_cast<unsigned long long>(s.iterations),
               static_cast<unsigned long long>(s.updates), s.seconds, s.setup_seconds,
               s.details ? "; " : "", s.details ? s.details->summary().c_str() : "");
+  if (s.steal_seconds >= 0.05) {
+    std::printf(
+        "%s: the machine's hypervisor held back %.2f s of CPU time during the run "
+        "(steal): the timings above are stretched\n",
+        app.name.c_str(), s.steal_seconds);
+  }
   if (!s.stopped_by.empty()) {
     std::printf("%s: stopped by %s after %llu updates, %llu vertices still scheduled\n",
                 app.name.c_str(), s.stopped_by.c_str(), static_cast<unsigned long long>(s.updates),

@@ -77,6 +77,7 @@ void write_run_stats(JsonWriter& j, const RunStats& s) {
       .field("workers", s.workers)
       .field("setup_seconds", s.setup_seconds)
       .field("run_seconds", s.seconds)
+      .field("steal_seconds", s.steal_seconds)
       .field("iterations", s.iterations)
       .field("updates", s.updates)
       .field("bytes_sent_rank0", s.bytes_sent)

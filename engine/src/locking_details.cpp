@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/json_writer.hpp"
@@ -58,15 +59,38 @@ void LockingDetails::write_json(JsonWriter& j) const {
       .field("p99", lock_wait.quantile_ns(0.99))
       .field("max", lock_wait.max_ns())
       .end_object();
-  j.key("timeline_rank0").begin_array();
-  for (const TimelineSample& s : timeline) {
-    j.begin_object()
-        .field("seconds", s.seconds)
-        .field("updates", s.updates)
-        .field("in_flight", static_cast<std::uint64_t>(s.in_flight))
-        .end_object();
-  }
+  const auto write_timeline = [&j](const std::vector<TimelineSample>& samples) {
+    j.begin_array();
+    for (const TimelineSample& s : samples) {
+      j.begin_object()
+          .field("seconds", s.seconds)
+          .field("updates", s.updates)
+          .field("in_flight", static_cast<std::uint64_t>(s.in_flight))
+          .end_object();
+    }
+    j.end_array();
+  };
+  j.key("timeline_rank0");
+  write_timeline(timelines.empty() ? std::vector<TimelineSample>{} : timelines.front());
+  j.key("timeline_per_rank").begin_array();
+  for (const std::vector<TimelineSample>& t : timelines) write_timeline(t);
   j.end_array();
+}
+
+std::string timeline_bytes(const std::vector<TimelineSample>& samples) {
+  std::string out(samples.size() * sizeof(TimelineSample), '\0');
+  if (!samples.empty()) std::memcpy(out.data(), samples.data(), out.size());
+  return out;
+}
+
+std::vector<TimelineSample> timeline_from_bytes(std::string_view bytes, int rank) {
+  if (bytes.size() % sizeof(TimelineSample) != 0) {
+    fail("locking engine: rank ", rank, " sent a timeline of ", bytes.size(),
+         " bytes, not whole samples of ", sizeof(TimelineSample));
+  }
+  std::vector<TimelineSample> samples(bytes.size() / sizeof(TimelineSample));
+  if (!samples.empty()) std::memcpy(samples.data(), bytes.data(), bytes.size());
+  return samples;
 }
 
 std::string LockingDetails::summary() const {

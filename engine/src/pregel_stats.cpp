@@ -56,6 +56,7 @@ RunStats to_run_stats(const PregelStats& s) {
   r.updates = s.computes;
   r.seconds = s.seconds;
   r.setup_seconds = s.setup_seconds;
+  r.steal_seconds = s.steal_seconds;
   r.workers = s.workers;
   r.ranks = s.ranks;
   r.bytes_sent = s.bytes_sent;

@@ -356,6 +356,15 @@ TEST_P(LockingRanks, CheckSerializableAcceptsLockedRunsAndCatchesUnlockedOnes) {
     ASSERT_NE(w, std::string::npos) << metrics;
     EXPECT_GT(std::stoull(metrics.substr(w + waits.size())), 0u) << metrics;
     EXPECT_NE(metrics.find("\"timeline_rank0\":[{\"seconds\":"), std::string::npos) << metrics;
+    // Every rank's timeline: three arrays of samples.
+    const auto per_rank = metrics.find("\"timeline_per_rank\":[[{\"seconds\":");
+    ASSERT_NE(per_rank, std::string::npos) << metrics;
+    const std::string rest = metrics.substr(per_rank, metrics.find("]]", per_rank) - per_rank);
+    std::size_t arrays = 1;
+    for (auto at = rest.find("],[{"); at != std::string::npos; at = rest.find("],[{", at + 1)) {
+      ++arrays;
+    }
+    EXPECT_EQ(arrays, 3u) << rest;
     EXPECT_NE(metrics.find("\"bytes_per_update_rank0\":"), std::string::npos) << metrics;
     const auto at = r.output.find(" iterations, ");  // "N iterations, M updates, "
     ASSERT_NE(at, std::string::npos) << r.output;

@@ -38,6 +38,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
+#include "atoll/common/stolen_time.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/engine/aggregator.hpp"
 #include "atoll/engine/chromatic_details.hpp"
@@ -154,6 +155,7 @@ class ChromaticEngine final : private ScheduleSink {
     if (cluster != nullptr) quiet.emplace(cluster->transport, kEngineIdlePolls);
     ProgressLine progress(core_.options().progress, "sweep");
     Timer total;
+    const StolenTime stolen;
     // Resumed: the data, schedule, aggregators and sweep count of the epoch replace the start.
     const std::uint64_t first_sweep = core_.resuming() ? resume() : 0;
     if (snapshot_) {  // neighbours first read the initial data
@@ -239,6 +241,7 @@ class ChromaticEngine final : private ScheduleSink {
     if (core_.checkpoints()) core_.checkpoints()->settle(true);
     stats.updates = updates_;
     stats.seconds = total.seconds();
+    stats.steal_seconds = stolen.seconds();
     stats.details = std::move(details);
     if (core_.checkpoints()) stats.checkpoints = core_.checkpoints()->stats();
     return stats;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "atoll/engine/run_stats.hpp"
@@ -37,6 +38,11 @@ struct TimelineSample {
   std::uint64_t in_flight = 0;
 };
 
+/// A rank's timeline as bytes (to gather it), and back: an Error naming `rank` when the bytes
+/// are not whole samples.
+std::string timeline_bytes(const std::vector<TimelineSample>& samples);
+std::vector<TimelineSample> timeline_from_bytes(std::string_view bytes, int rank);
+
 class LockingDetails final : public EngineDetails {
  public:
   std::size_t pipeline = 0;              ///< --pipeline: scopes in flight per rank at most
@@ -54,9 +60,10 @@ class LockingDetails final : public EngineDetails {
   std::uint64_t grant_data_skipped = 0;  ///< grants whose requester's copy was current
   /// --check-serializable: the updates found to have a serial equivalent (0: not checked).
   std::uint64_t serializable_updates = 0;
-  LatencyHistogram lock_wait;            ///< this rank: from a scope's lock request to its update
-  std::vector<TimelineSample> timeline;  ///< this rank, every 50 ms
-  double bytes_per_update = 0;           ///< this rank: bytes sent / its updates
+  LatencyHistogram lock_wait;  ///< this rank: from a scope's lock request to its update
+  /// Every rank's progress (by rank; one rank: its own), a sample every 50 ms.
+  std::vector<std::vector<TimelineSample>> timelines;
+  double bytes_per_update = 0;  ///< this rank: bytes sent / its updates
 
   void write_json(JsonWriter& json) const override;
   std::string summary() const override;

@@ -44,6 +44,7 @@
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
 #include "atoll/common/spin_lock.hpp"
+#include "atoll/common/stolen_time.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/engine/async_snapshot.hpp"
 #include "atoll/engine/context.hpp"
@@ -252,6 +253,7 @@ class LockingEngine final {
     ProgressLine progress(core_.options().progress, "phase");
     progress_ = &progress;  // worker 0 refreshes the status line during a phase
     Timer total;
+    const StolenTime stolen;
     // Resumed: the data, schedule, aggregators and phase count of the epoch replace the start.
     const std::uint64_t first_phase = core_.resuming() ? resume() : 0;
     if (cluster != nullptr) {  // ghosts start as their owners' data
@@ -329,7 +331,16 @@ class LockingEngine final {
       details->lock_wait.merge(worker_stats_[i].lock_wait);
       local_updates += worker_stats_[i].updates.load(std::memory_order_relaxed);
     }
-    details->timeline = std::move(timeline_);
+    if (cluster != nullptr) {  // every rank's progress, for the metrics
+      const std::vector<std::string> all =
+          cluster->collectives.allgather(timeline_bytes(timeline_));
+      timeline_.clear();
+      for (int r = 0; r < static_cast<int>(all.size()); ++r) {
+        details->timelines.push_back(timeline_from_bytes(all[r], r));
+      }
+    } else {
+      details->timelines.push_back(std::move(timeline_));
+    }
     details->refreshes = refreshes_.load();
     details->remote_schedules = remote_schedules_.load();
     details->grant_data = grant_data_.load();
@@ -339,6 +350,7 @@ class LockingEngine final {
         local_updates > 0 ? static_cast<double>(stats.bytes_sent) / local_updates : 0;
     stats.updates = updates_;
     stats.seconds = total.seconds();
+    stats.steal_seconds = stolen.seconds();
     stats.details = std::move(details);
     progress_ = nullptr;
     return stats;

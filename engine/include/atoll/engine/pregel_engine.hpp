@@ -33,6 +33,7 @@
 
 #include "atoll/common/error.hpp"
 #include "atoll/common/log.hpp"
+#include "atoll/common/stolen_time.hpp"
 #include "atoll/common/timer.hpp"
 #include "atoll/engine/checkpoint_records.hpp"
 #include "atoll/engine/checkpoint_store.hpp"
@@ -153,6 +154,7 @@ class PregelEngine {
     std::optional<ScopedIdlePolls> quiet;
     if (cluster_ != nullptr) quiet.emplace(cluster_->transport, kEngineIdlePolls);
     Timer total;
+    const StolenTime stolen;
     ProgressLine progress(options_.progress && (cluster_ == nullptr || cluster_->rank() == 0),
                           "superstep");
     // Resumed: values, halted flags, messages in flight and aggregators of the epoch.
@@ -231,6 +233,7 @@ class PregelEngine {
     if (checkpoints_) checkpoints_->settle(true);
     compact(stats);  // the graph leaves the engine exactly as mutated
     stats.seconds = total.seconds();
+    stats.steal_seconds = stolen.seconds();
     stats.combined = messages_->combining();
     if (!options_.out_graph.empty()) write_pregel_graph(topology(), cluster_, options_.out_graph);
     if (checkpoints_) stats.checkpoints = checkpoints_->stats();

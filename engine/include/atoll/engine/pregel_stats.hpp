@@ -31,6 +31,7 @@ struct PregelStats {
   std::uint64_t computes = 0;  ///< compute() calls, all ranks
   double seconds = 0;          ///< the run, without set-up
   double setup_seconds = 0;
+  double steal_seconds = 0;  ///< CPU time rank 0's machine lost to its hypervisor (StolenTime)
   int ranks = 1;
   std::string workers;           ///< WorkerPool::describe()
   std::uint64_t bytes_sent = 0;  ///< this rank, whole run

@@ -57,6 +57,8 @@ struct RunStats {
   std::uint64_t updates = 0;
   double seconds = 0;        ///< the run, without set-up
   double setup_seconds = 0;  ///< the engine's set-up (colouring, schedulers, channels)
+  /// CPU time rank 0's machine lost to its hypervisor during the run (StolenTime)
+  double steal_seconds = 0;
   Consistency consistency = Consistency::kVertex;
   std::string workers;  ///< WorkerPool::describe()
   int ranks = 1;
