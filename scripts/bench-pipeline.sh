@@ -39,7 +39,8 @@ d = m["engine_details"]
 w = d["lock_wait_ns_rank0"]
 print(json.dumps({
     "transport": sys.argv[2], "pipeline": int(sys.argv[3]), "ranks": m["ranks"],
-    "run_seconds": m["run_seconds"], "updates": m["updates"],
+    "run_seconds": m["run_seconds"], "steal_seconds": m.get("steal_seconds", 0),
+    "updates": m["updates"],
     "updates_per_second": m["updates"] / max(m["run_seconds"], 1e-9),
     "lock_wait_p50_us": w["p50"] / 1e3, "lock_wait_p99_us": w["p99"] / 1e3,
     "bytes_per_update_rank0": d["bytes_per_update_rank0"], "phases": d["phases"],

@@ -36,7 +36,7 @@ print(json.dumps({
     "config": sys.argv[2], "ranks": m["ranks"], "transport": m["transport"],
     "workers": m["workers"], "load_seconds": m["load_seconds"],
     "setup_seconds": m["setup_seconds"], "run_seconds": m["run_seconds"],
-    "sweeps": sweeps, "seconds_per_sweep": m["run_seconds"] / sweeps,
+    "steal_seconds": m.get("steal_seconds", 0), "sweeps": sweeps, "seconds_per_sweep": m["run_seconds"] / sweeps,
     "updates": m["updates"], "bytes_sent": sent, "bytes_per_sweep": sent / sweeps,
     "bytes_lower_bound": lower, "bytes_over_lower_bound": (sent / lower) if lower else None,
     "per_rank": ranks, "metrics": m}))  # "metrics": the whole file, for atoll plot
