@@ -9,8 +9,9 @@ Draws what `atoll run --metrics` files hold, one colour per file (run):
   - updates per sweep/superstep (log scale),
   - time per sweep/superstep,
   - bytes sent per rank (grouped bars),
-  - updates per second over time (the locking engine's timeline_rank0; other engines: the
-    updates of each sweep over its time, at its end).
+  - updates per second over time (the locking engine's timeline of every rank,
+    timeline_per_rank, rank 0 solid and the others dashed; files without it: timeline_rank0;
+    other engines: the updates of each sweep over its time, at its end).
 Run by `atoll plot` (the script is installed next to the tool); needs matplotlib
 (Debian: python3-matplotlib). Exit codes: 0 written, 1 bad input or missing matplotlib, 2 usage.
 """
@@ -85,16 +86,31 @@ def load_run(data, path):
     details = data.get("engine_details", {})
     if not isinstance(details, dict):
         raise ValueError(f"{path}: 'engine_details' must be an object")
-    timeline = records(details, "timeline_rank0", f"{path}: engine_details")
-    run["timeline"] = []
-    previous_t, previous_u = 0.0, 0.0
-    for i, s in enumerate(timeline):
-        t = number(s.get("seconds"), f"{path}: engine_details.timeline_rank0[{i}].seconds")
-        u = number(s.get("updates"), f"{path}: engine_details.timeline_rank0[{i}].updates")
-        if t > previous_t:
-            run["timeline"].append((t, (u - previous_u) / (t - previous_t)))
-        previous_t, previous_u = t, u
+    per_rank = details.get("timeline_per_rank")
+    if per_rank is None:
+        named = [("timeline_rank0", records(details, "timeline_rank0", f"{path}: engine_details"))]
+    else:
+        if not isinstance(per_rank, list):
+            raise ValueError(f"{path}: engine_details.timeline_per_rank must be an array per rank")
+        named = [(f"timeline_per_rank[{r}]",
+                  records({"t": samples}, "t", f"{path}: engine_details.timeline_per_rank[{r}]"))
+                 for r, samples in enumerate(per_rank)]
+    run["timelines"] = [rates(samples, f"{path}: engine_details.{key}") for key, samples in named]
+    run["steal"] = number(data.get("steal_seconds", 0), f"{path}: steal_seconds")
     return run
+
+
+def rates(samples, where):
+    """[(seconds, updates per second since the previous sample)] of one rank's timeline."""
+    out = []
+    previous_t, previous_u = 0.0, 0.0
+    for i, s in enumerate(samples):
+        t = number(s.get("seconds"), f"{where}[{i}].seconds")
+        u = number(s.get("updates"), f"{where}[{i}].updates")
+        if t > previous_t:
+            out.append((t, (u - previous_u) / (t - previous_t)))
+        previous_t, previous_u = t, u
+    return out
 
 
 def main():
@@ -146,8 +162,15 @@ def main():
             updates.plot(*zip(*positive), marker=".", label=label)
         if run["step"]:
             seconds.plot(run["step"], run["seconds"], marker=".", label=label)
-        if run["timeline"]:
-            rate.plot(*zip(*run["timeline"]), marker=".", label=label)
+        if any(run["timelines"]):
+            colour = None
+            for r, series in enumerate(run["timelines"]):
+                if not series:
+                    continue
+                name = label if len(run["timelines"]) == 1 else f"{label}, rank {r}"
+                line, = rate.plot(*zip(*series), marker="." if r == 0 else None,
+                                  linestyle="-" if r == 0 else "--", color=colour, label=name)
+                colour = line.get_color()  # one colour per run, a line style per rank
         elif run["step"]:
             ends, total = [], 0.0
             for s in run["seconds"]:
@@ -175,7 +198,9 @@ def main():
     info.axis("off")
     lines = [f"{label}: {run['app']} on {run['engine']}, {len(run['step'])} steps, "
              f"{int(sum(run['updates']))} updates, {sum(run['seconds']):.3f} s, "
-             f"{len(run['bytes'])} rank(s)" for run, label in zip(runs, labels)]
+             f"{len(run['bytes'])} rank(s)"
+             + (f", {run['steal']:.2f} s stolen by the hypervisor" if run["steal"] >= 0.05 else "")
+             for run, label in zip(runs, labels)]
     info.text(0, 1, "\n".join(lines), va="top", fontsize="small", wrap=True)
     if args.title:
         fig.suptitle(args.title)

@@ -50,6 +50,19 @@ echo '{"iteration_log": [{"iteration": 0, "updates": "many"}]}' > "$tmp/bad2.jso
 if "$atoll" plot "$tmp/bad2.json" --out "$tmp/bad.png" 2>"$tmp/err"; then die "a bad field plotted"; fi
 grep -q 'bad2.json: iteration_log\[0\].updates: expected a number' "$tmp/err" ||
   { cat "$tmp/err" >&2; die "no error naming the bad field"; }
+# Every rank's timeline is read: a bad sample of rank 1 is named.
+python3 - "$tmp" <<'PY' || die "the 2-rank locking run has no timeline per rank"
+import json, sys
+d = sys.argv[1]
+m = json.load(open(f"{d}/locking.json"))
+per_rank = m["engine_details"]["timeline_per_rank"]
+assert len(per_rank) == 2 and all(per_rank), per_rank
+per_rank[1][0]["seconds"] = "soon"
+json.dump(m, open(f"{d}/bad3.json", "w"))
+PY
+if "$atoll" plot "$tmp/bad3.json" --out "$tmp/bad.png" 2>"$tmp/err"; then die "a bad rank-1 sample plotted"; fi
+grep -q 'bad3.json: engine_details.timeline_per_rank\[1\]\[0\].seconds: expected a number' "$tmp/err" ||
+  { cat "$tmp/err" >&2; die "no error naming rank 1's bad sample"; }
 set +e
 "$atoll" plot "$tmp/chromatic.json" --out "$tmp/x.png" --label a --label b 2>"$tmp/err"
 code=$?

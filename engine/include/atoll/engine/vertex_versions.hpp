@@ -7,15 +7,17 @@
 //
 // The invariant that makes the engine serializable: while a scope holds a lock on v (read or
 // write), the copy of v it reads has the owner's current version, and v's version changes
-// only under a write lock, by one per update, at the copy that update wrote, which reaches the
-// owner before that lock is released. So each update reads exactly the versions written by the
-// updates that released v's lock before it acquired it; since every update takes all its locks
-// before it runs and frees them after (two-phase locking), the order of lock acquisitions at
-// each vertex is one serial order consistent with every read and write of the run. Under
-// oriented edge consistency (scope_locks.hpp) a scope also reads higher neighbours it does not
-// lock; such a neighbour w read-locks this scope's centre in its own updates, so none of them
-// overlaps this one, and each pushed w's new copy here before it freed that lock: the copy
-// read is again the one of the last update of w ordered before this one.
+// only under a write lock, by one per update that changed v's data (one that left it as it
+// was keeps the version: every copy stays as current as it was), at the copy that update
+// wrote, which reaches the owner before that lock is released. So each update reads exactly the
+// versions written by the updates that released v's lock before it acquired it; since every update
+// takes all its locks before it runs and frees them after (two-phase locking), the order of lock
+// acquisitions at each vertex is one serial order consistent with every read and write of the run.
+// Under oriented edge consistency (scope_locks.hpp) a scope also reads higher neighbours it does
+// not lock; such a neighbour w read-locks this scope's centre in its own updates, so none of them
+// overlaps this one, and each pushed w's new copy here before it freed that lock (unless
+// the copy here was current already): the copy read is again the one of the last update of w
+// ordered before this one.
 #pragma once
 
 #include <atomic>
