@@ -7,9 +7,6 @@ build_dir=${1:-"$root/build"}
 shift || true
 # Paths below the project root are hashed relative to it, so every clone shares the cache.
 export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
-# The release, sanitizer and fuzzer builds together need about 6 GB of cache (ccache's
-# default limit is 5 GB, which would evict one build while another fills it).
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-20G}
 werror=${ATOLL_WERROR:-$([[ -n "${CI:-}" ]] && echo ON || echo OFF)}
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
